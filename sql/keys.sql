@@ -1,0 +1,101 @@
+-- Key hierarchy: data keys wrapped under the root key, grants, rotation.
+CREATE EXTENSION privacy_ext;
+
+-- create_key returns the key id, derived from the name.
+SELECT privacy.create_key('hr') > 0 AS created;
+SELECT privacy.create_key('pay') <> privacy.keys.id AS distinct_ids FROM privacy.keys WHERE name = 'hr';
+SELECT name, active_version, versions, status, granted_to FROM privacy.keys ORDER BY name;
+
+-- Duplicate and invalid names.
+SELECT privacy.create_key('hr');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_key('');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_key('HR');
+SELECT privacy.create_key('1abc');
+SELECT privacy.create_key('bad name');
+SELECT privacy.create_key(repeat('k', 64));
+SELECT privacy.create_key(NULL) IS NULL AS null_in_null_out;
+
+-- Unknown key names are refused everywhere a name is taken.
+SELECT privacy.rotate_key('nosuchkey');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.grant_key('nosuchkey', 'postgres');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.revoke_key('nosuchkey', 'postgres');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.encrypt('x', 'nosuchkey');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE nokey (v privacy.encrypted_text('nosuchkey'));
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE nokey (v privacy.encrypted_text('hr', 'pay'));
+CREATE TABLE nokey (v privacy.encrypted_text(12345));
+\echo :LAST_ERROR_SQLSTATE
+
+-- Unknown roles.
+SELECT privacy.grant_key('hr', 'regress_px_nobody');
+\echo :LAST_ERROR_SQLSTATE
+
+-- Grants and revokes, shown in privacy.keys.
+CREATE ROLE regress_px_reader;
+CREATE ROLE regress_px_other;
+SELECT privacy.grant_key('hr', 'regress_px_reader');
+SELECT privacy.grant_key('hr', 'regress_px_reader');   -- idempotent
+SELECT privacy.grant_key('hr', 'regress_px_other');
+SELECT granted_to FROM privacy.keys WHERE name = 'hr';
+SELECT privacy.revoke_key('hr', 'regress_px_other');
+SELECT privacy.revoke_key('hr', 'regress_px_other');  -- nothing to revoke: no error
+SELECT granted_to FROM privacy.keys WHERE name = 'hr';
+
+-- Rotation: a new version becomes active; all versions stay listed.
+SELECT privacy.rotate_key('hr');
+SELECT privacy.rotate_key('hr');
+SELECT name, active_version, versions FROM privacy.keys WHERE name = 'hr';
+
+-- privacy.keys never shows key bytes: its columns are metadata only.
+SELECT attname, format_type(atttypid, atttypmod)
+  FROM pg_attribute WHERE attrelid = 'privacy.keys'::regclass AND attnum > 0
+ ORDER BY attnum;
+-- Wrapped keys are 60 bytes (nonce, wrapped key, tag), one per version.
+SELECT v.version, length(v.wrapped_key) AS wrapped_len, length(v.root_key_check) AS check_len
+  FROM privacy.data_key_versions v JOIN privacy.data_keys k USING (key_id)
+ WHERE k.name = 'hr' ORDER BY v.version;
+-- Two versions never share wrapped bytes.
+SELECT count(DISTINCT wrapped_key) = count(*) AS distinct_wrapped FROM privacy.data_key_versions;
+
+-- Key management needs superuser or membership in privacy_admin.
+SET ROLE regress_px_reader;
+SELECT privacy.create_key('mine');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM privacy.data_key_versions;
+\echo :LAST_ERROR_SQLSTATE
+SELECT name, status FROM privacy.keys WHERE name = 'hr';   -- metadata is public
+RESET ROLE;
+CREATE ROLE regress_px_keyadmin;
+GRANT privacy_admin TO regress_px_keyadmin;
+SET ROLE regress_px_keyadmin;
+SELECT privacy.create_key('admin_made') > 0 AS created;
+SELECT privacy.grant_key('admin_made', 'regress_px_reader');
+SELECT privacy.rotate_key('admin_made');
+RESET ROLE;
+
+-- A wrapped key moved to another version does not unwrap.
+CREATE TABLE keymove (v privacy.encrypted_text('admin_made'));
+INSERT INTO keymove VALUES ('moved');
+UPDATE privacy.data_key_versions SET wrapped_key = (
+    SELECT wrapped_key FROM privacy.data_key_versions v2
+     WHERE v2.key_id = data_key_versions.key_id AND v2.version = 1)
+ WHERE key_id = (SELECT id FROM privacy.keys WHERE name = 'admin_made') AND version = 2;
+SELECT privacy.decrypt(v) FROM keymove;
+\echo :LAST_ERROR_SQLSTATE
+-- A root-key check value that does not match the running root key is reported as such.
+UPDATE privacy.data_key_versions SET root_key_check = '\x0000000000000000'
+ WHERE key_id = (SELECT id FROM privacy.keys WHERE name = 'admin_made') AND version = 2;
+SELECT privacy.decrypt(v) FROM keymove;
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE keymove;
+
+DROP ROLE regress_px_keyadmin;
+SELECT privacy.revoke_key('hr', 'regress_px_reader');
+SELECT privacy.revoke_key('admin_made', 'regress_px_reader');
+DROP ROLE regress_px_reader, regress_px_other;

@@ -1,0 +1,58 @@
+/*
+ * privacy_ext.c
+ *		Module entry point: PG_MODULE_MAGIC and the privacy.* settings.
+ */
+#include "privacy_ext.h"
+
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+char	   *px_root_key_command = NULL;
+char	   *px_root_key_file = NULL;
+char	   *px_default_key = NULL;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("privacy.root_key_command",
+							   "Command whose standard output is the 256-bit root key as 64 hex digits.",
+							   "Run once at server start when privacy_ext is in shared_preload_libraries, "
+							   "otherwise once per backend on first use.",
+							   &px_root_key_command,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.root_key_file",
+							   "Path of a file (mode 0600) holding the 256-bit root key as 64 hex digits.",
+							   "Used when privacy.root_key_command is empty.",
+							   &px_root_key_file,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.default_key",
+							   "Key name given to encrypted columns declared without a type modifier.",
+							   NULL,
+							   &px_default_key,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("privacy");
+
+	/*
+	 * Loaded into the postmaster: fetch the root key now, so the command
+	 * runs once and every backend inherits the key.  A missing or invalid
+	 * key stops the server here, loudly, instead of failing later.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		px_root_key_load_at_start();
+}

@@ -1,0 +1,66 @@
+/*
+ * privacy_ext.h
+ *		Declarations shared by the backend glue of privacy_ext.
+ */
+#ifndef PRIVACY_EXT_H
+#define PRIVACY_EXT_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+#include "px_core.h"
+
+/*
+ * SQLSTATEs of privacy_ext's own errors, class "PX".  Permission denied for
+ * a key uses the standard 42501.
+ */
+#define ERRCODE_PX_UNKNOWN_KEY		MAKE_SQLSTATE('P','X','K','0','1')
+#define ERRCODE_PX_KEY_DESTROYED	MAKE_SQLSTATE('P','X','K','0','2')
+#define ERRCODE_PX_WRONG_KEY		MAKE_SQLSTATE('P','X','K','0','3')
+#define ERRCODE_PX_UNBOUND_VALUE	MAKE_SQLSTATE('P','X','K','0','4')
+#define ERRCODE_PX_AUTH_FAILED		MAKE_SQLSTATE('P','X','A','0','1')
+#define ERRCODE_PX_MALFORMED		MAKE_SQLSTATE('P','X','E','0','1')
+#define ERRCODE_PX_WRONG_TYPE		MAKE_SQLSTATE('P','X','E','0','2')
+#define ERRCODE_PX_ROOT_KEY			MAKE_SQLSTATE('P','X','R','0','1')
+#define ERRCODE_PX_ROOT_KEY_MISMATCH MAKE_SQLSTATE('P','X','R','0','2')
+#define ERRCODE_PX_CRYPTO			MAKE_SQLSTATE('P','X','C','0','1')
+
+/*
+ * Errors raised while a protected value is at hand hide the statement and
+ * context from the server log: either may carry the plaintext literal.
+ */
+#define px_errhide() (errhidestmt(true), errhidecontext(true))
+
+/* Key id 0 marks a transit value: typed input not yet bound to a key. */
+#define PX_TRANSIT_KEY_ID 0
+
+/* GUCs (privacy_ext.c) */
+extern char *px_root_key_command;
+extern char *px_root_key_file;
+extern char *px_default_key;
+
+/* root_key.c */
+extern void px_root_key_load_at_start(void);
+extern const uint8_t *px_root_key(void);
+extern uint64 px_root_key_generation(void);
+
+/* keys.c */
+typedef struct PxKeyRef
+{
+	uint32		key_id;
+	uint32		key_version;
+	px_aead    *aead;
+} PxKeyRef;
+
+extern px_aead *px_transit_aead(void);
+extern bool px_key_ref_for_encrypt(uint32 key_id, PxKeyRef *ref);
+extern bool px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok,
+								   PxKeyRef *ref);
+extern bool px_may_decrypt(uint32 key_id);
+extern char *px_key_name(uint32 key_id);
+extern bool px_key_exists(uint32 key_id);
+extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
+extern void px_check_key_name(const char *name);
+extern void px_report_status(px_status status, bool hide);
+
+#endif							/* PRIVACY_EXT_H */
