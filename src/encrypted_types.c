@@ -30,6 +30,9 @@
 
 #define CACHE_SLOTS 4
 
+/* Nonces for this backend; MyProcPid tells a forked child to refill. */
+static px_nonce_pool nonce_pool;
+
 /*
  * Per-call-site state, kept in fn_extra for the life of one statement's
  * FmgrInfo: the key new values are sealed under, the key versions values
@@ -43,9 +46,12 @@ typedef struct PxCallCache
 	int			nopen;
 	PxKeyRef	open[CACHE_SLOTS];	/* aead NULL: key not restored yet */
 	Oid			perm_user;
+	PxKeyRef	hot;			/* last version opened for perm_user, allowed */
 	int			nperm;
 	uint32		perm_key[CACHE_SLOTS];
 	bool		perm_ok[CACHE_SLOTS];
+	char	   *key_name;		/* privacy.encrypt(): last key name seen */
+	uint32		named_key_id;
 } PxCallCache;
 
 static PxCallCache *
@@ -114,7 +120,7 @@ seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
 
 	result = palloc(VARHDRSZ + px_envelope_len(pt_len));
 	SET_VARSIZE(result, VARHDRSZ + px_envelope_len(pt_len));
-	status = px_random_bytes(nonce, sizeof(nonce));
+	status = px_nonce_next(&nonce_pool, (long) MyProcPid, nonce);
 	if (status == PX_OK)
 		status = px_envelope_seal(aead, &hdr, nonce, (const uint8_t *) pt, pt_len,
 								  (uint8_t *) VARDATA(result));
@@ -220,6 +226,7 @@ check_decrypt_permission(PxCallCache *cache, uint32 key_id)
 	{
 		cache->perm_user = userid;
 		cache->nperm = 0;
+		cache->hot.aead = NULL;
 	}
 	for (i = 0; i < cache->nperm; i++)
 		if (cache->perm_key[i] == key_id)
@@ -271,9 +278,22 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 						   "naming a key, such as %s('keyname'), or stored in such a column.",
 						   type_label(type), type_label(type)),
 				 px_errhide()));
-	if (for_user)
-		check_decrypt_permission(cache, hdr.key_id);
-	aead = open_aead(cache, &hdr, false);
+	/* Fast path: the same key version as the previous row, same user. */
+	if (for_user && cache->hot.aead != NULL && cache->perm_user == GetUserId() &&
+		cache->hot.key_id == hdr.key_id && cache->hot.key_version == hdr.key_version)
+		aead = cache->hot.aead;
+	else
+	{
+		if (for_user)
+			check_decrypt_permission(cache, hdr.key_id);
+		aead = open_aead(cache, &hdr, false);
+		if (for_user)
+		{
+			cache->hot.key_id = hdr.key_id;
+			cache->hot.key_version = hdr.key_version;
+			cache->hot.aead = aead;
+		}
+	}
 
 	result = palloc(VARHDRSZ + px_envelope_plaintext_len(len));
 	status = px_envelope_open(aead, env, len, (uint8_t *) VARDATA(result), &pt_len);
@@ -534,16 +554,38 @@ px_bytea_to_encrypted(PG_FUNCTION_ARGS)
 	return encrypt_cast(fcinfo, PX_TYPE_BYTEA);
 }
 
+/*
+ * The key named by argument 1, resolved once per call site as long as the
+ * name stays the same from row to row.
+ */
+static uint32
+named_key(FunctionCallInfo fcinfo, PxCallCache *cache)
+{
+	text	   *name = PG_GETARG_TEXT_PP(1);
+	size_t		len = VARSIZE_ANY_EXHDR(name);
+
+	if (cache->key_name == NULL || strlen(cache->key_name) != len ||
+		memcmp(cache->key_name, VARDATA_ANY(name), len) != 0)
+	{
+		char	   *cname = text_to_cstring(name);
+
+		cache->named_key_id = px_key_id_for_name(cname, false);
+		if (cache->key_name != NULL)
+			pfree(cache->key_name);
+		cache->key_name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, cname);
+	}
+	return cache->named_key_id;
+}
+
 /* privacy.encrypt(plaintext, key name): explicit encryption under a named key. */
 PG_FUNCTION_INFO_V1(px_encrypt_text);
 Datum
 px_encrypt_text(PG_FUNCTION_ARGS)
 {
 	struct varlena *plain = PG_GETARG_VARLENA_PP(0);
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	uint32		key_id = px_key_id_for_name(name, false);
+	PxCallCache *cache = call_cache(fcinfo);
 
-	PG_RETURN_BYTEA_P(seal_value(call_cache(fcinfo), key_id, PX_TYPE_TEXT,
+	PG_RETURN_BYTEA_P(seal_value(cache, named_key(fcinfo, cache), PX_TYPE_TEXT,
 								 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
 }
 
@@ -552,10 +594,9 @@ Datum
 px_encrypt_bytea(PG_FUNCTION_ARGS)
 {
 	struct varlena *plain = PG_GETARG_VARLENA_PP(0);
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	uint32		key_id = px_key_id_for_name(name, false);
+	PxCallCache *cache = call_cache(fcinfo);
 
-	PG_RETURN_BYTEA_P(seal_value(call_cache(fcinfo), key_id, PX_TYPE_BYTEA,
+	PG_RETURN_BYTEA_P(seal_value(cache, named_key(fcinfo, cache), PX_TYPE_BYTEA,
 								 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
 }
 

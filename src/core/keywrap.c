@@ -191,3 +191,29 @@ px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
 	EVP_KDF_free(kdf);
 	return status;
 }
+
+/*
+ * Nonces drawn from a buffer of CSPRNG output: one RAND_bytes call costs
+ * about as much for 4 KB as for 12 bytes, several times the cost of
+ * sealing a short value.  Each nonce is handed out once.  "owner" names the
+ * process using the pool; a pool reached from a different owner (a forked
+ * child) is discarded, so two processes never share buffered nonces.
+ */
+px_status
+px_nonce_next(px_nonce_pool *pool, long owner, uint8_t nonce[PX_NONCE_LEN])
+{
+	if (pool->owner != owner || pool->pos + PX_NONCE_LEN > sizeof(pool->buf))
+	{
+		if (RAND_bytes(pool->buf, (int) sizeof(pool->buf)) != 1)
+		{
+			pool->pos = sizeof(pool->buf);
+			return PX_ERR_RANDOM;
+		}
+		pool->pos = 0;
+		pool->owner = owner;
+	}
+	memcpy(nonce, pool->buf + pool->pos, PX_NONCE_LEN);
+	memset(pool->buf + pool->pos, 0, PX_NONCE_LEN);
+	pool->pos += PX_NONCE_LEN;
+	return PX_OK;
+}

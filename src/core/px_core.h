@@ -132,6 +132,17 @@ extern px_status px_hex_decode(const char *hex, size_t hex_len,
 extern px_status px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
 							 uint8_t *out, size_t out_len);
 extern px_status px_random_bytes(uint8_t *buf, size_t len);
+
+/* A buffer of CSPRNG output from which nonces are taken (keywrap.c). */
+typedef struct px_nonce_pool
+{
+	uint8_t		buf[PX_NONCE_LEN * 341];	/* 4092 bytes */
+	size_t		pos;
+	long		owner;			/* process id of the filler; 0 = empty */
+} px_nonce_pool;
+
+extern px_status px_nonce_next(px_nonce_pool *pool, long owner,
+							   uint8_t nonce[PX_NONCE_LEN]);
 extern void px_wipe(void *buf, size_t len);
 
 #endif							/* PX_CORE_H */
