@@ -1,0 +1,117 @@
+# pg_dump / restore: keys (wrapped), grants and encrypted columns survive a
+# dump restored into a new database of the same cluster; the dump holds no
+# plaintext of encrypted columns and no key bytes (root or data key).
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $root_hex = '3e' x 16 . '7a' x 16;
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+my $keyfile = $node->basedir . '/root.key';
+open(my $fh, '>', $keyfile) or die;
+print $fh "$root_hex\n";
+close($fh);
+chmod(0600, $keyfile);
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
+	  . "privacy.root_key_file = '$keyfile'\n");
+$node->start;
+
+my @secrets = ('DUMP-SECRET-ALPHA-1', 'DUMP-SECRET-BETA-22', 'Zoë-DUMP-東京-3');
+$node->safe_psql('postgres', qq{
+	CREATE ROLE dump_reader;
+	CREATE EXTENSION privacy_ext;
+	SELECT privacy.create_key('hr');
+	SELECT privacy.create_key('pay');
+	SELECT privacy.rotate_key('hr');
+	SELECT privacy.grant_key('hr', 'dump_reader');
+	-- a schema whose name sorts before "privacy": its data is restored
+	-- before the key tables
+	CREATE SCHEMA app;
+	CREATE TABLE app.staff (id int PRIMARY KEY,
+	                        ssn privacy.encrypted_text('hr'),
+	                        card privacy.encrypted_text('pay'),
+	                        doc privacy.encrypted_bytea('hr'));
+	INSERT INTO app.staff VALUES (1, '$secrets[0]', '$secrets[1]', '\\x0102');
+	INSERT INTO app.staff VALUES (2, '$secrets[2]', NULL, NULL);
+	CREATE TABLE public.more (v privacy.encrypted_text('hr'));
+	INSERT INTO public.more SELECT 'more-' || g FROM generate_series(1, 100) g;
+});
+my $query = q{SELECT id, privacy.decrypt(ssn), privacy.decrypt(card), privacy.decrypt(doc)
+	FROM app.staff ORDER BY id};
+my $before = $node->safe_psql('postgres', $query);
+my $more_before = $node->safe_psql('postgres',
+	'SELECT md5(string_agg(privacy.decrypt(v), \',\' ORDER BY 1)) FROM public.more');
+
+my $dump = $node->basedir . '/dump.sql';
+$node->command_ok([ 'pg_dump', '-f', $dump, '-d', $node->connstr('postgres') ],
+	'pg_dump (plain)');
+my $dump_custom = $node->basedir . '/dump.custom';
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump_custom, '-d', $node->connstr('postgres') ],
+	'pg_dump (custom)');
+
+# Restore the plain dump with psql and the custom one with pg_restore.
+$node->safe_psql('postgres', 'CREATE DATABASE restored_plain');
+$node->safe_psql('postgres', 'CREATE DATABASE restored_custom');
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $dump,
+	'-d', $node->connstr('restored_plain') ], 'restore plain dump with psql');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored_custom'),
+	$dump_custom ], 'restore custom dump with pg_restore');
+
+foreach my $db ('restored_plain', 'restored_custom')
+{
+	is($node->safe_psql($db, $query), $before, "$db: same plaintext after restore");
+	is($node->safe_psql($db,
+		'SELECT md5(string_agg(privacy.decrypt(v), \',\' ORDER BY 1)) FROM public.more'),
+		$more_before, "$db: second table decrypts too");
+	is($node->safe_psql($db, q{SELECT name || ':' || active_version || ':' || array_to_string(granted_to, ',')
+		FROM privacy.keys WHERE name = 'hr'}), 'hr:2:dump_reader', "$db: key versions and grants restored");
+	is($node->safe_psql($db, q{SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+		WHERE attrelid = 'app.staff'::regclass AND attname = 'card'}),
+		q{privacy.encrypted_text('pay')}, "$db: column still names its key");
+	# New writes work in the restored database.
+	$node->safe_psql($db, q{INSERT INTO app.staff VALUES (3, 'after-restore', NULL, NULL)});
+	is($node->safe_psql($db, 'SELECT privacy.decrypt(ssn) FROM app.staff WHERE id = 3'),
+		'after-restore', "$db: encrypts after restore");
+}
+
+# The dump holds envelopes, not plaintext, and no key bytes.
+my $text = slurp_file($dump);
+like($text, qr/pxe1:/, 'dump contains envelopes');
+foreach my $s (@secrets, 'more-17')
+{
+	unlike($text, qr/\Q$s\E/, "dump does not contain plaintext '$s'");
+}
+unlike($text, qr/$root_hex/i, 'dump does not contain the root key');
+
+# Unwrap the data keys with an independent implementation (Python's
+# cryptography package) to get their raw bytes, then check the dump for them.
+my $wrapped = $node->safe_psql('postgres', q{
+	SELECT key_id || ' ' || version || ' ' || encode(wrapped_key, 'hex')
+	  FROM privacy.data_key_versions ORDER BY key_id, version});
+my $py = <<'PY';
+import sys, struct
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+root = bytes.fromhex(sys.argv[1])
+for line in sys.stdin.read().split("\n"):
+    if not line.strip():
+        continue
+    key_id, version, wrapped = line.split()
+    w = bytes.fromhex(wrapped)
+    aad = b"pxk1" + struct.pack(">II", int(key_id), int(version))
+    print(AESGCM(root).decrypt(w[:12], w[12:], aad).hex())
+PY
+my ($stdout, $stderr);
+IPC::Run::run([ 'python3', '-c', $py, $root_hex ], '<', \$wrapped, '>', \$stdout, '2>', \$stderr);
+my @data_keys = grep { /^[0-9a-f]{64}$/ } split /\n/, $stdout;
+is(scalar(@data_keys), 3, 'unwrapped all three data key versions independently') or diag($stderr);
+foreach my $k (@data_keys)
+{
+	my $prefix = substr($k, 0, 24);
+	unlike($text, qr/$prefix/i, 'dump does not contain a raw data key');
+}
+
+$node->stop;
+done_testing();
