@@ -76,6 +76,19 @@ SELECT privacy.decrypt(card) FROM accounts;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
+-- A grant does not pass to a new role that takes a dropped grantee's name.
+CREATE ROLE regress_px_transient;
+SELECT privacy.grant_key('pay', 'regress_px_transient');
+DROP ROLE regress_px_transient;
+CREATE ROLE regress_px_transient;
+GRANT SELECT ON accounts TO regress_px_transient;
+SET ROLE regress_px_transient;
+SELECT privacy.decrypt(card) FROM accounts;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP OWNED BY regress_px_transient;
+DROP ROLE regress_px_transient;
+
 -- Superusers may always decrypt.
 SELECT id, privacy.decrypt(card) FROM accounts ORDER BY id;
 

@@ -41,6 +41,9 @@ CREATE TABLE privacy.data_key_versions (
 CREATE TABLE privacy.key_grants (
     key_id          int4 NOT NULL REFERENCES privacy.data_keys ON DELETE CASCADE,
     grantee         regrole NOT NULL,
+    -- The grantee's name when granted: a grant whose role was dropped and
+    -- whose OID was reused by another role no longer matches.
+    grantee_name    name NOT NULL,
     granted_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     granted_by      name NOT NULL DEFAULT CURRENT_USER,
     PRIMARY KEY (key_id, grantee)

@@ -42,6 +42,7 @@
 
 #define Anum_key_grants_key_id			1
 #define Anum_key_grants_grantee			2
+#define Anum_key_grants_grantee_name	3
 
 #define KEY_ADMIN_ROLE "privacy_admin"
 
@@ -417,10 +418,18 @@ px_may_decrypt(uint32 key_id)
 	while (!allowed && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
+		bool		name_isnull;
 		Oid			grantee = DatumGetObjectId(heap_getattr(tup, Anum_key_grants_grantee,
 															RelationGetDescr(rel), &isnull));
+		Name		granted_name = DatumGetName(heap_getattr(tup, Anum_key_grants_grantee_name,
+															 RelationGetDescr(rel), &name_isnull));
+		char	   *current_name;
 
-		if (!isnull && has_privs_of_role(userid, grantee))
+		if (isnull || name_isnull)
+			continue;
+		current_name = GetUserNameFromId(grantee, true);
+		if (current_name != NULL && strcmp(current_name, NameStr(*granted_name)) == 0 &&
+			has_privs_of_role(userid, grantee))
 			allowed = true;
 	}
 	systable_endscan(scan);
@@ -614,23 +623,27 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	uint32		key_id;
 	Oid			roleid;
-	Oid			argtypes[2] = {INT4OID, OIDOID};
-	Datum		values[2];
+	Oid			argtypes[3] = {INT4OID, OIDOID, NAMEOID};
+	Datum		values[3];
+	NameData	rolename;
 
 	require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 	roleid = get_role_oid(role, false);
+	namestrcpy(&rolename, role);
 
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
 	values[1] = ObjectIdGetDatum(roleid);
+	values[2] = NameGetDatum(&rolename);
 	if (SPI_execute_with_args(grant ?
-							  "INSERT INTO privacy.key_grants (key_id, grantee)"
-							  " VALUES ($1, $2::pg_catalog.regrole) ON CONFLICT DO NOTHING" :
+							  "INSERT INTO privacy.key_grants (key_id, grantee, grantee_name)"
+							  " VALUES ($1, $2::pg_catalog.regrole, $3) ON CONFLICT (key_id, grantee)"
+							  " DO UPDATE SET grantee_name = EXCLUDED.grantee_name" :
 							  "DELETE FROM privacy.key_grants"
 							  " WHERE key_id OPERATOR(pg_catalog.=) $1"
 							  " AND grantee OPERATOR(pg_catalog.=) $2::pg_catalog.regrole",
-							  2, argtypes, values, NULL, false, 0) < 0)
+							  grant ? 3 : 2, argtypes, values, NULL, false, 0) < 0)
 		elog(ERROR, "could not change privacy_ext key grant");
 	SPI_finish();
 }
