@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# What `make test` runs: installs what is missing, builds and installs the
+# extension, then runs every suite against throwaway clusters:
+#   1. C unit tests of the backend-free core
+#   2. pg_regress (sql/, expected/) on a cluster started here
+#   3. TAP tests (test/t/*.pl), which start their own clusters
+# Prints "N passed, N failed" and exits non-zero on any failure.  The server
+# it started is stopped however the script ends.
+set -uo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+cd "$SRC"
+. test/cluster.sh
+
+export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+PORT=${PRIVACY_TEST_PORT:-54329}
+WORK=$(mktemp -d /tmp/privacy_ext_test.XXXXXX)
+chmod 755 "$WORK"
+CLUSTER="$WORK/cluster"
+
+passed=0
+failed=0
+broken=0
+
+cleanup() {
+    px_cluster_stop "$CLUSTER"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+count() {   # count SUITE PASSED FAILED
+    echo "== $1: $2 passed, $3 failed"
+    passed=$((passed + $2))
+    failed=$((failed + $3))
+}
+
+bash test/setup_deps.sh || { echo "could not install dependencies" >&2; exit 1; }
+
+echo "== build and install"
+make -s >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; echo "0 passed, 1 failed"; exit 1; }
+if [ -w "$("$PG_CONFIG" --pkglibdir)" ]; then
+    make -s install >>"$WORK/build.log" 2>&1
+else
+    sudo make -s install >>"$WORK/build.log" 2>&1
+fi || { cat "$WORK/build.log"; echo "0 passed, 1 failed"; exit 1; }
+
+# 1. Core unit tests (TAP output).
+echo "== core unit tests"
+if make -s test/unit/test_core >"$WORK/unit.log" 2>&1 && test/unit/test_core >>"$WORK/unit.log" 2>&1; then :; fi
+ok=$(grep -c '^ok ' "$WORK/unit.log")
+nok=$(grep -c '^not ok ' "$WORK/unit.log")
+if [ "$ok" -eq 0 ] && [ "$nok" -eq 0 ]; then
+    cat "$WORK/unit.log"; nok=1; broken=1
+fi
+[ "$nok" -gt 0 ] && grep -E '^not ok|error' "$WORK/unit.log"
+count "core unit tests" "$ok" "$nok"
+
+# 2. pg_regress against a throwaway cluster.
+echo "== pg_regress"
+if px_cluster_start "$CLUSTER" "$PORT"; then
+    rm -rf test/regress_out
+    make -s installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres >"$WORK/regress.log" 2>&1
+    ok=$(grep -cE '^(test|ok) .*\.\.\. ok' "$WORK/regress.log")
+    nok=$(grep -cE '\.\.\. (FAILED|failed)' "$WORK/regress.log")
+    if [ "$ok" -eq 0 ] && [ "$nok" -eq 0 ]; then
+        cat "$WORK/regress.log"; nok=1; broken=1
+    fi
+    grep -E '\.\.\. ' "$WORK/regress.log"
+    if [ "$nok" -gt 0 ] && [ -f test/regress_out/regression.diffs ]; then
+        head -n 300 test/regress_out/regression.diffs
+    fi
+    count "pg_regress" "$ok" "$nok"
+    px_cluster_stop "$CLUSTER"
+else
+    echo "could not start the test cluster" >&2
+    count "pg_regress" 0 1
+fi
+
+# 3. TAP tests: PostgreSQL::Test::Cluster runs initdb as the current user,
+# so as root they run as the postgres OS user.
+echo "== TAP tests"
+shopt -s nullglob
+tap_files=(test/t/*.pl)
+if [ ${#tap_files[@]} -eq 0 ]; then
+    echo "no TAP tests"
+else
+    TAPDIR="$WORK/tap"
+    mkdir -p "$TAPDIR"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$TAPDIR"
+    for t in "${tap_files[@]}"; do
+        log="$TAPDIR/$(basename "$t" .pl).log"
+        px_as_server_user env \
+            PATH="$PG_BIN:$PATH" \
+            PERL5LIB="$PGXS_DIR/src/test/perl" \
+            PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+            TESTDIR="$TAPDIR" PRIVACY_SRC="$SRC" \
+            prove -v "$t" >"$log" 2>&1
+        rc=$?
+        ok=$(grep -cE '^ok [0-9]' "$log")
+        nok=$(grep -cE '^not ok [0-9]' "$log")
+        if [ $rc -ne 0 ] && [ "$nok" -eq 0 ]; then nok=1; fi
+        echo "$t: $ok passed, $nok failed"
+        if [ "$nok" -gt 0 ]; then
+            tail -n 40 "$log"
+            for f in "$TAPDIR"/tmp_check/log/*; do
+                [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }
+            done
+        fi
+        count "$(basename "$t")" "$ok" "$nok"
+    done
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$broken" -eq 0 ]

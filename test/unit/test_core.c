@@ -1,0 +1,481 @@
+/*
+ * test_core.c
+ *		Unit tests of the backend-free core (src/core), in TAP format.
+ *
+ * AES-256-GCM known answers: test cases 13-16 of McGrew & Viega, "The
+ * Galois/Counter Mode of Operation (GCM)" (the 256-bit-key cases, also in
+ * NIST's GCM test vectors); checked against the copy in GNU Nettle's
+ * testsuite/gcm-test.c.  Values marked "python" were computed independently
+ * with Python's hashlib/hmac/cryptography.
+ */
+#include "px_core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+static int checks = 0;
+static int failures = 0;
+
+static void
+check(int ok, const char *what)
+{
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", checks, what);
+}
+
+static size_t
+unhex(const char *hex, uint8_t *out)
+{
+	size_t		n = strlen(hex) / 2;
+
+	if (px_hex_decode(hex, 2 * n, out, n) != PX_OK)
+	{
+		fprintf(stderr, "bad hex in test: %s\n", hex);
+		exit(2);
+	}
+	return n;
+}
+
+static int
+all_zero(const uint8_t *buf, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != 0)
+			return 0;
+	return 1;
+}
+
+typedef struct GcmVector
+{
+	const char *name;
+	const char *key;
+	const char *iv;
+	const char *aad;
+	const char *pt;
+	const char *ct;
+	const char *tag;
+} GcmVector;
+
+static const GcmVector gcm_vectors[] = {
+	{"GCM test case 13",
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"000000000000000000000000", "", "", "",
+	"530f8afbc74536b9a963b4f1c4cb738b"},
+	{"GCM test case 14",
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"000000000000000000000000", "",
+		"00000000000000000000000000000000",
+		"cea7403d4d606b6e074ec5d3baf39d18",
+	"d0d1c8a799996bf0265b98b5d48ab919"},
+	{"GCM test case 15",
+		"feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+		"cafebabefacedbaddecaf888", "",
+		"d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+		"1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+		"522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+		"8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad",
+	"b094dac5d93471bdec1a502270e3cc6c"},
+	{"GCM test case 16",
+		"feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+		"cafebabefacedbaddecaf888",
+		"feedfacedeadbeeffeedfacedeadbeefabaddad2",
+		"d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+		"1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+		"522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+		"8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+	"76fc6ece0f4e1768cddf8853bb2d551b"},
+};
+
+static void
+test_gcm_vectors(void)
+{
+	size_t		i;
+
+	for (i = 0; i < sizeof(gcm_vectors) / sizeof(gcm_vectors[0]); i++)
+	{
+		const GcmVector *v = &gcm_vectors[i];
+		uint8_t		key[32], iv[12], aad[64], pt[64], ct[64], tag[16];
+		uint8_t		out_ct[64], out_tag[16], out_pt[64];
+		size_t		aad_len, pt_len;
+		px_aead    *aead;
+		char		what[128];
+		int			bit;
+
+		unhex(v->key, key);
+		unhex(v->iv, iv);
+		aad_len = unhex(v->aad, aad);
+		pt_len = unhex(v->pt, pt);
+		unhex(v->ct, ct);
+		unhex(v->tag, tag);
+		aead = px_aead_new(key);
+
+		check(px_gcm_seal(aead, iv, aad, aad_len, pt, pt_len, out_ct, out_tag) == PX_OK &&
+			  memcmp(out_ct, ct, pt_len) == 0 && memcmp(out_tag, tag, 16) == 0,
+			  (snprintf(what, sizeof(what), "%s: seal gives the published ciphertext and tag", v->name), what));
+		check(px_gcm_open(aead, iv, aad, aad_len, ct, pt_len, tag, out_pt) == PX_OK &&
+			  memcmp(out_pt, pt, pt_len) == 0,
+			  (snprintf(what, sizeof(what), "%s: open gives the plaintext", v->name), what));
+
+		/* Every single-bit change is rejected, and no plaintext is left behind. */
+		{
+			int			all_rejected = 1;
+			int			all_wiped = 1;
+
+			for (bit = 0; bit < 8 * 16; bit += 7)
+			{
+				uint8_t		t2[16];
+
+				memcpy(t2, tag, 16);
+				t2[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+				memset(out_pt, 0xAA, sizeof(out_pt));
+				if (px_gcm_open(aead, iv, aad, aad_len, ct, pt_len, t2, out_pt) != PX_ERR_AUTH)
+					all_rejected = 0;
+				if (!all_zero(out_pt, pt_len))
+					all_wiped = 0;
+			}
+			for (bit = 0; bit < (int) (8 * pt_len); bit += 13)
+			{
+				uint8_t		c2[64];
+
+				memcpy(c2, ct, pt_len);
+				c2[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+				memset(out_pt, 0xAA, sizeof(out_pt));
+				if (px_gcm_open(aead, iv, aad, aad_len, c2, pt_len, tag, out_pt) != PX_ERR_AUTH)
+					all_rejected = 0;
+				if (!all_zero(out_pt, pt_len))
+					all_wiped = 0;
+			}
+			for (bit = 0; bit < 96; bit += 11)
+			{
+				uint8_t		iv2[12];
+
+				memcpy(iv2, iv, 12);
+				iv2[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+				if (px_gcm_open(aead, iv2, aad, aad_len, ct, pt_len, tag, out_pt) != PX_ERR_AUTH)
+					all_rejected = 0;
+			}
+			if (aad_len > 0)
+			{
+				uint8_t		a2[64];
+
+				memcpy(a2, aad, aad_len);
+				a2[0] ^= 1;
+				if (px_gcm_open(aead, iv, a2, aad_len, ct, pt_len, tag, out_pt) != PX_ERR_AUTH)
+					all_rejected = 0;
+			}
+			check(all_rejected, (snprintf(what, sizeof(what), "%s: any flipped bit in tag, ciphertext, nonce or AAD fails authentication", v->name), what));
+			check(all_wiped, (snprintf(what, sizeof(what), "%s: a failed open zeroes the output buffer", v->name), what));
+		}
+		px_aead_free(aead);
+	}
+}
+
+/* GCM through the core agrees with OpenSSL's EVP AES-256-GCM on random inputs of every short length. */
+static void
+test_gcm_against_evp(void)
+{
+	uint8_t		key[32], iv[12], aad[10], pt[200], ct[200], tag[16], ct2[200], tag2[16];
+	px_aead    *aead;
+	size_t		len;
+	int			agree = 1;
+
+	px_random_bytes(key, sizeof(key));
+	aead = px_aead_new(key);
+	for (len = 0; len <= 130; len++)
+	{
+		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+		int			outl;
+
+		px_random_bytes(iv, sizeof(iv));
+		px_random_bytes(aad, sizeof(aad));
+		px_random_bytes(pt, len);
+		px_gcm_seal(aead, iv, aad, sizeof(aad), pt, len, ct, tag);
+		EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv);
+		EVP_EncryptUpdate(ctx, NULL, &outl, aad, sizeof(aad));
+		EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len);
+		EVP_EncryptFinal_ex(ctx, ct2 + len, &outl);
+		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag2);
+		EVP_CIPHER_CTX_free(ctx);
+		if (memcmp(ct, ct2, len) != 0 || memcmp(tag, tag2, 16) != 0)
+			agree = 0;
+	}
+	check(agree, "GCM matches OpenSSL EVP AES-256-GCM for plaintext lengths 0..130");
+	px_aead_free(aead);
+}
+
+static void
+test_envelope(void)
+{
+	static const size_t lengths[] = {0, 1, 15, 16, 17, 1000, 1048576};
+	uint8_t		key[32];
+	px_aead    *aead;
+	size_t		i;
+	char		what[160];
+
+	px_random_bytes(key, sizeof(key));
+	aead = px_aead_new(key);
+	for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++)
+	{
+		size_t		len = lengths[i];
+		uint8_t    *pt = malloc(len + 1);
+		uint8_t    *env = malloc(px_envelope_len(len));
+		uint8_t    *out = malloc(len + 1);
+		uint8_t		nonce[PX_NONCE_LEN];
+		px_header	hdr = {PX_FORMAT_V1, PX_TYPE_TEXT, 0x01020304, 7};
+		px_header	back;
+		size_t		out_len = 0;
+		size_t		cut;
+		int			ok;
+
+		px_random_bytes(pt, len);
+		px_random_bytes(nonce, sizeof(nonce));
+		ok = px_envelope_seal(aead, &hdr, nonce, pt, len, env) == PX_OK &&
+			px_header_read(env, px_envelope_len(len), &back) == PX_OK &&
+			back.version == 1 && back.type == PX_TYPE_TEXT &&
+			back.key_id == 0x01020304 && back.key_version == 7 &&
+			memcmp(env + 10, nonce, PX_NONCE_LEN) == 0 &&
+			px_envelope_len(len) == len + 38 &&
+			px_envelope_open(aead, env, px_envelope_len(len), out, &out_len) == PX_OK &&
+			out_len == len && memcmp(out, pt, len) == 0;
+		snprintf(what, sizeof(what), "envelope round trip, %zu-byte plaintext, header fields and length", len);
+		check(ok, what);
+
+		/* Header bytes are authenticated: type, key id, key version. */
+		ok = 1;
+		{
+			static const int header_bytes[] = {1, 2, 5, 6, 9};
+			size_t		h;
+
+			for (h = 0; h < 5; h++)
+			{
+				env[header_bytes[h]] ^= 0x01;
+				if (px_envelope_open(aead, env, px_envelope_len(len), out, &out_len) != PX_ERR_AUTH)
+					ok = 0;
+				env[header_bytes[h]] ^= 0x01;
+			}
+		}
+		snprintf(what, sizeof(what), "envelope (%zu bytes): a changed type, key id or key version fails authentication", len);
+		check(ok, what);
+
+		/* Truncation never opens. */
+		ok = 1;
+		for (cut = 1; cut <= px_envelope_len(len) && cut <= 64; cut++)
+		{
+			px_status	s = px_envelope_open(aead, env, px_envelope_len(len) - cut, out, &out_len);
+
+			if (s != PX_ERR_MALFORMED && s != PX_ERR_AUTH)
+				ok = 0;
+		}
+		snprintf(what, sizeof(what), "envelope (%zu bytes): every truncation is malformed or fails authentication", len);
+		check(ok, what);
+		free(pt);
+		free(env);
+		free(out);
+	}
+
+	{
+		uint8_t		env[64] = {0};
+		px_header	hdr;
+
+		env[0] = 2;
+		env[1] = PX_TYPE_TEXT;
+		check(px_header_read(env, sizeof(env), &hdr) == PX_ERR_MALFORMED,
+			  "format version 2 is malformed");
+		env[0] = 1;
+		env[1] = 9;
+		check(px_header_read(env, sizeof(env), &hdr) == PX_ERR_MALFORMED,
+			  "unknown type byte is malformed");
+		env[1] = 0;
+		check(px_header_read(env, sizeof(env), &hdr) == PX_ERR_MALFORMED,
+			  "type byte 0 is malformed");
+		env[1] = PX_TYPE_BYTEA;
+		check(px_header_read(env, PX_ENVELOPE_OVERHEAD - 1, &hdr) == PX_ERR_MALFORMED,
+			  "shorter than the fixed overhead is malformed");
+	}
+	px_aead_free(aead);
+}
+
+static void
+test_armor(void)
+{
+	uint8_t		env[64];
+	uint8_t		back[64];
+	char		armor[128];
+	size_t		len;
+	size_t		back_len;
+	int			ok = 1;
+	int			matches_openssl = 1;
+
+	for (len = 38; len <= 45; len++)
+	{
+		unsigned char ref[128];
+
+		px_random_bytes(env, len);
+		px_armor_encode(env, len, armor);
+		armor[px_armor_len(len)] = '\0';
+		if (strncmp(armor, "pxe1:", 5) != 0 || strlen(armor) != px_armor_len(len) ||
+			px_armor_decode(armor, strlen(armor), back, &back_len) != PX_OK ||
+			back_len != len || memcmp(back, env, len) != 0)
+			ok = 0;
+		EVP_EncodeBlock(ref, env, (int) len);
+		if (strcmp((char *) ref, armor + 5) != 0)
+			matches_openssl = 0;
+	}
+	check(ok, "armor round trip for envelope lengths 38..45 (all padding cases)");
+	check(matches_openssl, "armor body equals OpenSSL's base64 (EVP_EncodeBlock)");
+
+	{
+		size_t		big = 1048576;
+		uint8_t    *e = malloc(big);
+		char	   *a = malloc(px_armor_len(big) + 1);
+		uint8_t    *b = malloc(px_armor_max_decoded_len(px_armor_len(big)));
+
+		px_random_bytes(e, big);
+		px_armor_encode(e, big, a);
+		check(px_armor_decode(a, px_armor_len(big), b, &back_len) == PX_OK &&
+			  back_len == big && memcmp(b, e, big) == 0, "armor round trip for 1 MiB");
+		free(e);
+		free(a);
+		free(b);
+	}
+
+	{
+		static const char *bad[] = {
+			"AQEAAAAA", "pxe2:AQEA", "pxe1:", "pxe1:AQE", "pxe1:AQEAA",
+			"pxe1:AQ!A", "pxe1:AQ A", "pxe1:AQ\nA", "pxe1:A=AA", "pxe1:AA=A",
+			"pxe1:QR==", "pxe1:QUJ=", "pxe1:====", "pxe1:AQEA===="
+		};
+		size_t		i;
+		int			all = 1;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (px_armor_decode(bad[i], strlen(bad[i]), back, &back_len) != PX_ERR_MALFORMED)
+			{
+				all = 0;
+				printf("# accepted bad armor: %s\n", bad[i]);
+			}
+		check(all, "armor decoder rejects missing prefix, bad length, bad characters, whitespace, misplaced and non-canonical padding");
+		check(px_armor_decode("pxe1:QQ==", 9, back, &back_len) == PX_OK && back_len == 1 && back[0] == 'A',
+			  "armor decoder accepts canonical padding");
+	}
+}
+
+static int
+contains(const uint8_t *hay, size_t hay_len, const uint8_t *needle, size_t needle_len)
+{
+	size_t		i;
+
+	for (i = 0; i + needle_len <= hay_len; i++)
+		if (memcmp(hay + i, needle, needle_len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_key_wrapping(void)
+{
+	uint8_t		root[32], other_root[32], dk[32], back[32], nonce[12], wrapped[PX_WRAPPED_KEY_LEN];
+	uint8_t		check1[8], check2[8], check3[8], expected[8];
+
+	px_random_bytes(root, sizeof(root));
+	px_random_bytes(other_root, sizeof(other_root));
+	px_random_bytes(dk, sizeof(dk));
+	px_random_bytes(nonce, sizeof(nonce));
+
+	check(px_wrap_key(root, 42, 3, nonce, dk, wrapped) == PX_OK &&
+		  px_unwrap_key(root, 42, 3, wrapped, sizeof(wrapped), back) == PX_OK &&
+		  memcmp(back, dk, 32) == 0, "data key wrap and unwrap round trip");
+	check(memcmp(wrapped, nonce, 12) == 0 && !contains(wrapped, sizeof(wrapped), dk, 8),
+		  "wrapped key starts with its nonce and does not hold the key in clear");
+	check(px_unwrap_key(other_root, 42, 3, wrapped, sizeof(wrapped), back) == PX_ERR_AUTH,
+		  "unwrap under another root key fails");
+	check(px_unwrap_key(root, 43, 3, wrapped, sizeof(wrapped), back) == PX_ERR_AUTH,
+		  "unwrap as another key id fails");
+	check(px_unwrap_key(root, 42, 4, wrapped, sizeof(wrapped), back) == PX_ERR_AUTH,
+		  "unwrap as another key version fails");
+	wrapped[20] ^= 0x40;
+	check(px_unwrap_key(root, 42, 3, wrapped, sizeof(wrapped), back) == PX_ERR_AUTH,
+		  "unwrap of a flipped bit fails");
+	check(px_unwrap_key(root, 42, 3, wrapped, sizeof(wrapped) - 1, back) == PX_ERR_MALFORMED,
+		  "unwrap of a wrong length is malformed");
+
+	px_root_key_check(root, check1);
+	px_root_key_check(root, check2);
+	px_root_key_check(other_root, check3);
+	check(memcmp(check1, check2, 8) == 0 && memcmp(check1, check3, 8) != 0,
+		  "root key check value is deterministic and differs between root keys");
+	memset(root, 0x11, sizeof(root));
+	px_root_key_check(root, check1);
+	unhex("174f18fc99bd6d84", expected);	/* python: HMAC-SHA256(0x11*32, label)[:8] */
+	check(memcmp(check1, expected, 8) == 0, "root key check value matches an independent HMAC-SHA-256");
+
+	{
+		uint8_t		transit[32];
+		uint8_t		want[32];
+
+		unhex("e77f5c8a1802ee7295660ec950f0881afb9acb8c7c617d60e6eef16de2f41a81", want);	/* python HKDF */
+		check(px_derive_key(root, 32, "privacy_ext transit v1", transit, 32) == PX_OK &&
+			  memcmp(transit, want, 32) == 0, "transit key derivation matches an independent HKDF-SHA-256");
+	}
+}
+
+static void
+test_key_ids_hex_random(void)
+{
+	uint8_t		out[4];
+	uint8_t		n1[12], n2[12];
+	uint32_t	hr = px_key_id_from_name("hr", 2);
+
+	check(hr == 180784068u, "key id of 'hr' matches an independent SHA-256 computation");	/* python */
+	check(hr == px_key_id_from_name("hr", 2) && hr != px_key_id_from_name("hr2", 3) &&
+		  hr != 0 && hr < 0x80000000u, "key ids are deterministic, distinct, nonzero and 31-bit");
+	check(px_hex_decode("0aFf10Bc", 8, out, 4) == PX_OK && out[0] == 0x0a && out[1] == 0xff &&
+		  out[2] == 0x10 && out[3] == 0xbc, "hex decode accepts both cases");
+	check(px_hex_decode("0aFf10B", 7, out, 4) == PX_ERR_MALFORMED, "hex decode rejects a wrong length");
+	check(px_hex_decode("0aFf10Bg", 8, out, 4) == PX_ERR_MALFORMED, "hex decode rejects a non-hex digit");
+	check(px_hex_decode("0a f10Bc", 8, out, 4) == PX_ERR_MALFORMED, "hex decode rejects whitespace");
+
+	px_random_bytes(n1, sizeof(n1));
+	px_random_bytes(n2, sizeof(n2));
+	check(memcmp(n1, n2, 12) != 0, "two random nonces differ");
+
+	{
+		static px_nonce_pool pool;
+		uint8_t		a[12], b[12];
+		int			distinct = 1;
+		int			i;
+
+		px_nonce_next(&pool, 1, a);
+		for (i = 0; i < 1000; i++)
+		{
+			px_nonce_next(&pool, 1, b);
+			if (memcmp(a, b, 12) == 0)
+				distinct = 0;
+			memcpy(a, b, 12);
+		}
+		check(distinct, "nonce pool hands out distinct nonces across refills");
+		px_nonce_next(&pool, 1, a);
+		px_nonce_next(&pool, 2, b);
+		check(pool.owner == 2 && pool.pos == 12, "nonce pool refills when used by another process");
+	}
+}
+
+int
+main(void)
+{
+	test_gcm_vectors();
+	test_gcm_against_evp();
+	test_envelope();
+	test_armor();
+	test_key_wrapping();
+	test_key_ids_hex_random();
+	printf("1..%d\n", checks);
+	printf("core unit tests: %d passed, %d failed\n", checks - failures, failures);
+	return failures == 0 ? 0 : 1;
+}
