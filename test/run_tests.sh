@@ -13,7 +13,7 @@ cd "$SRC"
 . test/cluster.sh
 
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+PGXS_DIR=$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")
 PORT=${PRIVACY_TEST_PORT:-54329}
 WORK=$(mktemp -d /tmp/privacy_ext_test.XXXXXX)
 chmod 755 "$WORK"
@@ -101,7 +101,6 @@ else
         ok=$(grep -cE '^ok [0-9]' "$log")
         nok=$(grep -cE '^not ok [0-9]' "$log")
         if [ $rc -ne 0 ] && [ "$nok" -eq 0 ]; then nok=1; fi
-        echo "$t: $ok passed, $nok failed"
         if [ "$nok" -gt 0 ]; then
             tail -n 40 "$log"
             for f in "$TAPDIR"/tmp_check/log/*; do
