@@ -38,3 +38,7 @@ unit-test: test/unit/test_core
 	test/unit/test_core
 
 EXTRA_CLEAN = test/unit/test_core test/regress_out tmp_check
+
+.PHONY: bench
+bench:
+	bash test/bench/run_bench.sh

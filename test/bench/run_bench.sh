@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Benchmark of the randomized encrypted type against plain text and pgcrypto.
+# One throwaway cluster, one backend, no parallel workers, no JIT; 1M rows of
+# 22-character e-mails.  Every measurement runs 5 times, interleaved, in ONE
+# psql session; the median is reported, with ratios against the plain-text
+# baseline measured in the same session.
+#
+#   bash test/bench/run_bench.sh        (or: make bench)
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$SRC"
+. test/cluster.sh
+
+ROWS=${PRIVACY_BENCH_ROWS:-1000000}
+RUNS=${PRIVACY_BENCH_RUNS:-5}
+PORT=${PRIVACY_BENCH_PORT:-54340}
+WORK=$(mktemp -d /tmp/privacy_ext_bench.XXXXXX)
+chmod 755 "$WORK"
+trap 'px_cluster_stop "$WORK/cluster"; rm -rf "$WORK"' EXIT
+
+px_cluster_start "$WORK/cluster" "$PORT" \
+    "shared_buffers = 1GB" "max_parallel_workers_per_gather = 0" "jit = off" \
+    "max_wal_size = 4GB" "checkpoint_timeout = 30min"
+PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
+
+echo "loading $ROWS rows ..."
+PGC_KEY='\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'
+"${PSQL[@]}" -v pgc_key="$PGC_KEY" >/dev/null <<SQL
+CREATE EXTENSION privacy_ext;
+CREATE EXTENSION pgcrypto;
+SELECT privacy.create_key('bench');
+-- 'u' || 9 digits || '@example.org' = 22 characters, all distinct
+CREATE TABLE plain (c text);
+INSERT INTO plain SELECT 'u' || lpad(g::text, 9, '0') || '@example.org' FROM generate_series(1, $ROWS) g;
+CREATE TABLE enc (c privacy.encrypted_text('bench'));
+INSERT INTO enc SELECT c FROM plain;
+CREATE TABLE pgc (c bytea);
+INSERT INTO pgc SELECT encrypt(convert_to(c, 'UTF8'), :'pgc_key', 'aes') FROM plain;
+CREATE TABLE plain2 (c text);
+CREATE TABLE enc2 (c privacy.encrypted_text('bench'));
+VACUUM ANALYZE plain; VACUUM ANALYZE enc; VACUUM ANALYZE pgc;
+SQL
+
+# The timed session: rounds interleave every measurement so that drift and
+# checkpoints affect all of them alike.
+{
+    echo '\timing on'
+    echo 'SELECT count(*) FROM plain; SELECT count(*) FROM enc; SELECT count(*) FROM pgc;'
+    for r in $(seq 1 "$RUNS"); do
+        echo '\echo @plain_scan'
+        echo 'SELECT sum(length(c)) FROM plain;'
+        echo '\echo @decrypt_scan'
+        echo 'SELECT sum(length(privacy.decrypt(c))) FROM enc;'
+        echo '\echo @pgcrypto_scan'
+        echo "SELECT sum(length(convert_from(decrypt(c, :'pgc_key', 'aes'), 'UTF8'))) FROM pgc;"
+        echo 'TRUNCATE plain2; CHECKPOINT;'
+        echo '\echo @insert_plain'
+        echo 'INSERT INTO plain2 SELECT c FROM plain;'
+        echo 'TRUNCATE enc2; CHECKPOINT;'
+        echo '\echo @insert_encrypted'
+        echo 'INSERT INTO enc2 SELECT c FROM plain;'
+    done
+} > "$WORK/timed.sql"
+echo "timing $RUNS rounds ..."
+"${PSQL[@]}" -v pgc_key="$PGC_KEY" -f "$WORK/timed.sql" > "$WORK/timed.out"
+
+# Each "@name" marker is followed by the query's output and its "Time:" line.
+awk -v rows="$ROWS" '
+    /^@/ { name = substr($1, 2); next }
+    /^Time: / && name != "" { t[name] = t[name] " " $2; name = "" }
+    function median(list,   a, n, i, j, x) {
+        n = split(list, a, " ")
+        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    END {
+        split("plain_scan decrypt_scan pgcrypto_scan insert_plain insert_encrypted", order, " ")
+        printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
+        for (k = 1; k <= 5; k++) {
+            n = order[k]; m[n] = median(t[n])
+            printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n]
+        }
+        printf "\n%-44s %8s %8s  %s\n", "ratio", "value", "target", "verdict"
+        r = m["decrypt_scan"] / m["plain_scan"]
+        printf "%-44s %8.2f %8s  %s\n", "decrypt scan / plain scan", r, "<= 2.5", (r <= 2.5 ? "PASS" : "FAIL")
+        r = m["pgcrypto_scan"] / m["decrypt_scan"]
+        printf "%-44s %8.2f %8s  %s\n", "pgcrypto decrypt scan / decrypt scan", r, ">= 4", (r >= 4 ? "PASS" : "FAIL")
+        r = m["insert_encrypted"] / m["insert_plain"]
+        printf "%-44s %8.2f %8s  %s\n", "INSERT..SELECT encrypted / text", r, "<= 1.6", (r <= 1.6 ? "PASS" : "FAIL")
+    }' "$WORK/timed.out"
+
+echo
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "server:  $("${PSQL[@]}" -At -c 'SHOW server_version')"
+echo "openssl: $(openssl version)"
