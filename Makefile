@@ -6,7 +6,7 @@ MODULE_big  = privacy_ext
 DATA        = sql/privacy_ext--1.0.sql
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
-CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o
+CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o
 OBJS        = src/privacy_ext.o src/root_key.o src/keys.o src/encrypted_types.o \
               $(CORE_OBJS)
 

@@ -58,9 +58,11 @@ px_header_write(const px_header *hdr, uint8_t *out)
 px_status
 px_header_read(const uint8_t *env, size_t env_len, px_header *hdr)
 {
-	if (env_len < PX_ENVELOPE_OVERHEAD || env[0] != PX_FORMAT_V1)
+	if (env_len < PX_HEADER_LEN || env[0] != PX_FORMAT_V1)
 		return PX_ERR_MALFORMED;
 	if (env[1] < PX_TYPE_TEXT || env[1] > PX_TYPE_TEXT_DET)
+		return PX_ERR_MALFORMED;
+	if (env_len < (env[1] == PX_TYPE_TEXT_DET ? PX_DET_OVERHEAD : PX_ENVELOPE_OVERHEAD))
 		return PX_ERR_MALFORMED;
 	hdr->version = env[0];
 	hdr->type = env[1];
@@ -234,4 +236,69 @@ px_armor_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
 	}
 	*out_len = n;
 	return PX_OK;
+}
+
+/*
+ * Deterministic envelope (type PX_TYPE_TEXT_DET), version 1:
+ *
+ *	offset	size	field
+ *	0		10		header, as above (the AES-SIV associated data)
+ *	10		16		synthetic IV V
+ *	26		1+n		AES-SIV ciphertext of (type byte || plaintext)
+ *
+ * The type byte in front of the plaintext keeps the SIV input non-empty:
+ * OpenSSL's AES-SIV (and implementations built on it) refuse an empty
+ * plaintext, and the empty string must still be decryptable elsewhere.
+ */
+size_t
+px_det_envelope_len(size_t plaintext_len)
+{
+	return PX_HEADER_LEN + PX_SIV_TAG_LEN + 1 + plaintext_len;
+}
+
+px_status
+px_det_seal(px_siv *siv, const px_header *hdr, const uint8_t *pt, size_t pt_len,
+			uint8_t *out)
+{
+	const uint8_t *ad[1];
+	size_t		ad_len[1] = {PX_HEADER_LEN};
+	uint8_t    *body = out + PX_HEADER_LEN + PX_SIV_TAG_LEN;
+
+	if (pt_len > PX_MAX_PLAINTEXT)
+		return PX_ERR_TOO_LONG;
+	px_header_write(hdr, out);
+	ad[0] = out;
+	/* Lay out (type || plaintext) where the ciphertext goes; seal in place. */
+	body[0] = hdr->type;
+	memcpy(body + 1, pt, pt_len);
+	return px_siv_seal(siv, ad, ad_len, 1, body, pt_len + 1,
+					   out + PX_HEADER_LEN, body);
+}
+
+/*
+ * Opens a deterministic envelope into out (env_len - 26 bytes): on success
+ * out[0] is the type byte and the plaintext is the *pt_len bytes after it.
+ */
+px_status
+px_det_open(px_siv *siv, const uint8_t *env, size_t env_len, uint8_t *out, size_t *pt_len)
+{
+	const uint8_t *ad[1];
+	size_t		ad_len[1] = {PX_HEADER_LEN};
+	size_t		body_len;
+	px_status	status;
+
+	if (env_len < px_det_envelope_len(0) || env[0] != PX_FORMAT_V1)
+		return PX_ERR_MALFORMED;
+	body_len = env_len - PX_HEADER_LEN - PX_SIV_TAG_LEN;
+	ad[0] = env;
+	status = px_siv_open(siv, ad, ad_len, 1, env + PX_HEADER_LEN,
+						 env + PX_HEADER_LEN + PX_SIV_TAG_LEN, body_len, out);
+	if (status == PX_OK && out[0] != env[1])
+	{
+		px_wipe(out, body_len);
+		status = PX_ERR_MALFORMED;
+	}
+	if (status == PX_OK)
+		*pt_len = body_len - 1;
+	return status;
 }

@@ -165,31 +165,43 @@ px_random_bytes(uint8_t *buf, size_t len)
 	return PX_OK;
 }
 
-/*
- * HKDF-SHA-256 (RFC 5869) with an empty salt: derives a sub-key for one
- * purpose (named by the label) so that no two purposes share key bytes.
- */
+/* HKDF-SHA-256 (RFC 5869) through OpenSSL's EVP_KDF. */
 px_status
-px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
-			  uint8_t *out, size_t out_len)
+px_hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+			   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
 {
 	EVP_KDF    *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-	OSSL_PARAM	params[4];
+	OSSL_PARAM	params[5];
+	int			n = 0;
 	px_status	status = PX_ERR_CRYPTO;
 
 	if (ctx != NULL)
 	{
-		params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
-		params[1] = OSSL_PARAM_construct_octet_string("key", (void *) ikm, ikm_len);
-		params[2] = OSSL_PARAM_construct_octet_string("info", (void *) label, strlen(label));
-		params[3] = OSSL_PARAM_construct_end();
+		params[n++] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
+		params[n++] = OSSL_PARAM_construct_octet_string("key", (void *) ikm, ikm_len);
+		if (salt_len > 0)
+			params[n++] = OSSL_PARAM_construct_octet_string("salt", (void *) salt, salt_len);
+		params[n++] = OSSL_PARAM_construct_octet_string("info", (void *) info, info_len);
+		params[n] = OSSL_PARAM_construct_end();
 		if (EVP_KDF_derive(ctx, out, out_len, params) == 1)
 			status = PX_OK;
 	}
 	EVP_KDF_CTX_free(ctx);
 	EVP_KDF_free(kdf);
 	return status;
+}
+
+/*
+ * A sub-key for one purpose, named by its label: HKDF-SHA-256 with an empty
+ * salt and the label as info, so no two purposes share key bytes.
+ */
+px_status
+px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
+			  uint8_t *out, size_t out_len)
+{
+	return px_hkdf_sha256(ikm, ikm_len, NULL, 0, (const uint8_t *) label, strlen(label),
+						  out, out_len);
 }
 
 /*

@@ -36,6 +36,7 @@
 #define PX_HEADER_LEN		10
 #define PX_FORMAT_V1		1
 #define PX_ENVELOPE_OVERHEAD (PX_HEADER_LEN + PX_NONCE_LEN + PX_TAG_LEN)
+#define PX_DET_OVERHEAD		(PX_HEADER_LEN + 16 + 1)
 
 /* Text form of an envelope: this prefix followed by standard base64. */
 #define PX_ARMOR_PREFIX		"pxe1:"
@@ -76,6 +77,12 @@ typedef struct px_header
 /* An AES-256-GCM key with its OpenSSL contexts, set up once and reused. */
 typedef struct px_aead px_aead;
 
+/* An AES-SIV key (RFC 5297; 32 bytes: AES-128-SIV, 64 bytes: AES-256-SIV). */
+typedef struct px_siv px_siv;
+
+#define PX_SIV_TAG_LEN		16
+#define PX_SIV_KEY_LEN		64
+
 extern const char *px_status_message(px_status status);
 
 /* --- header and envelope ------------------------------------------------ */
@@ -109,6 +116,23 @@ extern px_status px_envelope_seal(px_aead *aead, const px_header *hdr,
 extern px_status px_envelope_open(px_aead *aead, const uint8_t *env, size_t env_len,
 								  uint8_t *pt, size_t *pt_len);
 
+/* --- AES-SIV (siv.c) ---------------------------------------------------- */
+extern px_siv *px_siv_new(const uint8_t *key, size_t key_len);
+extern void px_siv_free(px_siv *siv);
+extern px_status px_siv_seal(px_siv *siv, const uint8_t *const *ad, const size_t *ad_len,
+							 int n_ad, const uint8_t *pt, size_t pt_len,
+							 uint8_t v[PX_SIV_TAG_LEN], uint8_t *ct);
+extern px_status px_siv_open(px_siv *siv, const uint8_t *const *ad, const size_t *ad_len,
+							 int n_ad, const uint8_t v[PX_SIV_TAG_LEN],
+							 const uint8_t *ct, size_t ct_len, uint8_t *pt);
+
+/* Deterministic envelopes (envelope.c): header || SIV || E(type || plaintext). */
+extern size_t px_det_envelope_len(size_t plaintext_len);
+extern px_status px_det_seal(px_siv *siv, const px_header *hdr, const uint8_t *pt,
+							 size_t pt_len, uint8_t *out);
+extern px_status px_det_open(px_siv *siv, const uint8_t *env, size_t env_len,
+							 uint8_t *out, size_t *pt_len);
+
 /* --- ASCII armor -------------------------------------------------------- */
 extern bool px_armor_has_prefix(const char *s, size_t len);
 extern size_t px_armor_len(size_t env_len);
@@ -129,6 +153,10 @@ extern px_status px_root_key_check(const uint8_t root[PX_KEY_LEN],
 extern uint32_t px_key_id_from_name(const char *name, size_t len);
 extern px_status px_hex_decode(const char *hex, size_t hex_len,
 							   uint8_t *out, size_t out_len);
+extern px_status px_hkdf_sha256(const uint8_t *ikm, size_t ikm_len,
+								const uint8_t *salt, size_t salt_len,
+								const uint8_t *info, size_t info_len,
+								uint8_t *out, size_t out_len);
 extern px_status px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
 							 uint8_t *out, size_t out_len);
 extern px_status px_random_bytes(uint8_t *buf, size_t len);

@@ -5,8 +5,9 @@
  * AES-256-GCM known answers: test cases 13-16 of McGrew & Viega, "The
  * Galois/Counter Mode of Operation (GCM)" (the 256-bit-key cases, also in
  * NIST's GCM test vectors); checked against the copy in GNU Nettle's
- * testsuite/gcm-test.c.  Values marked "python" were computed independently
- * with Python's hashlib/hmac/cryptography.
+ * testsuite/gcm-test.c.  AES-SIV: RFC 5297 appendix A.1 and A.2.  HKDF:
+ * RFC 5869 test cases 1 and 3.  Values marked "python" were computed
+ * independently with Python's hashlib/hmac/cryptography.
  */
 #include "px_core.h"
 
@@ -466,6 +467,166 @@ test_key_ids_hex_random(void)
 	}
 }
 
+
+static void
+test_siv_vectors(void)
+{
+	uint8_t		key[64], ad1[64], ad2[64], nonce[16], pt[64], want[128], v[16], ct[64], back[64];
+	size_t		ad1_len, ad2_len, pt_len;
+	px_siv	   *siv;
+
+	/* RFC 5297 A.1: deterministic, one associated-data string. */
+	unhex("fffefdfcfbfaf9f8f7f6f5f4f3f2f1f0f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", key);
+	ad1_len = unhex("101112131415161718191a1b1c1d1e1f2021222324252627", ad1);
+	pt_len = unhex("112233445566778899aabbccddee", pt);
+	unhex("85632d07c6e8f37f950acd320a2ecc9340c02b9690c4dc04daef7f6afe5c", want);
+	siv = px_siv_new(key, 32);
+	{
+		const uint8_t *ad[1] = {ad1};
+		size_t		adl[1] = {ad1_len};
+
+		check(px_siv_seal(siv, ad, adl, 1, pt, pt_len, v, ct) == PX_OK &&
+			  memcmp(v, want, 16) == 0 && memcmp(ct, want + 16, pt_len) == 0,
+			  "AES-SIV RFC 5297 A.1: seal gives the published V and ciphertext");
+		check(px_siv_open(siv, ad, adl, 1, v, ct, pt_len, back) == PX_OK &&
+			  memcmp(back, pt, pt_len) == 0, "AES-SIV RFC 5297 A.1: open gives the plaintext");
+		v[3] ^= 0x10;
+		check(px_siv_open(siv, ad, adl, 1, v, ct, pt_len, back) == PX_ERR_AUTH && all_zero(back, pt_len),
+			  "AES-SIV: a flipped bit in V fails authentication and zeroes the output");
+		v[3] ^= 0x10;
+		ct[pt_len - 1] ^= 0x01;
+		check(px_siv_open(siv, ad, adl, 1, v, ct, pt_len, back) == PX_ERR_AUTH,
+			  "AES-SIV: a flipped bit in the ciphertext fails authentication");
+		ct[pt_len - 1] ^= 0x01;
+		ad1[0] ^= 0x01;
+		check(px_siv_open(siv, ad, adl, 1, v, ct, pt_len, back) == PX_ERR_AUTH,
+			  "AES-SIV: changed associated data fails authentication");
+	}
+	px_siv_free(siv);
+
+	/* RFC 5297 A.2: three associated-data strings (AD1, AD2, nonce). */
+	unhex("7f7e7d7c7b7a79787776757473727170404142434445464748494a4b4c4d4e4f", key);
+	ad1_len = unhex("00112233445566778899aabbccddeeffdeaddadadeaddadaffeeddccbbaa99887766554433221100", ad1);
+	ad2_len = unhex("102030405060708090a0", ad2);
+	unhex("09f911029d74e35bd84156c5635688c0", nonce);
+	pt_len = unhex("7468697320697320736f6d6520706c61696e7465787420746f20656e6372797074207573696e67205349562d414553", pt);
+	unhex("7bdb6e3b432667eb06f4d14bff2fbd0fcb900f2fddbe404326601965c889bf17dba77ceb094fa663b7a3f748ba8af829ea64ad544a272e9c485b62a3fd5c0d", want);
+	siv = px_siv_new(key, 32);
+	{
+		const uint8_t *ad[3] = {ad1, ad2, nonce};
+		size_t		adl[3] = {ad1_len, ad2_len, 16};
+
+		check(px_siv_seal(siv, ad, adl, 3, pt, pt_len, v, ct) == PX_OK &&
+			  memcmp(v, want, 16) == 0 && memcmp(ct, want + 16, pt_len) == 0,
+			  "AES-SIV RFC 5297 A.2: seal gives the published V and ciphertext");
+		check(px_siv_open(siv, ad, adl, 3, v, ct, pt_len, back) == PX_OK &&
+			  memcmp(back, pt, pt_len) == 0, "AES-SIV RFC 5297 A.2: open gives the plaintext");
+	}
+	px_siv_free(siv);
+	check(px_siv_new(key, 48) == NULL, "AES-SIV refuses a key that is neither 32 nor 64 bytes");
+}
+
+/* The core's AES-256-SIV equals OpenSSL's EVP "AES-256-SIV" byte for byte. */
+static void
+test_siv_against_evp(void)
+{
+	uint8_t		key[64], aad[10], pt[200], v[16], ct[200], v2[16], ct2[200];
+	EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
+	px_siv	   *siv;
+	size_t		len;
+	int			agree = 1;
+
+	px_random_bytes(key, sizeof(key));
+	siv = px_siv_new(key, 64);
+	for (len = 1; len <= 130; len++)	/* OpenSSL 3.0's SIV refuses length 0 */
+	{
+		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+		const uint8_t *ad[1] = {aad};
+		size_t		adl[1] = {sizeof(aad)};
+		int			outl;
+
+		px_random_bytes(aad, sizeof(aad));
+		px_random_bytes(pt, len);
+		px_siv_seal(siv, ad, adl, 1, pt, len, v, ct);
+		if (cipher == NULL ||
+			EVP_EncryptInit_ex2(ctx, cipher, key, NULL, NULL) != 1 ||
+			EVP_EncryptUpdate(ctx, NULL, &outl, aad, sizeof(aad)) != 1 ||
+			EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len) != 1 ||
+			EVP_EncryptFinal_ex(ctx, ct2 + len, &outl) != 1 ||
+			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, v2) != 1 ||
+			memcmp(v, v2, 16) != 0 || memcmp(ct, ct2, len) != 0)
+			agree = 0;
+		EVP_CIPHER_CTX_free(ctx);
+	}
+	check(agree, "AES-256-SIV matches OpenSSL EVP AES-256-SIV for plaintext lengths 1..130");
+	EVP_CIPHER_free(cipher);
+	px_siv_free(siv);
+}
+
+static void
+test_hkdf_vectors(void)
+{
+	uint8_t		ikm[22], salt[13], info[10], okm[42], want[42];
+
+	memset(ikm, 0x0b, sizeof(ikm));
+	unhex("000102030405060708090a0b0c", salt);
+	unhex("f0f1f2f3f4f5f6f7f8f9", info);
+	unhex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865", want);
+	check(px_hkdf_sha256(ikm, 22, salt, 13, info, 10, okm, 42) == PX_OK && memcmp(okm, want, 42) == 0,
+		  "HKDF-SHA-256 RFC 5869 test case 1");
+	unhex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8", want);
+	check(px_hkdf_sha256(ikm, 22, NULL, 0, NULL, 0, okm, 42) == PX_OK && memcmp(okm, want, 42) == 0,
+		  "HKDF-SHA-256 RFC 5869 test case 3 (empty salt and info)");
+}
+
+static void
+test_det_envelope(void)
+{
+	static const size_t lengths[] = {0, 1, 15, 16, 17, 1000};
+	uint8_t		key[64];
+	px_siv	   *siv;
+	size_t		i;
+	char		what[128];
+
+	px_random_bytes(key, sizeof(key));
+	siv = px_siv_new(key, 64);
+	for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++)
+	{
+		size_t		len = lengths[i];
+		uint8_t    *pt = malloc(len + 1);
+		uint8_t    *env = malloc(px_det_envelope_len(len));
+		uint8_t    *env2 = malloc(px_det_envelope_len(len));
+		uint8_t    *out = malloc(len + 1);
+		px_header	hdr = {PX_FORMAT_V1, PX_TYPE_TEXT_DET, 77, 1};
+		px_header	back;
+		size_t		out_len = 0;
+		int			ok;
+
+		px_random_bytes(pt, len);
+		ok = px_det_seal(siv, &hdr, pt, len, env) == PX_OK &&
+			px_det_seal(siv, &hdr, pt, len, env2) == PX_OK &&
+			memcmp(env, env2, px_det_envelope_len(len)) == 0 &&
+			px_det_envelope_len(len) == len + 27 &&
+			px_header_read(env, px_det_envelope_len(len), &back) == PX_OK &&
+			back.type == PX_TYPE_TEXT_DET && back.key_id == 77 &&
+			px_det_open(siv, env, px_det_envelope_len(len), out, &out_len) == PX_OK &&
+			out_len == len && out[0] == PX_TYPE_TEXT_DET && memcmp(out + 1, pt, len) == 0;
+		snprintf(what, sizeof(what), "deterministic envelope, %zu-byte plaintext: same input, same bytes; round trip", len);
+		check(ok, what);
+		env[2] ^= 0x01;
+		check(px_det_open(siv, env, px_det_envelope_len(len), out, &out_len) == PX_ERR_AUTH,
+			  "deterministic envelope: a relabelled key id fails authentication");
+		env[2] ^= 0x01;
+		check(px_det_open(siv, env, px_det_envelope_len(len) - 1, out, &out_len) != PX_OK,
+			  "deterministic envelope: truncation never opens");
+		free(pt);
+		free(env);
+		free(env2);
+		free(out);
+	}
+	px_siv_free(siv);
+}
+
 int
 main(void)
 {
@@ -475,6 +636,10 @@ main(void)
 	test_armor();
 	test_key_wrapping();
 	test_key_ids_hex_random();
+	test_siv_vectors();
+	test_siv_against_evp();
+	test_hkdf_vectors();
+	test_det_envelope();
 	printf("1..%d\n", checks);
 	printf("core unit tests: %d passed, %d failed\n", checks - failures, failures);
 	return failures == 0 ? 0 : 1;
