@@ -7,7 +7,8 @@ DATA        = sql/privacy_ext--1.0.sql
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o
-OBJS        = src/privacy_ext.o src/root_key.o src/keys.o src/encrypted_types.o \
+OBJS        = src/privacy_ext.o src/root_key.o src/key_store.o src/keys.o src/key_usage.o \
+              src/encrypted_types.o src/det_ops.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
@@ -15,7 +16,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input
+REGRESS      = keys encrypted_types permissions bad_input deterministic
 REGRESS_OPTS = --outputdir=test/regress_out
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)

@@ -54,6 +54,17 @@ SELECT pg_catalog.pg_extension_config_dump('privacy.data_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy.data_key_versions', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy.key_grants', '');
 
+-- Any change to a key table, by the key functions or by hand, invalidates
+-- every backend's key caches when it commits.
+CREATE FUNCTION privacy.key_tables_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'px_key_tables_changed' LANGUAGE C;
+CREATE TRIGGER key_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON privacy.data_keys FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
+CREATE TRIGGER key_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON privacy.data_key_versions FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
+CREATE TRIGGER key_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON privacy.key_grants FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
+
 REVOKE ALL ON privacy.data_keys, privacy.data_key_versions, privacy.key_grants FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE
     ON privacy.data_keys, privacy.data_key_versions, privacy.key_grants TO privacy_admin;
@@ -70,10 +81,21 @@ CREATE FUNCTION privacy.grant_key(name text, role text) RETURNS void
 CREATE FUNCTION privacy.revoke_key(name text, role text) RETURNS void
     AS 'MODULE_PATHNAME', 'px_revoke_key' LANGUAGE C STRICT VOLATILE;
 
+-- Crypto-shredding: confirm must read 'destroy <name>'.  Not in a transaction block.
+CREATE FUNCTION privacy.destroy_key(name text, confirm text DEFAULT NULL) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_destroy_key' LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+CREATE FUNCTION privacy.drop_key_version(name text, version int4) RETURNS void
+    AS 'MODULE_PATHNAME', 'px_drop_key_version' LANGUAGE C STRICT VOLATILE;
+-- Versions found in the encrypted columns under a key (scans those columns).
+CREATE FUNCTION privacy.key_versions_in_use(key_id int4) RETURNS int4[]
+    AS 'MODULE_PATHNAME', 'px_key_versions_in_use' LANGUAGE C STRICT VOLATILE;
+
 REVOKE ALL ON FUNCTION privacy.create_key(text), privacy.rotate_key(text),
-    privacy.grant_key(text, text), privacy.revoke_key(text, text) FROM PUBLIC;
+    privacy.grant_key(text, text), privacy.revoke_key(text, text),
+    privacy.destroy_key(text, text), privacy.drop_key_version(text, int4) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.create_key(text), privacy.rotate_key(text),
-    privacy.grant_key(text, text), privacy.revoke_key(text, text) TO privacy_admin;
+    privacy.grant_key(text, text), privacy.revoke_key(text, text),
+    privacy.destroy_key(text, text), privacy.drop_key_version(text, int4) TO privacy_admin;
 
 -- Metadata only: never key bytes.
 CREATE VIEW privacy.keys AS
@@ -83,6 +105,7 @@ SELECT k.name,
        (SELECT pg_catalog.array_agg(v.version ORDER BY v.version)
           FROM privacy.data_key_versions v WHERE v.key_id = k.key_id) AS versions,
        CASE WHEN k.destroyed_at IS NULL THEN 'active' ELSE 'destroyed' END AS status,
+       privacy.key_versions_in_use(k.key_id) AS versions_in_use,
        (SELECT pg_catalog.array_agg(g.grantee ORDER BY g.grantee::text)
           FROM privacy.key_grants g WHERE g.key_id = k.key_id) AS granted_to,
        k.created_at,
@@ -98,6 +121,7 @@ GRANT SELECT ON privacy.keys TO PUBLIC;
 ------------------------------------------------------------------------
 CREATE TYPE privacy.encrypted_text;
 CREATE TYPE privacy.encrypted_bytea;
+CREATE TYPE privacy.encrypted_text_det;
 
 -- Input draws a fresh nonce per call, but PostgreSQL requires type input
 -- functions to be non-volatile; every result decrypts to the same value.
@@ -117,6 +141,15 @@ CREATE FUNCTION privacy.encrypted_bytea_out(privacy.encrypted_bytea) RETURNS cst
 CREATE FUNCTION privacy.encrypted_bytea_recv(internal, oid, int4) RETURNS privacy.encrypted_bytea
     AS 'MODULE_PATHNAME', 'px_encrypted_bytea_recv' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 CREATE FUNCTION privacy.encrypted_bytea_send(privacy.encrypted_bytea) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'px_encrypted_send' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION privacy.encrypted_text_det_in(cstring, oid, int4) RETURNS privacy.encrypted_text_det
+    AS 'MODULE_PATHNAME', 'px_encrypted_text_det_in' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.encrypted_text_det_out(privacy.encrypted_text_det) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'px_encrypted_out' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.encrypted_text_det_recv(internal, oid, int4) RETURNS privacy.encrypted_text_det
+    AS 'MODULE_PATHNAME', 'px_encrypted_text_det_recv' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.encrypted_text_det_send(privacy.encrypted_text_det) RETURNS bytea
     AS 'MODULE_PATHNAME', 'px_encrypted_send' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
 -- The type modifier names the key; stored as the key's id.
@@ -139,6 +172,13 @@ CREATE TYPE privacy.encrypted_bytea (
     INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = external, CATEGORY = 'U'
 );
 
+CREATE TYPE privacy.encrypted_text_det (
+    INPUT = privacy.encrypted_text_det_in, OUTPUT = privacy.encrypted_text_det_out,
+    RECEIVE = privacy.encrypted_text_det_recv, SEND = privacy.encrypted_text_det_send,
+    TYPMOD_IN = privacy.encrypted_typmod_in, TYPMOD_OUT = privacy.encrypted_typmod_out,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = external, CATEGORY = 'U'
+);
+
 -- Binding a value to the column's key (length-coercion casts).
 CREATE FUNCTION privacy.encrypted_text(privacy.encrypted_text, int4, bool)
     RETURNS privacy.encrypted_text
@@ -150,6 +190,12 @@ CREATE CAST (privacy.encrypted_text AS privacy.encrypted_text)
     WITH FUNCTION privacy.encrypted_text(privacy.encrypted_text, int4, bool) AS IMPLICIT;
 CREATE CAST (privacy.encrypted_bytea AS privacy.encrypted_bytea)
     WITH FUNCTION privacy.encrypted_bytea(privacy.encrypted_bytea, int4, bool) AS IMPLICIT;
+-- Deterministic: the result depends on the input and the key's version 1 only.
+CREATE FUNCTION privacy.encrypted_text_det(privacy.encrypted_text_det, int4, bool)
+    RETURNS privacy.encrypted_text_det
+    AS 'MODULE_PATHNAME', 'px_encrypted_text_det_coerce' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (privacy.encrypted_text_det AS privacy.encrypted_text_det)
+    WITH FUNCTION privacy.encrypted_text_det(privacy.encrypted_text_det, int4, bool) AS IMPLICIT;
 
 -- Plaintext in: assignment casts that encrypt under the target's key.
 CREATE FUNCTION privacy.encrypted_text(text, int4, bool) RETURNS privacy.encrypted_text
@@ -160,6 +206,10 @@ CREATE CAST (text AS privacy.encrypted_text)
     WITH FUNCTION privacy.encrypted_text(text, int4, bool) AS ASSIGNMENT;
 CREATE CAST (bytea AS privacy.encrypted_bytea)
     WITH FUNCTION privacy.encrypted_bytea(bytea, int4, bool) AS ASSIGNMENT;
+CREATE FUNCTION privacy.encrypted_text_det(text, int4, bool) RETURNS privacy.encrypted_text_det
+    AS 'MODULE_PATHNAME', 'px_text_to_encrypted_det' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (text AS privacy.encrypted_text_det)
+    WITH FUNCTION privacy.encrypted_text_det(text, int4, bool) AS ASSIGNMENT;
 
 CREATE FUNCTION privacy.encrypt(plaintext text, key_name text) RETURNS privacy.encrypted_text
     AS 'MODULE_PATHNAME', 'px_encrypt_text' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
@@ -175,6 +225,22 @@ CREATE CAST (privacy.encrypted_text AS text)
     WITH FUNCTION privacy.decrypt(privacy.encrypted_text);
 CREATE CAST (privacy.encrypted_bytea AS bytea)
     WITH FUNCTION privacy.decrypt(privacy.encrypted_bytea);
+CREATE FUNCTION privacy.decrypt(privacy.encrypted_text_det) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_decrypt_text_det' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (privacy.encrypted_text_det AS text)
+    WITH FUNCTION privacy.decrypt(privacy.encrypted_text_det);
+
+-- The same plaintext under the key's active version: privacy.reencrypt()'s worker.
+CREATE FUNCTION privacy.reseal(privacy.encrypted_text) RETURNS privacy.encrypted_text
+    AS 'MODULE_PATHNAME', 'px_reseal_text' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+CREATE FUNCTION privacy.reseal(privacy.encrypted_bytea) RETURNS privacy.encrypted_bytea
+    AS 'MODULE_PATHNAME', 'px_reseal_bytea' LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+CREATE FUNCTION privacy.reencrypt(tbl regclass, col name, batch_size int4 DEFAULT 10000)
+    RETURNS int8 AS 'MODULE_PATHNAME', 'px_reencrypt' LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION privacy.reseal(privacy.encrypted_text), privacy.reseal(privacy.encrypted_bytea),
+    privacy.reencrypt(regclass, name, int4) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.reseal(privacy.encrypted_text), privacy.reseal(privacy.encrypted_bytea),
+    privacy.reencrypt(regclass, name, int4) TO privacy_admin;
 
 -- Envelope header fields, readable by anyone: they are not secret.
 CREATE FUNCTION privacy.envelope_key_id(privacy.encrypted_text) RETURNS int4
@@ -185,6 +251,86 @@ CREATE FUNCTION privacy.envelope_key_version(privacy.encrypted_text) RETURNS int
     AS 'MODULE_PATHNAME', 'px_envelope_key_version' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION privacy.envelope_key_version(privacy.encrypted_bytea) RETURNS int4
     AS 'MODULE_PATHNAME', 'px_envelope_key_version' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.envelope_key_id(privacy.encrypted_text_det) RETURNS int4
+    AS 'MODULE_PATHNAME', 'px_envelope_key_id' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.envelope_key_version(privacy.encrypted_text_det) RETURNS int4
+    AS 'MODULE_PATHNAME', 'px_envelope_key_version' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+------------------------------------------------------------------------
+-- Equality on encrypted_text_det: bytewise on the envelopes (same key,
+-- same plaintext, same bytes).  Values under different keys are never
+-- equal.  The order is the ciphertext's, useful to btree indexes, sorts and
+-- merge joins, meaningless as an order of plaintexts.  IMMUTABLE: stored
+-- values compare by their bytes; a literal is bound under a key's version
+-- 1, which never changes while the key exists.
+------------------------------------------------------------------------
+CREATE FUNCTION privacy.det_eq_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'px_det_eq_support' LANGUAGE C STRICT;
+CREATE FUNCTION privacy.encrypted_text_det_eq(privacy.encrypted_text_det, privacy.encrypted_text_det)
+    RETURNS bool AS 'MODULE_PATHNAME', 'px_det_eq'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SUPPORT privacy.det_eq_support;
+CREATE FUNCTION privacy.encrypted_text_det_ne(privacy.encrypted_text_det, privacy.encrypted_text_det)
+    RETURNS bool AS 'MODULE_PATHNAME', 'px_det_ne' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.encrypted_text_det_cmp(privacy.encrypted_text_det, privacy.encrypted_text_det)
+    RETURNS int4 AS 'MODULE_PATHNAME', 'px_det_cmp' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.encrypted_text_det_lt(privacy.encrypted_text_det, privacy.encrypted_text_det)
+    RETURNS bool LANGUAGE sql STRICT IMMUTABLE PARALLEL SAFE
+    RETURN privacy.encrypted_text_det_cmp($1, $2) < 0;
+CREATE FUNCTION privacy.encrypted_text_det_le(privacy.encrypted_text_det, privacy.encrypted_text_det)
+    RETURNS bool LANGUAGE sql STRICT IMMUTABLE PARALLEL SAFE
+    RETURN privacy.encrypted_text_det_cmp($1, $2) <= 0;
+CREATE FUNCTION privacy.encrypted_text_det_gt(privacy.encrypted_text_det, privacy.encrypted_text_det)
+    RETURNS bool LANGUAGE sql STRICT IMMUTABLE PARALLEL SAFE
+    RETURN privacy.encrypted_text_det_cmp($1, $2) > 0;
+CREATE FUNCTION privacy.encrypted_text_det_ge(privacy.encrypted_text_det, privacy.encrypted_text_det)
+    RETURNS bool LANGUAGE sql STRICT IMMUTABLE PARALLEL SAFE
+    RETURN privacy.encrypted_text_det_cmp($1, $2) >= 0;
+CREATE FUNCTION privacy.encrypted_text_det_hash(privacy.encrypted_text_det) RETURNS int4
+    AS 'MODULE_PATHNAME', 'px_det_hash' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.encrypted_text_det_hash_extended(privacy.encrypted_text_det, int8) RETURNS int8
+    AS 'MODULE_PATHNAME', 'px_det_hash_extended' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-- The operators live in pg_catalog, which every search_path includes first,
+-- so "email = 'x'" works without the privacy schema in search_path and can
+-- not be shadowed by an operator someone creates in another schema.  Their
+-- argument types are privacy's own, so they cannot clash with built-ins.
+CREATE OPERATOR pg_catalog.= (
+    LEFTARG = privacy.encrypted_text_det, RIGHTARG = privacy.encrypted_text_det,
+    FUNCTION = privacy.encrypted_text_det_eq,
+    COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
+    RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR pg_catalog.<> (
+    LEFTARG = privacy.encrypted_text_det, RIGHTARG = privacy.encrypted_text_det,
+    FUNCTION = privacy.encrypted_text_det_ne,
+    COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
+    RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR pg_catalog.< (
+    LEFTARG = privacy.encrypted_text_det, RIGHTARG = privacy.encrypted_text_det,
+    FUNCTION = privacy.encrypted_text_det_lt, COMMUTATOR = OPERATOR(pg_catalog.>),
+    NEGATOR = OPERATOR(pg_catalog.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
+CREATE OPERATOR pg_catalog.<= (
+    LEFTARG = privacy.encrypted_text_det, RIGHTARG = privacy.encrypted_text_det,
+    FUNCTION = privacy.encrypted_text_det_le, COMMUTATOR = OPERATOR(pg_catalog.>=),
+    NEGATOR = OPERATOR(pg_catalog.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
+CREATE OPERATOR pg_catalog.> (
+    LEFTARG = privacy.encrypted_text_det, RIGHTARG = privacy.encrypted_text_det,
+    FUNCTION = privacy.encrypted_text_det_gt, COMMUTATOR = OPERATOR(pg_catalog.<),
+    NEGATOR = OPERATOR(pg_catalog.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
+CREATE OPERATOR pg_catalog.>= (
+    LEFTARG = privacy.encrypted_text_det, RIGHTARG = privacy.encrypted_text_det,
+    FUNCTION = privacy.encrypted_text_det_ge, COMMUTATOR = OPERATOR(pg_catalog.<=),
+    NEGATOR = OPERATOR(pg_catalog.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+
+CREATE OPERATOR CLASS privacy.encrypted_text_det_ops
+    DEFAULT FOR TYPE privacy.encrypted_text_det USING btree AS
+        OPERATOR 1 pg_catalog.<, OPERATOR 2 pg_catalog.<=, OPERATOR 3 pg_catalog.=,
+        OPERATOR 4 pg_catalog.>=, OPERATOR 5 pg_catalog.>,
+        FUNCTION 1 privacy.encrypted_text_det_cmp(privacy.encrypted_text_det, privacy.encrypted_text_det);
+CREATE OPERATOR CLASS privacy.encrypted_text_det_hash_ops
+    DEFAULT FOR TYPE privacy.encrypted_text_det USING hash AS
+        OPERATOR 1 pg_catalog.=,
+        FUNCTION 1 privacy.encrypted_text_det_hash(privacy.encrypted_text_det),
+        FUNCTION 2 privacy.encrypted_text_det_hash_extended(privacy.encrypted_text_det, int8);
 
 ------------------------------------------------------------------------
 -- Every stored encrypted column names its key.  A column declared
@@ -210,7 +356,8 @@ BEGIN
            AND a.attnum > 0 AND NOT a.attisdropped
            AND a.atttypmod < 0
            AND a.atttypid IN ('privacy.encrypted_text'::regtype,
-                              'privacy.encrypted_bytea'::regtype)
+                              'privacy.encrypted_bytea'::regtype,
+                              'privacy.encrypted_text_det'::regtype)
     LOOP
         IF coalesce(default_key, '') = '' THEN
             RAISE EXCEPTION 'column % of % needs an encryption key', col.attname, col.rel

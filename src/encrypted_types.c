@@ -47,9 +47,12 @@ typedef struct PxCallCache
 	PxKeyRef	open[CACHE_SLOTS];	/* aead NULL: key not restored yet */
 	Oid			perm_user;
 	PxKeyRef	hot;			/* last version opened for perm_user, allowed */
+	PxKeyRef	transit;
 	int			nperm;
 	uint32		perm_key[CACHE_SLOTS];
 	bool		perm_ok[CACHE_SLOTS];
+	bytea	   *memo_in;		/* deterministic coercion: last input ... */
+	bytea	   *memo_out;		/* ... and its result */
 	char	   *key_name;		/* privacy.encrypt(): last key name seen */
 	uint32		named_key_id;
 } PxCallCache;
@@ -91,66 +94,80 @@ static bytea *
 seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
 		   const char *pt, size_t pt_len)
 {
+	bool		det = (type == PX_TYPE_TEXT_DET);
 	px_header	hdr;
-	uint8_t		nonce[PX_NONCE_LEN];
-	px_aead    *aead;
+	PxKeyRef	transit;
+	PxKeyRef   *ref;
 	bytea	   *result;
+	size_t		env_len;
 	px_status	status;
 
 	if (pt_len > PX_MAX_PLAINTEXT)
 		px_report_status(PX_ERR_TOO_LONG, true);
 	if (key_id == PX_TRANSIT_KEY_ID)
 	{
-		aead = px_transit_aead();
-		hdr.key_version = 0;
+		px_transit_key_ref(&transit);
+		ref = &transit;
 	}
 	else
 	{
 		if (!cache->have_seal || cache->seal.key_id != key_id)
 		{
-			px_key_ref_for_encrypt(key_id, &cache->seal);
+			px_key_ref_for_encrypt(key_id, det, &cache->seal);
 			cache->have_seal = true;
 		}
-		aead = cache->seal.aead;
-		hdr.key_version = cache->seal.key_version;
+		ref = &cache->seal;
 	}
 	hdr.version = PX_FORMAT_V1;
 	hdr.type = (uint8_t) type;
 	hdr.key_id = key_id;
+	hdr.key_version = ref->key_version;
 
-	result = palloc(VARHDRSZ + px_envelope_len(pt_len));
-	SET_VARSIZE(result, VARHDRSZ + px_envelope_len(pt_len));
-	status = px_nonce_next(&nonce_pool, (long) MyProcPid, nonce);
-	if (status == PX_OK)
-		status = px_envelope_seal(aead, &hdr, nonce, (const uint8_t *) pt, pt_len,
-								  (uint8_t *) VARDATA(result));
+	env_len = det ? px_det_envelope_len(pt_len) : px_envelope_len(pt_len);
+	result = palloc(VARHDRSZ + env_len);
+	SET_VARSIZE(result, VARHDRSZ + env_len);
+	if (det)
+		status = px_det_seal(ref->siv, &hdr, (const uint8_t *) pt, pt_len,
+							 (uint8_t *) VARDATA(result));
+	else
+	{
+		uint8_t		nonce[PX_NONCE_LEN];
+
+		status = px_nonce_next(&nonce_pool, (long) MyProcPid, nonce);
+		if (status == PX_OK)
+			status = px_envelope_seal(ref->aead, &hdr, nonce, (const uint8_t *) pt, pt_len,
+									  (uint8_t *) VARDATA(result));
+	}
 	px_report_status(status, true);
 	return result;
 }
 
 /*
- * The opened cipher for an envelope's key version, or NULL when the key is
- * unknown and unknown keys are tolerated (restoring a dump: see
- * verify_envelope).
+ * The keys for an envelope's key version, or NULL when the key is unknown
+ * and unknown keys are tolerated (restoring a dump: see verify_envelope).
  */
-static px_aead *
-open_aead(PxCallCache *cache, const px_header *hdr, bool missing_ok)
+static PxKeyRef *
+open_ref(PxCallCache *cache, const px_header *hdr, bool missing_ok)
 {
 	int			i;
 	PxKeyRef	ref;
 
 	if (hdr->key_id == PX_TRANSIT_KEY_ID)
-		return px_transit_aead();
+	{
+		px_transit_key_ref(&cache->transit);
+		return &cache->transit;
+	}
 	for (i = 0; i < cache->nopen; i++)
 		if (cache->open[i].key_id == hdr->key_id &&
 			cache->open[i].key_version == hdr->key_version)
-			return cache->open[i].aead;
+			return cache->open[i].aead ? &cache->open[i] : NULL;
 
 	if (!px_key_ref_for_version(hdr->key_id, hdr->key_version, missing_ok, &ref))
 	{
 		ref.key_id = hdr->key_id;
 		ref.key_version = hdr->key_version;
 		ref.aead = NULL;
+		ref.siv = NULL;
 	}
 	/* Keep the newest CACHE_SLOTS versions seen; a scan rarely meets more. */
 	if (cache->nopen == CACHE_SLOTS)
@@ -159,7 +176,29 @@ open_aead(PxCallCache *cache, const px_header *hdr, bool missing_ok)
 		cache->nopen--;
 	}
 	cache->open[cache->nopen++] = ref;
-	return ref.aead;
+	return ref.aead ? &cache->open[cache->nopen - 1] : NULL;
+}
+
+/* Plaintext length of an envelope of type, or 0 for a malformed length. */
+static size_t
+plaintext_len(px_value_type type, size_t env_len)
+{
+	if (type == PX_TYPE_TEXT_DET)
+		return env_len >= px_det_envelope_len(0) ? env_len - px_det_envelope_len(0) : 0;
+	return px_envelope_plaintext_len(env_len);
+}
+
+/*
+ * Open env into out, which has room for plaintext_len() bytes plus one byte
+ * before it (out[-1]): the deterministic form decrypts its type byte there.
+ */
+static px_status
+open_into(const PxKeyRef *ref, px_value_type type, const uint8_t *env, size_t len,
+		  uint8_t *out, size_t *pt_len)
+{
+	if (type == PX_TYPE_TEXT_DET)
+		return px_det_open(ref->siv, env, len, out - 1, pt_len);
+	return px_envelope_open(ref->aead, env, len, out, pt_len);
 }
 
 static void
@@ -198,19 +237,19 @@ verify_envelope(PxCallCache *cache, const uint8_t *env, size_t len,
 				px_value_type type, int32 typmod)
 {
 	px_header	hdr;
-	px_aead    *aead;
+	PxKeyRef   *ref;
 	uint8_t    *scratch;
 	size_t		pt_len;
 	px_status	status;
 
 	read_header(env, len, type, &hdr);
 	check_column_key(&hdr, typmod);
-	aead = open_aead(cache, &hdr, !check_function_bodies);
-	if (aead == NULL)
+	ref = open_ref(cache, &hdr, !check_function_bodies);
+	if (ref == NULL)
 		return;
-	scratch = palloc(px_envelope_plaintext_len(len) + 1);
-	status = px_envelope_open(aead, env, len, scratch, &pt_len);
-	px_wipe(scratch, px_envelope_plaintext_len(len));
+	scratch = palloc(plaintext_len(type, len) + 1);
+	status = open_into(ref, type, env, len, scratch + 1, &pt_len);
+	px_wipe(scratch, plaintext_len(type, len) + 1);
 	pfree(scratch);
 	px_report_status(status, true);
 }
@@ -264,7 +303,7 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 		   bool for_user)
 {
 	px_header	hdr;
-	px_aead    *aead;
+	PxKeyRef   *ref;
 	struct varlena *result;
 	size_t		pt_len;
 	px_status	status;
@@ -281,22 +320,23 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 	/* Fast path: the same key version as the previous row, same user. */
 	if (for_user && cache->hot.aead != NULL && cache->perm_user == GetUserId() &&
 		cache->hot.key_id == hdr.key_id && cache->hot.key_version == hdr.key_version)
-		aead = cache->hot.aead;
+		ref = &cache->hot;
 	else
 	{
 		if (for_user)
 			check_decrypt_permission(cache, hdr.key_id);
-		aead = open_aead(cache, &hdr, false);
+		ref = open_ref(cache, &hdr, false);
 		if (for_user)
-		{
-			cache->hot.key_id = hdr.key_id;
-			cache->hot.key_version = hdr.key_version;
-			cache->hot.aead = aead;
-		}
+			cache->hot = *ref;
 	}
 
-	result = palloc(VARHDRSZ + px_envelope_plaintext_len(len));
-	status = px_envelope_open(aead, env, len, (uint8_t *) VARDATA(result), &pt_len);
+	/*
+	 * Decrypt straight into the result.  A deterministic envelope decrypts
+	 * a type byte first, which lands in the last byte of the varlena header
+	 * and is overwritten by SET_VARSIZE below.
+	 */
+	result = palloc(VARHDRSZ + plaintext_len(type, len));
+	status = open_into(ref, type, env, len, (uint8_t *) VARDATA(result), &pt_len);
 	px_report_status(status, true);
 	SET_VARSIZE(result, VARHDRSZ + pt_len);
 	return result;
@@ -379,6 +419,20 @@ Datum
 px_encrypted_text_in(PG_FUNCTION_ARGS)
 {
 	return encrypted_in(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_det_in);
+Datum
+px_encrypted_text_det_in(PG_FUNCTION_ARGS)
+{
+	return encrypted_in(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_det_recv);
+Datum
+px_encrypted_text_det_recv(PG_FUNCTION_ARGS)
+{
+	return encrypted_recv(fcinfo, PX_TYPE_TEXT_DET);
 }
 
 PG_FUNCTION_INFO_V1(px_encrypted_bytea_in);
@@ -487,6 +541,35 @@ px_encrypted_typmod_out(PG_FUNCTION_ARGS)
  * Casts
  * --------------------------------------------------------------------- */
 
+/*
+ * Re-seal a transit value under key_id.  No permission check: the
+ * plaintext came from the caller's own input, and the result stays under
+ * a key the caller still needs a grant to read.
+ */
+static bytea *
+bind_transit(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type type,
+			 uint32 key_id)
+{
+	struct varlena *plain = open_value(cache, env, len, type, false);
+	bytea	   *result = seal_value(cache, key_id, type, VARDATA(plain),
+									VARSIZE(plain) - VARHDRSZ);
+
+	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	pfree(plain);
+	return result;
+}
+
+/* For det_ops.c: bind a deterministic transit value, without a call cache. */
+bytea *
+px_det_bind_transit(bytea *env, uint32 key_id)
+{
+	PxCallCache cache;
+
+	memset(&cache, 0, sizeof(cache));
+	return bind_transit(&cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env),
+						PX_TYPE_TEXT_DET, key_id);
+}
+
 /* encrypted -> encrypted with a type modifier: bind a transit value to the key. */
 static Datum
 encrypted_coerce(FunctionCallInfo fcinfo, px_value_type type)
@@ -495,22 +578,42 @@ encrypted_coerce(FunctionCallInfo fcinfo, px_value_type type)
 	int32		typmod = PG_GETARG_INT32(1);
 	PxCallCache *cache;
 	px_header	hdr;
-	struct varlena *plain;
 	bytea	   *result;
+	size_t		len = VARSIZE_ANY_EXHDR(env);
 
 	if (typmod < 0)
 		PG_RETURN_BYTEA_P(env);
-	read_header((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, &hdr);
+	read_header((uint8_t *) VARDATA_ANY(env), len, type, &hdr);
 	if (hdr.key_id == (uint32) typmod)
 		PG_RETURN_BYTEA_P(env);
 	if (hdr.key_id != PX_TRANSIT_KEY_ID)
 		check_column_key(&hdr, typmod);
 
 	cache = call_cache(fcinfo);
-	plain = open_value(cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, false);
-	result = seal_value(cache, (uint32) typmod, type, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
-	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
-	pfree(plain);
+
+	/*
+	 * A deterministic result depends only on the input: remember the last
+	 * one, so a literal compared row by row is encrypted once per query.
+	 */
+	if (type == PX_TYPE_TEXT_DET && cache->memo_in != NULL &&
+		VARSIZE_ANY_EXHDR(cache->memo_in) == len &&
+		memcmp(VARDATA_ANY(cache->memo_in), VARDATA_ANY(env), len) == 0)
+		PG_RETURN_BYTEA_P(cache->memo_out);
+
+	result = bind_transit(cache, (uint8_t *) VARDATA_ANY(env), len, type, (uint32) typmod);
+	if (type == PX_TYPE_TEXT_DET)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (cache->memo_in != NULL)
+		{
+			pfree(cache->memo_in);
+			pfree(cache->memo_out);
+		}
+		cache->memo_in = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(env));
+		cache->memo_out = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(result));
+		MemoryContextSwitchTo(old);
+	}
 	PG_RETURN_BYTEA_P(result);
 }
 
@@ -519,6 +622,13 @@ Datum
 px_encrypted_text_coerce(PG_FUNCTION_ARGS)
 {
 	return encrypted_coerce(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_det_coerce);
+Datum
+px_encrypted_text_det_coerce(PG_FUNCTION_ARGS)
+{
+	return encrypted_coerce(fcinfo, PX_TYPE_TEXT_DET);
 }
 
 PG_FUNCTION_INFO_V1(px_encrypted_bytea_coerce);
@@ -545,6 +655,13 @@ Datum
 px_text_to_encrypted(PG_FUNCTION_ARGS)
 {
 	return encrypt_cast(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_text_to_encrypted_det);
+Datum
+px_text_to_encrypted_det(PG_FUNCTION_ARGS)
+{
+	return encrypt_cast(fcinfo, PX_TYPE_TEXT_DET);
 }
 
 PG_FUNCTION_INFO_V1(px_bytea_to_encrypted);
@@ -609,6 +726,54 @@ px_decrypt_text(PG_FUNCTION_ARGS)
 
 	PG_RETURN_POINTER(open_value(call_cache(fcinfo), (uint8_t *) VARDATA_ANY(env),
 								 VARSIZE_ANY_EXHDR(env), PX_TYPE_TEXT, true));
+}
+
+PG_FUNCTION_INFO_V1(px_decrypt_text_det);
+Datum
+px_decrypt_text_det(PG_FUNCTION_ARGS)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+
+	PG_RETURN_POINTER(open_value(call_cache(fcinfo), (uint8_t *) VARDATA_ANY(env),
+								 VARSIZE_ANY_EXHDR(env), PX_TYPE_TEXT_DET, true));
+}
+
+/*
+ * privacy.reseal(value): the same plaintext under the key's active version
+ * (privacy.reencrypt()'s worker).  No permission check: the value stays
+ * under the same key, so nobody can read more than before.
+ */
+static Datum
+reseal(FunctionCallInfo fcinfo, px_value_type type)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(env);
+	PxCallCache *cache = call_cache(fcinfo);
+	px_header	hdr;
+	struct varlena *plain;
+	bytea	   *result;
+
+	read_header((uint8_t *) VARDATA_ANY(env), len, type, &hdr);
+	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+		PG_RETURN_BYTEA_P(env);
+	plain = open_value(cache, (uint8_t *) VARDATA_ANY(env), len, type, false);
+	result = seal_value(cache, hdr.key_id, type, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(px_reseal_text);
+Datum
+px_reseal_text(PG_FUNCTION_ARGS)
+{
+	return reseal(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_reseal_bytea);
+Datum
+px_reseal_bytea(PG_FUNCTION_ARGS)
+{
+	return reseal(fcinfo, PX_TYPE_BYTEA);
 }
 
 PG_FUNCTION_INFO_V1(px_decrypt_bytea);

@@ -1,447 +1,35 @@
 /*
  * keys.c
- *		Data keys: the key tables, the per-backend cache of unwrapped keys,
- *		grants, and the key-management functions.
+ *		Key management: create, rotate, grant, revoke, destroy, and drop an
+ *		unused version.  Superuser or members of privacy_admin only.
  *
- * Data keys are stored wrapped under the root key in privacy.data_key_versions.
- * Readers find them with a direct heap scan instead of SQL, so a role that
- * may write an encrypted column needs no privilege on the key tables, and
- * no query text is ever planned on the hot path.  Each statement looks a key
- * up once (callers keep a PxKeyRef in fn_extra); the unwrapped key and its
- * keyed cipher contexts are cached for the life of the backend and reused
- * as long as the stored wrapped bytes are unchanged.
+ * Writes go through SQL (SPI) so that the key tables' triggers invalidate
+ * every backend's key caches (key_store.c) when the change commits.
  */
 #include "privacy_ext.h"
+#include "key_tables.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "catalog/namespace.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
-#include "utils/hsearch.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
-/* Column numbers of the key tables, as created by privacy_ext--1.0.sql. */
-#define Anum_data_keys_key_id			1
-#define Anum_data_keys_name				2
-#define Anum_data_keys_active_version	3
-#define Anum_data_keys_destroyed_at		4
-
-#define Anum_key_versions_key_id		1
-#define Anum_key_versions_version		2
-#define Anum_key_versions_wrapped_key	3
-#define Anum_key_versions_root_check	4
-
-#define Anum_key_grants_key_id			1
-#define Anum_key_grants_grantee			2
-#define Anum_key_grants_grantee_name	3
-
 #define KEY_ADMIN_ROLE "privacy_admin"
-
-typedef struct KeyCacheKey
-{
-	uint32		key_id;
-	uint32		key_version;
-} KeyCacheKey;
-
-typedef struct KeyCacheEntry
-{
-	KeyCacheKey tag;
-	uint64		root_gen;		/* root key generation it was unwrapped under */
-	uint8_t		wrapped[PX_WRAPPED_KEY_LEN];	/* to notice a replaced key */
-	px_aead    *aead;
-} KeyCacheEntry;
-
-static HTAB *key_cache = NULL;
-static px_aead *transit_aead = NULL;
-static uint64 transit_root_gen = 0;
-
-/* The row of privacy.data_keys a lookup needs. */
-typedef struct KeyRow
-{
-	bool		found;
-	bool		destroyed;
-	uint32		active_version;
-	char	   *name;
-} KeyRow;
-
-/* ---------------------------------------------------------------------
- * Error reporting for core status codes
- * --------------------------------------------------------------------- */
-void
-px_report_status(px_status status, bool hide)
-{
-	switch (status)
-	{
-		case PX_OK:
-			return;
-		case PX_ERR_MALFORMED:
-			ereport(ERROR,
-					(errcode(ERRCODE_PX_MALFORMED),
-					 errmsg("malformed privacy_ext envelope"),
-					 hide ? px_errhide() : 0));
-			break;
-		case PX_ERR_AUTH:
-			ereport(ERROR,
-					(errcode(ERRCODE_PX_AUTH_FAILED),
-					 errmsg("privacy_ext envelope failed authentication"),
-					 errdetail("The value was tampered with, truncated, or relabelled."),
-					 hide ? px_errhide() : 0));
-			break;
-		case PX_ERR_TOO_LONG:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("value too long to encrypt"),
-					 hide ? px_errhide() : 0));
-			break;
-		case PX_ERR_RANDOM:
-		case PX_ERR_CRYPTO:
-			ereport(ERROR,
-					(errcode(ERRCODE_PX_CRYPTO),
-					 errmsg("privacy_ext cryptographic operation failed: %s",
-							px_status_message(status)),
-					 hide ? px_errhide() : 0));
-			break;
-	}
-}
-
-/* ---------------------------------------------------------------------
- * Direct reads of the key tables
- * --------------------------------------------------------------------- */
-static Relation
-open_key_table(const char *relname)
-{
-	Oid			nsp = get_namespace_oid("privacy", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("privacy_ext is not installed in this database"),
-				 errhint("Run CREATE EXTENSION privacy_ext.")));
-	return table_open(relid, AccessShareLock);
-}
-
-static Snapshot
-key_snapshot(void)
-{
-	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetLatestSnapshot();
-}
-
-static void
-read_key_row(uint32 key_id, KeyRow *row)
-{
-	Relation	rel = open_key_table("data_keys");
-	ScanKeyData skey;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	memset(row, 0, sizeof(*row));
-	ScanKeyInit(&skey, Anum_data_keys_key_id, BTEqualStrategyNumber, F_INT4EQ,
-				Int32GetDatum((int32) key_id));
-	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		isnull;
-
-		row->found = true;
-		row->name = TextDatumGetCString(heap_getattr(tup, Anum_data_keys_name, desc, &isnull));
-		row->active_version = DatumGetInt32(heap_getattr(tup, Anum_data_keys_active_version,
-														 desc, &isnull));
-		(void) heap_getattr(tup, Anum_data_keys_destroyed_at, desc, &isnull);
-		row->destroyed = !isnull;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
-/* Returns false when the version row does not exist; *destroyed when its key is gone. */
-static bool
-read_wrapped_key(uint32 key_id, uint32 key_version, uint8_t wrapped[PX_WRAPPED_KEY_LEN],
-				 uint8_t check[PX_KEY_CHECK_LEN], bool *destroyed)
-{
-	Relation	rel = open_key_table("data_key_versions");
-	ScanKeyData skey[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		found = false;
-
-	*destroyed = false;
-	ScanKeyInit(&skey[0], Anum_key_versions_key_id, BTEqualStrategyNumber, F_INT4EQ,
-				Int32GetDatum((int32) key_id));
-	ScanKeyInit(&skey[1], Anum_key_versions_version, BTEqualStrategyNumber, F_INT4EQ,
-				Int32GetDatum((int32) key_version));
-	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 2, skey);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		wrapped_null;
-		bool		check_null;
-		Datum		wrapped_d = heap_getattr(tup, Anum_key_versions_wrapped_key, desc, &wrapped_null);
-		Datum		check_d = heap_getattr(tup, Anum_key_versions_root_check, desc, &check_null);
-
-		found = true;
-		if (wrapped_null || check_null)
-			*destroyed = true;
-		else
-		{
-			bytea	   *w = DatumGetByteaPP(wrapped_d);
-			bytea	   *c = DatumGetByteaPP(check_d);
-
-			if (VARSIZE_ANY_EXHDR(w) != PX_WRAPPED_KEY_LEN ||
-				VARSIZE_ANY_EXHDR(c) != PX_KEY_CHECK_LEN)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("wrapped data key %u version %u has an invalid length",
-								key_id, key_version)));
-			memcpy(wrapped, VARDATA_ANY(w), PX_WRAPPED_KEY_LEN);
-			memcpy(check, VARDATA_ANY(c), PX_KEY_CHECK_LEN);
-		}
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return found;
-}
-
-/* ---------------------------------------------------------------------
- * Key lookup for encryption and decryption
- * --------------------------------------------------------------------- */
-static void
-init_key_cache(void)
-{
-	HASHCTL		ctl;
-
-	ctl.keysize = sizeof(KeyCacheKey);
-	ctl.entrysize = sizeof(KeyCacheEntry);
-	ctl.hcxt = TopMemoryContext;
-	key_cache = hash_create("privacy_ext data keys", 16, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-}
-
-static void
-report_unknown_key(uint32 key_id)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PX_UNKNOWN_KEY),
-			 errmsg("privacy_ext key with id %u does not exist", key_id),
-			 errhint("The key was dropped, or this database has not restored its keys.")));
-}
-
-static void
-report_destroyed_key(uint32 key_id)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PX_KEY_DESTROYED),
-			 errmsg("privacy_ext key with id %u has been destroyed", key_id),
-			 errdetail("Values encrypted under a destroyed key can never be decrypted.")));
-}
-
-bool
-px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok, PxKeyRef *ref)
-{
-	uint8_t		wrapped[PX_WRAPPED_KEY_LEN];
-	uint8_t		check[PX_KEY_CHECK_LEN];
-	uint8_t		expected_check[PX_KEY_CHECK_LEN];
-	uint8_t		data_key[PX_KEY_LEN];
-	const uint8_t *root;
-	uint64		root_gen;
-	bool		destroyed;
-	bool		found;
-	KeyCacheKey tag;
-	KeyCacheEntry *entry;
-	px_status	status;
-
-	if (!read_wrapped_key(key_id, key_version, wrapped, check, &destroyed))
-	{
-		if (missing_ok)
-			return false;
-		if (px_key_exists(key_id))
-			ereport(ERROR,
-					(errcode(ERRCODE_PX_UNKNOWN_KEY),
-					 errmsg("privacy_ext key with id %u has no version %u", key_id, key_version)));
-		report_unknown_key(key_id);
-	}
-	if (destroyed)
-		report_destroyed_key(key_id);
-
-	root = px_root_key();
-	root_gen = px_root_key_generation();
-
-	if (key_cache == NULL)
-		init_key_cache();
-	tag.key_id = key_id;
-	tag.key_version = key_version;
-	entry = hash_search(key_cache, &tag, HASH_ENTER, &found);
-	if (found && entry->aead != NULL && entry->root_gen == root_gen &&
-		memcmp(entry->wrapped, wrapped, PX_WRAPPED_KEY_LEN) == 0)
-	{
-		ref->key_id = key_id;
-		ref->key_version = key_version;
-		ref->aead = entry->aead;
-		return true;
-	}
-	if (found && entry->aead != NULL)
-		px_aead_free(entry->aead);
-	entry->aead = NULL;
-
-	status = px_root_key_check(root, expected_check);
-	if (status != PX_OK)
-		px_report_status(status, false);
-	if (memcmp(expected_check, check, PX_KEY_CHECK_LEN) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PX_ROOT_KEY_MISMATCH),
-				 errmsg("privacy_ext data key %u was wrapped under a different root key", key_id),
-				 errhint("Check privacy.root_key_command or privacy.root_key_file: "
-						 "the server is not using the root key these keys were created with.")));
-
-	status = px_unwrap_key(root, key_id, key_version, wrapped, PX_WRAPPED_KEY_LEN, data_key);
-	if (status == PX_OK)
-	{
-		entry->aead = px_aead_new(data_key);
-		px_wipe(data_key, sizeof(data_key));
-		if (entry->aead == NULL)
-			status = PX_ERR_CRYPTO;
-	}
-	if (status == PX_ERR_AUTH)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("wrapped data key %u version %u failed authentication", key_id, key_version),
-				 errdetail("The stored key was modified or moved to another key id or version.")));
-	if (status != PX_OK)
-		px_report_status(status, false);
-
-	entry->root_gen = root_gen;
-	memcpy(entry->wrapped, wrapped, PX_WRAPPED_KEY_LEN);
-	ref->key_id = key_id;
-	ref->key_version = key_version;
-	ref->aead = entry->aead;
-	return true;
-}
-
-/* The key and active version new values under key_id are sealed with. */
-bool
-px_key_ref_for_encrypt(uint32 key_id, PxKeyRef *ref)
-{
-	KeyRow		row;
-
-	read_key_row(key_id, &row);
-	if (!row.found)
-		report_unknown_key(key_id);
-	if (row.destroyed)
-		report_destroyed_key(key_id);
-	return px_key_ref_for_version(key_id, row.active_version, false, ref);
-}
-
-/*
- * Transit values hold typed input (a literal, a bind parameter) until a
- * cast binds them to a column's key.  Their key is derived from the root
- * key, so any backend of the cluster can bind a transit value it finds in a
- * stored expression such as a column default.
- */
-px_aead *
-px_transit_aead(void)
-{
-	const uint8_t *root = px_root_key();
-	uint64		gen = px_root_key_generation();
-
-	if (transit_aead == NULL || transit_root_gen != gen)
-	{
-		uint8_t		k[PX_KEY_LEN];
-		px_status	status;
-
-		if (transit_aead != NULL)
-			px_aead_free(transit_aead);
-		transit_aead = NULL;
-		status = px_derive_key(root, PX_KEY_LEN, "privacy_ext transit v1", k, sizeof(k));
-		if (status == PX_OK)
-		{
-			transit_aead = px_aead_new(k);
-			if (transit_aead == NULL)
-				status = PX_ERR_CRYPTO;
-		}
-		px_wipe(k, sizeof(k));
-		px_report_status(status, false);
-		transit_root_gen = gen;
-	}
-	return transit_aead;
-}
-
-bool
-px_key_exists(uint32 key_id)
-{
-	KeyRow		row;
-
-	read_key_row(key_id, &row);
-	return row.found;
-}
-
-/* The key's name, or NULL when there is no such key. */
-char *
-px_key_name(uint32 key_id)
-{
-	KeyRow		row;
-
-	read_key_row(key_id, &row);
-	return row.found ? row.name : NULL;
-}
-
-/*
- * May the current user decrypt under key_id?  Superusers may; anyone else
- * needs a grant to a role whose privileges they have (directly or through
- * membership with INHERIT).
- */
-bool
-px_may_decrypt(uint32 key_id)
-{
-	Oid			userid = GetUserId();
-	Relation	rel;
-	ScanKeyData skey;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		allowed = false;
-
-	if (superuser_arg(userid))
-		return true;
-	rel = open_key_table("key_grants");
-	ScanKeyInit(&skey, Anum_key_grants_key_id, BTEqualStrategyNumber, F_INT4EQ,
-				Int32GetDatum((int32) key_id));
-	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
-	while (!allowed && HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-		bool		name_isnull;
-		Oid			grantee = DatumGetObjectId(heap_getattr(tup, Anum_key_grants_grantee,
-															RelationGetDescr(rel), &isnull));
-		Name		granted_name = DatumGetName(heap_getattr(tup, Anum_key_grants_grantee_name,
-															 RelationGetDescr(rel), &name_isnull));
-		char	   *current_name;
-
-		if (isnull || name_isnull)
-			continue;
-		current_name = GetUserNameFromId(grantee, true);
-		if (current_name != NULL && strcmp(current_name, NameStr(*granted_name)) == 0 &&
-			has_privs_of_role(userid, grantee))
-			allowed = true;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return allowed;
-}
 
 /* ---------------------------------------------------------------------
  * Key management (SQL-callable)
  * --------------------------------------------------------------------- */
-static void
-require_key_admin(void)
+void
+px_require_key_admin(void)
 {
 	Oid			admin = get_role_oid(KEY_ADMIN_ROLE, true);
 
@@ -483,25 +71,6 @@ px_check_key_name(const char *name)
 				 errdetail("A key name is 1 to %d characters: lower-case letters, digits, "
 						   "'_', '.' and '-', starting with a letter or '_'.",
 						   NAMEDATALEN - 1)));
-}
-
-/* Resolve an existing key by name; 0 or ERROR when there is none. */
-uint32
-px_key_id_for_name(const char *name, bool missing_ok)
-{
-	uint32		key_id = px_key_id_from_name(name, strlen(name));
-	KeyRow		row;
-
-	read_key_row(key_id, &row);
-	if (row.found && strcmp(row.name, name) == 0)
-		return key_id;
-	if (missing_ok)
-		return 0;
-	ereport(ERROR,
-			(errcode(ERRCODE_PX_UNKNOWN_KEY),
-			 errmsg("privacy_ext key \"%s\" does not exist", name),
-			 errhint("Create it with privacy.create_key('%s').", name)));
-	return 0;					/* keep compiler quiet */
 }
 
 /* Wrap a fresh random data key for (key_id, version); returns the two bytea values. */
@@ -553,22 +122,22 @@ px_create_key(PG_FUNCTION_ARGS)
 {
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	uint32		key_id;
-	KeyRow		row;
+	char	   *existing;
 	Oid			argtypes[2] = {INT4OID, TEXTOID};
 	Datum		values[2];
 
-	require_key_admin();
+	px_require_key_admin();
 	px_check_key_name(name);
 	key_id = px_key_id_from_name(name, strlen(name));
-	read_key_row(key_id, &row);
-	if (row.found)
+	existing = px_key_name(key_id);
+	if (existing != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 strcmp(row.name, name) == 0 ?
+				 strcmp(existing, name) == 0 ?
 				 errmsg("privacy_ext key \"%s\" already exists", name) :
 				 errmsg("privacy_ext key name \"%s\" collides with existing key \"%s\"",
-						name, row.name),
-				 strcmp(row.name, name) == 0 ? 0 :
+						name, existing),
+				 strcmp(existing, name) == 0 ? 0 :
 				 errhint("Key ids are derived from names; choose another name.")));
 
 	SPI_connect();
@@ -595,7 +164,7 @@ px_rotate_key(PG_FUNCTION_ARGS)
 	Oid			argtypes[1] = {INT4OID};
 	Datum		values[1];
 
-	require_key_admin();
+	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 
 	SPI_connect();
@@ -608,7 +177,7 @@ px_rotate_key(PG_FUNCTION_ARGS)
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not rotate privacy_ext key");
 	if (SPI_processed != 1)
-		report_destroyed_key(key_id);
+		px_report_destroyed_key(key_id);
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	insert_key_version(key_id, version);
 	SPI_finish();
@@ -627,7 +196,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	Datum		values[3];
 	NameData	rolename;
 
-	require_key_admin();
+	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 	roleid = get_role_oid(role, false);
 	namestrcpy(&rolename, role);
@@ -661,5 +230,173 @@ Datum
 px_revoke_key(PG_FUNCTION_ARGS)
 {
 	change_grant(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * Overwrite the stored wrapped key bytes (and check value) of key_id's
+ * versions in place, version 0 meaning all of them.  In place, so no older
+ * row version is left holding them for VACUUM to find; this is not undone
+ * by a rollback, which is why destroy_key refuses to run in a transaction
+ * block.
+ */
+static void
+wipe_wrapped_keys(uint32 key_id, uint32 version)
+{
+	Relation	rel = px_open_key_table(PX_TABLE_VERSIONS, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&skey, Anum_key_versions_key_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum((int32) key_id));
+	scan = systable_beginscan(rel, InvalidOid, false, GetLatestSnapshot(), 1, &skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		HeapTuple	copy;
+		bool		isnull;
+		int			attnums[2] = {Anum_key_versions_wrapped_key, Anum_key_versions_root_check};
+		int			i;
+		bool		changed = false;
+
+		if (version != 0 &&
+			DatumGetInt32(heap_getattr(tup, Anum_key_versions_version, desc, &isnull)) != (int32) version)
+			continue;
+		copy = heap_copytuple(tup);
+		for (i = 0; i < 2; i++)
+		{
+			Pointer		p = DatumGetPointer(heap_getattr(copy, attnums[i], desc, &isnull));
+
+			/* A short bytea stored inline in the copy: zero it where it lies. */
+			if (!isnull && !VARATT_IS_COMPRESSED(p) && !VARATT_IS_EXTERNAL(p))
+			{
+				px_wipe(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+				changed = true;
+			}
+		}
+		if (changed)
+			heap_inplace_update(rel, copy);
+		heap_freetuple(copy);
+	}
+	systable_endscan(scan);
+	table_close(rel, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/*
+ * privacy.destroy_key(name, confirm): crypto-shredding.  Every version's
+ * key material is overwritten and removed; values under the key can never
+ * be decrypted again.  confirm must read 'destroy <name>'.
+ */
+PG_FUNCTION_INFO_V1(px_destroy_key);
+Datum
+px_destroy_key(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *confirm = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *expected = psprintf("destroy %s", name);
+	uint32		key_id;
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1];
+
+	px_require_key_admin();
+	key_id = px_key_id_for_name(name, false);
+	if (strcmp(confirm, expected) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("destroying privacy_ext key \"%s\" needs confirmation", name),
+				 errdetail("Destruction cannot be undone: every value encrypted under the key becomes unreadable for good."),
+				 errhint("Pass confirm => '%s'.", expected)));
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("privacy.destroy_key() cannot run inside a transaction block"),
+				 errdetail("The key material is overwritten at once and a rollback could not bring it back.")));
+
+	SPI_connect();
+	values[0] = Int32GetDatum((int32) key_id);
+	if (SPI_execute_with_args("UPDATE privacy.data_keys SET destroyed_at = pg_catalog.now()"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not destroy privacy_ext key");
+	if (SPI_processed != 1)
+		px_report_destroyed_key(key_id);
+	wipe_wrapped_keys(key_id, 0);
+	if (SPI_execute_with_args("UPDATE privacy.data_key_versions"
+							  " SET wrapped_key = NULL, root_key_check = NULL"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE ||
+		SPI_execute_with_args("DELETE FROM privacy.key_grants"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not destroy privacy_ext key");
+	SPI_finish();
+
+	/* The audit record: who destroyed which key (never any key bytes). */
+	ereport(LOG,
+			(errmsg("privacy_ext key \"%s\" (id %u) destroyed by role \"%s\"",
+					name, key_id, GetUserNameFromId(GetUserId(), false))));
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * privacy.drop_key_version(name, version): remove an old version that no
+ * value uses any more (see privacy.reencrypt()).  The active version and
+ * version 1, which deterministic values are sealed under, are kept.
+ */
+PG_FUNCTION_INFO_V1(px_drop_key_version);
+Datum
+px_drop_key_version(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		version = PG_GETARG_INT32(1);
+	uint32		key_id;
+	char	   *user;
+	Oid			argtypes[2] = {INT4OID, INT4OID};
+	Datum		values[2];
+	bool		isnull;
+
+	px_require_key_admin();
+	key_id = px_key_id_for_name(name, false);
+
+	SPI_connect();
+	values[0] = Int32GetDatum((int32) key_id);
+	values[1] = Int32GetDatum(version);
+	/* Lock the key row: no rotation or drop runs beside us. */
+	if (SPI_execute_with_args("SELECT active_version FROM privacy.data_keys"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not lock privacy_ext key");
+	if (DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == version)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("version %d is the active version of privacy_ext key \"%s\"", version, name),
+				 errhint("Rotate the key first.")));
+	if (version == PX_DET_KEY_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("version %d of privacy_ext key \"%s\" cannot be dropped", version, name),
+				 errdetail("Deterministic values are always sealed under version %d.", PX_DET_KEY_VERSION)));
+	if (SPI_execute_with_args("SELECT 1 FROM privacy.data_key_versions"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_UNKNOWN_KEY),
+				 errmsg("privacy_ext key \"%s\" has no version %d", name, version)));
+	user = px_first_use_of_version(key_id, version);
+	if (user != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("version %d of privacy_ext key \"%s\" is still in use by %s", version, name, user),
+				 errhint("Run privacy.reencrypt() on that column first.")));
+	wipe_wrapped_keys(key_id, (uint32) version);
+	if (SPI_execute_with_args("DELETE FROM privacy.data_key_versions"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not drop privacy_ext key version");
+	SPI_finish();
 	PG_RETURN_VOID();
 }

@@ -44,23 +44,36 @@ extern void px_root_key_load_at_start(void);
 extern const uint8_t *px_root_key(void);
 extern uint64 px_root_key_generation(void);
 
-/* keys.c */
+/* key_store.c: keys for encryption and decryption, with backend caches */
 typedef struct PxKeyRef
 {
 	uint32		key_id;
 	uint32		key_version;
-	px_aead    *aead;
+	px_aead    *aead;			/* AES-256-GCM under the data key */
+	px_siv	   *siv;			/* AES-256-SIV under a key derived from it */
 } PxKeyRef;
 
-extern px_aead *px_transit_aead(void);
-extern bool px_key_ref_for_encrypt(uint32 key_id, PxKeyRef *ref);
+extern void px_transit_key_ref(PxKeyRef *ref);
+extern bool px_key_ref_for_encrypt(uint32 key_id, bool deterministic, PxKeyRef *ref);
 extern bool px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok,
 								   PxKeyRef *ref);
 extern bool px_may_decrypt(uint32 key_id);
 extern char *px_key_name(uint32 key_id);
 extern bool px_key_exists(uint32 key_id);
 extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
+extern void px_report_destroyed_key(uint32 key_id);
+
+/* keys.c: key management */
 extern void px_check_key_name(const char *name);
+extern void px_require_key_admin(void);
+
+/* encrypted_types.c */
+extern bytea *px_det_bind_transit(bytea *env, uint32 key_id);
+
+/* key_usage.c: where keys are used */
+extern char *px_first_use_of_version(uint32 key_id, uint32 version);
+
+/* privacy_ext.c */
 extern void px_report_status(px_status status, bool hide);
 
 #endif							/* PRIVACY_EXT_H */

@@ -1,0 +1,260 @@
+/*
+ * det_ops.c
+ *		Equality, ordering and hashing for privacy.encrypted_text_det, and
+ *		the planner support that binds a literal to the column's key.
+ *
+ * Deterministic envelopes under the same key are equal exactly when their
+ * plaintexts are (AES-SIV, always under the key's version 1), so equality,
+ * the btree order and the hash all work on the envelope bytes; nothing is
+ * decrypted.  Values under different keys are never equal.  A transit
+ * value (an untyped literal or parameter) is first bound to the other
+ * operand's key; the planner does that once per query where it can
+ * (det_eq_support), and the functions below remember their last few
+ * bindings for the rest.
+ */
+#include "privacy_ext.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/supportnodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
+#include "parser/parse_oper.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#define BIND_SLOTS 8
+
+typedef struct BindMemo
+{
+	int			n;
+	int			next;
+	uint32		key[BIND_SLOTS];
+	bytea	   *in[BIND_SLOTS];
+	bytea	   *out[BIND_SLOTS];
+} BindMemo;
+
+static uint32
+det_key_id(bytea *v)
+{
+	px_header	hdr;
+
+	px_report_status(px_header_read((uint8_t *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), &hdr), true);
+	if (hdr.type != PX_TYPE_TEXT_DET)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_WRONG_TYPE),
+				 errmsg("envelope is not a privacy.encrypted_text_det value"),
+				 px_errhide()));
+	return hdr.key_id;
+}
+
+/* transit bound to key_id, remembered per call site. */
+static bytea *
+bind(FunctionCallInfo fcinfo, bytea *transit, uint32 key_id)
+{
+	BindMemo   *memo = (BindMemo *) fcinfo->flinfo->fn_extra;
+	size_t		len = VARSIZE_ANY_EXHDR(transit);
+	MemoryContext old;
+	bytea	   *bound;
+	int			i;
+
+	if (memo == NULL)
+		memo = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BindMemo));
+	for (i = 0; i < memo->n; i++)
+		if (memo->key[i] == key_id && VARSIZE_ANY_EXHDR(memo->in[i]) == len &&
+			memcmp(VARDATA_ANY(memo->in[i]), VARDATA_ANY(transit), len) == 0)
+			return memo->out[i];
+
+	bound = px_det_bind_transit(transit, key_id);
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	i = memo->next;
+	if (memo->n == BIND_SLOTS)
+	{
+		pfree(memo->in[i]);
+		pfree(memo->out[i]);
+	}
+	else
+		memo->n++;
+	memo->key[i] = key_id;
+	memo->in[i] = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(transit));
+	memo->out[i] = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(bound));
+	memo->next = (i + 1) % BIND_SLOTS;
+	MemoryContextSwitchTo(old);
+	return memo->out[i];
+}
+
+/*
+ * Byte order of the two envelopes, after binding a transit operand to the
+ * other's key.  Two transit values have no key to be compared under: their
+ * transit bytes order differently from any column's, which a sorted index
+ * search (x IN (...)) would silently get wrong, so that is an error.
+ */
+static int
+det_compare(FunctionCallInfo fcinfo, bool for_order)
+{
+	bytea	   *a = PG_GETARG_BYTEA_PP(0);
+	bytea	   *b = PG_GETARG_BYTEA_PP(1);
+	uint32		ka = det_key_id(a);
+	uint32		kb = det_key_id(b);
+	size_t		la;
+	size_t		lb;
+	int			cmp;
+
+	if (ka == PX_TRANSIT_KEY_ID && kb != PX_TRANSIT_KEY_ID)
+		a = bind(fcinfo, a, kb);
+	else if (kb == PX_TRANSIT_KEY_ID && ka != PX_TRANSIT_KEY_ID)
+		b = bind(fcinfo, b, ka);
+	else if (for_order && ka == PX_TRANSIT_KEY_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_UNBOUND_VALUE),
+				 errmsg("cannot order privacy.encrypted_text_det values that are not bound to a key"),
+				 errhint("Cast them to the column's type, e.g. 'x'::privacy.encrypted_text_det('keyname').")));
+	la = VARSIZE_ANY_EXHDR(a);
+	lb = VARSIZE_ANY_EXHDR(b);
+	cmp = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+	if (cmp == 0 && la != lb)
+		cmp = la < lb ? -1 : 1;
+	return cmp;
+}
+
+PG_FUNCTION_INFO_V1(px_det_eq);
+Datum
+px_det_eq(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(det_compare(fcinfo, false) == 0);
+}
+
+PG_FUNCTION_INFO_V1(px_det_ne);
+Datum
+px_det_ne(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(det_compare(fcinfo, false) != 0);
+}
+
+PG_FUNCTION_INFO_V1(px_det_cmp);
+Datum
+px_det_cmp(PG_FUNCTION_ARGS)
+{
+	int			cmp = det_compare(fcinfo, true);
+
+	PG_RETURN_INT32(cmp < 0 ? -1 : (cmp > 0 ? 1 : 0));
+}
+
+static bytea *
+hashable(FunctionCallInfo fcinfo)
+{
+	bytea	   *v = PG_GETARG_BYTEA_PP(0);
+
+	if (det_key_id(v) == PX_TRANSIT_KEY_ID)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_UNBOUND_VALUE),
+				 errmsg("cannot hash a privacy.encrypted_text_det value that is not bound to a key"),
+				 errhint("Cast it to the column's type, e.g. 'x'::privacy.encrypted_text_det('keyname').")));
+	return v;
+}
+
+PG_FUNCTION_INFO_V1(px_det_hash);
+Datum
+px_det_hash(PG_FUNCTION_ARGS)
+{
+	bytea	   *v = hashable(fcinfo);
+
+	return hash_any((unsigned char *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+}
+
+PG_FUNCTION_INFO_V1(px_det_hash_extended);
+Datum
+px_det_hash_extended(PG_FUNCTION_ARGS)
+{
+	bytea	   *v = hashable(fcinfo);
+
+	return hash_any_extended((unsigned char *) VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
+							 PG_GETARG_INT64(1));
+}
+
+/*
+ * "column = literal": the literal was read before its column was known, so
+ * it is a transit value.  Bind it to the column's key here, at plan time:
+ * a constant is encrypted once, into the plan (which EXPLAIN shows, and
+ * which an index can use); anything else (a parameter) is wrapped in the
+ * column type's cast, evaluated once per scan as an index key.  Version 1
+ * of a key never changes while the key exists, so the bound constant stays
+ * right for as long as the plan does.
+ */
+static Node *
+bind_to_key(Node *arg, Oid dettype, int32 key_id)
+{
+	Oid			argtypes[3] = {dettype, INT4OID, BOOLOID};
+	Oid			castfn;
+
+	if (IsA(arg, Const))
+	{
+		Const	   *c = (Const *) arg;
+		bytea	   *v;
+
+		if (c->constisnull)
+			return arg;
+		v = DatumGetByteaPP(c->constvalue);
+		if (det_key_id(v) != PX_TRANSIT_KEY_ID)
+			return arg;
+		return (Node *) makeConst(dettype, key_id, InvalidOid, -1,
+								  PointerGetDatum(px_det_bind_transit(v, (uint32) key_id)),
+								  false, false);
+	}
+	castfn = LookupFuncName(list_make2(makeString("privacy"), makeString("encrypted_text_det")),
+							3, argtypes, false);
+	return (Node *) makeFuncExpr(castfn, dettype,
+								 list_make3(arg,
+											makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+													  Int32GetDatum(key_id), false, true),
+											makeBoolConst(false, false)),
+								 InvalidOid, InvalidOid, COERCE_EXPLICIT_CAST);
+}
+
+PG_FUNCTION_INFO_V1(px_det_eq_support);
+Datum
+px_det_eq_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSimplify *req;
+	FuncExpr   *f;
+	Node	   *l;
+	Node	   *r;
+	int32		lt;
+	int32		rt;
+	Oid			dettype;
+	Oid			opno;
+	OpExpr	   *op;
+
+	if (!IsA(rawreq, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestSimplify *) rawreq;
+	f = req->fcall;
+	if (list_length(f->args) != 2)
+		PG_RETURN_POINTER(NULL);
+	l = linitial(f->args);
+	r = lsecond(f->args);
+	lt = exprTypmod(l);
+	rt = exprTypmod(r);
+	dettype = exprType(l);
+	if (lt >= 0 && rt < 0)
+		r = bind_to_key(r, dettype, lt);
+	else if (rt >= 0 && lt < 0)
+		l = bind_to_key(l, dettype, rt);
+	else
+		PG_RETURN_POINTER(NULL);
+
+	/* Keep it an operator clause, so that indexes on the column match it. */
+	opno = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")), dettype, dettype);
+	if (!OidIsValid(opno))
+		PG_RETURN_POINTER(NULL);
+	op = (OpExpr *) make_opclause(opno, BOOLOID, false, (Expr *) l, (Expr *) r,
+								  InvalidOid, f->inputcollid);
+	op->opfuncid = f->funcid;
+	op->location = f->location;
+	PG_RETURN_POINTER(op);
+}
