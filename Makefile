@@ -19,6 +19,10 @@ SHLIB_LINK  = -lcrypto
 REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle
 REGRESS_OPTS = --outputdir=test/regress_out
 
+# Isolation tests (concurrency), also run by `make installcheck`.
+ISOLATION      = reencrypt key_cache
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
+
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -38,7 +42,7 @@ test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h
 unit-test: test/unit/test_core
 	test/unit/test_core
 
-EXTRA_CLEAN = test/unit/test_core test/regress_out tmp_check
+EXTRA_CLEAN = test/unit/test_core test/regress_out test/isolation_out tmp_check
 
 .PHONY: bench
 bench:
