@@ -28,6 +28,16 @@ struct px_siv
 	uint8_t		k1sub[BLOCK];	/* CMAC subkeys */
 	uint8_t		k2sub[BLOCK];
 	uint8_t		d0[BLOCK];		/* CMAC(K1, 0^128): S2V's constant start */
+
+	/*
+	 * S2V's state after a single associated-data string, for the last one
+	 * seen: an envelope's header is the same for every value under a key
+	 * version, so its CMAC need not be recomputed value after value.
+	 */
+	int			ad_memo_valid;
+	size_t		ad_memo_len;
+	uint8_t		ad_memo[32];
+	uint8_t		ad_memo_d[BLOCK];
 };
 
 static int
@@ -36,6 +46,19 @@ aes(EVP_CIPHER_CTX *ctx, const uint8_t *in, uint8_t *out, size_t len)
 	int			outl;
 
 	return EVP_EncryptUpdate(ctx, out, &outl, in, (int) len) == 1 && outl == (int) len;
+}
+
+static void
+xor_block(uint8_t *dst, const uint8_t *src)
+{
+	uint64_t	a[2];
+	uint64_t	b[2];
+
+	memcpy(a, dst, BLOCK);
+	memcpy(b, src, BLOCK);
+	a[0] ^= b[0];
+	a[1] ^= b[1];
+	memcpy(dst, a, BLOCK);
 }
 
 /* Doubling in GF(2^128), RFC 5297 section 2.3. */
@@ -50,9 +73,31 @@ dbl(uint8_t b[BLOCK])
 	b[BLOCK - 1] = (uint8_t) ((b[BLOCK - 1] << 1) ^ (carry ? 0x87 : 0));
 }
 
+/* CMAC's last step (RFC 4493): chaining value x, final block of n bytes. */
+static int
+cmac_finish(px_siv *s, uint8_t x[BLOCK], const uint8_t *final, size_t n, uint8_t out[BLOCK])
+{
+	uint8_t		last[BLOCK];
+	int			ok;
+
+	memcpy(last, final, n);
+	if (n == BLOCK)
+		xor_block(last, s->k1sub);
+	else
+	{
+		last[n] = 0x80;
+		memset(last + n + 1, 0, BLOCK - n - 1);
+		xor_block(last, s->k2sub);
+	}
+	xor_block(x, last);
+	ok = aes(s->mac, x, out, BLOCK);
+	OPENSSL_cleanse(last, sizeof(last));
+	return ok;
+}
+
 /*
- * CMAC(K1, msg) where, if xorend is given, its 16 bytes are XORed into the
- * last 16 bytes of msg on the fly (S2V's "xorend", msg_len >= 16).
+ * CMAC(K1, msg); if xorend is given (msg_len >= 16), its 16 bytes are
+ * XORed into the last 16 bytes of msg first (S2V's "xorend").
  */
 static int
 cmac(px_siv *s, const uint8_t *msg, size_t len, const uint8_t *xorend, uint8_t out[BLOCK])
@@ -60,42 +105,40 @@ cmac(px_siv *s, const uint8_t *msg, size_t len, const uint8_t *xorend, uint8_t o
 	uint8_t		x[BLOCK] = {0};
 	uint8_t		block[BLOCK];
 	size_t		nblocks = len == 0 ? 1 : (len + BLOCK - 1) / BLOCK;
+	size_t		xor_from = xorend ? len - BLOCK : len;
 	size_t		b;
 	size_t		i;
+	int			ok;
 
-	for (b = 0; b < nblocks; b++)
+	for (b = 0; b + 1 < nblocks; b++)
 	{
 		size_t		off = b * BLOCK;
-		size_t		n = len - off < BLOCK ? len - off : BLOCK;
 
-		if (len == 0)
-			n = 0;
-		memcpy(block, msg + off, n);
-		if (xorend != NULL)
-			for (i = 0; i < n; i++)
-				if (off + i >= len - BLOCK)
-					block[i] ^= xorend[off + i - (len - BLOCK)];
-		if (b == nblocks - 1)
+		if (off + BLOCK <= xor_from)
+			xor_block(x, msg + off);
+		else
 		{
-			if (n == BLOCK)
-				for (i = 0; i < BLOCK; i++)
-					block[i] ^= s->k1sub[i];
-			else
-			{
-				block[n] = 0x80;
-				memset(block + n + 1, 0, BLOCK - n - 1);
-				for (i = 0; i < BLOCK; i++)
-					block[i] ^= s->k2sub[i];
-			}
+			memcpy(block, msg + off, BLOCK);
+			for (i = 0; i < BLOCK; i++)
+				if (off + i >= xor_from)
+					block[i] ^= xorend[off + i - xor_from];
+			xor_block(x, block);
 		}
-		for (i = 0; i < BLOCK; i++)
-			x[i] ^= block[i];
 		if (!aes(s->mac, x, x, BLOCK))
 			return 0;
 	}
-	memcpy(out, x, BLOCK);
+	{
+		size_t		off = b * BLOCK;
+		size_t		n = len - off;
+
+		memcpy(block, msg + off, n);
+		for (i = 0; i < n; i++)
+			if (off + i >= xor_from)
+				block[i] ^= xorend[off + i - xor_from];
+		ok = cmac_finish(s, x, block, n, out);
+	}
 	OPENSSL_cleanse(block, sizeof(block));
-	return 1;
+	return ok;
 }
 
 /* S2V over the associated-data strings and the plaintext, RFC 5297 2.4. */
@@ -108,31 +151,39 @@ s2v(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 	int			i;
 	int			ok = 1;
 
-	memcpy(d, s->d0, BLOCK);
-	for (i = 0; i < n_ad && ok; i++)
+	if (n_ad == 1 && s->ad_memo_valid && s->ad_memo_len == ad_len[0] &&
+		memcmp(s->ad_memo, ad[0], ad_len[0]) == 0)
+		memcpy(d, s->ad_memo_d, BLOCK);
+	else
 	{
-		size_t		j;
-
-		ok = cmac(s, ad[i], ad_len[i], NULL, mac);
-		dbl(d);
-		for (j = 0; j < BLOCK; j++)
-			d[j] ^= mac[j];
+		memcpy(d, s->d0, BLOCK);
+		for (i = 0; i < n_ad && ok; i++)
+		{
+			ok = cmac(s, ad[i], ad_len[i], NULL, mac);
+			dbl(d);
+			xor_block(d, mac);
+		}
+		if (!ok)
+			return 0;
+		if (n_ad == 1 && ad_len[0] <= sizeof(s->ad_memo))
+		{
+			memcpy(s->ad_memo, ad[0], ad_len[0]);
+			memcpy(s->ad_memo_d, d, BLOCK);
+			s->ad_memo_len = ad_len[0];
+			s->ad_memo_valid = 1;
+		}
 	}
-	if (!ok)
-		return 0;
 	if (pt_len >= BLOCK)
 		ok = cmac(s, pt, pt_len, d, v);
 	else
 	{
 		uint8_t		t[BLOCK];
-		size_t		j;
 
 		dbl(d);
 		memcpy(t, pt, pt_len);
 		t[pt_len] = 0x80;
 		memset(t + pt_len + 1, 0, BLOCK - pt_len - 1);
-		for (j = 0; j < BLOCK; j++)
-			t[j] ^= d[j];
+		xor_block(t, d);
 		/* A full block with the K1 subkey: CMAC of exactly 16 bytes. */
 		ok = cmac(s, t, BLOCK, NULL, v);
 		OPENSSL_cleanse(t, sizeof(t));
@@ -149,6 +200,7 @@ siv_ctr(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, size
 	uint8_t		counters[BLOCK * CTR_BATCH];
 	uint8_t		stream[BLOCK * CTR_BATCH];
 	size_t		done = 0;
+	size_t		used = 0;
 	int			ok = 1;
 
 	memcpy(q, v, BLOCK);
@@ -171,12 +223,14 @@ siv_ctr(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, size
 				;
 		}
 		ok = aes(s->ctr, counters, stream, BLOCK * nblocks);
+		if (BLOCK * nblocks > used)
+			used = BLOCK * nblocks;
 		n = len - done < BLOCK * nblocks ? len - done : BLOCK * nblocks;
 		for (i = 0; ok && i < n; i++)
 			out[done + i] = in[done + i] ^ stream[i];
 		done += n;
 	}
-	OPENSSL_cleanse(stream, sizeof(stream));
+	OPENSSL_cleanse(stream, used);
 	return ok;
 }
 
