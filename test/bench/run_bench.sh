@@ -40,6 +40,14 @@ INSERT INTO pgc SELECT encrypt(convert_to(c, 'UTF8'), :'pgc_key', 'aes') FROM pl
 CREATE TABLE plain2 (c text);
 CREATE TABLE enc2 (c privacy.encrypted_text('bench'));
 CREATE TABLE sized2 (c bytea);   -- plaintext padded to an envelope's size
+CREATE TABLE det (c privacy.encrypted_text_det('bench'));
+INSERT INTO det SELECT c FROM plain;
+-- point lookups by e-mail: plain text vs deterministic encryption, both indexed
+CREATE TABLE plain_idx (id int, email text UNIQUE);
+INSERT INTO plain_idx SELECT row_number() OVER (), c FROM plain;
+CREATE TABLE det_idx (id int, email privacy.encrypted_text_det('bench') UNIQUE);
+INSERT INTO det_idx SELECT row_number() OVER (), c FROM plain;
+VACUUM ANALYZE det; VACUUM ANALYZE plain_idx; VACUUM ANALYZE det_idx;
 VACUUM ANALYZE plain; VACUUM ANALYZE enc; VACUUM ANALYZE pgc;
 SQL
 
@@ -53,6 +61,8 @@ SQL
         echo 'SELECT sum(length(c)) FROM plain;'
         echo '\echo @decrypt_scan'
         echo 'SELECT sum(length(privacy.decrypt(c))) FROM enc;'
+        echo '\echo @det_decrypt_scan'
+        echo 'SELECT sum(length(privacy.decrypt(c))) FROM det;'
         echo '\echo @pgcrypto_scan'
         echo "SELECT sum(length(convert_from(decrypt(c, :'pgc_key', 'aes'), 'UTF8'))) FROM pgc;"
         echo 'TRUNCATE plain2; CHECKPOINT;'
@@ -79,21 +89,51 @@ awk -v rows="$ROWS" '
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     END {
-        split("plain_scan decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea", order, " ")
+        split("plain_scan decrypt_scan det_decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea", order, " ")
         printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
-        for (k = 1; k <= 6; k++) {
+        for (k = 1; k <= 7; k++) {
             n = order[k]; m[n] = median(t[n])
             printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n]
         }
         printf "\n%-44s %8s %8s  %s\n", "ratio", "value", "target", "verdict"
         r = m["decrypt_scan"] / m["plain_scan"]
         printf "%-44s %8.2f %8s  %s\n", "decrypt scan / plain scan", r, "<= 2.5", (r <= 2.5 ? "PASS" : "FAIL")
+        r = m["det_decrypt_scan"] / m["plain_scan"]
+        printf "%-44s %8.2f %8s  %s\n", "deterministic decrypt scan / plain scan", r, "<= 2.5", (r <= 2.5 ? "PASS" : "FAIL")
         r = m["pgcrypto_scan"] / m["decrypt_scan"]
         printf "%-44s %8.2f %8s  %s\n", "pgcrypto decrypt scan / decrypt scan", r, ">= 4", (r >= 4 ? "PASS" : "FAIL")
         r = m["insert_encrypted"] / m["insert_plain"]
         printf "%-44s %8.2f %8s  %s\n", "INSERT..SELECT encrypted / text", r, "<= 1.6", (r <= 1.6 ? "PASS" : "FAIL")
         printf "%-44s %8.2f %8s  %s\n", "  (same-size plain bytea / text, for scale)", m["insert_sized_bytea"] / m["insert_plain"], "", ""
     }' "$WORK/timed.out"
+
+# Point lookups through an index, prepared statements, pgbench: TPS of the
+# deterministic column against the plain one, alternating runs, medians.
+cat > "$WORK/plain.pgb" <<'PGB'
+\set n random(1, :rows)
+SELECT id FROM plain_idx WHERE email = 'u' || lpad(:n::text, 9, '0') || '@example.org';
+PGB
+cat > "$WORK/det.pgb" <<'PGB'
+\set n random(1, :rows)
+SELECT id FROM det_idx WHERE email = ('u' || lpad(:n::text, 9, '0') || '@example.org')::privacy.encrypted_text_det('bench');
+PGB
+LOOKUP_SECONDS=${PRIVACY_BENCH_LOOKUP_SECONDS:-8}
+echo
+echo "pgbench point lookups, -M prepared -c 2 -j 2, ${LOOKUP_SECONDS}s per run, 3 runs each ..."
+tps() {
+    "$PG_BIN/pgbench" -n -M prepared -c 2 -j 2 -T "$LOOKUP_SECONDS" -D rows="$ROWS" \
+        -f "$1" postgres 2>/dev/null | awk '/^tps/ { print $3; exit }'
+}
+plain_tps=(); det_tps=()
+for r in 1 2 3; do
+    plain_tps+=("$(tps "$WORK/plain.pgb")")
+    det_tps+=("$(tps "$WORK/det.pgb")")
+done
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+pm=$(median3 "${plain_tps[@]}"); dm=$(median3 "${det_tps[@]}")
+printf "%-44s %10s   %s\n" "lookup by plain text (tps, median)" "$pm" "${plain_tps[*]}"
+printf "%-44s %10s   %s\n" "lookup by encrypted_text_det (tps, median)" "$dm" "${det_tps[*]}"
+awk -v p="$pm" -v d="$dm" 'BEGIN { r = d / p; printf "%-44s %8.2f %8s  %s\n", "det lookup tps / plain lookup tps", r, ">= 0.75", (r >= 0.75 ? "PASS" : "FAIL") }'
 
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
