@@ -23,6 +23,7 @@ my $secret_short = 'SECRET-SSN-7391-4462';
 my $secret_update = 'SECRET-UPDATED-5518';
 my $secret_long_unit = 'SECRET-LONG-PAYLOAD-';
 my $secret_bytes = 'SECRET-BYTEA-0042';
+my $secret_det = 'SECRET-DET-MAIL-3310';
 my $control = 'CONTROL-PLAIN-9911';
 
 $node->safe_psql('postgres', qq{
@@ -30,9 +31,10 @@ $node->safe_psql('postgres', qq{
 	SELECT privacy.create_key('disk');
 	CREATE TABLE people (id int, note text,
 	                     ssn privacy.encrypted_text('disk'),
-	                     doc privacy.encrypted_bytea('disk'));
+	                     doc privacy.encrypted_bytea('disk'),
+	                     mail privacy.encrypted_text_det('disk'));
 	-- literal, typed text, COPY-free paths; a long value goes to TOAST
-	INSERT INTO people VALUES (1, '$control', '$secret_short', convert_to('$secret_bytes', 'UTF8'));
+	INSERT INTO people VALUES (1, '$control', '$secret_short', convert_to('$secret_bytes', 'UTF8'), '$secret_det');
 	INSERT INTO people SELECT 2, 'x', repeat('$secret_long_unit', 500)::text, NULL;
 	INSERT INTO people SELECT g, 'filler', 'filler-' || g, NULL FROM generate_series(3, 200) g;
 	UPDATE people SET ssn = '$secret_update' WHERE id = 1;
@@ -64,7 +66,7 @@ cmp_ok(scalar(@files), '>=', 2, 'found heap and TOAST files');
 my $table_bytes = join('', map { slurp_file($_) } @files);
 
 like($table_bytes, qr/\Q$control\E/, 'control: plain text column is readable in the heap file');
-foreach my $s ($secret_short, $secret_update, $secret_long_unit, $secret_bytes)
+foreach my $s ($secret_short, $secret_update, $secret_long_unit, $secret_bytes, $secret_det)
 {
 	unlike($table_bytes, qr/\Q$s\E/, "heap and TOAST files do not contain '$s'");
 }
@@ -74,7 +76,7 @@ my $wal_bytes = '';
 find(sub { $wal_bytes .= slurp_file($_) if -f $_ && /^[0-9A-F]{24}$/ }, "$datadir/pg_wal");
 cmp_ok(length($wal_bytes), '>', 0, 'read WAL segments');
 like($wal_bytes, qr/\Q$control\E/, 'control: plain text column is readable in WAL');
-foreach my $s ($secret_short, $secret_update, $secret_long_unit, $secret_bytes)
+foreach my $s ($secret_short, $secret_update, $secret_long_unit, $secret_bytes, $secret_det)
 {
 	unlike($wal_bytes, qr/\Q$s\E/, "WAL does not contain '$s'");
 }

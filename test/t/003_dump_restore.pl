@@ -33,9 +33,10 @@ $node->safe_psql('postgres', qq{
 	CREATE TABLE app.staff (id int PRIMARY KEY,
 	                        ssn privacy.encrypted_text('hr'),
 	                        card privacy.encrypted_text('pay'),
-	                        doc privacy.encrypted_bytea('hr'));
-	INSERT INTO app.staff VALUES (1, '$secrets[0]', '$secrets[1]', '\\x0102');
-	INSERT INTO app.staff VALUES (2, '$secrets[2]', NULL, NULL);
+	                        doc privacy.encrypted_bytea('hr'),
+	                        email privacy.encrypted_text_det('hr') UNIQUE);
+	INSERT INTO app.staff VALUES (1, '$secrets[0]', '$secrets[1]', '\\x0102', 'DUMP-MAIL-1\@example.com');
+	INSERT INTO app.staff VALUES (2, '$secrets[2]', NULL, NULL, 'DUMP-MAIL-2\@example.com');
 	CREATE TABLE public.more (v privacy.encrypted_text('hr'));
 	INSERT INTO public.more SELECT 'more-' || g FROM generate_series(1, 100) g;
 });
@@ -71,6 +72,8 @@ foreach my $db ('restored_plain', 'restored_custom')
 	is($node->safe_psql($db, q{SELECT format_type(atttypid, atttypmod) FROM pg_attribute
 		WHERE attrelid = 'app.staff'::regclass AND attname = 'card'}),
 		q{privacy.encrypted_text('pay')}, "$db: column still names its key");
+	is($node->safe_psql($db, q{SELECT id FROM app.staff WHERE email = 'DUMP-MAIL-2@example.com'}),
+		'2', "$db: deterministic lookup works after restore");
 	# New writes work in the restored database.
 	$node->safe_psql($db, q{INSERT INTO app.staff VALUES (3, 'after-restore', NULL, NULL)});
 	is($node->safe_psql($db, 'SELECT privacy.decrypt(ssn) FROM app.staff WHERE id = 3'),
@@ -80,7 +83,7 @@ foreach my $db ('restored_plain', 'restored_custom')
 # The dump holds envelopes, not plaintext, and no key bytes.
 my $text = slurp_file($dump);
 like($text, qr/pxe1:/, 'dump contains envelopes');
-foreach my $s (@secrets, 'more-17')
+foreach my $s (@secrets, 'more-17', 'DUMP-MAIL-1')
 {
 	unlike($text, qr/\Q$s\E/, "dump does not contain plaintext '$s'");
 }
