@@ -58,7 +58,7 @@ scan_columns(UsageScan *state, bool find_first)
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 
 	values[0] = Int32GetDatum((int32) state->key_id);
 	if (SPI_execute_with_args(COLUMNS_UNDER_KEY, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)

@@ -6,18 +6,12 @@ use warnings;
 use File::Find;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PrivacyExtNode;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('atrest');
-$node->init;
-my $keyfile = $node->basedir . '/root.key';
-open(my $fh, '>', $keyfile) or die;
-print $fh ('5c' x 32) . "\n";
-close($fh);
-chmod(0600, $keyfile);
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
-	  . "privacy.root_key_file = '$keyfile'\n");
-$node->start;
+my $node = PrivacyExtNode::new_node('atrest', '5c' x 32);
 
 my $secret_short = 'SECRET-SSN-7391-4462';
 my $secret_update = 'SECRET-UPDATED-5518';

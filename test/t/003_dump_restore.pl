@@ -5,19 +5,13 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PrivacyExtNode;
 use Test::More;
 
 my $root_hex = '3e' x 16 . '7a' x 16;
-my $node = PostgreSQL::Test::Cluster->new('dump');
-$node->init;
-my $keyfile = $node->basedir . '/root.key';
-open(my $fh, '>', $keyfile) or die;
-print $fh "$root_hex\n";
-close($fh);
-chmod(0600, $keyfile);
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
-	  . "privacy.root_key_file = '$keyfile'\n");
-$node->start;
+my $node = PrivacyExtNode::new_node('dump', $root_hex);
 
 my @secrets = ('DUMP-SECRET-ALPHA-1', 'DUMP-SECRET-BETA-22', 'Zoë-DUMP-東京-3');
 $node->safe_psql('postgres', qq{

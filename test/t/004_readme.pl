@@ -3,6 +3,9 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PrivacyExtNode;
 use Test::More;
 
 my $src = $ENV{PRIVACY_SRC} // '.';
@@ -10,16 +13,7 @@ my $readme = slurp_file("$src/README.md");
 my @blocks = ($readme =~ /^```sql\n(.*?)^```/msg);
 cmp_ok(scalar(@blocks), '>=', 3, 'README has SQL examples');
 
-my $node = PostgreSQL::Test::Cluster->new('readme');
-$node->init;
-my $keyfile = $node->basedir . '/root.key';
-open(my $fh, '>', $keyfile) or die;
-print $fh ('42' x 32) . "\n";
-close($fh);
-chmod(0600, $keyfile);
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
-	  . "privacy.root_key_file = '$keyfile'\n");
-$node->start;
+my $node = PrivacyExtNode::new_node('readme', '42' x 32);
 
 my $i = 0;
 foreach my $sql (@blocks)

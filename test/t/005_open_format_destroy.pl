@@ -6,19 +6,14 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PrivacyExtNode;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('openformat');
-$node->init;
+my $root_hex = PrivacyExtNode::random_key_hex();
+my $node = PrivacyExtNode::new_node('openformat', $root_hex);
 my $keyfile = $node->basedir . '/root.key';
-my $root_hex = join('', map { sprintf('%02x', int(rand(256))) } 1 .. 32);
-open(my $fh, '>', $keyfile) or die;
-print $fh "$root_hex\n";
-close($fh);
-chmod(0600, $keyfile);
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
-	  . "privacy.root_key_file = '$keyfile'\n");
-$node->start;
 
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION privacy_ext;
