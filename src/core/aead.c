@@ -35,6 +35,7 @@ struct px_aead
 	GCM128_CONTEXT *gcm;		/* GHASH key and per-operation state */
 	int			failed;			/* set when an EVP call inside a callback fails */
 	int			nprecomputed;	/* valid blocks in counters/keystream */
+	int			next_block;		/* the one GCM is expected to ask for next */
 	unsigned char counters[16 * PRECOMPUTED_BLOCKS];
 	unsigned char keystream[16 * PRECOMPUTED_BLOCKS];
 };
@@ -51,12 +52,18 @@ aes_block(const unsigned char in[16], unsigned char out[16], const void *key)
 	int			outl;
 	int			i;
 
+	/* GCM asks for the counters in order: try the expected one first. */
 	for (i = 0; i < aead->nprecomputed; i++)
-		if (memcmp(in, aead->counters + 16 * i, 16) == 0)
+	{
+		int			j = (aead->next_block + i) % aead->nprecomputed;
+
+		if (memcmp(in, aead->counters + 16 * j, 16) == 0)
 		{
-			memcpy(out, aead->keystream + 16 * i, 16);
+			memcpy(out, aead->keystream + 16 * j, 16);
+			aead->next_block = j + 1;
 			return;
 		}
+	}
 	if (EVP_EncryptUpdate(aead->ecb, out, &outl, in, 16) != 1 || outl != 16)
 		aead->failed = 1;
 }
@@ -172,7 +179,10 @@ precompute_keystream(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN], size_t te
 	}
 	if (EVP_EncryptUpdate(aead->ecb, aead->keystream, &outl, aead->counters, 16 * n) == 1 &&
 		outl == 16 * n)
+	{
 		aead->nprecomputed = n;
+		aead->next_block = 0;
+	}
 }
 
 /* Keystream is as sensitive as the plaintext it covers: drop it after use. */
