@@ -6,9 +6,10 @@ MODULE_big  = privacy_ext
 DATA        = sql/privacy_ext--1.0.sql
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
-CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o
+CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
+              src/core/mask.o src/core/mask_rule.o
 OBJS        = src/privacy_ext.o src/root_key.o src/key_store.o src/keys.o src/key_usage.o \
-              src/encrypted_types.o src/det_ops.o \
+              src/encrypted_types.o src/det_ops.o src/masking.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
@@ -16,7 +17,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
@@ -27,6 +28,9 @@ PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/l
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track header dependencies: rebuild everything a header touches.
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 .PHONY: demo test unit-test
 
 demo:
@@ -36,8 +40,8 @@ test:
 	bash test/run_tests.sh
 
 # Backend-free core unit tests (no server needed).
-test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h
-	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto
+test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-test: test/unit/test_core
 	test/unit/test_core

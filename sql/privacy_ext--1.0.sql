@@ -381,3 +381,43 @@ CREATE EVENT TRIGGER privacy_pin_column_keys ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE',
                  'CREATE MATERIALIZED VIEW', 'CREATE FOREIGN TABLE')
     EXECUTE FUNCTION privacy.pin_column_keys();
+
+------------------------------------------------------------------------
+-- Masking functions (C).  None raises an error for any value; NULL in,
+-- NULL out; a parameter a rule declaration would reject gives NULL.
+------------------------------------------------------------------------
+CREATE FUNCTION privacy.mask_partial(value text, prefix int4, padding text, suffix int4) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_mask_partial_fn' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_email(value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_mask_email_fn' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_credit_card(value text) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_mask_credit_card_fn' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+-- Keyed pseudonym: depends on the key tables and grants, hence STABLE.
+CREATE FUNCTION privacy.mask_hash(value text, key text) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_mask_hash_fn' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_generalize(value int4, step int4) RETURNS int4
+    AS 'MODULE_PATHNAME', 'px_generalize_int4' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_generalize(value int8, step int8) RETURNS int8
+    AS 'MODULE_PATHNAME', 'px_generalize_int8' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_generalize(value float8, step float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'px_generalize_float8' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_generalize(value numeric, step numeric) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'px_generalize_numeric' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_generalize(value date, unit text) RETURNS date
+    AS 'MODULE_PATHNAME', 'px_generalize_date' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_generalize(value timestamp, unit text) RETURNS timestamp
+    AS 'MODULE_PATHNAME', 'px_generalize_timestamp' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+-- timestamptz truncation follows the session's TimeZone: STABLE.
+CREATE FUNCTION privacy.mask_generalize(value timestamptz, unit text) RETURNS timestamptz
+    AS 'MODULE_PATHNAME', 'px_generalize_timestamptz' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+-- Deterministic noise under a key derived from the root key: STABLE.
+CREATE FUNCTION privacy.mask_noise(value int4, ratio float8) RETURNS int4
+    AS 'MODULE_PATHNAME', 'px_noise_int4' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_noise(value int8, ratio float8) RETURNS int8
+    AS 'MODULE_PATHNAME', 'px_noise_int8' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_noise(value float8, ratio float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'px_noise_float8' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_noise(value numeric, ratio float8) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'px_noise_numeric' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.mask_redact(value anyelement) RETURNS anyelement
+    AS 'MODULE_PATHNAME', 'px_mask_redact_fn' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;

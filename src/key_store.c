@@ -75,6 +75,7 @@ typedef struct MaterialEntry
 	uint8_t		wrapped[PX_WRAPPED_KEY_LEN];
 	px_aead    *aead;
 	px_siv	   *siv;
+	uint8_t		hash_key[PX_KEY_LEN];	/* mask_hash's HMAC key */
 } MaterialEntry;
 
 /* OIDs of the key tables as last opened, for the invalidation callback. */
@@ -91,6 +92,7 @@ static bool drop_at_xact_end = false;
 
 static px_aead *transit_aead = NULL;
 static px_siv *transit_siv = NULL;
+static uint8_t noise_key[PX_KEY_LEN];
 static uint64 transit_root_gen = 0;
 
 /* ---------------------------------------------------------------------
@@ -166,6 +168,7 @@ free_material(MaterialEntry *entry)
 	entry->aead = NULL;
 	entry->siv = NULL;
 	px_wipe(entry->wrapped, sizeof(entry->wrapped));
+	px_wipe(entry->hash_key, sizeof(entry->hash_key));
 }
 
 /* Bring the caches up to date with the invalidations seen so far. */
@@ -385,6 +388,9 @@ unwrap_into(MaterialEntry *entry, const uint8_t wrapped[PX_WRAPPED_KEY_LEN],
 	/* GCM uses the data key; SIV a key derived from it, never the same bytes. */
 	status = px_derive_key(data_key, PX_KEY_LEN, "privacy_ext siv v1", siv_key, sizeof(siv_key));
 	if (status == PX_OK)
+		status = px_derive_key(data_key, PX_KEY_LEN, "privacy_ext mask hash v1",
+							   entry->hash_key, sizeof(entry->hash_key));
+	if (status == PX_OK)
 	{
 		entry->aead = px_aead_new(data_key);
 		entry->siv = px_siv_new(siv_key, sizeof(siv_key));
@@ -464,6 +470,7 @@ done:
 	ref->key_version = key_version;
 	ref->aead = entry->aead;
 	ref->siv = entry->siv;
+	ref->hash_key = entry->hash_key;
 	return true;
 }
 
@@ -514,6 +521,8 @@ load_transit_keys(void)
 	}
 	if (status == PX_OK)
 		transit_siv = px_siv_new(k, PX_SIV_KEY_LEN);
+	if (status == PX_OK)
+		status = px_derive_key(root, PX_KEY_LEN, "privacy_ext noise v1", noise_key, PX_KEY_LEN);
 	px_wipe(k, sizeof(k));
 	if (status == PX_OK && (transit_aead == NULL || transit_siv == NULL))
 		status = PX_ERR_CRYPTO;
@@ -536,6 +545,15 @@ px_transit_key_ref(PxKeyRef *ref)
 	ref->key_version = 0;
 	ref->aead = transit_aead;
 	ref->siv = transit_siv;
+	ref->hash_key = NULL;
+}
+
+/* HMAC under the cluster's noise key (derived from the root key). */
+px_status
+px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32])
+{
+	load_transit_keys();
+	return px_hmac_sha256(noise_key, PX_KEY_LEN, msg, len, out);
 }
 
 bool

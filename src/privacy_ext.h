@@ -51,6 +51,7 @@ typedef struct PxKeyRef
 	uint32		key_version;
 	px_aead    *aead;			/* AES-256-GCM under the data key */
 	px_siv	   *siv;			/* AES-256-SIV under a key derived from it */
+	const uint8_t *hash_key;	/* HMAC key for mask_hash, derived from it */
 } PxKeyRef;
 
 extern void px_transit_key_ref(PxKeyRef *ref);
@@ -62,6 +63,7 @@ extern char *px_key_name(uint32 key_id);
 extern bool px_key_exists(uint32 key_id);
 extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
 extern void px_report_destroyed_key(uint32 key_id);
+extern px_status px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32]);
 
 /* keys.c: key management */
 extern void px_check_key_name(const char *name);

@@ -229,3 +229,16 @@ px_nonce_next(px_nonce_pool *pool, long owner, uint8_t nonce[PX_NONCE_LEN])
 	pool->pos += PX_NONCE_LEN;
 	return PX_OK;
 }
+
+/* HMAC-SHA-256 through OpenSSL. */
+px_status
+px_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len,
+			   uint8_t out[32])
+{
+	size_t		out_len = 0;
+
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, msg, msg_len,
+				  out, 32, &out_len) == NULL || out_len != 32)
+		return PX_ERR_CRYPTO;
+	return PX_OK;
+}

@@ -159,6 +159,8 @@ extern px_status px_hkdf_sha256(const uint8_t *ikm, size_t ikm_len,
 								uint8_t *out, size_t out_len);
 extern px_status px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
 							 uint8_t *out, size_t out_len);
+extern px_status px_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg,
+								size_t msg_len, uint8_t out[32]);
 extern px_status px_random_bytes(uint8_t *buf, size_t len);
 
 /* A buffer of CSPRNG output from which nonces are taken (keywrap.c). */
