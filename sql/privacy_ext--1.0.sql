@@ -421,3 +421,213 @@ CREATE FUNCTION privacy.mask_noise(value numeric, ratio float8) RETURNS numeric
     AS 'MODULE_PATHNAME', 'px_noise_numeric' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 CREATE FUNCTION privacy.mask_redact(value anyelement) RETURNS anyelement
     AS 'MODULE_PATHNAME', 'px_mask_redact_fn' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+------------------------------------------------------------------------
+-- Masking rules and masking views
+------------------------------------------------------------------------
+CREATE SCHEMA masked;
+GRANT USAGE ON SCHEMA masked TO PUBLIC;
+
+-- One rule per table column and role (NULL role: everyone else).  Rules
+-- are stored in canonical form after validation (privacy.check_mask_rule).
+CREATE TABLE privacy.mask_rules (
+    relid       regclass NOT NULL,
+    attnum      int2 NOT NULL,          -- to follow RENAME COLUMN
+    column_name name NOT NULL,          -- what lookups use; survives dump/restore
+    role_name   name,
+    rule        text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  name NOT NULL DEFAULT CURRENT_USER,
+    UNIQUE NULLS NOT DISTINCT (relid, column_name, role_name)
+);
+CREATE TABLE privacy.masking_views (
+    relid       regclass PRIMARY KEY,
+    view_name   text NOT NULL
+);
+CREATE TABLE privacy.masked_roles (
+    role_name   name PRIMARY KEY
+);
+SELECT pg_catalog.pg_extension_config_dump('privacy.mask_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.masking_views', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.masked_roles', '');
+REVOKE ALL ON privacy.mask_rules, privacy.masking_views, privacy.masked_roles FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON privacy.mask_rules, privacy.masking_views,
+    privacy.masked_roles TO privacy_admin;
+GRANT CREATE ON SCHEMA masked TO privacy_admin;
+
+CREATE FUNCTION privacy.require_admin() RETURNS void
+    AS 'MODULE_PATHNAME', 'px_require_admin' LANGUAGE C STRICT STABLE;
+CREATE FUNCTION privacy.check_mask_rule(rule text, column_type regtype) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_check_mask_rule' LANGUAGE C STRICT STABLE;
+CREATE FUNCTION privacy.apply_mask(value anyelement, tbl regclass, col name) RETURNS anyelement
+    AS 'MODULE_PATHNAME', 'px_apply_mask' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.apply_mask(value privacy.encrypted_text, tbl regclass, col name) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_apply_mask_encrypted_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.apply_mask(value privacy.encrypted_text_det, tbl regclass, col name) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_apply_mask_encrypted_text_det' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+CREATE FUNCTION privacy.set_mask(tbl regclass, col name, rule text, role name DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    att record;
+    canonical text;
+BEGIN
+    PERFORM privacy.require_admin();
+    SELECT a.attnum, a.atttypid INTO att FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = '42703';
+    END IF;
+    IF role IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
+    END IF;
+    canonical := privacy.check_mask_rule(rule, att.atttypid);
+    INSERT INTO privacy.mask_rules AS m (relid, attnum, column_name, role_name, rule)
+    VALUES (tbl, att.attnum, col, role, canonical)
+    ON CONFLICT (relid, column_name, role_name)
+    DO UPDATE SET rule = EXCLUDED.rule, attnum = EXCLUDED.attnum;
+    IF EXISTS (SELECT 1 FROM privacy.masking_views v WHERE v.relid = tbl) THEN
+        PERFORM privacy.create_masking_view(tbl);
+    END IF;
+END
+$$;
+
+CREATE FUNCTION privacy.drop_mask(tbl regclass, col name, role name DEFAULT NULL)
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    found_rule boolean;
+BEGIN
+    PERFORM privacy.require_admin();
+    DELETE FROM privacy.mask_rules m
+     WHERE m.relid = tbl AND m.column_name = col AND m.role_name IS NOT DISTINCT FROM role;
+    found_rule := FOUND;
+    IF found_rule AND EXISTS (SELECT 1 FROM privacy.masking_views v WHERE v.relid = tbl) THEN
+        PERFORM privacy.create_masking_view(tbl);
+    END IF;
+    RETURN found_rule;
+END
+$$;
+
+-- masked.<table>: a security_barrier view with one C call per masked column.
+CREATE FUNCTION privacy.create_masking_view(tbl regclass)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    relname name := (SELECT c.relname FROM pg_class c WHERE c.oid = tbl);
+    view_name text := format('masked.%I', relname);
+    cols text := '';
+    c record;
+    r record;
+BEGIN
+    PERFORM privacy.require_admin();
+    -- Follow the table: rules keep their column through renames, and go
+    -- with a dropped column.  After a restore the name is what counts.
+    UPDATE privacy.mask_rules m SET attnum = a.attnum
+      FROM pg_attribute a
+     WHERE m.relid = tbl AND a.attrelid = tbl AND a.attname = m.column_name
+       AND a.attnum > 0 AND NOT a.attisdropped AND m.attnum <> a.attnum;
+    UPDATE privacy.mask_rules m SET column_name = a.attname
+      FROM pg_attribute a
+     WHERE m.relid = tbl AND a.attrelid = tbl AND a.attnum = m.attnum
+       AND NOT a.attisdropped AND a.attname <> m.column_name
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute a2 WHERE a2.attrelid = tbl
+                          AND a2.attname = m.column_name AND NOT a2.attisdropped);
+    DELETE FROM privacy.mask_rules m
+     WHERE m.relid = tbl AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl
+             AND a.attname = m.column_name AND a.attnum > 0 AND NOT a.attisdropped);
+
+    FOR c IN SELECT a.attname,
+                    EXISTS (SELECT 1 FROM privacy.mask_rules m
+                             WHERE m.relid = tbl AND m.column_name = a.attname) AS masked
+               FROM pg_attribute a
+              WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attnum
+    LOOP
+        cols := cols || CASE WHEN cols = '' THEN '' ELSE ', ' END ||
+                CASE WHEN c.masked
+                     THEN format('privacy.apply_mask(%I, %L::pg_catalog.regclass, %L::pg_catalog.name) AS %I',
+                                 c.attname, tbl::text, c.attname, c.attname)
+                     ELSE format('%I', c.attname) END;
+    END LOOP;
+    IF to_regclass(view_name) IS NOT NULL THEN
+        EXECUTE format('DROP VIEW %s', view_name);
+    END IF;
+    EXECUTE format('CREATE VIEW %s WITH (security_barrier = true) AS SELECT %s FROM %s',
+                   view_name, cols, tbl);
+    INSERT INTO privacy.masking_views (relid, view_name) VALUES (tbl, view_name)
+    ON CONFLICT (relid) DO UPDATE SET view_name = EXCLUDED.view_name;
+    FOR r IN SELECT m.role_name FROM privacy.masked_roles m LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %I', view_name, r.role_name);
+    END LOOP;
+    RETURN view_name;
+END
+$$;
+
+-- A masked role reads masked.* by default and loses direct access to the tables.
+CREATE FUNCTION privacy.mask_role(role name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v record;
+BEGIN
+    PERFORM privacy.require_admin();
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
+    END IF;
+    INSERT INTO privacy.masked_roles VALUES (role) ON CONFLICT DO NOTHING;
+    FOR v IN SELECT m.relid, m.view_name FROM privacy.masking_views m LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %I', v.view_name, role);
+        EXECUTE format('REVOKE ALL ON %s FROM %I', v.relid, role);
+        IF has_table_privilege(role, v.relid, 'SELECT') THEN
+            RAISE WARNING 'role % can still read % through PUBLIC or a role it belongs to', role, v.relid;
+        END IF;
+    END LOOP;
+    EXECUTE format('ALTER ROLE %I SET search_path = masked, "$user", public', role);
+END
+$$;
+
+CREATE FUNCTION privacy.unmask_role(role name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v record;
+BEGIN
+    PERFORM privacy.require_admin();
+    DELETE FROM privacy.masked_roles m WHERE m.role_name = role;
+    FOR v IN SELECT m.view_name FROM privacy.masking_views m LOOP
+        EXECUTE format('REVOKE ALL ON %s FROM %I', v.view_name, role);
+    END LOOP;
+    IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
+        EXECUTE format('ALTER ROLE %I RESET search_path', role);
+    END IF;
+END
+$$;
+
+-- Masking views follow ALTER TABLE: they are dropped before the command
+-- (a view would block DROP COLUMN or a type change) and generated again
+-- after it, in the same transaction.  SECURITY DEFINER because the views
+-- belong to the key administrator, not to whoever alters a table.
+CREATE FUNCTION privacy.masking_views_before_alter() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v record;
+BEGIN
+    FOR v IN SELECT m.view_name FROM privacy.masking_views m LOOP
+        IF to_regclass(v.view_name) IS NOT NULL THEN
+            EXECUTE format('DROP VIEW %s', v.view_name);
+        END IF;
+    END LOOP;
+END
+$$;
+CREATE FUNCTION privacy.masking_views_after_alter() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v record;
+BEGIN
+    FOR v IN SELECT m.relid FROM privacy.masking_views m LOOP
+        PERFORM privacy.create_masking_view(v.relid);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.masking_views_before_alter(), privacy.masking_views_after_alter() FROM PUBLIC;
+CREATE EVENT TRIGGER privacy_masking_views_drop ON ddl_command_start
+    WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION privacy.masking_views_before_alter();
+CREATE EVENT TRIGGER privacy_masking_views_create ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION privacy.masking_views_after_alter();

@@ -1,0 +1,102 @@
+-- Declarative masking rules and masking views.
+SELECT privacy.create_key('hrm') > 0 AS created;
+SELECT privacy.create_key('pseudo_m') > 0 AS created;
+CREATE TABLE employees (id int PRIMARY KEY, name text, email text, salary int4, born date,
+                    ssn privacy.encrypted_text('hrm'));
+INSERT INTO employees VALUES
+  (1, 'Ann Smith', 'ann@example.com', 51234, '1985-06-15', '123-45-6789'),
+  (2, 'Bob Jones', 'bob@example.org', 64999, '1990-02-01', '987-65-4321');
+CREATE ROLE regress_px_support;
+CREATE ROLE regress_px_hr_manager;
+CREATE ROLE regress_px_analysts;
+CREATE ROLE regress_px_analyst IN ROLE regress_px_analysts;
+
+-- Rules are validated when declared; nothing is stored for a bad one.
+SELECT privacy.set_mask('employees', 'ssn', 'partial(0, ''***-**-'', 4)');
+SELECT privacy.set_mask('employees', 'ssn', 'none', role => 'regress_px_hr_manager');
+SELECT privacy.set_mask('employees', 'email', 'email');
+SELECT privacy.set_mask('employees', 'name', 'hash(''pseudo_m'')', role => 'regress_px_analysts');
+SELECT privacy.set_mask('employees', 'name', 'partial(1, ''.'', 0)');
+SELECT privacy.set_mask('employees', 'salary', 'generalize(10000)');
+SELECT privacy.set_mask('employees', 'born', 'generalize(''decade'')');
+SELECT privacy.set_mask('employees', 'ssn', 'partial(-1, ''*'', 4)');
+SELECT privacy.set_mask('employees', 'ssn', 'shuffle');
+SELECT privacy.set_mask('employees', 'ssn', 'partial(1, ''*'')');
+SELECT privacy.set_mask('employees', 'ssn', 'email; DROP TABLE employees');
+SELECT privacy.set_mask('employees', 'ssn', 'value ''x'' || current_user');
+SELECT privacy.set_mask('employees', 'salary', 'email');
+SELECT privacy.set_mask('employees', 'salary', 'value ''lots''');
+SELECT privacy.set_mask('employees', 'born', 'generalize(''week'')');
+SELECT privacy.set_mask('employees', 'salary', 'noise(2)');
+SELECT privacy.set_mask('employees', 'name', 'hash(''nosuchkey'')');
+SELECT privacy.set_mask('employees', 'nosuchcolumn', 'redact');
+SELECT privacy.set_mask('employees', 'name', 'redact', role => 'regress_px_nobody');
+SELECT relid, column_name, role_name, rule FROM privacy.mask_rules ORDER BY column_name, role_name NULLS FIRST;
+
+SELECT privacy.create_masking_view('employees');
+\d+ masked.employees
+SELECT privacy.mask_role('regress_px_support');
+SELECT privacy.mask_role('regress_px_analysts');
+GRANT SELECT ON employees TO regress_px_hr_manager;
+GRANT SELECT ON masked.employees TO regress_px_hr_manager;
+
+-- Each role sees what its rules allow; the owner reads the table itself.
+SET ROLE regress_px_support;
+SELECT * FROM masked.employees ORDER BY id;
+SELECT * FROM employees;                                     -- no direct access any more
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT privacy.mask_hash('Ann Smith', 'pseudo_m') AS ann_pseudonym \gset
+SET ROLE regress_px_analyst;                             -- through membership
+SELECT id, length(name) AS pseudonym_len, name = :'ann_pseudonym' AS is_ann_pseudonym
+  FROM masked.employees ORDER BY id;
+SELECT privacy.mask_hash('Ann Smith', 'pseudo_m');      -- the key itself is not theirs
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT privacy.grant_key('hrm', 'regress_px_hr_manager');
+SET ROLE regress_px_hr_manager;
+SELECT id, ssn, email FROM masked.employees ORDER BY id;     -- 'none' on ssn, default on email
+RESET ROLE;
+
+-- Leaks, as a masked role: predicates only see masked values.
+SET ROLE regress_px_support;
+SELECT id FROM masked.employees WHERE ssn = '123-45-6789';
+SELECT id FROM masked.employees WHERE ssn LIKE '%6789';
+CREATE FUNCTION pg_temp.peek(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
+BEGIN RAISE NOTICE 'peek: %', $1; RETURN true; END $$;
+SELECT id FROM masked.employees WHERE pg_temp.peek(email) ORDER BY id;
+SELECT privacy.decrypt(ssn) FROM employees;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM pg_stats WHERE tablename = 'employees';
+RESET ROLE;
+
+-- The view follows ALTER TABLE: new columns appear, renamed columns keep
+-- their rule, dropped columns go; a masked column is never shown in clear.
+ALTER TABLE employees ADD COLUMN phone text DEFAULT '+31 6 1234 5678';
+ALTER TABLE employees RENAME COLUMN email TO mail;
+ALTER TABLE employees DROP COLUMN born;
+SELECT column_name, rule FROM privacy.mask_rules WHERE role_name IS NULL ORDER BY column_name;
+SET ROLE regress_px_support;
+SELECT * FROM masked.employees ORDER BY id;
+RESET ROLE;
+SELECT privacy.set_mask('employees', 'phone', 'partial(3, ''***'', 2)');
+SET ROLE regress_px_support;
+SELECT id, phone FROM masked.employees ORDER BY id;
+RESET ROLE;
+SELECT privacy.drop_mask('employees', 'phone');
+SELECT privacy.drop_mask('employees', 'phone');
+
+-- Only key administrators declare rules.
+SET ROLE regress_px_support;
+SELECT privacy.set_mask('employees', 'salary', 'none', role => 'regress_px_support');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+SELECT privacy.unmask_role('regress_px_support');
+SELECT privacy.unmask_role('regress_px_analysts');
+DROP TABLE employees CASCADE;
+DELETE FROM privacy.masking_views;
+DELETE FROM privacy.mask_rules;
+SELECT privacy.revoke_key('hrm', 'regress_px_hr_manager');
+DROP OWNED BY regress_px_support, regress_px_hr_manager, regress_px_analysts, regress_px_analyst;
+DROP ROLE regress_px_support, regress_px_hr_manager, regress_px_analyst, regress_px_analysts;

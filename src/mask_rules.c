@@ -1,0 +1,547 @@
+/*
+ * mask_rules.c
+ *		Masking rules: validation when a rule is declared, and the one C call
+ *		per masked column that a masking view makes.
+ *
+ * A rule is text in a small fixed grammar (src/core/mask_rule.c), never
+ * SQL: it cannot run code.  privacy.check_mask_rule() parses it and checks
+ * it against the column's type, so a bad rule is refused when declared and
+ * nothing is stored.  At query time privacy.apply_mask() reads the rules of
+ * its column (directly from privacy.mask_rules, once per statement), picks
+ * the one for the querying role and applies it.  When no rule can be found
+ * for a column the view was generated to mask, it returns NULL: it fails
+ * closed, never open.
+ */
+#include "privacy_ext.h"
+#include "px_mask.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+/* The masking functions of masking.c that rules apply. */
+extern Datum px_generalize_numeric(PG_FUNCTION_ARGS);
+extern Datum px_generalize_date(PG_FUNCTION_ARGS);
+extern Datum px_generalize_timestamp(PG_FUNCTION_ARGS);
+extern Datum px_generalize_timestamptz(PG_FUNCTION_ARGS);
+extern Datum px_noise_int4(PG_FUNCTION_ARGS);
+extern Datum px_noise_int8(PG_FUNCTION_ARGS);
+extern Datum px_noise_float8(PG_FUNCTION_ARGS);
+extern Datum px_noise_numeric(PG_FUNCTION_ARGS);
+
+/* privacy.mask_rules columns, as created by the extension script. */
+#define Anum_mask_rules_relid		1
+#define Anum_mask_rules_column_name	3
+#define Anum_mask_rules_role_name	4
+#define Anum_mask_rules_rule		5
+
+typedef enum TypeClass
+{
+	TC_TEXT,					/* text, varchar, bpchar, name, and decrypted values */
+	TC_INTEGER,
+	TC_FLOAT,
+	TC_NUMERIC,
+	TC_DATE,
+	TC_TIMESTAMP,
+	TC_OTHER
+} TypeClass;
+
+static TypeClass
+type_class(Oid type)
+{
+	switch (getBaseType(type))
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+			return TC_TEXT;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return TC_INTEGER;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return TC_FLOAT;
+		case NUMERICOID:
+			return TC_NUMERIC;
+		case DATEOID:
+			return TC_DATE;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return TC_TIMESTAMP;
+		default:
+			break;
+	}
+	/* Encrypted text columns are masked after decryption, as text. */
+	{
+		char	   *name = format_type_be(getBaseType(type));
+
+		if (strcmp(name, "privacy.encrypted_text") == 0 ||
+			strcmp(name, "privacy.encrypted_text_det") == 0)
+			return TC_TEXT;
+	}
+	return TC_OTHER;
+}
+
+static void
+parse_or_error(const char *rule_text, px_mask_rule *rule)
+{
+	const char *error;
+	size_t		error_at;
+
+	if (!px_rule_parse(rule_text, strlen(rule_text), rule, &error, &error_at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid masking rule: %s", error),
+				 errdetail("At character %zu of \"%s\".", error_at + 1, rule_text),
+				 errhint("Rules are: none, null, redact, email, credit_card, partial(prefix, 'padding', suffix), "
+						 "hash('key'), generalize(step or 'month'/'year'/'decade'), noise(ratio), value 'constant'.")));
+}
+
+/*
+ * privacy.check_mask_rule(rule, column type): the rule's canonical text, or
+ * an error saying why it cannot mask a column of that type.
+ */
+PG_FUNCTION_INFO_V1(px_check_mask_rule);
+Datum
+px_check_mask_rule(PG_FUNCTION_ARGS)
+{
+	char	   *rule_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid			coltype = PG_GETARG_OID(1);
+	TypeClass	tc = type_class(coltype);
+	px_mask_rule rule;
+	char		canonical[2 * PX_RULE_TEXT_MAX + 64];
+	const char *needs = NULL;
+
+	parse_or_error(rule_text, &rule);
+	switch (rule.kind)
+	{
+		case PX_RULE_NONE:
+		case PX_RULE_NULL:
+		case PX_RULE_REDACT:
+			break;
+		case PX_RULE_EMAIL:
+		case PX_RULE_CREDIT_CARD:
+		case PX_RULE_PARTIAL:
+		case PX_RULE_HASH:
+			if (tc != TC_TEXT)
+				needs = "a text column";
+			break;
+		case PX_RULE_GENERALIZE_STEP:
+		case PX_RULE_NOISE:
+			if (tc != TC_INTEGER && tc != TC_FLOAT && tc != TC_NUMERIC)
+				needs = "a numeric column";
+			break;
+		case PX_RULE_GENERALIZE_UNIT:
+			if (tc != TC_DATE && tc != TC_TIMESTAMP)
+				needs = "a date or timestamp column";
+			break;
+		case PX_RULE_VALUE:
+			if (tc == TC_OTHER)
+				needs = "a text, numeric, date or timestamp column";
+			else if (tc != TC_TEXT)
+			{
+				/* The constant must be a value of the column's type. */
+				Oid			input;
+				Oid			ioparam;
+
+				getTypeInputInfo(coltype, &input, &ioparam);
+				(void) OidInputFunctionCall(input, rule.text, ioparam, -1);
+			}
+			break;
+	}
+	if (needs != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("masking rule \"%s\" needs %s, not %s", rule_text, needs,
+						format_type_be(coltype))));
+	if (rule.kind == PX_RULE_HASH)
+		(void) px_key_id_for_name(rule.text, false);
+	px_rule_format(&rule, canonical);
+	PG_RETURN_TEXT_P(cstring_to_text(canonical));
+}
+
+/* ---------------------------------------------------------------------
+ * Applying rules
+ * --------------------------------------------------------------------- */
+typedef struct RuleEntry
+{
+	char		role_name[NAMEDATALEN];	/* "" for the default rule */
+	px_mask_rule rule;
+} RuleEntry;
+
+typedef struct MaskCache
+{
+	Oid			relid;
+	NameData	column;
+	int			nrules;
+	RuleEntry  *rules;
+	Oid			chosen_for;		/* user the choice below was made for */
+	const px_mask_rule *chosen;	/* NULL: no rule applies (fail closed) */
+	PxKeyRef	hash_ref;		/* hash('key') rules: the key, once */
+	bool		have_hash_ref;
+} MaskCache;
+
+static void
+load_rules(MaskCache *mc, MemoryContext mcxt)
+{
+	Oid			nsp = get_namespace_oid("privacy", false);
+	Oid			relid = get_relname_relid("mask_rules", nsp);
+	Relation	rel;
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			cap = 4;
+
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "privacy.mask_rules is missing");
+	mc->rules = MemoryContextAlloc(mcxt, sizeof(RuleEntry) * cap);
+	mc->nrules = 0;
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&skey[0], Anum_mask_rules_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(mc->relid));
+	ScanKeyInit(&skey[1], Anum_mask_rules_column_name, BTEqualStrategyNumber, F_NAMEEQ,
+				NameGetDatum(&mc->column));
+	scan = systable_beginscan(rel, InvalidOid, false, GetActiveSnapshot(), 2, skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		Datum		role = heap_getattr(tup, Anum_mask_rules_role_name, desc, &isnull);
+		char	   *rule_text;
+		RuleEntry  *e;
+		const char *error;
+		size_t		error_at;
+
+		if (mc->nrules == cap)
+		{
+			cap *= 2;
+			mc->rules = repalloc(mc->rules, sizeof(RuleEntry) * cap);
+		}
+		e = &mc->rules[mc->nrules];
+		strlcpy(e->role_name, isnull ? "" : NameStr(*DatumGetName(role)), NAMEDATALEN);
+		rule_text = TextDatumGetCString(heap_getattr(tup, Anum_mask_rules_rule, desc, &isnull));
+		/* Stored rules were validated; one that no longer parses masks everything. */
+		if (!px_rule_parse(rule_text, strlen(rule_text), &e->rule, &error, &error_at))
+			e->rule.kind = PX_RULE_NULL;
+		mc->nrules++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * The rule for the current user: a rule for the user's own role first;
+ * then the rules for roles whose privileges the user has, where a rule
+ * that masks wins over 'none' (and, among several, the first by role name);
+ * then the default rule.  NULL when there is none.
+ */
+static const px_mask_rule *
+choose_rule(MaskCache *mc)
+{
+	Oid			userid = GetUserId();
+	char	   *username = GetUserNameFromId(userid, false);
+	const RuleEntry *best = NULL;
+	const RuleEntry *fallback = NULL;
+	int			i;
+
+	for (i = 0; i < mc->nrules; i++)
+	{
+		const RuleEntry *e = &mc->rules[i];
+		Oid			role;
+
+		if (e->role_name[0] == '\0')
+		{
+			fallback = e;
+			continue;
+		}
+		if (strcmp(e->role_name, username) == 0)
+			return &e->rule;
+		role = get_role_oid(e->role_name, true);
+		if (!OidIsValid(role) || !has_privs_of_role(userid, role))
+			continue;
+		if (best == NULL ||
+			(best->rule.kind == PX_RULE_NONE && e->rule.kind != PX_RULE_NONE) ||
+			((best->rule.kind == PX_RULE_NONE) == (e->rule.kind == PX_RULE_NONE) &&
+			 strcmp(e->role_name, best->role_name) < 0))
+			best = e;
+	}
+	if (best != NULL)
+		return &best->rule;
+	return fallback ? &fallback->rule : NULL;
+}
+
+static MaskCache *
+mask_cache(FunctionCallInfo fcinfo)
+{
+	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
+	Oid			relid = PG_GETARG_OID(1);
+	Name		column = PG_GETARG_NAME(2);
+
+	if (mc == NULL || mc->relid != relid || strcmp(NameStr(mc->column), NameStr(*column)) != 0)
+	{
+		mc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MaskCache));
+		mc->relid = relid;
+		namestrcpy(&mc->column, NameStr(*column));
+		load_rules(mc, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = mc;
+	}
+	if (mc->chosen_for != GetUserId())
+	{
+		mc->chosen = choose_rule(mc);
+		mc->chosen_for = GetUserId();
+	}
+	return mc;
+}
+
+static Datum
+redact_datum(Oid type, bool *isnull)
+{
+	const char *literal = NULL;
+
+	switch (type_class(type))
+	{
+		case TC_TEXT:
+			literal = "REDACTED";
+			break;
+		case TC_INTEGER:
+		case TC_FLOAT:
+		case TC_NUMERIC:
+			literal = "0";
+			break;
+		case TC_DATE:
+		case TC_TIMESTAMP:
+			literal = "1970-01-01";
+			break;
+		default:
+			break;
+	}
+	*isnull = (literal == NULL);
+	if (literal == NULL)
+		return (Datum) 0;
+	{
+		Oid			input;
+		Oid			ioparam;
+
+		getTypeInputInfo(type, &input, &ioparam);
+		return OidInputFunctionCall(input, (char *) literal, ioparam, -1);
+	}
+}
+
+static text *
+mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
+{
+	char	   *out;
+	size_t		n;
+
+	switch (rule->kind)
+	{
+		case PX_RULE_PARTIAL:
+			out = palloc(len + rule->text_len + 1);
+			n = px_mask_partial(s, len, rule->prefix, rule->text, rule->text_len, rule->suffix, out);
+			return cstring_to_text_with_len(out, (int) n);
+		case PX_RULE_EMAIL:
+			out = palloc(len + 8);
+			n = px_mask_email(s, len, out);
+			return cstring_to_text_with_len(out, (int) n);
+		case PX_RULE_CREDIT_CARD:
+			out = palloc(len + 1);
+			n = px_mask_credit_card(s, len, out);
+			return cstring_to_text_with_len(out, (int) n);
+		case PX_RULE_HASH:
+			{
+				uint8_t		mac[32];
+				char		hex[33];
+				int			i;
+
+				if (!mc->have_hash_ref)
+				{
+					px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false,
+										   &mc->hash_ref);
+					mc->have_hash_ref = true;
+				}
+				px_report_status(px_hmac_sha256(mc->hash_ref.hash_key, PX_KEY_LEN,
+												(const uint8_t *) s, len, mac), true);
+				for (i = 0; i < 16; i++)
+					snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+				return cstring_to_text(hex);
+			}
+		case PX_RULE_VALUE:
+			return cstring_to_text_with_len(rule->text, (int) rule->text_len);
+		case PX_RULE_REDACT:
+			return cstring_to_text("REDACTED");
+		default:
+			return NULL;		/* NULL and anything unexpected: fail closed */
+	}
+}
+
+/*
+ * privacy.apply_mask(value, table, column): the value as the current role
+ * may see it.
+ */
+PG_FUNCTION_INFO_V1(px_apply_mask);
+Datum
+px_apply_mask(PG_FUNCTION_ARGS)
+{
+	MaskCache  *mc = mask_cache(fcinfo);
+	const px_mask_rule *rule = mc->chosen;
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	TypeClass	tc = type_class(type);
+	Datum		v = PG_GETARG_DATUM(0);
+	bool		isnull = false;
+	Datum		result;
+
+	if (PG_ARGISNULL(0) || rule == NULL || rule->kind == PX_RULE_NULL)
+		PG_RETURN_NULL();
+	switch (rule->kind)
+	{
+		case PX_RULE_NONE:
+			PG_RETURN_DATUM(v);
+		case PX_RULE_REDACT:
+			result = redact_datum(type, &isnull);
+			if (isnull)
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(result);
+		case PX_RULE_VALUE:
+			{
+				Oid			input;
+				Oid			ioparam;
+
+				getTypeInputInfo(type, &input, &ioparam);
+				PG_RETURN_DATUM(OidInputFunctionCall(input, (char *) rule->text, ioparam, -1));
+			}
+		case PX_RULE_GENERALIZE_STEP:
+			if (tc == TC_INTEGER)
+			{
+				int64		x = type == INT2OID ? DatumGetInt16(v) :
+					type == INT4OID ? DatumGetInt32(v) : DatumGetInt64(v);
+				int64		step = (int64) fmax(1, floor(rule->number));
+				int64		b = px_generalize_int(x, step);
+
+				if (type == INT2OID)
+					PG_RETURN_INT16(b < PG_INT16_MIN ? PG_INT16_MIN : (int16) b);
+				if (type == INT4OID)
+					PG_RETURN_INT32(b < PG_INT32_MIN ? PG_INT32_MIN : (int32) b);
+				PG_RETURN_INT64(b);
+			}
+			if (type == FLOAT8OID)
+				PG_RETURN_FLOAT8(px_generalize_double(DatumGetFloat8(v), rule->number));
+			if (type == FLOAT4OID)
+				PG_RETURN_FLOAT4((float4) px_generalize_double(DatumGetFloat4(v), rule->number));
+			if (tc == TC_NUMERIC)
+				return DirectFunctionCall2(px_generalize_numeric, v,
+										   DirectFunctionCall1(float8_numeric,
+															   Float8GetDatum(rule->number)));
+			PG_RETURN_NULL();
+		case PX_RULE_GENERALIZE_UNIT:
+			if (type == DATEOID)
+				return DirectFunctionCall2(px_generalize_date, v, CStringGetTextDatum(rule->text));
+			if (type == TIMESTAMPOID)
+				return DirectFunctionCall2(px_generalize_timestamp, v, CStringGetTextDatum(rule->text));
+			if (type == TIMESTAMPTZOID)
+				return DirectFunctionCall2(px_generalize_timestamptz, v, CStringGetTextDatum(rule->text));
+			PG_RETURN_NULL();
+		case PX_RULE_NOISE:
+			if (type == INT4OID)
+				return DirectFunctionCall2(px_noise_int4, v, Float8GetDatum(rule->number));
+			if (type == INT8OID)
+				return DirectFunctionCall2(px_noise_int8, v, Float8GetDatum(rule->number));
+			if (type == FLOAT8OID)
+				return DirectFunctionCall2(px_noise_float8, v, Float8GetDatum(rule->number));
+			if (tc == TC_NUMERIC)
+				return DirectFunctionCall2(px_noise_numeric, v, Float8GetDatum(rule->number));
+			PG_RETURN_NULL();
+		default:
+			if (tc == TC_TEXT)
+			{
+				text	   *t = DatumGetTextPP(v);
+				text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+
+				if (masked == NULL)
+					PG_RETURN_NULL();
+				PG_RETURN_TEXT_P(masked);
+			}
+			PG_RETURN_NULL();
+	}
+}
+
+/*
+ * privacy.apply_mask(encrypted value, table, column) returns text: the
+ * value is decrypted here, without the reader holding the key, and masked
+ * before it leaves.  'none' (shown in clear) still needs the key.
+ */
+static Datum
+apply_mask_encrypted(FunctionCallInfo fcinfo, px_value_type type)
+{
+	MaskCache  *mc = mask_cache(fcinfo);
+	const px_mask_rule *rule = mc->chosen;
+	struct varlena *plain;
+	text	   *masked;
+
+	if (PG_ARGISNULL(0) || rule == NULL || rule->kind == PX_RULE_NULL)
+		PG_RETURN_NULL();
+	if (rule->kind == PX_RULE_NONE)
+	{
+		px_header	hdr;
+		bytea	   *env = PG_GETARG_BYTEA_PP(0);
+
+		px_report_status(px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr),
+						 true);
+		if (!px_may_decrypt(hdr.key_id))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for the privacy_ext key of a column shown in clear"),
+					 errhint("A rule 'none' shows the plaintext only to roles granted the column's key."),
+					 px_errhide()));
+	}
+	plain = px_open_for_masking(PG_GETARG_BYTEA_PP(0), type);
+	if (plain == NULL)
+		PG_RETURN_NULL();
+	if (rule->kind == PX_RULE_NONE)
+		PG_RETURN_TEXT_P((text *) plain);
+	masked = mask_text(mc, rule, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	if (masked == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(masked);
+}
+
+PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text);
+Datum
+px_apply_mask_encrypted_text(PG_FUNCTION_ARGS)
+{
+	return apply_mask_encrypted(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text_det);
+Datum
+px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
+{
+	return apply_mask_encrypted(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+/* privacy.require_admin(): the key-administrator check, for the SQL glue. */
+PG_FUNCTION_INFO_V1(px_require_admin);
+Datum
+px_require_admin(PG_FUNCTION_ARGS)
+{
+	px_require_key_admin();
+	PG_RETURN_VOID();
+}
