@@ -562,19 +562,21 @@ bind_transit(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type t
 /*
  * For masking views (mask_rules.c): the plaintext of a stored value without
  * a grant check, or NULL for a transit value.  The caller masks it before
- * anything leaves the server, or checks the grant itself.
+ * anything leaves the server, or checks the grant itself.  *cachep holds
+ * this file's per-call-site key cache, allocated in mcxt on first use.
  */
 struct varlena *
-px_open_for_masking(bytea *env, px_value_type type)
+px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext mcxt)
 {
-	PxCallCache cache;
+	PxCallCache *cache = (PxCallCache *) *cachep;
 	px_header	hdr;
 
-	memset(&cache, 0, sizeof(cache));
+	if (cache == NULL)
+		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
 	read_header((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, &hdr);
 	if (hdr.key_id == PX_TRANSIT_KEY_ID)
 		return NULL;
-	return open_value(&cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, false);
+	return open_value(cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, false);
 }
 
 /* For det_ops.c: bind a deterministic transit value, without a call cache. */

@@ -196,6 +196,7 @@ typedef struct MaskCache
 	const px_mask_rule *chosen;	/* NULL: no rule applies (fail closed) */
 	PxKeyRef	hash_ref;		/* hash('key') rules: the key, once */
 	bool		have_hash_ref;
+	void	   *decrypt_cache;	/* encrypted columns: keys, per call site */
 } MaskCache;
 
 static void
@@ -511,7 +512,8 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, px_value_type type)
 					 errhint("A rule 'none' shows the plaintext only to roles granted the column's key."),
 					 px_errhide()));
 	}
-	plain = px_open_for_masking(PG_GETARG_BYTEA_PP(0), type);
+	plain = px_open_for_masking(PG_GETARG_BYTEA_PP(0), type, &mc->decrypt_cache,
+								fcinfo->flinfo->fn_mcxt);
 	if (plain == NULL)
 		PG_RETURN_NULL();
 	if (rule->kind == PX_RULE_NONE)

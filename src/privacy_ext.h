@@ -71,7 +71,8 @@ extern void px_require_key_admin(void);
 
 /* encrypted_types.c */
 extern bytea *px_det_bind_transit(bytea *env, uint32 key_id);
-extern struct varlena *px_open_for_masking(bytea *env, px_value_type type);
+extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void **cachep,
+											   MemoryContext mcxt);
 
 /* key_usage.c: where keys are used */
 extern char *px_first_use_of_version(uint32 key_id, uint32 version);
