@@ -197,6 +197,8 @@ typedef struct MaskCache
 	PxKeyRef	hash_ref;		/* hash('key') rules: the key, once */
 	bool		have_hash_ref;
 	void	   *decrypt_cache;	/* encrypted columns: keys, per call site */
+	Oid			argtype;		/* the column's type, and its class */
+	TypeClass	tc;
 } MaskCache;
 
 static void
@@ -301,6 +303,8 @@ mask_cache(FunctionCallInfo fcinfo)
 		mc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MaskCache));
 		mc->relid = relid;
 		namestrcpy(&mc->column, NameStr(*column));
+		mc->argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+		mc->tc = type_class(mc->argtype);
 		load_rules(mc, fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = mc;
 	}
@@ -403,8 +407,8 @@ px_apply_mask(PG_FUNCTION_ARGS)
 {
 	MaskCache  *mc = mask_cache(fcinfo);
 	const px_mask_rule *rule = mc->chosen;
-	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	TypeClass	tc = type_class(type);
+	Oid			type = mc->argtype;
+	TypeClass	tc = mc->tc;
 	Datum		v = PG_GETARG_DATUM(0);
 	bool		isnull = false;
 	Datum		result;

@@ -17,7 +17,12 @@ RUNS=${PRIVACY_BENCH_RUNS:-5}
 PORT=${PRIVACY_BENCH_PORT:-54340}
 WORK=$(mktemp -d /tmp/privacy_ext_bench.XXXXXX)
 chmod 755 "$WORK"
-trap 'px_cluster_stop "$WORK/cluster"; rm -rf "$WORK"' EXIT
+cleanup() {
+    px_cluster_stop "$WORK/cluster"
+    # the bench's roles live in the throwaway cluster only
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 px_cluster_start "$WORK/cluster" "$PORT" \
     "shared_buffers = 1GB" "max_parallel_workers_per_gather = 0" "jit = off" \
@@ -48,6 +53,28 @@ INSERT INTO plain_idx SELECT row_number() OVER (), c FROM plain;
 CREATE TABLE det_idx (id int, email privacy.encrypted_text_det('bench') UNIQUE);
 INSERT INTO det_idx SELECT row_number() OVER (), c FROM plain;
 VACUUM ANALYZE det; VACUUM ANALYZE plain_idx; VACUUM ANALYZE det_idx;
+-- masking: two masked text columns, read through masked.people by a masked
+-- role, against the owner reading people, and a masking view in plain SQL
+-- with a per-row role CASE
+CREATE TABLE people (id int, email text, phone text);
+INSERT INTO people SELECT g, 'u' || lpad(g::text, 9, '0') || '@example.org',
+                          '+31 6 ' || lpad(g::text, 8, '0') FROM generate_series(1, $ROWS) g;
+VACUUM ANALYZE people;
+SELECT privacy.set_mask('people', 'email', 'email');
+SELECT privacy.set_mask('people', 'phone', 'partial(0, ''*******'', 4)');
+SELECT privacy.create_masking_view('people');
+CREATE ROLE bench_support;
+CREATE ROLE bench_clear;
+SELECT privacy.mask_role('bench_support');
+CREATE VIEW sql_masked WITH (security_barrier) AS
+SELECT id,
+       CASE WHEN pg_has_role(current_user, 'bench_clear', 'MEMBER') THEN email
+            ELSE left(split_part(email, '@', 1), 1) || '***@' || left(split_part(email, '@', 2), 1)
+                 || '***.' || reverse(split_part(reverse(email), '.', 1)) END AS email,
+       CASE WHEN pg_has_role(current_user, 'bench_clear', 'MEMBER') THEN phone
+            ELSE '*******' || right(phone, 4) END AS phone
+  FROM people;
+GRANT SELECT ON sql_masked TO bench_support;
 VACUUM ANALYZE plain; VACUUM ANALYZE enc; VACUUM ANALYZE pgc;
 SQL
 
@@ -65,6 +92,14 @@ SQL
         echo 'SELECT sum(length(privacy.decrypt(c))) FROM det;'
         echo '\echo @pgcrypto_scan'
         echo "SELECT sum(length(convert_from(decrypt(c, :'pgc_key', 'aes'), 'UTF8'))) FROM pgc;"
+        echo '\echo @owner_read'
+        echo 'SELECT sum(length(email) + length(phone)) FROM people;'
+        echo 'SET ROLE bench_support;'
+        echo '\echo @masked_read'
+        echo 'SELECT sum(length(email) + length(phone)) FROM masked.people;'
+        echo '\echo @sql_case_read'
+        echo 'SELECT sum(length(email) + length(phone)) FROM sql_masked;'
+        echo 'RESET ROLE;'
         echo 'TRUNCATE plain2; CHECKPOINT;'
         echo '\echo @insert_plain'
         echo 'INSERT INTO plain2 SELECT c FROM plain;'
@@ -89,9 +124,9 @@ awk -v rows="$ROWS" '
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     END {
-        split("plain_scan decrypt_scan det_decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea", order, " ")
+        split("plain_scan decrypt_scan det_decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea owner_read masked_read sql_case_read", order, " ")
         printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
-        for (k = 1; k <= 7; k++) {
+        for (k = 1; k <= 10; k++) {
             n = order[k]; m[n] = median(t[n])
             printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n]
         }
@@ -105,6 +140,10 @@ awk -v rows="$ROWS" '
         r = m["insert_encrypted"] / m["insert_plain"]
         printf "%-44s %8.2f %8s  %s\n", "INSERT..SELECT encrypted / text", r, "<= 1.6", (r <= 1.6 ? "PASS" : "FAIL")
         printf "%-44s %8.2f %8s  %s\n", "  (same-size plain bytea / text, for scale)", m["insert_sized_bytea"] / m["insert_plain"], "", ""
+        r = m["masked_read"] / m["owner_read"]
+        printf "%-44s %8.2f %8s  %s\n", "masked role via masked.people / owner read", r, "<= 2", (r <= 2 ? "PASS" : "FAIL")
+        printf "%-44s %8.2f %8s  %s\n", "  SQL CASE masking view / owner read", m["sql_case_read"] / m["owner_read"], "", "(baseline)"
+        printf "%-44s %8.2f %8s  %s\n", "  SQL CASE view / masked.people", m["sql_case_read"] / m["masked_read"], "", ""
     }' "$WORK/timed.out"
 
 # Point lookups through an index, prepared statements, pgbench: TPS of the
