@@ -10,6 +10,7 @@
  * independently with Python's hashlib/hmac/cryptography.
  */
 #include "px_core.h"
+#include "px_mask.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,6 +628,147 @@ test_det_envelope(void)
 	px_siv_free(siv);
 }
 
+/* Valid UTF-8 (no split characters) in s[0..len). */
+static int
+valid_utf8(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	while (i < len)
+	{
+		unsigned char c = (unsigned char) s[i];
+		size_t		n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		size_t		k;
+
+		if (n == 0 || i + n > len)
+			return 0;
+		for (k = 1; k < n; k++)
+			if (((unsigned char) s[i + k] & 0xC0) != 0x80)
+				return 0;
+		i += n;
+	}
+	return 1;
+}
+
+static void
+test_masking_core(void)
+{
+	static const char *samples[] = {"", "a", "ab", "abc", "123-45-6789", "Zo\xc3\xab \xc3\x85ngstr\xc3\xb6m",
+		"\xe6\x9d\xb1\xe4\xba\xac", "\xf0\x9f\x99\x82\xf0\x9f\x99\x82\xf0\x9f\x99\x82", "*", "**"};
+	char		out[256];
+	size_t		i;
+	int			never_equal = 1;
+	int			utf8_ok = 1;
+	int			p;
+	int			q;
+
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++)
+		for (p = -1; p <= 4; p++)
+			for (q = -1; q <= 4; q++)
+			{
+				const char *pads[] = {"", "*", "\xe2\x80\xa6", samples[i]};
+				size_t		k;
+
+				for (k = 0; k < 4; k++)
+				{
+					size_t		n = px_mask_partial(samples[i], strlen(samples[i]), p, pads[k],
+													strlen(pads[k]), q, out);
+
+					if (n == strlen(samples[i]) && memcmp(out, samples[i], n) == 0)
+						never_equal = 0;
+					if (!valid_utf8(out, n))
+						utf8_ok = 0;
+				}
+			}
+	check(never_equal, "mask_partial never returns its input, whatever the counts and padding");
+	check(utf8_ok, "mask_partial never splits a UTF-8 character");
+	check(px_mask_partial("123-45-6789", 11, 0, "***-**-", 7, 4, out) == 11 &&
+		  memcmp(out, "***-**-6789", 11) == 0, "mask_partial keeps the last four characters");
+	check(px_mask_email("ann@example.com", 15, out) == 13 && memcmp(out, "a***@e***.com", 13) == 0,
+		  "mask_email masks local part and domain, keeps the TLD");
+	check(px_mask_email("x@y@z.org", 9, out) == 13 && memcmp(out, "x***@z***.org", 13) == 0,
+		  "mask_email splits at the last '@'");
+	check(px_mask_credit_card("4111-1111-1111-1111", 19, out) == 19 &&
+		  memcmp(out, "****-****-****-1111", 19) == 0, "mask_credit_card keeps the last four digits");
+	check(px_generalize_int(-1, 10) == -10 && px_generalize_int(19, 10) == 10 &&
+		  px_generalize_int(INT64_MIN, 10) <= INT64_MIN + 10, "generalize floors, also below zero, without overflow");
+	{
+		uint8_t		mac[32];
+		int			in_range = 1;
+		int			k;
+
+		for (k = 0; k < 1000; k++)
+		{
+			double		u;
+
+			px_random_bytes(mac, sizeof(mac));
+			u = px_noise_unit(mac);
+			if (u < -1.0 || u > 1.0)
+				in_range = 0;
+		}
+		check(in_range, "noise unit stays within [-1, 1]");
+	}
+}
+
+static void
+test_rule_parser(void)
+{
+	static const char *good[][2] = {
+		{"none", "none"}, {" NULL ", "null"}, {"redact", "redact"}, {"Email", "email"},
+		{"credit_card", "credit_card"},
+		{"partial(0, '***-**-', 4)", "partial(0, '***-**-', 4)"},
+		{"partial( 2 ,'it''s', 0 )", "partial(2, 'it''s', 0)"},
+		{"hash('pseudo')", "hash('pseudo')"}, {"generalize(10)", "generalize(10)"},
+		{"generalize('decade')", "generalize('decade')"}, {"noise(0.25)", "noise(0.25)"},
+		{"value 'n/a'", "value 'n/a'"}};
+	static const char *bad[] = {
+		"", "shuffle", "partial(-1, '*', 1)", "partial(1, '*')", "partial(1, *, 1)",
+		"partial(1.5, '*', 1)", "hash(pseudo)", "hash('unterminated)", "generalize(0)",
+		"generalize(-5)", "generalize('week')", "noise(0)", "noise(1.5)", "noise(nan)",
+		"value", "email; DROP TABLE t", "value 'x' || current_user", "redact()", "none none"};
+	size_t		i;
+	int			ok = 1;
+	int			refused = 1;
+	char		out[2 * PX_RULE_TEXT_MAX + 64];
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	{
+		px_mask_rule rule;
+		px_mask_rule again;
+		const char *error;
+		size_t		at;
+		size_t		n;
+
+		if (!px_rule_parse(good[i][0], strlen(good[i][0]), &rule, &error, &at))
+		{
+			printf("# refused good rule: %s (%s)\n", good[i][0], error);
+			ok = 0;
+			continue;
+		}
+		n = px_rule_format(&rule, out);
+		if (n != strlen(good[i][1]) || memcmp(out, good[i][1], n) != 0 ||
+			!px_rule_parse(out, n, &again, &error, &at) || again.kind != rule.kind)
+		{
+			printf("# bad canonical form for %s: %.*s\n", good[i][0], (int) n, out);
+			ok = 0;
+		}
+	}
+	check(ok, "rule parser accepts every form and its canonical text parses back the same");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		px_mask_rule rule;
+		const char *error = NULL;
+		size_t		at = 0;
+
+		if (px_rule_parse(bad[i], strlen(bad[i]), &rule, &error, &at) || error == NULL)
+		{
+			printf("# accepted bad rule: %s\n", bad[i]);
+			refused = 0;
+		}
+	}
+	check(refused, "rule parser refuses unknown rules, wrong arity, bad parameters and trailing SQL");
+}
+
 int
 main(void)
 {
@@ -640,6 +782,8 @@ main(void)
 	test_siv_against_evp();
 	test_hkdf_vectors();
 	test_det_envelope();
+	test_masking_core();
+	test_rule_parser();
 	printf("1..%d\n", checks);
 	printf("core unit tests: %d passed, %d failed\n", checks - failures, failures);
 	return failures == 0 ? 0 : 1;
