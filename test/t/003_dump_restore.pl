@@ -31,6 +31,11 @@ $node->safe_psql('postgres', qq{
 	                        email privacy.encrypted_text_det('hr') UNIQUE);
 	INSERT INTO app.staff VALUES (1, '$secrets[0]', '$secrets[1]', '\\x0102', 'DUMP-MAIL-1\@example.com');
 	INSERT INTO app.staff VALUES (2, '$secrets[2]', NULL, NULL, 'DUMP-MAIL-2\@example.com');
+	SELECT privacy.set_mask('app.staff', 'ssn', 'partial(0, ''***'', 2)');
+	SELECT privacy.set_mask('app.staff', 'ssn', 'none', role => 'dump_reader');
+	SELECT privacy.create_masking_view('app.staff');
+	CREATE ROLE dump_support;
+	SELECT privacy.mask_role('dump_support');
 	CREATE TABLE public.more (v privacy.encrypted_text('hr'));
 	INSERT INTO public.more SELECT 'more-' || g FROM generate_series(1, 100) g;
 });
@@ -68,6 +73,10 @@ foreach my $db ('restored_plain', 'restored_custom')
 		q{privacy.encrypted_text('pay')}, "$db: column still names its key");
 	is($node->safe_psql($db, q{SELECT id FROM app.staff WHERE email = 'DUMP-MAIL-2@example.com'}),
 		'2', "$db: deterministic lookup works after restore");
+	is($node->safe_psql($db, q{SET ROLE dump_support; SELECT string_agg(ssn, ',' ORDER BY id) FROM masked.staff}),
+		'***-1,***-3', "$db: masking view and rules restored; the masked role sees masked values");
+	is($node->safe_psql($db, q{SELECT rule FROM privacy.mask_rules WHERE role_name = 'dump_reader'}),
+		'none', "$db: role-specific rule restored");
 	# New writes work in the restored database.
 	$node->safe_psql($db, q{INSERT INTO app.staff VALUES (3, 'after-restore', NULL, NULL)});
 	is($node->safe_psql($db, 'SELECT privacy.decrypt(ssn) FROM app.staff WHERE id = 3'),
