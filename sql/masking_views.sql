@@ -68,6 +68,17 @@ SELECT id FROM masked.employees WHERE pg_temp.peek(email) ORDER BY id;
 SELECT privacy.decrypt(ssn) FROM employees;
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM pg_stats WHERE tablename = 'employees';
+-- COPY, cursors, EXPLAIN ANALYZE and error messages carry masked values only.
+COPY (SELECT ssn, email FROM masked.employees ORDER BY id) TO STDOUT;
+COPY employees TO STDOUT;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+DECLARE c CURSOR FOR SELECT ssn FROM masked.employees ORDER BY id;
+FETCH ALL FROM c;
+COMMIT;
+SELECT ssn::int FROM masked.employees;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT id FROM masked.employees WHERE ssn = '123-45-6789';
 RESET ROLE;
 
 -- The view follows ALTER TABLE: new columns appear, renamed columns keep
