@@ -77,6 +77,30 @@ DECLARE c CURSOR FOR SELECT ssn FROM masked.employees ORDER BY id;
 FETCH ALL FROM c;
 COMMIT;
 SELECT ssn::int FROM masked.employees;
+RESET ROLE;
+-- apply_mask is no oracle: it only masks the column it names, read from
+-- the table it names, whatever form the call takes.
+CREATE TABLE leaky (secret privacy.encrypted_text('hrm'));
+INSERT INTO leaky VALUES ('555-12-3456');
+GRANT SELECT ON leaky TO regress_px_support;
+SET ROLE regress_px_support;
+SELECT privacy.apply_mask(secret, 'employees', 'ssn') FROM leaky;
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.apply_mask(x, 'employees', 'ssn') FROM (SELECT secret AS x FROM leaky) s;
+SELECT (SELECT privacy.apply_mask(l.secret, 'employees', 'ssn')) FROM leaky l;
+SELECT privacy.apply_mask(privacy.encrypted_text_out(secret)::text::privacy.encrypted_text, 'employees', 'ssn') FROM leaky;
+SELECT privacy.apply_mask(secret, 'leaky', 'secret') IS NULL AS no_rule_fails_closed FROM leaky;
+CREATE FUNCTION pg_temp.unmask(v privacy.encrypted_text) RETURNS text LANGUAGE sql
+  AS $$ SELECT privacy.apply_mask(v, 'employees', 'ssn') $$;
+CREATE FUNCTION pg_temp.unmask2(v privacy.encrypted_text) RETURNS text LANGUAGE plpgsql
+  AS $$ BEGIN RETURN privacy.apply_mask(v, 'employees', 'ssn'); END $$;
+\set VERBOSITY terse
+SELECT pg_temp.unmask2(secret) FROM leaky;
+\set VERBOSITY default
+CREATE VIEW pg_temp.oracle AS SELECT privacy.apply_mask(secret, 'employees', 'ssn') FROM leaky;
+RESET ROLE;
+DROP TABLE leaky;
+SET ROLE regress_px_support;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT id FROM masked.employees WHERE ssn = '123-45-6789';
 RESET ROLE;

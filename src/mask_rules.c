@@ -298,6 +298,16 @@ mask_cache(FunctionCallInfo fcinfo)
 	Oid			relid = PG_GETARG_OID(1);
 	Name		column = PG_GETARG_NAME(2);
 
+	/*
+	 * Only a query checked by mask_guard.c may get here, and only a library
+	 * loaded at server start checked every query of this backend.
+	 */
+	if (mc == NULL && !px_loaded_at_start)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("masking views need privacy_ext in shared_preload_libraries"),
+				 errhint("Add privacy_ext to shared_preload_libraries and restart the server.")));
+
 	if (mc == NULL || mc->relid != relid || strcmp(NameStr(mc->column), NameStr(*column)) != 0)
 	{
 		mc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MaskCache));

@@ -12,6 +12,7 @@ PG_MODULE_MAGIC;
 char	   *px_root_key_command = NULL;
 char	   *px_root_key_file = NULL;
 char	   *px_default_key = NULL;
+bool		px_loaded_at_start = false;
 
 void		_PG_init(void);
 
@@ -54,7 +55,11 @@ _PG_init(void)
 	 * key stops the server here, loudly, instead of failing later.
 	 */
 	if (process_shared_preload_libraries_in_progress)
+	{
+		px_loaded_at_start = true;
 		px_root_key_load_at_start();
+	}
+	px_install_mask_guard();
 }
 
 /* Turns a core status code into an ERROR (returns on PX_OK). */

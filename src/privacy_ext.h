@@ -77,6 +77,11 @@ extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void 
 /* key_usage.c: where keys are used */
 extern char *px_first_use_of_version(uint32 key_id, uint32 version);
 
+/* mask_guard.c */
+extern bool px_mask_guard_installed;
+extern bool px_loaded_at_start;
+extern void px_install_mask_guard(void);
+
 /* privacy_ext.c */
 extern void px_report_status(px_status status, bool hide);
 
