@@ -1,5 +1,16 @@
 -- Masking functions: never an error for any value; NULL in, NULL out.
 
+-- Every function: NULL in, NULL out.
+SELECT privacy.mask_partial(NULL, 1, '*', 1) IS NULL AS partial, privacy.mask_email(NULL) IS NULL AS email,
+       privacy.mask_credit_card(NULL) IS NULL AS credit_card, privacy.mask_hash(NULL, 'x') IS NULL AS hash,
+       privacy.mask_generalize(NULL::int4, 10) IS NULL AS gen_int, privacy.mask_generalize(NULL::numeric, 10) IS NULL AS gen_num,
+       privacy.mask_generalize(NULL::date, 'year') IS NULL AS gen_date, privacy.mask_generalize(NULL::timestamptz, 'year') IS NULL AS gen_ts,
+       privacy.mask_noise(NULL::int4, 0.1) IS NULL AS noise_int, privacy.mask_noise(NULL::float8, 0.1) IS NULL AS noise_float,
+       privacy.mask_redact(NULL::int4) IS NULL AS redact;
+-- The empty string: masked (a card number without digits has nothing to hide).
+SELECT privacy.mask_partial('', 0, '***', 0) AS partial, privacy.mask_email('') AS email,
+       privacy.mask_credit_card('') = '' AS credit_card_empty, privacy.mask_redact(''::text) AS redact;
+
 -- mask_partial keeps characters, not bytes; short values are masked whole.
 SELECT v, privacy.mask_partial(v, 0, '***-**-', 4) AS ssn, privacy.mask_partial(v, 2, '…', 2) AS ends
   FROM (VALUES ('123-45-6789'), ('6789'), ('12'), (''), ('Zoë Ångström'), ('東京都渋谷区'), ('🙂🙂🙂🙂🙂')) t(v);
@@ -48,6 +59,9 @@ SELECT privacy.mask_generalize(5, 0) AS zero_step, privacy.mask_generalize(5, -1
 
 -- mask_noise: deterministic per value, bounded by the ratio.
 SELECT privacy.mask_noise(1000, 0.1) = privacy.mask_noise(1000, 0.1) AS same_value_same_noise;
+-- The same query twice returns the same values: averaging gains nothing.
+CREATE TEMP TABLE noise_run AS SELECT g, privacy.mask_noise(g * 100, 0.1) AS n FROM generate_series(1, 500) g;
+SELECT count(*) FILTER (WHERE n = privacy.mask_noise(g * 100, 0.1)) AS same_in_second_run FROM noise_run;
 SELECT count(*) FILTER (WHERE abs(privacy.mask_noise(g, 0.1) - g) <= ceil(0.1 * abs(g))) AS within_bounds,
        count(*) FILTER (WHERE privacy.mask_noise(g, 0.1) <> g) > 50 AS mostly_changed,
        count(DISTINCT privacy.mask_noise(g, 0.1) - g) > 10 AS varied

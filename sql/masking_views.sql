@@ -35,8 +35,10 @@ SELECT relid, column_name, role_name, rule FROM privacy.mask_rules ORDER BY colu
 
 SELECT privacy.create_masking_view('employees');
 \d+ masked.employees
+GRANT SELECT ON employees TO regress_px_support;        -- a direct grant mask_role takes away
 SELECT privacy.mask_role('regress_px_support');
 SELECT privacy.mask_role('regress_px_analysts');
+SELECT role_name, revoked FROM privacy.masked_roles ORDER BY 1;
 GRANT SELECT ON employees TO regress_px_hr_manager;
 GRANT SELECT ON masked.employees TO regress_px_hr_manager;
 
@@ -129,6 +131,10 @@ RESET ROLE;
 
 SELECT privacy.unmask_role('regress_px_support');
 SELECT privacy.unmask_role('regress_px_analysts');
+-- unmask_role gives the direct grant back, and the view's grant goes.
+SELECT has_table_privilege('regress_px_support', 'employees', 'SELECT') AS table_again,
+       has_table_privilege('regress_px_support', 'masked.employees', 'SELECT') AS view_still;
+SELECT count(*) FROM privacy.masked_roles;
 DROP TABLE employees CASCADE;
 DELETE FROM privacy.masking_views;
 DELETE FROM privacy.mask_rules;

@@ -445,7 +445,8 @@ CREATE TABLE privacy.masking_views (
     view_name   text NOT NULL
 );
 CREATE TABLE privacy.masked_roles (
-    role_name   name PRIMARY KEY
+    role_name   name PRIMARY KEY,
+    revoked     regclass[] NOT NULL DEFAULT '{}'   -- direct SELECT grants mask_role took away
 );
 SELECT pg_catalog.pg_extension_config_dump('privacy.mask_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy.masking_views', '');
@@ -572,9 +573,16 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
         RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
     END IF;
-    INSERT INTO privacy.masked_roles VALUES (role) ON CONFLICT DO NOTHING;
+    INSERT INTO privacy.masked_roles (role_name) VALUES (role) ON CONFLICT DO NOTHING;
     FOR v IN SELECT m.relid, m.view_name FROM privacy.masking_views m LOOP
         EXECUTE format('GRANT SELECT ON %s TO %I', v.view_name, role);
+        -- Remember a direct SELECT grant, for unmask_role to give back.
+        IF EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a
+                    WHERE c.oid = v.relid AND a.privilege_type = 'SELECT'
+                      AND a.grantee = (SELECT r.oid FROM pg_roles r WHERE r.rolname = role)) THEN
+            UPDATE privacy.masked_roles m SET revoked = array_append(m.revoked, v.relid)
+             WHERE m.role_name = role AND NOT v.relid = ANY (m.revoked);
+        END IF;
         EXECUTE format('REVOKE ALL ON %s FROM %I', v.relid, role);
         IF has_table_privilege(role, v.relid, 'SELECT') THEN
             RAISE WARNING 'role % can still read % through PUBLIC or a role it belongs to', role, v.relid;
@@ -590,10 +598,15 @@ DECLARE
     v record;
 BEGIN
     PERFORM privacy.require_admin();
-    DELETE FROM privacy.masked_roles m WHERE m.role_name = role;
     FOR v IN SELECT m.view_name FROM privacy.masking_views m LOOP
         EXECUTE format('REVOKE ALL ON %s FROM %I', v.view_name, role);
     END LOOP;
+    -- Give back the direct SELECT grants mask_role took away.
+    FOR v IN SELECT t.relid FROM privacy.masked_roles m, unnest(m.revoked) t(relid)
+              WHERE m.role_name = role AND to_regclass(t.relid::text) IS NOT NULL LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %I', v.relid, role);
+    END LOOP;
+    DELETE FROM privacy.masked_roles m WHERE m.role_name = role;
     IF EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
         EXECUTE format('ALTER ROLE %I RESET search_path', role);
     END IF;
