@@ -12,6 +12,11 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'privacy_admin') THEN
         CREATE ROLE privacy_admin NOLOGIN;
     END IF;
+    -- Members may record and withdraw consents (an application's sign-up
+    -- and preference pages), and nothing else.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'privacy_consent_manager') THEN
+        CREATE ROLE privacy_consent_manager NOLOGIN;
+    END IF;
 END
 $$;
 
@@ -644,3 +649,280 @@ CREATE EVENT TRIGGER privacy_masking_views_drop ON ddl_command_start
     WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION privacy.masking_views_before_alter();
 CREATE EVENT TRIGGER privacy_masking_views_create ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION privacy.masking_views_after_alter();
+
+------------------------------------------------------------------------
+-- Purposes and consent
+------------------------------------------------------------------------
+CREATE TABLE privacy.purposes (
+    name        text COLLATE "C" PRIMARY KEY CHECK (name <> ''),
+    legal_basis text NOT NULL CHECK (legal_basis IN ('consent', 'contract', 'legal_obligation',
+                     'vital_interests', 'public_task', 'legitimate_interests')),
+    parent      text COLLATE "C" REFERENCES privacy.purposes (name),
+    description text,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE TABLE privacy.purpose_grants (
+    purpose     text COLLATE "C" NOT NULL REFERENCES privacy.purposes ON DELETE CASCADE,
+    role_name   name NOT NULL,
+    PRIMARY KEY (purpose, role_name)
+);
+CREATE TABLE privacy.policy_versions (
+    ordinal     serial PRIMARY KEY,
+    version     text NOT NULL UNIQUE,
+    requires_reconsent boolean NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+-- Current state, one row per subject and purpose; the C code reads it by
+-- column position and through its primary key.
+CREATE TABLE privacy.consent_state (
+    subject     text COLLATE "C" NOT NULL,
+    purpose     text COLLATE "C" NOT NULL REFERENCES privacy.purposes,
+    granted     boolean NOT NULL,
+    expires_at  timestamptz,
+    policy_ordinal int4 NOT NULL,
+    updated_at  timestamptz NOT NULL,
+    CONSTRAINT consent_state_pkey PRIMARY KEY (subject, purpose)
+);
+-- The history: every grant and withdrawal, append-only.
+CREATE TABLE privacy.consent_events (
+    event_id    bigserial PRIMARY KEY,
+    at          timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    subject     text NOT NULL,
+    purpose     text NOT NULL,
+    action      text NOT NULL CHECK (action IN ('grant', 'withdraw')),
+    expires_at  timestamptz,
+    policy_version text,
+    evidence    jsonb,
+    session_user_name name NOT NULL DEFAULT SESSION_USER,
+    current_role_name name NOT NULL DEFAULT CURRENT_USER
+);
+CREATE TABLE privacy.protected_tables (
+    relid          regclass PRIMARY KEY,
+    subject_column name NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('privacy.purposes', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.purpose_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.policy_versions', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.policy_versions_ordinal_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.consent_state', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.consent_events', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.consent_events_event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.protected_tables', '');
+
+-- The registry is cached per backend: any change invalidates the caches.
+CREATE TRIGGER purpose_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON privacy.purposes FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
+CREATE TRIGGER purpose_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON privacy.purpose_grants FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
+CREATE TRIGGER purpose_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON privacy.policy_versions FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
+
+-- Append-only: UPDATE, DELETE and TRUNCATE fail for everyone but a superuser.
+CREATE FUNCTION privacy.consent_events_append_only() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = SESSION_USER) THEN
+        RAISE EXCEPTION 'privacy.consent_events is append-only' USING ERRCODE = '42501';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON privacy.consent_events
+    FOR EACH ROW EXECUTE FUNCTION privacy.consent_events_append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON privacy.consent_events
+    FOR EACH STATEMENT EXECUTE FUNCTION privacy.consent_events_append_only();
+
+REVOKE ALL ON privacy.purposes, privacy.purpose_grants, privacy.policy_versions,
+    privacy.consent_state, privacy.consent_events, privacy.protected_tables FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON privacy.purposes, privacy.purpose_grants,
+    privacy.policy_versions, privacy.consent_state, privacy.protected_tables TO privacy_admin;
+GRANT SELECT, INSERT ON privacy.consent_events TO privacy_admin;
+GRANT USAGE ON SEQUENCE privacy.consent_events_event_id_seq, privacy.policy_versions_ordinal_seq
+    TO privacy_admin;
+GRANT SELECT ON privacy.purposes, privacy.policy_versions TO privacy_consent_manager;
+GRANT SELECT, INSERT, UPDATE ON privacy.consent_state TO privacy_consent_manager;
+GRANT INSERT ON privacy.consent_events TO privacy_consent_manager;
+GRANT USAGE ON SEQUENCE privacy.consent_events_event_id_seq TO privacy_consent_manager;
+
+-- Key administrators, and members of privacy_consent_manager, record consents.
+CREATE FUNCTION privacy.require_consent_manager() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (pg_has_role('privacy_consent_manager', 'USAGE') OR pg_has_role('privacy_admin', 'USAGE')
+            OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) THEN
+        RAISE EXCEPTION 'permission denied to record consent' USING ERRCODE = '42501',
+            HINT = 'Recording consent requires membership in privacy_consent_manager or privacy_admin.';
+    END IF;
+END
+$$;
+
+CREATE FUNCTION privacy.create_purpose(name text, legal_basis text, parent text DEFAULT NULL,
+                                       description text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    IF create_purpose.parent IS NOT NULL AND NOT EXISTS
+           (SELECT 1 FROM privacy.purposes p WHERE p.name = create_purpose.parent) THEN
+        RAISE EXCEPTION 'processing purpose "%" does not exist', create_purpose.parent USING ERRCODE = '42704';
+    END IF;
+    INSERT INTO privacy.purposes (name, legal_basis, parent, description)
+    VALUES (create_purpose.name, create_purpose.legal_basis, create_purpose.parent,
+            create_purpose.description);
+EXCEPTION
+    WHEN check_violation THEN
+        RAISE EXCEPTION 'invalid legal basis "%"', legal_basis USING ERRCODE = '22023',
+            HINT = 'One of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests.';
+    WHEN unique_violation THEN
+        RAISE EXCEPTION 'processing purpose "%" already exists', name USING ERRCODE = '42710';
+END
+$$;
+
+CREATE FUNCTION privacy.grant_purpose(role name, purpose text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM privacy.purposes p WHERE p.name = purpose) THEN
+        RAISE EXCEPTION 'processing purpose "%" does not exist', purpose USING ERRCODE = '42704';
+    END IF;
+    INSERT INTO privacy.purpose_grants VALUES (purpose, role) ON CONFLICT DO NOTHING;
+END
+$$;
+
+CREATE FUNCTION privacy.revoke_purpose(role name, purpose text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    DELETE FROM privacy.purpose_grants g WHERE g.purpose = revoke_purpose.purpose AND g.role_name = role;
+END
+$$;
+
+CREATE FUNCTION privacy.set_policy_version(version text, requires_reconsent boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    INSERT INTO privacy.policy_versions (version, requires_reconsent)
+    VALUES (set_policy_version.version, set_policy_version.requires_reconsent);
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'policy version "%" already exists', version USING ERRCODE = '42710';
+END
+$$;
+
+CREATE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL,
+                                      policy_version text DEFAULT NULL, evidence jsonb DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_ordinal int4;
+    v_version text := policy_version;
+BEGIN
+    PERFORM privacy.require_consent_manager();
+    IF subject IS NULL OR purpose IS NULL THEN
+        RAISE EXCEPTION 'subject and purpose must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM privacy.purposes p WHERE p.name = purpose) THEN
+        RAISE EXCEPTION 'processing purpose "%" does not exist', purpose USING ERRCODE = '42704';
+    END IF;
+    IF expires_at IS NOT NULL AND expires_at <= now() THEN
+        RAISE EXCEPTION 'consent cannot expire in the past' USING ERRCODE = '22023';
+    END IF;
+    IF v_version IS NULL THEN
+        SELECT pv.version, pv.ordinal INTO v_version, v_ordinal
+          FROM privacy.policy_versions pv ORDER BY pv.ordinal DESC LIMIT 1;
+        v_ordinal := coalesce(v_ordinal, 0);
+    ELSE
+        SELECT pv.ordinal INTO v_ordinal FROM privacy.policy_versions pv WHERE pv.version = v_version;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'policy version "%" does not exist', v_version USING ERRCODE = '42704';
+        END IF;
+    END IF;
+    INSERT INTO privacy.consent_events (subject, purpose, action, expires_at, policy_version, evidence)
+    VALUES (subject, purpose, 'grant', expires_at, v_version, evidence);
+    INSERT INTO privacy.consent_state AS c (subject, purpose, granted, expires_at, policy_ordinal, updated_at)
+    VALUES (subject, purpose, true, expires_at, v_ordinal, clock_timestamp())
+    ON CONFLICT ON CONSTRAINT consent_state_pkey DO UPDATE
+       SET granted = true, expires_at = EXCLUDED.expires_at,
+           policy_ordinal = EXCLUDED.policy_ordinal, updated_at = EXCLUDED.updated_at;
+END
+$$;
+
+CREATE FUNCTION privacy.withdraw_consent(subject text, purpose text, evidence jsonb DEFAULT NULL)
+RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_consent_manager();
+    IF NOT EXISTS (SELECT 1 FROM privacy.purposes p WHERE p.name = purpose) THEN
+        RAISE EXCEPTION 'processing purpose "%" does not exist', purpose USING ERRCODE = '42704';
+    END IF;
+    INSERT INTO privacy.consent_events (subject, purpose, action, evidence)
+    VALUES (subject, purpose, 'withdraw', evidence);
+    UPDATE privacy.consent_state c SET granted = false, updated_at = clock_timestamp()
+     WHERE c.subject = withdraw_consent.subject AND c.purpose = withdraw_consent.purpose AND c.granted;
+    RETURN FOUND;                  -- false: there was no consent to withdraw
+END
+$$;
+
+-- Whether the subject's data may be processed for the purpose (the declared
+-- one when omitted): its legal basis covers it, or a valid consent does.
+CREATE FUNCTION privacy.has_consent(subject text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_text' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.has_consent(subject text, purpose text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_text' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.has_consent(subject bigint) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_int8' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.has_consent(subject bigint, purpose text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_int8' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.has_consent(subject integer) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_int4' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.has_consent(subject integer, purpose text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_int4' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.has_consent(subject uuid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_uuid' LANGUAGE C STABLE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.has_consent(subject uuid, purpose text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_has_consent_uuid' LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+-- Current state, with whether each consent counts now.
+CREATE VIEW privacy.consents AS
+SELECT c.subject, c.purpose, c.granted, c.expires_at, pv.version AS policy_version, c.updated_at,
+       c.granted AND (c.expires_at IS NULL OR c.expires_at > pg_catalog.now())
+         AND c.policy_ordinal >= coalesce((SELECT max(r.ordinal) FROM privacy.policy_versions r
+                                            WHERE r.requires_reconsent), 0) AS valid
+  FROM privacy.consent_state c
+  LEFT JOIN privacy.policy_versions pv ON pv.ordinal = c.policy_ordinal;
+GRANT SELECT ON privacy.consents TO privacy_admin;
+
+-- Row-level security on a table with one row per subject (or many).
+CREATE FUNCTION privacy.protect_table(tbl regclass, subject_column name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    coltype regtype;
+    pol record;
+BEGIN
+    PERFORM privacy.require_admin();
+    SELECT a.atttypid::regtype INTO coltype FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = subject_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', subject_column, tbl USING ERRCODE = '42703';
+    END IF;
+    IF coltype NOT IN ('text'::regtype, 'varchar'::regtype, 'bigint'::regtype, 'integer'::regtype, 'uuid'::regtype) THEN
+        RAISE EXCEPTION 'subject column % has type %', subject_column, coltype USING ERRCODE = '42804',
+            HINT = 'Subjects are text, varchar, bigint, integer or uuid.';
+    END IF;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+    FOR pol IN SELECT p.polname FROM pg_policy p
+                WHERE p.polrelid = tbl AND p.polname LIKE 'privacy\_consent\_%' LOOP
+        EXECUTE format('DROP POLICY %I ON %s', pol.polname, tbl);
+    END LOOP;
+    EXECUTE format('CREATE POLICY privacy_consent_select ON %s FOR SELECT USING (privacy.has_consent(%I%s))',
+                   tbl, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
+    EXECUTE format('CREATE POLICY privacy_consent_update ON %s FOR UPDATE USING (privacy.has_consent(%I%s))',
+                   tbl, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
+    EXECUTE format('CREATE POLICY privacy_consent_delete ON %s FOR DELETE USING (privacy.has_consent(%I%s))',
+                   tbl, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
+    -- New subjects can be recorded before they consent.
+    EXECUTE format('CREATE POLICY privacy_consent_insert ON %s FOR INSERT WITH CHECK (true)', tbl);
+    INSERT INTO privacy.protected_tables VALUES (tbl, subject_column)
+    ON CONFLICT (relid) DO UPDATE SET subject_column = EXCLUDED.subject_column;
+END
+$$;

@@ -47,6 +47,16 @@ _PG_init(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomStringVariable("privacy.purpose",
+							   "The processing purpose this session declares.",
+							   "Rows of protected tables are visible only for subjects whose consent, "
+							   "or whose purpose's legal basis, covers it.",
+							   &px_purpose,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   px_check_purpose, NULL, NULL);
+
 	MarkGUCPrefixReserved("privacy");
 
 	/*

@@ -7,6 +7,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "utils/guc.h"
 
 #include "px_core.h"
 
@@ -76,6 +77,10 @@ extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void 
 
 /* key_usage.c: where keys are used */
 extern char *px_first_use_of_version(uint32 key_id, uint32 version);
+
+/* consent.c */
+extern char *px_purpose;
+extern bool px_check_purpose(char **newval, void **extra, GucSource source);
 
 /* mask_guard.c */
 extern bool px_mask_guard_installed;

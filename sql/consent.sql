@@ -1,0 +1,160 @@
+-- Purposes, consent and row-level consent checks.
+SELECT privacy.create_purpose('marketing', legal_basis => 'consent', description => 'newsletters and offers');
+SELECT privacy.create_purpose('marketing.email', 'consent', parent => 'marketing');
+SELECT privacy.create_purpose('billing', legal_basis => 'contract');
+SELECT privacy.create_purpose('analytics', 'consent');
+SELECT name, legal_basis, parent FROM privacy.purposes ORDER BY name;
+-- Bad input: unknown basis, duplicate, unknown parent.
+SELECT privacy.create_purpose('x', 'because');
+SELECT privacy.create_purpose('billing', 'contract');
+SELECT privacy.create_purpose('y', 'consent', parent => 'nosuchpurpose');
+
+CREATE ROLE regress_px_crm;
+CREATE ROLE regress_px_billing;
+CREATE ROLE regress_px_nobody;
+SELECT privacy.grant_purpose('regress_px_crm', 'marketing');
+SELECT privacy.grant_purpose('regress_px_crm', 'marketing.email');
+SELECT privacy.grant_purpose('regress_px_billing', 'billing');
+SELECT privacy.grant_purpose('regress_px_crm', 'nosuchpurpose');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.grant_purpose('regress_px_ghost', 'billing');
+\echo :LAST_ERROR_SQLSTATE
+
+CREATE TABLE customers (customer_id text PRIMARY KEY, name text);
+INSERT INTO customers SELECT 'cust-' || g, 'Customer ' || g FROM generate_series(1, 10) g;
+CREATE TABLE orders (order_id bigint, customer_no bigint);
+INSERT INTO orders SELECT g, g FROM generate_series(1, 10) g;
+SELECT privacy.protect_table('customers', subject_column => 'customer_id');
+SELECT privacy.protect_table('orders', 'customer_no');
+GRANT SELECT, INSERT, UPDATE, DELETE ON customers, orders TO regress_px_crm, regress_px_billing, regress_px_nobody;
+
+SELECT privacy.grant_consent('cust-1', 'marketing', evidence => '{"form":"signup-v3"}');
+SELECT privacy.grant_consent('cust-2', 'marketing', expires_at => now() + interval '1 year');
+SELECT privacy.grant_consent('cust-3', 'marketing.email');
+SELECT privacy.grant_consent('1', 'marketing');
+SELECT privacy.grant_consent('2', 'analytics');
+SELECT privacy.has_consent('cust-1', 'marketing'), privacy.has_consent('cust-4', 'marketing'),
+       privacy.has_consent('cust-1', 'marketing.email') AS parent_covers_child,
+       privacy.has_consent('cust-3', 'marketing') AS child_does_not_cover_parent,
+       privacy.has_consent('cust-9', 'billing') AS contract_covers_all;
+
+-- No purpose declared: no rows.  A declared purpose shows consenting subjects.
+SET ROLE regress_px_crm;
+SELECT count(*) FROM customers;
+SET privacy.purpose = 'marketing';
+SELECT customer_id FROM customers ORDER BY 1;
+SELECT order_id FROM orders ORDER BY 1;
+SET privacy.purpose = 'marketing.email';
+SELECT customer_id FROM customers ORDER BY 1;
+-- A purpose the role was not granted, or an unknown one: refused, nothing set.
+SET privacy.purpose = 'billing';
+\echo :LAST_ERROR_SQLSTATE
+SET privacy.purpose = 'nosuchpurpose';
+\echo :LAST_ERROR_SQLSTATE
+SHOW privacy.purpose;
+-- A misspelt setting is an error (the library is preloaded).
+SET privacy.purpse = 'marketing';
+RESET privacy.purpose;
+RESET ROLE;
+
+SET ROLE regress_px_billing;
+SET privacy.purpose = 'billing';       -- contract: every row
+SELECT count(*) FROM customers;
+RESET ROLE;
+-- After SET ROLE the purpose is checked again when used: an error, not rows.
+SET ROLE regress_px_crm;
+SET privacy.purpose = 'marketing';
+SET ROLE regress_px_nobody;
+SELECT count(*) FROM customers;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+RESET privacy.purpose;
+
+-- Withdrawal takes effect at the next statement; expiry and re-consent.
+SET ROLE regress_px_crm;
+SET privacy.purpose = 'marketing';
+SELECT count(*) FROM customers;
+RESET ROLE;
+SELECT privacy.withdraw_consent('cust-1', 'marketing');
+SELECT privacy.withdraw_consent('cust-1', 'marketing');   -- nothing left to withdraw
+SELECT privacy.withdraw_consent('cust-7', 'marketing');   -- never given
+SET ROLE regress_px_crm;
+SELECT customer_id FROM customers ORDER BY 1;
+RESET ROLE;
+-- An expiry in the past is refused; an expired consent counts as absent.
+SELECT privacy.grant_consent('cust-5', 'marketing', expires_at => now() - interval '1 day');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.grant_consent('cust-5', 'marketing', expires_at => now() + interval '1 day');
+UPDATE privacy.consent_state SET expires_at = now() - interval '1 second' WHERE subject = 'cust-5';
+SELECT privacy.has_consent('cust-5', 'marketing') AS expired_counts_as_absent;
+-- A policy version that requires re-consent voids older consents.
+SELECT privacy.set_policy_version('2026-11', requires_reconsent => false);
+SELECT privacy.has_consent('cust-2', 'marketing') AS still_valid;
+SELECT privacy.set_policy_version('2026-12', requires_reconsent => true);
+SELECT privacy.has_consent('cust-2', 'marketing') AS needs_reconsent;
+SELECT privacy.grant_consent('cust-2', 'marketing');
+SELECT privacy.has_consent('cust-2', 'marketing') AS reconsented;
+SELECT subject, purpose, granted, policy_version, valid FROM privacy.consents ORDER BY subject, purpose;
+
+-- A repeated grant: the same state, one more event.
+SELECT count(*) AS events_before FROM privacy.consent_events WHERE subject = 'cust-3';
+SELECT privacy.grant_consent('cust-3', 'marketing.email');
+SELECT count(*) AS events_after FROM privacy.consent_events WHERE subject = 'cust-3';
+SELECT count(*) AS state_rows FROM privacy.consent_state WHERE subject = 'cust-3';
+SELECT subject, purpose, action, evidence, policy_version, session_user_name IS NOT NULL AS who
+  FROM privacy.consent_events ORDER BY event_id LIMIT 3;
+
+-- Bad input: NULL subject, unknown purpose, a grant for an unknown purpose.
+SELECT privacy.has_consent(NULL::text, 'marketing') AS null_subject;
+SELECT privacy.has_consent('cust-1', 'nosuchpurpose');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.grant_consent('cust-1', 'nosuchpurpose');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.grant_consent(NULL, 'marketing');
+\echo :LAST_ERROR_SQLSTATE
+-- Integer and uuid subjects.
+SELECT privacy.grant_consent('1', 'marketing');
+SELECT privacy.grant_consent('2', 'analytics');
+SELECT privacy.has_consent(1::bigint, 'marketing') AS int8, privacy.has_consent(1, 'marketing') AS int4,
+       privacy.has_consent(2, 'analytics') AS int4_analytics;
+SELECT privacy.grant_consent('0e2b9a2c-58d2-4cd5-9df4-2f1f3c1d6a77', 'analytics');
+SELECT privacy.has_consent('0E2B9A2C-58D2-4CD5-9DF4-2F1F3C1D6A77'::uuid, 'analytics') AS uuid_subject;
+
+-- The history is append-only for everyone but superusers.
+CREATE ROLE regress_px_consent_app IN ROLE privacy_consent_manager;
+SET ROLE regress_px_consent_app;
+SELECT privacy.grant_consent('cust-8', 'analytics');
+UPDATE privacy.consent_events SET evidence = '{}';
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM privacy.consent_events;
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_purpose('sneaky', 'contract');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SET ROLE regress_px_crm;
+SELECT privacy.grant_consent('cust-9', 'marketing');     -- processing is not recording consent
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+-- INSERT needs no consent (a new subject can be recorded); UPDATE and
+-- DELETE reach only rows visible for the declared purpose; the owner is
+-- filtered too (FORCE ROW LEVEL SECURITY); superusers are not.
+SET ROLE regress_px_crm;
+SET privacy.purpose = 'marketing';
+INSERT INTO customers VALUES ('cust-new', 'New Customer');
+UPDATE customers SET name = name || '!' RETURNING customer_id;
+DELETE FROM customers WHERE customer_id = 'cust-9' RETURNING customer_id;
+RESET ROLE;
+RESET privacy.purpose;
+SELECT count(*) AS superuser_sees_all FROM customers;
+CREATE ROLE regress_px_owner;
+ALTER TABLE customers OWNER TO regress_px_owner;
+SET ROLE regress_px_owner;
+SELECT count(*) AS owner_without_purpose FROM customers;
+RESET ROLE;
+ALTER TABLE customers OWNER TO CURRENT_USER;
+
+DROP TABLE customers, orders;
+DELETE FROM privacy.protected_tables;
+DROP OWNED BY regress_px_crm, regress_px_billing, regress_px_nobody, regress_px_consent_app, regress_px_owner;
+DROP ROLE regress_px_crm, regress_px_billing, regress_px_nobody, regress_px_consent_app, regress_px_owner;
