@@ -80,19 +80,34 @@ typedef struct Registry
 	int			ngrants;
 	PurposeGrant *grants;
 	int32		min_ordinal;	/* consents under older policy versions are void */
+	Oid			consent_relid;	/* privacy.consent_state and its primary key */
+	Oid			consent_index;
 } Registry;
 
 static Registry registry;
+
+/* may_use_purpose() answers for one user, reset with the registry and on role changes. */
+static Oid	may_use_user = InvalidOid;
+static int8 *may_use_answer = NULL;		/* per purpose: -1 unknown, 0 no, 1 yes */
+static bool role_callback_set = false;
+
+static void
+roles_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	may_use_user = InvalidOid;
+}
 static MemoryContext registry_cxt = NULL;
-static Oid	registry_oids[3];
+static Oid	registry_oids[5];
 static bool registry_callback_set = false;
 
 static void
 registry_invalidate(Datum arg, Oid relid)
 {
-	if (!OidIsValid(relid) || relid == registry_oids[0] || relid == registry_oids[1] ||
-		relid == registry_oids[2])
-		registry.valid = false;
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		if (!OidIsValid(relid) || relid == registry_oids[i])
+			registry.valid = false;
 }
 
 static Relation
@@ -151,6 +166,8 @@ load_registry(void)
 		registry_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext purposes",
 											 ALLOCSET_SMALL_SIZES);
 	MemoryContextReset(registry_cxt);
+	may_use_answer = NULL;
+	may_use_user = InvalidOid;
 	old = MemoryContextSwitchTo(registry_cxt);
 	memset(&registry, 0, sizeof(registry));
 
@@ -226,13 +243,19 @@ load_registry(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
+	rel = open_privacy_table("consent_state", &registry.consent_relid);
+	registry.consent_index = get_relname_relid("consent_state_pkey", RelationGetNamespace(rel));
+	table_close(rel, AccessShareLock);
+	registry_oids[3] = registry.consent_relid;
+	registry_oids[4] = registry.consent_index;
+
 	MemoryContextSwitchTo(old);
 	registry.valid = true;
 }
 
 /* May the current user process data for purpose p (or is it superuser)? */
 static bool
-may_use_purpose(int p)
+may_use_purpose_uncached(int p)
 {
 	Oid			userid = GetUserId();
 	int			i;
@@ -250,6 +273,30 @@ may_use_purpose(int p)
 			return true;
 	}
 	return false;
+}
+
+static bool
+may_use_purpose(int p)
+{
+	Oid			userid = GetUserId();
+	int			i;
+
+	if (!role_callback_set)
+	{
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, roles_changed, (Datum) 0);
+		role_callback_set = true;
+	}
+	if (may_use_user != userid || may_use_answer == NULL)
+	{
+		may_use_answer = MemoryContextAlloc(registry_cxt, Max(registry.npurposes, 1));
+		for (i = 0; i < registry.npurposes; i++)
+			may_use_answer[i] = -1;
+		may_use_user = userid;
+	}
+	if (may_use_answer[p] < 0)
+		may_use_answer[p] = may_use_purpose_uncached(p) ? 1 : 0;
+	return may_use_answer[p] == 1;
 }
 
 /*
@@ -303,6 +350,7 @@ typedef struct ConsentCache
 	bool		needs_consent;
 	int			nchain;
 	char		chain[MAX_CHAIN][NAMEDATALEN];	/* the purpose and its ancestors */
+	Datum		chain_datum[MAX_CHAIN];	/* the same, as text */
 	TimestampTz now;
 	int			probes;
 	bool		have_set;
@@ -367,9 +415,7 @@ consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now)
 static bool
 probe(ConsentCache *cc, const char *subject, size_t len)
 {
-	Oid			relid;
-	Relation	rel = open_privacy_table("consent_state", &relid);
-	Oid			index = get_relname_relid("consent_state_pkey", RelationGetNamespace(rel));
+	Relation	rel = table_open(registry.consent_relid, AccessShareLock);
 	text	   *subj = cstring_to_text_with_len(subject, (int) len);
 	bool		found = false;
 	int			i;
@@ -383,9 +429,8 @@ probe(ConsentCache *cc, const char *subject, size_t len)
 		ScanKeyEntryInitialize(&skey[0], 0, Anum_consent_subject, BTEqualStrategyNumber,
 							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, PointerGetDatum(subj));
 		ScanKeyEntryInitialize(&skey[1], 0, Anum_consent_purpose, BTEqualStrategyNumber,
-							   InvalidOid, C_COLLATION_OID, F_TEXTEQ,
-							   CStringGetTextDatum(cc->chain[i]));
-		scan = systable_beginscan(rel, index, OidIsValid(index), GetActiveSnapshot(), 2, skey);
+							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, cc->chain_datum[i]);
+		scan = systable_beginscan(rel, registry.consent_index, true, GetActiveSnapshot(), 2, skey);
 		if (HeapTupleIsValid(tup = systable_getnext(scan)))
 			found = consent_row_valid(tup, RelationGetDescr(rel), cc->now);
 		systable_endscan(scan);
@@ -398,8 +443,7 @@ probe(ConsentCache *cc, const char *subject, size_t len)
 static void
 build_set(ConsentCache *cc, MemoryContext mcxt)
 {
-	Oid			relid;
-	Relation	rel = open_privacy_table("consent_state", &relid);
+	Relation	rel = table_open(registry.consent_relid, AccessShareLock);
 	uint64		cap = 1024;
 	int			i;
 
@@ -413,7 +457,7 @@ build_set(ConsentCache *cc, MemoryContext mcxt)
 		HeapTuple	tup;
 
 		ScanKeyEntryInitialize(&skey, 0, Anum_consent_purpose, BTEqualStrategyNumber,
-							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, CStringGetTextDatum(cc->chain[i]));
+							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, cc->chain_datum[i]);
 		scan = systable_beginscan(rel, InvalidOid, false, GetActiveSnapshot(), 1, &skey);
 		while (HeapTupleIsValid(tup = systable_getnext(scan)))
 		{
@@ -495,7 +539,13 @@ consent_cache(FunctionCallInfo fcinfo, const char *purpose)
 	/* Consent to a parent purpose covers its children. */
 	while (p >= 0 && cc->nchain < MAX_CHAIN)
 	{
-		strlcpy(cc->chain[cc->nchain++], registry.purposes[p].name, NAMEDATALEN);
+		strlcpy(cc->chain[cc->nchain], registry.purposes[p].name, NAMEDATALEN);
+		cc->chain_datum[cc->nchain] =
+			PointerGetDatum(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARHDRSZ + NAMEDATALEN));
+		SET_VARSIZE(DatumGetPointer(cc->chain_datum[cc->nchain]), VARHDRSZ + strlen(cc->chain[cc->nchain]));
+		memcpy(VARDATA(DatumGetPointer(cc->chain_datum[cc->nchain])), cc->chain[cc->nchain],
+			   strlen(cc->chain[cc->nchain]));
+		cc->nchain++;
 		p = registry.purposes[p].parent;
 	}
 	fcinfo->flinfo->fn_extra = cc;

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Benchmark of row-level consent checks (make bench-consent).  One throwaway
+# cluster, one backend, no parallel workers: 1M customers, 1M subjects x 3
+# purposes of consent, about half consenting to the purpose queried.
+#  - full scan through privacy.protect_table's policy, against the best
+#    hand-written SQL policy (an inline EXISTS) and a policy calling a STABLE
+#    SQL function, all in one session, 5 runs each, interleaved (median);
+#  - primary-key lookups through the policy (pgbench, prepared) against the
+#    same lookups with row-level security off;
+#  - the peak memory of a backend scanning a table of 10M subjects.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$SRC"
+. test/cluster.sh
+
+ROWS=${PRIVACY_BENCH_ROWS:-1000000}
+BIG=${PRIVACY_BENCH_BIG_ROWS:-10000000}
+RUNS=${PRIVACY_BENCH_RUNS:-5}
+PORT=${PRIVACY_BENCH_PORT:-54341}
+LOOKUP_SECONDS=${PRIVACY_BENCH_LOOKUP_SECONDS:-8}
+WORK=$(mktemp -d /tmp/privacy_ext_consent_bench.XXXXXX)
+chmod 755 "$WORK"
+trap 'px_cluster_stop "$WORK/cluster"; rm -rf "$WORK"' EXIT
+
+px_cluster_start "$WORK/cluster" "$PORT" \
+    "shared_buffers = 1GB" "max_parallel_workers_per_gather = 0" "jit = off" "max_wal_size = 4GB"
+PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
+
+echo "loading $ROWS customers and $((3 * ROWS)) consents ..."
+"${PSQL[@]}" >/dev/null <<SQL
+CREATE EXTENSION privacy_ext;
+SELECT privacy.create_purpose('marketing', 'consent');
+SELECT privacy.create_purpose('analytics', 'consent');
+SELECT privacy.create_purpose('research', 'consent');
+CREATE ROLE app;
+SELECT privacy.grant_purpose('app', 'marketing');
+-- consents written directly: grant_consent's event per row is not what is measured
+INSERT INTO privacy.consent_state (subject, purpose, granted, expires_at, policy_ordinal, updated_at)
+SELECT 'c' || g, p, (hashint4(g + length(p)) % 2 = 0), NULL, 0, now()
+  FROM generate_series(1, $ROWS) g, unnest(ARRAY['marketing', 'analytics', 'research']) p;
+VACUUM ANALYZE privacy.consent_state;
+CREATE TABLE customers (customer_id text PRIMARY KEY, name text);
+INSERT INTO customers SELECT 'c' || g, 'Customer ' || g FROM generate_series(1, $ROWS) g;
+CREATE TABLE customers_exists (LIKE customers INCLUDING ALL);
+INSERT INTO customers_exists SELECT * FROM customers;
+CREATE TABLE customers_sqlfn (LIKE customers INCLUDING ALL);
+INSERT INTO customers_sqlfn SELECT * FROM customers;
+CREATE TABLE customers_open (LIKE customers INCLUDING ALL);
+INSERT INTO customers_open SELECT * FROM customers;
+VACUUM ANALYZE customers; VACUUM ANALYZE customers_exists; VACUUM ANALYZE customers_sqlfn; VACUUM ANALYZE customers_open;
+SELECT privacy.protect_table('customers', 'customer_id');
+-- the best hand-written policy: an inline EXISTS the planner can turn into a join
+ALTER TABLE customers_exists ENABLE ROW LEVEL SECURITY;
+CREATE POLICY consent ON customers_exists USING (EXISTS (
+    SELECT 1 FROM privacy.consent_state c
+     WHERE c.subject = customer_id AND c.purpose = current_setting('privacy.purpose')
+       AND c.granted AND (c.expires_at IS NULL OR c.expires_at > now())));
+-- a policy calling a STABLE SQL function
+CREATE FUNCTION sql_has_consent(subject text) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog AS \$\$
+    SELECT EXISTS (SELECT 1 FROM privacy.consent_state c
+                    WHERE c.subject = \$1 AND c.purpose = current_setting('privacy.purpose')
+                      AND c.granted AND (c.expires_at IS NULL OR c.expires_at > now()))
+\$\$;
+ALTER TABLE customers_sqlfn ENABLE ROW LEVEL SECURITY;
+CREATE POLICY consent ON customers_sqlfn USING (sql_has_consent(customer_id));
+GRANT SELECT ON customers, customers_exists, customers_sqlfn, customers_open, privacy.consent_state TO app;
+SQL
+
+{
+    echo '\timing on'
+    echo 'SET ROLE app;'
+    echo "SET privacy.purpose = 'marketing';"
+    echo 'SELECT count(*) FROM customers; SELECT count(*) FROM customers_exists;'
+    for r in $(seq 1 "$RUNS"); do
+        echo '\echo @policy_scan'
+        echo 'SELECT count(*), sum(length(name)) FROM customers;'
+        echo '\echo @exists_scan'
+        echo 'SELECT count(*), sum(length(name)) FROM customers_exists;'
+        if [ "$r" -le 2 ]; then
+            echo '\echo @sqlfn_scan'
+            echo 'SELECT count(*), sum(length(name)) FROM customers_sqlfn;'
+        fi
+    done
+} > "$WORK/timed.sql"
+echo "timing full scans ..."
+"${PSQL[@]}" -f "$WORK/timed.sql" > "$WORK/timed.out"
+grep -A3 '^@policy_scan' "$WORK/timed.out" | grep -m1 -E '^ *[0-9]+ \|' | awk '{ print "rows visible through the policy: " $1 }'
+
+awk -v rows="$ROWS" '
+    /^@/ { name = substr($1, 2); next }
+    /^Time: / && name != "" { t[name] = t[name] " " $2; name = "" }
+    function median(list,   a, n, i, j, x) {
+        n = split(list, a, " ")
+        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    END {
+        split("policy_scan exists_scan sqlfn_scan", order, " ")
+        printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
+        for (k = 1; k <= 3; k++) { n = order[k]; m[n] = median(t[n]); printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n] }
+        r = m["policy_scan"] / m["exists_scan"]
+        printf "\n%-48s %8.2f %8s  %s\n", "protect_table policy / inline EXISTS policy", r, "<= 1.0", (r <= 1.0 ? "PASS" : "FAIL")
+        r = m["sqlfn_scan"] / m["policy_scan"]
+        printf "%-48s %8.2f %8s  %s\n", "STABLE SQL function policy / protect_table", r, ">= 10", (r >= 10 ? "PASS" : "FAIL")
+    }' "$WORK/timed.out"
+
+# Primary-key lookups, pgbench, prepared, through the policy and with RLS off.
+cat > "$WORK/policy.pgb" <<'PGB'
+\set n random(1, :rows)
+SELECT name FROM customers WHERE customer_id = 'c' || :n;
+PGB
+cat > "$WORK/open.pgb" <<'PGB'
+\set n random(1, :rows)
+SELECT name FROM customers_open WHERE customer_id = 'c' || :n;
+PGB
+"${PSQL[@]}" -c "ALTER ROLE app LOGIN; ALTER ROLE app SET privacy.purpose = 'marketing'"
+tps() {
+    "$PG_BIN/pgbench" -n -M prepared -c 2 -j 2 -T "$LOOKUP_SECONDS" -D rows="$ROWS" -U app \
+        -f "$1" postgres 2>/dev/null | awk '/^tps/ { print $3; exit }'
+}
+policy_tps=(); open_tps=()
+echo
+echo "pgbench primary-key lookups, -M prepared -c 2 -j 2, ${LOOKUP_SECONDS}s per run, 3 runs each ..."
+for r in 1 2 3; do
+    open_tps+=("$(tps "$WORK/open.pgb")")
+    policy_tps+=("$(tps "$WORK/policy.pgb")")
+done
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+om=$(median3 "${open_tps[@]}"); pm=$(median3 "${policy_tps[@]}")
+printf "%-48s %12s   %s\n" "lookup, RLS off (tps, median)" "$om" "${open_tps[*]}"
+printf "%-48s %12s   %s\n" "lookup through the consent policy (tps, median)" "$pm" "${policy_tps[*]}"
+awk -v p="$pm" -v o="$om" 'BEGIN { r = p / o; printf "%-48s %8.2f %8s  %s\n", "policy tps / RLS-off tps", r, ">= 0.90", (r >= 0.9 ? "PASS" : "FAIL") }'
+
+# Memory: a scan over BIG subjects, half of them consenting.
+echo
+echo "memory: loading $BIG subjects ..."
+"${PSQL[@]}" >/dev/null <<SQL
+INSERT INTO privacy.consent_state (subject, purpose, granted, expires_at, policy_ordinal, updated_at)
+SELECT 'b' || g, 'marketing', (g % 2 = 0), NULL, 0, now() FROM generate_series(1, $BIG) g;
+CREATE TABLE big (customer_id text);
+INSERT INTO big SELECT 'b' || g FROM generate_series(1, $BIG) g;
+VACUUM ANALYZE big; VACUUM ANALYZE privacy.consent_state;
+SELECT privacy.protect_table('big', 'customer_id');
+GRANT SELECT ON big TO app;
+SQL
+cat > "$WORK/big.sql" <<'SQL'
+SET ROLE app;
+SET privacy.purpose = 'marketing';
+SELECT pg_backend_pid() AS pid \gset
+\setenv PXPID :pid
+\o /dev/null
+SELECT count(*) FROM big;
+\o
+\! echo "after the first scan:"; grep -E 'VmHWM|VmRSS' /proc/$PXPID/status
+SELECT count(*) AS visible FROM big;
+\! echo "after the second scan (a bounded backend does not grow):"; grep -E 'VmHWM|VmRSS' /proc/$PXPID/status
+SQL
+"${PSQL[@]}" -f "$WORK/big.sql" 2>&1 | sed 's/^/  /'
+
+echo
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
