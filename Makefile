@@ -51,3 +51,7 @@ EXTRA_CLEAN = test/unit/test_core test/regress_out test/isolation_out tmp_check
 .PHONY: bench
 bench:
 	bash test/bench/run_bench.sh
+
+.PHONY: bench-consent
+bench-consent:
+	bash test/bench/consent_bench.sh
