@@ -150,12 +150,13 @@ SET ROLE app;
 SET privacy.purpose = 'marketing';
 SELECT pg_backend_pid() AS pid \gset
 \setenv PXPID :pid
+\! echo "before (RssAnon is the backend's private memory; VmRSS also counts shared buffers it touched):"; grep -E 'VmHWM|VmRSS|RssAnon' /proc/$PXPID/status
 \o /dev/null
 SELECT count(*) FROM big;
 \o
-\! echo "after the first scan:"; grep -E 'VmHWM|VmRSS' /proc/$PXPID/status
+\! echo "after the first scan:"; grep -E 'VmHWM|VmRSS|RssAnon' /proc/$PXPID/status
 SELECT count(*) AS visible FROM big;
-\! echo "after the second scan (a bounded backend does not grow):"; grep -E 'VmHWM|VmRSS' /proc/$PXPID/status
+\! echo "after the second scan (a bounded backend does not grow):"; grep -E 'VmHWM|VmRSS|RssAnon' /proc/$PXPID/status
 SQL
 "${PSQL[@]}" -f "$WORK/big.sql" 2>&1 | sed 's/^/  /'
 
