@@ -46,7 +46,31 @@ test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h
 unit-test: test/unit/test_core
 	test/unit/test_core
 
-EXTRA_CLEAN = test/unit/test_core test/regress_out test/isolation_out tmp_check
+# Fuzzing (libFuzzer, clang) and sanitizers for the backend-free core.
+FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
+
+test/fuzz/%: test/fuzz/%.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_OBJS:.o=.c) -lcrypto -lm
+
+.PHONY: fuzz fuzz-smoke unit-asan
+fuzz: $(addprefix test/fuzz/,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do mkdir -p test/fuzz/corpus/$$t && \
+	    test/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) test/fuzz/corpus/$$t || exit 1; done
+
+# A short run of each target, for make test.
+fuzz-smoke: $(addprefix test/fuzz/,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do test/fuzz/$$t -runs=20000 -seed=1 >/dev/null 2>&1 || exit 1; done
+
+# The core unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h
+	clang -std=c99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
+
+unit-asan: test/unit/test_core_asan
+	test/unit/test_core_asan
+
+EXTRA_CLEAN = test/unit/test_core test/unit/test_core_asan $(addprefix test/fuzz/,$(FUZZ_TARGETS)) test/regress_out test/isolation_out tmp_check
 
 .PHONY: bench
 bench:

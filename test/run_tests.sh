@@ -57,6 +57,29 @@ fi
 [ "$nok" -gt 0 ] && grep -E '^not ok|error' "$WORK/unit.log"
 count "core unit tests" "$ok" "$nok"
 
+# 1b. The same unit tests under ASan + UBSan, and a short run of each fuzzer.
+echo "== core unit tests under sanitizers"
+if make -s unit-asan >"$WORK/asan.log" 2>&1; then :; fi
+ok=$(grep -c '^ok ' "$WORK/asan.log")
+nok=$(grep -c '^not ok ' "$WORK/asan.log")
+if grep -qE 'runtime error|AddressSanitizer|LeakSanitizer' "$WORK/asan.log" || [ "$ok" -eq 0 ]; then
+    tail -n 30 "$WORK/asan.log"; nok=$((nok + 1))
+fi
+count "core unit tests (ASan+UBSan)" "$ok" "$nok"
+
+echo "== fuzz smoke (20000 runs per target)"
+ok=0; nok=0
+for t in $(make -s -f Makefile --eval 'print-fuzz: ; @echo $(FUZZ_TARGETS)' print-fuzz 2>/dev/null); do
+    if make -s "test/fuzz/$t" >"$WORK/fuzz_$t.log" 2>&1 &&
+       "test/fuzz/$t" -runs=20000 -seed=1 >>"$WORK/fuzz_$t.log" 2>&1; then
+        ok=$((ok + 1))
+    else
+        echo "fuzz target $t failed:"; tail -n 20 "$WORK/fuzz_$t.log"; nok=$((nok + 1))
+    fi
+done
+[ $((ok + nok)) -eq 0 ] && { echo "no fuzz targets found"; nok=1; }
+count "fuzz smoke" "$ok" "$nok"
+
 # 2. pg_regress against a throwaway cluster.
 echo "== pg_regress"
 if px_cluster_start "$CLUSTER" "$PORT"; then

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(gcc make postgresql-server-dev-15 libssl-dev libipc-run-perl
-          python3-cryptography openssl perl)
+          python3-cryptography openssl perl clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

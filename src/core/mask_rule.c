@@ -160,12 +160,14 @@ px_rule_parse(const char *s, size_t len, px_mask_rule *rule,
 		ok = expect(&p, '(') && number_lit(&p, &num, true);
 		if (ok && num < 0)
 			ok = fail(&p, "prefix must not be negative");
-		rule->prefix = (int) num;
+		if (ok)
+			rule->prefix = (int) num;	/* number_lit bounds it to +-1e6 */
 		ok = ok && expect(&p, ',') && string_lit(&p, rule) && expect(&p, ',') &&
 			number_lit(&p, &num, true);
 		if (ok && num < 0)
 			ok = fail(&p, "suffix must not be negative");
-		rule->suffix = (int) num;
+		if (ok)
+			rule->suffix = (int) num;
 		ok = ok && expect(&p, ')');
 	}
 	else if (strcmp(kw, "hash") == 0)

@@ -725,7 +725,9 @@ test_rule_parser(void)
 		"", "shuffle", "partial(-1, '*', 1)", "partial(1, '*')", "partial(1, *, 1)",
 		"partial(1.5, '*', 1)", "hash(pseudo)", "hash('unterminated)", "generalize(0)",
 		"generalize(-5)", "generalize('week')", "noise(0)", "noise(1.5)", "noise(nan)",
-		"value", "email; DROP TABLE t", "value 'x' || current_user", "redact()", "none none"};
+		"value", "email; DROP TABLE t", "value 'x' || current_user", "redact()", "none none",
+		/* found by fuzz_rule: a huge integer once reached an int conversion */
+		"partial(-1555555555555555555555555", "partial(1, '*', 99999999999999999999)"};
 	size_t		i;
 	int			ok = 1;
 	int			refused = 1;
