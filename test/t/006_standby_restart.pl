@@ -1,0 +1,111 @@
+# A streaming hot standby decrypts, masks and filters by consent, and sees
+# the primary's changes; a wrong root key after a restart fails clearly and
+# the data is intact once the right key is back; a dump restores into a
+# second cluster holding the same root key.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PrivacyExtNode;
+use Test::More;
+
+my $root_hex = PrivacyExtNode::random_key_hex();
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+my $keyfile = $primary->basedir . '/root.key';
+open(my $fh, '>', $keyfile) or die;
+print $fh "$root_hex\n";
+close($fh);
+chmod(0600, $keyfile);
+$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
+	  . "privacy.root_key_file = '$keyfile'\n");
+$primary->start;
+$primary->safe_psql('postgres', q{
+	CREATE EXTENSION privacy_ext;
+	SELECT privacy.create_key('hr');
+	CREATE TABLE staff (id int PRIMARY KEY, ssn privacy.encrypted_text('hr'), email privacy.encrypted_text_det('hr'));
+	INSERT INTO staff VALUES (1, '123-45-6789', 'ann@example.com'), (2, '987-65-4321', 'bob@example.com');
+	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''***-**-'', 4)');
+	SELECT privacy.create_masking_view('staff');
+	CREATE ROLE support LOGIN;
+	SELECT privacy.mask_role('support');
+	SELECT privacy.create_purpose('marketing', 'consent');
+	CREATE ROLE crm LOGIN;
+	SELECT privacy.grant_purpose('crm', 'marketing');
+	CREATE TABLE customers (customer_id text PRIMARY KEY);
+	INSERT INTO customers VALUES ('c1'), ('c2');
+	GRANT SELECT ON customers TO crm;
+	SELECT privacy.protect_table('customers', 'customer_id');
+	SELECT privacy.grant_consent('c1', 'marketing');
+});
+
+$primary->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'base', has_streaming => 1);
+$standby->start;
+$primary->wait_for_catchup($standby);
+
+is($standby->safe_psql('postgres', 'SELECT string_agg(privacy.decrypt(ssn), \',\' ORDER BY id) FROM staff'),
+	'123-45-6789,987-65-4321', 'standby decrypts');
+is($standby->safe_psql('postgres', q{SELECT id FROM staff WHERE email = 'bob@example.com'}),
+	'2', 'standby finds rows by a deterministic value');
+is($standby->safe_psql('postgres', 'SET ROLE support; SELECT string_agg(ssn, \',\' ORDER BY id) FROM masked.staff'),
+	'***-**-6789,***-**-4321', 'standby masks for a masked role');
+is($standby->safe_psql('postgres', q{SET ROLE crm; SET privacy.purpose = 'marketing';
+	SELECT string_agg(customer_id, ',' ORDER BY 1) FROM customers}),
+	'c1', 'standby filters by consent');
+
+# The primary's changes reach the standby: a new consent, a withdrawal, a rotation.
+$primary->safe_psql('postgres', q{
+	SELECT privacy.grant_consent('c2', 'marketing');
+	SELECT privacy.withdraw_consent('c1', 'marketing');
+	SELECT privacy.rotate_key('hr');
+	INSERT INTO staff VALUES (3, '555-12-3456', 'cy@example.com');
+});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', q{SET ROLE crm; SET privacy.purpose = 'marketing';
+	SELECT string_agg(customer_id, ',' ORDER BY 1) FROM customers}),
+	'c2', 'standby sees the new consent and the withdrawal');
+is($standby->safe_psql('postgres', 'SELECT privacy.envelope_key_version(ssn) || \':\' || privacy.decrypt(ssn) FROM staff WHERE id = 3'),
+	'2:555-12-3456', 'standby decrypts a value under the rotated key');
+my ($ret, $out, $err) = $standby->psql('postgres', q{INSERT INTO staff VALUES (9, 'x', 'y')});
+like($err, qr/read-only transaction/, 'standby refuses writes as usual');
+
+# A wrong root key after a restart: a clear error, never garbage; the data is
+# intact once the right key is back.
+my $wrong = $primary->basedir . '/wrong.key';
+open($fh, '>', $wrong) or die;
+print $fh PrivacyExtNode::random_key_hex() . "\n";
+close($fh);
+chmod(0600, $wrong);
+$primary->append_conf('postgresql.conf', "privacy.root_key_file = '$wrong'\n");
+$primary->restart;
+($ret, $out, $err) = $primary->psql('postgres', 'SELECT privacy.decrypt(ssn) FROM staff');
+like($err, qr/wrapped under a different root key/, 'wrong root key: a clear error');
+is($out, '', 'wrong root key: no output');
+($ret, $out, $err) = $primary->psql('postgres', q{INSERT INTO staff VALUES (4, 'x', 'd@example.com')});
+like($err, qr/wrapped under a different root key/, 'wrong root key: no writes under it either');
+$primary->append_conf('postgresql.conf', "privacy.root_key_file = '$keyfile'\n");
+$primary->restart;
+is($primary->safe_psql('postgres', 'SELECT string_agg(privacy.decrypt(ssn), \',\' ORDER BY id) FROM staff'),
+	'123-45-6789,987-65-4321,555-12-3456', 'right key back: data intact');
+
+# Dump, and restore into a second cluster that holds the same root key.
+my $dump = $primary->basedir . '/all.sql';
+$primary->command_ok([ 'pg_dump', '-f', $dump, '-d', $primary->connstr('postgres') ], 'pg_dump');
+my $second = PrivacyExtNode::new_node('second', $root_hex);
+$second->safe_psql('postgres', 'CREATE ROLE support LOGIN; CREATE ROLE crm LOGIN');
+$second->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $dump,
+	'-d', $second->connstr('postgres') ], 'restore into a second cluster');
+is($second->safe_psql('postgres', 'SELECT string_agg(privacy.decrypt(ssn), \',\' ORDER BY id) FROM staff'),
+	'123-45-6789,987-65-4321,555-12-3456', 'second cluster decrypts with the same root key');
+is($second->safe_psql('postgres', q{SET ROLE crm; SET privacy.purpose = 'marketing';
+	SELECT string_agg(customer_id, ',' ORDER BY 1) FROM customers}),
+	'c2', 'second cluster keeps consents and their enforcement');
+
+$standby->stop;
+$primary->stop;
+$second->stop;
+done_testing();
