@@ -79,3 +79,7 @@ bench:
 .PHONY: bench-consent
 bench-consent:
 	bash test/bench/consent_bench.sh
+
+.PHONY: load
+load:
+	bash test/load/run_load.sh

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Load test (make load): pgbench, 8 clients on loopback (a unix socket) for
+# LOAD_SECONDS (60 by default), mixing encrypted inserts, masked reads,
+# consent-filtered reads and consent grants / withdrawals.  Afterwards it
+# checks that no transaction failed, that every insert and every consent
+# event is there, and prints the backends' private memory early and late.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$SRC"
+. test/cluster.sh
+
+SECONDS_TO_RUN=${LOAD_SECONDS:-60}
+CLIENTS=${LOAD_CLIENTS:-8}
+PORT=${PRIVACY_LOAD_PORT:-54342}
+WORK=$(mktemp -d /tmp/privacy_ext_load.XXXXXX)
+chmod 755 "$WORK"
+trap 'px_cluster_stop "$WORK/cluster"; rm -rf "$WORK"' EXIT
+
+px_cluster_start "$WORK/cluster" "$PORT" "max_connections = 50"
+PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
+"${PSQL[@]}" >/dev/null <<'SQL'
+CREATE EXTENSION privacy_ext;
+SELECT privacy.create_key('load');
+CREATE ROLE loader; CREATE ROLE support; CREATE ROLE crm; CREATE ROLE consent_app IN ROLE privacy_consent_manager;
+CREATE TABLE accounts (id bigserial PRIMARY KEY, customer_id text, ssn privacy.encrypted_text('load'));
+GRANT INSERT ON accounts TO loader; GRANT USAGE ON SEQUENCE accounts_id_seq TO loader;
+CREATE TABLE people (id int PRIMARY KEY, email text, ssn privacy.encrypted_text('load'));
+INSERT INTO people SELECT g, 'user' || g || '@example.org', 'ssn-' || g FROM generate_series(1, 10000) g;
+SELECT privacy.set_mask('people', 'email', 'email');
+SELECT privacy.set_mask('people', 'ssn', 'partial(0, ''***'', 2)');
+SELECT privacy.create_masking_view('people');
+SELECT privacy.mask_role('support');
+SELECT privacy.create_purpose('marketing', 'consent');
+SELECT privacy.grant_purpose('crm', 'marketing');
+CREATE TABLE subscribers (customer_id text PRIMARY KEY, name text);
+INSERT INTO subscribers SELECT 's' || g, 'name ' || g FROM generate_series(1, 10000) g;
+GRANT SELECT ON subscribers TO crm;
+SELECT privacy.protect_table('subscribers', 'customer_id');
+SELECT privacy.grant_consent('s' || g, 'marketing') FROM generate_series(1, 10000, 2) g;
+SQL
+
+cat > "$WORK/insert.pgb" <<'PGB'
+\set n random(1, 1000000)
+BEGIN;
+SET LOCAL ROLE loader;
+INSERT INTO accounts (customer_id, ssn) VALUES ('c' || :n, 'ssn-' || :n);
+COMMIT;
+PGB
+cat > "$WORK/masked.pgb" <<'PGB'
+\set a random(1, 9900)
+BEGIN;
+SET LOCAL ROLE support;
+SELECT count(*), max(ssn), max(email) FROM masked.people WHERE id BETWEEN :a AND :a + 50;
+COMMIT;
+PGB
+cat > "$WORK/consent_read.pgb" <<'PGB'
+\set a random(1, 9000)
+BEGIN;
+SET LOCAL ROLE crm;
+SET LOCAL privacy.purpose = 'marketing';
+SELECT count(*) FROM subscribers WHERE customer_id BETWEEN 's' || :a AND 's' || (:a + 50);
+COMMIT;
+PGB
+cat > "$WORK/consent_change.pgb" <<'PGB'
+\set n random(1, 10000)
+\set w random(0, 1)
+BEGIN;
+SET LOCAL ROLE consent_app;
+SELECT CASE WHEN :w = 0 THEN privacy.grant_consent('s' || :n, 'marketing')::text
+            ELSE privacy.withdraw_consent('s' || :n, 'marketing')::text END;
+COMMIT;
+PGB
+
+events_before=$("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.consent_events')
+echo "pgbench: $CLIENTS clients, ${SECONDS_TO_RUN}s, weights insert 4, masked read 3, consent read 3, consent change 1"
+( sleep 5; echo "private memory of the pgbench backends after 5s:";
+  for p in $(pgrep -f "postgres: postgres postgres \[local\]"); do grep -H RssAnon /proc/$p/status; done ) \
+    > "$WORK/mem_early.txt" 2>/dev/null &
+( sleep $((SECONDS_TO_RUN - 3)); echo "private memory of the pgbench backends near the end:";
+  for p in $(pgrep -f "postgres: postgres postgres \[local\]"); do grep -H RssAnon /proc/$p/status; done ) \
+    > "$WORK/mem_late.txt" 2>/dev/null &
+"$PG_BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_TO_RUN" \
+    -f "$WORK/insert.pgb@4" -f "$WORK/masked.pgb@3" -f "$WORK/consent_read.pgb@3" \
+    -f "$WORK/consent_change.pgb@1" postgres > "$WORK/pgbench.out" 2>&1 || true
+wait
+grep -E '^(SQL script|number of transactions actually|number of failed|tps)' "$WORK/pgbench.out" | sed 's/^/  /'
+
+inserts=$(awk '/^SQL script 1/ { s = 1 } s && /- [0-9]+ transactions/ { print $2; exit }' "$WORK/pgbench.out")
+changes=$(awk '/^SQL script 4/ { s = 1 } s && /- [0-9]+ transactions/ { print $2; exit }' "$WORK/pgbench.out")
+rows=$("${PSQL[@]}" -At -c 'SELECT count(*) FROM accounts')
+events=$(( $("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.consent_events') - events_before ))
+readable=$("${PSQL[@]}" -At -c "SELECT count(*) FROM accounts WHERE privacy.decrypt(ssn) = 'ssn-' || substr(customer_id, 2)")
+errors=$(grep -cE 'ERROR|FATAL' "$WORK/cluster/server.log" || true)
+cat "$WORK/mem_early.txt" "$WORK/mem_late.txt" | sed 's/^/  /'
+
+fail=0
+check() { if [ "$2" = "$3" ]; then echo "ok: $1 ($2)"; else echo "FAILED: $1: $2 != $3"; fail=1; fi; }
+check "every committed insert is there" "$rows" "$inserts"
+check "every insert decrypts to what was written" "$readable" "$rows"
+check "every consent change left its event" "$events" "$changes"
+check "no error in the server log" "$errors" "0"
+grep -q 'number of failed transactions: 0' "$WORK/pgbench.out" && echo "ok: no failed transaction" \
+    || { echo "FAILED: failed transactions"; fail=1; }
+exit $fail
