@@ -83,3 +83,7 @@ bench-consent:
 .PHONY: load
 load:
 	bash test/load/run_load.sh
+
+.PHONY: valgrind
+valgrind:
+	bash test/valgrind/run_regress_valgrind.sh
