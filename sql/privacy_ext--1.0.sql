@@ -698,7 +698,9 @@ CREATE TABLE privacy.consent_events (
 );
 CREATE TABLE privacy.protected_tables (
     relid          regclass PRIMARY KEY,
-    subject_column name NOT NULL
+    subject_column name NOT NULL,
+    -- What privacy.erase_subject() does to the subject's rows.
+    on_erase       text NOT NULL DEFAULT 'delete' CHECK (on_erase IN ('delete', 'anonymize'))
 );
 SELECT pg_catalog.pg_extension_config_dump('privacy.purposes', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy.purpose_grants', '');
@@ -718,19 +720,19 @@ CREATE TRIGGER purpose_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TR
     ON privacy.policy_versions FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
 
 -- Append-only: UPDATE, DELETE and TRUNCATE fail for everyone but a superuser.
-CREATE FUNCTION privacy.consent_events_append_only() RETURNS trigger
+CREATE FUNCTION privacy.append_only() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = SESSION_USER) THEN
-        RAISE EXCEPTION 'privacy.consent_events is append-only' USING ERRCODE = '42501';
+        RAISE EXCEPTION 'privacy.% is append-only', TG_TABLE_NAME USING ERRCODE = '42501';
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END
 $$;
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON privacy.consent_events
-    FOR EACH ROW EXECUTE FUNCTION privacy.consent_events_append_only();
+    FOR EACH ROW EXECUTE FUNCTION privacy.append_only();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON privacy.consent_events
-    FOR EACH STATEMENT EXECUTE FUNCTION privacy.consent_events_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION privacy.append_only();
 
 REVOKE ALL ON privacy.purposes, privacy.purpose_grants, privacy.policy_versions,
     privacy.consent_state, privacy.consent_events, privacy.protected_tables FROM PUBLIC;
@@ -892,13 +894,17 @@ SELECT c.subject, c.purpose, c.granted, c.expires_at, pv.version AS policy_versi
 GRANT SELECT ON privacy.consents TO privacy_admin;
 
 -- Row-level security on a table with one row per subject (or many).
-CREATE FUNCTION privacy.protect_table(tbl regclass, subject_column name)
+CREATE FUNCTION privacy.protect_table(tbl regclass, subject_column name, on_erase text DEFAULT 'delete')
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     coltype regtype;
     pol record;
 BEGIN
     PERFORM privacy.require_admin();
+    IF on_erase IS NULL OR on_erase NOT IN ('delete', 'anonymize') THEN
+        RAISE EXCEPTION 'invalid on_erase "%"', on_erase USING ERRCODE = '22023',
+            HINT = 'One of: delete, anonymize.';
+    END IF;
     SELECT a.atttypid::regtype INTO coltype FROM pg_attribute a
      WHERE a.attrelid = tbl AND a.attname = subject_column AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
@@ -922,7 +928,208 @@ BEGIN
                    tbl, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
     -- New subjects can be recorded before they consent.
     EXECUTE format('CREATE POLICY privacy_consent_insert ON %s FOR INSERT WITH CHECK (true)', tbl);
-    INSERT INTO privacy.protected_tables VALUES (tbl, subject_column)
-    ON CONFLICT (relid) DO UPDATE SET subject_column = EXCLUDED.subject_column;
+    INSERT INTO privacy.protected_tables VALUES (tbl, subject_column, on_erase)
+    ON CONFLICT (relid) DO UPDATE SET subject_column = EXCLUDED.subject_column,
+                                      on_erase = EXCLUDED.on_erase;
 END
 $$;
+
+------------------------------------------------------------------------
+-- Audit trail.  privacy.audit = 'table' writes here, as the extension's
+-- owner: nobody else inserts, and only a superuser may change or delete.
+------------------------------------------------------------------------
+CREATE TABLE privacy.audit_log (
+    event_id          bigserial PRIMARY KEY,
+    at                timestamptz NOT NULL,
+    session_user_name name NOT NULL,
+    current_role_name name NOT NULL,
+    purpose           text,
+    action            text NOT NULL,
+    object            text,
+    count             int8 NOT NULL,
+    detail            jsonb
+);
+CREATE INDEX audit_log_at ON privacy.audit_log USING brin (at);
+SELECT pg_catalog.pg_extension_config_dump('privacy.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy.audit_log_event_id_seq', '');
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON privacy.audit_log
+    FOR EACH ROW EXECUTE FUNCTION privacy.append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON privacy.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION privacy.append_only();
+REVOKE ALL ON privacy.audit_log FROM PUBLIC;
+GRANT SELECT ON privacy.audit_log TO privacy_admin;
+
+-- Every recorded grant and withdrawal of consent is an audit event.
+CREATE FUNCTION privacy.audit_consent_event() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'px_audit_consent_event' LANGUAGE C;
+CREATE TRIGGER audit AFTER INSERT ON privacy.consent_events
+    FOR EACH ROW EXECUTE FUNCTION privacy.audit_consent_event();
+
+------------------------------------------------------------------------
+-- Data-subject requests
+------------------------------------------------------------------------
+CREATE FUNCTION privacy.export_subject(subject text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'px_export_subject' LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+CREATE FUNCTION privacy.erase_subject(subject text) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'px_erase_subject' LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+
+-- A value under its column's default masking rule, whoever asks: the
+-- anonymizing erasure's worker, for nobody else.
+CREATE FUNCTION privacy.anonymize_value(value anyelement, tbl regclass, col name) RETURNS anyelement
+    AS 'MODULE_PATHNAME', 'px_anonymize_value' LANGUAGE C STRICT STABLE;
+CREATE FUNCTION privacy.anonymize_value(value privacy.encrypted_text, tbl regclass, col name) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_anonymize_encrypted_text' LANGUAGE C STRICT STABLE;
+CREATE FUNCTION privacy.anonymize_value(value privacy.encrypted_text_det, tbl regclass, col name) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_anonymize_encrypted_text_det' LANGUAGE C STRICT STABLE;
+REVOKE ALL ON FUNCTION privacy.anonymize_value(anyelement, regclass, name),
+    privacy.anonymize_value(privacy.encrypted_text, regclass, name),
+    privacy.anonymize_value(privacy.encrypted_text_det, regclass, name) FROM PUBLIC;
+
+------------------------------------------------------------------------
+-- Personal-data inventory
+------------------------------------------------------------------------
+CREATE TABLE privacy.classifications (
+    relid         regclass NOT NULL,
+    column_name   name NOT NULL,
+    level         text NOT NULL CHECK (level IN ('public', 'internal', 'personal', 'sensitive')),
+    category      text,
+    classified_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    classified_by name NOT NULL DEFAULT CURRENT_USER,
+    PRIMARY KEY (relid, column_name)
+);
+SELECT pg_catalog.pg_extension_config_dump('privacy.classifications', '');
+REVOKE ALL ON privacy.classifications FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON privacy.classifications TO privacy_admin;
+
+CREATE FUNCTION privacy.classify(tbl regclass, col name, level text, category text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
+                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = '42703';
+    END IF;
+    IF level IS NULL OR level NOT IN ('public', 'internal', 'personal', 'sensitive') THEN
+        RAISE EXCEPTION 'invalid classification level "%"', level USING ERRCODE = '22023',
+            HINT = 'One of: public, internal, personal, sensitive.';
+    END IF;
+    INSERT INTO privacy.classifications AS c (relid, column_name, level, category)
+    VALUES (tbl, col, level, category)
+    ON CONFLICT (relid, column_name) DO UPDATE
+       SET level = EXCLUDED.level, category = EXCLUDED.category,
+           classified_at = EXCLUDED.classified_at, classified_by = EXCLUDED.classified_by;
+END
+$$;
+
+-- One row per column that is classified, encrypted, masked or in a
+-- consent-protected table, with what is wrong with it.
+CREATE VIEW privacy.inventory AS
+WITH cols AS (
+    SELECT a.attrelid AS relid, a.attname AS column_name, a.atttypid, a.atttypmod
+      FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+       AND (EXISTS (SELECT 1 FROM privacy.classifications k
+                     WHERE k.relid = a.attrelid AND k.column_name = a.attname)
+            OR a.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
+                              'privacy.encrypted_bytea'::pg_catalog.regtype,
+                              'privacy.encrypted_text_det'::pg_catalog.regtype)
+            OR EXISTS (SELECT 1 FROM privacy.mask_rules m
+                        WHERE m.relid = a.attrelid AND m.column_name = a.attname)
+            OR EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = a.attrelid))
+), facts AS (
+    SELECT cols.*,
+           k.level, k.category,
+           cols.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
+                             'privacy.encrypted_bytea'::pg_catalog.regtype,
+                             'privacy.encrypted_text_det'::pg_catalog.regtype) AS encrypted,
+           dk.key_id, dk.name AS key_name, dk.destroyed_at,
+           p.subject_column, p.relid IS NOT NULL AS consent_protected,
+           (SELECT pg_catalog.array_agg(coalesce(m.role_name::text, 'default') || ': ' || m.rule
+                                        ORDER BY m.role_name NULLS FIRST)
+              FROM privacy.mask_rules m
+             WHERE m.relid = cols.relid AND m.column_name = cols.column_name) AS mask_rules
+      FROM cols
+      LEFT JOIN privacy.classifications k ON k.relid = cols.relid AND k.column_name = cols.column_name
+      LEFT JOIN privacy.data_keys dk
+             ON dk.key_id = cols.atttypmod
+            AND cols.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
+                                  'privacy.encrypted_bytea'::pg_catalog.regtype,
+                                  'privacy.encrypted_text_det'::pg_catalog.regtype)
+      LEFT JOIN privacy.protected_tables p ON p.relid = cols.relid
+), clear_readers AS (
+    -- Roles that read the column in clear straight from the table and have
+    -- no masking rule of their own for it (owners and superusers aside).
+    SELECT f.relid, f.column_name,
+           pg_catalog.array_agg(r.rolname::text ORDER BY r.rolname) AS roles
+      FROM facts f
+      JOIN pg_catalog.pg_roles r
+        ON NOT r.rolsuper AND r.rolname !~ '^pg_'
+       AND r.oid <> (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = f.relid)
+     WHERE f.level IN ('personal', 'sensitive')
+       AND pg_catalog.has_column_privilege(r.oid, f.relid, f.column_name, 'SELECT')
+       AND (NOT f.encrypted OR EXISTS (
+               SELECT 1 FROM privacy.key_grants g
+                WHERE g.key_id = f.key_id AND pg_catalog.pg_has_role(r.oid, g.grantee, 'USAGE')))
+       AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
+                        WHERE m.relid = f.relid AND m.column_name = f.column_name
+                          AND m.role_name = r.rolname)
+     GROUP BY f.relid, f.column_name
+)
+SELECT n.nspname AS schema_name,
+       c.relname AS table_name,
+       f.column_name,
+       pg_catalog.format_type(f.atttypid, f.atttypmod) AS data_type,
+       f.level,
+       f.category,
+       f.encrypted,
+       f.key_name,
+       f.mask_rules,
+       f.consent_protected,
+       f.subject_column = f.column_name AS is_subject_column,
+       pg_catalog.array_remove(ARRAY[
+           CASE WHEN f.level = 'sensitive' AND NOT f.encrypted
+                THEN 'sensitive column stored in clear' END,
+           CASE WHEN cr.roles IS NOT NULL
+                THEN 'personal data readable in clear, with no mask rule, by: '
+                     || pg_catalog.array_to_string(cr.roles, ', ') END,
+           CASE WHEN f.subject_column = f.column_name AND NOT EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_index i
+                     WHERE i.indrelid = f.relid AND i.indkey[0] = (
+                           SELECT a.attnum FROM pg_catalog.pg_attribute a
+                            WHERE a.attrelid = f.relid AND a.attname = f.column_name))
+                THEN 'protected table has no index on its subject column' END,
+           CASE WHEN f.encrypted AND f.destroyed_at IS NOT NULL
+                THEN 'column under a destroyed key' END,
+           CASE WHEN f.encrypted AND f.key_id IS NULL
+                THEN 'column under an unknown key' END
+       ], NULL) AS findings
+  FROM facts f
+  JOIN pg_catalog.pg_class c ON c.oid = f.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN clear_readers cr ON cr.relid = f.relid AND cr.column_name = f.column_name;
+GRANT SELECT ON privacy.inventory TO privacy_admin;
+
+-- The record of processing: for each purpose, the tables of personal data
+-- the roles granted it can read, their data categories and legal basis.
+CREATE VIEW privacy.processing_record AS
+WITH personal_tables AS (
+    SELECT p.relid FROM privacy.protected_tables p
+    UNION
+    SELECT k.relid FROM privacy.classifications k WHERE k.level IN ('personal', 'sensitive')
+)
+SELECT pu.name AS purpose,
+       pu.legal_basis,
+       pu.parent AS parent_purpose,
+       t.relid::pg_catalog.regclass AS table_name,
+       (SELECT pg_catalog.array_agg(DISTINCT k.category ORDER BY k.category)
+          FROM privacy.classifications k
+         WHERE k.relid = t.relid AND k.category IS NOT NULL) AS data_categories,
+       EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = t.relid) AS consent_checked,
+       pg_catalog.array_agg(DISTINCT g.role_name ORDER BY g.role_name) AS roles
+  FROM privacy.purposes pu
+  JOIN privacy.purpose_grants g ON g.purpose = pu.name
+  JOIN personal_tables t ON pg_catalog.has_table_privilege(
+           (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = g.role_name), t.relid, 'SELECT')
+ GROUP BY pu.name, pu.legal_basis, pu.parent, t.relid;
+GRANT SELECT ON privacy.processing_record TO privacy_admin;

@@ -330,6 +330,9 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 						 GetUserNameFromId(GetUserId(), false), *newval);
 		return false;
 	}
+	/* SET and set_config() declare a purpose; other sources only restore one. */
+	if (source == PGC_S_SESSION)
+		px_audit_note_purpose(*newval);
 	return true;
 }
 

@@ -55,6 +55,7 @@ typedef struct PxCallCache
 	bytea	   *memo_out;		/* ... and its result */
 	char	   *key_name;		/* privacy.encrypt(): last key name seen */
 	uint32		named_key_id;
+	PxAuditSite audit;			/* decrypt: this statement's counter */
 } PxCallCache;
 
 static PxCallCache *
@@ -737,25 +738,46 @@ px_encrypt_bytea(PG_FUNCTION_ARGS)
 								 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
 }
 
-/* privacy.decrypt() and the explicit casts to text and bytea. */
+/*
+ * privacy.decrypt() and the explicit casts to text and bytea.  Each value
+ * returned in clear is counted for the audit trail (one event per
+ * statement and column, written when the statement ends).
+ */
+static Datum
+decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	uint8_t    *data = (uint8_t *) VARDATA_ANY(env);
+	size_t		len = VARSIZE_ANY_EXHDR(env);
+	PxCallCache *cache = call_cache(fcinfo);
+	struct varlena *plain = open_value(cache, data, len, type, true);
+
+	if (px_audit_counting())
+	{
+		if (!px_audit_site_bound(&cache->audit))
+		{
+			px_header	hdr;
+
+			px_audit_bind(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
+						  px_header_read(data, len, &hdr) == PX_OK ? hdr.key_id : 0);
+		}
+		(*cache->audit.counter)++;
+	}
+	PG_RETURN_POINTER(plain);
+}
+
 PG_FUNCTION_INFO_V1(px_decrypt_text);
 Datum
 px_decrypt_text(PG_FUNCTION_ARGS)
 {
-	bytea	   *env = PG_GETARG_BYTEA_PP(0);
-
-	PG_RETURN_POINTER(open_value(call_cache(fcinfo), (uint8_t *) VARDATA_ANY(env),
-								 VARSIZE_ANY_EXHDR(env), PX_TYPE_TEXT, true));
+	return decrypt_counted(fcinfo, PX_TYPE_TEXT);
 }
 
 PG_FUNCTION_INFO_V1(px_decrypt_text_det);
 Datum
 px_decrypt_text_det(PG_FUNCTION_ARGS)
 {
-	bytea	   *env = PG_GETARG_BYTEA_PP(0);
-
-	PG_RETURN_POINTER(open_value(call_cache(fcinfo), (uint8_t *) VARDATA_ANY(env),
-								 VARSIZE_ANY_EXHDR(env), PX_TYPE_TEXT_DET, true));
+	return decrypt_counted(fcinfo, PX_TYPE_TEXT_DET);
 }
 
 /*
@@ -800,10 +822,7 @@ PG_FUNCTION_INFO_V1(px_decrypt_bytea);
 Datum
 px_decrypt_bytea(PG_FUNCTION_ARGS)
 {
-	bytea	   *env = PG_GETARG_BYTEA_PP(0);
-
-	PG_RETURN_POINTER(open_value(call_cache(fcinfo), (uint8_t *) VARDATA_ANY(env),
-								 VARSIZE_ANY_EXHDR(env), PX_TYPE_BYTEA, true));
+	return decrypt_counted(fcinfo, PX_TYPE_BYTEA);
 }
 
 /* privacy.envelope_info(): the header fields, for tests and operations. */

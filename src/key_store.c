@@ -562,6 +562,15 @@ px_key_exists(uint32 key_id)
 	return key_row(key_id)->found;
 }
 
+/* Whether the key exists and was destroyed (its values are gone). */
+bool
+px_key_destroyed(uint32 key_id)
+{
+	KeyRowEntry *row = key_row(key_id);
+
+	return row->found && row->destroyed;
+}
+
 /* The key's name, or NULL when there is no such key. */
 char *
 px_key_name(uint32 key_id)

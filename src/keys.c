@@ -149,6 +149,7 @@ px_create_key(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not store privacy_ext key");
 	insert_key_version(key_id, 1);
 	SPI_finish();
+	px_audit_event("key_create", name, 1, NULL);
 
 	PG_RETURN_INT32((int32) key_id);
 }
@@ -181,6 +182,7 @@ px_rotate_key(PG_FUNCTION_ARGS)
 	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	insert_key_version(key_id, version);
 	SPI_finish();
+	px_audit_event("key_rotate", name, 1, psprintf("{\"version\": %d}", version));
 
 	PG_RETURN_INT32((int32) version);
 }
@@ -215,6 +217,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 							  grant ? 3 : 2, argtypes, values, NULL, false, 0) < 0)
 		elog(ERROR, "could not change privacy_ext key grant");
 	SPI_finish();
+	px_audit_event(grant ? "key_grant" : "key_revoke", name, 1, px_audit_detail("role", role));
 }
 
 PG_FUNCTION_INFO_V1(px_grant_key);
@@ -337,6 +340,7 @@ px_destroy_key(PG_FUNCTION_ARGS)
 	ereport(LOG,
 			(errmsg("privacy_ext key \"%s\" (id %u) destroyed by role \"%s\"",
 					name, key_id, GetUserNameFromId(GetUserId(), false))));
+	px_audit_event("key_destroy", name, 1, NULL);
 	PG_RETURN_BOOL(true);
 }
 
@@ -398,5 +402,6 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not drop privacy_ext key version");
 	SPI_finish();
+	px_audit_event("key_drop_version", name, 1, psprintf("{\"version\": %d}", version));
 	PG_RETURN_VOID();
 }

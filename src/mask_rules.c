@@ -199,6 +199,7 @@ typedef struct MaskCache
 	void	   *decrypt_cache;	/* encrypted columns: keys, per call site */
 	Oid			argtype;		/* the column's type, and its class */
 	TypeClass	tc;
+	PxAuditSite audit;			/* reads through the view, this statement */
 } MaskCache;
 
 static void
@@ -291,8 +292,25 @@ choose_rule(MaskCache *mc)
 	return fallback ? &fallback->rule : NULL;
 }
 
+/* The column's default rule (the one for everyone else), if it has one. */
+static const px_mask_rule *
+default_rule(MaskCache *mc)
+{
+	int			i;
+
+	for (i = 0; i < mc->nrules; i++)
+		if (mc->rules[i].role_name[0] == '\0')
+			return &mc->rules[i].rule;
+	return NULL;
+}
+
+/*
+ * The rules of the column named by arguments 2 and 3, and the one that
+ * applies: the current role's, or with anonymize (privacy.erase_subject())
+ * the default rule, whoever runs it.
+ */
 static MaskCache *
-mask_cache(FunctionCallInfo fcinfo)
+mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 {
 	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
 	Oid			relid = PG_GETARG_OID(1);
@@ -302,7 +320,7 @@ mask_cache(FunctionCallInfo fcinfo)
 	 * Only a query checked by mask_guard.c may get here, and only a library
 	 * loaded at server start checked every query of this backend.
 	 */
-	if (mc == NULL && !px_loaded_at_start)
+	if (mc == NULL && !px_loaded_at_start && !anonymize)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("masking views need privacy_ext in shared_preload_libraries"),
@@ -318,12 +336,28 @@ mask_cache(FunctionCallInfo fcinfo)
 		load_rules(mc, fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = mc;
 	}
-	if (mc->chosen_for != GetUserId())
+	if (anonymize)
+		mc->chosen = default_rule(mc);
+	else if (mc->chosen_for != GetUserId())
 	{
 		mc->chosen = choose_rule(mc);
 		mc->chosen_for = GetUserId();
 	}
 	return mc;
+}
+
+/* One more value of this column read through the masking view. */
+static inline void
+count_read(FunctionCallInfo fcinfo, MaskCache *mc, uint32 key_id)
+{
+	if (!px_audit_counting())
+		return;
+	if (!px_audit_site_bound(&mc->audit))
+		px_audit_bind(&mc->audit, fcinfo->flinfo,
+					  mc->chosen && mc->chosen->kind == PX_RULE_NONE ?
+					  PX_AUDIT_UNMASK : PX_AUDIT_MASKED_READ,
+					  mc->relid, NameStr(mc->column), key_id);
+	(*mc->audit.counter)++;
 }
 
 static Datum
@@ -411,11 +445,9 @@ mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
  * privacy.apply_mask(value, table, column): the value as the current role
  * may see it.
  */
-PG_FUNCTION_INFO_V1(px_apply_mask);
-Datum
-px_apply_mask(PG_FUNCTION_ARGS)
+static Datum
+mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 {
-	MaskCache  *mc = mask_cache(fcinfo);
 	const px_mask_rule *rule = mc->chosen;
 	Oid			type = mc->argtype;
 	TypeClass	tc = mc->tc;
@@ -423,7 +455,10 @@ px_apply_mask(PG_FUNCTION_ARGS)
 	bool		isnull = false;
 	Datum		result;
 
-	if (PG_ARGISNULL(0) || rule == NULL || rule->kind == PX_RULE_NULL)
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	count_read(fcinfo, mc, 0);
+	if (rule == NULL || rule->kind == PX_RULE_NULL)
 		PG_RETURN_NULL();
 	switch (rule->kind)
 	{
@@ -503,15 +538,19 @@ px_apply_mask(PG_FUNCTION_ARGS)
  * before it leaves.  'none' (shown in clear) still needs the key.
  */
 static Datum
-apply_mask_encrypted(FunctionCallInfo fcinfo, px_value_type type)
+apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 {
-	MaskCache  *mc = mask_cache(fcinfo);
 	const px_mask_rule *rule = mc->chosen;
 	struct varlena *plain;
 	text	   *masked;
 
-	if (PG_ARGISNULL(0) || rule == NULL || rule->kind == PX_RULE_NULL)
+	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	if (rule == NULL || rule->kind == PX_RULE_NULL)
+	{
+		count_read(fcinfo, mc, 0);
+		PG_RETURN_NULL();
+	}
 	if (rule->kind == PX_RULE_NONE)
 	{
 		px_header	hdr;
@@ -530,6 +569,17 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, px_value_type type)
 								fcinfo->flinfo->fn_mcxt);
 	if (plain == NULL)
 		PG_RETURN_NULL();
+	if (px_audit_counting() && !px_audit_site_bound(&mc->audit))
+	{
+		px_header	hdr;
+		bytea	   *env = PG_GETARG_BYTEA_PP(0);
+
+		count_read(fcinfo, mc,
+				   px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr) == PX_OK ?
+				   hdr.key_id : 0);
+	}
+	else
+		count_read(fcinfo, mc, 0);
 	if (rule->kind == PX_RULE_NONE)
 		PG_RETURN_TEXT_P((text *) plain);
 	masked = mask_text(mc, rule, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
@@ -539,18 +589,51 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, px_value_type type)
 	PG_RETURN_TEXT_P(masked);
 }
 
+PG_FUNCTION_INFO_V1(px_apply_mask);
+Datum
+px_apply_mask(PG_FUNCTION_ARGS)
+{
+	return mask_value(fcinfo, mask_cache(fcinfo, false));
+}
+
 PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text);
 Datum
 px_apply_mask_encrypted_text(PG_FUNCTION_ARGS)
 {
-	return apply_mask_encrypted(fcinfo, PX_TYPE_TEXT);
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT);
 }
 
 PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text_det);
 Datum
 px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 {
-	return apply_mask_encrypted(fcinfo, PX_TYPE_TEXT_DET);
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT_DET);
+}
+
+/*
+ * privacy.anonymize_value(value, table, column): the value under the
+ * column's default rule, for privacy.erase_subject() to store for good.
+ * Not granted to anyone: it masks without regard to who runs it.
+ */
+PG_FUNCTION_INFO_V1(px_anonymize_value);
+Datum
+px_anonymize_value(PG_FUNCTION_ARGS)
+{
+	return mask_value(fcinfo, mask_cache(fcinfo, true));
+}
+
+PG_FUNCTION_INFO_V1(px_anonymize_encrypted_text);
+Datum
+px_anonymize_encrypted_text(PG_FUNCTION_ARGS)
+{
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_anonymize_encrypted_text_det);
+Datum
+px_anonymize_encrypted_text_det(PG_FUNCTION_ARGS)
+{
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT_DET);
 }
 
 /* privacy.require_admin(): the key-administrator check, for the SQL glue. */
@@ -558,6 +641,12 @@ PG_FUNCTION_INFO_V1(px_require_admin);
 Datum
 px_require_admin(PG_FUNCTION_ARGS)
 {
-	px_require_key_admin();
+	Oid			admin = get_role_oid("privacy_admin", true);
+
+	if (!superuser() && !(OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to administer privacy_ext"),
+				 errhint("Masking rules, purposes, protected tables and classifications are managed by superusers and members of role \"privacy_admin\".")));
 	PG_RETURN_VOID();
 }

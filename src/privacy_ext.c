@@ -13,6 +13,7 @@ char	   *px_root_key_command = NULL;
 char	   *px_root_key_file = NULL;
 char	   *px_default_key = NULL;
 bool		px_loaded_at_start = false;
+char	   *px_audit_setting = NULL;
 
 void		_PG_init(void);
 
@@ -57,6 +58,16 @@ _PG_init(void)
 							   0,
 							   px_check_purpose, NULL, NULL);
 
+	DefineCustomStringVariable("privacy.audit",
+							   "Where audit events go: off, log, table, or log,table.",
+							   "log: one \"privacy_audit:\" line per event in the server log; "
+							   "table: privacy.audit_log (the log where it cannot be written).",
+							   &px_audit_setting,
+							   "log",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   px_check_audit, px_assign_audit, NULL);
+
 	MarkGUCPrefixReserved("privacy");
 
 	/*
@@ -70,6 +81,7 @@ _PG_init(void)
 		px_root_key_load_at_start();
 	}
 	px_install_mask_guard();
+	px_install_audit_hooks();
 }
 
 /* Turns a core status code into an ERROR (returns on PX_OK). */

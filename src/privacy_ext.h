@@ -39,6 +39,7 @@
 extern char *px_root_key_command;
 extern char *px_root_key_file;
 extern char *px_default_key;
+extern char *px_audit_setting;
 
 /* root_key.c */
 extern void px_root_key_load_at_start(void);
@@ -62,6 +63,7 @@ extern bool px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missi
 extern bool px_may_decrypt(uint32 key_id);
 extern char *px_key_name(uint32 key_id);
 extern bool px_key_exists(uint32 key_id);
+extern bool px_key_destroyed(uint32 key_id);
 extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
 extern void px_report_destroyed_key(uint32 key_id);
 extern px_status px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32]);
@@ -81,6 +83,52 @@ extern char *px_first_use_of_version(uint32 key_id, uint32 version);
 /* consent.c */
 extern char *px_purpose;
 extern bool px_check_purpose(char **newval, void **extra, GucSource source);
+
+/* audit.c: the audit trail */
+#define PX_AUDIT_SINK_LOG	0x01
+#define PX_AUDIT_SINK_TABLE	0x02
+
+typedef enum PxAuditAction
+{
+	PX_AUDIT_DECRYPT,
+	PX_AUDIT_MASKED_READ,
+	PX_AUDIT_UNMASK
+} PxAuditAction;
+
+/* A call site's counter for the current statement (in its fn_extra). */
+typedef struct PxAuditSite
+{
+	uint64		generation;
+	int64	   *counter;
+} PxAuditSite;
+
+extern int	px_audit_sinks;
+extern uint64 px_audit_generation;
+extern int	px_audit_suppressed;
+
+extern bool px_check_audit(char **newval, void **extra, GucSource source);
+extern void px_assign_audit(const char *newval, void *extra);
+extern void px_install_audit_hooks(void);
+extern void px_audit_event(const char *action, const char *object, int64 count,
+						   const char *detail);
+extern char *px_audit_detail(const char *name, const char *value);
+extern void px_audit_note_purpose(const char *purpose);
+extern void px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
+						  Oid relid, const char *column, uint32 key_id);
+
+/* Whether values read now are counted: auditing is on, not inside export. */
+static inline bool
+px_audit_counting(void)
+{
+	return px_audit_sinks != 0 && px_audit_suppressed == 0;
+}
+
+/* Count one value at a call site already bound for this statement. */
+static inline bool
+px_audit_site_bound(const PxAuditSite *site)
+{
+	return site->generation == px_audit_generation;
+}
 
 /* mask_guard.c */
 extern bool px_mask_guard_installed;

@@ -1,0 +1,77 @@
+-- The personal-data inventory: classify(), privacy.inventory with its
+-- findings, and the record of processing.
+CREATE SCHEMA inv;
+CREATE ROLE regress_px_analyst;
+CREATE ROLE regress_px_app;
+CREATE ROLE regress_px_stranger;
+SELECT privacy.create_key('inv_k') > 0 AS created;
+SELECT privacy.create_key('inv_gone') > 0 AS created;
+SELECT privacy.grant_key('inv_k', 'regress_px_app');
+CREATE TABLE inv.patients (patient_id bigint, full_name text, diagnosis text,
+                           ssn privacy.encrypted_text('inv_k'), birth date,
+                           old_notes privacy.encrypted_text('inv_gone'));
+CREATE TABLE inv.accounts (account_id text PRIMARY KEY, email privacy.encrypted_text('inv_k'), plan text);
+GRANT SELECT ON inv.patients, inv.accounts TO regress_px_analyst, regress_px_app;
+
+SELECT privacy.classify('inv.patients', 'full_name', 'personal', category => 'identity');
+SELECT privacy.classify('inv.patients', 'diagnosis', 'sensitive', category => 'health');
+SELECT privacy.classify('inv.patients', 'ssn', 'sensitive', 'national_id');
+SELECT privacy.classify('inv.patients', 'birth', 'personal', 'identity');
+SELECT privacy.classify('inv.accounts', 'plan', 'internal');
+SELECT privacy.classify('inv.accounts', 'email', 'personal', 'contact');
+-- Classifying again replaces the earlier classification.
+SELECT privacy.classify('inv.accounts', 'plan', 'public');
+SELECT relid, column_name, level, category FROM privacy.classifications
+ WHERE relid::text LIKE 'inv.%' ORDER BY relid::text, column_name;
+SELECT privacy.set_mask('inv.patients', 'full_name', 'partial(1, ''***'', 0)');
+SELECT privacy.set_mask('inv.patients', 'birth', 'none', role => 'regress_px_analyst');
+SELECT privacy.protect_table('inv.patients', subject_column => 'patient_id');
+SELECT privacy.protect_table('inv.accounts', subject_column => 'account_id');
+SELECT privacy.destroy_key('inv_gone', 'destroy inv_gone');
+
+SELECT table_name, column_name, data_type, level, category, encrypted, key_name,
+       mask_rules, consent_protected, is_subject_column, findings
+  FROM privacy.inventory WHERE schema_name = 'inv' ORDER BY table_name, column_name;
+
+-- Fixing the findings clears them.
+CREATE INDEX ON inv.patients (patient_id);
+REVOKE SELECT ON inv.patients FROM regress_px_app;
+SELECT privacy.set_mask('inv.patients', 'diagnosis', 'redact');
+SELECT column_name, findings FROM privacy.inventory
+ WHERE schema_name = 'inv' AND table_name = 'patients' AND findings <> '{}' ORDER BY column_name;
+
+-- The record of processing: purposes x tables x data categories x basis.
+SELECT privacy.create_purpose('inv_care', 'vital_interests');
+SELECT privacy.create_purpose('inv_research', 'consent');
+SELECT privacy.create_purpose('inv_unused', 'contract');
+SELECT privacy.grant_purpose('regress_px_analyst', 'inv_research');
+SELECT privacy.grant_purpose('regress_px_app', 'inv_care');
+SELECT purpose, legal_basis, table_name, data_categories, consent_checked, roles
+  FROM privacy.processing_record WHERE table_name::text LIKE 'inv.%' ORDER BY purpose, table_name::text;
+
+-- Bad input.
+SELECT privacy.classify('inv.nosuchtable', 'x', 'personal');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.classify('inv.patients', 'nosuchcolumn', 'personal');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.classify('inv.patients', 'full_name', 'secret');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.classify('inv.patients', 'full_name', NULL);
+\echo :LAST_ERROR_SQLSTATE
+GRANT USAGE ON SCHEMA inv TO regress_px_stranger;
+SET ROLE regress_px_stranger;
+SELECT privacy.classify('inv.patients', 'full_name', 'public');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM privacy.inventory;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM privacy.processing_record;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+
+DROP SCHEMA inv CASCADE;
+DELETE FROM privacy.protected_tables;
+DELETE FROM privacy.mask_rules;
+DELETE FROM privacy.classifications;
+DELETE FROM privacy.purpose_grants WHERE purpose LIKE 'inv\_%';
+DROP OWNED BY regress_px_analyst, regress_px_app, regress_px_stranger;
+DROP ROLE regress_px_analyst, regress_px_app, regress_px_stranger;

@@ -1,0 +1,118 @@
+-- Data-subject requests: export_subject (right of access) and
+-- erase_subject (right to erasure) over every protected table.
+SET privacy.audit = 'table';
+SELECT coalesce(max(event_id), 0) AS dsr_start FROM privacy.audit_log \gset
+SELECT privacy.create_key('dsr_k') > 0 AS created;
+SELECT privacy.create_purpose('dsr_news', 'consent');
+CREATE ROLE regress_px_dpo;
+CREATE ROLE regress_px_clerk;
+GRANT privacy_admin TO regress_px_dpo;
+
+-- Customers, their orders (a foreign key without ON DELETE CASCADE), and
+-- page visits keyed by an integer id that are kept for statistics, but
+-- anonymized, on erasure.
+CREATE TABLE dsr_customers (customer_id text PRIMARY KEY, name text,
+                            email privacy.encrypted_text('dsr_k'),
+                            national_id privacy.encrypted_text_det('dsr_k'));
+CREATE TABLE dsr_orders (order_id int PRIMARY KEY,
+                         customer_id text NOT NULL REFERENCES dsr_customers,
+                         amount numeric, card privacy.encrypted_text('dsr_k'));
+CREATE TABLE dsr_visits (visitor int, page text, visited date);
+CREATE TABLE dsr_devices (owner uuid, model text);
+INSERT INTO dsr_customers VALUES
+    ('cust-42', 'Ann Example', 'ann@example.com', 'FR-1234'),
+    ('cust-7', 'Bob Example', 'bob@example.com', 'FR-5678'),
+    ('Zoë-ü', 'Zoë Ünicode', 'zoe@example.com', 'DE-0001');
+INSERT INTO dsr_orders VALUES (1, 'cust-42', 10.50, '4111 1111 1111 1111'),
+                              (2, 'cust-42', 20, '4111 1111 1111 1111'),
+                              (3, 'cust-7', 5, '5500 0000 0000 0004');
+INSERT INTO dsr_visits VALUES (42, '/home', '2026-01-02'), (42, '/cart', '2026-01-03'), (7, '/home', '2026-01-05');
+INSERT INTO dsr_devices VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'phone');
+SELECT privacy.protect_table('dsr_customers', subject_column => 'customer_id');
+SELECT privacy.protect_table('dsr_orders', subject_column => 'customer_id');
+SELECT privacy.protect_table('dsr_visits', subject_column => 'visitor', on_erase => 'anonymize');
+SELECT privacy.protect_table('dsr_devices', subject_column => 'owner');
+SELECT privacy.protect_table('dsr_devices', subject_column => 'owner', on_erase => 'shred');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.set_mask('dsr_visits', 'visitor', 'redact');
+SELECT privacy.set_mask('dsr_visits', 'visited', 'generalize(''month'')');
+SELECT privacy.grant_consent('cust-42', 'dsr_news', evidence => '{"form": "signup-v3"}');
+SELECT privacy.withdraw_consent('cust-42', 'dsr_news');
+SELECT privacy.grant_consent('cust-42', 'dsr_news', evidence => '{"form": "settings"}');
+
+-- Export: every protected table's rows about the subject, decrypted, with
+-- the current consents and their history.  Rows are filtered by consent
+-- for everyone else; an export sees them all.
+SELECT jsonb_pretty(privacy.export_subject('cust-42') -> 'tables');
+SELECT c->>'purpose' AS purpose, c->>'granted' AS granted, c->>'valid' AS valid
+  FROM jsonb_array_elements(privacy.export_subject('cust-42') -> 'consents') c;
+SELECT e->>'action' AS action, e->'evidence' AS evidence, e ? 'at' AS has_time, e ? 'subject' AS repeats_subject
+  FROM jsonb_array_elements(privacy.export_subject('cust-42') -> 'consent_history') e;
+-- An integer and a uuid subject; multibyte text.
+SELECT privacy.export_subject('42') -> 'tables' -> 'public.dsr_visits' AS visits;
+SELECT privacy.export_subject('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11') -> 'tables' -> 'public.dsr_devices' AS devices;
+SELECT privacy.export_subject('Zoë-ü') -> 'tables' -> 'public.dsr_customers' AS customers;
+-- Unknown subject: an empty document, still audited.
+SELECT privacy.export_subject('nobody') - 'exported_at';
+SELECT privacy.export_subject(NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.export_subject('') - 'exported_at';
+-- Who may ask: superuser or privacy_admin; anyone else gets 42501.
+SET ROLE regress_px_clerk;
+SELECT privacy.export_subject('cust-42');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.erase_subject('cust-42');
+\echo :LAST_ERROR_SQLSTATE
+SET ROLE regress_px_dpo;
+SELECT jsonb_array_length(privacy.export_subject('cust-42') -> 'tables' -> 'public.dsr_orders') AS orders;
+RESET ROLE;
+
+-- Erasure is all or nothing: an anonymizing table whose subject column has
+-- no rule fails the whole request, and nothing is erased.
+SELECT privacy.drop_mask('dsr_visits', 'visitor');
+SELECT privacy.erase_subject('42');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS visits_untouched FROM dsr_visits WHERE visitor = 42;
+SELECT privacy.set_mask('dsr_visits', 'visitor', 'redact');
+
+-- Erase: orders before customers (the foreign key), consents withdrawn.
+SET ROLE regress_px_dpo;
+SELECT privacy.erase_subject('cust-42');
+RESET ROLE;
+SELECT customer_id FROM dsr_customers ORDER BY customer_id;
+SELECT order_id, customer_id FROM dsr_orders ORDER BY order_id;
+SELECT subject, purpose, granted FROM privacy.consents WHERE subject = 'cust-42';
+SELECT action, evidence FROM privacy.consent_events WHERE subject = 'cust-42' ORDER BY event_id;
+-- Anonymized rows stay, with the default masking rules applied for good.
+SELECT privacy.erase_subject('42');
+SELECT visitor, page, visited FROM dsr_visits ORDER BY visitor, page;
+SELECT privacy.export_subject('42') -> 'tables' -> 'public.dsr_visits' AS visits_after;
+-- Again, and an unknown subject: zero rows, still audited.
+SELECT privacy.erase_subject('cust-42');
+SELECT privacy.erase_subject('nobody');
+SELECT privacy.erase_subject(NULL);
+\echo :LAST_ERROR_SQLSTATE
+-- A foreign key from an unprotected table still guards its rows.
+CREATE TABLE dsr_invoices (customer_id text REFERENCES dsr_customers);
+INSERT INTO dsr_invoices VALUES ('cust-7');
+SELECT privacy.erase_subject('cust-7');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS cust7_orders_kept FROM dsr_orders WHERE customer_id = 'cust-7';
+DROP TABLE dsr_invoices;
+
+-- Every request is one audit event with its counts, and no value.
+SELECT action, object, count, session_user_name, current_role_name,
+       detail - 'subject' AS detail
+  FROM privacy.audit_log
+ WHERE event_id > :dsr_start AND action IN ('export', 'erase')
+ ORDER BY event_id;
+SELECT count(*) AS leaks FROM privacy.audit_log
+ WHERE event_id > :dsr_start
+   AND (coalesce(object, '') || coalesce(detail::text, '')) ~ '(example\.com|FR-|4111|/home|/cart)';
+
+RESET privacy.audit;
+DROP TABLE dsr_orders, dsr_customers, dsr_visits, dsr_devices;
+DELETE FROM privacy.protected_tables;
+DELETE FROM privacy.mask_rules;
+DROP OWNED BY regress_px_dpo, regress_px_clerk;
+DROP ROLE regress_px_dpo, regress_px_clerk;

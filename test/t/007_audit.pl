@@ -1,0 +1,118 @@
+# The audit log sink: one "privacy_audit:" line per event, written at once so
+# that it survives a rollback or an error, with no plaintext in any event;
+# on a hot standby (and in a read-only transaction) the table sink falls
+# back to the log and the query still works.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use PrivacyExtNode;
+use Test::More;
+
+my $root_hex = PrivacyExtNode::random_key_hex();
+my $primary = PostgreSQL::Test::Cluster->new('audit_primary');
+$primary->init(allows_streaming => 1);
+my $keyfile = $primary->basedir . '/root.key';
+open(my $fh, '>', $keyfile) or die;
+print $fh "$root_hex\n";
+close($fh);
+chmod(0600, $keyfile);
+# log_statement is off here: the harness logs every statement, plaintext
+# literals included, which would hide what the audit lines themselves hold.
+$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
+	  . "privacy.root_key_file = '$keyfile'\n"
+	  . "privacy.audit = 'log'\n"
+	  . "log_statement = none\n");
+$primary->start;
+$primary->safe_psql('postgres', q{
+	CREATE EXTENSION privacy_ext;
+	SELECT privacy.create_key('hr');
+	CREATE TABLE staff (id int PRIMARY KEY, ssn privacy.encrypted_text('hr'));
+	INSERT INTO staff VALUES (1, '123-45-6789'), (2, '987-65-4321');
+	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''***-**-'', 4)');
+	SELECT privacy.create_masking_view('staff');
+	CREATE ROLE support LOGIN;
+	SELECT privacy.mask_role('support');
+	SELECT privacy.create_purpose('marketing', 'consent');
+	CREATE ROLE crm LOGIN;
+	SELECT privacy.grant_purpose('crm', 'marketing');
+	CREATE TABLE customers (customer_id text PRIMARY KEY);
+	INSERT INTO customers VALUES ('c1'), ('c2');
+	GRANT SELECT ON customers TO crm;
+	SELECT privacy.protect_table('customers', 'customer_id');
+	SELECT privacy.grant_consent('c1', 'marketing');
+});
+
+# The audit lines of a node's log written since offset.
+sub audit_lines
+{
+	my ($node, $offset) = @_;
+	my $log = slurp_file($node->logfile, $offset);
+	return join("\n", grep { /privacy_audit: / } split(/\n/, $log));
+}
+
+my $offset = -s $primary->logfile;
+$primary->safe_psql('postgres', 'BEGIN; SELECT privacy.decrypt(ssn) FROM staff; ROLLBACK;');
+my $lines = audit_lines($primary, $offset);
+like($lines, qr/privacy_audit: \{"at":"[^"]+","action":"decrypt","session_user":"\w+","current_role":"\w+","purpose":null,"object":"public\.staff\.ssn","count":2,"detail":\{"key": "hr"\}\}/,
+	'a rolled-back decrypt is in the log, one line with its count');
+
+$offset = -s $primary->logfile;
+my ($ret, $out, $err) = $primary->psql('postgres',
+	'SELECT privacy.decrypt(ssn), 1 / (2 - id) FROM staff ORDER BY id');  # row 2 decrypts, then fails
+like($err, qr/division by zero/, 'a statement failing after one decrypt');
+like(audit_lines($primary, $offset), qr/"action":"decrypt".*"count":2,/,
+	'the failed statement\'s decrypt is still in the log');
+
+$offset = -s $primary->logfile;
+$primary->safe_psql('postgres', q{SET ROLE support; SELECT * FROM masked.staff});
+$primary->safe_psql('postgres', q{SET ROLE crm; SET privacy.purpose = 'marketing'; SELECT * FROM customers});
+$primary->safe_psql('postgres', q{SELECT privacy.withdraw_consent('c1', 'marketing')});
+$primary->safe_psql('postgres', q{SELECT privacy.export_subject('c1')});
+$lines = audit_lines($primary, $offset);
+like($lines, qr/"action":"masked_read","session_user":"postgres","current_role":"support",.*"object":"public\.staff\.ssn","count":2/,
+	'masked reads are logged for the masked role');
+like($lines, qr/"action":"purpose_declared",.*"current_role":"crm","purpose":"marketing"/, 'declared purpose logged');
+like($lines, qr/"action":"consent_withdraw",.*"object":"marketing","count":1,"detail":\{"subject":"c1"\}/,
+	'withdrawal logged');
+like($lines, qr/"action":"export",.*"object":"c1"/, 'export logged');
+
+# A read-only transaction with the table sink: the query works, the event goes to the log.
+$primary->safe_psql('postgres', q{ALTER SYSTEM SET privacy.audit = 'table'; SELECT pg_reload_conf();});
+$offset = -s $primary->logfile;
+is($primary->safe_psql('postgres',
+	'BEGIN READ ONLY; SELECT count(privacy.decrypt(ssn)) FROM staff; COMMIT;'),
+	'2', 'read-only transaction decrypts with the table sink');
+like(audit_lines($primary, $offset), qr/"action":"decrypt".*"count":2,/, 'its event went to the log');
+is($primary->safe_psql('postgres', q{SELECT count(*) FROM privacy.audit_log WHERE action = 'decrypt'}),
+	'0', 'and not to the table');
+is($primary->safe_psql('postgres', 'SELECT count(privacy.decrypt(ssn)) FROM staff'), '2', 'a read-write decrypt');
+is($primary->safe_psql('postgres', q{SELECT count || ' ' || object FROM privacy.audit_log WHERE action = 'decrypt'}),
+	'2 public.staff.ssn', 'goes to the table');
+
+# A hot standby with the table sink.
+$primary->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('audit_standby');
+$standby->init_from_backup($primary, 'base', has_streaming => 1);
+$standby->start;
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', 'SHOW privacy.audit'), 'table', 'standby has the table sink');
+$offset = -s $standby->logfile;
+is($standby->safe_psql('postgres', q{SELECT string_agg(privacy.decrypt(ssn), ',' ORDER BY id) FROM staff}),
+	'123-45-6789,987-65-4321', 'standby decrypts with the table sink set');
+is($standby->safe_psql('postgres', q{SET ROLE support; SELECT string_agg(ssn, ',' ORDER BY id) FROM masked.staff}),
+	'***-**-6789,***-**-4321', 'standby masks with the table sink set');
+$lines = audit_lines($standby, $offset);
+like($lines, qr/"action":"decrypt",.*"object":"public\.staff\.ssn","count":2/, 'standby decrypt event in its log');
+like($lines, qr/"action":"masked_read",.*"current_role":"support"/, 'standby masked read event in its log');
+
+# No plaintext in any audit line of either node.
+my $all = audit_lines($primary, 0) . "\n" . audit_lines($standby, 0);
+unlike($all, qr/123-45|987-65|\*\*\*-\*\*/, 'no value in any audit line');
+ok(length($all) > 0, 'audit lines were written');
+
+$standby->stop;
+$primary->stop;
+done_testing();
