@@ -973,17 +973,14 @@ CREATE FUNCTION privacy.export_subject(subject text) RETURNS jsonb
 CREATE FUNCTION privacy.erase_subject(subject text) RETURNS jsonb
     AS 'MODULE_PATHNAME', 'px_erase_subject' LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 
--- A value under its column's default masking rule, whoever asks: the
--- anonymizing erasure's worker, for nobody else.
+-- A value under its column's default masking rule: the anonymizing
+-- erasure's worker, run as each table's owner; refuses to run outside one.
 CREATE FUNCTION privacy.anonymize_value(value anyelement, tbl regclass, col name) RETURNS anyelement
     AS 'MODULE_PATHNAME', 'px_anonymize_value' LANGUAGE C STRICT STABLE;
 CREATE FUNCTION privacy.anonymize_value(value privacy.encrypted_text, tbl regclass, col name) RETURNS text
     AS 'MODULE_PATHNAME', 'px_anonymize_encrypted_text' LANGUAGE C STRICT STABLE;
 CREATE FUNCTION privacy.anonymize_value(value privacy.encrypted_text_det, tbl regclass, col name) RETURNS text
     AS 'MODULE_PATHNAME', 'px_anonymize_encrypted_text_det' LANGUAGE C STRICT STABLE;
-REVOKE ALL ON FUNCTION privacy.anonymize_value(anyelement, regclass, name),
-    privacy.anonymize_value(privacy.encrypted_text, regclass, name),
-    privacy.anonymize_value(privacy.encrypted_text_det, regclass, name) FROM PUBLIC;
 
 ------------------------------------------------------------------------
 -- Personal-data inventory

@@ -73,6 +73,8 @@ SELECT privacy.drop_mask('dsr_visits', 'visitor');
 SELECT privacy.erase_subject('42');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS visits_untouched FROM dsr_visits WHERE visitor = 42;
+-- and the failed request left no consent bypass behind.
+SELECT privacy.has_consent('nobody', 'dsr_news') AS bypass_left_on;
 SELECT privacy.set_mask('dsr_visits', 'visitor', 'redact');
 
 -- Erase: orders before customers (the foreign key), consents withdrawn.
@@ -100,6 +102,40 @@ SELECT privacy.erase_subject('cust-7');
 SELECT count(*) AS cust7_orders_kept FROM dsr_orders WHERE customer_id = 'cust-7';
 DROP TABLE dsr_invoices;
 
+-- A table owned by an ordinary role: the request runs its code (triggers)
+-- as that owner, never with more rights; the owner need not hold the key
+-- for the export to decrypt; a column under a destroyed key exports as null.
+CREATE ROLE regress_px_owner;
+SELECT privacy.create_key('dsr_gone') > 0 AS created;
+CREATE TABLE dsr_tickets (requester text, body privacy.encrypted_text('dsr_k'),
+                          legacy privacy.encrypted_text('dsr_gone'));
+INSERT INTO dsr_tickets VALUES ('cust-7', 'my card was charged twice', 'old secret');
+CREATE TABLE dsr_trigger_log (who name, was_superuser boolean);
+GRANT INSERT ON dsr_trigger_log TO regress_px_owner;
+ALTER TABLE dsr_tickets OWNER TO regress_px_owner;
+CREATE FUNCTION dsr_note_who() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.dsr_trigger_log
+    SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user;
+    RETURN OLD;
+END $$;
+CREATE TRIGGER note_who BEFORE DELETE ON dsr_tickets FOR EACH ROW EXECUTE FUNCTION dsr_note_who();
+SELECT privacy.protect_table('dsr_tickets', subject_column => 'requester');
+SELECT privacy.destroy_key('dsr_gone', 'destroy dsr_gone');
+SELECT privacy.export_subject('cust-7') -> 'tables' -> 'public.dsr_tickets' AS tickets;
+-- Consent filtering is back once the request is over.
+SET ROLE regress_px_owner;
+SELECT count(*) AS owner_sees_without_purpose FROM dsr_tickets;
+RESET ROLE;
+-- The worker of an anonymizing erasure does not run outside one.
+SELECT privacy.anonymize_value(visitor, 'dsr_visits', 'visitor') FROM dsr_visits;
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM dsr_orders WHERE customer_id = 'cust-7';
+SELECT privacy.erase_subject('cust-7') -> 'tables' -> 'public.dsr_tickets' AS tickets_erased;
+SELECT who, was_superuser FROM dsr_trigger_log;
+DROP TABLE dsr_tickets, dsr_trigger_log;
+DROP FUNCTION dsr_note_who();
+
 -- Every request is one audit event with its counts, and no value.
 SELECT action, object, count, session_user_name, current_role_name,
        detail - 'subject' AS detail
@@ -108,11 +144,11 @@ SELECT action, object, count, session_user_name, current_role_name,
  ORDER BY event_id;
 SELECT count(*) AS leaks FROM privacy.audit_log
  WHERE event_id > :dsr_start
-   AND (coalesce(object, '') || coalesce(detail::text, '')) ~ '(example\.com|FR-|4111|/home|/cart)';
+   AND (coalesce(object, '') || coalesce(detail::text, '')) ~ '(example\.com|FR-|4111|/home|/cart|charged)';
 
 RESET privacy.audit;
 DROP TABLE dsr_orders, dsr_customers, dsr_visits, dsr_devices;
 DELETE FROM privacy.protected_tables;
 DELETE FROM privacy.mask_rules;
-DROP OWNED BY regress_px_dpo, regress_px_clerk;
-DROP ROLE regress_px_dpo, regress_px_clerk;
+DROP OWNED BY regress_px_dpo, regress_px_clerk, regress_px_owner;
+DROP ROLE regress_px_dpo, regress_px_clerk, regress_px_owner;

@@ -613,12 +613,24 @@ px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 /*
  * privacy.anonymize_value(value, table, column): the value under the
  * column's default rule, for privacy.erase_subject() to store for good.
- * Not granted to anyone: it masks without regard to who runs it.
+ * The erasure runs it as the table's owner; outside one it refuses to run,
+ * since it masks without regard to who asks.
  */
+static void
+require_erasure(void)
+{
+	if (px_request_in_progress != PX_REQUEST_ERASE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("privacy.anonymize_value() runs only inside privacy.erase_subject()"),
+				 errhint("Read masked values through the masking view, masked.<table>.")));
+}
+
 PG_FUNCTION_INFO_V1(px_anonymize_value);
 Datum
 px_anonymize_value(PG_FUNCTION_ARGS)
 {
+	require_erasure();
 	return mask_value(fcinfo, mask_cache(fcinfo, true));
 }
 
@@ -626,6 +638,7 @@ PG_FUNCTION_INFO_V1(px_anonymize_encrypted_text);
 Datum
 px_anonymize_encrypted_text(PG_FUNCTION_ARGS)
 {
+	require_erasure();
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT);
 }
 
@@ -633,6 +646,7 @@ PG_FUNCTION_INFO_V1(px_anonymize_encrypted_text_det);
 Datum
 px_anonymize_encrypted_text_det(PG_FUNCTION_ARGS)
 {
+	require_erasure();
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT_DET);
 }
 

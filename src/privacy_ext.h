@@ -130,6 +130,21 @@ px_audit_site_bound(const PxAuditSite *site)
 	return site->generation == px_audit_generation;
 }
 
+/* subjects.c: data-subject requests */
+typedef enum PxRequestKind
+{
+	PX_REQUEST_NONE = 0,
+	PX_REQUEST_EXPORT,
+	PX_REQUEST_ERASE
+} PxRequestKind;
+
+/*
+ * While a request runs, has_consent() passes every row and, for an
+ * erasure, privacy.anonymize_value() may run.  Reset on error and at the
+ * end of every transaction.
+ */
+extern PxRequestKind px_request_in_progress;
+
 /* mask_guard.c */
 extern bool px_mask_guard_installed;
 extern bool px_loaded_at_start;

@@ -4,11 +4,15 @@
  *		privacy.erase_subject() (right to erasure).
  *
  * Both read every table registered with privacy.protect_table() by its
- * subject column.  Rows there are filtered by consent, and a request must
- * see all of a subject's rows whatever they consented to, so the work runs
- * as the extension's owner (a superuser: privacy_ext is not a trusted
- * extension), with search_path pinned to pg_catalog and every generated
- * name quoted.  The caller is checked first: superuser or privacy_admin.
+ * subject column.  The caller must be a superuser or in privacy_admin.
+ * Each table is read and changed as its owner, inside a security-restricted
+ * operation, the way VACUUM and ANALYZE run a table's code: the table's
+ * triggers, policies and index expressions never run with more rights than
+ * their owner already has.  While a request runs, has_consent() passes
+ * every row (a request covers all of the subject's rows, whatever they
+ * consented to), encrypted columns are decrypted here in C on the caller's
+ * authority (never through SQL the table's code could also call), and
+ * search_path is pinned to pg_catalog with every generated name quoted.
  */
 #include "privacy_ext.h"
 
@@ -37,13 +41,14 @@ typedef struct ProtectedTable
 	bool		done;
 } ProtectedTable;
 
-/* The identity a request runs under, and how to go back. */
+/* What a request changed in the session, to put back. */
 typedef struct RequestContext
 {
-	Oid			save_userid;
-	int			save_sec;
 	int			guc_level;
 } RequestContext;
+
+/* The request running in this backend, if any (see privacy_ext.h). */
+PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
 
 static void
 require_request_rights(const char *what)
@@ -70,36 +75,65 @@ subject_arg(FunctionCallInfo fcinfo)
 }
 
 static void
-begin_request(RequestContext *rc)
+begin_request(RequestContext *rc, PxRequestKind kind)
 {
-	Oid			nsp = get_namespace_oid("privacy", false);
-	Oid			relid = get_relname_relid("protected_tables", nsp);
-	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
-
-	GetUserIdAndSecContext(&rc->save_userid, &rc->save_sec);
-	SetUserIdAndSecContext(owner, rc->save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	rc->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	/* The request is audited as one event, not as the decryptions it does. */
-	px_audit_suppressed++;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* The request is audited as one event, not as the values it reads. */
+	px_audit_suppressed++;
+	px_request_in_progress = kind;
+}
+
+/* Also run, through PG_FINALLY, when the request fails. */
+static void
+reset_request(void)
+{
+	if (px_request_in_progress != PX_REQUEST_NONE)
+		px_audit_suppressed--;
+	px_request_in_progress = PX_REQUEST_NONE;
 }
 
 static void
 end_request(RequestContext *rc)
 {
+	reset_request();
 	SPI_finish();
-	px_audit_suppressed--;
 	AtEOXact_GUC(true, rc->guc_level);
-	SetUserIdAndSecContext(rc->save_userid, rc->save_sec);
+}
+
+/*
+ * Run one generated statement on a protected table as the table's owner,
+ * in a security-restricted operation.
+ */
+static int
+execute_as_owner(Oid relid, const char *sql, Oid paramtype, Datum param, bool read_only)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, 1, &paramtype, &param, NULL, read_only, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
+	return rc;
 }
 
 /*
@@ -209,68 +243,154 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 	getTypeInputInfo(type, &input, &ioparam);
 	*param = OidInputFunctionCall(input, (char *) subject, ioparam, -1);
 	*paramtype = type;
-	appendStringInfo(where, "%s OPERATOR(pg_catalog.=) $1", quote_identifier(t->subject_column));
+	appendStringInfo(where, "t.%s OPERATOR(pg_catalog.=) $1", quote_identifier(t->subject_column));
 	return true;
 }
 
-static bool
-is_encrypted_type(Oid type)
+/* A column of a protected table, for an export. */
+typedef struct ExportColumn
 {
-	char	   *name = format_type_be(type);
+	char	   *name;
+	bool		encrypted;
+	px_value_type type;			/* encrypted: which type */
+	bool		unreadable;		/* encrypted under a destroyed or unknown key */
+} ExportColumn;
 
-	return strcmp(name, "privacy.encrypted_text") == 0 ||
-		strcmp(name, "privacy.encrypted_bytea") == 0 ||
-		strcmp(name, "privacy.encrypted_text_det") == 0;
+static bool
+encrypted_type(Oid typid, px_value_type *type)
+{
+	char	   *name = format_type_be(typid);
+
+	if (strcmp(name, "privacy.encrypted_text") == 0)
+		*type = PX_TYPE_TEXT;
+	else if (strcmp(name, "privacy.encrypted_bytea") == 0)
+		*type = PX_TYPE_BYTEA;
+	else if (strcmp(name, "privacy.encrypted_text_det") == 0)
+		*type = PX_TYPE_TEXT_DET;
+	else
+		return false;
+	return true;
 }
 
 /*
- * The select list for an export: every column, encrypted ones decrypted;
- * a column under a destroyed key reads as NULL (its values are gone).
+ * The export query: the clear columns as one jsonb (to_jsonb keeps their
+ * types), then each encrypted column's envelope, opened in C below.
  */
 static char *
-export_columns(Oid relid)
+export_query(ProtectedTable *t, const char *where, List **enc_columns)
 {
-	StringInfoData cols;
-	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	StringInfoData plain;
+	StringInfoData enc;
+	StringInfoData query;
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(t->relid));
 	int			natts;
 	AttrNumber	a;
 
 	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
+		elog(ERROR, "cache lookup failed for relation %u", t->relid);
 	natts = ((Form_pg_class) GETSTRUCT(tp))->relnatts;
 	ReleaseSysCache(tp);
-	initStringInfo(&cols);
+	initStringInfo(&plain);
+	initStringInfo(&enc);
+	*enc_columns = NIL;
 	for (a = 1; a <= natts; a++)
 	{
-		HeapTuple	at = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(a));
+		HeapTuple	at = SearchSysCache2(ATTNUM, ObjectIdGetDatum(t->relid), Int16GetDatum(a));
 		Form_pg_attribute att;
-		const char *name;
+		px_value_type type;
 
 		if (!HeapTupleIsValid(at))
 			continue;
 		att = (Form_pg_attribute) GETSTRUCT(at);
-		if (att->attisdropped)
+		if (!att->attisdropped)
 		{
-			ReleaseSysCache(at);
-			continue;
-		}
-		name = quote_identifier(NameStr(att->attname));
-		if (cols.len > 0)
-			appendStringInfoString(&cols, ", ");
-		if (is_encrypted_type(att->atttypid))
-		{
-			uint32		key_id = att->atttypmod > 0 ? (uint32) att->atttypmod : 0;
+			const char *name = quote_identifier(NameStr(att->attname));
 
-			if (key_id != 0 && (!px_key_exists(key_id) || px_key_destroyed(key_id)))
-				appendStringInfo(&cols, "NULL::pg_catalog.text AS %s", name);
+			if (encrypted_type(att->atttypid, &type))
+			{
+				ExportColumn *c = palloc0(sizeof(ExportColumn));
+				uint32		key_id = att->atttypmod > 0 ? (uint32) att->atttypmod : 0;
+
+				c->name = pstrdup(NameStr(att->attname));
+				c->encrypted = true;
+				c->type = type;
+				c->unreadable = key_id == 0 || !px_key_exists(key_id) || px_key_destroyed(key_id);
+				*enc_columns = lappend(*enc_columns, c);
+				appendStringInfo(&enc, ", t.%s", name);
+			}
 			else
-				appendStringInfo(&cols, "privacy.decrypt(%s) AS %s", name, name);
+				appendStringInfo(&plain, "%st.%s", plain.len > 0 ? ", " : "", name);
 		}
-		else
-			appendStringInfoString(&cols, name);
 		ReleaseSysCache(at);
 	}
-	return cols.data;
+	initStringInfo(&query);
+	if (plain.len > 0)
+		appendStringInfo(&query, "SELECT (SELECT pg_catalog.to_jsonb(p) FROM (SELECT %s) p)%s",
+						 plain.data, enc.data);
+	else
+		appendStringInfo(&query, "SELECT '{}'::pg_catalog.jsonb%s", enc.data);
+	appendStringInfo(&query, " FROM %s t WHERE %s", qualified_name(t->relid), where);
+	return query.data;
+}
+
+/* One row of an export, as JSON, with its encrypted columns opened. */
+static void
+append_export_row(StringInfo doc, HeapTuple tuple, TupleDesc desc, List *enc_columns,
+				  void **open_cache)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tuple, desc, 1, &isnull);
+	char	   *json = JsonbToCString(NULL, &DatumGetJsonbP(d)->root, 0);
+	size_t		len = strlen(json);
+	bool		empty = (len <= 2);
+	ListCell   *lc;
+	int			col = 2;
+
+	appendBinaryStringInfo(doc, json, (int) len - 1);	/* without the '}' */
+	foreach(lc, enc_columns)
+	{
+		ExportColumn *c = (ExportColumn *) lfirst(lc);
+		Datum		v = SPI_getbinval(tuple, desc, col++, &isnull);
+		struct varlena *plain = NULL;
+
+		appendStringInfoString(doc, empty ? "" : ", ");
+		empty = false;
+		escape_json(doc, c->name);
+		appendStringInfoString(doc, ": ");
+		if (!isnull && !c->unreadable)
+			plain = px_open_for_masking(DatumGetByteaPP(v), c->type, open_cache,
+										CurrentMemoryContext);
+		if (plain == NULL)
+			appendStringInfoString(doc, "null");
+		else
+		{
+			size_t		n = VARSIZE(plain) - VARHDRSZ;
+
+			if (c->type == PX_TYPE_BYTEA)
+			{
+				/* as to_jsonb renders bytea: "\\x" and hex digits */
+				char	   *hex = palloc(2 * n + 3);
+				size_t		i;
+
+				hex[0] = '\\';
+				hex[1] = 'x';
+				for (i = 0; i < n; i++)
+					snprintf(hex + 2 + 2 * i, 3, "%02x", (unsigned char) VARDATA(plain)[i]);
+				hex[2 + 2 * n] = '\0';
+				escape_json(doc, hex);
+				px_wipe(hex, 2 * n + 2);
+			}
+			else
+			{
+				char	   *str = text_to_cstring((text *) plain);
+
+				escape_json(doc, str);
+				px_wipe(str, n);
+			}
+			px_wipe(VARDATA(plain), n);
+		}
+	}
+	appendStringInfoChar(doc, '}');
 }
 
 static char *
@@ -282,6 +402,41 @@ jsonb_result_text(void)
 	if (isnull)
 		return "[]";
 	return JsonbToCString(NULL, &DatumGetJsonbP(d)->root, 0);
+}
+
+/* The subject's rows in one protected table, as a JSON array; returns the count. */
+static uint64
+export_table(StringInfo doc, ProtectedTable *t, const char *subject)
+{
+	StringInfoData where;
+	Oid			paramtype;
+	Datum		param;
+	List	   *enc_columns;
+	char	   *query;
+	void	   *open_cache = NULL;
+	uint64		i;
+	uint64		n;
+
+	initStringInfo(&where);
+	if (!subject_condition(t, subject, &where, &paramtype, &param))
+	{
+		appendStringInfoString(doc, "[]");
+		return 0;
+	}
+	query = export_query(t, where.data, &enc_columns);
+	if (execute_as_owner(t->relid, query, paramtype, param, true) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", qualified_name(t->relid));
+	n = SPI_processed;
+	appendStringInfoChar(doc, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(doc, ", ");
+		append_export_row(doc, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, enc_columns,
+						  &open_cache);
+	}
+	appendStringInfoChar(doc, ']');
+	return n;
 }
 
 /*
@@ -296,17 +451,14 @@ px_export_subject(PG_FUNCTION_ARGS)
 	char	   *subject = subject_arg(fcinfo);
 	RequestContext rc;
 	StringInfoData doc;
-	List	   *tables;
-	ListCell   *lc;
 	int64		rows = 0;
-	bool		first = true;
+	int			ntables = 0;
 	Oid			texttype = TEXTOID;
 	Datum		subject_datum = CStringGetTextDatum(subject);
 	Jsonb	   *result;
 
 	require_request_rights("export");
-	begin_request(&rc);
-
+	/* Outside SPI's memory, which ends with the request. */
 	initStringInfo(&doc);
 	appendStringInfoString(&doc, "{\"subject\": ");
 	escape_json(&doc, subject);
@@ -314,60 +466,45 @@ px_export_subject(PG_FUNCTION_ARGS)
 	escape_json(&doc, timestamptz_to_str(GetCurrentTransactionStartTimestamp()));
 	appendStringInfoString(&doc, ", \"tables\": {");
 
-	tables = load_protected_tables();
-	foreach(lc, tables)
+	begin_request(&rc, PX_REQUEST_EXPORT);
+	PG_TRY();
 	{
-		ProtectedTable *t = (ProtectedTable *) lfirst(lc);
-		StringInfoData where;
-		StringInfoData query;
-		Oid			paramtype;
-		Datum		param;
+		List	   *tables = load_protected_tables();
+		ListCell   *lc;
 
-		if (!first)
-			appendStringInfoString(&doc, ", ");
-		first = false;
-		escape_json(&doc, qualified_name(t->relid));
-		appendStringInfoString(&doc, ": ");
-		initStringInfo(&where);
-		if (!subject_condition(t, subject, &where, &paramtype, &param))
+		foreach(lc, tables)
 		{
-			appendStringInfoString(&doc, "[]");
-			continue;
-		}
-		initStringInfo(&query);
-		appendStringInfo(&query,
-						 "SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s)), pg_catalog.count(*)"
-						 " FROM (SELECT %s FROM %s WHERE %s) s",
-						 export_columns(t->relid), qualified_name(t->relid), where.data);
-		if (SPI_execute_with_args(query.data, 1, &paramtype, &param, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read %s", qualified_name(t->relid));
-		appendStringInfoString(&doc, jsonb_result_text());
-		{
-			bool		isnull;
+			ProtectedTable *t = (ProtectedTable *) lfirst(lc);
 
-			rows += DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
-												&isnull));
+			appendStringInfoString(&doc, ntables++ > 0 ? ", " : "");
+			escape_json(&doc, qualified_name(t->relid));
+			appendStringInfoString(&doc, ": ");
+			rows += (int64) export_table(&doc, t, subject);
 		}
+		if (SPI_execute_with_args("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)"
+								  " OPERATOR(pg_catalog.-) 'subject'::pg_catalog.text ORDER BY c.purpose)"
+								  " FROM privacy.consents c WHERE c.subject OPERATOR(pg_catalog.=) $1",
+								  1, &texttype, &subject_datum, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read privacy.consents");
+		appendStringInfo(&doc, "}, \"consents\": %s", jsonb_result_text());
+		if (SPI_execute_with_args("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e)"
+								  " OPERATOR(pg_catalog.-) 'subject'::pg_catalog.text ORDER BY e.event_id)"
+								  " FROM privacy.consent_events e WHERE e.subject OPERATOR(pg_catalog.=) $1",
+								  1, &texttype, &subject_datum, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read privacy.consent_events");
+		appendStringInfo(&doc, ", \"consent_history\": %s}", jsonb_result_text());
 	}
-
-	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)"
-							  " OPERATOR(pg_catalog.-) 'subject'::pg_catalog.text ORDER BY c.purpose)"
-							  " FROM privacy.consents c WHERE c.subject OPERATOR(pg_catalog.=) $1",
-							  1, &texttype, &subject_datum, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read privacy.consents");
-	appendStringInfo(&doc, "}, \"consents\": %s", jsonb_result_text());
-	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e)"
-							  " OPERATOR(pg_catalog.-) 'subject'::pg_catalog.text ORDER BY e.event_id)"
-							  " FROM privacy.consent_events e WHERE e.subject OPERATOR(pg_catalog.=) $1",
-							  1, &texttype, &subject_datum, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read privacy.consent_events");
-	appendStringInfo(&doc, ", \"consent_history\": %s}", jsonb_result_text());
-
+	PG_FINALLY();
+	{
+		reset_request();
+	}
+	PG_END_TRY();
 	end_request(&rc);
 
-	/* The document holds plaintext: build it outside SPI, never log it. */
+	/* The document holds plaintext: it is returned, never logged. */
 	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc.data)));
-	px_audit_event("export", subject, rows, psprintf("{\"tables\": %d}", list_length(tables)));
+	px_wipe(doc.data, doc.len);
+	px_audit_event("export", subject, rows, psprintf("{\"tables\": %d}", ntables));
 	PG_RETURN_JSONB_P(result);
 }
 
@@ -463,7 +600,7 @@ anonymize_assignments(ProtectedTable *t)
 			continue;
 		if (strcmp(col, t->subject_column) == 0)
 			subject_masked = true;
-		appendStringInfo(&set, "%s%s = privacy.anonymize_value(%s, %s, %s)",
+		appendStringInfo(&set, "%s%s = privacy.anonymize_value(t.%s, %s, %s)",
 						 set.len > 0 ? ", " : "", quote_identifier(col), quote_identifier(col),
 						 table_literal, quote_literal_cstr(col));
 	}
@@ -490,70 +627,75 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	char	   *subject = subject_arg(fcinfo);
 	RequestContext rc;
 	StringInfoData summary;
-	List	   *tables;
-	ListCell   *lc;
 	int64		rows = 0;
-	int64		withdrawn;
-	bool		first = true;
+	int64		withdrawn = 0;
 	Oid			texttype = TEXTOID;
 	Datum		subject_datum = CStringGetTextDatum(subject);
 	Jsonb	   *result;
 
 	require_request_rights("erase");
-	begin_request(&rc);
-
 	initStringInfo(&summary);
 	appendStringInfoString(&summary, "{\"subject\": ");
 	escape_json(&summary, subject);
 	appendStringInfoString(&summary, ", \"tables\": {");
 
-	tables = erase_order(load_protected_tables());
-	foreach(lc, tables)
+	begin_request(&rc, PX_REQUEST_ERASE);
+	PG_TRY();
 	{
-		ProtectedTable *t = (ProtectedTable *) lfirst(lc);
-		StringInfoData where;
-		StringInfoData query;
-		Oid			paramtype;
-		Datum		param;
-		int			rc_spi;
-		uint64		n = 0;
+		List	   *tables = erase_order(load_protected_tables());
+		ListCell   *lc;
+		bool		first = true;
 
-		initStringInfo(&where);
-		if (subject_condition(t, subject, &where, &paramtype, &param))
+		foreach(lc, tables)
 		{
-			initStringInfo(&query);
-			if (t->anonymize)
-				appendStringInfo(&query, "UPDATE %s SET %s WHERE %s", qualified_name(t->relid),
-								 anonymize_assignments(t), where.data);
-			else
-				appendStringInfo(&query, "DELETE FROM %s WHERE %s", qualified_name(t->relid),
-								 where.data);
-			rc_spi = SPI_execute_with_args(query.data, 1, &paramtype, &param, NULL, false, 0);
-			if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
-				elog(ERROR, "could not erase from %s", qualified_name(t->relid));
-			n = SPI_processed;
-		}
-		rows += n;
-		if (!first)
-			appendStringInfoString(&summary, ", ");
-		first = false;
-		escape_json(&summary, qualified_name(t->relid));
-		appendStringInfo(&summary, ": {\"%s\": " UINT64_FORMAT "}",
-						 t->anonymize ? "anonymized" : "deleted", n);
-	}
+			ProtectedTable *t = (ProtectedTable *) lfirst(lc);
+			StringInfoData where;
+			StringInfoData query;
+			Oid			paramtype;
+			Datum		param;
+			int			rc_spi;
+			uint64		n = 0;
 
-	if (SPI_execute_with_args("SELECT privacy.withdraw_consent(c.subject, c.purpose,"
-							  " '{\"reason\": \"erase_subject\"}'::pg_catalog.jsonb)"
-							  " FROM privacy.consent_state c"
-							  " WHERE c.subject OPERATOR(pg_catalog.=) $1 AND c.granted"
-							  " ORDER BY c.purpose",
-							  1, &texttype, &subject_datum, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not withdraw consents");
-	withdrawn = (int64) SPI_processed;
+			initStringInfo(&where);
+			if (subject_condition(t, subject, &where, &paramtype, &param))
+			{
+				initStringInfo(&query);
+				if (t->anonymize)
+					appendStringInfo(&query, "UPDATE %s t SET %s WHERE %s", qualified_name(t->relid),
+									 anonymize_assignments(t), where.data);
+				else
+					appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid),
+									 where.data);
+				rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
+				if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
+					elog(ERROR, "could not erase from %s", qualified_name(t->relid));
+				n = SPI_processed;
+			}
+			rows += (int64) n;
+			appendStringInfoString(&summary, first ? "" : ", ");
+			first = false;
+			escape_json(&summary, qualified_name(t->relid));
+			appendStringInfo(&summary, ": {\"%s\": " UINT64_FORMAT "}",
+							 t->anonymize ? "anonymized" : "deleted", n);
+		}
+
+		if (SPI_execute_with_args("SELECT privacy.withdraw_consent(c.subject, c.purpose,"
+								  " '{\"reason\": \"erase_subject\"}'::pg_catalog.jsonb)"
+								  " FROM privacy.consent_state c"
+								  " WHERE c.subject OPERATOR(pg_catalog.=) $1 AND c.granted"
+								  " ORDER BY c.purpose",
+								  1, &texttype, &subject_datum, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not withdraw consents");
+		withdrawn = (int64) SPI_processed;
+	}
+	PG_FINALLY();
+	{
+		reset_request();
+	}
+	PG_END_TRY();
+	end_request(&rc);
 	appendStringInfo(&summary, "}, \"rows\": " INT64_FORMAT ", \"consents_withdrawn\": " INT64_FORMAT "}",
 					 rows, withdrawn);
-
-	end_request(&rc);
 
 	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(summary.data)));
 	px_audit_event("erase", subject, rows, summary.data);
