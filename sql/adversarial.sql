@@ -57,6 +57,39 @@ SELECT privacy.grant_consent('s', 'adv_purpose');
 SELECT privacy.grant_purpose('regress_px_mallory', 'adv_purpose');
 \echo :LAST_ERROR_SQLSTATE
 
+-- Read, forge, change or silence the audit trail.
+SELECT count(*) FROM privacy.audit_log;
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO privacy.audit_log (at, session_user_name, current_role_name, action, count)
+VALUES (now(), 'postgres', 'postgres', 'decrypt', 0);
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.audit_log SET action = 'nothing';
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM privacy.audit_log;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE privacy.audit_log;
+\echo :LAST_ERROR_SQLSTATE
+SET privacy.audit = off;
+\echo :LAST_ERROR_SQLSTATE
+SELECT set_config('privacy.audit', 'off', true);
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.audit_consent_event();
+\echo :LAST_ERROR_SQLSTATE
+
+-- Data-subject requests and their internals.
+SELECT privacy.export_subject('s');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.erase_subject('s');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.anonymize_value(ssn, 'adv_people', 'ssn') FROM masked.adv_people;
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.classify('adv_people', 'ssn', 'public');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM privacy.inventory;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.classifications SET level = 'public';
+\echo :LAST_ERROR_SQLSTATE
+
 -- Set an ungranted purpose.
 SET privacy.purpose = 'adv_purpose';
 \echo :LAST_ERROR_SQLSTATE
@@ -84,6 +117,23 @@ SELECT privacy.set_mask('adv_people', 'email', 'value ''x''); DROP TABLE adv_peo
 SELECT privacy.set_mask('adv_people', 'email', 'hash(''adv'') || pg_sleep(1)');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) AS still_there FROM adv_people;
+
+-- Functions and operators shadowed in public (above, and these) do not
+-- reach a data-subject request run with public first in search_path.
+SET ROLE regress_px_mallory;
+CREATE FUNCTION public.to_jsonb(anyelement) RETURNS jsonb LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'hijacked to_jsonb'; END $$;
+CREATE FUNCTION public.jsonb_agg(jsonb) RETURNS jsonb LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'hijacked jsonb_agg'; END $$;
+CREATE FUNCTION public.decrypt(privacy.encrypted_text) RETURNS text LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'hijacked decrypt'; END $$;
+RESET ROLE;
+SELECT privacy.protect_table('adv_people', subject_column => 'email');
+SET search_path = public, privacy, pg_catalog;
+SELECT privacy.export_subject('ann@example.com') -> 'tables' AS exported;
+SELECT privacy.erase_subject('ann@example.com') -> 'tables' AS erased;
+RESET search_path;
+DELETE FROM privacy.protected_tables;
 
 RESET ROLE;
 DROP TABLE adv_people CASCADE;
