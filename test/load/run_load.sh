@@ -17,7 +17,7 @@ WORK=$(mktemp -d /tmp/privacy_ext_load.XXXXXX)
 chmod 755 "$WORK"
 trap 'px_cluster_stop "$WORK/cluster"; rm -rf "$WORK"' EXIT
 
-px_cluster_start "$WORK/cluster" "$PORT" "max_connections = 50"
+px_cluster_start "$WORK/cluster" "$PORT" "max_connections = 50" "privacy.audit = 'log,table'"
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
 "${PSQL[@]}" >/dev/null <<'SQL'
 CREATE EXTENSION privacy_ext;
@@ -73,6 +73,7 @@ COMMIT;
 PGB
 
 events_before=$("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.consent_events')
+audit_consent_before=$("${PSQL[@]}" -At -c "SELECT count(*) FROM privacy.audit_log WHERE action IN ('consent_grant', 'consent_withdraw')")
 echo "pgbench: $CLIENTS clients, ${SECONDS_TO_RUN}s, weights insert 4, masked read 3, consent read 3, consent change 1"
 ( sleep 5; echo "private memory of the pgbench backends after 5s:";
   for p in $(pgrep -f "postgres: postgres postgres \[local\]"); do grep -H RssAnon /proc/$p/status; done ) \
@@ -100,6 +101,14 @@ inserts=$(completed 0)
 changes=$(completed 3)
 rows=$("${PSQL[@]}" -At -c 'SELECT count(*) FROM accounts')
 events=$(( $("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.consent_events') - events_before ))
+masked_reads=$(completed 1)
+consent_reads=$(completed 2)
+audit() { "${PSQL[@]}" -At -c "SELECT count(*) FROM privacy.audit_log WHERE action $1"; }
+audit_consent=$(( $(audit "IN ('consent_grant', 'consent_withdraw')") - audit_consent_before ))
+audit_masked=$(audit "= 'masked_read'")
+audit_purpose=$(audit "= 'purpose_declared'")
+audit_lines=$(grep -c 'privacy_audit: ' "$WORK/cluster/server.log" || true)
+audit_rows=$("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.audit_log')
 readable=$("${PSQL[@]}" -At -c "SELECT count(*) FROM accounts WHERE privacy.decrypt(ssn) = 'ssn-' || substr(customer_id, 2)")
 errors=$(grep -cE 'ERROR|FATAL' "$WORK/cluster/server.log" || true)
 cat "$WORK/mem_early.txt" "$WORK/mem_late.txt" | sed 's/^/  /'
@@ -115,6 +124,11 @@ within() { if [ "$2" -ge "$3" ] && [ "$2" -le $(( $3 + CLIENTS )) ]; then echo "
 within "every committed insert is there" "$rows" "$inserts"
 check "every insert decrypts to what was written" "$readable" "$rows"
 within "every consent change left its event" "$events" "$changes"
+check "every consent change has its audit event" "$audit_consent" "$events"
+# A masked read reads 51 rows of two masked columns: two events per statement.
+within "every masked read has its audit events (two per statement)" "$(( audit_masked / 2 ))" "$masked_reads"
+within "every declared purpose has its audit event" "$audit_purpose" "$consent_reads"
+check "every audit_log event is also in the server log" "$(( audit_lines >= audit_rows ))" "1"
 check "no error in the server log" "$errors" "0"
 # Growth per backend between the two samples, for backends in both (kB);
 # 1 MB of slack for caches that fill late (catalog, plan, key caches).
