@@ -38,7 +38,20 @@ $node->safe_psql('postgres', qq{
 	SELECT privacy.mask_role('dump_support');
 	CREATE TABLE public.more (v privacy.encrypted_text('hr'));
 	INSERT INTO public.more SELECT 'more-' || g FROM generate_series(1, 100) g;
+	SELECT privacy.classify('app.staff', 'ssn', 'sensitive', 'national_id');
+	SELECT privacy.create_purpose('news', 'consent');
+	CREATE TABLE app.readers (reader_id text PRIMARY KEY);
+	INSERT INTO app.readers VALUES ('r1');
+	SELECT privacy.protect_table('app.readers', 'reader_id', on_erase => 'delete');
+	SELECT privacy.grant_consent('r1', 'news');
+	ALTER SYSTEM SET privacy.audit = 'log,table';
+	SELECT pg_reload_conf();
 });
+# Events in privacy.audit_log, to be carried by the dump.
+$node->safe_psql('postgres', 'SELECT count(privacy.decrypt(ssn)) FROM app.staff');
+my $audit_before = $node->safe_psql('postgres',
+	q{SELECT string_agg(action || ':' || coalesce(object, '') || ':' || count, ',' ORDER BY event_id) FROM privacy.audit_log});
+like($audit_before, qr/decrypt:app\.staff\.ssn:2/, 'decrypt event in the audit log before the dump');
 my $query = q{SELECT id, privacy.decrypt(ssn), privacy.decrypt(card), privacy.decrypt(doc)
 	FROM app.staff ORDER BY id};
 my $before = $node->safe_psql('postgres', $query);
@@ -77,6 +90,15 @@ foreach my $db ('restored_plain', 'restored_custom')
 		'***-1,***-3', "$db: masking view and rules restored; the masked role sees masked values");
 	is($node->safe_psql($db, q{SELECT rule FROM privacy.mask_rules WHERE role_name = 'dump_reader'}),
 		'none', "$db: role-specific rule restored");
+	is($node->safe_psql($db, q{SELECT level || ':' || category FROM privacy.classifications}),
+		'sensitive:national_id', "$db: classification restored");
+	is($node->safe_psql($db, q{SELECT on_erase FROM privacy.protected_tables WHERE relid = 'app.readers'::regclass}),
+		'delete', "$db: protected table and its erasure mode restored");
+	is($node->safe_psql($db,
+		q{SELECT action || ':' || coalesce(object, '') || ':' || count FROM privacy.audit_log ORDER BY event_id LIMIT 1}),
+		$audit_before, "$db: audit log restored");
+	is($node->safe_psql($db, q{SELECT count(*) FROM privacy.audit_log WHERE action LIKE 'consent%'}),
+		'0', "$db: replaying consent_events in the restore is not audited as new consents");
 	# New writes work in the restored database.
 	$node->safe_psql($db, q{INSERT INTO app.staff VALUES (3, 'after-restore', NULL, NULL)});
 	is($node->safe_psql($db, 'SELECT privacy.decrypt(ssn) FROM app.staff WHERE id = 3'),
