@@ -74,6 +74,18 @@ subject_arg(FunctionCallInfo fcinfo)
 	return text_to_cstring(PG_GETARG_TEXT_PP(0));
 }
 
+/*
+ * The start of a request's JSON result, {"subject": ..., made before the
+ * request connects to SPI: SPI's memory ends with the request.
+ */
+static void
+begin_document(StringInfo buf, const char *subject)
+{
+	initStringInfo(buf);
+	appendStringInfoString(buf, "{\"subject\": ");
+	escape_json(buf, subject);
+}
+
 static void
 begin_request(RequestContext *rc, PxRequestKind kind)
 {
@@ -458,10 +470,7 @@ px_export_subject(PG_FUNCTION_ARGS)
 	Jsonb	   *result;
 
 	require_request_rights("export");
-	/* Outside SPI's memory, which ends with the request. */
-	initStringInfo(&doc);
-	appendStringInfoString(&doc, "{\"subject\": ");
-	escape_json(&doc, subject);
+	begin_document(&doc, subject);
 	appendStringInfoString(&doc, ", \"exported_at\": ");
 	escape_json(&doc, timestamptz_to_str(GetCurrentTransactionStartTimestamp()));
 	appendStringInfoString(&doc, ", \"tables\": {");
@@ -634,9 +643,7 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	Jsonb	   *result;
 
 	require_request_rights("erase");
-	initStringInfo(&summary);
-	appendStringInfoString(&summary, "{\"subject\": ");
-	escape_json(&summary, subject);
+	begin_document(&summary, subject);
 	appendStringInfoString(&summary, ", \"tables\": {");
 
 	begin_request(&rc, PX_REQUEST_ERASE);

@@ -6,12 +6,13 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 
-# new_node(name, root_key_hex): initialised, configured and started.
+# new_node(name, root_key_hex, [allows_streaming => 1], [conf => "extra lines"]):
+# initialised, configured and started; its key file is basedir/root.key.
 sub new_node
 {
-	my ($name, $root_hex) = @_;
+	my ($name, $root_hex, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
+	$node->init(allows_streaming => $opts{allows_streaming} // 0);
 	my $keyfile = $node->basedir . '/root.key';
 	open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
 	print $fh "$root_hex\n";
@@ -19,7 +20,8 @@ sub new_node
 	chmod(0600, $keyfile) or die "chmod $keyfile: $!";
 	$node->append_conf('postgresql.conf',
 		"shared_preload_libraries = 'privacy_ext'\n"
-		  . "privacy.root_key_file = '$keyfile'\n");
+		  . "privacy.root_key_file = '$keyfile'\n"
+		  . ($opts{conf} // ''));
 	$node->start;
 	return $node;
 }

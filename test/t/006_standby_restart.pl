@@ -12,16 +12,9 @@ use PrivacyExtNode;
 use Test::More;
 
 my $root_hex = PrivacyExtNode::random_key_hex();
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
+my $primary = PrivacyExtNode::new_node('primary', $root_hex, allows_streaming => 1);
 my $keyfile = $primary->basedir . '/root.key';
-open(my $fh, '>', $keyfile) or die;
-print $fh "$root_hex\n";
-close($fh);
-chmod(0600, $keyfile);
-$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
-	  . "privacy.root_key_file = '$keyfile'\n");
-$primary->start;
+my $fh;
 $primary->safe_psql('postgres', q{
 	CREATE EXTENSION privacy_ext;
 	SELECT privacy.create_key('hr');

@@ -12,20 +12,10 @@ use PrivacyExtNode;
 use Test::More;
 
 my $root_hex = PrivacyExtNode::random_key_hex();
-my $primary = PostgreSQL::Test::Cluster->new('audit_primary');
-$primary->init(allows_streaming => 1);
-my $keyfile = $primary->basedir . '/root.key';
-open(my $fh, '>', $keyfile) or die;
-print $fh "$root_hex\n";
-close($fh);
-chmod(0600, $keyfile);
 # log_statement is off here: the harness logs every statement, plaintext
 # literals included, which would hide what the audit lines themselves hold.
-$primary->append_conf('postgresql.conf', "shared_preload_libraries = 'privacy_ext'\n"
-	  . "privacy.root_key_file = '$keyfile'\n"
-	  . "privacy.audit = 'log'\n"
-	  . "log_statement = none\n");
-$primary->start;
+my $primary = PrivacyExtNode::new_node('audit_primary', $root_hex, allows_streaming => 1,
+	conf => "privacy.audit = 'log'\nlog_statement = none\n");
 $primary->safe_psql('postgres', q{
 	CREATE EXTENSION privacy_ext;
 	SELECT privacy.create_key('hr');
