@@ -26,6 +26,33 @@ sub new_node
 	return $node;
 }
 
+# The shared fixture of the standby and audit tests: key 'hr', table staff
+# (ssn encrypted, email deterministic) masked for role support, purpose
+# marketing granted to role crm, table customers protected by consent with
+# c1 consenting.
+sub create_fixture
+{
+	my ($node) = @_;
+	$node->safe_psql('postgres', q{
+	CREATE EXTENSION privacy_ext;
+	SELECT privacy.create_key('hr');
+	CREATE TABLE staff (id int PRIMARY KEY, ssn privacy.encrypted_text('hr'), email privacy.encrypted_text_det('hr'));
+	INSERT INTO staff VALUES (1, '123-45-6789', 'ann@example.com'), (2, '987-65-4321', 'bob@example.com');
+	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''***-**-'', 4)');
+	SELECT privacy.create_masking_view('staff');
+	CREATE ROLE support LOGIN;
+	SELECT privacy.mask_role('support');
+	SELECT privacy.create_purpose('marketing', 'consent');
+	CREATE ROLE crm LOGIN;
+	SELECT privacy.grant_purpose('crm', 'marketing');
+	CREATE TABLE customers (customer_id text PRIMARY KEY);
+	INSERT INTO customers VALUES ('c1'), ('c2');
+	GRANT SELECT ON customers TO crm;
+	SELECT privacy.protect_table('customers', 'customer_id');
+	SELECT privacy.grant_consent('c1', 'marketing');
+});
+}
+
 # A random 256-bit key as 64 hex digits.
 sub random_key_hex
 {

@@ -16,24 +16,7 @@ my $root_hex = PrivacyExtNode::random_key_hex();
 # literals included, which would hide what the audit lines themselves hold.
 my $primary = PrivacyExtNode::new_node('audit_primary', $root_hex, allows_streaming => 1,
 	conf => "privacy.audit = 'log'\nlog_statement = none\n");
-$primary->safe_psql('postgres', q{
-	CREATE EXTENSION privacy_ext;
-	SELECT privacy.create_key('hr');
-	CREATE TABLE staff (id int PRIMARY KEY, ssn privacy.encrypted_text('hr'));
-	INSERT INTO staff VALUES (1, '123-45-6789'), (2, '987-65-4321');
-	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''***-**-'', 4)');
-	SELECT privacy.create_masking_view('staff');
-	CREATE ROLE support LOGIN;
-	SELECT privacy.mask_role('support');
-	SELECT privacy.create_purpose('marketing', 'consent');
-	CREATE ROLE crm LOGIN;
-	SELECT privacy.grant_purpose('crm', 'marketing');
-	CREATE TABLE customers (customer_id text PRIMARY KEY);
-	INSERT INTO customers VALUES ('c1'), ('c2');
-	GRANT SELECT ON customers TO crm;
-	SELECT privacy.protect_table('customers', 'customer_id');
-	SELECT privacy.grant_consent('c1', 'marketing');
-});
+PrivacyExtNode::create_fixture($primary);
 
 # The audit lines of a node's log written since offset.
 sub audit_lines
