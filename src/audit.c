@@ -313,11 +313,16 @@ write_event(const AuditEvent *ev, bool table_ok)
 		{
 			write_table(ev, relid);
 		}
-		PG_FINALLY();
+		PG_CATCH();
 		{
+			/* The statement fails, but what it read is still on record. */
 			flushing = save_flushing;
+			if (!to_log)
+				write_log(ev);
+			PG_RE_THROW();
 		}
 		PG_END_TRY();
+		flushing = save_flushing;
 	}
 	if (to_log)
 		write_log(ev);

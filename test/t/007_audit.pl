@@ -65,6 +65,19 @@ is($primary->safe_psql('postgres', 'SELECT count(privacy.decrypt(ssn)) FROM staf
 is($primary->safe_psql('postgres', q{SELECT count || ' ' || object FROM privacy.audit_log WHERE action = 'decrypt'}),
 	'2 public.staff.ssn', 'goes to the table');
 
+# The table cannot take the event (here a superuser's trigger refuses it):
+# the statement fails, and the event is still in the log.
+$primary->safe_psql('postgres', q{
+	CREATE FUNCTION public.refuse() RETURNS trigger LANGUAGE plpgsql
+	  AS $$ BEGIN RAISE EXCEPTION 'audit_log is full'; END $$;
+	CREATE TRIGGER refuse BEFORE INSERT ON privacy.audit_log FOR EACH ROW EXECUTE FUNCTION public.refuse();
+});
+$offset = -s $primary->logfile;
+($ret, $out, $err) = $primary->psql('postgres', 'SELECT count(privacy.decrypt(ssn)) FROM staff WHERE id = 1');
+like($err, qr/audit_log is full/, 'a failed audit_log write fails the statement');
+like(audit_lines($primary, $offset), qr/"action":"decrypt".*"count":1,/, 'and its event is in the log');
+$primary->safe_psql('postgres', 'DROP TRIGGER refuse ON privacy.audit_log; DROP FUNCTION public.refuse()');
+
 # A hot standby with the table sink.
 $primary->backup('base');
 my $standby = PostgreSQL::Test::Cluster->new('audit_standby');
