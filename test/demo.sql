@@ -1,4 +1,4 @@
--- privacy_ext demo: an encrypted column, a granted role, a denied role.
+-- privacy_ext demo: an encrypted column, a granted role, a denied role, audit and a data-subject request.
 \pset footer off
 SELECT privacy.create_key('hr') AS key_id;
 
@@ -32,3 +32,16 @@ RESET ROLE;
 SELECT privacy.rotate_key('hr');
 INSERT INTO staff VALUES (3, 'Cy', '555-12-3456');
 SELECT id, privacy.envelope_key_version(ssn) AS key_version, privacy.decrypt(ssn) FROM staff ORDER BY id;
+
+\echo '--- Audit trail: decryptions counted per statement and column (privacy.audit = log,table)'
+SET privacy.audit = 'log,table';
+SET ROLE payroll_app;
+SELECT count(privacy.decrypt(ssn)) AS decrypted FROM staff;
+RESET ROLE;
+SELECT action, object, count, current_role_name FROM privacy.audit_log ORDER BY event_id;
+
+\echo '--- Right of access and right to erasure for one person'
+SELECT privacy.protect_table('staff', subject_column => 'name');
+SELECT jsonb_pretty(privacy.export_subject('Bob') -> 'tables') AS export;
+SELECT privacy.erase_subject('Bob') AS erased;
+SELECT action, object, count FROM privacy.audit_log WHERE action IN ('export', 'erase') ORDER BY event_id;
