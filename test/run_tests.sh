@@ -2,7 +2,7 @@
 # What `make test` runs: installs what is missing, builds and installs the
 # extension, then runs every suite against throwaway clusters:
 #   1. C unit tests of the backend-free core
-#   2. pg_regress (sql/, expected/) on a cluster started here
+#   2. pg_regress (sql/, expected/) and the demo script on a cluster started here
 #   3. TAP tests (test/t/*.pl), which start their own clusters
 # Prints "N passed, N failed" and exits non-zero on any failure.  The server
 # it started is stopped however the script ends.
@@ -95,6 +95,14 @@ if px_cluster_start "$CLUSTER" "$PORT"; then
         head -n 300 test/regress_out/regression.diffs
     fi
     count "pg_regress" "$ok" "$nok"
+    # What `make demo` shows runs here too, in a database of its own.
+    if "$PG_BIN/psql" -X -q -d postgres -c 'CREATE DATABASE demo' >"$WORK/demo.log" 2>&1 &&
+       "$PG_BIN/psql" -X -q -d demo -c 'CREATE EXTENSION privacy_ext' >>"$WORK/demo.log" 2>&1 &&
+       "$PG_BIN/psql" -X -d demo -v ON_ERROR_STOP=1 -f test/demo.sql >>"$WORK/demo.log" 2>&1; then
+        count "demo script" 1 0
+    else
+        tail -n 20 "$WORK/demo.log"; count "demo script" 0 1
+    fi
     px_cluster_stop "$CLUSTER"
 else
     echo "could not start the test cluster" >&2
