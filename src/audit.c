@@ -222,8 +222,8 @@ table_writable(void)
 
 /*
  * Insert as the table's owner (the extension's), so that nobody needs, or
- * gets, INSERT on the audit log; search_path cannot matter, every name in
- * the statement is qualified and the values are parameters.
+ * gets, INSERT on the audit log.  Every name in the statement is qualified
+ * and the values are parameters; search_path is pinned all the same.
  */
 static void
 write_table(const AuditEvent *ev, Oid relid)
@@ -237,6 +237,7 @@ write_table(const AuditEvent *ev, Oid relid)
 	Datum		values[8];
 	char		nulls[8] = "        ";
 	volatile bool pushed_snapshot = false;
+	int			guc_level;
 
 	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tp))
@@ -265,6 +266,9 @@ write_table(const AuditEvent *ev, Oid relid)
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	/* At the end of a top-level statement its snapshot is already gone. */
 	if (!ActiveSnapshotSet())
 	{
@@ -287,6 +291,7 @@ write_table(const AuditEvent *ev, Oid relid)
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
+	AtEOXact_GUC(true, guc_level);
 	if (pushed_snapshot)
 		PopActiveSnapshot();
 }
