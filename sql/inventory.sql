@@ -9,7 +9,7 @@ SELECT privacy.create_key('inv_gone') > 0 AS created;
 SELECT privacy.grant_key('inv_k', 'regress_px_app');
 CREATE TABLE inv.patients (patient_id bigint, full_name text, diagnosis text,
                            ssn privacy.encrypted_text('inv_k'), birth date,
-                           old_notes privacy.encrypted_text('inv_gone'));
+                           old_notes privacy.encrypted_text('inv_gone'), phone text);
 CREATE TABLE inv.accounts (account_id text PRIMARY KEY, email privacy.encrypted_text('inv_k'), plan text);
 GRANT SELECT ON inv.patients, inv.accounts TO regress_px_analyst, regress_px_app;
 
@@ -17,6 +17,7 @@ SELECT privacy.classify('inv.patients', 'full_name', 'personal', category => 'id
 SELECT privacy.classify('inv.patients', 'diagnosis', 'sensitive', category => 'health');
 SELECT privacy.classify('inv.patients', 'ssn', 'sensitive', 'national_id');
 SELECT privacy.classify('inv.patients', 'birth', 'personal', 'identity');
+SELECT privacy.classify('inv.patients', 'phone', 'personal', 'contact');
 SELECT privacy.classify('inv.accounts', 'plan', 'internal');
 SELECT privacy.classify('inv.accounts', 'email', 'personal', 'contact');
 -- Classifying again replaces the earlier classification.
@@ -33,12 +34,18 @@ SELECT table_name, column_name, data_type, level, category, encrypted, key_name,
        mask_rules, consent_protected, is_subject_column, findings
   FROM privacy.inventory WHERE schema_name = 'inv' ORDER BY table_name, column_name;
 
--- Fixing the findings clears them.
+-- Fixing the findings clears them.  A masked role reads, through the
+-- masking view, a column without any rule (phone) as it is.
 CREATE INDEX ON inv.patients (patient_id);
 REVOKE SELECT ON inv.patients FROM regress_px_app;
 SELECT privacy.set_mask('inv.patients', 'diagnosis', 'redact');
+SELECT privacy.create_masking_view('inv.patients');
+SELECT privacy.mask_role('regress_px_stranger');
 SELECT column_name, findings FROM privacy.inventory
  WHERE schema_name = 'inv' AND table_name = 'patients' AND findings <> '{}' ORDER BY column_name;
+SELECT privacy.set_mask('inv.patients', 'phone', 'partial(0, ''***'', 2)');
+SELECT column_name, findings FROM privacy.inventory
+ WHERE schema_name = 'inv' AND table_name = 'patients' AND column_name = 'phone';
 
 -- The record of processing: purposes x tables x data categories x basis.
 SELECT privacy.create_purpose('inv_care', 'vital_interests');
@@ -68,7 +75,9 @@ SELECT count(*) FROM privacy.processing_record;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
+SELECT privacy.unmask_role('regress_px_stranger');
 DROP SCHEMA inv CASCADE;
+DELETE FROM privacy.masking_views WHERE view_name = 'masked.patients';
 DELETE FROM privacy.protected_tables;
 DELETE FROM privacy.mask_rules;
 DELETE FROM privacy.classifications;

@@ -1055,22 +1055,30 @@ WITH cols AS (
                                   'privacy.encrypted_text_det'::pg_catalog.regtype)
       LEFT JOIN privacy.protected_tables p ON p.relid = cols.relid
 ), clear_readers AS (
-    -- Roles that read the column in clear straight from the table and have
-    -- no masking rule of their own for it (owners and superusers aside).
+    -- Roles that read a personal column in clear with no masking rule of
+    -- their own for it (owners and superusers aside): straight from the
+    -- table (and, if it is encrypted, holding its key), or through the
+    -- masking view, which shows a column without any rule as it is.
     SELECT f.relid, f.column_name,
-           pg_catalog.array_agg(r.rolname::text ORDER BY r.rolname) AS roles
+           pg_catalog.array_agg(DISTINCT r.rolname::text ORDER BY r.rolname::text) AS roles
       FROM facts f
       JOIN pg_catalog.pg_roles r
         ON NOT r.rolsuper AND r.rolname !~ '^pg_'
        AND r.oid <> (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = f.relid)
+      LEFT JOIN privacy.masking_views v ON v.relid = f.relid
      WHERE f.level IN ('personal', 'sensitive')
-       AND pg_catalog.has_column_privilege(r.oid, f.relid, f.column_name, 'SELECT')
-       AND (NOT f.encrypted OR EXISTS (
-               SELECT 1 FROM privacy.key_grants g
-                WHERE g.key_id = f.key_id AND pg_catalog.pg_has_role(r.oid, g.grantee, 'USAGE')))
        AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
                         WHERE m.relid = f.relid AND m.column_name = f.column_name
                           AND m.role_name = r.rolname)
+       AND ((pg_catalog.has_column_privilege(r.oid, f.relid, f.column_name, 'SELECT')
+             AND (NOT f.encrypted OR EXISTS (
+                     SELECT 1 FROM privacy.key_grants g
+                      WHERE g.key_id = f.key_id AND pg_catalog.pg_has_role(r.oid, g.grantee, 'USAGE'))))
+            OR (v.view_name IS NOT NULL AND NOT f.encrypted
+                AND pg_catalog.to_regclass(v.view_name) IS NOT NULL
+                AND pg_catalog.has_table_privilege(r.oid, pg_catalog.to_regclass(v.view_name), 'SELECT')
+                AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
+                                 WHERE m.relid = f.relid AND m.column_name = f.column_name)))
      GROUP BY f.relid, f.column_name
 )
 SELECT n.nspname AS schema_name,
