@@ -82,6 +82,23 @@ type_label(px_value_type type)
 	return "unknown";
 }
 
+/* Whether typid is one of the encrypted types, and which. */
+bool
+px_encrypted_type(Oid typid, px_value_type *type)
+{
+	char	   *name = format_type_be(typid);
+	px_value_type candidates[] = {PX_TYPE_TEXT, PX_TYPE_BYTEA, PX_TYPE_TEXT_DET};
+	size_t		i;
+
+	for (i = 0; i < lengthof(candidates); i++)
+		if (strcmp(name, type_label(candidates[i])) == 0)
+		{
+			*type = candidates[i];
+			return true;
+		}
+	return false;
+}
+
 static const char *
 key_label(uint32 key_id)
 {

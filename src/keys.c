@@ -23,25 +23,28 @@
 #include "utils/fmgroids.h"
 #include "utils/snapmgr.h"
 
-#define KEY_ADMIN_ROLE "privacy_admin"
-
 /* ---------------------------------------------------------------------
  * Key management (SQL-callable)
  * --------------------------------------------------------------------- */
 void
 px_require_key_admin(void)
 {
-	Oid			admin = get_role_oid(KEY_ADMIN_ROLE, true);
-
-	if (superuser())
-		return;
-	if (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin))
+	if (px_is_privacy_admin())
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to manage privacy_ext keys"),
 			 errhint("Key management requires superuser or membership in role \"%s\".",
-					 KEY_ADMIN_ROLE)));
+					 PX_ADMIN_ROLE)));
+}
+
+/* Superuser, or a member of privacy_admin (key and policy administration). */
+bool
+px_is_privacy_admin(void)
+{
+	Oid			admin = get_role_oid(PX_ADMIN_ROLE, true);
+
+	return superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
 }
 
 /*

@@ -655,9 +655,7 @@ PG_FUNCTION_INFO_V1(px_require_admin);
 Datum
 px_require_admin(PG_FUNCTION_ARGS)
 {
-	Oid			admin = get_role_oid("privacy_admin", true);
-
-	if (!superuser() && !(OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+	if (!px_is_privacy_admin())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to administer privacy_ext"),

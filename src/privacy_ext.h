@@ -32,6 +32,9 @@
  */
 #define px_errhide() (errhidestmt(true), errhidecontext(true))
 
+/* The role whose members administer keys, rules, purposes and requests. */
+#define PX_ADMIN_ROLE "privacy_admin"
+
 /* Key id 0 marks a transit value: typed input not yet bound to a key. */
 #define PX_TRANSIT_KEY_ID 0
 
@@ -71,8 +74,10 @@ extern px_status px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32]);
 /* keys.c: key management */
 extern void px_check_key_name(const char *name);
 extern void px_require_key_admin(void);
+extern bool px_is_privacy_admin(void);
 
 /* encrypted_types.c */
+extern bool px_encrypted_type(Oid typid, px_value_type *type);
 extern bytea *px_det_bind_transit(bytea *env, uint32 key_id);
 extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void **cachep,
 											   MemoryContext mcxt);

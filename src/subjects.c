@@ -31,8 +31,6 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#define ADMIN_ROLE "privacy_admin"
-
 typedef struct ProtectedTable
 {
 	Oid			relid;
@@ -53,15 +51,13 @@ PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
 static void
 require_request_rights(const char *what)
 {
-	Oid			admin = get_role_oid(ADMIN_ROLE, true);
-
-	if (superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin)))
+	if (px_is_privacy_admin())
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied to %s a data subject", what),
 			 errhint("Data-subject requests need superuser or membership in role \"%s\".",
-					 ADMIN_ROLE)));
+					 PX_ADMIN_ROLE)));
 }
 
 static char *
@@ -268,22 +264,6 @@ typedef struct ExportColumn
 	bool		unreadable;		/* encrypted under a destroyed or unknown key */
 } ExportColumn;
 
-static bool
-encrypted_type(Oid typid, px_value_type *type)
-{
-	char	   *name = format_type_be(typid);
-
-	if (strcmp(name, "privacy.encrypted_text") == 0)
-		*type = PX_TYPE_TEXT;
-	else if (strcmp(name, "privacy.encrypted_bytea") == 0)
-		*type = PX_TYPE_BYTEA;
-	else if (strcmp(name, "privacy.encrypted_text_det") == 0)
-		*type = PX_TYPE_TEXT_DET;
-	else
-		return false;
-	return true;
-}
-
 /*
  * The export query: the clear columns as one jsonb (to_jsonb keeps their
  * types), then each encrypted column's envelope, opened in C below.
@@ -318,7 +298,7 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 		{
 			const char *name = quote_identifier(NameStr(att->attname));
 
-			if (encrypted_type(att->atttypid, &type))
+			if (px_encrypted_type(att->atttypid, &type))
 			{
 				ExportColumn *c = palloc0(sizeof(ExportColumn));
 				uint32		key_id = att->atttypmod > 0 ? (uint32) att->atttypmod : 0;
