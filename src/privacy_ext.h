@@ -121,14 +121,14 @@ extern void px_audit_note_purpose(const char *purpose);
 extern void px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 						  Oid relid, const char *column, uint32 key_id);
 
-/* Whether values read now are counted: auditing is on, not inside export. */
+/* Whether values read now are counted: auditing is on, no request running. */
 static inline bool
 px_audit_counting(void)
 {
 	return px_audit_sinks != 0 && px_audit_suppressed == 0;
 }
 
-/* Count one value at a call site already bound for this statement. */
+/* Whether the site's counter belongs to the current statement's counts. */
 static inline bool
 px_audit_site_bound(const PxAuditSite *site)
 {
@@ -145,8 +145,8 @@ typedef enum PxRequestKind
 
 /*
  * While a request runs, has_consent() passes every row and, for an
- * erasure, privacy.anonymize_value() may run.  Reset on error and at the
- * end of every transaction.
+ * erasure, privacy.anonymize_value() may run.  Reset when the request
+ * ends or fails, and at every transaction abort.
  */
 extern PxRequestKind px_request_in_progress;
 
