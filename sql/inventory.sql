@@ -56,6 +56,25 @@ SELECT privacy.grant_purpose('regress_px_app', 'inv_care');
 SELECT purpose, legal_basis, table_name, data_categories, consent_checked, roles
   FROM privacy.processing_record WHERE table_name::text LIKE 'inv.%' ORDER BY purpose, table_name::text;
 
+-- A partitioned table: every partition is protected, read directly too;
+-- a partition added later is a finding until protect_table runs again.
+CREATE TABLE inv.events (subject text, at date) PARTITION BY RANGE (at);
+CREATE INDEX ON inv.events (subject);
+CREATE TABLE inv.events_2025 PARTITION OF inv.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+INSERT INTO inv.events VALUES ('p1', '2025-03-01'), ('p2', '2025-04-01');
+SELECT privacy.protect_table('inv.events', 'subject');
+GRANT USAGE ON SCHEMA inv TO regress_px_app;
+GRANT SELECT ON inv.events_2025 TO regress_px_app;
+SET ROLE regress_px_app;
+SELECT count(*) AS partition_rows_without_purpose FROM inv.events_2025;
+RESET ROLE;
+CREATE TABLE inv.events_2026 PARTITION OF inv.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+SELECT column_name, findings FROM privacy.inventory
+ WHERE schema_name = 'inv' AND table_name = 'events' AND is_subject_column;
+SELECT privacy.protect_table('inv.events', 'subject');
+SELECT column_name, findings FROM privacy.inventory
+ WHERE schema_name = 'inv' AND table_name = 'events' AND is_subject_column;
+
 -- Bad input.
 SELECT privacy.classify('inv.nosuchtable', 'x', 'personal');
 \echo :LAST_ERROR_SQLSTATE

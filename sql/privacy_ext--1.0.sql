@@ -899,6 +899,7 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     coltype regtype;
     pol record;
+    part record;
 BEGIN
     PERFORM privacy.require_admin();
     IF on_erase IS NULL OR on_erase NOT IN ('delete', 'anonymize') THEN
@@ -914,20 +915,26 @@ BEGIN
         RAISE EXCEPTION 'subject column % has type %', subject_column, coltype USING ERRCODE = '42804',
             HINT = 'Subjects are text, varchar, bigint, integer or uuid.';
     END IF;
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
-    FOR pol IN SELECT p.polname FROM pg_policy p
-                WHERE p.polrelid = tbl AND p.polname LIKE 'privacy\_consent\_%' LOOP
-        EXECUTE format('DROP POLICY %I ON %s', pol.polname, tbl);
+    -- The table and, for a partitioned table, every partition: a partition
+    -- read directly is filtered too.  (Partitions added later: run this again.)
+    FOR part IN SELECT t.relid FROM pg_partition_tree(tbl) t
+                  JOIN pg_class c ON c.oid = t.relid WHERE c.relkind IN ('r', 'p')
+                UNION SELECT tbl LOOP
+        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part.relid);
+        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', part.relid);
+        FOR pol IN SELECT p.polname FROM pg_policy p
+                    WHERE p.polrelid = part.relid AND p.polname LIKE 'privacy\_consent\_%' LOOP
+            EXECUTE format('DROP POLICY %I ON %s', pol.polname, part.relid);
+        END LOOP;
+        EXECUTE format('CREATE POLICY privacy_consent_select ON %s FOR SELECT USING (privacy.has_consent(%I%s))',
+                       part.relid, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
+        EXECUTE format('CREATE POLICY privacy_consent_update ON %s FOR UPDATE USING (privacy.has_consent(%I%s))',
+                       part.relid, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
+        EXECUTE format('CREATE POLICY privacy_consent_delete ON %s FOR DELETE USING (privacy.has_consent(%I%s))',
+                       part.relid, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
+        -- New subjects can be recorded before they consent.
+        EXECUTE format('CREATE POLICY privacy_consent_insert ON %s FOR INSERT WITH CHECK (true)', part.relid);
     END LOOP;
-    EXECUTE format('CREATE POLICY privacy_consent_select ON %s FOR SELECT USING (privacy.has_consent(%I%s))',
-                   tbl, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
-    EXECUTE format('CREATE POLICY privacy_consent_update ON %s FOR UPDATE USING (privacy.has_consent(%I%s))',
-                   tbl, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
-    EXECUTE format('CREATE POLICY privacy_consent_delete ON %s FOR DELETE USING (privacy.has_consent(%I%s))',
-                   tbl, subject_column, CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
-    -- New subjects can be recorded before they consent.
-    EXECUTE format('CREATE POLICY privacy_consent_insert ON %s FOR INSERT WITH CHECK (true)', tbl);
     INSERT INTO privacy.protected_tables VALUES (tbl, subject_column, on_erase)
     ON CONFLICT (relid) DO UPDATE SET subject_column = EXCLUDED.subject_column,
                                       on_erase = EXCLUDED.on_erase;
@@ -1104,6 +1111,15 @@ SELECT n.nspname AS schema_name,
                            SELECT a.attnum FROM pg_catalog.pg_attribute a
                             WHERE a.attrelid = f.relid AND a.attname = f.column_name))
                 THEN 'protected table has no index on its subject column' END,
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_partition_tree(f.relid) t
+                      JOIN pg_catalog.pg_class pc ON pc.oid = t.relid
+                     WHERE pc.relkind IN ('r', 'p')
+                       AND NOT (pc.relrowsecurity AND pc.relforcerowsecurity
+                                AND EXISTS (SELECT 1 FROM pg_catalog.pg_policy po
+                                             WHERE po.polrelid = pc.oid
+                                               AND po.polname = 'privacy_consent_select')))
+                THEN 'partition not protected: run privacy.protect_table() again' END,
            CASE WHEN f.encrypted AND f.destroyed_at IS NOT NULL
                 THEN 'column under a destroyed key' END,
            CASE WHEN f.encrypted AND f.key_id IS NULL
