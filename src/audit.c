@@ -130,6 +130,8 @@ parse_sinks(const char *value, int *sinks)
 	return true;
 }
 
+static void note_setting_change(const char *value, GucSource source);
+
 bool
 px_check_audit(char **newval, void **extra, GucSource source)
 {
@@ -147,6 +149,7 @@ px_check_audit(char **newval, void **extra, GucSource source)
 		return false;
 	*result = sinks;
 	*extra = result;
+	note_setting_change(*newval, source);
 	return true;
 }
 
@@ -201,6 +204,30 @@ write_log(const AuditEvent *ev)
 			(errmsg_internal("privacy_audit: %s", buf.data),
 			 errhidestmt(true), errhidecontext(true)));
 	pfree(buf.data);
+}
+
+/*
+ * A session changing privacy.audit (a superuser: the setting is SUSET) is
+ * itself on record, in the log, whatever the sinks: turning auditing off
+ * leaves a trace.
+ */
+static void
+note_setting_change(const char *value, GucSource source)
+{
+	AuditEvent	ev;
+
+	if (source != PGC_S_SESSION || !IsTransactionState() || IsParallelWorker() ||
+		InitializingParallelWorker)
+		return;
+	ev.at = GetCurrentTimestamp();
+	ev.action = "audit_setting";
+	ev.object = value;
+	ev.count = 1;
+	ev.detail = NULL;
+	ev.session_user_name = GetUserNameFromId(GetSessionUserId(), true);
+	ev.current_role_name = GetUserNameFromId(GetUserId(), true);
+	ev.purpose = px_purpose;
+	write_log(&ev);
 }
 
 static Oid

@@ -52,6 +52,14 @@ like($lines, qr/"action":"consent_withdraw",.*"object":"marketing","count":1,"de
 	'withdrawal logged');
 like($lines, qr/"action":"export",.*"object":"c1"/, 'export logged');
 
+# Turning auditing off is itself on record.
+$offset = -s $primary->logfile;
+$primary->safe_psql('postgres', 'SET privacy.audit = off; SELECT count(privacy.decrypt(ssn)) FROM staff');
+$lines = audit_lines($primary, $offset);
+like($lines, qr/"action":"audit_setting","session_user":"\w+","current_role":"\w+","purpose":null,"object":"off"/,
+	'SET privacy.audit = off is logged');
+unlike($lines, qr/"action":"decrypt"/, 'and nothing is audited after it');
+
 # A read-only transaction with the table sink: the query works, the event goes to the log.
 $primary->safe_psql('postgres', q{ALTER SYSTEM SET privacy.audit = 'table'; SELECT pg_reload_conf();});
 $offset = -s $primary->logfile;
