@@ -560,6 +560,9 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 {
 	ConsentCache *cc;
 
+	/* A data-subject request reads all of the subject's rows. */
+	if (unlikely(px_request_in_progress != PX_REQUEST_NONE))
+		return true;
 	/* No purpose declared: nothing is visible. */
 	if (purpose == NULL || purpose[0] == '\0')
 		return false;
@@ -592,9 +595,6 @@ px_has_consent_text(PG_FUNCTION_ARGS)
 {
 	text	   *subject;
 
-	/* A data-subject request reads all of the subject's rows. */
-	if (unlikely(px_request_in_progress != PX_REQUEST_NONE))
-		PG_RETURN_BOOL(true);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);	/* no subject, no consent */
 	subject = PG_GETARG_TEXT_PP(0);
@@ -610,9 +610,6 @@ px_has_consent_int8(PG_FUNCTION_ARGS)
 	char		buf[32];
 	int			n;
 
-	/* A data-subject request reads all of the subject's rows. */
-	if (unlikely(px_request_in_progress != PX_REQUEST_NONE))
-		PG_RETURN_BOOL(true);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
 	n = snprintf(buf, sizeof(buf), INT64_FORMAT, PG_GETARG_INT64(0));
@@ -626,9 +623,6 @@ px_has_consent_int4(PG_FUNCTION_ARGS)
 	char		buf[16];
 	int			n;
 
-	/* A data-subject request reads all of the subject's rows. */
-	if (unlikely(px_request_in_progress != PX_REQUEST_NONE))
-		PG_RETURN_BOOL(true);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
 	n = snprintf(buf, sizeof(buf), "%d", PG_GETARG_INT32(0));
@@ -645,9 +639,6 @@ px_has_consent_uuid(PG_FUNCTION_ARGS)
 	int			i;
 	int			n = 0;
 
-	/* A data-subject request reads all of the subject's rows. */
-	if (unlikely(px_request_in_progress != PX_REQUEST_NONE))
-		PG_RETURN_BOOL(true);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
 	u = PG_GETARG_UUID_P(0);

@@ -772,12 +772,8 @@ decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
 	if (px_audit_counting())
 	{
 		if (!px_audit_site_bound(&cache->audit))
-		{
-			px_header	hdr;
-
 			px_audit_bind(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
-						  px_header_read(data, len, &hdr) == PX_OK ? hdr.key_id : 0);
-		}
+						  px_audit_key_of(data, len));
 		(*cache->audit.counter)++;
 	}
 	PG_RETURN_POINTER(plain);

@@ -346,9 +346,12 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 	return mc;
 }
 
-/* One more value of this column read through the masking view. */
+/*
+ * One more value of this column read through the masking view; env: the
+ * stored envelope of an encrypted column (its key goes into the event).
+ */
 static inline void
-count_read(FunctionCallInfo fcinfo, MaskCache *mc, uint32 key_id)
+count_read(FunctionCallInfo fcinfo, MaskCache *mc, const uint8_t *env, size_t env_len)
 {
 	if (!px_audit_counting())
 		return;
@@ -356,7 +359,7 @@ count_read(FunctionCallInfo fcinfo, MaskCache *mc, uint32 key_id)
 		px_audit_bind(&mc->audit, fcinfo->flinfo,
 					  mc->chosen && mc->chosen->kind == PX_RULE_NONE ?
 					  PX_AUDIT_UNMASK : PX_AUDIT_MASKED_READ,
-					  mc->relid, NameStr(mc->column), key_id);
+					  mc->relid, NameStr(mc->column), env ? px_audit_key_of(env, env_len) : 0);
 	(*mc->audit.counter)++;
 }
 
@@ -457,7 +460,7 @@ mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	count_read(fcinfo, mc, 0);
+	count_read(fcinfo, mc, NULL, 0);
 	if (rule == NULL || rule->kind == PX_RULE_NULL)
 		PG_RETURN_NULL();
 	switch (rule->kind)
@@ -548,7 +551,7 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 		PG_RETURN_NULL();
 	if (rule == NULL || rule->kind == PX_RULE_NULL)
 	{
-		count_read(fcinfo, mc, 0);
+		count_read(fcinfo, mc, NULL, 0);
 		PG_RETURN_NULL();
 	}
 	if (rule->kind == PX_RULE_NONE)
@@ -569,17 +572,11 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 								fcinfo->flinfo->fn_mcxt);
 	if (plain == NULL)
 		PG_RETURN_NULL();
-	if (px_audit_counting() && !px_audit_site_bound(&mc->audit))
 	{
-		px_header	hdr;
 		bytea	   *env = PG_GETARG_BYTEA_PP(0);
 
-		count_read(fcinfo, mc,
-				   px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr) == PX_OK ?
-				   hdr.key_id : 0);
+		count_read(fcinfo, mc, (const uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env));
 	}
-	else
-		count_read(fcinfo, mc, 0);
 	if (rule->kind == PX_RULE_NONE)
 		PG_RETURN_TEXT_P((text *) plain);
 	masked = mask_text(mc, rule, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);

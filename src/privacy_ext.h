@@ -128,6 +128,15 @@ px_audit_counting(void)
 	return px_audit_sinks != 0 && px_audit_suppressed == 0;
 }
 
+/* The key id an envelope names, for an audit counter (0 if unreadable). */
+static inline uint32
+px_audit_key_of(const uint8_t *env, size_t len)
+{
+	px_header	hdr;
+
+	return px_header_read(env, len, &hdr) == PX_OK ? hdr.key_id : 0;
+}
+
 /* Whether the site's counter belongs to the current statement's counts. */
 static inline bool
 px_audit_site_bound(const PxAuditSite *site)
