@@ -9,7 +9,7 @@ PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask.o src/core/mask_rule.o
 OBJS        = src/privacy_ext.o src/root_key.o src/key_store.o src/keys.o src/key_usage.o \
-              src/encrypted_types.o src/det_ops.o src/masking.o src/mask_rules.o src/mask_guard.o src/consent.o src/audit.o src/subjects.o \
+              src/encrypted_types.o src/det_ops.o src/masking.o src/mask_rules.o src/mask_guard.o src/consent.o src/consent_cache.o src/audit.o src/subjects.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
@@ -21,7 +21,7 @@ REGRESS      = keys encrypted_types permissions bad_input deterministic key_life
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
-ISOLATION      = reencrypt key_cache consent_freshness
+ISOLATION      = reencrypt key_cache consent_freshness consent_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)

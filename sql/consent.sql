@@ -154,6 +154,75 @@ SELECT count(*) AS owner_without_purpose FROM customers;
 RESET ROLE;
 ALTER TABLE customers OWNER TO CURRENT_USER;
 
+-- A backend that checks many subjects for a purpose reads the consenting
+-- ones into memory and keeps them across statements (with the library
+-- preloaded), answering exactly as the table would: expiries, parent
+-- purposes, its own uncommitted changes, a changed subject id.
+SELECT privacy.create_purpose('surveys', 'consent');
+SELECT privacy.create_purpose('surveys.phone', 'consent', parent => 'surveys');
+SELECT privacy.grant_purpose('regress_px_crm', 'surveys');
+SELECT privacy.grant_purpose('regress_px_crm', 'surveys.phone');
+CREATE TABLE panel (person text PRIMARY KEY);
+INSERT INTO panel SELECT 'p' || g FROM generate_series(1, 600) g;
+SELECT privacy.protect_table('panel', 'person');
+GRANT SELECT ON panel TO regress_px_crm;
+INSERT INTO privacy.consent_state (subject, purpose, granted, expires_at, policy_ordinal, updated_at)
+SELECT 'p' || g, 'surveys', true,
+       CASE WHEN g <= 10 THEN now() + interval '1 day' WHEN g = 11 THEN now() - interval '1 day' END,
+       (SELECT coalesce(max(ordinal), 0) FROM privacy.policy_versions), now()
+  FROM generate_series(1, 400) g;
+SET ROLE regress_px_crm;
+SET privacy.purpose = 'surveys';
+SELECT count(*) AS visible, count(*) FILTER (WHERE person = 'p11') AS expired_visible FROM panel;
+SELECT count(*) AS p5_visible FROM panel WHERE person = 'p5';
+RESET ROLE;
+SELECT purpose, subjects, expiring, changed FROM privacy.consent_cache_info();
+-- Its own uncommitted withdrawal is seen, and gone after ROLLBACK.
+BEGIN;
+SELECT privacy.withdraw_consent('p1', 'surveys');
+SET LOCAL ROLE regress_px_crm;
+SELECT count(*) AS visible_in_own_transaction FROM panel;
+ROLLBACK;
+SET ROLE regress_px_crm;
+SELECT count(*) AS visible_after_rollback FROM panel;
+RESET ROLE;
+-- A subject renamed: both the old and the new id are checked anew.
+UPDATE privacy.consent_state SET subject = 'p500' WHERE subject = 'p2' AND purpose = 'surveys';
+SET ROLE regress_px_crm;
+SELECT count(*) AS visible, count(*) FILTER (WHERE person IN ('p2', 'p500')) AS renamed FROM panel;
+-- Consent to the parent covers the child purpose: a second set.
+SET privacy.purpose = 'surveys.phone';
+SELECT count(*) AS visible_for_child FROM panel;
+RESET ROLE;
+SELECT purpose, subjects, changed FROM privacy.consent_cache_info() ORDER BY purpose;
+-- privacy.consent_cache_size = 0: nothing is kept; answers are unchanged.
+SET privacy.consent_cache_size = 0;
+SET ROLE regress_px_crm;
+SELECT count(*) AS visible_uncached FROM panel;
+RESET ROLE;
+SELECT count(*) AS sets_kept FROM privacy.consent_cache_info();
+RESET privacy.consent_cache_size;
+-- With the change trigger disabled nothing is kept either (the checks still hold).
+ALTER TABLE privacy.consent_state DISABLE TRIGGER consent_cache_invalidation;
+SET ROLE regress_px_crm;
+SET privacy.purpose = 'surveys';
+SELECT count(*) AS visible_trigger_disabled FROM panel;
+RESET ROLE;
+SELECT count(*) AS sets_kept FROM privacy.consent_cache_info();
+ALTER TABLE privacy.consent_state ENABLE ALWAYS TRIGGER consent_cache_invalidation;
+SET ROLE regress_px_crm;
+SELECT count(*) AS visible_trigger_enabled FROM panel;
+-- Only administrators see the cache; nobody calls the trigger function.
+SELECT * FROM privacy.consent_cache_info();
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT count(*) AS sets_kept FROM privacy.consent_cache_info();
+SELECT privacy.consent_state_changed();
+\echo :LAST_ERROR_SQLSTATE
+SET privacy.consent_cache_size = -1;
+DROP TABLE panel;
+DELETE FROM privacy.consent_state WHERE purpose = 'surveys';
+
 DROP TABLE customers, orders;
 DELETE FROM privacy.protected_tables;
 DROP OWNED BY regress_px_crm, regress_px_billing, regress_px_nobody, regress_px_consent_app, regress_px_owner;

@@ -719,6 +719,27 @@ CREATE TRIGGER purpose_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TR
 CREATE TRIGGER purpose_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON privacy.policy_versions FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
 
+-- Every change to a subject's consent is recorded in shared memory before it
+-- commits, so a backend's cached set of consenting subjects stays exact
+-- (src/consent_cache.c).  ENABLE ALWAYS: logical replication's apply and
+-- session_replication_role = replica run it too.
+CREATE FUNCTION privacy.consent_state_changed() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'px_consent_state_changed' LANGUAGE C;
+REVOKE ALL ON FUNCTION privacy.consent_state_changed() FROM PUBLIC;
+CREATE TRIGGER consent_cache_invalidation BEFORE INSERT OR UPDATE OR DELETE
+    ON privacy.consent_state FOR EACH ROW EXECUTE FUNCTION privacy.consent_state_changed();
+CREATE TRIGGER consent_cache_invalidation_truncate BEFORE TRUNCATE
+    ON privacy.consent_state FOR EACH STATEMENT EXECUTE FUNCTION privacy.consent_state_changed();
+ALTER TABLE privacy.consent_state ENABLE ALWAYS TRIGGER consent_cache_invalidation;
+ALTER TABLE privacy.consent_state ENABLE ALWAYS TRIGGER consent_cache_invalidation_truncate;
+-- This backend's cached sets of consenting subjects (privacy.consent_cache_size).
+CREATE FUNCTION privacy.consent_cache_info(OUT purpose text, OUT subjects bigint,
+    OUT expiring bigint, OUT changed bigint, OUT bytes bigint)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'px_consent_cache_info'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+REVOKE ALL ON FUNCTION privacy.consent_cache_info() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.consent_cache_info() TO privacy_admin;
+
 -- Append-only: UPDATE, DELETE and TRUNCATE fail for everyone but a superuser.
 CREATE FUNCTION privacy.append_only() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -6,12 +6,13 @@
  * The purpose registry (purposes, who may use them, the policy version
  * that last required re-consent) is small and read for every statement, so
  * it is cached per backend and invalidated, like the key caches, by
- * triggers on its tables.  Consent itself is never cached across
- * statements: a withdrawal committed by another session is seen by the
- * next statement of every session.  Within a statement, has_consent first
- * probes the consent table's primary key; once a statement has probed many
- * subjects, it loads the consenting subjects of the purpose into a set of
- * 64-bit keyed hashes and answers from it.
+ * triggers on its tables.  Within a statement, has_consent first probes
+ * the consent table's primary key; once a backend has probed many subjects
+ * for a purpose, it reads the consenting subjects of the purpose into a set
+ * of keyed 64-bit hashes and answers from it.  The set outlives the
+ * statement only while consent_cache.c can prove it exact: a withdrawal
+ * committed by another session is seen by the next statement of every
+ * session, cached or not.
  */
 #include "privacy_ext.h"
 
@@ -19,7 +20,12 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "storage/lmgr.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_collation.h"
 #include "common/hashfn.h"
@@ -32,6 +38,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "commands/trigger.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -51,11 +58,15 @@
 #define Anum_consent_expires		4
 #define Anum_consent_ordinal		5
 
-/* Probes of the primary key before a statement switches to a hash set. */
+/* Probes of the primary key, in a statement or a backend, before reading a set. */
 #define PROBE_LIMIT 256
-/* Largest set of consenting subjects one statement builds (16 bytes each). */
+/* After a set could not be kept, probes before trying again, at most. */
+#define MAX_BACKOFF (1024 * 1024)
+/* Largest set of consenting subjects one statement builds (slots of 8 bytes). */
 #define SET_LIMIT (16 * 1024 * 1024)
 #define MAX_CHAIN 16
+/* Purposes whose sets one backend keeps across statements. */
+#define CROSS_SLOTS 4
 
 char	   *px_purpose = NULL;
 
@@ -82,9 +93,11 @@ typedef struct Registry
 	int32		min_ordinal;	/* consents under older policy versions are void */
 	Oid			consent_relid;	/* privacy.consent_state and its primary key */
 	Oid			consent_index;
+	bool		change_trigger_ok;	/* consent_state's change trigger is in place */
 } Registry;
 
 static Registry registry;
+static uint64 registry_generation = 0;	/* bumped by every reload */
 
 /* may_use_purpose() answers for one user, reset with the registry and on role changes. */
 static Oid	may_use_user = InvalidOid;
@@ -142,6 +155,41 @@ find_purpose(const char *name)
 		if (strcmp(registry.purposes[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+/*
+ * Whether every change to consent_state runs privacy.consent_state_changed
+ * (consent_cache.c), enabled ALWAYS, for every row and for TRUNCATE.  A set
+ * of consenting subjects is kept across statements only then: a superuser
+ * who disables the trigger turns the cache off, not the checks.
+ */
+static bool
+change_trigger_in_place(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	bool		rows = false;
+	bool		truncate = false;
+	int			i;
+
+	if (td == NULL)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+		char	   *fn = get_func_name(t->tgfoid);
+
+		if (fn == NULL || strcmp(fn, "consent_state_changed") != 0 ||
+			get_func_namespace(t->tgfoid) != RelationGetNamespace(rel) ||
+			t->tgenabled != TRIGGER_FIRES_ALWAYS || t->tgnattr != 0 || t->tgqual != NULL)
+			continue;
+		if (TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+			TRIGGER_FOR_INSERT(t->tgtype) && TRIGGER_FOR_UPDATE(t->tgtype) &&
+			TRIGGER_FOR_DELETE(t->tgtype))
+			rows = true;
+		if (TRIGGER_FOR_TRUNCATE(t->tgtype))
+			truncate = true;
+	}
+	return rows && truncate;
 }
 
 static void
@@ -245,11 +293,13 @@ load_registry(void)
 
 	rel = open_privacy_table("consent_state", &registry.consent_relid);
 	registry.consent_index = get_relname_relid("consent_state_pkey", RelationGetNamespace(rel));
+	registry.change_trigger_ok = change_trigger_in_place(rel);
 	table_close(rel, AccessShareLock);
 	registry_oids[3] = registry.consent_relid;
 	registry_oids[4] = registry.consent_index;
 
 	MemoryContextSwitchTo(old);
+	registry_generation++;
 	registry.valid = true;
 }
 
@@ -339,12 +389,39 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 /* ---------------------------------------------------------------------
  * has_consent
  * --------------------------------------------------------------------- */
+/*
+ * Subjects with valid consent to a purpose chain, by px_consent_hash():
+ * those whose consent never expires in slots, the others with their expiry.
+ */
 typedef struct SubjectSet
 {
 	uint64	   *slots;			/* 0 = empty */
 	uint64		mask;
 	uint64		count;
+	uint64	   *exp_hash;		/* 0 = empty */
+	TimestampTz *exp_at;
+	uint64		exp_mask;
+	uint64		exp_count;
 } SubjectSet;
+
+/* A set kept across the statements of this backend, for one purpose. */
+typedef struct CrossSet
+{
+	char		purpose[NAMEDATALEN];	/* "" = slot unused */
+	uint64		registry_gen;	/* the registry it was read with */
+	uint64		version;		/* bumped when a set is installed or dropped */
+	MemoryContext cxt;			/* NULL: no set now */
+	Size		bytes;
+	SubjectSet	set;
+	PxConsentWatch watch;
+	int64		probes;			/* index probes since the set was dropped */
+	int64		build_at;		/* probes at which to read a set */
+	uint64		last_used;
+} CrossSet;
+
+static CrossSet cross_sets[CROSS_SLOTS];
+static uint64 cross_clock = 0;
+static MemoryContext cross_cxt = NULL;
 
 typedef struct ConsentCache
 {
@@ -356,58 +433,136 @@ typedef struct ConsentCache
 	Datum		chain_datum[MAX_CHAIN];	/* the same, as text */
 	TimestampTz now;
 	int			probes;
-	bool		have_set;
-	bool		set_overflow;
+	bool		tried_set;		/* this statement read a set (or could not) */
+	bool		have_set;		/* a set for this statement only */
 	SubjectSet	set;
+	int			cross;			/* cross_sets index, -1 for none */
+	uint64		cross_version;	/* the version cross_covers was decided for */
+	Snapshot	cross_snap;		/* ... and the snapshot */
+	bool		cross_covers;
 } ConsentCache;
 
-static uint64
-subject_hash(const char *s, size_t len)
-{
-	uint64		h = hash_bytes_extended((const unsigned char *) s, (int) len, UINT64CONST(0x7072697661637921));
-
-	return h == 0 ? 1 : h;
-}
-
 static void
-set_add(SubjectSet *set, uint64 h)
+slots_add(uint64 *slots, uint64 mask, uint64 h, TimestampTz *at, TimestampTz expires,
+		  uint64 *count)
 {
-	uint64		i = h & set->mask;
+	uint64		i = h & mask;
 
-	while (set->slots[i] != 0)
+	while (slots[i] != 0)
 	{
-		if (set->slots[i] == h)
+		if (slots[i] == h)
+		{
+			if (at != NULL && at[i] < expires)
+				at[i] = expires;
 			return;
-		i = (i + 1) & set->mask;
+		}
+		i = (i + 1) & mask;
 	}
-	set->slots[i] = h;
-	set->count++;
+	slots[i] = h;
+	if (at != NULL)
+		at[i] = expires;
+	(*count)++;
 }
 
-static bool
-set_contains(const SubjectSet *set, uint64 h)
+static int64
+slots_find(const uint64 *slots, uint64 mask, uint64 h)
 {
-	uint64		i = h & set->mask;
+	uint64		i;
 
-	while (set->slots[i] != 0)
+	if (slots == NULL)
+		return -1;
+	i = h & mask;
+	while (slots[i] != 0)
 	{
-		if (set->slots[i] == h)
-			return true;
-		i = (i + 1) & set->mask;
+		if (slots[i] == h)
+			return (int64) i;
+		i = (i + 1) & mask;
 	}
-	return false;
+	return -1;
 }
 
 static bool
-consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now)
+set_contains(const SubjectSet *set, uint64 h, TimestampTz now)
+{
+	int64		i;
+
+	if (slots_find(set->slots, set->mask, h) >= 0)
+		return true;
+	if (set->exp_count == 0)
+		return false;
+	i = slots_find(set->exp_hash, set->exp_mask, h);
+	return i >= 0 && set->exp_at[i] > now;
+}
+
+/*
+ * Add h (expiring at expires, or never: DT_NOEND) to the set, growing it
+ * to twice the slots when half full.  False when it would pass SET_LIMIT.
+ */
+static bool
+set_add(SubjectSet *set, uint64 h, TimestampTz expires, MemoryContext mcxt)
+{
+	bool		never = (expires == DT_NOEND);
+	uint64		count = never ? set->count : set->exp_count;
+	uint64		mask = never ? set->mask : set->exp_mask;
+	uint64		j;
+
+	if (count * 2 >= mask + 1)
+	{
+		uint64		cap = (mask + 1) * 2;
+		uint64	   *slots;
+		TimestampTz *at = NULL;
+		uint64		n = 0;
+
+		if (cap > SET_LIMIT)
+			return false;
+		slots = MemoryContextAllocHuge(mcxt, sizeof(uint64) * cap);
+		memset(slots, 0, sizeof(uint64) * cap);
+		if (!never)
+			at = MemoryContextAllocHuge(mcxt, sizeof(TimestampTz) * cap);
+		for (j = 0; j <= mask; j++)
+		{
+			if (never && set->slots[j] != 0)
+				slots_add(slots, cap - 1, set->slots[j], NULL, 0, &n);
+			else if (!never && set->exp_hash[j] != 0)
+				slots_add(slots, cap - 1, set->exp_hash[j], at, set->exp_at[j], &n);
+		}
+		if (never)
+		{
+			pfree(set->slots);
+			set->slots = slots;
+			set->mask = cap - 1;
+		}
+		else
+		{
+			pfree(set->exp_hash);
+			pfree(set->exp_at);
+			set->exp_hash = slots;
+			set->exp_at = at;
+			set->exp_mask = cap - 1;
+		}
+	}
+	if (never)
+		slots_add(set->slots, set->mask, h, NULL, 0, &set->count);
+	else
+		slots_add(set->exp_hash, set->exp_mask, h, set->exp_at, expires, &set->exp_count);
+	return true;
+}
+
+/*
+ * Whether a consent row counts at now; *expires gets its expiry (DT_NOEND
+ * for none).
+ */
+static bool
+consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now, TimestampTz *expires)
 {
 	bool		isnull;
-	Datum		expires;
+	Datum		d;
 
 	if (!DatumGetBool(heap_getattr(tup, Anum_consent_granted, desc, &isnull)) || isnull)
 		return false;
-	expires = heap_getattr(tup, Anum_consent_expires, desc, &isnull);
-	if (!isnull && DatumGetTimestampTz(expires) <= now)
+	d = heap_getattr(tup, Anum_consent_expires, desc, &isnull);
+	*expires = isnull ? DT_NOEND : DatumGetTimestampTz(d);
+	if (!isnull && *expires <= now)
 		return false;
 	if (DatumGetInt32(heap_getattr(tup, Anum_consent_ordinal, desc, &isnull)) < registry.min_ordinal)
 		return false;
@@ -428,6 +583,7 @@ probe(ConsentCache *cc, const char *subject, size_t len)
 		ScanKeyData skey[2];
 		SysScanDesc scan;
 		HeapTuple	tup;
+		TimestampTz expires;
 
 		ScanKeyEntryInitialize(&skey[0], 0, Anum_consent_subject, BTEqualStrategyNumber,
 							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, PointerGetDatum(subj));
@@ -435,75 +591,234 @@ probe(ConsentCache *cc, const char *subject, size_t len)
 							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, cc->chain_datum[i]);
 		scan = systable_beginscan(rel, registry.consent_index, true, GetActiveSnapshot(), 2, skey);
 		if (HeapTupleIsValid(tup = systable_getnext(scan)))
-			found = consent_row_valid(tup, RelationGetDescr(rel), cc->now);
+			found = consent_row_valid(tup, RelationGetDescr(rel), cc->now, &expires);
 		systable_endscan(scan);
 	}
 	table_close(rel, AccessShareLock);
 	return found;
 }
 
-/* Load every subject with valid consent to the chain into one hash set. */
-static void
-build_set(ConsentCache *cc, MemoryContext mcxt)
+/* The chain purpose a consent row is for, or -1. */
+static int
+chain_index(ConsentCache *cc, Datum purpose)
 {
-	Relation	rel = table_open(registry.consent_relid, AccessShareLock);
-	uint64		cap = 1024;
+	text	   *p = DatumGetTextPP(purpose);
+	size_t		len = VARSIZE_ANY_EXHDR(p);
 	int			i;
 
-	cc->set.slots = MemoryContextAllocZero(mcxt, sizeof(uint64) * cap);
-	cc->set.mask = cap - 1;
-	cc->set.count = 0;
-	for (i = 0; i < cc->nchain && !cc->set_overflow; i++)
+	for (i = 0; i < cc->nchain; i++)
+		if (VARSIZE_ANY_EXHDR(DatumGetPointer(cc->chain_datum[i])) == len &&
+			memcmp(VARDATA_ANY(DatumGetPointer(cc->chain_datum[i])), VARDATA_ANY(p), len) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Read every subject with valid consent to the chain, under the active
+ * snapshot, into set (allocated in mcxt).  False when there are too many.
+ * One pass over the table, each row deformed once: this is the whole cost
+ * of a set, paid once per backend and purpose while nothing invalidates it.
+ */
+static bool
+read_set(ConsentCache *cc, SubjectSet *set, MemoryContext mcxt)
+{
+	Relation	rel = table_open(registry.consent_relid, AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		ok = true;
+
+	memset(set, 0, sizeof(SubjectSet));
+	set->mask = 1023;
+	set->slots = MemoryContextAllocZero(mcxt, sizeof(uint64) * (set->mask + 1));
+	set->exp_mask = 15;
+	set->exp_hash = MemoryContextAllocZero(mcxt, sizeof(uint64) * (set->exp_mask + 1));
+	set->exp_at = MemoryContextAllocZero(mcxt, sizeof(TimestampTz) * (set->exp_mask + 1));
+	while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		ScanKeyData skey;
-		SysScanDesc scan;
-		HeapTuple	tup;
+		Datum	   *values = slot->tts_values;
+		bool	   *nulls = slot->tts_isnull;
+		text	   *subject;
+		TimestampTz expires;
 
-		ScanKeyEntryInitialize(&skey, 0, Anum_consent_purpose, BTEqualStrategyNumber,
-							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, cc->chain_datum[i]);
-		scan = systable_beginscan(rel, InvalidOid, false, GetActiveSnapshot(), 1, &skey);
-		while (HeapTupleIsValid(tup = systable_getnext(scan)))
-		{
-			bool		isnull;
-			text	   *s;
-
-			if (!consent_row_valid(tup, RelationGetDescr(rel), cc->now))
-				continue;
-			if (cc->set.count * 2 >= cap)
-			{
-				/* Grow: rehash into twice the slots, up to the limit. */
-				SubjectSet	bigger;
-				uint64		j;
-
-				if (cap * 2 > SET_LIMIT)
-				{
-					cc->set_overflow = true;
-					break;
-				}
-				bigger.slots = MemoryContextAllocZero(mcxt, sizeof(uint64) * cap * 2);
-				bigger.mask = cap * 2 - 1;
-				bigger.count = 0;
-				for (j = 0; j < cap; j++)
-					if (cc->set.slots[j] != 0)
-						set_add(&bigger, cc->set.slots[j]);
-				pfree(cc->set.slots);
-				cc->set = bigger;
-				cap *= 2;
-			}
-			s = DatumGetTextPP(heap_getattr(tup, Anum_consent_subject, RelationGetDescr(rel), &isnull));
-			set_add(&cc->set, subject_hash(VARDATA_ANY(s), VARSIZE_ANY_EXHDR(s)));
-		}
-		systable_endscan(scan);
+		slot_getsomeattrs(slot, Anum_consent_ordinal);
+		if (nulls[Anum_consent_granted - 1] || !DatumGetBool(values[Anum_consent_granted - 1]) ||
+			nulls[Anum_consent_purpose - 1] || nulls[Anum_consent_subject - 1] ||
+			DatumGetInt32(values[Anum_consent_ordinal - 1]) < registry.min_ordinal ||
+			chain_index(cc, values[Anum_consent_purpose - 1]) < 0)
+			continue;
+		expires = nulls[Anum_consent_expires - 1] ? DT_NOEND :
+			DatumGetTimestampTz(values[Anum_consent_expires - 1]);
+		if (expires != DT_NOEND && expires <= cc->now)
+			continue;
+		subject = DatumGetTextPP(values[Anum_consent_subject - 1]);
+		ok = set_add(set, px_consent_hash(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)),
+					 expires, mcxt);
 	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
 	table_close(rel, AccessShareLock);
-	if (cc->set_overflow)
+	return ok;
+}
+
+static void
+cross_drop(CrossSet *cs)
+{
+	if (cs->cxt != NULL)
+		MemoryContextDelete(cs->cxt);
+	cs->cxt = NULL;
+	cs->version++;
+	cs->probes = 0;
+	cs->build_at = PROBE_LIMIT;
+}
+
+/*
+ * Drop the sets that may no longer be used: all of them when sets may not
+ * be kept now (privacy.consent_cache_size = 0, the trigger disabled, ...),
+ * those read under an older registry, and those over the size limit.
+ */
+static void
+cross_prune(void)
+{
+	bool		keep = px_consent_cache_available() && registry.change_trigger_ok;
+	int			i;
+
+	for (i = 0; i < CROSS_SLOTS; i++)
+	{
+		CrossSet   *cs = &cross_sets[i];
+
+		if (cs->cxt != NULL &&
+			(!keep || cs->registry_gen != registry_generation ||
+			 cs->bytes > (Size) px_consent_cache_kb * 1024))
+			cross_drop(cs);
+	}
+}
+
+/* The slot of purpose, claiming the least recently used one if needed. */
+static int
+cross_slot(const char *purpose)
+{
+	int			i;
+	int			victim = 0;
+
+	cross_prune();
+	if (!px_consent_cache_available() || !registry.change_trigger_ok)
+		return -1;
+	for (i = 0; i < CROSS_SLOTS; i++)
+	{
+		if (strcmp(cross_sets[i].purpose, purpose) == 0)
+		{
+			cross_sets[i].last_used = ++cross_clock;
+			return i;
+		}
+		if (cross_sets[i].last_used < cross_sets[victim].last_used)
+			victim = i;
+	}
+	cross_drop(&cross_sets[victim]);
+	strlcpy(cross_sets[victim].purpose, purpose, NAMEDATALEN);
+	cross_sets[victim].last_used = ++cross_clock;
+	return victim;
+}
+
+/*
+ * The backend's set for this call site's purpose, if this statement may
+ * answer from it, caught up with the changes since its last use.
+ */
+static CrossSet *
+usable_cross(ConsentCache *cc)
+{
+	CrossSet   *cs;
+	Snapshot	snap;
+
+	if (cc->cross < 0)
+		return NULL;
+	cs = &cross_sets[cc->cross];
+	if (cs->cxt == NULL)
+		return NULL;
+	if (cs->registry_gen != registry_generation || !registry.valid ||
+		cs->bytes > (Size) px_consent_cache_kb * 1024)
+	{
+		cross_drop(cs);
+		return NULL;
+	}
+	snap = GetActiveSnapshot();
+	if (cc->cross_version != cs->version || cc->cross_snap != snap)
+	{
+		/*
+		 * Lock consent_state as a probe would, once per statement: a change
+		 * to its triggers (a superuser disabling the change trigger) is then
+		 * either finished, its invalidation processed and the set dropped,
+		 * or waits for this transaction.
+		 */
+		LockRelationOid(registry.consent_relid, AccessShareLock);
+		if (!registry.valid)
+		{
+			cross_drop(cs);
+			return NULL;
+		}
+		cc->cross_version = cs->version;
+		cc->cross_snap = snap;
+		cc->cross_covers = px_consent_watch_covers(&cs->watch, snap);
+	}
+	if (!cc->cross_covers)
+		return NULL;
+	if (!px_consent_watch_catch_up(&cs->watch))
+	{
+		cross_drop(cs);
+		return NULL;
+	}
+	return cs;
+}
+
+/*
+ * Read the purpose's set.  It is kept for later statements when
+ * consent_cache.c can watch it and it fits privacy.consent_cache_size;
+ * otherwise it serves this statement only.
+ */
+static void
+build_set(ConsentCache *cc, MemoryContext fn_mcxt)
+{
+	CrossSet   *cs = cc->cross >= 0 ? &cross_sets[cc->cross] : NULL;
+	MemoryContext cxt = AllocSetContextCreate(fn_mcxt, "privacy_ext consent set",
+											  ALLOCSET_DEFAULT_SIZES);
+	SubjectSet	set;
+	PxConsentWatch watch;
+	Size		bytes;
+
+	cc->tried_set = true;
+	if (!read_set(cc, &set, cxt))
 	{
 		/* Too many to hold: keep probing the index instead. */
-		pfree(cc->set.slots);
-		cc->set.slots = NULL;
+		MemoryContextDelete(cxt);
+		if (cs != NULL)
+		{
+			cs->probes = 0;
+			cs->build_at = Min(cs->build_at * 2, MAX_BACKOFF);
+		}
 		return;
 	}
+	bytes = MemoryContextMemAllocated(cxt, true);
+	if (cs != NULL && bytes <= (Size) px_consent_cache_kb * 1024 &&
+		px_consent_watch_start(&watch, GetActiveSnapshot(), cxt))
+	{
+		cross_drop(cs);
+		MemoryContextSetParent(cxt, cross_cxt);
+		cs->cxt = cxt;
+		cs->set = set;
+		cs->watch = watch;
+		cs->bytes = bytes;
+		cs->registry_gen = registry_generation;
+		cs->probes = 0;
+		cs->build_at = PROBE_LIMIT;
+		return;
+	}
+	cc->set = set;
 	cc->have_set = true;
+	if (cs != NULL)
+	{
+		/* Not kept (too big, or changes in flight): back off before the next try. */
+		cs->probes = 0;
+		cs->build_at = Min(cs->build_at * 2, MAX_BACKOFF);
+	}
 }
 
 /* Resolve the purpose (declared or given) for this call site. */
@@ -527,18 +842,19 @@ consent_cache(FunctionCallInfo fcinfo, const char *purpose)
 				 errmsg("role \"%s\" may not process data for purpose \"%s\"",
 						GetUserNameFromId(GetUserId(), false), purpose),
 				 errhint("A key administrator can allow it with privacy.grant_purpose().")));
+	if (cross_cxt == NULL)
+		cross_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext consent cache",
+										  ALLOCSET_SMALL_SIZES);
 	if (cc == NULL)
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCache));
 	else
-	{
-		if (cc->set.slots)
-			pfree(cc->set.slots);
-		memset(cc, 0, sizeof(ConsentCache));
-	}
+		memset(cc, 0, sizeof(ConsentCache));	/* a statement-only set stays until fn_mcxt goes */
 	strlcpy(cc->purpose, purpose, NAMEDATALEN);
 	cc->checked_user = GetUserId();
 	cc->needs_consent = registry.purposes[p].needs_consent;
 	cc->now = GetCurrentStatementStartTimestamp();
+	cc->cross = cc->needs_consent ? cross_slot(purpose) : -1;
+	cc->cross_version = UINT64_MAX;
 	/* Consent to a parent purpose covers its children. */
 	while (p >= 0 && cc->nchain < MAX_CHAIN)
 	{
@@ -559,6 +875,9 @@ static bool
 has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char *purpose)
 {
 	ConsentCache *cc;
+	CrossSet   *cs;
+	CrossSet   *slot;
+	uint64		h;
 
 	/* A data-subject request reads all of the subject's rows. */
 	if (unlikely(px_request_in_progress != PX_REQUEST_NONE))
@@ -569,15 +888,65 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 	cc = consent_cache(fcinfo, purpose);
 	if (!cc->needs_consent)
 		return true;			/* another legal basis covers every subject */
+	h = px_consent_hash(subject, len);
 	if (cc->have_set)
-		return set_contains(&cc->set, subject_hash(subject, len));
-	if (++cc->probes > PROBE_LIMIT && !cc->set_overflow)
+		return set_contains(&cc->set, h, cc->now);
+	cs = usable_cross(cc);
+	if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
+		return set_contains(&cs->set, h, cc->now);
+
+	/*
+	 * The table decides: there is no set, or this subject changed since the
+	 * set was read.  Many such probes, in this statement or since the
+	 * backend's set was read, and the set is read (again).
+	 */
+	cc->probes++;
+	slot = cc->cross >= 0 ? &cross_sets[cc->cross] : NULL;
+	if (slot != NULL)
+		slot->probes++;
+	if (!cc->tried_set &&
+		(cc->probes > PROBE_LIMIT || (slot != NULL && slot->probes > slot->build_at)))
 	{
 		build_set(cc, fcinfo->flinfo->fn_mcxt);
 		if (cc->have_set)
-			return set_contains(&cc->set, subject_hash(subject, len));
+			return set_contains(&cc->set, h, cc->now);
+		cs = usable_cross(cc);
+		if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
+			return set_contains(&cs->set, h, cc->now);
 	}
 	return probe(cc, subject, len);
+}
+
+/*
+ * privacy.consent_cache_info(): the sets this backend keeps across
+ * statements, for a DBA sizing privacy.consent_cache_size (and for tests).
+ */
+PG_FUNCTION_INFO_V1(px_consent_cache_info);
+Datum
+px_consent_cache_info(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	load_registry();
+	cross_prune();
+	for (i = 0; i < CROSS_SLOTS; i++)
+	{
+		CrossSet   *cs = &cross_sets[i];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		if (cs->cxt == NULL || cs->registry_gen != registry_generation)
+			continue;
+		values[0] = CStringGetTextDatum(cs->purpose);
+		values[1] = Int64GetDatum((int64) (cs->set.count + cs->set.exp_count));
+		values[2] = Int64GetDatum((int64) cs->set.exp_count);
+		values[3] = Int64GetDatum((int64) cs->watch.ndirty);
+		values[4] = Int64GetDatum((int64) cs->bytes);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* The explicit purpose (second argument) or the declared one. */

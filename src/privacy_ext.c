@@ -4,6 +4,8 @@
  */
 #include "privacy_ext.h"
 
+#include <limits.h>
+
 #include "miscadmin.h"
 #include "utils/guc.h"
 
@@ -68,6 +70,17 @@ _PG_init(void)
 							   GUC_LIST_INPUT,
 							   px_check_audit, px_assign_audit, NULL);
 
+	DefineCustomIntVariable("privacy.consent_cache_size",
+							"Memory a backend may keep, per purpose, for the consenting subjects it has read.",
+							"A backend that has checked many subjects for a purpose reads all who consent "
+							"into memory and keeps them across statements while it can prove them exact "
+							"(needs shared_preload_libraries). 0 keeps them for one statement only.",
+							&px_consent_cache_kb,
+							65536, 0, MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("privacy");
 
 	/*
@@ -79,6 +92,7 @@ _PG_init(void)
 	{
 		px_loaded_at_start = true;
 		px_root_key_load_at_start();
+		px_install_consent_cache();
 	}
 	px_install_mask_guard();
 	px_install_audit_hooks();

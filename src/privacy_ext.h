@@ -8,6 +8,7 @@
 #include "postgres.h"
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/snapshot.h"
 
 #include "px_core.h"
 
@@ -88,6 +89,26 @@ extern char *px_first_use_of_version(uint32 key_id, uint32 version);
 /* consent.c */
 extern char *px_purpose;
 extern bool px_check_purpose(char **newval, void **extra, GucSource source);
+
+/* consent_cache.c: keeping a set of consenting subjects exact across statements */
+typedef struct PxConsentWatch
+{
+	uint64		seen;			/* ring entries already marked */
+	uint64	   *dirty;			/* subjects changed since the set was read */
+	int			ndirty;
+	TransactionId xmax;			/* the set's snapshot: xmax and sorted xip */
+	uint32		xcnt;
+	TransactionId *xip;
+} PxConsentWatch;
+
+extern int	px_consent_cache_kb;
+extern void px_install_consent_cache(void);
+extern bool px_consent_cache_available(void);
+extern uint64 px_consent_hash(const char *subject, size_t len);
+extern bool px_consent_watch_start(PxConsentWatch *w, Snapshot snap, MemoryContext cxt);
+extern bool px_consent_watch_catch_up(PxConsentWatch *w);
+extern bool px_consent_watch_dirty(const PxConsentWatch *w, uint64 h);
+extern bool px_consent_watch_covers(const PxConsentWatch *w, Snapshot snap);
 
 /* audit.c: the audit trail */
 #define PX_AUDIT_SINK_LOG	0x01

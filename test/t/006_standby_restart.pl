@@ -33,6 +33,28 @@ is($standby->safe_psql('postgres', q{SET ROLE crm; SET privacy.purpose = 'market
 	SELECT string_agg(customer_id, ',' ORDER BY 1) FROM customers}),
 	'c1', 'standby filters by consent');
 
+# A backend that checks many subjects keeps the consenting ones across
+# statements on the primary (changes there run the trigger that keeps the set
+# exact), never on the standby: replayed changes run no triggers.
+$primary->safe_psql('postgres', q{
+	CREATE TABLE crowd (person text PRIMARY KEY);
+	INSERT INTO crowd SELECT 'm' || g FROM generate_series(1, 400) g;
+	SELECT privacy.protect_table('crowd', 'person');
+	GRANT SELECT ON crowd TO crm;
+	SELECT privacy.grant_consent('m' || g, 'marketing') FROM generate_series(1, 300) g;
+});
+$primary->wait_for_catchup($standby);
+my $crowd_check = q{SET ROLE crm; SET privacy.purpose = 'marketing';
+	SELECT count(*) FROM crowd; RESET ROLE; SELECT count(*) FROM privacy.consent_cache_info()};
+is($primary->safe_psql('postgres', $crowd_check), "300
+1", 'primary keeps the set of consenting subjects');
+is($standby->safe_psql('postgres', $crowd_check), "300
+0", 'standby filters the same rows and keeps no set');
+$primary->safe_psql('postgres', q{SELECT privacy.withdraw_consent('m7', 'marketing')});
+$primary->wait_for_catchup($standby);
+is($standby->safe_psql('postgres', $crowd_check), "299
+0", 'standby sees a replayed withdrawal');
+
 # The primary's changes reach the standby: a new consent, a withdrawal, a rotation.
 $primary->safe_psql('postgres', q{
 	SELECT privacy.grant_consent('c2', 'marketing');
@@ -80,6 +102,8 @@ is($second->safe_psql('postgres', 'SELECT string_agg(privacy.decrypt(ssn), \',\'
 is($second->safe_psql('postgres', q{SET ROLE crm; SET privacy.purpose = 'marketing';
 	SELECT string_agg(customer_id, ',' ORDER BY 1) FROM customers}),
 	'c2', 'second cluster keeps consents and their enforcement');
+is($second->safe_psql('postgres', $crowd_check), "299\n1",
+	'restored cluster: the change trigger is in place, so sets are kept');
 
 $standby->stop;
 $primary->stop;
