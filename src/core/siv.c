@@ -234,6 +234,142 @@ siv_ctr(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, size
 	return ok;
 }
 
+/*
+ * Short values (the common case: an e-mail, a national id) take a path
+ * with every temporary in one scratch structure, wiped once, and whole
+ * 64-bit words instead of byte loops.  Same construction, same results
+ * (the unit tests run both paths against RFC 5297 and EVP).
+ */
+#define SHORT_MSG 64
+
+typedef struct short_scratch
+{
+	uint64_t	msg[SHORT_MSG / 8];		/* S2V's last string, "xorend" applied */
+	uint64_t	counters[SHORT_MSG / 8];
+	uint64_t	stream[SHORT_MSG / 8];
+	uint64_t	d[2];
+	uint64_t	x[2];
+	uint64_t	b[2];
+} short_scratch;
+
+/* CMAC(K1, sc->msg[0..len)), 16 <= len <= SHORT_MSG. */
+static int
+cmac_short(px_siv *s, short_scratch *sc, size_t len, uint8_t out[BLOCK])
+{
+	const uint8_t *m = (const uint8_t *) sc->msg;
+	uint64_t	k[2];
+	size_t		off = 0;
+	size_t		n;
+
+	sc->x[0] = sc->x[1] = 0;
+	while (len - off > BLOCK)
+	{
+		memcpy(sc->b, m + off, BLOCK);
+		sc->x[0] ^= sc->b[0];
+		sc->x[1] ^= sc->b[1];
+		if (!aes(s->mac, (uint8_t *) sc->x, (uint8_t *) sc->x, BLOCK))
+			return 0;
+		off += BLOCK;
+	}
+	n = len - off;
+	sc->b[0] = sc->b[1] = 0;
+	memcpy(sc->b, m + off, n);
+	if (n == BLOCK)
+		memcpy(k, s->k1sub, BLOCK);
+	else
+	{
+		((uint8_t *) sc->b)[n] = 0x80;
+		memcpy(k, s->k2sub, BLOCK);
+	}
+	sc->x[0] ^= sc->b[0] ^ k[0];
+	sc->x[1] ^= sc->b[1] ^ k[1];
+	return aes(s->mac, (uint8_t *) sc->x, out, BLOCK);
+}
+
+/* S2V over one associated-data string and a plaintext of at most SHORT_MSG bytes. */
+static int
+s2v_short(px_siv *s, const uint8_t *ad, size_t ad_len, const uint8_t *pt, size_t pt_len,
+		  short_scratch *sc, uint8_t v[BLOCK])
+{
+	uint8_t    *d = (uint8_t *) sc->d;
+	uint64_t	t[2];
+
+	if (s->ad_memo_valid && s->ad_memo_len == ad_len && memcmp(s->ad_memo, ad, ad_len) == 0)
+		memcpy(d, s->ad_memo_d, BLOCK);
+	else
+	{
+		uint8_t		mac[BLOCK];
+
+		if (!cmac(s, ad, ad_len, NULL, mac))
+			return 0;
+		memcpy(d, s->d0, BLOCK);
+		dbl(d);
+		xor_block(d, mac);
+		if (ad_len <= sizeof(s->ad_memo))
+		{
+			memcpy(s->ad_memo, ad, ad_len);
+			memcpy(s->ad_memo_d, d, BLOCK);
+			s->ad_memo_len = ad_len;
+			s->ad_memo_valid = 1;
+		}
+	}
+	if (pt_len >= BLOCK)
+	{
+		/* xorend: D into the last 16 bytes of the plaintext */
+		uint8_t    *m = (uint8_t *) sc->msg;
+
+		memcpy(m, pt, pt_len);
+		memcpy(t, m + pt_len - BLOCK, BLOCK);
+		t[0] ^= sc->d[0];
+		t[1] ^= sc->d[1];
+		memcpy(m + pt_len - BLOCK, t, BLOCK);
+		return cmac_short(s, sc, pt_len, v);
+	}
+	/* dbl(D) xor pad(plaintext): one full block */
+	dbl(d);
+	sc->msg[0] = sc->msg[1] = 0;
+	memcpy(sc->msg, pt, pt_len);
+	((uint8_t *) sc->msg)[pt_len] = 0x80;
+	sc->msg[0] ^= sc->d[0];
+	sc->msg[1] ^= sc->d[1];
+	return cmac_short(s, sc, BLOCK, v);
+}
+
+/* Counter mode for at most SHORT_MSG bytes (RFC 5297 2.5/2.6). */
+static int
+ctr_short(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, size_t len,
+		  short_scratch *sc)
+{
+	uint8_t    *q = (uint8_t *) sc->counters;
+	size_t		nblocks = (len + BLOCK - 1) / BLOCK;
+	size_t		i;
+	size_t		words = len / 8;
+	uint64_t	w;
+
+	memcpy(q, v, BLOCK);
+	q[8] &= 0x7f;
+	q[12] &= 0x7f;
+	for (i = 1; i < nblocks; i++)
+	{
+		int			k;
+
+		memcpy(q + BLOCK * i, q + BLOCK * (i - 1), BLOCK);
+		for (k = BLOCK - 1; k >= 0 && ++q[BLOCK * i + k] == 0; k--)
+			;
+	}
+	if (!aes(s->ctr, q, (uint8_t *) sc->stream, BLOCK * nblocks))
+		return 0;
+	for (i = 0; i < words; i++)
+	{
+		memcpy(&w, in + 8 * i, 8);
+		w ^= sc->stream[i];
+		memcpy(out + 8 * i, &w, 8);
+	}
+	for (i = 8 * words; i < len; i++)
+		out[i] = in[i] ^ ((const uint8_t *) sc->stream)[i];
+	return 1;
+}
+
 px_siv *
 px_siv_new(const uint8_t *key, size_t key_len)
 {
@@ -292,6 +428,20 @@ px_siv_seal(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 {
 	if (pt_len > PX_MAX_PLAINTEXT)
 		return PX_ERR_TOO_LONG;
+	if (n_ad == 1 && pt_len <= SHORT_MSG)
+	{
+		short_scratch sc;
+		int			ok = s2v_short(s, ad[0], ad_len[0], pt, pt_len, &sc, v) &&
+			ctr_short(s, v, pt, ct, pt_len, &sc);
+
+		OPENSSL_cleanse(&sc, sizeof(sc));
+		if (!ok)
+		{
+			OPENSSL_cleanse(ct, pt_len);
+			return PX_ERR_CRYPTO;
+		}
+		return PX_OK;
+	}
 	if (!s2v(s, ad, ad_len, n_ad, pt, pt_len, v) || !siv_ctr(s, v, pt, ct, pt_len))
 	{
 		OPENSSL_cleanse(ct, pt_len);
@@ -308,7 +458,20 @@ px_siv_open(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 
 	if (ct_len > PX_MAX_PLAINTEXT)
 		return PX_ERR_TOO_LONG;
-	if (!siv_ctr(s, v, ct, pt, ct_len) || !s2v(s, ad, ad_len, n_ad, pt, ct_len, check))
+	if (n_ad == 1 && ct_len <= SHORT_MSG)
+	{
+		short_scratch sc;
+		int			ok = ctr_short(s, v, ct, pt, ct_len, &sc) &&
+			s2v_short(s, ad[0], ad_len[0], pt, ct_len, &sc, check);
+
+		OPENSSL_cleanse(&sc, sizeof(sc));
+		if (!ok)
+		{
+			OPENSSL_cleanse(pt, ct_len);
+			return PX_ERR_CRYPTO;
+		}
+	}
+	else if (!siv_ctr(s, v, ct, pt, ct_len) || !s2v(s, ad, ad_len, n_ad, pt, ct_len, check))
 	{
 		OPENSSL_cleanse(pt, ct_len);
 		return PX_ERR_CRYPTO;
