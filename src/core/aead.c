@@ -19,6 +19,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/modes.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Counter blocks encrypted per EVP call when producing keystream. */
 #define CTR_BATCH 16
@@ -96,6 +99,31 @@ aes_block(const unsigned char in[16], unsigned char out[16], const void *key)
 }
 
 /*
+ * Counter block nonce || be32(ctr).  AES reads it back at once with 16-byte
+ * loads, which the CPU forwards only from a single 16-byte store: build it
+ * in a register where SSE2 is there (x86-64 always), bytes elsewhere.
+ */
+static inline void
+write_counter(unsigned char *c, const uint8_t nonce[PX_NONCE_LEN], uint32_t ctr)
+{
+#if defined(__SSE2__)
+	uint32_t	w[3];
+
+	memcpy(w, nonce, PX_NONCE_LEN);
+	_mm_storeu_si128((__m128i *) c,
+					 _mm_set_epi32((int) ((ctr >> 24) | ((ctr >> 8) & 0xff00) |
+										  ((ctr << 8) & 0xff0000) | (ctr << 24)),
+								   (int) w[2], (int) w[1], (int) w[0]));
+#else
+	memcpy(c, nonce, PX_NONCE_LEN);
+	c[12] = (unsigned char) (ctr >> 24);
+	c[13] = (unsigned char) (ctr >> 16);
+	c[14] = (unsigned char) (ctr >> 8);
+	c[15] = (unsigned char) ctr;
+#endif
+}
+
+/*
  * GCM's counter-mode callback: XOR "blocks" blocks of input with AES of
  * successive counter blocks, the last 32 bits of ivec counting big-endian.
  * Batching the counter blocks into one EVP call keeps long values fast.
@@ -118,15 +146,7 @@ aes_ctr32(const unsigned char *in, unsigned char *out, size_t blocks,
 		int			outl;
 
 		for (i = 0; i < n; i++, ctr++)
-		{
-			unsigned char *c = counters + 16 * i;
-
-			memcpy(c, ivec, 12);
-			c[12] = (unsigned char) (ctr >> 24);
-			c[13] = (unsigned char) (ctr >> 16);
-			c[14] = (unsigned char) (ctr >> 8);
-			c[15] = (unsigned char) ctr;
-		}
+			write_counter(counters + 16 * i, ivec, ctr);
 		if (EVP_EncryptUpdate(aead->ecb, stream, &outl, counters, (int) (16 * n)) != 1 ||
 			outl != (int) (16 * n))
 		{
@@ -195,15 +215,7 @@ precompute_keystream(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN], size_t te
 	if (n > PRECOMPUTED_BLOCKS)
 		return;
 	for (i = 0; i < n; i++)
-	{
-		unsigned char *c = aead->counters + 16 * i;
-
-		memcpy(c, nonce, PX_NONCE_LEN);
-		c[12] = 0;
-		c[13] = 0;
-		c[14] = 0;
-		c[15] = (unsigned char) (i + 1);
-	}
+		write_counter(aead->counters + 16 * i, nonce, (uint32_t) (i + 1));
 	if (EVP_EncryptUpdate(aead->ecb, aead->keystream, &outl, aead->counters, 16 * n) == 1 &&
 		outl == 16 * n)
 	{

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define BLOCK 16
 #define CTR_BATCH 16
@@ -252,6 +255,40 @@ typedef struct short_scratch
 	uint64_t	b[2];
 } short_scratch;
 
+static inline uint64_t
+load_be64(const uint8_t *p)
+{
+	uint64_t	x = 0;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		x = (x << 8) | p[i];
+	return x;
+}
+
+/*
+ * Write the block be64(hi) || be64(lo).  AES reads it back at once with
+ * 16-byte loads, which the CPU forwards only from one 16-byte store: build
+ * it in a register where SSE2 is there (x86-64 always), bytes elsewhere.
+ */
+static inline void
+write_block_be(uint8_t *out, uint64_t hi, uint64_t lo)
+{
+#if defined(__SSE2__)
+	_mm_storeu_si128((__m128i *) out,
+					 _mm_set_epi64x((long long) __builtin_bswap64(lo),
+									(long long) __builtin_bswap64(hi)));
+#else
+	int			i;
+
+	for (i = 0; i < 8; i++)
+	{
+		out[i] = (uint8_t) (hi >> (56 - 8 * i));
+		out[8 + i] = (uint8_t) (lo >> (56 - 8 * i));
+	}
+#endif
+}
+
 /* CMAC(K1, sc->msg[0..len)), 16 <= len <= SHORT_MSG. */
 static int
 cmac_short(px_siv *s, short_scratch *sc, size_t len, uint8_t out[BLOCK])
@@ -345,17 +382,15 @@ ctr_short(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, si
 	size_t		i;
 	size_t		words = len / 8;
 	uint64_t	w;
+	uint64_t	hi = load_be64(v);
+	uint64_t	lo = load_be64(v + 8) & ~((UINT64_C(1) << 63) | (UINT64_C(1) << 31));
 
-	memcpy(q, v, BLOCK);
-	q[8] &= 0x7f;
-	q[12] &= 0x7f;
-	for (i = 1; i < nblocks; i++)
+	/* Q = V with bits 63 and 31 cleared, then Q + 1, ... (128-bit) */
+	for (i = 0; i < nblocks; i++)
 	{
-		int			k;
-
-		memcpy(q + BLOCK * i, q + BLOCK * (i - 1), BLOCK);
-		for (k = BLOCK - 1; k >= 0 && ++q[BLOCK * i + k] == 0; k--)
-			;
+		write_block_be(q + BLOCK * i, hi, lo);
+		if (++lo == 0)
+			hi++;
 	}
 	if (!aes(s->ctr, q, (uint8_t *) sc->stream, BLOCK * nblocks))
 		return 0;
