@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the randomized encrypted type against plain text and pgcrypto.
 # One throwaway cluster, one backend, no parallel workers, no JIT; 1M rows of
-# 22-character e-mails.  Every measurement runs 5 times, interleaved, in ONE
+# 22-character e-mails.  Every measurement runs 9 times, interleaved, in ONE
 # psql session; the median is reported, with ratios against the plain-text
 # baseline measured in the same session.
 #
@@ -13,7 +13,7 @@ cd "$SRC"
 . test/cluster.sh
 
 ROWS=${PRIVACY_BENCH_ROWS:-1000000}
-RUNS=${PRIVACY_BENCH_RUNS:-5}
+RUNS=${PRIVACY_BENCH_RUNS:-9}
 PORT=${PRIVACY_BENCH_PORT:-54340}
 WORK=$(mktemp -d /tmp/privacy_ext_bench.XXXXXX)
 chmod 755 "$WORK"
