@@ -98,14 +98,14 @@ _PG_init(void)
 	px_install_audit_hooks();
 }
 
-/* Turns a core status code into an ERROR (returns on PX_OK). */
+/* Turns a failed core status code into an ERROR (px_report_status's slow path). */
 void
-px_report_status(px_status status, bool hide)
+px_report_failure(px_status status, bool hide)
 {
 	switch (status)
 	{
 		case PX_OK:
-			return;
+			break;
 		case PX_ERR_MALFORMED:
 			ereport(ERROR,
 					(errcode(ERRCODE_PX_MALFORMED),
@@ -134,5 +134,6 @@ px_report_status(px_status status, bool hide)
 					 hide ? px_errhide() : 0));
 			break;
 	}
+	elog(ERROR, "privacy_ext: unexpected status %d", (int) status);
 }
 

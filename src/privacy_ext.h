@@ -186,6 +186,14 @@ extern bool px_loaded_at_start;
 extern void px_install_mask_guard(void);
 
 /* privacy_ext.c */
-extern void px_report_status(px_status status, bool hide);
+extern void px_report_failure(px_status status, bool hide) pg_attribute_noreturn();
+
+/* Turns a core status code into an ERROR; returns on PX_OK (inline: per row). */
+static inline void
+px_report_status(px_status status, bool hide)
+{
+	if (unlikely(status != PX_OK))
+		px_report_failure(status, hide);
+}
 
 #endif							/* PRIVACY_EXT_H */
