@@ -186,6 +186,20 @@ ROLLBACK;
 SET ROLE regress_px_crm;
 SELECT count(*) AS visible_after_rollback FROM panel;
 RESET ROLE;
+-- A set read by a transaction that changed a consent itself: that subject is
+-- checked anew once the transaction has rolled back.
+SET privacy.consent_cache_size = 0;
+SELECT count(*) AS sets_kept FROM privacy.consent_cache_info();
+RESET privacy.consent_cache_size;
+BEGIN;
+SELECT privacy.withdraw_consent('p3', 'surveys');
+SET LOCAL ROLE regress_px_crm;
+SELECT count(*) AS visible_in_own_transaction FROM panel;
+ROLLBACK;
+SELECT purpose, subjects, changed FROM privacy.consent_cache_info();
+SET ROLE regress_px_crm;
+SELECT count(*) AS visible_after_rollback, count(*) FILTER (WHERE person = 'p3') AS p3 FROM panel;
+RESET ROLE;
 -- A subject renamed: both the old and the new id are checked anew.
 UPDATE privacy.consent_state SET subject = 'p500' WHERE subject = 'p2' AND purpose = 'surveys';
 SET ROLE regress_px_crm;
