@@ -38,6 +38,7 @@ INSERT INTO subscribers SELECT 's' || g, 'name ' || g FROM generate_series(1, 10
 GRANT SELECT ON subscribers TO crm;
 SELECT privacy.protect_table('subscribers', 'customer_id');
 SELECT privacy.grant_consent('s' || g, 'marketing') FROM generate_series(1, 10000, 2) g;
+GRANT SELECT ON privacy.consent_state TO crm;   -- for the consistency check below
 SQL
 
 cat > "$WORK/insert.pgb" <<'PGB'
@@ -87,6 +88,23 @@ touch "$WORK/mem_early.txt" "$WORK/mem_late.txt"
     [ "$(wc -l < "$WORK/mem_sample.txt")" -gt 1 ] || break
     mv "$WORK/mem_sample.txt" "$WORK/mem_late.txt"
   done ) &
+# One long-lived session checks, four times a second while consents change,
+# that the rows visible through the policy (answered from the set the
+# backend keeps across statements) are exactly the consenting subjects in
+# privacy.consent_state, both counted in one statement, under one snapshot.
+{
+    echo "SET ROLE crm; SET privacy.purpose = 'marketing';"
+    for i in $(seq 1 $(( SECONDS_TO_RUN * 4 ))); do
+        echo "SELECT CASE WHEN p = t THEN 'same' ELSE 'DIFF ' || p || ' ' || t END
+                FROM (SELECT (SELECT count(*) FROM subscribers) AS p,
+                             (SELECT count(*) FROM privacy.consent_state
+                               WHERE purpose = 'marketing' AND granted) AS t) x;"
+        echo "SELECT pg_sleep(0.25);"
+    done
+    echo "RESET ROLE;"
+    echo "SELECT 'sets kept at the end: ' || count(*) FROM privacy.consent_cache_info();"
+} > "$WORK/consistency.sql"
+"$PG_BIN/psql" -X -q -At -d postgres -f "$WORK/consistency.sql" > "$WORK/consistency.out" 2>&1 &
 "$PG_BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_TO_RUN" -l --log-prefix="$WORK/txlog" \
     -f "$WORK/insert.pgb@4" -f "$WORK/masked.pgb@3" -f "$WORK/consent_read.pgb@3" \
     -f "$WORK/consent_change.pgb@1" postgres > "$WORK/pgbench.out" 2>&1 || true
@@ -130,6 +148,9 @@ within "every masked read has its audit events (two per statement)" "$(( audit_m
 within "every declared purpose has its audit event" "$audit_purpose" "$consent_reads"
 check "every audit_log event is also in the server log" "$(( audit_lines >= audit_rows ))" "1"
 check "no error in the server log" "$errors" "0"
+grep -h '^sets kept' "$WORK/consistency.out" | sed 's/^/  /' || true
+check "consent reads through the kept set match consent_state ($(grep -c '^same' "$WORK/consistency.out") checks)" \
+    "$(grep -vc -e '^same' -e '^sets kept' -e '^$' "$WORK/consistency.out")" "0"
 # Growth per backend between the two samples, for backends in both (kB);
 # 1 MB of slack for caches that fill late (catalog, plan, key caches).
 growth=$(awk 'FNR == 1 { file++ } /RssAnon/ { split($1, a, "/"); if (file == 1) early[a[3]] = $2;
