@@ -39,7 +39,6 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
-#include "storage/spin.h"
 #include "utils/snapmgr.h"
 
 #define RING_SIZE 8192
@@ -57,15 +56,20 @@ typedef struct RingEntry
 
 typedef struct ConsentShared
 {
-	slock_t		mutex;			/* protects everything but head's reads */
 	uint64		seed;			/* of px_consent_hash, random per server start */
 	bool		lapped_known;
 	FullTransactionId lapped_bound; /* writers missing from the ring are below it */
-	pg_atomic_uint64 head;		/* entries ever appended */
+	pg_atomic_uint64 head;		/* entries ever appended; read without the lock */
 	RingEntry	ring[RING_SIZE];
 } ConsentShared;
 
+/*
+ * The ring's lock: writers append under it exclusively, readers copy
+ * entries under it shared; a reader with nothing new reads head alone.
+ */
+#define LOCK_TRANCHE "privacy_ext consent changes"
 static ConsentShared *shared = NULL;
+static LWLock *ring_lock = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static uint64 local_seed = 0;
@@ -82,6 +86,7 @@ consent_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(ConsentShared)));
+	RequestNamedLWLockTranche(LOCK_TRANCHE, 1);
 }
 
 static void
@@ -93,10 +98,10 @@ consent_shmem_startup(void)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("privacy_ext consent changes", sizeof(ConsentShared), &found);
+	ring_lock = &(GetNamedLWLockTranche(LOCK_TRANCHE))->lock;
 	if (!found)
 	{
 		memset(shared, 0, sizeof(ConsentShared));
-		SpinLockInit(&shared->mutex);
 		pg_atomic_init_u64(&shared->head, 0);
 		if (!pg_strong_random(&shared->seed, sizeof(shared->seed)))
 			ereport(FATAL,
@@ -176,13 +181,13 @@ know_lapped_bound(void)
 	if (shared->lapped_known)
 		return;
 	next = ReadNextFullTransactionId();
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(ring_lock, LW_EXCLUSIVE);
 	if (!shared->lapped_known)
 	{
 		shared->lapped_bound = next;
 		shared->lapped_known = true;
 	}
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(ring_lock);
 }
 
 static void
@@ -193,7 +198,7 @@ ring_append(uint64 hash)
 	RingEntry  *e;
 
 	know_lapped_bound();
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(ring_lock, LW_EXCLUSIVE);
 	pos = pg_atomic_read_u64(&shared->head);
 	e = &shared->ring[pos % RING_SIZE];
 	/* Overwriting a writer's entry: sets built later must wait for it to end. */
@@ -205,7 +210,7 @@ ring_append(uint64 hash)
 	e->hash = hash;
 	e->xid = xid;
 	pg_atomic_write_u64(&shared->head, pos + 1);
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(ring_lock);
 }
 
 /* ---------------------------------------------------------------------
@@ -329,13 +334,13 @@ px_consent_watch_start(PxConsentWatch *w, Snapshot snap, MemoryContext cxt)
 		snap->snapshot_type != SNAPSHOT_MVCC)
 		return false;
 	know_lapped_bound();
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(ring_lock, LW_SHARED);
 	head = pg_atomic_read_u64(&shared->head);
 	first = head > RING_SIZE ? head - RING_SIZE : 0;
 	for (pos = first; pos < head; pos++)
 		ring_copy[pos - first] = shared->ring[pos % RING_SIZE];
 	lapped = shared->lapped_bound;
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(ring_lock);
 
 	xmin_full = full_xid(snap->xmin);
 	if (FullTransactionIdPrecedes(xmin_full, lapped))
@@ -380,17 +385,17 @@ px_consent_watch_catch_up(PxConsentWatch *w)
 	head = pg_atomic_read_u64(&shared->head);
 	if (head == w->seen)
 		return true;
-	SpinLockAcquire(&shared->mutex);
+	LWLockAcquire(ring_lock, LW_SHARED);
 	head = pg_atomic_read_u64(&shared->head);
 	n = head - w->seen;
 	if (n > RING_SIZE)
 	{
-		SpinLockRelease(&shared->mutex);
+		LWLockRelease(ring_lock);
 		return false;
 	}
 	for (pos = w->seen; pos < head; pos++)
 		ring_copy[pos - w->seen].hash = shared->ring[pos % RING_SIZE].hash;
-	SpinLockRelease(&shared->mutex);
+	LWLockRelease(ring_lock);
 
 	for (pos = 0; pos < n; pos++)
 		if (ring_copy[pos].hash == EVERY_SUBJECT || !dirty_add(w, ring_copy[pos].hash))
