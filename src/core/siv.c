@@ -239,171 +239,215 @@ siv_ctr(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, size
 
 /*
  * Short values (the common case: an e-mail, a national id) take a path
- * with every temporary in one scratch structure, wiped once, and whole
- * 64-bit words instead of byte loops.  Same construction, same results
- * (the unit tests run both paths against RFC 5297 and EVP).
+ * built for how the CPU runs it.  AES-NI reads its 16-byte input with one
+ * load, and a CPU forwards a pending store to a load only when one store
+ * covers the load: a block assembled from smaller stores just before (the
+ * padding byte, S2V's "xorend", a counter) stalled each such load, which
+ * cost more than the rest of the short path.  So every block AES or CMAC
+ * reads is written with one 16-byte store, or well before it is read: what
+ * turns the plaintext into S2V's last string (D at its place, the padding)
+ * is laid out before counter mode runs.  Temporaries live in one scratch
+ * structure, wiped once.  SSE2 (x86-64) only; elsewhere every value takes
+ * the general path.  Same construction, same results: the unit tests hold
+ * both paths to RFC 5297's vectors and to EVP's AES-256-SIV.
  */
+#if defined(__SSE2__)
 #define SHORT_MSG 64
 
 typedef struct short_scratch
 {
-	uint64_t	msg[SHORT_MSG / 8];		/* S2V's last string, "xorend" applied */
-	uint64_t	counters[SHORT_MSG / 8];
-	uint64_t	stream[SHORT_MSG / 8];
-	uint64_t	d[2];
-	uint64_t	x[2];
-	uint64_t	b[2];
+	uint8_t		m[SHORT_MSG + BLOCK];	/* S2V's last string, "xorend" and padding applied */
+	uint8_t		dz[SHORT_MSG + BLOCK];	/* plaintext xor dz = m */
+	uint8_t		stream[SHORT_MSG];
+	uint8_t		x[BLOCK];
+	uint8_t		d[BLOCK];
+	/* not secret (derived from the tag), so not wiped: */
+	uint8_t		counters[SHORT_MSG];
 } short_scratch;
 
-static inline uint64_t
-load_be64(const uint8_t *p)
-{
-	uint64_t	x = 0;
-	int			i;
+#define SCRATCH_SECRET_BYTES offsetof(short_scratch, counters)
 
-	for (i = 0; i < 8; i++)
-		x = (x << 8) | p[i];
-	return x;
+static inline __m128i
+load16(const uint8_t *p)
+{
+	return _mm_loadu_si128((const __m128i *) p);
+}
+
+static inline void
+store16(uint8_t *p, __m128i v)
+{
+	_mm_storeu_si128((__m128i *) p, v);
+}
+
+/* S2V's state D after the one associated-data string (memoized per key). */
+static int
+s2v_ad(px_siv *s, const uint8_t *ad, size_t ad_len, uint8_t d[BLOCK])
+{
+	uint8_t		mac[BLOCK];
+
+	if (s->ad_memo_valid && s->ad_memo_len == ad_len && memcmp(s->ad_memo, ad, ad_len) == 0)
+	{
+		memcpy(d, s->ad_memo_d, BLOCK);
+		return 1;
+	}
+	if (!cmac(s, ad, ad_len, NULL, mac))
+		return 0;
+	memcpy(d, s->d0, BLOCK);
+	dbl(d);
+	xor_block(d, mac);
+	if (ad_len <= sizeof(s->ad_memo))
+	{
+		memcpy(s->ad_memo, ad, ad_len);
+		memcpy(s->ad_memo_d, d, BLOCK);
+		s->ad_memo_len = ad_len;
+		s->ad_memo_valid = 1;
+	}
+	return 1;
+}
+
+/* Blocks of S2V's last string for a plaintext of len bytes (RFC 5297 2.4). */
+static inline size_t
+m_blocks(size_t len)
+{
+	return len <= BLOCK ? 1 : (len + BLOCK - 1) / BLOCK;
 }
 
 /*
- * Write the block be64(hi) || be64(lo).  AES reads it back at once with
- * 16-byte loads, which the CPU forwards only from one 16-byte store: build
- * it in a register where SSE2 is there (x86-64 always), bytes elsewhere.
+ * Lay out sc->dz so that plaintext xor dz is S2V's last string: with len
+ * >= 16, D xored into the last 16 bytes ("xorend") and, for a partial last
+ * block, 0x80 after the text; with len < 16, pad(plaintext) xor dbl(D).
  */
-static inline void
-write_block_be(uint8_t *out, uint64_t hi, uint64_t lo)
+static void
+prepare_dz(short_scratch *sc, size_t len)
 {
-#if defined(__SSE2__)
-	_mm_storeu_si128((__m128i *) out,
-					 _mm_set_epi64x((long long) __builtin_bswap64(lo),
-									(long long) __builtin_bswap64(hi)));
-#else
-	int			i;
+	memset(sc->dz, 0, BLOCK * m_blocks(len));
+	if (len >= BLOCK)
+	{
+		memcpy(sc->dz + len - BLOCK, sc->d, BLOCK);
+		if (len % BLOCK != 0)
+			sc->dz[len] = 0x80;
+	}
+	else
+	{
+		dbl(sc->d);
+		memcpy(sc->dz, sc->d, BLOCK);
+		sc->dz[len] ^= 0x80;
+	}
+}
+
+/* sc->m: pt xor sc->dz over the text, sc->dz over the padding after it. */
+static void
+fill_m(short_scratch *sc, const uint8_t *pt, size_t len)
+{
+	size_t		full = len / BLOCK;
+	size_t		i;
+
+	for (i = 0; i < full; i++)
+		store16(sc->m + BLOCK * i, _mm_xor_si128(load16(pt + BLOCK * i), load16(sc->dz + BLOCK * i)));
+	for (i = BLOCK * full; i < len; i++)
+		sc->m[i] = pt[i] ^ sc->dz[i];
+	for (; i < BLOCK * m_blocks(len); i++)
+		sc->m[i] = sc->dz[i];
+}
+
+/* CMAC(K1, sc->m): the last block is complete (K1') unless padded (K2'). */
+static int
+cmac_m(px_siv *s, short_scratch *sc, size_t len, uint8_t out[BLOCK])
+{
+	size_t		n = m_blocks(len);
+	bool		padded = len > BLOCK && len % BLOCK != 0;
+	__m128i		x = _mm_setzero_si128();
+	size_t		b;
+
+	for (b = 0; b + 1 < n; b++)
+	{
+		store16(sc->x, _mm_xor_si128(x, load16(sc->m + BLOCK * b)));
+		if (!aes(s->mac, sc->x, sc->x, BLOCK))
+			return 0;
+		x = load16(sc->x);
+	}
+	x = _mm_xor_si128(x, load16(sc->m + BLOCK * b));
+	store16(sc->x, _mm_xor_si128(x, load16(padded ? s->k2sub : s->k1sub)));
+	return aes(s->mac, sc->x, out, BLOCK);
+}
+
+/* Counter mode's keystream for len bytes into sc->stream (RFC 5297 2.5/2.6). */
+static int
+keystream(px_siv *s, const uint8_t v[BLOCK], short_scratch *sc, size_t len)
+{
+	size_t		nblocks = (len + BLOCK - 1) / BLOCK;
+	uint64_t	hi = 0;
+	uint64_t	lo = 0;
+	size_t		i;
 
 	for (i = 0; i < 8; i++)
 	{
-		out[i] = (uint8_t) (hi >> (56 - 8 * i));
-		out[8 + i] = (uint8_t) (lo >> (56 - 8 * i));
+		hi = (hi << 8) | v[i];
+		lo = (lo << 8) | v[8 + i];
 	}
-#endif
-}
-
-/* CMAC(K1, sc->msg[0..len)), 16 <= len <= SHORT_MSG. */
-static int
-cmac_short(px_siv *s, short_scratch *sc, size_t len, uint8_t out[BLOCK])
-{
-	const uint8_t *m = (const uint8_t *) sc->msg;
-	uint64_t	k[2];
-	size_t		off = 0;
-	size_t		n;
-
-	sc->x[0] = sc->x[1] = 0;
-	while (len - off > BLOCK)
-	{
-		memcpy(sc->b, m + off, BLOCK);
-		sc->x[0] ^= sc->b[0];
-		sc->x[1] ^= sc->b[1];
-		if (!aes(s->mac, (uint8_t *) sc->x, (uint8_t *) sc->x, BLOCK))
-			return 0;
-		off += BLOCK;
-	}
-	n = len - off;
-	sc->b[0] = sc->b[1] = 0;
-	memcpy(sc->b, m + off, n);
-	if (n == BLOCK)
-		memcpy(k, s->k1sub, BLOCK);
-	else
-	{
-		((uint8_t *) sc->b)[n] = 0x80;
-		memcpy(k, s->k2sub, BLOCK);
-	}
-	sc->x[0] ^= sc->b[0] ^ k[0];
-	sc->x[1] ^= sc->b[1] ^ k[1];
-	return aes(s->mac, (uint8_t *) sc->x, out, BLOCK);
-}
-
-/* S2V over one associated-data string and a plaintext of at most SHORT_MSG bytes. */
-static int
-s2v_short(px_siv *s, const uint8_t *ad, size_t ad_len, const uint8_t *pt, size_t pt_len,
-		  short_scratch *sc, uint8_t v[BLOCK])
-{
-	uint8_t    *d = (uint8_t *) sc->d;
-	uint64_t	t[2];
-
-	if (s->ad_memo_valid && s->ad_memo_len == ad_len && memcmp(s->ad_memo, ad, ad_len) == 0)
-		memcpy(d, s->ad_memo_d, BLOCK);
-	else
-	{
-		uint8_t		mac[BLOCK];
-
-		if (!cmac(s, ad, ad_len, NULL, mac))
-			return 0;
-		memcpy(d, s->d0, BLOCK);
-		dbl(d);
-		xor_block(d, mac);
-		if (ad_len <= sizeof(s->ad_memo))
-		{
-			memcpy(s->ad_memo, ad, ad_len);
-			memcpy(s->ad_memo_d, d, BLOCK);
-			s->ad_memo_len = ad_len;
-			s->ad_memo_valid = 1;
-		}
-	}
-	if (pt_len >= BLOCK)
-	{
-		/* xorend: D into the last 16 bytes of the plaintext */
-		uint8_t    *m = (uint8_t *) sc->msg;
-
-		memcpy(m, pt, pt_len);
-		memcpy(t, m + pt_len - BLOCK, BLOCK);
-		t[0] ^= sc->d[0];
-		t[1] ^= sc->d[1];
-		memcpy(m + pt_len - BLOCK, t, BLOCK);
-		return cmac_short(s, sc, pt_len, v);
-	}
-	/* dbl(D) xor pad(plaintext): one full block */
-	dbl(d);
-	sc->msg[0] = sc->msg[1] = 0;
-	memcpy(sc->msg, pt, pt_len);
-	((uint8_t *) sc->msg)[pt_len] = 0x80;
-	sc->msg[0] ^= sc->d[0];
-	sc->msg[1] ^= sc->d[1];
-	return cmac_short(s, sc, BLOCK, v);
-}
-
-/* Counter mode for at most SHORT_MSG bytes (RFC 5297 2.5/2.6). */
-static int
-ctr_short(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, size_t len,
-		  short_scratch *sc)
-{
-	uint8_t    *q = (uint8_t *) sc->counters;
-	size_t		nblocks = (len + BLOCK - 1) / BLOCK;
-	size_t		i;
-	size_t		words = len / 8;
-	uint64_t	w;
-	uint64_t	hi = load_be64(v);
-	uint64_t	lo = load_be64(v + 8) & ~((UINT64_C(1) << 63) | (UINT64_C(1) << 31));
-
-	/* Q = V with bits 63 and 31 cleared, then Q + 1, ... (128-bit) */
+	lo &= ~((UINT64_C(1) << 63) | (UINT64_C(1) << 31));	/* Q: bits 63 and 31 cleared */
 	for (i = 0; i < nblocks; i++)
 	{
-		write_block_be(q + BLOCK * i, hi, lo);
+		store16(sc->counters + BLOCK * i,
+				_mm_set_epi64x((long long) __builtin_bswap64(lo), (long long) __builtin_bswap64(hi)));
 		if (++lo == 0)
 			hi++;
 	}
-	if (!aes(s->ctr, q, (uint8_t *) sc->stream, BLOCK * nblocks))
+	return nblocks == 0 || aes(s->ctr, sc->counters, sc->stream, BLOCK * nblocks);
+}
+
+static int
+seal_short(px_siv *s, const uint8_t *ad, size_t ad_len, const uint8_t *pt, size_t len,
+		   uint8_t v[BLOCK], uint8_t *ct, short_scratch *sc)
+{
+	size_t		full = len / BLOCK;
+	size_t		i;
+
+	if (!s2v_ad(s, ad, ad_len, sc->d))
 		return 0;
-	for (i = 0; i < words; i++)
-	{
-		memcpy(&w, in + 8 * i, 8);
-		w ^= sc->stream[i];
-		memcpy(out + 8 * i, &w, 8);
-	}
-	for (i = 8 * words; i < len; i++)
-		out[i] = in[i] ^ ((const uint8_t *) sc->stream)[i];
+	prepare_dz(sc, len);
+	fill_m(sc, pt, len);
+	if (!cmac_m(s, sc, len, v) || !keystream(s, v, sc, len))
+		return 0;
+	/* pt and ct may be the same buffer: each block is read before it is written */
+	for (i = 0; i < full; i++)
+		store16(ct + BLOCK * i, _mm_xor_si128(load16(pt + BLOCK * i), load16(sc->stream + BLOCK * i)));
+	for (i = BLOCK * full; i < len; i++)
+		ct[i] = pt[i] ^ sc->stream[i];
 	return 1;
 }
+
+static int
+open_short(px_siv *s, const uint8_t *ad, size_t ad_len, const uint8_t v[BLOCK],
+		   const uint8_t *ct, size_t len, uint8_t *pt, uint8_t check[BLOCK], short_scratch *sc)
+{
+	size_t		full = len / BLOCK;
+	size_t		i;
+
+	/* laid out first, so that its stores are done when its blocks are read */
+	if (!s2v_ad(s, ad, ad_len, sc->d))
+		return 0;
+	prepare_dz(sc, len);
+	if (!keystream(s, v, sc, len))
+		return 0;
+	/* the plaintext and S2V's last string together, whole blocks */
+	for (i = 0; i < full; i++)
+	{
+		__m128i		p = _mm_xor_si128(load16(ct + BLOCK * i), load16(sc->stream + BLOCK * i));
+
+		store16(pt + BLOCK * i, p);
+		store16(sc->m + BLOCK * i, _mm_xor_si128(p, load16(sc->dz + BLOCK * i)));
+	}
+	for (i = BLOCK * full; i < len; i++)
+	{
+		pt[i] = ct[i] ^ sc->stream[i];
+		sc->m[i] = pt[i] ^ sc->dz[i];
+	}
+	for (; i < BLOCK * m_blocks(len); i++)
+		sc->m[i] = sc->dz[i];
+	return cmac_m(s, sc, len, check);
+}
+#endif							/* SSE2 */
 
 px_siv *
 px_siv_new(const uint8_t *key, size_t key_len)
@@ -463,13 +507,13 @@ px_siv_seal(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 {
 	if (pt_len > PX_MAX_PLAINTEXT)
 		return PX_ERR_TOO_LONG;
+#ifdef SHORT_MSG
 	if (n_ad == 1 && pt_len <= SHORT_MSG)
 	{
 		short_scratch sc;
-		int			ok = s2v_short(s, ad[0], ad_len[0], pt, pt_len, &sc, v) &&
-			ctr_short(s, v, pt, ct, pt_len, &sc);
+		int			ok = seal_short(s, ad[0], ad_len[0], pt, pt_len, v, ct, &sc);
 
-		OPENSSL_cleanse(&sc, sizeof(sc));
+		OPENSSL_cleanse(&sc, SCRATCH_SECRET_BYTES);
 		if (!ok)
 		{
 			OPENSSL_cleanse(ct, pt_len);
@@ -477,6 +521,7 @@ px_siv_seal(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 		}
 		return PX_OK;
 	}
+#endif
 	if (!s2v(s, ad, ad_len, n_ad, pt, pt_len, v) || !siv_ctr(s, v, pt, ct, pt_len))
 	{
 		OPENSSL_cleanse(ct, pt_len);
@@ -493,20 +538,22 @@ px_siv_open(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 
 	if (ct_len > PX_MAX_PLAINTEXT)
 		return PX_ERR_TOO_LONG;
+#ifdef SHORT_MSG
 	if (n_ad == 1 && ct_len <= SHORT_MSG)
 	{
 		short_scratch sc;
-		int			ok = ctr_short(s, v, ct, pt, ct_len, &sc) &&
-			s2v_short(s, ad[0], ad_len[0], pt, ct_len, &sc, check);
+		int			ok = open_short(s, ad[0], ad_len[0], v, ct, ct_len, pt, check, &sc);
 
-		OPENSSL_cleanse(&sc, sizeof(sc));
+		OPENSSL_cleanse(&sc, SCRATCH_SECRET_BYTES);
 		if (!ok)
 		{
 			OPENSSL_cleanse(pt, ct_len);
 			return PX_ERR_CRYPTO;
 		}
 	}
-	else if (!siv_ctr(s, v, ct, pt, ct_len) || !s2v(s, ad, ad_len, n_ad, pt, ct_len, check))
+	else
+#endif
+	if (!siv_ctr(s, v, ct, pt, ct_len) || !s2v(s, ad, ad_len, n_ad, pt, ct_len, check))
 	{
 		OPENSSL_cleanse(pt, ct_len);
 		return PX_ERR_CRYPTO;
