@@ -376,15 +376,15 @@ static int
 keystream(px_siv *s, const uint8_t v[BLOCK], short_scratch *sc, size_t len)
 {
 	size_t		nblocks = (len + BLOCK - 1) / BLOCK;
-	uint64_t	hi = 0;
-	uint64_t	lo = 0;
+	uint64_t	hi;
+	uint64_t	lo;
 	size_t		i;
 
-	for (i = 0; i < 8; i++)
-	{
-		hi = (hi << 8) | v[i];
-		lo = (lo << 8) | v[8 + i];
-	}
+	/* V as two big-endian 64-bit halves (SSE2 means x86: little-endian) */
+	memcpy(&hi, v, 8);
+	memcpy(&lo, v + 8, 8);
+	hi = __builtin_bswap64(hi);
+	lo = __builtin_bswap64(lo);
 	lo &= ~((UINT64_C(1) << 63) | (UINT64_C(1) << 31));	/* Q: bits 63 and 31 cleared */
 	for (i = 0; i < nblocks; i++)
 	{
