@@ -23,6 +23,7 @@
 #include "access/tableam.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_trigger.h"
@@ -60,8 +61,6 @@
 
 /* Probes of the primary key, in a statement or a backend, before reading a set. */
 #define PROBE_LIMIT 256
-/* After a set could not be kept, probes before trying again, at most. */
-#define MAX_BACKOFF (1024 * 1024)
 /* Largest set of consenting subjects one statement builds (slots of 8 bytes). */
 #define SET_LIMIT (16 * 1024 * 1024)
 #define MAX_CHAIN 16
@@ -94,6 +93,7 @@ typedef struct Registry
 	Oid			consent_relid;	/* privacy.consent_state and its primary key */
 	Oid			consent_index;
 	bool		change_trigger_ok;	/* consent_state's change trigger is in place */
+	int64		cross_threshold;	/* probes before a backend reads a set to keep */
 } Registry;
 
 static Registry registry;
@@ -294,6 +294,14 @@ load_registry(void)
 	rel = open_privacy_table("consent_state", &registry.consent_relid);
 	registry.consent_index = get_relname_relid("consent_state_pkey", RelationGetNamespace(rel));
 	registry.change_trigger_ok = change_trigger_in_place(rel);
+
+	/*
+	 * Reading a set scans consent_state (about 13 us a page of ~135 rows,
+	 * against about 3 us a probe): a backend reads one to keep after as many
+	 * probes as half the table's pages, an eighth of what reading it costs,
+	 * so a big table's scan is paid only by a backend that probes a lot.
+	 */
+	registry.cross_threshold = Max(PROBE_LIMIT, (int64) RelationGetNumberOfBlocks(rel) / 2);
 	table_close(rel, AccessShareLock);
 	registry_oids[3] = registry.consent_relid;
 	registry_oids[4] = registry.consent_index;
@@ -668,7 +676,7 @@ cross_drop(CrossSet *cs)
 	cs->cxt = NULL;
 	cs->version++;
 	cs->probes = 0;
-	cs->build_at = PROBE_LIMIT;
+	cs->build_at = registry.cross_threshold;
 }
 
 /*
@@ -792,7 +800,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		if (cs != NULL)
 		{
 			cs->probes = 0;
-			cs->build_at = Min(cs->build_at * 2, MAX_BACKOFF);
+			cs->build_at = Min(cs->build_at * 2, registry.cross_threshold * 64);
 		}
 		return;
 	}
@@ -808,7 +816,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		cs->bytes = bytes;
 		cs->registry_gen = registry_generation;
 		cs->probes = 0;
-		cs->build_at = PROBE_LIMIT;
+		cs->build_at = registry.cross_threshold;
 		return;
 	}
 	cc->set = set;
@@ -817,7 +825,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 	{
 		/* Not kept (too big, or changes in flight): back off before the next try. */
 		cs->probes = 0;
-		cs->build_at = Min(cs->build_at * 2, MAX_BACKOFF);
+		cs->build_at = Min(cs->build_at * 2, registry.cross_threshold * 64);
 	}
 }
 
