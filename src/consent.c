@@ -683,8 +683,9 @@ cross_drop(CrossSet *cs)
  * Drop the sets that may no longer be used: all of them when sets may not
  * be kept now (privacy.consent_cache_size = 0, the trigger disabled, ...),
  * those read under an older registry, and those over the size limit.
+ * Returns whether sets may be kept now.
  */
-static void
+static bool
 cross_prune(void)
 {
 	bool		keep = px_consent_cache_available() && registry.change_trigger_ok;
@@ -699,6 +700,7 @@ cross_prune(void)
 			 cs->bytes > (Size) px_consent_cache_kb * 1024))
 			cross_drop(cs);
 	}
+	return keep;
 }
 
 /* The slot of purpose, claiming the least recently used one if needed. */
@@ -708,8 +710,7 @@ cross_slot(const char *purpose)
 	int			i;
 	int			victim = 0;
 
-	cross_prune();
-	if (!px_consent_cache_available() || !registry.change_trigger_ok)
+	if (!cross_prune())
 		return -1;
 	for (i = 0; i < CROSS_SLOTS; i++)
 	{

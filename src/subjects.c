@@ -396,6 +396,24 @@ jsonb_result_text(void)
 	return JsonbToCString(NULL, &DatumGetJsonbP(d)->root, 0);
 }
 
+/*
+ * The subject's rows of a privacy relation (consents, consent_events) as a
+ * JSON array, without the subject column, in order_by order.
+ */
+static const char *
+consent_rows_json(const char *relation, const char *order_by, Datum subject)
+{
+	Oid			texttype = TEXTOID;
+	char	   *query = psprintf("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r)"
+								 " OPERATOR(pg_catalog.-) 'subject'::pg_catalog.text ORDER BY r.%s)"
+								 " FROM privacy.%s r WHERE r.subject OPERATOR(pg_catalog.=) $1",
+								 order_by, relation);
+
+	if (SPI_execute_with_args(query, 1, &texttype, &subject, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read privacy.%s", relation);
+	return jsonb_result_text();
+}
+
 /* The subject's rows in one protected table, as a JSON array; returns the count. */
 static uint64
 export_table(StringInfo doc, ProtectedTable *t, const char *subject)
@@ -445,7 +463,6 @@ px_export_subject(PG_FUNCTION_ARGS)
 	StringInfoData doc;
 	int64		rows = 0;
 	int			ntables = 0;
-	Oid			texttype = TEXTOID;
 	Datum		subject_datum = CStringGetTextDatum(subject);
 	Jsonb	   *result;
 
@@ -470,18 +487,10 @@ px_export_subject(PG_FUNCTION_ARGS)
 			appendStringInfoString(&doc, ": ");
 			rows += (int64) export_table(&doc, t, subject);
 		}
-		if (SPI_execute_with_args("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)"
-								  " OPERATOR(pg_catalog.-) 'subject'::pg_catalog.text ORDER BY c.purpose)"
-								  " FROM privacy.consents c WHERE c.subject OPERATOR(pg_catalog.=) $1",
-								  1, &texttype, &subject_datum, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read privacy.consents");
-		appendStringInfo(&doc, "}, \"consents\": %s", jsonb_result_text());
-		if (SPI_execute_with_args("SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(e)"
-								  " OPERATOR(pg_catalog.-) 'subject'::pg_catalog.text ORDER BY e.event_id)"
-								  " FROM privacy.consent_events e WHERE e.subject OPERATOR(pg_catalog.=) $1",
-								  1, &texttype, &subject_datum, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read privacy.consent_events");
-		appendStringInfo(&doc, ", \"consent_history\": %s}", jsonb_result_text());
+		appendStringInfo(&doc, "}, \"consents\": %s",
+						 consent_rows_json("consents", "purpose", subject_datum));
+		appendStringInfo(&doc, ", \"consent_history\": %s}",
+						 consent_rows_json("consent_events", "event_id", subject_datum));
 	}
 	PG_FINALLY();
 	{
