@@ -148,14 +148,9 @@ seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
 		status = px_det_seal(ref->siv, &hdr, (const uint8_t *) pt, pt_len,
 							 (uint8_t *) VARDATA(result));
 	else
-	{
-		uint8_t		nonce[PX_NONCE_LEN];
-
-		status = px_nonce_next(&nonce_pool, (long) MyProcPid, nonce);
-		if (status == PX_OK)
-			status = px_envelope_seal(ref->aead, &hdr, nonce, (const uint8_t *) pt, pt_len,
-									  (uint8_t *) VARDATA(result));
-	}
+		status = px_envelope_seal_fresh(ref->aead, &hdr, &nonce_pool, (long) MyProcPid,
+										(const uint8_t *) pt, pt_len,
+										(uint8_t *) VARDATA(result));
 	px_report_status(status, true);
 	return result;
 }

@@ -94,6 +94,7 @@ extern size_t px_envelope_plaintext_len(size_t envelope_len);
 /* --- AES-256-GCM -------------------------------------------------------- */
 extern px_aead *px_aead_new(const uint8_t key[PX_KEY_LEN]);
 extern void px_aead_free(px_aead *aead);
+extern bool px_gcm_short_path(px_aead *aead, bool enable);
 extern px_status px_gcm_seal(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN],
 							 const uint8_t *aad, size_t aad_len,
 							 const uint8_t *pt, size_t pt_len,
@@ -173,6 +174,20 @@ typedef struct px_nonce_pool
 
 extern px_status px_nonce_next(px_nonce_pool *pool, long owner,
 							   uint8_t nonce[PX_NONCE_LEN]);
+
+/*
+ * Seal under a fresh random nonce, drawn from pool for the process owner
+ * (its pid: a forked child never reuses its parent's nonces); the nonce is
+ * written to nonce, or, for an envelope, into the envelope.
+ */
+extern px_status px_gcm_seal_fresh(px_aead *aead, px_nonce_pool *pool, long owner,
+								   const uint8_t *aad, size_t aad_len,
+								   const uint8_t *pt, size_t pt_len,
+								   uint8_t nonce[PX_NONCE_LEN], uint8_t *ct,
+								   uint8_t tag[PX_TAG_LEN]);
+extern px_status px_envelope_seal_fresh(px_aead *aead, const px_header *hdr,
+										px_nonce_pool *pool, long owner,
+										const uint8_t *pt, size_t pt_len, uint8_t *out);
 extern void px_wipe(void *buf, size_t len);
 
 #endif							/* PX_CORE_H */

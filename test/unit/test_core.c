@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 static int checks = 0;
@@ -234,6 +236,28 @@ gcm_negative(px_aead *aead, const char *name, const uint8_t *nonce,
 	}
 }
 
+/*
+ * Which GCM path the GCM tests take: the carry-less-multiply short-value
+ * path where the CPU has it, then OpenSSL's GCM mode for every length.
+ */
+static bool gcm_short = true;
+
+static const char *
+gcm_path_label(void)
+{
+	return gcm_short ? "short path" : "general path";
+}
+
+static px_aead *
+new_aead(const uint8_t key[32])
+{
+	px_aead    *aead = px_aead_new(key);
+
+	if (aead != NULL)
+		px_gcm_short_path(aead, gcm_short);
+	return aead;
+}
+
 static void
 test_gcm_vectors(void)
 {
@@ -253,7 +277,7 @@ test_gcm_vectors(void)
 		pt_len = unhex(v->pt, pt);
 		unhex(v->ct, ct);
 		unhex(v->tag, tag);
-		aead = px_aead_new(key);
+		aead = new_aead(key);
 		CHECK(aead != NULL, "%s: px_aead_new accepts the key", v->name);
 		if (aead == NULL)
 			continue;
@@ -262,11 +286,11 @@ test_gcm_vectors(void)
 		memset(out_tag, 0, sizeof(out_tag));
 		CHECK(px_gcm_seal(aead, iv, aad, aad_len, pt, pt_len, out_ct, out_tag) == PX_OK &&
 			  memcmp(out_ct, ct, pt_len) == 0 && memcmp(out_tag, tag, 16) == 0,
-			  "%s: seal gives the published ciphertext and tag", v->name);
+			  "%s (%s): seal gives the published ciphertext and tag", v->name, gcm_path_label());
 		memset(out_pt, 0xAA, sizeof(out_pt));
 		CHECK(px_gcm_open(aead, iv, aad, aad_len, ct, pt_len, tag, out_pt) == PX_OK &&
 			  memcmp(out_pt, pt, pt_len) == 0,
-			  "%s: open gives the published plaintext", v->name);
+			  "%s (%s): open gives the published plaintext", v->name, gcm_path_label());
 		gcm_negative(aead, v->name, iv, aad, aad_len, ct, pt_len, tag);
 		px_aead_free(aead);
 	}
@@ -289,14 +313,15 @@ test_gcm_negative_random(void)
 	px_random_bytes(key, sizeof(key));
 	memcpy(key2, key, sizeof(key));
 	key2[31] ^= 0x01;
-	aead = px_aead_new(key);
-	other = px_aead_new(key2);
+	aead = new_aead(key);
+	other = new_aead(key2);
 	for (i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++)
 	{
 		size_t		len = lengths[i];
 		char		name[64];
 
-		snprintf(name, sizeof(name), "GCM, random %zu-byte plaintext, 10-byte AAD", len);
+		snprintf(name, sizeof(name), "GCM (%s), random %zu-byte plaintext, 10-byte AAD",
+				 gcm_path_label(), len);
 		px_random_bytes(nonce, sizeof(nonce));
 		px_random_bytes(aad, sizeof(aad));
 		px_random_bytes(pt, len);
@@ -312,37 +337,162 @@ test_gcm_negative_random(void)
 	px_aead_free(other);
 }
 
-/* GCM through the core agrees with OpenSSL's EVP AES-256-GCM on random inputs of every short length. */
+/*
+ * GCM through the core agrees with OpenSSL's EVP AES-256-GCM on random
+ * inputs: every plaintext length 0..130 with every AAD length 0..40 (both
+ * sides of the short path's limits), sealing here and opening EVP's output.
+ */
 static void
 test_gcm_against_evp(void)
 {
-	uint8_t		key[32], iv[12], aad[10], pt[200], ct[200], tag[16], ct2[200], tag2[16];
+	uint8_t		key[32], iv[12], aad[40], pt[200], ct[200], tag[16], ct2[200], tag2[16],
+				out[200];
 	px_aead    *aead;
 	size_t		len;
-	int			agree = 1;
+	size_t		aad_len;
+	int			sealed_alike = 1;
+	int			opened_alike = 1;
 
 	px_random_bytes(key, sizeof(key));
-	aead = px_aead_new(key);
+	aead = new_aead(key);
 	for (len = 0; len <= 130; len++)
+		for (aad_len = 0; aad_len <= sizeof(aad); aad_len++)
+		{
+			EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+			int			outl;
+
+			px_random_bytes(iv, sizeof(iv));
+			px_random_bytes(aad, aad_len);
+			px_random_bytes(pt, len);
+			if (px_gcm_seal(aead, iv, aad, aad_len, pt, len, ct, tag) != PX_OK ||
+				ctx == NULL ||
+				EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv) != 1 ||
+				(aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1) ||
+				EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len) != 1 ||
+				EVP_EncryptFinal_ex(ctx, ct2 + len, &outl) != 1 ||
+				EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag2) != 1 ||
+				memcmp(ct, ct2, len) != 0 || memcmp(tag, tag2, 16) != 0)
+				sealed_alike = 0;
+			memset(out, 0xAA, sizeof(out));
+			if (px_gcm_open(aead, iv, aad, aad_len, ct2, len, tag2, out) != PX_OK ||
+				memcmp(out, pt, len) != 0)
+				opened_alike = 0;
+			EVP_CIPHER_CTX_free(ctx);
+		}
+	CHECK(sealed_alike, "GCM (%s) seals as OpenSSL EVP AES-256-GCM for plaintext lengths 0..130, AAD 0..40",
+		  gcm_path_label());
+	CHECK(opened_alike, "GCM (%s) opens OpenSSL EVP AES-256-GCM's output for plaintext lengths 0..130, AAD 0..40",
+		  gcm_path_label());
+	px_aead_free(aead);
+}
+
+/*
+ * Sealing under fresh nonces: every length round-trips and opens with EVP,
+ * nonces do not repeat, and a forked child never reuses a nonce its parent
+ * drew ahead (the short path keeps a batch of nonces with their keystream).
+ */
+static int
+nonce_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, PX_NONCE_LEN);
+}
+
+static void
+child_nonce(px_aead *aead, px_nonce_pool *pool, long owner, uint8_t nonce[PX_NONCE_LEN])
+{
+	int			fds[2];
+	pid_t		pid;
+	uint8_t		ct[20], tag[16];
+
+	memset(nonce, 0, PX_NONCE_LEN);
+	if (pipe(fds) != 0)
+		return;
+	pid = fork();
+	if (pid == 0)
+	{
+		uint8_t		mine[PX_NONCE_LEN] = {0};
+
+		px_gcm_seal_fresh(aead, pool, owner == 0 ? (long) getpid() : owner,
+						  NULL, 0, (const uint8_t *) "child's value", 13, mine, ct, tag);
+		if (write(fds[1], mine, sizeof(mine)) != (ssize_t) sizeof(mine))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid > 0)
+	{
+		if (read(fds[0], nonce, PX_NONCE_LEN) != PX_NONCE_LEN)
+			memset(nonce, 0, PX_NONCE_LEN);
+		waitpid(pid, NULL, 0);
+	}
+	close(fds[0]);
+}
+
+static void
+test_gcm_seal_fresh(void)
+{
+	enum
+	{
+		MANY = 3000
+	};
+	uint8_t		key[32], aad[10], pt[80], ct[80], tag[16], out[80], nonce[12];
+	static uint8_t nonces[MANY][PX_NONCE_LEN];
+	static px_nonce_pool pool;
+	px_aead    *aead;
+	size_t		len;
+	int			round_trips = 1;
+	int			distinct = 1;
+	int			i;
+	long		me = (long) getpid();
+	uint8_t		parent_next[PX_NONCE_LEN], inherited[PX_NONCE_LEN], forked[PX_NONCE_LEN];
+
+	px_random_bytes(key, sizeof(key));
+	px_random_bytes(aad, sizeof(aad));
+	aead = new_aead(key);
+	for (len = 0; len <= 70; len++)
 	{
 		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 		int			outl;
 
-		px_random_bytes(iv, sizeof(iv));
-		px_random_bytes(aad, sizeof(aad));
 		px_random_bytes(pt, len);
-		if (px_gcm_seal(aead, iv, aad, sizeof(aad), pt, len, ct, tag) != PX_OK ||
-			ctx == NULL ||
-			EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv) != 1 ||
-			EVP_EncryptUpdate(ctx, NULL, &outl, aad, sizeof(aad)) != 1 ||
-			EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len) != 1 ||
-			EVP_EncryptFinal_ex(ctx, ct2 + len, &outl) != 1 ||
-			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag2) != 1 ||
-			memcmp(ct, ct2, len) != 0 || memcmp(tag, tag2, 16) != 0)
-			agree = 0;
+		memset(out, 0xAA, sizeof(out));
+		if (px_gcm_seal_fresh(aead, &pool, me, aad, sizeof(aad), pt, len, nonce, ct, tag) != PX_OK ||
+			px_gcm_open(aead, nonce, aad, sizeof(aad), ct, len, tag, out) != PX_OK ||
+			memcmp(out, pt, len) != 0 || ctx == NULL ||
+			EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+			EVP_DecryptUpdate(ctx, NULL, &outl, aad, sizeof(aad)) != 1 ||
+			EVP_DecryptUpdate(ctx, out, &outl, ct, (int) len) != 1 ||
+			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) != 1 ||
+			EVP_DecryptFinal_ex(ctx, out + len, &outl) != 1 || memcmp(out, pt, len) != 0)
+			round_trips = 0;
 		EVP_CIPHER_CTX_free(ctx);
 	}
-	CHECK(agree, "GCM matches OpenSSL EVP AES-256-GCM for plaintext lengths 0..130");
+	CHECK(round_trips, "GCM (%s): sealing under fresh nonces round-trips and opens with EVP, lengths 0..70",
+		  gcm_path_label());
+
+	for (i = 0; i < MANY; i++)
+		px_gcm_seal_fresh(aead, &pool, me, aad, sizeof(aad), pt, 20, nonces[i], ct, tag);
+	qsort(nonces, MANY, PX_NONCE_LEN, nonce_cmp);
+	for (i = 1; i < MANY; i++)
+		if (memcmp(nonces[i - 1], nonces[i], PX_NONCE_LEN) == 0)
+			distinct = 0;
+	CHECK(distinct, "GCM (%s): %d fresh nonces are all distinct", gcm_path_label(), (int) MANY);
+
+	/*
+	 * A child that (wrongly) claimed its parent's identity would draw the
+	 * parent's next nonce: this shows the state is inherited, so the check
+	 * below can fail.  A child using its own pid draws another one.
+	 */
+	px_gcm_seal_fresh(aead, &pool, me, aad, sizeof(aad), pt, 20, nonce, ct, tag);
+	child_nonce(aead, &pool, me, inherited);
+	px_gcm_seal_fresh(aead, &pool, me, aad, sizeof(aad), pt, 20, parent_next, ct, tag);
+	CHECK(memcmp(inherited, parent_next, PX_NONCE_LEN) == 0,
+		  "GCM (%s): a forked child shares its parent's pending nonces (the hazard)", gcm_path_label());
+	child_nonce(aead, &pool, 0, forked);
+	px_gcm_seal_fresh(aead, &pool, me, aad, sizeof(aad), pt, 20, parent_next, ct, tag);
+	CHECK(!all_zero(forked, PX_NONCE_LEN) && memcmp(forked, parent_next, PX_NONCE_LEN) != 0,
+		  "GCM (%s): a forked child sealing under its own pid does not reuse its parent's next nonce",
+		  gcm_path_label());
 	px_aead_free(aead);
 }
 
@@ -1103,9 +1253,22 @@ test_rule_parser(void)
 int
 main(void)
 {
-	test_gcm_vectors();
-	test_gcm_negative_random();
-	test_gcm_against_evp();
+	{
+		uint8_t		key[32] = {0};
+		px_aead    *probe = px_aead_new(key);
+
+		printf("# GCM short path (carry-less multiply): %s on this CPU\n",
+			   probe != NULL && px_gcm_short_path(probe, true) ? "available" : "not available");
+		px_aead_free(probe);
+	}
+	for (int path = 0; path < 2; path++)
+	{
+		gcm_short = (path == 0);
+		test_gcm_vectors();
+		test_gcm_negative_random();
+		test_gcm_against_evp();
+		test_gcm_seal_fresh();
+	}
 	test_envelope();
 	test_armor();
 	test_key_wrapping();
