@@ -148,9 +148,8 @@ seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
 		status = px_det_seal(ref->siv, &hdr, (const uint8_t *) pt, pt_len,
 							 (uint8_t *) VARDATA(result));
 	else
-		status = px_envelope_seal_fresh(ref->aead, &hdr, &nonce_pool, (long) MyProcPid,
-										(const uint8_t *) pt, pt_len,
-										(uint8_t *) VARDATA(result));
+		status = px_envelope_seal(ref->aead, &hdr, &nonce_pool, (long) MyProcPid,
+								  (const uint8_t *) pt, pt_len, (uint8_t *) VARDATA(result));
 	px_report_status(status, true);
 	return result;
 }

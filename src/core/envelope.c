@@ -84,22 +84,8 @@ px_envelope_plaintext_len(size_t envelope_len)
 }
 
 px_status
-px_envelope_seal(px_aead *aead, const px_header *hdr,
-				 const uint8_t nonce[PX_NONCE_LEN],
+px_envelope_seal(px_aead *aead, const px_header *hdr, px_nonce_pool *pool, long owner,
 				 const uint8_t *pt, size_t pt_len, uint8_t *out)
-{
-	if (pt_len > PX_MAX_PLAINTEXT)
-		return PX_ERR_TOO_LONG;
-	px_header_write(hdr, out);
-	memcpy(out + PX_HEADER_LEN, nonce, PX_NONCE_LEN);
-	return px_gcm_seal(aead, nonce, out, PX_HEADER_LEN, pt, pt_len,
-					   out + PX_HEADER_LEN + PX_NONCE_LEN,
-					   out + PX_HEADER_LEN + PX_NONCE_LEN + pt_len);
-}
-
-px_status
-px_envelope_seal_fresh(px_aead *aead, const px_header *hdr, px_nonce_pool *pool, long owner,
-					   const uint8_t *pt, size_t pt_len, uint8_t *out)
 {
 	if (pt_len > PX_MAX_PLAINTEXT)
 		return PX_ERR_TOO_LONG;

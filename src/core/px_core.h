@@ -105,15 +105,11 @@ extern px_status px_gcm_open(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN],
 							 const uint8_t tag[PX_TAG_LEN], uint8_t *pt);
 
 /*
- * Seal plaintext into a complete envelope (out must hold
- * px_envelope_len(pt_len) bytes) and open one (pt must hold
- * px_envelope_plaintext_len(env_len) bytes).  px_envelope_open checks the
- * header only for length and version: the caller has already chosen the key
- * from px_header_read().
+ * Open an envelope (pt must hold px_envelope_plaintext_len(env_len) bytes;
+ * px_envelope_seal is declared with the nonce pool below).
+ * px_envelope_open checks the header only for length and version: the
+ * caller has already chosen the key from px_header_read().
  */
-extern px_status px_envelope_seal(px_aead *aead, const px_header *hdr,
-								  const uint8_t nonce[PX_NONCE_LEN],
-								  const uint8_t *pt, size_t pt_len, uint8_t *out);
 extern px_status px_envelope_open(px_aead *aead, const uint8_t *env, size_t env_len,
 								  uint8_t *pt, size_t *pt_len);
 
@@ -178,16 +174,17 @@ extern px_status px_nonce_next(px_nonce_pool *pool, long owner,
 /*
  * Seal under a fresh random nonce, drawn from pool for the process owner
  * (its pid: a forked child never reuses its parent's nonces); the nonce is
- * written to nonce, or, for an envelope, into the envelope.
+ * written to nonce, or, for a complete envelope, into the envelope (out
+ * must hold px_envelope_len(pt_len) bytes).
  */
 extern px_status px_gcm_seal_fresh(px_aead *aead, px_nonce_pool *pool, long owner,
 								   const uint8_t *aad, size_t aad_len,
 								   const uint8_t *pt, size_t pt_len,
 								   uint8_t nonce[PX_NONCE_LEN], uint8_t *ct,
 								   uint8_t tag[PX_TAG_LEN]);
-extern px_status px_envelope_seal_fresh(px_aead *aead, const px_header *hdr,
-										px_nonce_pool *pool, long owner,
-										const uint8_t *pt, size_t pt_len, uint8_t *out);
+extern px_status px_envelope_seal(px_aead *aead, const px_header *hdr,
+								  px_nonce_pool *pool, long owner,
+								  const uint8_t *pt, size_t pt_len, uint8_t *out);
 extern void px_wipe(void *buf, size_t len);
 
 #endif							/* PX_CORE_H */

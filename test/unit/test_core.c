@@ -517,7 +517,8 @@ test_envelope(void)
 		uint8_t    *pt = xmalloc(len);
 		uint8_t    *env = xmalloc(env_len);
 		uint8_t    *out = xmalloc(len);
-		uint8_t		nonce[PX_NONCE_LEN];
+		static px_nonce_pool pool;
+		uint8_t		first_nonce[PX_NONCE_LEN];
 		px_header	hdr = {PX_FORMAT_V1, PX_TYPE_BYTEA, 0x01020304, 0x7A000007};
 		px_header	back;
 		size_t		out_len = 0;
@@ -527,11 +528,12 @@ test_envelope(void)
 		int			ok;
 
 		px_random_bytes(pt, len);
-		px_random_bytes(nonce, sizeof(nonce));
 
 		CHECK(env_len == len + 38 && px_envelope_plaintext_len(env_len) == len,
 			  "envelope (%zu-byte plaintext): length is plaintext + 38", len);
-		ok = px_envelope_seal(aead, &hdr, nonce, pt, len, env) == PX_OK;
+		ok = px_envelope_seal(aead, &hdr, &pool, 1, pt, len, env) == PX_OK;
+		memcpy(first_nonce, env + PX_HEADER_LEN, PX_NONCE_LEN);
+		ok = ok && px_envelope_seal(aead, &hdr, &pool, 1, pt, len, env) == PX_OK;
 		CHECK(ok, "envelope (%zu-byte plaintext): seal succeeds", len);
 		if (!ok)
 		{
@@ -547,8 +549,12 @@ test_envelope(void)
 			  env[0] == 1 && env[1] == PX_TYPE_BYTEA &&
 			  env[2] == 0x01 && env[5] == 0x04 && env[6] == 0x7A && env[9] == 0x07,
 			  "envelope (%zu-byte plaintext): header reads back version 1, type, key id, key version (big-endian)", len);
-		CHECK(memcmp(env + 10, nonce, PX_NONCE_LEN) == 0,
-			  "envelope (%zu-byte plaintext): nonce stored at offset 10", len);
+		CHECK(memcmp(env + 10, first_nonce, PX_NONCE_LEN) != 0,
+			  "envelope (%zu-byte plaintext): sealing the same plaintext twice uses two nonces", len);
+		memset(out, 0xAA, len);
+		CHECK(px_gcm_open(aead, env + 10, env, 10, env + 22, len, env + 22 + len, out) == PX_OK &&
+			  memcmp(out, pt, len) == 0,
+			  "envelope (%zu-byte plaintext): GCM opens it as laid out: nonce at 10, header as AAD, tag last", len);
 		memset(out, 0xAA, len);
 		CHECK(px_envelope_open(aead, env, env_len, out, &out_len) == PX_OK &&
 			  out_len == len && memcmp(out, pt, len) == 0,
