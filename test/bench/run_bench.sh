@@ -2,9 +2,8 @@
 # Benchmark of the randomized encrypted type against plain text and pgcrypto.
 # One throwaway cluster, one backend, no parallel workers, no JIT, no
 # autovacuum; 1M rows of 22-character e-mails.  Every measurement runs 15
-# times, interleaved, in ONE
-# psql session; the median is reported, with ratios against the plain-text
-# baseline measured in the same session.
+# times, interleaved, in ONE psql session; the median is reported, with
+# ratios against the plain-text baseline measured in the same session.
 #
 #   bash test/bench/run_bench.sh        (or: make bench)
 set -euo pipefail
