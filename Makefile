@@ -3,12 +3,19 @@
 
 EXTENSION   = privacy_ext
 MODULE_big  = privacy_ext
+# 1.0 is released and never edited.  Version 1.1 is built from the parts in
+# sql/parts/1.1/ (one file per concern, applied in name order): the upgrade
+# script is the parts, and a new install runs 1.0 followed by the parts, so
+# an upgraded database and a fresh one are made by the same statements
+# (test/t/009_upgrade.pl compares their catalogs).
 DATA        = sql/privacy_ext--1.0.sql
+DATA_built  = sql/privacy_ext--1.1.sql sql/privacy_ext--1.0--1.1.sql
+UPGRADE_PARTS = $(sort $(wildcard sql/parts/1.1/*.sql))
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask.o src/core/mask_rule.o
-OBJS        = src/privacy_ext.o src/root_key.o src/key_store.o src/keys.o src/key_usage.o \
+OBJS        = src/privacy_ext.o src/statement.o src/log_redact.o src/root_key.o src/key_store.o src/keys.o src/key_usage.o \
               src/encrypted_types.o src/det_ops.o src/masking.o src/mask_rules.o src/mask_guard.o src/consent.o src/consent_cache.o src/audit.o src/subjects.o \
               $(CORE_OBJS)
 
@@ -30,6 +37,15 @@ include $(PGXS)
 
 # PGXS does not track header dependencies: rebuild everything a header touches.
 $(OBJS): $(wildcard src/*.h src/core/*.h)
+
+sql/privacy_ext--1.0--1.1.sql: $(UPGRADE_PARTS)
+	{ printf '%s\n' '/* privacy_ext 1.0 -> 1.1: generated from sql/parts/1.1/ */' '' \
+	    '\echo Use "ALTER EXTENSION privacy_ext UPDATE TO '"'1.1'"'" to load this file. \quit'; \
+	  for f in $^; do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
+
+sql/privacy_ext--1.1.sql: sql/privacy_ext--1.0.sql sql/privacy_ext--1.0--1.1.sql
+	{ printf '%s\n' '/* privacy_ext 1.1: generated from sql/privacy_ext--1.0.sql and sql/parts/1.1/ */'; \
+	  cat $^; } > $@
 
 .PHONY: demo test unit-test
 

@@ -641,6 +641,8 @@ px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 	}
 	site->counter = &entry->count;
 	site->generation = px_audit_generation;
+	site->key_id = key_id;
+	site->userid = key.userid;
 }
 
 /* SET privacy.purpose = '...' passed its checks: an event at statement end. */

@@ -19,6 +19,7 @@
  *	  a key it holds and read it.
  */
 #include "privacy_ext.h"
+#include "log_redact.h"
 
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
@@ -120,6 +121,7 @@ seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
 	size_t		env_len;
 	px_status	status;
 
+	px_note_plaintext_in();
 	if (pt_len > PX_MAX_PLAINTEXT)
 		px_report_status(PX_ERR_TOO_LONG, true);
 	if (key_id == PX_TRANSIT_KEY_ID)
@@ -320,6 +322,8 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 	size_t		pt_len;
 	px_status	status;
 
+	if (for_user)
+		px_note_plaintext_out();
 	read_header(env, len, type, &hdr);
 	if (hdr.key_id == PX_TRANSIT_KEY_ID && for_user)
 		ereport(ERROR,
@@ -585,6 +589,7 @@ px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext
 
 	if (cache == NULL)
 		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
+	px_note_plaintext_out();
 	read_header((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, &hdr);
 	if (hdr.key_id == PX_TRANSIT_KEY_ID)
 		return NULL;
@@ -763,13 +768,8 @@ decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
 	PxCallCache *cache = call_cache(fcinfo);
 	struct varlena *plain = open_value(cache, data, len, type, true);
 
-	if (px_audit_counting())
-	{
-		if (!px_audit_site_bound(&cache->audit))
-			px_audit_bind(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
-						  px_audit_key_of(data, len));
-		(*cache->audit.counter)++;
-	}
+	px_audit_count(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
+				   px_audit_key_of(data, len));
 	PG_RETURN_POINTER(plain);
 }
 

@@ -353,14 +353,10 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 static inline void
 count_read(FunctionCallInfo fcinfo, MaskCache *mc, const uint8_t *env, size_t env_len)
 {
-	if (!px_audit_counting())
-		return;
-	if (!px_audit_site_bound(&mc->audit))
-		px_audit_bind(&mc->audit, fcinfo->flinfo,
-					  mc->chosen && mc->chosen->kind == PX_RULE_NONE ?
-					  PX_AUDIT_UNMASK : PX_AUDIT_MASKED_READ,
-					  mc->relid, NameStr(mc->column), env ? px_audit_key_of(env, env_len) : 0);
-	(*mc->audit.counter)++;
+	px_audit_count(&mc->audit, fcinfo->flinfo,
+				   mc->chosen && mc->chosen->kind == PX_RULE_NONE ?
+				   PX_AUDIT_UNMASK : PX_AUDIT_MASKED_READ,
+				   mc->relid, NameStr(mc->column), env ? px_audit_key_of(env, env_len) : 0);
 }
 
 static Datum

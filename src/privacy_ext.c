@@ -3,6 +3,8 @@
  *		Module entry point: PG_MODULE_MAGIC and the privacy.* settings.
  */
 #include "privacy_ext.h"
+#include "log_redact.h"
+#include "statement.h"
 
 #include <limits.h>
 
@@ -94,6 +96,8 @@ _PG_init(void)
 		px_root_key_load_at_start();
 		px_install_consent_cache();
 	}
+	px_install_statement_hooks();
+	px_install_log_redaction();
 	px_install_mask_guard();
 	px_install_audit_hooks();
 }

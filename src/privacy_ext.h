@@ -11,6 +11,7 @@
 #include "utils/snapshot.h"
 
 #include "px_core.h"
+#include "miscadmin.h"
 
 /*
  * SQLSTATEs of privacy_ext's own errors, class "PX".  Permission denied for
@@ -121,10 +122,16 @@ typedef enum PxAuditAction
 	PX_AUDIT_UNMASK
 } PxAuditAction;
 
-/* A call site's counter for the current statement (in its fn_extra). */
+/*
+ * A call site's counter for the current statement (in its fn_extra): bound
+ * to one statement, one key and one role; a value under another key, or
+ * read under another role (a SECURITY DEFINER function), binds again.
+ */
 typedef struct PxAuditSite
 {
 	uint64		generation;
+	uint32		key_id;
+	Oid			userid;
 	int64	   *counter;
 } PxAuditSite;
 
@@ -158,11 +165,24 @@ px_audit_key_of(const uint8_t *env, size_t len)
 	return px_header_read(env, len, &hdr) == PX_OK ? hdr.key_id : 0;
 }
 
-/* Whether the site's counter belongs to the current statement's counts. */
+/* Whether the site's counter counts key_id's values read now. */
 static inline bool
-px_audit_site_bound(const PxAuditSite *site)
+px_audit_site_bound(const PxAuditSite *site, uint32 key_id)
 {
-	return site->generation == px_audit_generation;
+	return site->generation == px_audit_generation && site->key_id == key_id &&
+		site->userid == GetUserId();
+}
+
+/* One more value under key_id read at this call site (inline: per row). */
+static inline void
+px_audit_count(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
+			   Oid relid, const char *column, uint32 key_id)
+{
+	if (!px_audit_counting())
+		return;
+	if (unlikely(!px_audit_site_bound(site, key_id)))
+		px_audit_bind(site, flinfo, action, relid, column, key_id);
+	(*site->counter)++;
 }
 
 /* subjects.c: data-subject requests */

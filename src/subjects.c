@@ -15,6 +15,7 @@
  * search_path is pinned to pg_catalog with every generated name quoted.
  */
 #include "privacy_ext.h"
+#include "log_redact.h"
 
 #include <ctype.h>
 
@@ -500,6 +501,7 @@ px_export_subject(PG_FUNCTION_ARGS)
 	end_request(&rc);
 
 	/* The document holds plaintext: it is returned, never logged. */
+	px_note_plaintext_out();
 	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(doc.data)));
 	px_wipe(doc.data, doc.len);
 	px_audit_event("export", subject, rows, psprintf("{\"tables\": %d}", ntables));

@@ -1,0 +1,4 @@
+-- Version 1.1 is built from the files of this folder, applied in name
+-- order: each holds one concern's changes since 1.0, written so that it
+-- runs both on an upgraded 1.0 database and, after the 1.0 script, on a
+-- fresh install.

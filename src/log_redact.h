@@ -1,0 +1,35 @@
+/*
+ * log_redact.h
+ *		Keeping plaintext out of the server log.
+ *
+ * Paths that take plaintext in (type input, encrypt(), the casts from text
+ * and bytea) or hand plaintext out (decrypt, unmasking, data-subject
+ * exports) mark the current statement; log_redact.c's emit_log_hook then
+ * hides what an error report would otherwise copy into the server log.
+ * Marking is a store to a global, cheap enough for every row.
+ */
+#ifndef PX_LOG_REDACT_H
+#define PX_LOG_REDACT_H
+
+#include "postgres.h"
+
+/* This statement bound plaintext input to an encrypted type. */
+extern bool px_log_took_plaintext;
+/* This statement produced plaintext (decrypt, unmask, export). */
+extern bool px_log_gave_plaintext;
+
+extern void px_install_log_redaction(void);
+
+static inline void
+px_note_plaintext_in(void)
+{
+	px_log_took_plaintext = true;
+}
+
+static inline void
+px_note_plaintext_out(void)
+{
+	px_log_gave_plaintext = true;
+}
+
+#endif							/* PX_LOG_REDACT_H */
