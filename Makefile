@@ -24,11 +24,11 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
-ISOLATION      = reencrypt key_cache consent_freshness consent_cache
+ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
 
 PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
