@@ -31,7 +31,9 @@ REGRESS_OPTS = --outputdir=test/regress_out
 ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
 
-PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+# The PostgreSQL to build against: the first pg_config on PATH unless given,
+# e.g. make PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config.
+PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 

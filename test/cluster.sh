@@ -5,7 +5,8 @@
 # postgres OS user in a directory it owns; clients connect over a socket in
 # DIR/socket.  Exports PGHOST, PGPORT and PGUSER for the caller's clients.
 
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# The server binaries: those of PG_CONFIG (or the pg_config on PATH).
+PG_BIN=${PG_BIN:-$("${PG_CONFIG:-pg_config}" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}
 
 px_as_server_user() {
     if [ "$(id -u)" -eq 0 ]; then

@@ -8,7 +8,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
 . test/cluster.sh
 
-export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+export PG_CONFIG=${PG_CONFIG:-pg_config}
 DIR=${PRIVACY_DEMO_DIR:-/tmp/privacy_ext_demo}
 PORT=${PRIVACY_DEMO_PORT:-54330}
 

@@ -12,7 +12,7 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC"
 . test/cluster.sh
 
-export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+export PG_CONFIG=${PG_CONFIG:-pg_config}
 PGXS_DIR=$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")
 PORT=${PRIVACY_TEST_PORT:-54329}
 WORK=$(mktemp -d /tmp/privacy_ext_test.XXXXXX)
