@@ -16,7 +16,7 @@ PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask.o src/core/mask_rule.o
 OBJS        = src/privacy_ext.o src/statement.o src/log_redact.o src/config_refs.o src/root_key.o src/key_store.o src/keys.o src/key_usage.o \
-              src/encrypted_types.o src/det_ops.o src/masking.o src/mask_rules.o src/mask_guard.o src/consent.o src/consent_cache.o src/audit.o src/subjects.o \
+              src/encrypted_types.o src/det_ops.o src/det_text_ops.o src/masking.o src/mask_rules.o src/mask_guard.o src/consent.o src/consent_cache.o src/audit.o src/subjects.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
@@ -24,7 +24,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
