@@ -4,6 +4,7 @@
  */
 #include "privacy_ext.h"
 #include "log_redact.h"
+#include "purpose_scope.h"
 #include "statement.h"
 
 #include <limits.h>
@@ -51,6 +52,8 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	px_define_purpose_scope();
 
 	DefineCustomStringVariable("privacy.purpose",
 							   "The processing purpose this session declares.",

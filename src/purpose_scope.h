@@ -1,0 +1,25 @@
+/*
+ * purpose_scope.h
+ *		privacy.purpose_scope: whether a purpose may be declared for a whole
+ *		session or only for a transaction (see purpose_scope.c).
+ */
+#ifndef PX_PURPOSE_SCOPE_H
+#define PX_PURPOSE_SCOPE_H
+
+#include "postgres.h"
+#include "utils/guc.h"
+
+typedef enum PxPurposeScope
+{
+	PX_PURPOSE_SCOPE_SESSION,
+	PX_PURPOSE_SCOPE_TRANSACTION
+} PxPurposeScope;
+
+extern int	px_purpose_scope;
+
+extern void px_define_purpose_scope(void);
+
+/* For privacy.purpose's check hook: may a value from source be taken? */
+extern bool px_purpose_scope_allows(const char *newval, GucSource source);
+
+#endif							/* PX_PURPOSE_SCOPE_H */
