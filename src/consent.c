@@ -12,9 +12,14 @@
  * of keyed 64-bit hashes and answers from it.  The set outlives the
  * statement only while consent_cache.c can prove it exact: a withdrawal
  * committed by another session is seen by the next statement of every
- * session, cached or not.
+ * session, cached or not.  What a call site keeps in fn_extra (its purpose,
+ * the role's right to it, the time expiry is judged at, a statement-only
+ * set) lasts one statement epoch (statement.h), so the next statement at
+ * any depth -- a PL/pgSQL statement, a FETCH, a procedure's COMMIT -- sees
+ * revoke_purpose, a new policy version and an expiry too.
  */
 #include "privacy_ext.h"
+#include "purpose_scope.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -31,6 +36,7 @@
 #include "catalog/pg_collation.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "replication/walsender.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -44,6 +50,8 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
+
+#include "statement.h"
 
 /* Column positions, as created by the extension script. */
 #define Anum_purposes_name			1
@@ -368,11 +376,14 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 {
 	int			p;
 
+	if (!px_purpose_scope_allows(*newval, source))
+		return false;
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
 	if (!IsTransactionState() || !OidIsValid(get_namespace_oid("privacy", true)) ||
 		!OidIsValid(get_relname_relid("purposes", get_namespace_oid("privacy", true))))
 		return true;
+	px_statement_refresh();
 	load_registry();
 	p = find_purpose(*newval);
 	if (p < 0)
@@ -431,19 +442,41 @@ static CrossSet cross_sets[CROSS_SLOTS];
 static uint64 cross_clock = 0;
 static MemoryContext cross_cxt = NULL;
 
+/* A purpose's name as a text datum, in place (4-byte aligned for the header). */
+typedef union ChainText
+{
+	char		data[VARHDRSZ + NAMEDATALEN];
+	int32		align;
+} ChainText;
+
+/*
+ * One has_consent call site's state, in fn_extra.  PL/pgSQL keeps an
+ * FmgrInfo across statements and transactions, and a cursor across
+ * FETCHes, so everything here is valid for one statement epoch only
+ * (statement.h): when the epoch has moved, consent_cache() takes in what
+ * other sessions committed, checks the purpose and the role's grant again,
+ * takes the time anew and drops the statement-only state.  The backend's
+ * cross-statement sets (CrossSet) are kept: consent_cache.c proves them
+ * exact for each use.
+ */
 typedef struct ConsentCache
 {
+	uint64		epoch;			/* statement epoch validated in; 0: never */
 	char		purpose[NAMEDATALEN];	/* resolved purpose ("" = none yet) */
 	Oid			checked_user;
+	uint64		registry_gen;	/* the registry the purpose was resolved in */
+	int			purpose_index;	/* in registry.purposes */
 	bool		needs_consent;
 	int			nchain;
-	char		chain[MAX_CHAIN][NAMEDATALEN];	/* the purpose and its ancestors */
-	Datum		chain_datum[MAX_CHAIN];	/* the same, as text */
-	TimestampTz now;
+	ChainText	chain[MAX_CHAIN];	/* the purpose and its ancestors, as text */
+	Datum		chain_datum[MAX_CHAIN]; /* pointers to chain[] */
+	TimestampTz now;			/* expiry is judged at this time */
+	/* Statement-only state, dropped when the epoch moves: */
 	int			probes;
 	bool		tried_set;		/* this statement read a set (or could not) */
 	bool		have_set;		/* a set for this statement only */
 	SubjectSet	set;
+	MemoryContext set_cxt;		/* its memory */
 	int			cross;			/* cross_sets index, -1 for none */
 	uint64		cross_version;	/* the version cross_covers was decided for */
 	Snapshot	cross_snap;		/* ... and the snapshot */
@@ -764,6 +797,12 @@ usable_cross(ConsentCache *cc)
 			cross_drop(cs);
 			return NULL;
 		}
+		/* The slot went to another purpose (it was the least recently used). */
+		if (strcmp(cs->purpose, cc->purpose) != 0)
+		{
+			cc->cross = -1;
+			return NULL;
+		}
 		cc->cross_version = cs->version;
 		cc->cross_snap = snap;
 		cc->cross_covers = px_consent_watch_covers(&cs->watch, snap);
@@ -821,6 +860,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		return;
 	}
 	cc->set = set;
+	cc->set_cxt = cxt;
 	cc->have_set = true;
 	if (cs != NULL)
 	{
@@ -830,54 +870,126 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 	}
 }
 
-/* Resolve the purpose (declared or given) for this call site. */
-static ConsentCache *
-consent_cache(FunctionCallInfo fcinfo, const char *purpose)
+/* Forget what held for the previous statement only. */
+static void
+statement_reset(ConsentCache *cc)
 {
-	ConsentCache *cc = (ConsentCache *) fcinfo->flinfo->fn_extra;
+	if (cc->set_cxt != NULL)
+		MemoryContextDelete(cc->set_cxt);
+	cc->set_cxt = NULL;
+	memset(&cc->set, 0, sizeof(SubjectSet));
+	cc->have_set = false;
+	cc->tried_set = false;
+	cc->probes = 0;
+	cc->cross = -1;
+	cc->cross_version = UINT64_MAX;
+	cc->cross_snap = NULL;
+	cc->cross_covers = false;
+}
+
+/* The purpose p and its ancestors: consent to a parent purpose covers its children. */
+static void
+resolve_chain(ConsentCache *cc, int p)
+{
+	cc->nchain = 0;
+	while (p >= 0 && cc->nchain < MAX_CHAIN)
+	{
+		ChainText  *t = &cc->chain[cc->nchain];
+		size_t		len = strlen(registry.purposes[p].name);
+
+		SET_VARSIZE(t->data, VARHDRSZ + len);
+		memcpy(VARDATA(t->data), registry.purposes[p].name, len);
+		cc->chain_datum[cc->nchain] = PointerGetDatum(t->data);
+		cc->nchain++;
+		p = registry.purposes[p].parent;
+	}
+}
+
+/*
+ * Validate the call site for this statement: new statement, purpose or
+ * role.  Committed changes to the registry and to role memberships are
+ * taken in first, so a revoke_purpose, a new policy version or a revoked
+ * membership is in force from the next statement on, at any depth.
+ */
+static pg_noinline ConsentCache *
+consent_revalidate(FunctionCallInfo fcinfo, ConsentCache *cc, const char *purpose)
+{
+	uint64		epoch = px_statement_epoch;
+	Oid			userid = GetUserId();
 	int			p;
 
-	if (cc != NULL && strcmp(cc->purpose, purpose) == 0 && cc->checked_user == GetUserId())
-		return cc;
+	px_statement_refresh();
 	load_registry();
-	p = find_purpose(purpose);
-	if (p < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("processing purpose \"%s\" does not exist", purpose)));
-	if (!may_use_purpose(p))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("role \"%s\" may not process data for purpose \"%s\"",
-						GetUserNameFromId(GetUserId(), false), purpose),
-				 errhint("A key administrator can allow it with privacy.grant_purpose().")));
 	if (cross_cxt == NULL)
 		cross_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext consent cache",
 										  ALLOCSET_SMALL_SIZES);
 	if (cc == NULL)
-		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCache));
-	else
-		memset(cc, 0, sizeof(ConsentCache));	/* a statement-only set stays until fn_mcxt goes */
-	strlcpy(cc->purpose, purpose, NAMEDATALEN);
-	cc->checked_user = GetUserId();
-	cc->needs_consent = registry.purposes[p].needs_consent;
-	cc->now = GetCurrentStatementStartTimestamp();
-	cc->cross = cc->needs_consent ? cross_slot(purpose) : -1;
-	cc->cross_version = UINT64_MAX;
-	/* Consent to a parent purpose covers its children. */
-	while (p >= 0 && cc->nchain < MAX_CHAIN)
 	{
-		strlcpy(cc->chain[cc->nchain], registry.purposes[p].name, NAMEDATALEN);
-		cc->chain_datum[cc->nchain] =
-			PointerGetDatum(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARHDRSZ + NAMEDATALEN));
-		SET_VARSIZE(DatumGetPointer(cc->chain_datum[cc->nchain]), VARHDRSZ + strlen(cc->chain[cc->nchain]));
-		memcpy(VARDATA(DatumGetPointer(cc->chain_datum[cc->nchain])), cc->chain[cc->nchain],
-			   strlen(cc->chain[cc->nchain]));
-		cc->nchain++;
-		p = registry.purposes[p].parent;
+		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCache));
+		fcinfo->flinfo->fn_extra = cc;
 	}
-	fcinfo->flinfo->fn_extra = cc;
+	/* Not valid again until every check below has passed. */
+	cc->epoch = 0;
+	statement_reset(cc);
+	if (cc->registry_gen != registry_generation || strcmp(cc->purpose, purpose) != 0)
+	{
+		cc->purpose[0] = '\0';
+		p = find_purpose(purpose);
+		if (p < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("processing purpose \"%s\" does not exist", purpose)));
+		cc->purpose_index = p;
+		cc->needs_consent = registry.purposes[p].needs_consent;
+		resolve_chain(cc, p);
+		strlcpy(cc->purpose, purpose, NAMEDATALEN);
+		cc->registry_gen = registry_generation;
+	}
+	if (!may_use_purpose(cc->purpose_index))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" may not process data for purpose \"%s\"",
+						GetUserNameFromId(userid, false), purpose),
+				 errhint("A key administrator can allow it with privacy.grant_purpose().")));
+	cc->checked_user = userid;
+	cc->cross = cc->needs_consent ? cross_slot(purpose) : -1;
+	cc->now = px_statement_now();
+	cc->epoch = epoch;
 	return cc;
+}
+
+/*
+ * The call site's state for this statement, purpose and role.  Per row
+ * this is the epoch compare in front of the checks 1.0 made already.
+ */
+static inline ConsentCache *
+consent_cache(FunctionCallInfo fcinfo, const char *purpose)
+{
+	ConsentCache *cc = (ConsentCache *) fcinfo->flinfo->fn_extra;
+
+	if (likely(cc != NULL && px_statement_current(cc->epoch)) &&
+		strcmp(cc->purpose, purpose) == 0 && cc->checked_user == GetUserId())
+		return cc;
+	return consent_revalidate(fcinfo, cc, purpose);
+}
+
+/*
+ * The initial copy of a logical replication subscription runs COPY in a
+ * walsender, under the publisher's row security: for a role without
+ * BYPASSRLS the consent policy would hide every row, and the subscriber
+ * would silently start from an empty table (later changes are decoded
+ * from WAL, where no policy applies).  Fail loudly instead.
+ */
+static void
+refuse_replication_copy(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("logical replication cannot copy the rows of protected tables as role \"%s\"",
+					GetUserNameFromId(GetUserId(), false)),
+			 errdetail("The consent policy of a protected table would hide every row from the initial synchronization."),
+			 errhint("Give the subscription's role BYPASSRLS (ALTER ROLE %s BYPASSRLS), or connect it as a superuser.",
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
 
 static bool
@@ -893,7 +1005,11 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 		return true;
 	/* No purpose declared: nothing is visible. */
 	if (purpose == NULL || purpose[0] == '\0')
+	{
+		if (unlikely(am_walsender))
+			refuse_replication_copy();
 		return false;
+	}
 	cc = consent_cache(fcinfo, purpose);
 	if (!cc->needs_consent)
 		return true;			/* another legal basis covers every subject */
