@@ -126,7 +126,8 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 	Oid			coltype = PG_GETARG_OID(1);
 	TypeClass	tc = type_class(coltype);
 	px_mask_rule rule;
-	char		canonical[2 * PX_RULE_TEXT_MAX + 64];
+	char		canonical[PX_RULE_FORMAT_MAX];
+	size_t		canonical_len;
 	const char *needs = NULL;
 
 	parse_or_error(rule_text, &rule);
@@ -173,8 +174,10 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 						format_type_be(coltype))));
 	if (rule.kind == PX_RULE_HASH)
 		(void) px_key_id_for_name(rule.text, false);
-	px_rule_format(&rule, canonical);
-	PG_RETURN_TEXT_P(cstring_to_text(canonical));
+	/* The length the formatter wrote, never strlen(): the stored rule is exactly it. */
+	canonical_len = px_rule_format(&rule, canonical);
+	Assert(canonical_len < sizeof(canonical));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(canonical, (int) canonical_len));
 }
 
 /* ---------------------------------------------------------------------
