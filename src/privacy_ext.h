@@ -194,11 +194,14 @@ typedef enum PxRequestKind
 } PxRequestKind;
 
 /*
- * While a request runs, has_consent() passes every row and, for an
- * erasure, privacy.anonymize_value() may run.  Reset when the request
- * ends or fails, and at every transaction abort.
+ * While a request runs, has_consent() passes the subject's rows and, for an
+ * erasure, privacy.anonymize_value() may run, but only in the request's own
+ * statements, never in code of a table's owner they fire (subjects.c).
+ * Reset when the request ends or fails, and at every transaction abort.
  */
 extern PxRequestKind px_request_in_progress;
+extern bool px_request_scope(void);
+extern bool px_request_covers_subject(const char *subject, size_t len);
 
 /* mask_guard.c */
 extern bool px_mask_guard_installed;
