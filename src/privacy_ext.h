@@ -125,7 +125,10 @@ typedef enum PxAuditAction
 /*
  * A call site's counter for the current statement (in its fn_extra): bound
  * to one statement, one key and one role; a value under another key, or
- * read under another role (a SECURITY DEFINER function), binds again.
+ * read under another role (a SECURITY DEFINER function), binds again.  The
+ * column a decrypt call site reads is resolved once per statement and kept
+ * here, so that a site alternating between keys row by row rebinds with a
+ * hash lookup, without walking the plan again.  Zero-initialized.
  */
 typedef struct PxAuditSite
 {
@@ -133,6 +136,10 @@ typedef struct PxAuditSite
 	uint32		key_id;
 	Oid			userid;
 	int64	   *counter;
+	uint64		column_generation;	/* statement the column was resolved in */
+	const void *column_query;	/* ... and the query running then */
+	Oid			column_relid;	/* InvalidOid: not a table column */
+	NameData	column_name;
 } PxAuditSite;
 
 extern int	px_audit_sinks;
