@@ -387,6 +387,7 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 	Oid			input;
 	Oid			ioparam;
 
+	request_subject = NULL;		/* until this table's statement is set up */
 	if (attnum == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
