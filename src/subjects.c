@@ -124,7 +124,20 @@ request_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 		return;
 	if (event == FHET_START)
 	{
-		bool		foreign = !request_own_function(flinfo->fn_oid);
+		bool		foreign;
+
+		/*
+		 * *private lives as long as the FmgrInfo (a trigger's, called per
+		 * row): it keeps the answer unless another module's hook owns it.
+		 */
+		if (prev_fmgr_hook == NULL && DatumGetInt32(*private) != 0)
+			foreign = DatumGetInt32(*private) == 2;
+		else
+		{
+			foreign = !request_own_function(flinfo->fn_oid);
+			if (prev_fmgr_hook == NULL)
+				*private = Int32GetDatum(foreign ? 2 : 1);
+		}
 
 		if (call_stack_top == call_stack_size)
 		{
