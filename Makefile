@@ -83,7 +83,7 @@ unit-test: test/unit/test_core
 	test/unit/test_core
 
 # Fuzzing (libFuzzer, clang) and sanitizers for the backend-free core.
-FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask
+FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 

@@ -104,7 +104,7 @@ DROP TABLE dsr_invoices;
 
 -- A table owned by an ordinary role: the request runs its code (triggers)
 -- as that owner, never with more rights; the owner need not hold the key
--- for the export to decrypt; a column under a destroyed key exports as null.
+-- for the export to decrypt; a value under a destroyed key is flagged unreadable.
 CREATE ROLE regress_px_owner;
 SELECT privacy.create_key('dsr_gone') > 0 AS created;
 CREATE TABLE dsr_tickets (requester text, body privacy.encrypted_text('dsr_k'),

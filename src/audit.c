@@ -610,12 +610,23 @@ px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 	key.userid = GetUserId();
 	if (!OidIsValid(relid))
 	{
-		AttrNumber	attnum;
+		/* Once per statement and site: the plan walk is the costly part. */
+		if (site->column_generation != px_audit_generation ||
+			site->column_query != (const void *) running_query)
+		{
+			AttrNumber	attnum;
+			const char *name = NULL;
+			Oid			found = InvalidOid;
 
-		if (call_site_column(flinfo, &relid, &attnum))
-			column = get_attname(relid, attnum, true);
-		if (column == NULL)
-			relid = InvalidOid;
+			if (call_site_column(flinfo, &found, &attnum))
+				name = get_attname(found, attnum, true);
+			site->column_relid = name ? found : InvalidOid;
+			namestrcpy(&site->column_name, name ? name : "");
+			site->column_generation = px_audit_generation;
+			site->column_query = (const void *) running_query;
+		}
+		relid = site->column_relid;
+		column = NameStr(site->column_name);
 	}
 	key.relid = relid;
 	if (OidIsValid(relid))
@@ -797,8 +808,22 @@ px_audit_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-		case XACT_EVENT_PARALLEL_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
+
+			/*
+			 * Counts still pending when a transaction commits: reads no
+			 * statement end flushed, such as a procedure's simple
+			 * expressions before its COMMIT, or anything read since the
+			 * last statement ended.  They belong in the table in the
+			 * transaction that did the reads, which can still write here
+			 * (deferred triggers have fired; privacy.audit_log has no
+			 * insert triggers).  write_event() falls back to the log where
+			 * the table cannot be written.
+			 */
+			if (counts != NULL || purpose_pending)
+				flush(true);
+			break;
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
 			if (counts != NULL || purpose_pending)
 				flush(false);
 			break;

@@ -1001,7 +1001,7 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 	uint64		h;
 
 	/* A data-subject request reads all of the subject's rows. */
-	if (unlikely(px_request_in_progress != PX_REQUEST_NONE))
+	if (unlikely(px_request_in_progress != PX_REQUEST_NONE) && px_request_covers_subject(subject, len))
 		return true;
 	/* No purpose declared: nothing is visible. */
 	if (purpose == NULL || purpose[0] == '\0')

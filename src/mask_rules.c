@@ -126,7 +126,8 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 	Oid			coltype = PG_GETARG_OID(1);
 	TypeClass	tc = type_class(coltype);
 	px_mask_rule rule;
-	char		canonical[2 * PX_RULE_TEXT_MAX + 64];
+	char		canonical[PX_RULE_FORMAT_MAX];
+	size_t		canonical_len;
 	const char *needs = NULL;
 
 	parse_or_error(rule_text, &rule);
@@ -173,8 +174,10 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 						format_type_be(coltype))));
 	if (rule.kind == PX_RULE_HASH)
 		(void) px_key_id_for_name(rule.text, false);
-	px_rule_format(&rule, canonical);
-	PG_RETURN_TEXT_P(cstring_to_text(canonical));
+	/* The length the formatter wrote, never strlen(): the stored rule is exactly it. */
+	canonical_len = px_rule_format(&rule, canonical);
+	Assert(canonical_len < sizeof(canonical));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(canonical, (int) canonical_len));
 }
 
 /* ---------------------------------------------------------------------
@@ -606,13 +609,14 @@ px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 /*
  * privacy.anonymize_value(value, table, column): the value under the
  * column's default rule, for privacy.erase_subject() to store for good.
- * The erasure runs it as the table's owner; outside one it refuses to run,
- * since it masks without regard to who asks.
+ * The erasure runs it as the table's owner; outside one, and in code of the
+ * owner's that the erasure fires (a trigger), it refuses to run, since it
+ * masks without regard to who asks.
  */
 static void
 require_erasure(void)
 {
-	if (px_request_in_progress != PX_REQUEST_ERASE)
+	if (px_request_in_progress != PX_REQUEST_ERASE || !px_request_scope())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("privacy.anonymize_value() runs only inside privacy.erase_subject()"),

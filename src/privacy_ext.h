@@ -125,7 +125,10 @@ typedef enum PxAuditAction
 /*
  * A call site's counter for the current statement (in its fn_extra): bound
  * to one statement, one key and one role; a value under another key, or
- * read under another role (a SECURITY DEFINER function), binds again.
+ * read under another role (a SECURITY DEFINER function), binds again.  The
+ * column a decrypt call site reads is resolved once per statement and kept
+ * here, so that a site alternating between keys row by row rebinds with a
+ * hash lookup, without walking the plan again.  Zero-initialized.
  */
 typedef struct PxAuditSite
 {
@@ -133,6 +136,10 @@ typedef struct PxAuditSite
 	uint32		key_id;
 	Oid			userid;
 	int64	   *counter;
+	uint64		column_generation;	/* statement the column was resolved in */
+	const void *column_query;	/* ... and the query running then */
+	Oid			column_relid;	/* InvalidOid: not a table column */
+	NameData	column_name;
 } PxAuditSite;
 
 extern int	px_audit_sinks;
@@ -194,11 +201,14 @@ typedef enum PxRequestKind
 } PxRequestKind;
 
 /*
- * While a request runs, has_consent() passes every row and, for an
- * erasure, privacy.anonymize_value() may run.  Reset when the request
- * ends or fails, and at every transaction abort.
+ * While a request runs, has_consent() passes the subject's rows and, for an
+ * erasure, privacy.anonymize_value() may run, but only in the request's own
+ * statements, never in code of a table's owner they fire (subjects.c).
+ * Reset when the request ends or fails, and at every transaction abort.
  */
 extern PxRequestKind px_request_in_progress;
+extern bool px_request_scope(void);
+extern bool px_request_covers_subject(const char *subject, size_t len);
 
 /* mask_guard.c */
 extern bool px_mask_guard_installed;

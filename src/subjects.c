@@ -8,28 +8,49 @@
  * Each table is read and changed as its owner, inside a security-restricted
  * operation, the way VACUUM and ANALYZE run a table's code: the table's
  * triggers, policies and index expressions never run with more rights than
- * their owner already has.  While a request runs, has_consent() passes
- * every row (a request covers all of the subject's rows, whatever they
- * consented to), encrypted columns are decrypted here in C on the caller's
- * authority (never through SQL the table's code could also call), and
- * search_path is pinned to pg_catalog with every generated name quoted.
+ * their owner already has.  Encrypted columns are decrypted here in C on the
+ * caller's authority (never through SQL the table's code could also call),
+ * and search_path is pinned to pg_catalog with every generated name quoted.
+ *
+ * The request's own reach.  A request covers all of the subject's rows,
+ * whatever they consented to, so while it runs has_consent() passes the
+ * subject's rows, privacy.anonymize_value() may run and the values the
+ * request reads are not counted one by one (the request is one audit
+ * event).  All three hold only for the request's own statements: the code
+ * of a table's owner that those statements fire (triggers, policy or
+ * constraint functions, index expressions, defaults) runs as it would
+ * outside a request.  The boundary is the function manager: while a
+ * request runs, every function that is neither built in nor a member of
+ * this extension is called through the fmgr hook below, which counts the
+ * calls in progress ("foreign" code); the request's reach is in force only
+ * while none is.  A BEFORE ROW trigger's simple PL/pgSQL expressions run
+ * inside the request's own executor run, but inside the trigger's function
+ * call, so they are foreign too.  The consent bypass is further limited to
+ * the request's subject (as the subject column's type prints it), so even
+ * code taken for the request's own sees no other subject's rows.
  */
 #include "privacy_ext.h"
 #include "log_redact.h"
 
 #include <ctype.h>
 
+#include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
 typedef struct ProtectedTable
@@ -48,6 +69,134 @@ typedef struct RequestContext
 
 /* The request running in this backend, if any (see privacy_ext.h). */
 PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
+
+/*
+ * Calls in progress through the fmgr hook while a request runs, innermost
+ * last: whether each is foreign code (a function neither built in nor of
+ * this extension).  foreign_calls counts the foreign ones; the request's
+ * reach holds while it is 0.
+ */
+static bool *call_stack = NULL;
+static int	call_stack_top = 0;
+static int	call_stack_size = 0;
+static int	foreign_calls = 0;
+
+/* This extension, for telling its functions from a table owner's. */
+static Oid	request_extension = InvalidOid;
+
+/* The subject of the table being read or erased, as its column type prints it. */
+static const char *request_subject = NULL;
+static size_t request_subject_len = 0;
+
+static bool request_hooks_installed = false;
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static fmgr_hook_type prev_fmgr_hook = NULL;
+
+/* Functions of this extension are the request's own code (built-in ones never reach the hook). */
+static bool
+request_own_function(Oid fn_oid)
+{
+	return OidIsValid(request_extension) &&
+		getExtensionOfObject(ProcedureRelationId, fn_oid) == request_extension;
+}
+
+/* Route every other function fmgr_info() looks up during a request through the hook. */
+static bool
+request_needs_fmgr_hook(Oid fn_oid)
+{
+	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn_oid))
+		return true;
+	return px_request_in_progress != PX_REQUEST_NONE && !request_own_function(fn_oid);
+}
+
+/*
+ * Entering foreign code ends the request's reach until it returns: values
+ * it decrypts are counted like any others.  A call starts and ends under
+ * the same request state (a request begins and ends inside its own call),
+ * so the stack is balanced; errors unwind through FHET_ABORT.
+ */
+static void
+request_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
+{
+	if (prev_fmgr_hook)
+		prev_fmgr_hook(event, flinfo, private);
+	if (px_request_in_progress == PX_REQUEST_NONE)
+		return;
+	if (event == FHET_START)
+	{
+		bool		foreign;
+
+		/*
+		 * *private lives as long as the FmgrInfo (a trigger's, called per
+		 * row): it keeps the answer unless another module's hook owns it.
+		 */
+		if (prev_fmgr_hook == NULL && DatumGetInt32(*private) != 0)
+			foreign = DatumGetInt32(*private) == 2;
+		else
+		{
+			foreign = !request_own_function(flinfo->fn_oid);
+			if (prev_fmgr_hook == NULL)
+				*private = Int32GetDatum(foreign ? 2 : 1);
+		}
+
+		if (call_stack_top == call_stack_size)
+		{
+			int			size = call_stack_size == 0 ? 16 : call_stack_size * 2;
+
+			call_stack = call_stack == NULL ?
+				MemoryContextAlloc(TopMemoryContext, sizeof(bool) * size) :
+				repalloc(call_stack, sizeof(bool) * size);
+			call_stack_size = size;
+		}
+		call_stack[call_stack_top++] = foreign;
+		if (foreign && foreign_calls++ == 0)
+			px_audit_suppressed--;	/* counted like any other read */
+	}
+	else if (call_stack_top > 0)
+	{
+		if (call_stack[--call_stack_top] && --foreign_calls == 0)
+			px_audit_suppressed++;
+	}
+}
+
+static void
+request_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		call_stack_top = 0;
+		foreign_calls = 0;
+		request_subject = NULL;
+	}
+}
+
+static void
+install_request_hooks(void)
+{
+	if (request_hooks_installed)
+		return;
+	prev_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = request_needs_fmgr_hook;
+	prev_fmgr_hook = fmgr_hook;
+	fmgr_hook = request_fmgr_hook;
+	RegisterXactCallback(request_xact_callback, NULL);
+	request_hooks_installed = true;
+}
+
+/* Whether the innermost code running is the request's own (see the top). */
+bool
+px_request_scope(void)
+{
+	return px_request_in_progress != PX_REQUEST_NONE && foreign_calls == 0;
+}
+
+/* has_consent()'s bypass: the request's own statement, reading its subject. */
+bool
+px_request_covers_subject(const char *subject, size_t len)
+{
+	return px_request_scope() && request_subject != NULL &&
+		len == request_subject_len && memcmp(subject, request_subject, len) == 0;
+}
 
 static void
 require_request_rights(const char *what)
@@ -86,6 +235,16 @@ begin_document(StringInfo buf, const char *subject)
 static void
 begin_request(RequestContext *rc, PxRequestKind kind)
 {
+	/* A request's reach cannot be lent to another started from code it fired. */
+	if (px_request_in_progress != PX_REQUEST_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a data-subject request cannot start inside another")));
+	install_request_hooks();
+	request_extension = get_extension_oid("privacy_ext", true);
+	call_stack_top = 0;
+	foreign_calls = 0;
+	request_subject = NULL;
 	rc->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -100,9 +259,12 @@ begin_request(RequestContext *rc, PxRequestKind kind)
 static void
 reset_request(void)
 {
-	if (px_request_in_progress != PX_REQUEST_NONE)
+	if (px_request_in_progress != PX_REQUEST_NONE && foreign_calls == 0)
 		px_audit_suppressed--;
 	px_request_in_progress = PX_REQUEST_NONE;
+	call_stack_top = 0;
+	foreign_calls = 0;
+	request_subject = NULL;
 }
 
 static void
@@ -238,6 +400,7 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 	Oid			input;
 	Oid			ioparam;
 
+	request_subject = NULL;		/* until this table's statement is set up */
 	if (attnum == InvalidAttrNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -252,22 +415,62 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 	getTypeInputInfo(type, &input, &ioparam);
 	*param = OidInputFunctionCall(input, (char *) subject, ioparam, -1);
 	*paramtype = type;
+	{
+		/* has_consent() sees the subject as the column's type prints it */
+		Oid			output;
+		bool		varlena;
+
+		getTypeOutputInfo(type, &output, &varlena);
+		request_subject = OidOutputFunctionCall(output, *param);
+		request_subject_len = strlen(request_subject);
+	}
 	appendStringInfo(where, "t.%s OPERATOR(pg_catalog.=) $1", quote_identifier(t->subject_column));
 	return true;
 }
 
-/* A column of a protected table, for an export. */
+/*
+ * A column of a protected table holding encrypted values, for an export:
+ * an encrypted type, a domain over one, or an array of either.
+ */
 typedef struct ExportColumn
 {
 	char	   *name;
-	bool		encrypted;
-	px_value_type type;			/* encrypted: which type */
-	bool		unreadable;		/* encrypted under a destroyed or unknown key */
+	px_value_type type;			/* which encrypted type */
+	bool		is_array;
+	Oid			elemtype;		/* arrays: the element type, and its layout */
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
 } ExportColumn;
 
 /*
+ * Whether values of typid are encrypted, as themselves, through a domain,
+ * or as the elements of an array (of a domain, or under one).
+ */
+static bool
+export_encrypted_type(Oid typid, px_value_type *type, bool *is_array, Oid *elemtype)
+{
+	Oid			base = getBaseType(typid);
+	Oid			elem;
+
+	*is_array = false;
+	if (px_encrypted_type(base, type))
+		return true;
+	elem = get_element_type(base);
+	if (OidIsValid(elem) && px_encrypted_type(getBaseType(elem), type))
+	{
+		*is_array = true;
+		*elemtype = elem;
+		return true;
+	}
+	return false;
+}
+
+/*
  * The export query: the clear columns as one jsonb (to_jsonb keeps their
- * types), then each encrypted column's envelope, opened in C below.
+ * types), then each encrypted column's value, opened in C below.  A table
+ * with inheritance children is read with ONLY: each child is exported
+ * under its own name, with its own columns (see expand_children).
  */
 static char *
 export_query(ProtectedTable *t, const char *where, List **enc_columns)
@@ -277,11 +480,13 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 	StringInfoData query;
 	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(t->relid));
 	int			natts;
+	char		relkind;
 	AttrNumber	a;
 
 	if (!HeapTupleIsValid(tp))
 		elog(ERROR, "cache lookup failed for relation %u", t->relid);
 	natts = ((Form_pg_class) GETSTRUCT(tp))->relnatts;
+	relkind = ((Form_pg_class) GETSTRUCT(tp))->relkind;
 	ReleaseSysCache(tp);
 	initStringInfo(&plain);
 	initStringInfo(&enc);
@@ -291,6 +496,8 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 		HeapTuple	at = SearchSysCache2(ATTNUM, ObjectIdGetDatum(t->relid), Int16GetDatum(a));
 		Form_pg_attribute att;
 		px_value_type type;
+		bool		is_array;
+		Oid			elemtype = InvalidOid;
 
 		if (!HeapTupleIsValid(at))
 			continue;
@@ -299,15 +506,16 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 		{
 			const char *name = quote_identifier(NameStr(att->attname));
 
-			if (px_encrypted_type(att->atttypid, &type))
+			if (export_encrypted_type(att->atttypid, &type, &is_array, &elemtype))
 			{
 				ExportColumn *c = palloc0(sizeof(ExportColumn));
-				uint32		key_id = att->atttypmod > 0 ? (uint32) att->atttypmod : 0;
 
 				c->name = pstrdup(NameStr(att->attname));
-				c->encrypted = true;
 				c->type = type;
-				c->unreadable = key_id == 0 || !px_key_exists(key_id) || px_key_destroyed(key_id);
+				c->is_array = is_array;
+				c->elemtype = elemtype;
+				if (is_array)
+					get_typlenbyvalalign(elemtype, &c->elmlen, &c->elmbyval, &c->elmalign);
 				*enc_columns = lappend(*enc_columns, c);
 				appendStringInfo(&enc, ", t.%s", name);
 			}
@@ -322,8 +530,127 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 						 plain.data, enc.data);
 	else
 		appendStringInfo(&query, "SELECT '{}'::pg_catalog.jsonb%s", enc.data);
-	appendStringInfo(&query, " FROM %s t WHERE %s", qualified_name(t->relid), where);
+	/* A partitioned table has no rows of its own: ONLY would find none. */
+	appendStringInfo(&query, " FROM %s%s t WHERE %s",
+					 relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ",
+					 qualified_name(t->relid), where);
 	return query.data;
+}
+
+/*
+ * Why a stored value cannot be opened, or NULL when it can.  An export
+ * flags such a value with {"unreadable": reason} rather than failing or
+ * passing the envelope off as data.
+ */
+static const char *
+unreadable_reason(bytea *env, px_value_type type)
+{
+	px_header	hdr;
+	PxKeyRef	ref;
+
+	if (px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr) != PX_OK ||
+		hdr.type != type)
+		return "malformed value";
+	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+		return "not bound to a key";
+	if (!px_key_exists(hdr.key_id))
+		return "unknown key";
+	if (px_key_destroyed(hdr.key_id))
+		return "key destroyed";
+	if (!px_key_ref_for_version(hdr.key_id, hdr.key_version, true, &ref))
+		return "key version dropped";
+	return NULL;
+}
+
+/* One stored value as JSON: its plaintext, or a marker saying why not. */
+static void
+append_opened_value(StringInfo doc, bytea *env, px_value_type type, void **open_cache)
+{
+	const char *reason = unreadable_reason(env, type);
+	struct varlena *plain;
+	size_t		n;
+
+	if (reason == NULL)
+		plain = px_open_for_masking(env, type, open_cache, CurrentMemoryContext);
+	else
+		plain = NULL;
+	if (plain == NULL)
+	{
+		appendStringInfoString(doc, "{\"unreadable\": ");
+		escape_json(doc, reason ? reason : "not bound to a key");
+		appendStringInfoChar(doc, '}');
+		return;
+	}
+	n = VARSIZE(plain) - VARHDRSZ;
+	if (type == PX_TYPE_BYTEA)
+	{
+		/* as to_jsonb renders bytea: "\\x" and hex digits */
+		char	   *hex = palloc(2 * n + 3);
+		size_t		i;
+
+		hex[0] = '\\';
+		hex[1] = 'x';
+		for (i = 0; i < n; i++)
+			snprintf(hex + 2 + 2 * i, 3, "%02x", (unsigned char) VARDATA(plain)[i]);
+		hex[2 + 2 * n] = '\0';
+		escape_json(doc, hex);
+		px_wipe(hex, 2 * n + 2);
+	}
+	else
+	{
+		char	   *str = text_to_cstring((text *) plain);
+
+		escape_json(doc, str);
+		px_wipe(str, n);
+	}
+	px_wipe(VARDATA(plain), n);
+}
+
+/*
+ * Elements [*pos, ...) of an array value, dimension dim onwards, as nested
+ * JSON arrays, the way to_jsonb renders a multidimensional array.
+ */
+static void
+append_array_dim(StringInfo doc, int ndim, const int *dims, int dim, Datum *elems,
+				 bool *nulls, int *pos, px_value_type type, void **open_cache)
+{
+	int			i;
+
+	appendStringInfoChar(doc, '[');
+	for (i = 0; i < dims[dim]; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(doc, ", ");
+		if (dim + 1 < ndim)
+			append_array_dim(doc, ndim, dims, dim + 1, elems, nulls, pos, type, open_cache);
+		else
+		{
+			if (nulls[*pos])
+				appendStringInfoString(doc, "null");
+			else
+				append_opened_value(doc, DatumGetByteaPP(elems[*pos]), type, open_cache);
+			(*pos)++;
+		}
+	}
+	appendStringInfoChar(doc, ']');
+}
+
+static void
+append_export_array(StringInfo doc, ExportColumn *c, Datum v, void **open_cache)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(v);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int			pos = 0;
+
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), c->elmlen, c->elmbyval, c->elmalign,
+					  &elems, &nulls, &nelems);
+	if (ARR_NDIM(arr) == 0)
+		appendStringInfoString(doc, "[]");
+	else
+		append_array_dim(doc, ARR_NDIM(arr), ARR_DIMS(arr), 0, elems, nulls, &pos, c->type,
+						 open_cache);
 }
 
 /* One row of an export, as JSON, with its encrypted columns opened. */
@@ -344,44 +671,17 @@ append_export_row(StringInfo doc, HeapTuple tuple, TupleDesc desc, List *enc_col
 	{
 		ExportColumn *c = (ExportColumn *) lfirst(lc);
 		Datum		v = SPI_getbinval(tuple, desc, col++, &isnull);
-		struct varlena *plain = NULL;
 
 		appendStringInfoString(doc, empty ? "" : ", ");
 		empty = false;
 		escape_json(doc, c->name);
 		appendStringInfoString(doc, ": ");
-		if (!isnull && !c->unreadable)
-			plain = px_open_for_masking(DatumGetByteaPP(v), c->type, open_cache,
-										CurrentMemoryContext);
-		if (plain == NULL)
+		if (isnull)
 			appendStringInfoString(doc, "null");
+		else if (c->is_array)
+			append_export_array(doc, c, v, open_cache);
 		else
-		{
-			size_t		n = VARSIZE(plain) - VARHDRSZ;
-
-			if (c->type == PX_TYPE_BYTEA)
-			{
-				/* as to_jsonb renders bytea: "\\x" and hex digits */
-				char	   *hex = palloc(2 * n + 3);
-				size_t		i;
-
-				hex[0] = '\\';
-				hex[1] = 'x';
-				for (i = 0; i < n; i++)
-					snprintf(hex + 2 + 2 * i, 3, "%02x", (unsigned char) VARDATA(plain)[i]);
-				hex[2 + 2 * n] = '\0';
-				escape_json(doc, hex);
-				px_wipe(hex, 2 * n + 2);
-			}
-			else
-			{
-				char	   *str = text_to_cstring((text *) plain);
-
-				escape_json(doc, str);
-				px_wipe(str, n);
-			}
-			px_wipe(VARDATA(plain), n);
-		}
+			append_opened_value(doc, DatumGetByteaPP(v), c->type, open_cache);
 	}
 	appendStringInfoChar(doc, '}');
 }
@@ -451,6 +751,65 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject)
 }
 
 /*
+ * The tables an export reads: the protected ones and, after each, its
+ * inheritance children (all levels, each once), with the parent's subject
+ * column.  Each is read with ONLY, so a child's rows appear once, under its
+ * own name and with its own columns; a child protected itself keeps its
+ * own registration.  Partitions need no entry: their rows, which have the
+ * partitioned table's columns, are read through it.
+ */
+static List *
+expand_children(List *tables)
+{
+	List	   *result = NIL;
+	List	   *seen = NIL;
+	ListCell   *lc;
+	int			i;
+
+	foreach(lc, tables)
+		seen = lappend_oid(seen, ((ProtectedTable *) lfirst(lc))->relid);
+	foreach(lc, tables)
+	{
+		List	   *level = list_make1(lfirst(lc));
+
+		for (i = 0; i < list_length(level); i++)
+		{
+			ProtectedTable *t = (ProtectedTable *) list_nth(level, i);
+			Oid			argtype = OIDOID;
+			Datum		relid = ObjectIdGetDatum(t->relid);
+			uint64		j;
+
+			result = lappend(result, t);
+			if (SPI_execute_with_args("SELECT i.inhrelid FROM pg_catalog.pg_inherits i"
+									  " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid"
+									  " WHERE i.inhparent OPERATOR(pg_catalog.=) $1"
+									  " AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,f}'::pg_catalog.\"char\"[])"
+									  " AND NOT c.relispartition"
+									  " ORDER BY i.inhrelid::pg_catalog.regclass::pg_catalog.text",
+									  1, &argtype, &relid, NULL, true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not read pg_inherits");
+			for (j = 0; j < SPI_processed; j++)
+			{
+				bool		isnull;
+				Oid			child = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[j],
+																   SPI_tuptable->tupdesc, 1, &isnull));
+				ProtectedTable *c;
+
+				if (list_member_oid(seen, child))
+					continue;
+				seen = lappend_oid(seen, child);
+				c = palloc0(sizeof(ProtectedTable));
+				c->relid = child;
+				c->subject_column = t->subject_column;
+				c->anonymize = t->anonymize;
+				level = lappend(level, c);
+			}
+		}
+	}
+	return result;
+}
+
+/*
  * privacy.export_subject(subject): one jsonb document with the subject's
  * rows in every protected table (decrypted), current consents and consent
  * history.
@@ -476,7 +835,7 @@ px_export_subject(PG_FUNCTION_ARGS)
 	begin_request(&rc, PX_REQUEST_EXPORT);
 	PG_TRY();
 	{
-		List	   *tables = load_protected_tables();
+		List	   *tables = expand_children(load_protected_tables());
 		ListCell   *lc;
 
 		foreach(lc, tables)

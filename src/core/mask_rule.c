@@ -249,6 +249,11 @@ px_rule_format(const px_mask_rule *rule, char *out)
 {
 	size_t		n = 0;
 
+	/*
+	 * Every branch ends in a NUL: put_quoted() writes none of its own, so
+	 * a rule that ends in a quoted string ("value 'x'") is terminated here.
+	 * The returned length never counts the NUL; callers use it, not strlen.
+	 */
 	switch (rule->kind)
 	{
 		case PX_RULE_NONE:
@@ -279,7 +284,10 @@ px_rule_format(const px_mask_rule *rule, char *out)
 			return (size_t) sprintf(out, "noise(%.17g)", rule->number);
 		case PX_RULE_VALUE:
 			n = (size_t) sprintf(out, "value ");
-			return n + put_quoted(out + n, rule->text, rule->text_len);
+			n += put_quoted(out + n, rule->text, rule->text_len);
+			out[n] = '\0';
+			return n;
 	}
+	out[0] = '\0';
 	return 0;
 }

@@ -87,7 +87,12 @@ typedef struct px_mask_rule
 extern bool px_rule_parse(const char *s, size_t len, px_mask_rule *rule,
 						  const char **error, size_t *error_at);
 
-/* Canonical text of a rule (what is stored); capacity 2 * PX_RULE_TEXT_MAX + 64. */
+/*
+ * Canonical text of a rule (what is stored).  Returns its length in bytes;
+ * the text is followed by a NUL, not counted.  Capacity: PX_RULE_FORMAT_MAX
+ * (every quote doubled, the longest number, the NUL).
+ */
+#define PX_RULE_FORMAT_MAX (2 * PX_RULE_TEXT_MAX + 64)
 extern size_t px_rule_format(const px_mask_rule *rule, char *out);
 
 #endif							/* PX_MASK_H */

@@ -35,9 +35,27 @@ for _ in $(seq 1 120); do
 done
 export PGHOST="$DIR/socket" PGPORT="$PORT" PGUSER=postgres
 
+# Every suite the Makefile lists (REGRESS and ISOLATION), read from it, so a
+# suite added there is run here too; PRIVACY_VALGRIND_SUITES="a b" narrows
+# the pg_regress suites for a quicker look (the isolation specs are then skipped).
+print_var() { make -s -f Makefile --eval "print-var: ; @echo \$($1)" print-var; }
+ALL_REGRESS=$(print_var REGRESS)
+SUITES=${PRIVACY_VALGRIND_SUITES:-$ALL_REGRESS}
+if [ -n "${PRIVACY_VALGRIND_SUITES:-}" ]; then SPECS=""; else SPECS=$(print_var ISOLATION); fi
+# The suites after the first share its database: keys creates the extension.
+case " $SUITES " in *" keys "*) ;; *) SUITES="keys $SUITES" ;; esac
+[ -n "$SUITES" ] || { echo "no pg_regress suites found in the Makefile" >&2; exit 1; }
+echo "suites: $SUITES${SPECS:+; isolation: $SPECS}"
+
 status=0
-make -s installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres > "$WORK/regress.log" 2>&1 || status=$?
+make -s installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
+    REGRESS="$SUITES" ISOLATION="$SPECS" > "$WORK/regress.log" 2>&1 || status=$?
 grep -E '^(ok|not ok|test |#)' "$WORK/regress.log" | sed 's/^/  /' || true
+# Each listed suite must have run (and passed): none silently left out.
+for s in $SUITES $SPECS; do
+    grep -Eq "^(ok [0-9]+ +[-+] |test )$s( |$)" "$WORK/regress.log" ||
+        { echo "suite $s did not run under valgrind"; status=1; }
+done
 px_cluster_stop "$DIR"
 
 total=$(cat "$WORK"/vg/*.log | grep -c '^==[0-9]*== [A-Z][a-z].*\(Invalid\|uninitialised\|Mismatched\|overlap\|Source and destination\)' || true)
