@@ -113,6 +113,20 @@ SELECT coalesce(max(event_id), 0) AS m FROM privacy.audit_log \gset
 CALL aa_rollback();
 SELECT * FROM aa_events(:m);
 
+-- A consent recorded by a consent manager is the manager's event, in the
+-- audit trail as in privacy.consent_events (the writers behind
+-- grant_consent run as the extension's owner).
+CREATE ROLE regress_aa_manager;
+GRANT privacy_consent_manager TO regress_aa_manager;
+SELECT privacy.create_purpose('aa_purpose', 'consent');
+SET ROLE regress_aa_manager;
+SELECT privacy.grant_consent('aa-subject', 'aa_purpose');
+SELECT privacy.withdraw_consent('aa-subject', 'aa_purpose');
+RESET ROLE;
+SELECT action, current_role_name, session_user_name = session_user AS session_user_kept
+  FROM privacy.audit_log WHERE object = 'aa_purpose' ORDER BY event_id;
+SELECT action, current_role_name FROM privacy.consent_events WHERE purpose = 'aa_purpose' ORDER BY event_id;
+
 DROP PROCEDURE aa_rollback();
 DROP PROCEDURE aa_commit_loop();
 DROP FUNCTION aa_dec_as_definer(privacy.encrypted_text);
@@ -123,4 +137,5 @@ SELECT privacy.revoke_key('aa_ka', 'regress_aa_definer'), privacy.revoke_key('aa
        privacy.revoke_key('aa_ka', 'regress_aa_caller');
 DROP ROLE regress_aa_definer;
 DROP ROLE regress_aa_caller;
+DROP ROLE regress_aa_manager;
 RESET privacy.audit;

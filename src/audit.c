@@ -370,8 +370,14 @@ copy_name(char *dst, const char *src)
  * An event that happens once (a key created, a consent recorded, a subject
  * exported): written now, with the session's identity.
  */
-void
-px_audit_event(const char *action, const char *object, int64 count, const char *detail)
+/*
+ * An event under the given identity: the consent writers run as the
+ * extension's owner (SECURITY DEFINER), but the event is the caller's, as
+ * the consent event row records it.
+ */
+static void
+audit_event_as(const char *action, const char *object, int64 count, const char *detail,
+			   const char *session_user_name, const char *current_role_name)
 {
 	AuditEvent	ev;
 
@@ -382,10 +388,18 @@ px_audit_event(const char *action, const char *object, int64 count, const char *
 	ev.object = object;
 	ev.count = count;
 	ev.detail = detail;
-	ev.session_user_name = GetUserNameFromId(GetSessionUserId(), true);
-	ev.current_role_name = GetUserNameFromId(GetUserId(), true);
+	ev.session_user_name = session_user_name;
+	ev.current_role_name = current_role_name;
 	ev.purpose = px_purpose;
 	write_event(&ev, true);
+}
+
+void
+px_audit_event(const char *action, const char *object, int64 count, const char *detail)
+{
+	audit_event_as(action, object, count, detail,
+				   GetUserNameFromId(GetSessionUserId(), true),
+				   GetUserNameFromId(GetUserId(), true));
 }
 
 /* A JSON object with one string member, for event details. */
@@ -887,7 +901,10 @@ px_audit_consent_event(PG_FUNCTION_ARGS)
 	subject = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "subject"));
 	purpose = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "purpose"));
 	action = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "action"));
-	px_audit_event(action && strcmp(action, "grant") == 0 ? "consent_grant" : "consent_withdraw",
-				   purpose, 1, px_audit_detail("subject", subject));
+	/* The identity the event row records: the caller of grant/withdraw_consent. */
+	audit_event_as(action && strcmp(action, "grant") == 0 ? "consent_grant" : "consent_withdraw",
+				   purpose, 1, px_audit_detail("subject", subject),
+				   SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "session_user_name")),
+				   SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "current_role_name")));
 	return PointerGetDatum(tuple);
 }
