@@ -142,6 +142,39 @@ SELECT privacy.key_versions_in_use(2147483647) AS no_such_key;
 RESET ROLE;
 SELECT name, versions, versions_in_use FROM privacy.keys WHERE name = 'kf_k';
 
+-- ---------------------------------------------------------------------
+-- 4. A literal bound into a plan for "=" on a deterministic column is
+--    checked at each execution: after destroy_key, a held plan fails.
+-- ---------------------------------------------------------------------
+SELECT privacy.create_key('kf_d') > 0 AS created;
+CREATE TABLE kf_det (id int PRIMARY KEY, d privacy.encrypted_text_det('kf_d') UNIQUE);
+INSERT INTO kf_det VALUES (1, 'alpha'), (2, 'beta');
+SET plan_cache_mode = force_generic_plan;
+PREPARE kf_pd AS SELECT id FROM kf_det WHERE d = 'beta';
+EXECUTE kf_pd;
+CREATE FUNCTION kf_plan_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+    RETURN NEXT regexp_replace(line, 'pxe1:[A-Za-z0-9+/=]+', 'pxe1:...', 'g');
+  END LOOP;
+END $$;
+SET enable_seqscan = off;
+SELECT kf_plan_of('EXECUTE kf_pd');
+RESET enable_seqscan;
+-- The check is the identity on a value bound to its key; anything else is refused.
+SELECT privacy.decrypt(privacy.encrypted_text_det_bound(d, privacy.envelope_key_id(d))) FROM kf_det WHERE id = 1;
+SELECT privacy.encrypted_text_det_bound(d, 12345) FROM kf_det WHERE id = 1;
+SELECT privacy.encrypted_text_det_bound(NULL, 12345) IS NULL AS strict;
+SELECT privacy.destroy_key('kf_d', 'destroy kf_d');
+EXECUTE kf_pd;
+\echo :LAST_ERROR_SQLSTATE
+DEALLOCATE kf_pd;
+RESET plan_cache_mode;
+DROP TABLE kf_det;
+DROP FUNCTION kf_plan_of(text);
+DELETE FROM privacy.data_keys WHERE name = 'kf_d';
+
 DROP FUNCTION kf_dec(privacy.encrypted_text), kf_seal_version(text),
   kf_unknown_names(text, int, text), kf_unknown_ids(int, int);
 DROP TABLE kf_t;
