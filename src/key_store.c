@@ -95,7 +95,7 @@ typedef struct MaterialEntry
 
 /*
  * Bounds of the row and permission caches: far more keys than a database
- * uses, and a few kilobytes each; past it a cache starts over.
+ * uses, a few hundred kilobytes at most; past it a cache starts over.
  */
 #define ROW_CACHE_MAX	4096
 #define PERM_CACHE_MAX	4096
