@@ -13,12 +13,15 @@
  * bindings for the rest.
  */
 #include "privacy_ext.h"
+#include "key_tables.h"
+#include "statement.h"
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
 #include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
@@ -28,8 +31,14 @@
 
 #define BIND_SLOTS 8
 
+/*
+ * A call site's last bindings, for one statement epoch (statement.h): an
+ * FmgrInfo kept across statements (PL/pgSQL, a cursor) binds again in the
+ * next one, so a key destroyed meanwhile is refused, not remembered.
+ */
 typedef struct BindMemo
 {
+	uint64		epoch;
 	int			n;
 	int			next;
 	uint32		key[BIND_SLOTS];
@@ -64,6 +73,17 @@ bind(FunctionCallInfo fcinfo, bytea *transit, uint32 key_id)
 	if (memo == NULL)
 		memo = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BindMemo));
+	if (!px_statement_current(memo->epoch))
+	{
+		for (i = 0; i < memo->n; i++)
+		{
+			pfree(memo->in[i]);
+			pfree(memo->out[i]);
+		}
+		memo->n = 0;
+		memo->next = 0;
+		memo->epoch = px_statement_epoch;
+	}
 	for (i = 0; i < memo->n; i++)
 		if (memo->key[i] == key_id && VARSIZE_ANY_EXHDR(memo->in[i]) == len &&
 			memcmp(VARDATA_ANY(memo->in[i]), VARDATA_ANY(transit), len) == 0)
@@ -180,13 +200,15 @@ px_det_hash_extended(PG_FUNCTION_ARGS)
  * "column = literal": the literal was read before its column was known, so
  * it is a transit value.  Bind it to the column's key here, at plan time:
  * a constant is encrypted once, into the plan (which EXPLAIN shows, and
- * which an index can use); anything else (a parameter) is wrapped in the
- * column type's cast, evaluated once per scan as an index key.  Version 1
+ * which an index can use), inside a check that the key still exists;
+ * anything else (a parameter) is wrapped in the column type's cast; either
+ * is evaluated once per scan as an index key.  Version 1
  * of a key never changes while the key exists, so the bound constant stays
- * right for as long as the plan does.
+ * right for as long as the key does; the plan is made to depend on the key
+ * table, so that a destruction invalidates it.
  */
 static Node *
-bind_to_key(Node *arg, Oid dettype, int32 key_id)
+bind_to_key(PlannerInfo *root, Node *arg, Oid dettype, int32 key_id)
 {
 	Oid			argtypes[3] = {dettype, INT4OID, BOOLOID};
 	Oid			castfn;
@@ -195,15 +217,41 @@ bind_to_key(Node *arg, Oid dettype, int32 key_id)
 	{
 		Const	   *c = (Const *) arg;
 		bytea	   *v;
+		Oid			keys_table;
+		Node	   *bound;
+		Oid			checkfn;
 
 		if (c->constisnull)
 			return arg;
 		v = DatumGetByteaPP(c->constvalue);
 		if (det_key_id(v) != PX_TRANSIT_KEY_ID)
 			return arg;
-		return (Node *) makeConst(dettype, key_id, InvalidOid, -1,
-								  PointerGetDatum(px_det_bind_transit(v, (uint32) key_id)),
-								  false, false);
+
+		/*
+		 * A cached plan holding the bound constant depends on the key: any
+		 * change to the key tables (a destruction) invalidates it, and the
+		 * next execution in a new transaction binds again, or fails.  A
+		 * transaction that holds its locks takes in no invalidation before
+		 * reusing a plan, so the constant is also wrapped in a check that
+		 * the key still exists, run once per scan (version 1.1 on).
+		 */
+		keys_table = px_key_table_oid(PX_TABLE_KEYS);
+		if (root != NULL && root->glob != NULL && OidIsValid(keys_table))
+			root->glob->relationOids = lappend_oid(root->glob->relationOids, keys_table);
+		bound = (Node *) makeConst(dettype, key_id, InvalidOid, -1,
+								   PointerGetDatum(px_det_bind_transit(v, (uint32) key_id)),
+								   false, false);
+		checkfn = LookupFuncName(list_make2(makeString("privacy"),
+											makeString("encrypted_text_det_bound")),
+								 2, argtypes, true);
+		if (!OidIsValid(checkfn))
+			return bound;
+		/* A plain call, which EXPLAIN shows as such: it is evaluated. */
+		return (Node *) makeFuncExpr(checkfn, dettype,
+									 list_make2(bound,
+												makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+														  Int32GetDatum(key_id), false, true)),
+									 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	}
 	castfn = LookupFuncName(list_make2(makeString("privacy"), makeString("encrypted_text_det")),
 							3, argtypes, false);
@@ -242,9 +290,9 @@ px_det_eq_support(PG_FUNCTION_ARGS)
 	rt = exprTypmod(r);
 	dettype = exprType(l);
 	if (lt >= 0 && rt < 0)
-		r = bind_to_key(r, dettype, lt);
+		r = bind_to_key(req->root, r, dettype, lt);
 	else if (rt >= 0 && lt < 0)
-		l = bind_to_key(l, dettype, rt);
+		l = bind_to_key(req->root, l, dettype, rt);
 	else
 		PG_RETURN_POINTER(NULL);
 
@@ -257,4 +305,42 @@ px_det_eq_support(PG_FUNCTION_ARGS)
 	op->opfuncid = f->funcid;
 	op->location = f->location;
 	PG_RETURN_POINTER(op);
+}
+
+/*
+ * privacy.encrypted_text_det_bound(value, key_id): value, a literal the
+ * planner bound to key_id, as long as the key is not destroyed.  Checked
+ * once per statement epoch and call site (statement.h): a plan held across
+ * a destroy_key fails at its next execution.
+ */
+typedef struct BoundCheck
+{
+	uint64		epoch;
+	uint32		key_id;
+} BoundCheck;
+
+PG_FUNCTION_INFO_V1(px_det_bound);
+Datum
+px_det_bound(PG_FUNCTION_ARGS)
+{
+	bytea	   *v = PG_GETARG_BYTEA_PP(0);
+	uint32		key_id = (uint32) PG_GETARG_INT32(1);
+	BoundCheck *check = (BoundCheck *) fcinfo->flinfo->fn_extra;
+
+	if (check == NULL)
+		check = fcinfo->flinfo->fn_extra =
+			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BoundCheck));
+	if (det_key_id(v) != key_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_WRONG_KEY),
+				 errmsg("value is not bound to privacy_ext key with id %u", key_id),
+				 px_errhide()));
+	if (!px_statement_current(check->epoch) || check->key_id != key_id)
+	{
+		if (px_key_destroyed(key_id))
+			px_report_destroyed_key(key_id);
+		check->epoch = px_statement_epoch;
+		check->key_id = key_id;
+	}
+	PG_RETURN_BYTEA_P(v);
 }

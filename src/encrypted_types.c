@@ -20,6 +20,7 @@
  */
 #include "privacy_ext.h"
 #include "log_redact.h"
+#include "statement.h"
 
 #include "catalog/pg_type.h"
 #include "libpq/pqformat.h"
@@ -35,13 +36,22 @@
 static px_nonce_pool nonce_pool;
 
 /*
- * Per-call-site state, kept in fn_extra for the life of one statement's
- * FmgrInfo: the key new values are sealed under, the key versions values
- * were opened with, and the decrypt permission of the current user.  Key
- * tables are therefore read once per statement and key, not per row.
+ * Per-call-site state, kept in fn_extra: the key new values are sealed
+ * under, the key versions values were opened with, and the decrypt
+ * permission of the current user.  Key tables are therefore read once per
+ * statement and key, not per row.
+ *
+ * An FmgrInfo can outlive its statement: PL/pgSQL keeps its expressions'
+ * across statements and transactions, a cursor across FETCHes.  The key
+ * state below is valid for one statement epoch only (statement.h): at the
+ * first call of a new epoch it is dropped and looked up again from
+ * key_store.c's caches, which have then taken in every revoke, rotation and
+ * destruction committed before the statement.  That also keeps the
+ * pointers into key_store's material cache from outliving the material.
  */
 typedef struct PxCallCache
 {
+	uint64		epoch;			/* statement epoch the key state is valid in */
 	bool		have_seal;
 	PxKeyRef	seal;
 	int			nopen;
@@ -59,13 +69,50 @@ typedef struct PxCallCache
 	PxAuditSite audit;			/* decrypt: this statement's counter */
 } PxCallCache;
 
+/*
+ * A new statement epoch: forget every key, version, permission and binding
+ * looked up before it.  The audit counter rebinds by its own rules.
+ */
+static void
+revalidate_cache(PxCallCache *cache)
+{
+	px_statement_refresh();
+	cache->have_seal = false;
+	cache->nopen = 0;
+	cache->perm_user = InvalidOid;
+	cache->nperm = 0;
+	memset(&cache->hot, 0, sizeof(cache->hot));
+	memset(&cache->transit, 0, sizeof(cache->transit));
+	if (cache->memo_in != NULL)
+	{
+		pfree(cache->memo_in);
+		pfree(cache->memo_out);
+		cache->memo_in = cache->memo_out = NULL;
+	}
+	if (cache->key_name != NULL)
+	{
+		pfree(cache->key_name);
+		cache->key_name = NULL;
+	}
+	cache->epoch = px_statement_epoch;
+}
+
+/* The cache, valid for this statement (inline: per row, one compare). */
+static inline PxCallCache *
+current_cache(PxCallCache *cache)
+{
+	if (unlikely(!px_statement_current(cache->epoch)))
+		revalidate_cache(cache);
+	return cache;
+}
+
 static PxCallCache *
 call_cache(FunctionCallInfo fcinfo)
 {
 	if (fcinfo->flinfo->fn_extra == NULL)
 		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 														  sizeof(PxCallCache));
-	return (PxCallCache *) fcinfo->flinfo->fn_extra;
+	return current_cache((PxCallCache *) fcinfo->flinfo->fn_extra);
 }
 
 static const char *
@@ -300,6 +347,9 @@ check_decrypt_permission(PxCallCache *cache, uint32 key_id)
 		if (allowed)
 			return;
 	}
+	/* Destruction also drops the grants: say what is final. */
+	if (px_key_destroyed(key_id))
+		px_report_destroyed_key(key_id);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for privacy_ext key %s", key_label(key_id)),
@@ -589,6 +639,7 @@ px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext
 
 	if (cache == NULL)
 		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
+	current_cache(cache);
 	px_note_plaintext_out();
 	read_header((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, &hdr);
 	if (hdr.key_id == PX_TRANSIT_KEY_ID)
@@ -603,6 +654,7 @@ px_det_bind_transit(bytea *env, uint32 key_id)
 	PxCallCache cache;
 
 	memset(&cache, 0, sizeof(cache));
+	current_cache(&cache);
 	return bind_transit(&cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env),
 						PX_TYPE_TEXT_DET, key_id);
 }

@@ -14,12 +14,27 @@
  * invalidation for it (see privacy.key_tables_changed()), and changes to
  * role membership send syscache invalidations; either marks the caches
  * stale, and the next statement of every backend re-reads what it needs.
- * Reads use the latest committed state, not the transaction's snapshot, so
- * what a cache holds is never older than the invalidations it has seen.
- * Key material is re-read but kept while its wrapped bytes are unchanged.
+ * "The next statement" is the next statement at any depth (statement.h):
+ * every entry point takes in the invalidations committed since the last
+ * statement boundary, even when the key tables' locks are already held and
+ * opening them would not.  Reads use the latest committed state, not the
+ * transaction's snapshot (in every isolation level), so what a cache holds
+ * is never older than the invalidations it has seen.  Key material is
+ * re-read but kept while its wrapped bytes are unchanged.
+ *
+ * Per-call-site caches (encrypted_types.c) keep pointers to the GCM and
+ * SIV contexts of the material cache for one statement epoch and look them
+ * up again in the next.  Contexts of material that is dropped or replaced
+ * are therefore retired, not freed, and freed at the next epoch, when no
+ * call site can still use them.
+ *
+ * Memory stays bounded whatever the input: keys that do not exist are not
+ * cached (any role can ask for any number of names or ids), and the row and
+ * permission caches start over when they pass a bound.
  */
 #include "privacy_ext.h"
 #include "key_tables.h"
+#include "statement.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -78,6 +93,28 @@ typedef struct MaterialEntry
 	uint8_t		hash_key[PX_KEY_LEN];	/* mask_hash's HMAC key */
 } MaterialEntry;
 
+/*
+ * Bounds of the row and permission caches: far more keys than a database
+ * uses, a few hundred kilobytes at most; past it a cache starts over.
+ */
+#define ROW_CACHE_MAX	4096
+#define PERM_CACHE_MAX	4096
+
+/* GCM and SIV contexts waiting for the next epoch to be freed. */
+typedef struct RetiredMaterial
+{
+	px_aead    *aead;
+	px_siv	   *siv;
+} RetiredMaterial;
+
+static RetiredMaterial *retired = NULL;
+static int	nretired = 0;
+static int	maxretired = 0;
+static uint64 retired_epoch = 0;
+
+/* What key_row() returns for a key that does not exist (never cached). */
+static KeyRowEntry missing_row;
+
 /* OIDs of the key tables as last opened, for the invalidation callback. */
 static Oid	key_table_oids[3] = {InvalidOid, InvalidOid, InvalidOid};
 
@@ -94,6 +131,8 @@ static px_aead *transit_aead = NULL;
 static px_siv *transit_siv = NULL;
 static uint8_t noise_key[PX_KEY_LEN];
 static uint64 transit_root_gen = 0;
+
+static void free_retired(void);
 
 /* ---------------------------------------------------------------------
  * Invalidation
@@ -124,16 +163,23 @@ role_callback(Datum arg, int cacheid, uint32 hashvalue)
 	perms_stale = true;
 }
 
-/* Entries read while in parallel mode used an older snapshot: keep them for this transaction only. */
+/*
+ * Entries read while in parallel mode used an older snapshot: keep them for
+ * this transaction only.  Retired contexts go at every transaction end: the
+ * epoch moves with it, so no call site still uses them.
+ */
 static void
 xact_callback(XactEvent event, void *arg)
 {
-	if (drop_at_xact_end &&
-		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT))
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
-		mark_all_stale();
-		drop_at_xact_end = false;
+		free_retired();
+		if (drop_at_xact_end)
+		{
+			mark_all_stale();
+			drop_at_xact_end = false;
+		}
 	}
 }
 
@@ -160,6 +206,7 @@ make_cache(const char *name, Size keysize, Size entrysize)
 	return hash_create(name, 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
+/* Free the contexts of material no call site has seen (never cached). */
 static void
 free_material(MaterialEntry *entry)
 {
@@ -171,11 +218,60 @@ free_material(MaterialEntry *entry)
 	px_wipe(entry->hash_key, sizeof(entry->hash_key));
 }
 
-/* Bring the caches up to date with the invalidations seen so far. */
+/*
+ * Take cached material out of use: its contexts are freed at the next
+ * epoch (see the file comment), its other bytes wiped now.
+ */
+static void
+retire_material(MaterialEntry *entry)
+{
+	if (entry->aead != NULL || entry->siv != NULL)
+	{
+		if (nretired == maxretired)
+		{
+			int			newmax = maxretired == 0 ? 8 : maxretired * 2;
+
+			retired = retired == NULL ?
+				MemoryContextAlloc(TopMemoryContext, sizeof(RetiredMaterial) * newmax) :
+				repalloc(retired, sizeof(RetiredMaterial) * newmax);
+			maxretired = newmax;
+		}
+		retired[nretired].aead = entry->aead;
+		retired[nretired].siv = entry->siv;
+		nretired++;
+		retired_epoch = px_statement_epoch;
+	}
+	entry->aead = NULL;
+	entry->siv = NULL;
+	px_wipe(entry->wrapped, sizeof(entry->wrapped));
+	px_wipe(entry->hash_key, sizeof(entry->hash_key));
+}
+
+static void
+free_retired(void)
+{
+	int			i;
+
+	for (i = 0; i < nretired; i++)
+	{
+		px_aead_free(retired[i].aead);
+		px_siv_free(retired[i].siv);
+	}
+	nretired = 0;
+}
+
+/*
+ * Bring the caches up to date: at the first call of an epoch, with the
+ * invalidations committed since the last one; at any call, with those seen
+ * so far.
+ */
 static void
 refresh_caches(void)
 {
 	register_callbacks();
+	px_statement_refresh();
+	if (nretired > 0 && !px_statement_current(retired_epoch))
+		free_retired();
 	if (rows_stale && row_cache != NULL)
 	{
 		hash_destroy(row_cache);
@@ -208,12 +304,20 @@ refresh_caches(void)
 /* ---------------------------------------------------------------------
  * Direct reads of the key tables
  * --------------------------------------------------------------------- */
-Relation
-px_open_key_table(int which, LOCKMODE lockmode)
+/* A key table's OID, or InvalidOid when the extension is not installed. */
+Oid
+px_key_table_oid(int which)
 {
 	static const char *const names[3] = {"data_keys", "data_key_versions", "key_grants"};
 	Oid			nsp = get_namespace_oid("privacy", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(names[which], nsp) : InvalidOid;
+
+	return OidIsValid(nsp) ? get_relname_relid(names[which], nsp) : InvalidOid;
+}
+
+Relation
+px_open_key_table(int which, LOCKMODE lockmode)
+{
+	Oid			relid = px_key_table_oid(which);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
@@ -280,8 +384,20 @@ key_row(uint32 key_id)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
+	/* Any role can ask for any number of keys that do not exist. */
+	if (!row.found)
+	{
+		missing_row = row;
+		return &missing_row;
+	}
+
 	/* Opening the table may have processed invalidations: look again. */
 	refresh_caches();
+	if (hash_get_num_entries(row_cache) >= ROW_CACHE_MAX)
+	{
+		hash_destroy(row_cache);
+		row_cache = make_cache("privacy_ext key rows", sizeof(uint32), sizeof(KeyRowEntry));
+	}
 	entry = hash_search(row_cache, &key_id, HASH_ENTER, &found);
 	*entry = row;
 	return entry;
@@ -433,7 +549,7 @@ px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok, PxKey
 		entry = hash_search(material_cache, &tag, HASH_FIND, &found);
 		if (found)
 		{
-			free_material(entry);
+			retire_material(entry);
 			hash_search(material_cache, &tag, HASH_REMOVE, NULL);
 		}
 		if (destroyed)
@@ -462,7 +578,7 @@ px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok, PxKey
 	unwrap_into(&fresh, wrapped, check);
 	entry = hash_search(material_cache, &tag, HASH_ENTER, &found);
 	if (found)
-		free_material(entry);
+		retire_material(entry);
 	*entry = fresh;
 
 done:
@@ -651,6 +767,13 @@ px_may_decrypt(uint32 key_id)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
+	/* Opening the table may have processed invalidations. */
+	refresh_caches();
+	if (hash_get_num_entries(perm_cache) >= PERM_CACHE_MAX)
+	{
+		hash_destroy(perm_cache);
+		perm_cache = make_cache("privacy_ext key permissions", sizeof(PermKey), sizeof(PermEntry));
+	}
 	entry = hash_search(perm_cache, &tag, HASH_ENTER, &found);
 	entry->allowed = allowed;
 	return allowed;

@@ -31,6 +31,7 @@
 #include "utils/rel.h"
 #include "storage/lockdefs.h"
 
+extern Oid	px_key_table_oid(int which);
 extern Relation px_open_key_table(int which, LOCKMODE lockmode);
 
 #endif							/* PX_KEY_TABLES_H */

@@ -1,7 +1,8 @@
 /*
  * key_usage.c
- *		Where keys are used: the versions present in encrypted columns,
- *		and privacy.reencrypt(), which rewrites old versions to the active one.
+ *		Where keys are used: the versions present in encrypted columns
+ *		(for key administrators only: finding them scans tables), and
+ *		privacy.reencrypt(), which rewrites old versions to the active one.
  */
 #include "privacy_ext.h"
 
@@ -116,7 +117,15 @@ px_first_use_of_version(uint32 key_id, uint32 version)
 	return state.first_use;
 }
 
-/* privacy.key_versions_in_use(key_id): sorted versions found in encrypted columns. */
+/*
+ * privacy.key_versions_in_use(key_id): sorted versions found in encrypted
+ * columns, for key administrators; NULL for anyone else.  The scan reads
+ * every encrypted column under the key as the extension's owner, so a role
+ * that may not read those tables must not start it: it would lock them
+ * (an owner's ALTER TABLE would wait for it) and make the server read data
+ * the role cannot see.  privacy.keys, readable by everyone, calls this for
+ * each row, so the answer for others is NULL rather than an error.
+ */
 PG_FUNCTION_INFO_V1(px_key_versions_in_use);
 Datum
 px_key_versions_in_use(PG_FUNCTION_ARGS)
@@ -128,6 +137,8 @@ px_key_versions_in_use(PG_FUNCTION_ARGS)
 	int			i;
 	int			out = 0;
 
+	if (!px_is_privacy_admin())
+		PG_RETURN_NULL();
 	state.versions = initArrayResult(INT4OID, caller, false);
 	scan_columns(&state, false);
 	n = state.versions->nelems;

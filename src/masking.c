@@ -68,7 +68,10 @@ px_mask_credit_card_fn(PG_FUNCTION_ARGS)
 /*
  * mask_hash(value, key): keyed pseudonym, HMAC-SHA-256 under a key derived
  * from the named data key's version 1 (stable across rotations, joinable),
- * as 32 hex digits.  Only roles granted the key may use it.
+ * as 32 hex digits.  Only roles granted the key may use it, and only while
+ * it exists: the key is looked up at every call (key_store.c's caches are
+ * current for the statement), so a destroyed key fails with PXK02 at the
+ * next statement, reached from wherever.
  */
 PG_FUNCTION_INFO_V1(px_mask_hash_fn);
 Datum
@@ -82,6 +85,9 @@ px_mask_hash_fn(PG_FUNCTION_ARGS)
 	char		hex[33];
 	int			i;
 
+	/* Destruction also drops the grants: say what is final. */
+	if (px_key_destroyed(key_id))
+		px_report_destroyed_key(key_id);
 	if (!px_may_decrypt(key_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -1,0 +1,17 @@
+-- Keys (src/key_store.c, src/det_ops.c, src/key_usage.c).
+
+-- A deterministic literal compared with a column is bound to the column's
+-- key when the query is planned (det_ops.c) and the envelope kept in the
+-- plan.  The planner wraps it in this check, evaluated once per scan: a
+-- plan held across a destroy_key (a prepared statement, PL/pgSQL) fails
+-- with PXK02 at its next execution instead of finding rows by an envelope
+-- the destroyed key made.  EXPLAIN shows only the envelope.
+CREATE FUNCTION privacy.encrypted_text_det_bound(value privacy.encrypted_text_det, key_id int4)
+    RETURNS privacy.encrypted_text_det
+    AS 'MODULE_PATHNAME', 'px_det_bound' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+
+-- privacy.keys.versions_in_use is NULL for roles other than key
+-- administrators: the scan behind it reads tables they may not read
+-- (src/key_usage.c).
+COMMENT ON FUNCTION privacy.key_versions_in_use(int4) IS
+    'versions found in the encrypted columns under a key (scans them); NULL unless superuser or privacy_admin';
