@@ -16,7 +16,7 @@ PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask.o src/core/mask_rule.o
 OBJS        = src/privacy_ext.o src/statement.o src/log_redact.o src/root_key.o src/key_store.o src/keys.o src/key_usage.o \
-              src/encrypted_types.o src/det_ops.o src/masking.o src/mask_rules.o src/mask_guard.o src/consent.o src/consent_cache.o src/audit.o src/subjects.o \
+              src/encrypted_types.o src/det_ops.o src/masking.o src/mask_rules.o src/mask_guard.o src/mask_views.o src/consent.o src/consent_cache.o src/audit.o src/subjects.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
