@@ -433,8 +433,29 @@ $$;
 REVOKE ALL ON FUNCTION privacy.set_masked_search_path(name, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.set_masked_search_path(name, boolean) TO privacy_admin;
 
+-- Whether the current user acts as the owner of a relation in GRANT and
+-- REVOKE (a superuser, or a member of the owning role).
+CREATE FUNCTION privacy.acts_as_owner(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT (SELECT a.rolsuper FROM pg_catalog.pg_roles a WHERE a.rolname = current_user)
+           OR pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = rel), 'USAGE')
+$$;
+-- Whether a role holds privileges granted to it by name on a relation or
+-- one of its columns (what REVOKE ALL ... FROM role takes away).
+CREATE FUNCTION privacy.holds_grants(rel regclass, role name) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) x
+                    WHERE c.oid = rel AND x.grantee = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = role))
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x
+                    WHERE a.attrelid = rel AND x.grantee = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = role))
+$$;
+GRANT EXECUTE ON FUNCTION privacy.acts_as_owner(regclass), privacy.holds_grants(regclass, name) TO privacy_admin;
+
 -- A masked role reads masked.* by default and loses direct access to the
--- tables.  A superuser cannot be masked: it reads every table anyway.
+-- tables.  A superuser cannot be masked: it reads every table anyway.  An
+-- administrator who is not a superuser masks a role when it may grant
+-- every masking view and take back the role's grants on their tables;
+-- otherwise it is refused before anything changes.
 CREATE OR REPLACE FUNCTION privacy.mask_role(role name)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -448,9 +469,23 @@ BEGIN
         RAISE EXCEPTION 'cannot mask superuser "%"', role USING ERRCODE = '42501',
             HINT = 'A superuser reads every table whatever it is granted; mask a role without SUPERUSER.';
     END IF;
+    FOR v IN SELECT m.relid, to_regclass(m.view_name) AS view FROM privacy.masking_views m
+              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name LOOP
+        IF NOT has_table_privilege(v.view, 'SELECT WITH GRANT OPTION') THEN
+            RAISE EXCEPTION 'permission denied to mask role "%": cannot grant SELECT on %', role, v.view
+                USING ERRCODE = '42501',
+                      HINT = 'Run mask_role as a superuser, or as a member of the role that owns the masking views.';
+        END IF;
+        IF privacy.holds_grants(v.relid, role) AND NOT privacy.acts_as_owner(v.relid) THEN
+            RAISE EXCEPTION 'permission denied to mask role "%": cannot revoke its privileges on %', role, v.relid
+                USING ERRCODE = '42501',
+                      HINT = 'Run mask_role as a superuser, or as a member of the role that owns the table.';
+        END IF;
+    END LOOP;
     INSERT INTO privacy.masked_roles (role_name) VALUES (role) ON CONFLICT DO NOTHING;
-    FOR v IN SELECT m.relid, m.view_name FROM privacy.masking_views m LOOP
-        EXECUTE format('GRANT SELECT ON %s TO %I', v.view_name, role);
+    FOR v IN SELECT m.relid, to_regclass(m.view_name) AS view FROM privacy.masking_views m
+              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name LOOP
+        EXECUTE format('GRANT SELECT ON %s TO %I', v.view, role);
         -- Remember a direct SELECT grant, for unmask_role to give back.
         IF EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a
                     WHERE c.oid = v.relid AND a.privilege_type = 'SELECT'
@@ -458,7 +493,9 @@ BEGIN
             UPDATE privacy.masked_roles m SET revoked = array_append(m.revoked, v.relid)
              WHERE m.role_name = role AND NOT v.relid = ANY (m.revoked);
         END IF;
-        EXECUTE format('REVOKE ALL ON %s FROM %I', v.relid, role);
+        IF privacy.holds_grants(v.relid, role) THEN
+            EXECUTE format('REVOKE ALL ON %s FROM %I', v.relid, role);
+        END IF;
         IF has_table_privilege(role, v.relid, 'SELECT') THEN
             RAISE WARNING 'role % can still read % through PUBLIC or a role it belongs to', role, v.relid;
         END IF;
@@ -477,8 +514,27 @@ DECLARE
     v record;
 BEGIN
     PERFORM privacy.require_admin();
-    FOR v IN SELECT m.view_name FROM privacy.masking_views m LOOP
-        EXECUTE format('REVOKE ALL ON %s FROM %I', v.view_name, role);
+    FOR v IN SELECT to_regclass(m.view_name) AS view FROM privacy.masking_views m
+              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name LOOP
+        IF privacy.holds_grants(v.view, role) AND NOT privacy.acts_as_owner(v.view) THEN
+            RAISE EXCEPTION 'permission denied to unmask role "%": cannot revoke its privileges on %', role, v.view
+                USING ERRCODE = '42501',
+                      HINT = 'Run unmask_role as a superuser, or as a member of the role that owns the masking views.';
+        END IF;
+    END LOOP;
+    FOR v IN SELECT t.relid FROM privacy.masked_roles m, unnest(m.revoked) t(relid)
+              WHERE m.role_name = role AND to_regclass(t.relid::text) IS NOT NULL LOOP
+        IF NOT has_table_privilege(v.relid, 'SELECT WITH GRANT OPTION') THEN
+            RAISE EXCEPTION 'permission denied to unmask role "%": cannot give back SELECT on %', role, v.relid
+                USING ERRCODE = '42501',
+                      HINT = 'Run unmask_role as a superuser, or as a member of the role that owns the table.';
+        END IF;
+    END LOOP;
+    FOR v IN SELECT to_regclass(m.view_name) AS view FROM privacy.masking_views m
+              WHERE to_regclass(m.view_name) IS NOT NULL LOOP
+        IF privacy.holds_grants(v.view, role) THEN
+            EXECUTE format('REVOKE ALL ON %s FROM %I', v.view, role);
+        END IF;
     END LOOP;
     -- Give back the direct SELECT grants mask_role took away.
     FOR v IN SELECT t.relid FROM privacy.masked_roles m, unnest(m.revoked) t(relid)
