@@ -201,3 +201,46 @@ DROP TABLE masking_consent_people, masking_consent_accounts, masking_consent_lat
            masking_consent_events, masking_consent_other_t CASCADE;
 DROP OWNED BY masking_consent_reader, masking_consent_direct, masking_consent_admin, masking_consent_other;
 DROP ROLE masking_consent_reader, masking_consent_direct, masking_consent_admin, masking_consent_other;
+
+-- An upgrade from 1.0 gives the masking views 1.0 made their filter, in
+-- place: the view keeps its grants and what was built on it, and stays out
+-- of the extension.
+\set regress_db :DBNAME
+CREATE DATABASE masking_consent_upgrade;
+\c masking_consent_upgrade
+SET client_min_messages = warning;
+CREATE EXTENSION privacy_ext VERSION '1.0';
+RESET client_min_messages;
+CREATE ROLE masking_consent_upg_reader;
+SELECT privacy.create_purpose('upg_mkt', 'consent');
+SELECT privacy.grant_purpose('masking_consent_upg_reader', 'upg_mkt');
+CREATE TABLE upg_people (id int, subject text, email text);
+INSERT INTO upg_people VALUES (1, 's1', 'ann@example.com'), (2, 's2', 'bob@example.org');
+SELECT privacy.protect_table('upg_people', 'subject');
+SELECT privacy.set_mask('upg_people', 'email', 'email');
+SELECT privacy.create_masking_view('upg_people');
+SELECT privacy.mask_role('masking_consent_upg_reader');
+SELECT privacy.grant_consent('s1', 'upg_mkt');
+CREATE SCHEMA upg_reader AUTHORIZATION masking_consent_upg_reader;
+SET ROLE masking_consent_upg_reader;
+CREATE VIEW upg_reader.mine AS SELECT id, email FROM masked.upg_people;
+SET privacy.purpose = 'upg_mkt';
+SELECT count(*) AS in_1_0 FROM masked.upg_people;        -- 1.0: every row
+RESET privacy.purpose;
+RESET ROLE;
+ALTER EXTENSION privacy_ext UPDATE TO '1.1';
+SET ROLE masking_consent_upg_reader;
+SET privacy.purpose = 'upg_mkt';
+SELECT * FROM masked.upg_people;
+SELECT * FROM upg_reader.mine;
+RESET privacy.purpose;
+SELECT count(*) AS no_purpose FROM masked.upg_people;
+RESET ROLE;
+SELECT count(*) AS extension_member FROM pg_depend
+ WHERE refclassid = 'pg_extension'::regclass AND objid = 'masked.upg_people'::regclass;
+SELECT x.grantee::regrole, x.privilege_type FROM pg_class c, aclexplode(c.relacl) x
+ WHERE c.oid = 'masked.upg_people'::regclass AND x.grantee <> c.relowner;
+SELECT evtname, evtevent, evtfoid::regproc FROM pg_event_trigger ORDER BY 1;
+\c :regress_db
+DROP DATABASE masking_consent_upgrade;
+DROP ROLE masking_consent_upg_reader;

@@ -24,6 +24,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "nodes/parsenodes.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
@@ -100,4 +101,39 @@ px_masking_views_before_alter(PG_FUNCTION_ARGS)
 							2, argtypes, false);
 	OidFunctionCall2(detach, ObjectIdGetDatum(relid), PointerGetDatum(names));
 	PG_RETURN_NULL();
+}
+
+/*
+ * The upgrade from 1.0 gives the masking views 1.0 made their consent
+ * filter.  They are the users' objects, not the extension's, and within an
+ * extension script PostgreSQL refuses CREATE OR REPLACE VIEW on an object
+ * the extension does not own (and would make a view created there one of
+ * its members).  So privacy.masking_views_add_consent_filters() runs with
+ * the script's extension context set aside, and put back however it ends.
+ */
+PG_FUNCTION_INFO_V1(px_masking_views_outside_extension);
+Datum
+px_masking_views_outside_extension(PG_FUNCTION_ARGS)
+{
+	bool		saved_creating = creating_extension;
+	Oid			saved_extension = CurrentExtensionObject;
+	Oid			worker;
+	Datum		result;
+
+	worker = LookupFuncName(list_make2(makeString("privacy"),
+									   makeString("masking_views_add_consent_filters")),
+							0, NULL, false);
+	creating_extension = false;
+	CurrentExtensionObject = InvalidOid;
+	PG_TRY();
+	{
+		result = OidFunctionCall0(worker);
+	}
+	PG_FINALLY();
+	{
+		creating_extension = saved_creating;
+		CurrentExtensionObject = saved_extension;
+	}
+	PG_END_TRY();
+	PG_RETURN_DATUM(result);
 }

@@ -104,7 +104,8 @@ $$;
 -- regrant: give every masked role SELECT (create_masking_view does).
 CREATE FUNCTION privacy.masking_view_build(tbl regclass, regrant boolean,
                                            restore_owner oid DEFAULT NULL,
-                                           restore_acl pg_catalog.aclitem[] DEFAULT NULL)
+                                           restore_acl pg_catalog.aclitem[] DEFAULT NULL,
+                                           in_place_only boolean DEFAULT false)
 RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     relname name := (SELECT k.relname FROM pg_class k WHERE k.oid = tbl);
@@ -196,6 +197,10 @@ BEGIN
         EXCEPTION WHEN invalid_table_definition OR datatype_mismatch OR feature_not_supported THEN
             replaced := false;      -- a column changed type: rebuild below
         END;
+        IF NOT replaced AND in_place_only THEN
+            RAISE EXCEPTION 'masking view % cannot be changed in place', target
+                USING ERRCODE = 'invalid_table_definition';
+        END IF;
         IF NOT replaced THEN
             SELECT k.relowner, k.relacl INTO owner_oid, acl FROM pg_class k WHERE k.oid = view_oid;
             dependents := privacy.masking_view_dependents(view_oid);
@@ -248,10 +253,10 @@ END
 $$;
 REVOKE ALL ON FUNCTION privacy.masking_view_of(regclass), privacy.masking_view_consent_filter(regclass),
     privacy.masking_view_dependents(regclass),
-    privacy.masking_view_build(regclass, boolean, oid, pg_catalog.aclitem[]) FROM PUBLIC;
+    privacy.masking_view_build(regclass, boolean, oid, pg_catalog.aclitem[], boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.masking_view_of(regclass), privacy.masking_view_consent_filter(regclass),
     privacy.masking_view_dependents(regclass),
-    privacy.masking_view_build(regclass, boolean, oid, pg_catalog.aclitem[]) TO privacy_admin;
+    privacy.masking_view_build(regclass, boolean, oid, pg_catalog.aclitem[], boolean) TO privacy_admin;
 
 -- masked.<table>: a security_barrier view with one C call per masked
 -- column, filtered by consent when the table is protected.
@@ -551,3 +556,36 @@ BEGIN
     DELETE FROM privacy.masked_roles m WHERE m.role_name = role;
 END
 $$;
+
+-- Masking views made by 1.0 over protected tables get their consent filter
+-- now, in place (so they stay what they were: with their owners, grants and
+-- dependents, and not part of the extension: the C wrapper sets the
+-- script's extension context aside for it).  One that cannot be changed in
+-- place is left as it was, with a warning.
+CREATE FUNCTION privacy.masking_views_add_consent_filters() RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v record;
+    n integer := 0;
+BEGIN
+    FOR v IN SELECT m.relid FROM privacy.masking_views m
+              WHERE privacy.masking_view_of(m.relid) IS NOT NULL
+                AND privacy.masking_view_consent_filter(m.relid) IS NOT NULL
+                AND pg_catalog.strpos(pg_catalog.pg_get_viewdef(privacy.masking_view_of(m.relid)),
+                                      'privacy.has_consent(') = 0 LOOP
+        BEGIN
+            PERFORM privacy.masking_view_build(v.relid, false, in_place_only => true);
+            n := n + 1;
+        EXCEPTION WHEN invalid_table_definition THEN
+            RAISE WARNING 'masking view of % is not filtered by consent yet', v.relid
+                USING HINT = 'Run privacy.create_masking_view() for it.';
+        END;
+    END LOOP;
+    RETURN n;
+END
+$$;
+CREATE FUNCTION privacy.masking_views_outside_extension() RETURNS integer
+    AS 'MODULE_PATHNAME', 'px_masking_views_outside_extension' LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION privacy.masking_views_add_consent_filters(),
+    privacy.masking_views_outside_extension() FROM PUBLIC;
+SELECT privacy.masking_views_outside_extension() >= 0 AS masking_views_filtered;
