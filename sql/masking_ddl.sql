@@ -99,6 +99,11 @@ ALTER TABLE masking_ddl_t DROP COLUMN born;
 ALTER TABLE masking_ddl_t ALTER COLUMN born TYPE timestamp;
 ALTER TABLE masking_ddl_t ADD COLUMN x int, DROP COLUMN phone;
 RESET ROLE;
+-- Someone who may not alter the table gets the usual error, and nothing
+-- of the view is touched (nor named) on its behalf.
+SET ROLE masking_ddl_other;
+ALTER TABLE masking_ddl_t DROP COLUMN born;
+RESET ROLE;
 SELECT count(*) AS born_still_there FROM pg_attribute
  WHERE attrelid = 'masking_ddl_t'::regclass AND attname = 'born' AND NOT attisdropped;
 SELECT count(*) AS no_x FROM pg_attribute WHERE attrelid = 'masking_ddl_t'::regclass AND attname = 'x';

@@ -29,6 +29,7 @@
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/array.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 /* The columns of an ALTER TABLE that a view reading them would block. */
@@ -81,9 +82,13 @@ px_masking_views_before_alter(PG_FUNCTION_ARGS)
 	if (columns == NIL)
 		PG_RETURN_NULL();
 
-	/* No lock: the command takes its own, and a missing table is its error. */
+	/*
+	 * No lock: the command takes its own.  A missing table, or one the user
+	 * may not alter, is the command's own error to raise: nothing is done
+	 * here for it (not even a drop that the error would roll back).
+	 */
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-	if (!OidIsValid(relid))
+	if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()))
 		PG_RETURN_NULL();
 
 	elems = palloc(sizeof(Datum) * list_length(columns));
