@@ -298,6 +298,23 @@ SELECT privacy.unmask_role('masking_ddl_creator');
 SELECT privacy.unmask_role('masking_ddl_clerk2');
 SELECT has_table_privilege('masking_ddl_clerk2', 'masking_ddl_t2', 'SELECT') AS clerk2_reads_table;
 
+-- Masking views are named after their tables in schema masked: a table of
+-- the same name in another schema is refused its own, and a table renamed
+-- onto a taken name keeps its view's name (with a warning).
+CREATE SCHEMA masking_ddl_elsewhere;
+CREATE TABLE masking_ddl_elsewhere.masking_ddl_t2 (a int);
+SELECT privacy.create_masking_view('masking_ddl_elsewhere.masking_ddl_t2');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE masking_ddl_elsewhere.masking_ddl_w (a int);
+SELECT privacy.create_masking_view('masking_ddl_elsewhere.masking_ddl_w');
+CREATE TABLE masking_ddl_v (a int);
+SELECT privacy.create_masking_view('masking_ddl_v');
+ALTER TABLE masking_ddl_v RENAME TO masking_ddl_w;
+SELECT relid, view_name FROM privacy.masking_views WHERE view_name LIKE 'masked.masking\_ddl\__' ORDER BY 2;
+DELETE FROM privacy.masking_views WHERE view_name LIKE 'masked.masking\_ddl\__';
+DROP SCHEMA masking_ddl_elsewhere CASCADE;
+DROP TABLE masking_ddl_w CASCADE;
+
 -- Clean up.
 SELECT privacy.unmask_role('masking_ddl_reader');
 DELETE FROM privacy.masking_views WHERE view_name LIKE 'masked.masking\_ddl%';

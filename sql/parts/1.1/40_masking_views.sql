@@ -35,6 +35,24 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                     WHERE r.ev_class = c.oid)
 $$;
 
+-- masked.<table>, if it is a view reading that table: the masking view of
+-- a table whose registry row is missing (create_masking_view takes it up).
+CREATE FUNCTION privacy.masking_view_named(tbl regclass) RETURNS regclass
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT c.oid::pg_catalog.regclass
+      FROM pg_catalog.pg_class c
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = 'masked' AND c.relkind = 'v'
+       AND c.relname = (SELECT t.relname FROM pg_catalog.pg_class t WHERE t.oid = tbl)
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
+                     JOIN pg_catalog.pg_depend d
+                       ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+                      AND d.objid = r.oid
+                      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND d.refobjid = tbl
+                    WHERE r.ev_class = c.oid)
+$$;
+
 -- The consent predicate of a protected table (or of a partition of one),
 -- the same call its privacy_consent_select policy makes; NULL for a table
 -- that is not protected.  A subject column that cannot be found any more
@@ -110,7 +128,8 @@ RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     relname name := (SELECT k.relname FROM pg_class k WHERE k.oid = tbl);
     target text := format('masked.%I', relname);
-    existing regclass := privacy.masking_view_of(tbl);
+    existing regclass := coalesce(privacy.masking_view_of(tbl),
+                                  CASE WHEN restore_owner IS NULL THEN privacy.masking_view_named(tbl) END);
     view_oid oid;
     query text;
     cols text := '';
@@ -251,10 +270,12 @@ BEGIN
     RETURN target;
 END
 $$;
-REVOKE ALL ON FUNCTION privacy.masking_view_of(regclass), privacy.masking_view_consent_filter(regclass),
+REVOKE ALL ON FUNCTION privacy.masking_view_of(regclass), privacy.masking_view_named(regclass),
+    privacy.masking_view_consent_filter(regclass),
     privacy.masking_view_dependents(regclass),
     privacy.masking_view_build(regclass, boolean, oid, pg_catalog.aclitem[], boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION privacy.masking_view_of(regclass), privacy.masking_view_consent_filter(regclass),
+GRANT EXECUTE ON FUNCTION privacy.masking_view_of(regclass), privacy.masking_view_named(regclass),
+    privacy.masking_view_consent_filter(regclass),
     privacy.masking_view_dependents(regclass),
     privacy.masking_view_build(regclass, boolean, oid, pg_catalog.aclitem[], boolean) TO privacy_admin;
 
