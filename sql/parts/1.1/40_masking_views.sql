@@ -288,8 +288,8 @@ BEGIN
     -- be able to read the table (a view owned by the extension's owner
     -- would read any table for whoever asked for it).  The rebuilds after
     -- DDL (privacy.masking_view_rebuild) run as the extension's owner, but
-    -- only on a view that exists, and keep its owner and grants; a view is
-    -- only ever created by someone calling this.
+    -- only on a view that exists (or one their command had to drop), which
+    -- keeps its owner and grants: a new view is only made by calling this.
     PERFORM privacy.require_admin();
     RETURN privacy.masking_view_build(tbl, true);
 END
@@ -475,6 +475,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
         OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a, pg_catalog.aclexplode(a.attacl) x
                     WHERE a.attrelid = rel AND x.grantee = (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = role))
 $$;
+REVOKE ALL ON FUNCTION privacy.acts_as_owner(regclass), privacy.holds_grants(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.acts_as_owner(regclass), privacy.holds_grants(regclass, name) TO privacy_admin;
 
 -- A masked role reads masked.* by default and loses direct access to the
