@@ -390,13 +390,32 @@ CREATE EVENT TRIGGER privacy_refresh_masking_views ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION privacy.masking_views_after_alter();
 
 -- protect_table (and a protection removed from the registry) changes the
--- consent filter of the table's masking views and of its partitions'.
+-- consent filter of the table's masking views and of its partitions'.  A
+-- view that already is as it should be (filtered or not) is left alone:
+-- protect_table run again, or a restore loading the registry under views
+-- it restored already, costs nothing and cannot rebuild a view from rules
+-- not loaded yet.
+CREATE FUNCTION privacy.masking_view_filtered(v regclass) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
+                     JOIN pg_catalog.pg_depend d
+                       ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
+                      AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                     JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
+                    WHERE r.ev_class = v AND f.proname = 'has_consent'
+                      AND f.pronamespace = 'privacy'::pg_catalog.regnamespace)
+$$;
+REVOKE ALL ON FUNCTION privacy.masking_view_filtered(regclass) FROM PUBLIC;
 CREATE FUNCTION privacy.masking_views_follow_protection() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v record;
     roots oid[] := '{}';
+    moved boolean := false;     -- another table or subject column: always rebuild
 BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        moved := (NEW.relid, NEW.subject_column) IS DISTINCT FROM (OLD.relid, OLD.subject_column);
+    END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         roots := roots || NEW.relid::oid;
     END IF;
@@ -407,9 +426,11 @@ BEGIN
         WITH RECURSIVE tree(relid) AS (
             SELECT r FROM unnest(roots) r
             UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid)
-        SELECT m.relid FROM privacy.masking_views m
+        SELECT m.relid, privacy.masking_view_of(m.relid) AS view FROM privacy.masking_views m
          WHERE TG_OP = 'TRUNCATE' OR m.relid IN (SELECT t.relid FROM tree t)
     LOOP
+        CONTINUE WHEN v.view IS NULL OR (NOT moved AND
+            (privacy.masking_view_consent_filter(v.relid) IS NOT NULL) = privacy.masking_view_filtered(v.view));
         PERFORM privacy.masking_view_rebuild(v.relid);
     END LOOP;
     RETURN NULL;
