@@ -1,6 +1,7 @@
 /*
  * mask_views.c
- *		Which masking views an ALTER TABLE must take down before it runs.
+ *		Which masking views an ALTER TABLE must take down before it runs,
+ *		and the upgrade of the views 1.0 made.
  *
  * A masking view (masked.<table>) reads every column of its table, so
  * PostgreSQL refuses to drop or retype one of them while the view exists.
@@ -17,7 +18,8 @@
  * the masking views that read those columns (of the table and of its
  * partitions or children, which the command recurses to) and remembers
  * their owners and grants for the rebuild.  Any other command costs a walk
- * of its subcommand list and nothing else.
+ * of its subcommand list and nothing else; one that drops or retypes a
+ * column of a table without masking views, one catalog query.
  */
 #include "privacy_ext.h"
 
