@@ -30,6 +30,7 @@ OBJS        = src/privacy_ext.o \
               src/masking.o \
               src/mask_rules.o \
               src/mask_guard.o \
+              src/mask_views.o \
               src/consent.o \
               src/consent_cache.o \
               src/consent_record.o \
