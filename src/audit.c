@@ -16,6 +16,7 @@
  * a value: only names, counts and the session's identity.
  */
 #include "privacy_ext.h"
+#include "restore.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -894,8 +895,8 @@ px_audit_consent_event(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("privacy.audit_consent_event() must be fired by INSERT, for each row")));
 	tuple = trigdata->tg_trigtuple;
-	/* COPY is a restore replaying the history, not a new consent or withdrawal. */
-	if (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
+	/* A restore (COPY, or pg_dump --inserts) replays the history: no new event. */
+	if (px_restoring())
 		return PointerGetDatum(tuple);
 	tupdesc = trigdata->tg_relation->rd_att;
 	subject = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "subject"));

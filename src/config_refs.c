@@ -9,12 +9,12 @@
  * pg_restore, a hand-reordered --list, or a --data-only restore loads them
  * in any order, so a foreign key from a key version to its key failed the
  * restore and lost the keys.  The triggers here check the same references
- * for every ordinary write, and let a restore load rows in any order: a
- * COPY (how pg_dump writes data) or a session with check_function_bodies
- * off (what every pg_dump script sets first, also for --inserts) is not
- * checked.  Only roles that may write these tables can take either path,
- * and a row restored without its parent is harmless: a key version with no
- * key, or a grant of an unknown purpose, grants nothing.
+ * for every ordinary write, and let a restore (restore.h: a COPY, or a
+ * superuser's session with check_function_bodies off, as every pg_dump
+ * script sets it, also with --inserts) load rows in any order.  Only roles
+ * that may write these tables can take either path, and a row restored
+ * without its parent is harmless: a key version with no key, or a grant of
+ * an unknown purpose, grants nothing.
  *
  *	privacy.config_reference_check(parent_table, parent_column, child_column)
  *		BEFORE INSERT OR UPDATE FOR EACH ROW on the referencing table.
@@ -27,21 +27,11 @@
 
 #include "commands/trigger.h"
 #include "executor/spi.h"
-#include "tcop/pquery.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
-#include "utils/portal.h"
 #include "utils/rel.h"
 
 #include "config_refs.h"
-
-/* A restore writes: rows may arrive before what they reference. */
-static bool
-restoring(void)
-{
-	return !check_function_bodies ||
-		(ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY);
-}
+#include "restore.h"
 
 static TriggerData *
 trigger_data(FunctionCallInfo fcinfo, int nargs, const char *name)
@@ -107,7 +97,7 @@ px_config_reference_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("privacy.config_reference_check() must be fired BEFORE INSERT OR UPDATE")));
 	value = column_value(trigdata, tuple, argv[2]);
-	if (value != NULL && !restoring() && !row_exists(argv[0], argv[1], value))
+	if (value != NULL && !px_restoring() && !row_exists(argv[0], argv[1], value))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("insert or update on table \"%s\" references %s \"%s\", which does not exist",
