@@ -19,16 +19,18 @@
 #include "utils/portal.h"
 
 /*
- * check_function_bodies is a user setting, so it counts only for a session
- * of a superuser (who may turn auditing off anyway); COPY into the
- * extension's tables needs privileges only administrators hold.
+ * check_function_bodies is a user setting, so it counts only while the
+ * session acts as a superuser (the outer role: SET ROLE counts, a SECURITY
+ * DEFINER function's owner does not), who may turn auditing off anyway;
+ * COPY into the extension's tables needs privileges only administrators
+ * hold.
  */
 static inline bool
 px_restoring(void)
 {
 	if (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
 		return true;
-	return !check_function_bodies && superuser_arg(GetSessionUserId());
+	return !check_function_bodies && superuser_arg(GetOuterUserId());
 }
 
 #endif							/* PX_RESTORE_H */
