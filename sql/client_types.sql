@@ -73,7 +73,11 @@ RESET ROLE;
 SELECT privacy.create_key('ct_gone') > 0 AS created;
 CREATE TABLE ct_gone_t (e privacy.encrypted_text_det('ct_gone'));
 INSERT INTO ct_gone_t VALUES ('a');
+PREPARE ct_gone_q AS SELECT count(*) FROM ct_gone_t WHERE e = 'a'::text;
+EXECUTE ct_gone_q;
 SELECT privacy.destroy_key('ct_gone', confirm => 'destroy ct_gone');
+-- a plan prepared before, with the value sealed into it
+EXECUTE ct_gone_q;
 SELECT count(*) FROM ct_gone_t WHERE e = 'a'::text;
 SELECT count(*) FROM (SELECT e FROM ct_gone_t) s WHERE s.e = 'a'::varchar;
 

@@ -13,6 +13,7 @@
  * bindings for the rest.
  */
 #include "privacy_ext.h"
+#include "det_ops.h"
 #include "key_tables.h"
 #include "statement.h"
 
@@ -197,6 +198,38 @@ px_det_hash_extended(PG_FUNCTION_ARGS)
 }
 
 /*
+ * A deterministic value bound to key_id at plan time (sealed), as the plan
+ * keeps it.  A cached plan holding it depends on the key: any change to the
+ * key tables (a destruction) invalidates it, and the next execution in a new
+ * transaction binds again, or fails.  A transaction that holds its locks
+ * takes in no invalidation before reusing a plan, so the constant is also
+ * wrapped in a check that the key still exists, run once per scan (version
+ * 1.1 on).  Used by both the (det, det) and the (det, text) operators.
+ */
+Node *
+px_det_plan_constant(PlannerInfo *root, Datum sealed, Oid dettype, int32 key_id)
+{
+	Oid			argtypes[2] = {dettype, INT4OID};
+	Oid			keys_table = px_key_table_oid(PX_TABLE_KEYS);
+	Node	   *bound;
+	Oid			checkfn;
+
+	if (root != NULL && root->glob != NULL && OidIsValid(keys_table))
+		root->glob->relationOids = lappend_oid(root->glob->relationOids, keys_table);
+	bound = (Node *) makeConst(dettype, key_id, InvalidOid, -1, sealed, false, false);
+	checkfn = LookupFuncName(list_make2(makeString("privacy"), makeString("encrypted_text_det_bound")),
+							 2, argtypes, true);
+	if (!OidIsValid(checkfn))
+		return bound;
+	/* A plain call, which EXPLAIN shows as such: it is evaluated. */
+	return (Node *) makeFuncExpr(checkfn, dettype,
+								 list_make2(bound,
+											makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+													  Int32GetDatum(key_id), false, true)),
+								 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
+/*
  * "column = literal": the literal was read before its column was known, so
  * it is a transit value.  Bind it to the column's key here, at plan time:
  * a constant is encrypted once, into the plan (which EXPLAIN shows, and
@@ -217,9 +250,6 @@ bind_to_key(PlannerInfo *root, Node *arg, Oid dettype, int32 key_id)
 	{
 		Const	   *c = (Const *) arg;
 		bytea	   *v;
-		Oid			keys_table;
-		Node	   *bound;
-		Oid			checkfn;
 
 		if (c->constisnull)
 			return arg;
@@ -227,31 +257,8 @@ bind_to_key(PlannerInfo *root, Node *arg, Oid dettype, int32 key_id)
 		if (det_key_id(v) != PX_TRANSIT_KEY_ID)
 			return arg;
 
-		/*
-		 * A cached plan holding the bound constant depends on the key: any
-		 * change to the key tables (a destruction) invalidates it, and the
-		 * next execution in a new transaction binds again, or fails.  A
-		 * transaction that holds its locks takes in no invalidation before
-		 * reusing a plan, so the constant is also wrapped in a check that
-		 * the key still exists, run once per scan (version 1.1 on).
-		 */
-		keys_table = px_key_table_oid(PX_TABLE_KEYS);
-		if (root != NULL && root->glob != NULL && OidIsValid(keys_table))
-			root->glob->relationOids = lappend_oid(root->glob->relationOids, keys_table);
-		bound = (Node *) makeConst(dettype, key_id, InvalidOid, -1,
-								   PointerGetDatum(px_det_bind_transit(v, (uint32) key_id)),
-								   false, false);
-		checkfn = LookupFuncName(list_make2(makeString("privacy"),
-											makeString("encrypted_text_det_bound")),
-								 2, argtypes, true);
-		if (!OidIsValid(checkfn))
-			return bound;
-		/* A plain call, which EXPLAIN shows as such: it is evaluated. */
-		return (Node *) makeFuncExpr(checkfn, dettype,
-									 list_make2(bound,
-												makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
-														  Int32GetDatum(key_id), false, true)),
-									 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		return px_det_plan_constant(root, PointerGetDatum(px_det_bind_transit(v, (uint32) key_id)),
+									dettype, key_id);
 	}
 	castfn = LookupFuncName(list_make2(makeString("privacy"), makeString("encrypted_text_det")),
 							3, argtypes, false);

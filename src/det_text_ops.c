@@ -19,6 +19,7 @@
  * STABLE, not IMMUTABLE: sealing reads the key, which may be destroyed.
  */
 #include "privacy_ext.h"
+#include "det_ops.h"
 #include "statement.h"
 
 #include "catalog/namespace.h"
@@ -157,6 +158,7 @@ Datum
 px_det_text_eq_support(PG_FUNCTION_ARGS)
 {
 	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSimplify *req;
 	FuncExpr   *f;
 	Node	   *det;
 	Node	   *plain;
@@ -168,7 +170,8 @@ px_det_text_eq_support(PG_FUNCTION_ARGS)
 
 	if (!IsA(rawreq, SupportRequestSimplify))
 		PG_RETURN_POINTER(NULL);
-	f = ((SupportRequestSimplify *) rawreq)->fcall;
+	req = (SupportRequestSimplify *) rawreq;
+	f = req->fcall;
 	if (list_length(f->args) != 2)
 		PG_RETURN_POINTER(NULL);
 	det = linitial(f->args);
@@ -197,7 +200,7 @@ px_det_text_eq_support(PG_FUNCTION_ARGS)
 		Datum		sealed = OidFunctionCall3(det_cast_function(), ((Const *) plain)->constvalue,
 											  Int32GetDatum(key_id), BoolGetDatum(false));
 
-		bound = (Node *) makeConst(dettype, key_id, InvalidOid, -1, sealed, false, false);
+		bound = px_det_plan_constant(req->root, sealed, dettype, key_id);
 	}
 	else
 		bound = (Node *) makeFuncExpr(det_cast_function(), dettype,
