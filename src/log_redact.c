@@ -447,11 +447,32 @@ copy_context_prefix(const char *line, int len)
 }
 
 /*
- * The CONTEXT of a sensitive report: safe lines as they are, the COPY
- * prefix of a COPY line, and one "..." line for each run of other lines.
+ * The length of the prefix of a CONTEXT entry that quotes SQL text (SPI's
+ * "SQL statement "..."", PL/pgSQL's "SQL expression "..."" and
+ * "PL/pgSQL assignment "...""), or 0.
+ */
+static int
+sql_context_prefix(const char *line)
+{
+	static const char *const prefixes[] = {
+		"SQL statement \"", "SQL expression \"", "PL/pgSQL assignment \""
+	};
+
+	for (int i = 0; i < (int) lengthof(prefixes); i++)
+		if (strncmp(line, prefixes[i], strlen(prefixes[i])) == 0)
+			return strlen(prefixes[i]);
+	return 0;
+}
+
+/*
+ * The CONTEXT of a report as the server log gets it.  The SQL text an
+ * entry quotes has its constants replaced (it may span lines: it ends at a
+ * quote that ends a line).  Of a sensitive report only the lines that
+ * cannot quote a value are kept besides (the COPY prefix of a COPY line),
+ * and each run of other lines becomes one "..." line.
  */
 static char *
-filter_context(const char *context)
+filter_context(const char *context, bool sensitive)
 {
 	StringInfoData out;
 	const char *p = context;
@@ -464,7 +485,36 @@ filter_context(const char *context)
 		int			len = nl ? (int) (nl - p) : (int) strlen(p);
 		int			prefix;
 
-		if (context_line_is_safe(p, len))
+		if ((prefix = sql_context_prefix(p)) > 0)
+		{
+			const char *sql = p + prefix;
+			const char *close = sql;
+			char	   *text;
+
+			/* the closing quote: a quote followed by a line end */
+			while (*close && !(close[0] == '"' && (close[1] == '\n' || close[1] == '\0')))
+				close++;
+			text = pnstrdup(sql, close - sql);
+			if (out.len > 0)
+				appendStringInfoChar(&out, '\n');
+			appendBinaryStringInfo(&out, p, prefix);
+			appendStringInfoString(&out, px_redact_sql_literals(text, true));
+			appendStringInfoChar(&out, '"');
+			hidden_run = false;
+			p = *close ? close + 1 : close;
+			if (*p == '\n')
+				p++;
+			continue;
+		}
+		if (!sensitive && (strncmp(p, "unnamed portal ", 15) == 0 || strncmp(p, "portal \"", 8) == 0))
+		{
+			/* bound parameters: "unnamed portal with parameters: $1 = '...'" */
+			if (out.len > 0)
+				appendStringInfoChar(&out, '\n');
+			appendStringInfoString(&out, px_redact_sql_literals(pnstrdup(p, len), true));
+			hidden_run = false;
+		}
+		else if (!sensitive || context_line_is_safe(p, len))
 		{
 			if (out.len > 0)
 				appendStringInfoChar(&out, '\n');
@@ -515,8 +565,8 @@ statement_log_text_start(const ErrorData *edata, bool *numbers)
 		{"duration: %s ms  parse %s: %s", ": ", true},
 		{"bind %s%s%s: %s", ": ", true},
 		{"duration: %s ms  bind %s%s%s: %s", ": ", true},
-		{"execute %s%s%s: %s", ": ", true},
-		{"duration: %s ms  execute %s%s%s: %s", ": ", true},
+		{"%s %s%s%s: %s", ": ", true},	/* execute [fetch from] */
+		{"duration: %s ms  %s %s%s%s: %s", ": ", true},
 		{"duration: %.3f ms  plan:\n%s", "  plan:\n", false},
 	};
 	const char *id = edata->message_id;
@@ -583,6 +633,17 @@ redact_statement_log(ErrorData *edata)
 			replace_field(&edata->detail, px_redact_sql_literals(edata->detail, true));
 		if (edata->detail_log)
 			replace_field(&edata->detail_log, px_redact_sql_literals(edata->detail_log, true));
+		return;
+	}
+	/* the postmaster's report of a crashed backend quotes its activity */
+	if (edata->detail && strncmp(edata->detail, "Failed process was running: ", 28) == 0)
+	{
+		StringInfoData detail;
+
+		initStringInfo(&detail);
+		appendStringInfoString(&detail, "Failed process was running: ");
+		appendStringInfoString(&detail, px_redact_sql_literals(edata->detail + 28, true));
+		replace_field(&edata->detail, detail.data);
 		return;
 	}
 	if (edata->message_id && strcmp(edata->message_id, "%s:") == 0 && edata->message &&
@@ -657,25 +718,26 @@ write_substitute(ErrorData *edata, bool core_values_hidden, const char *context,
 	errfinish(edata->filename, edata->lineno, edata->funcname);
 }
 
-/* emit_substitute's guard around the report. */
+/*
+ * emit_substitute's guard around the report.  PG_END_TRY restores
+ * error_context_stack as it was at PG_TRY, which the caller (such as
+ * exec_bind_message, which pops its own callback afterwards) relies on.
+ */
 static void
 emit_substitute_guarded(ErrorData *edata, bool core_values_hidden, const char *context,
 						const char *query, bool query_changed)
 {
-	ErrorContextCallback *saved_context_stack = error_context_stack;
-
 	HOLD_INTERRUPTS();
-	error_context_stack = NULL;
 	in_substitute = true;
 	substitute_elevel = edata->elevel;
 	PG_TRY();
 	{
+		error_context_stack = NULL;
 		write_substitute(edata, core_values_hidden, context, query, query_changed);
 	}
 	PG_FINALLY();
 	{
 		in_substitute = false;
-		error_context_stack = saved_context_stack;
 		RESUME_INTERRUPTS();
 	}
 	PG_END_TRY();
@@ -688,15 +750,16 @@ emit_substitute_guarded(ErrorData *edata, bool core_values_hidden, const char *c
  * cancel must not be thrown from inside another report).
  */
 static void
-emit_substitute(ErrorData *edata, bool core_values_hidden)
+emit_substitute(ErrorData *edata, bool core_values_hidden, bool sensitive, bool redact_sql)
 {
 	const char *context = NULL;
 	const char *query = NULL;
 
 	if (edata->context && !edata->hide_ctx)
-		context = filter_context(edata->context);
+		context = redact_sql || sensitive ? filter_context(edata->context, sensitive) : edata->context;
 	if (edata->internalquery)
-		query = px_redact_sql_literals(edata->internalquery, true);
+		query = redact_sql || sensitive ? px_redact_sql_literals(edata->internalquery, true)
+			: edata->internalquery;
 	emit_substitute_guarded(edata, core_values_hidden, context, query,
 							query != NULL && strcmp(query, edata->internalquery) != 0);
 }
@@ -707,6 +770,7 @@ px_emit_log(ErrorData *edata)
 	bool		ours;
 	bool		sensitive;
 	bool		core_values_hidden;
+	bool		redact_sql;
 	bool		needs_substitute = false;
 	MemoryContext old;
 
@@ -742,23 +806,25 @@ px_emit_log(ErrorData *edata)
 			edata->hide_stmt = true;
 	}
 
-	if (sensitive)
-	{
-		if (core_values_hidden &&
-			(edata->detail || edata->detail_log || edata->hint || edata->message_id == NULL ||
-			 edata->message == NULL || strcmp(edata->message, edata->message_id) != 0))
-			needs_substitute = true;
-		if (edata->context && !edata->hide_ctx &&
-			strcmp(filter_context(edata->context), edata->context) != 0)
-			needs_substitute = true;
-		if (edata->internalquery &&
-			strcmp(px_redact_sql_literals(edata->internalquery, true), edata->internalquery) != 0)
-			needs_substitute = true;
-	}
+	/*
+	 * Statement text quoted in CONTEXT and QUERY loses its constants like
+	 * the STATEMENT line; a sensitive report loses more (filter_context).
+	 */
+	redact_sql = px_log_statement_literals == PX_LITERALS_HIDDEN;
+	if (core_values_hidden &&
+		(edata->detail || edata->detail_log || edata->hint || edata->message_id == NULL ||
+		 edata->message == NULL || strcmp(edata->message, edata->message_id) != 0))
+		needs_substitute = true;
+	if ((redact_sql || sensitive) && edata->context && !edata->hide_ctx &&
+		strcmp(filter_context(edata->context, sensitive), edata->context) != 0)
+		needs_substitute = true;
+	if ((redact_sql || sensitive) && edata->internalquery &&
+		strcmp(px_redact_sql_literals(edata->internalquery, true), edata->internalquery) != 0)
+		needs_substitute = true;
 
 	if (needs_substitute)
 	{
-		emit_substitute(edata, core_values_hidden);
+		emit_substitute(edata, core_values_hidden, sensitive, redact_sql);
 		edata->output_to_server = false;
 		MemoryContextSwitchTo(old);
 		return;
