@@ -63,6 +63,7 @@
 #include "utils/elog.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/varlena.h"
 
 #include "log_redact.h"
 #include "privacy_ext.h"
@@ -330,10 +331,21 @@ mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsig
 char *
 px_redact_sql_literals(const char *sql, bool numbers)
 {
-	int			len = strlen(sql);
-	unsigned char *mark = palloc0(len + 1);
+	size_t		full_len = strlen(sql);
+	int			len;
+	unsigned char *mark;
 	StringInfoData out;
 	int			i = 0;
+
+	/*
+	 * The placeholders can make the text longer than it was; text that could
+	 * outgrow a palloc chunk is replaced whole (an error here would be an
+	 * error while reporting one).
+	 */
+	if (full_len > MaxAllocSize / 4)
+		return pstrdup("'***'");
+	len = (int) full_len;
+	mark = palloc0(len + 1);
 
 	/*
 	 * Lexed twice, with and without backslash escapes in plain strings, and
@@ -834,6 +846,61 @@ px_emit_log(ErrorData *edata)
 chain:
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
+}
+
+/* ---------------------------------------------------------------------
+ * SQL-callable
+ * ---------------------------------------------------------------------
+ */
+
+/* privacy.redact_literals(text): SQL text as the server log gets it. */
+PG_FUNCTION_INFO_V1(px_redact_literals);
+Datum
+px_redact_literals(PG_FUNCTION_ARGS)
+{
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(px_redact_sql_literals(sql, true)));
+}
+
+/* Whether a list of libraries (a preload setting) names privacy_ext. */
+static bool
+lists_privacy_ext(const char *setting)
+{
+	char	   *copy;
+	List	   *names;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (setting == NULL || setting[0] == '\0')
+		return false;
+	copy = pstrdup(setting);
+	if (!SplitDirectoriesString(copy, ',', &names))
+		return false;
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		const char *base = strrchr(name, '/');
+
+		base = base ? base + 1 : name;
+		if (strcmp(base, "privacy_ext") == 0 || strcmp(base, "privacy_ext" DLSUFFIX) == 0)
+			found = true;
+	}
+	return found;
+}
+
+/*
+ * privacy.log_redaction_preloaded(): whether every session has the log
+ * hook from its start (privacy_ext preloaded by the server, or named in
+ * this session's session_preload_libraries), which the inventory reports.
+ * Read without the caller's privilege to read these settings.
+ */
+PG_FUNCTION_INFO_V1(px_log_redaction_preloaded);
+Datum
+px_log_redaction_preloaded(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(px_loaded_at_start ||
+				   lists_privacy_ext(GetConfigOption("session_preload_libraries", true, false)));
 }
 
 /* ---------------------------------------------------------------------
