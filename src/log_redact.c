@@ -32,9 +32,15 @@
  *   SQL function lines, the "COPY t, line n" prefix), and its QUERY has its
  *   constants replaced.
  * - A report of PostgreSQL (or of another module: its message domain is
- *   not ours) in a statement that gave plaintext is logged with its
- *   untranslated message format, without the values (the %s stay), and
- *   without its detail and hint.
+ *   not ours) in a statement that gave plaintext, or ran a parallel plan
+ *   (a worker's marks are not seen by the leader), or whose message quotes
+ *   one of the statement's string constants (a plaintext written into the
+ *   wrong column: invalid input syntax for type integer: "<literal>"), is
+ *   logged with its untranslated message format, without the values (the
+ *   %s stay), and without its detail and hint.
+ * - Reports that quote other statements have their constants replaced
+ *   there too: a deadlock's server-only detail ("Process 12: <statement>")
+ *   and the postmaster's "Failed process was running: <statement>".
  * - Core's statement logging (log_statement, log_min_duration_statement,
  *   the sampling settings, "parameters:" details) and auto_explain's plans
  *   have their constants replaced (numbers are kept in plans, where they
@@ -394,8 +400,8 @@ is_our_report(const ErrorData *edata)
 
 /*
  * A CONTEXT line that cannot quote a value: PL/pgSQL's "PL/pgSQL function
- * f(integer) line 3 at RAISE" (no quote anywhere) and "SQL function "f"
- * statement 1".
+ * f(integer) line 3 at RAISE" (no quote anywhere), "SQL function "f"
+ * statement 1", and "parallel worker".
  */
 static bool
 context_line_is_safe(const char *line, int len)
@@ -403,6 +409,8 @@ context_line_is_safe(const char *line, int len)
 	static const char plpgsql[] = "PL/pgSQL function ";
 	static const char sqlfunc[] = "SQL function \"";
 
+	if (len == 15 && strncmp(line, "parallel worker", 15) == 0)
+		return true;
 	if (len >= (int) strlen(plpgsql) && strncmp(line, plpgsql, strlen(plpgsql)) == 0)
 	{
 		for (int i = 0; i < len; i++)
@@ -623,9 +631,10 @@ replace_field(char **field, char *text)
 /*
  * Core's LOG lines that carry the statement text: redacted in place (the
  * client, if it asked for LOG messages, gets them redacted too).  A
- * debug_print_* tree holds constants as raw bytes: it is dropped.
+ * debug_print_* tree holds constants as raw bytes: it is dropped.  Returns
+ * whether the report was one of these.
  */
-static void
+static bool
 redact_statement_log(ErrorData *edata)
 {
 	bool		numbers = true;
@@ -645,7 +654,7 @@ redact_statement_log(ErrorData *edata)
 			replace_field(&edata->detail, px_redact_sql_literals(edata->detail, true));
 		if (edata->detail_log)
 			replace_field(&edata->detail_log, px_redact_sql_literals(edata->detail_log, true));
-		return;
+		return true;
 	}
 	/* the postmaster's report of a crashed backend quotes its activity */
 	if (edata->detail && strncmp(edata->detail, "Failed process was running: ", 28) == 0)
@@ -656,14 +665,145 @@ redact_statement_log(ErrorData *edata)
 		appendStringInfoString(&detail, "Failed process was running: ");
 		appendStringInfoString(&detail, px_redact_sql_literals(edata->detail + 28, true));
 		replace_field(&edata->detail, detail.data);
-		return;
+		return true;
 	}
 	if (edata->message_id && strcmp(edata->message_id, "%s:") == 0 && edata->message &&
 		(strcmp(edata->message, "parse tree:") == 0 ||
 		 strcmp(edata->message, "rewritten parse tree:") == 0 ||
 		 strcmp(edata->message, "plan:") == 0) &&
 		edata->detail)
+	{
 		replace_field(&edata->detail, "(not logged: privacy_ext is loaded)");
+		return true;
+	}
+	return false;
+}
+
+/* The length of a "Process 123: " prefix at p, or 0. */
+static int
+process_query_prefix(const char *p)
+{
+	int			i = 8;
+
+	if (strncmp(p, "Process ", 8) != 0)
+		return 0;
+	while (is_digit(p[i]))
+		i++;
+	if (i == 8 || p[i] != ':' || p[i + 1] != ' ')
+		return 0;
+	return i + 2;
+}
+
+/*
+ * A deadlock report's server-only detail ends with each process's statement
+ * ("Process 12: <statement>", which may span lines): their constants are
+ * replaced.
+ */
+static void
+redact_deadlock_report(ErrorData *edata)
+{
+	StringInfoData detail;
+	const char *p;
+	const char *query = NULL;
+
+	if (edata->detail_log == NULL)
+		return;
+	for (p = edata->detail_log; p != NULL; p = strchr(p, '\n'))
+	{
+		if (*p == '\n')
+			p++;
+		if (process_query_prefix(p) > 0)
+		{
+			query = p;
+			break;
+		}
+	}
+	if (query == NULL)
+		return;
+	initStringInfo(&detail);
+	appendBinaryStringInfo(&detail, edata->detail_log, query - edata->detail_log);
+	while (*query)
+	{
+		int			prefix = process_query_prefix(query);
+		const char *end = query + prefix;
+
+		/* up to the next line that starts another process's statement */
+		for (;;)
+		{
+			end = strchr(end, '\n');
+			if (end == NULL || process_query_prefix(end + 1) > 0)
+				break;
+			end++;
+		}
+		if (end == NULL)
+			end = query + strlen(query);
+		appendBinaryStringInfo(&detail, query, prefix);
+		appendStringInfoString(&detail,
+							   px_redact_sql_literals(pnstrdup(query + prefix, end - query - prefix), true));
+		query = end;
+		if (*query == '\n')
+		{
+			appendStringInfoChar(&detail, '\n');
+			query++;
+		}
+	}
+	replace_field(&edata->detail_log, detail.data);
+}
+
+/*
+ * Whether a message of PostgreSQL quotes one of the statement's string
+ * constants (a piece of 3 bytes or more between quotes): "invalid input
+ * syntax for type integer: "..."" about a literal written into the wrong
+ * column, "Failing row contains (...)".  Such a report is logged like one
+ * on a decrypted value.
+ */
+static bool
+quotes_statement_literal(const ErrorData *edata, const char *statement)
+{
+	int			len;
+	unsigned char *mark;
+	bool		found = false;
+
+	if (statement == NULL || strlen(statement) > MaxAllocSize / 4)
+		return false;
+	len = strlen(statement);
+	mark = palloc0(len + 1);
+	mark_constants(statement, len, false, false, mark);
+	mark_constants(statement, len, true, false, mark);
+	for (int i = 0; i < len && !found;)
+	{
+		int			start;
+
+		if (!mark[i])
+		{
+			i++;
+			continue;
+		}
+		/* the pieces of a constant between its quote characters */
+		while (i < len && mark[i])
+		{
+			char	   *piece;
+
+			while (i < len && mark[i] && (statement[i] == '\'' || statement[i] == '$' || statement[i] == '\\'))
+				i++;
+			start = i;
+			while (i < len && mark[i] && statement[i] != '\'' && statement[i] != '$' && statement[i] != '\\')
+				i++;
+			if (i - start < 3)
+				continue;
+			piece = pnstrdup(statement + start, i - start);
+			if ((edata->message && strstr(edata->message, piece)) ||
+				(edata->detail && strstr(edata->detail, piece)) ||
+				(edata->detail_log && strstr(edata->detail_log, piece)) ||
+				(edata->hint && strstr(edata->hint, piece)))
+				found = true;
+			pfree(piece);
+			if (found)
+				break;
+		}
+	}
+	pfree(mark);
+	return found;
 }
 
 /* Point debug_query_string at a redacted copy of the statement. */
@@ -696,17 +836,19 @@ current_statement_text(void)
 
 /* The substitute report itself (see emit_substitute). */
 static void
-write_substitute(ErrorData *edata, bool core_values_hidden, const char *context,
+write_substitute(ErrorData *edata, const char *values_hidden, const char *context,
 				 const char *query, bool query_changed)
 {
 	if (!errstart(LOG_SERVER_ONLY, edata->domain))
 		return;
 	errcode(edata->sqlerrcode);
-	if (core_values_hidden)
+	if (values_hidden)
 	{
-		errmsg_internal("%s", edata->message_id ? edata->message_id : "(message not logged)");
-		errdetail_internal("The values of this message are not logged: "
-						   "the statement decrypted protected data.");
+		if (edata->message_id)
+			errmsg_internal("%s", edata->message_id);
+		else					/* rethrown from a parallel worker */
+			errmsg_internal("(message of SQLSTATE %s not logged)", unpack_sql_state(edata->sqlerrcode));
+		errdetail_internal("The values of this message are not logged: %s.", values_hidden);
 	}
 	else
 	{
@@ -736,7 +878,7 @@ write_substitute(ErrorData *edata, bool core_values_hidden, const char *context,
  * exec_bind_message, which pops its own callback afterwards) relies on.
  */
 static void
-emit_substitute_guarded(ErrorData *edata, bool core_values_hidden, const char *context,
+emit_substitute_guarded(ErrorData *edata, const char *values_hidden, const char *context,
 						const char *query, bool query_changed)
 {
 	HOLD_INTERRUPTS();
@@ -745,7 +887,7 @@ emit_substitute_guarded(ErrorData *edata, bool core_values_hidden, const char *c
 	PG_TRY();
 	{
 		error_context_stack = NULL;
-		write_substitute(edata, core_values_hidden, context, query, query_changed);
+		write_substitute(edata, values_hidden, context, query, query_changed);
 	}
 	PG_FINALLY();
 	{
@@ -762,7 +904,7 @@ emit_substitute_guarded(ErrorData *edata, bool core_values_hidden, const char *c
  * cancel must not be thrown from inside another report).
  */
 static void
-emit_substitute(ErrorData *edata, bool core_values_hidden, bool sensitive, bool redact_sql)
+emit_substitute(ErrorData *edata, const char *values_hidden, bool sensitive, bool redact_sql)
 {
 	const char *context = NULL;
 	const char *query = NULL;
@@ -772,7 +914,7 @@ emit_substitute(ErrorData *edata, bool core_values_hidden, bool sensitive, bool 
 	if (edata->internalquery)
 		query = redact_sql || sensitive ? px_redact_sql_literals(edata->internalquery, true)
 			: edata->internalquery;
-	emit_substitute_guarded(edata, core_values_hidden, context, query,
+	emit_substitute_guarded(edata, values_hidden, context, query,
 							query != NULL && strcmp(query, edata->internalquery) != 0);
 }
 
@@ -781,7 +923,8 @@ px_emit_log(ErrorData *edata)
 {
 	bool		ours;
 	bool		sensitive;
-	bool		core_values_hidden;
+	const char *values_hidden = NULL;	/* why, if they are */
+	bool		parallel;
 	bool		redact_sql;
 	bool		needs_substitute = false;
 	MemoryContext old;
@@ -803,12 +946,30 @@ px_emit_log(ErrorData *edata)
 	MemoryContextReset(redact_cxt);
 	old = MemoryContextSwitchTo(redact_cxt);
 
+	/*
+	 * A statement running a parallel plan may have decrypted in a worker,
+	 * whose marks the leader never sees, and the leader rethrows a worker's
+	 * report (with PostgreSQL's domain, whoever raised it): so a report
+	 * while in parallel mode counts as one from a statement that gave
+	 * plaintext.
+	 */
 	ours = is_our_report(edata);
-	sensitive = px_log_took_plaintext || px_log_gave_plaintext || ours;
-	core_values_hidden = px_log_gave_plaintext && !ours;
+	parallel = IsInParallelMode();
+	sensitive = px_log_took_plaintext || px_log_gave_plaintext || ours || parallel;
 
-	if (!ours && edata->elevel <= LOG_SERVER_ONLY)
-		redact_statement_log(edata);
+	if (!ours)
+	{
+		redact_deadlock_report(edata);
+		if (edata->elevel <= LOG_SERVER_ONLY && redact_statement_log(edata))
+			;					/* statement text, already redacted */
+		else if (px_log_gave_plaintext)
+			values_hidden = "the statement decrypted protected data";
+		else if (parallel)
+			values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
+		else if (px_log_statement_literals == PX_LITERALS_HIDDEN &&
+				 quotes_statement_literal(edata, current_statement_text()))
+			values_hidden = "the message quotes a constant of the statement";
+	}
 
 	if (check_log_of_query(edata))
 	{
@@ -823,7 +984,7 @@ px_emit_log(ErrorData *edata)
 	 * the STATEMENT line; a sensitive report loses more (filter_context).
 	 */
 	redact_sql = px_log_statement_literals == PX_LITERALS_HIDDEN;
-	if (core_values_hidden &&
+	if (values_hidden &&
 		(edata->detail || edata->detail_log || edata->hint || edata->message_id == NULL ||
 		 edata->message == NULL || strcmp(edata->message, edata->message_id) != 0))
 		needs_substitute = true;
@@ -836,7 +997,7 @@ px_emit_log(ErrorData *edata)
 
 	if (needs_substitute)
 	{
-		emit_substitute(edata, core_values_hidden, sensitive, redact_sql);
+		emit_substitute(edata, values_hidden, sensitive, redact_sql);
 		edata->output_to_server = false;
 		MemoryContextSwitchTo(old);
 		return;

@@ -34,6 +34,8 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE customers (customer_id text PRIMARY KEY, card privacy.encrypted_text('lk'));
 	INSERT INTO customers VALUES ('c1', 'SECRET-104-XYZ');
 	SELECT privacy.protect_table('customers', 'customer_id');
+	CREATE TABLE locks (id int PRIMARY KEY, v text);
+	INSERT INTO locks VALUES (1, 'a'), (2, 'b');
 	CREATE FUNCTION dec_int(e privacy.encrypted_text) RETURNS int LANGUAGE plpgsql
 	    AS $$BEGIN RETURN privacy.decrypt(e)::int; END$$;
 	CREATE FUNCTION warn_on(t text) RETURNS void LANGUAGE plpgsql
@@ -85,6 +87,12 @@ my @battery = (
 	q{SELECT privacy.export_subject('c1')::text::int;},
 	q{INSERT INTO people (id, note) SELECT 25 + id, privacy.decrypt(ssn) FROM people WHERE id = 1
 	  UNION ALL SELECT 27, privacy.decrypt(ssn) FROM people WHERE id = 1;},
+	# decrypted in a parallel worker, the error rethrown by the leader
+	q{SET force_parallel_mode = on; SELECT privacy.decrypt(ssn)::int FROM people;},
+	q{SET force_parallel_mode = regress; SELECT privacy.decrypt(ssn)::date FROM people;},
+	# a plaintext written into the wrong column: PostgreSQL's message quotes it
+	q{INSERT INTO people (id, ssn) VALUES ('SECRET-38-XYZ', 'x');},
+	q{INSERT INTO people (id, note, ssn) VALUES (32, NULL, 'x'), (NULL, 'SECRET-39-XYZ', 'y');},
 	# PL/pgSQL: QUERY and CONTEXT lines
 	q{SELECT dec_int(ssn) FROM people WHERE id = 1;},
 	q{SELECT insert_dynamic('SECRET-27-XYZ');},
@@ -141,6 +149,27 @@ sub run_battery
 		$errors++ if $err =~ /ERROR:  /;
 		$client_saw_value++ if $err =~ /SECRET-10[0-4]-XYZ/;
 	}
+	# A deadlock between two sessions: the report quotes both statements.
+	my @sessions;
+	for my $order ([ 1, 2 ], [ 2, 1 ])
+	{
+		my ($first, $second) = @$order;
+		my $script = "BEGIN;\nUPDATE locks SET v = 'SECRET-4$first-XYZ' WHERE id = $first;\n"
+		  . "SELECT pg_sleep(1);\nUPDATE locks SET v = 'SECRET-4$second-XYZ'\n WHERE id = $second;\nCOMMIT;\n";
+		my $file = $node->basedir . "/deadlock_$first.sql";
+		open(my $fh, '>', $file) or die "could not write $file: $!";
+		print $fh $script;
+		close($fh);
+		my ($out, $err) = ('', '');
+		push @sessions, [ IPC::Run::start(
+			[ 'psql', '-X', '-d', $node->connstr('postgres'), '-f', $file ],
+			'>', \$out, '2>', \$err), \$err ];
+	}
+	for my $session (@sessions)
+	{
+		$session->[0]->finish;
+		$errors++ if ${ $session->[1] } =~ /ERROR:  deadlock detected/;
+	}
 	note "$label: $errors failing statements, the client saw a decrypted value $client_saw_value times";
 	return ($errors, $client_saw_value);
 }
@@ -162,6 +191,8 @@ sub check_log
 		"$label: a core error on a decrypted value is logged without the value");
 	ok((grep { /WARNING:  %s$/ } @lines),
 		"$label: a warning quoting a decrypted value is logged without it");
+	ok((grep { /^\s*Process \d+: UPDATE locks SET v = '\*\*\*'$/ } @lines),
+		"$label: the deadlock report is logged, without its statements' constants");
 	is(scalar(@leaks), 0, "$label: no plaintext in " . scalar(@lines) . " log lines")
 	  or diag(join("\n", @leaks));
 	return scalar(@lines);
@@ -210,6 +241,28 @@ like($log, qr/parameters: \$1 = '\*\*\*'/, 'bind parameters are logged as placeh
 like($log, qr/execute <unnamed>: INSERT INTO people \(id, ssn\) VALUES \(\*\*\*, \$1\)/,
 	'extended protocol: the executed statement is logged without its constants');
 like($log, qr/Query Text: INSERT INTO people/, 'auto_explain plans are logged');
+
+# A backend killed while it runs a statement: the postmaster's report
+# quotes the statement it was running.
+$node->append_conf('postgresql.conf', "restart_after_crash = on\n");
+$node->restart;
+$offset = -s $node->logfile;
+my ($sleep_out, $sleep_err) = ('', '');
+my $sleeper = IPC::Run::start(
+	[ 'psql', '-X', '-d', $node->connstr('postgres'), '-c',
+	  q{SELECT pg_sleep(60), 'SECRET-45-XYZ'} ],
+	'>', \$sleep_out, '2>', \$sleep_err);
+$node->poll_query_until('postgres',
+	q{SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'});
+my $victim = $node->safe_psql('postgres',
+	q{SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'});
+kill 'KILL', $victim;
+$sleeper->finish;
+$node->poll_query_until('postgres', 'SELECT true');
+$log = slurp_file($node->logfile, $offset);
+like($log, qr/Failed process was running: SELECT pg_sleep\(\*\*\*\), '\*\*\*'/,
+	'a crashed backend\'s statement is logged without its constants');
+unlike($log, qr/SECRET-\d+-XYZ/, 'no plaintext in the crash report');
 
 # privacy.log_statement_literals = shown: literals are logged as written,
 # but not the statement of a statement that took or gave plaintext.
