@@ -24,13 +24,17 @@
  *   With privacy.log_statement_literals = shown, statements keep their
  *   literals, except that of a statement marked as below, whose STATEMENT
  *   line is dropped.
+ * - Statement text quoted elsewhere loses its constants the same way:
+ *   QUERY lines, the SQL of "SQL statement "..."" (and "SQL expression",
+ *   "PL/pgSQL assignment") context lines, bound parameters in portal
+ *   context lines.
  * - A report is sensitive if the statement took or gave plaintext (the
- *   flags of log_redact.h), if it is an error of this extension (its own
- *   messages are written to carry no plaintext, but the statement around
- *   them may), or if it comes from COPY FROM.  The CONTEXT lines of a
- *   sensitive report keep only what cannot quote a value (the PL/pgSQL and
- *   SQL function lines, the "COPY t, line n" prefix), and its QUERY has its
- *   constants replaced.
+ *   flags of log_redact.h; COPY FROM counts as taking it), if it is an
+ *   error of this extension (its own messages are written to carry no
+ *   plaintext, but the statement around them may), or if it is made while
+ *   a parallel plan runs.  The CONTEXT lines of a sensitive report keep
+ *   only what cannot quote a value (the PL/pgSQL and SQL function lines,
+ *   the "COPY t, line n" prefix, "parallel worker"); others become "...".
  * - A report of PostgreSQL (or of another module: its message domain is
  *   not ours) in a statement that gave plaintext, or ran a parallel plan
  *   (a worker's marks are not seen by the leader), or whose message quotes
@@ -53,9 +57,10 @@
  * context or query must change for the log is therefore not changed: its
  * server output is turned off and a substitute, built from it, is written
  * as LOG_SERVER_ONLY (never sent to the client) and shown with the
- * original severity.  Only the STATEMENT line (debug_query_string, which
- * the client never gets) and core's LOG-level statement-logging lines
- * (the client gets those redacted too) are changed in place.
+ * original severity.  Changed in place are only the STATEMENT line
+ * (debug_query_string, which the client never gets), server-only details
+ * (a deadlock's, the postmaster's) and core's LOG-level statement-logging
+ * lines (a client that asked for LOG messages gets those redacted too).
  */
 #include "postgres.h"
 
