@@ -242,6 +242,35 @@ like($log, qr/execute <unnamed>: INSERT INTO people \(id, ssn\) VALUES \(\*\*\*,
 	'extended protocol: the executed statement is logged without its constants');
 like($log, qr/Query Text: INSERT INTO people/, 'auto_explain plans are logged');
 
+# The structured logs carry the same fields (query, internal query,
+# context, message, detail).
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'privacy_ext'
+log_statement = 'none'
+log_min_duration_statement = -1
+log_parameter_max_length = 0
+log_parameter_max_length_on_error = -1
+log_min_error_statement = error
+debug_print_plan = off
+log_destination = 'stderr,csvlog,jsonlog'
+logging_collector = on
+log_directory = 'structured'
+log_filename = 'server.log'
+});
+$node->restart;
+my ($errors) = run_battery('csvlog and jsonlog');
+my $datadir = $node->data_dir;
+for my $file ("$datadir/structured/server.csv", "$datadir/structured/server.json")
+{
+	my $content = -e $file ? slurp_file($file) : '';
+	my $logged = () = $content =~ /ERROR/g;
+	cmp_ok($logged, '>=', $errors, "$file has the battery's errors");
+	my @leaks = grep { /SECRET-\d+-XYZ/ } split /\n/, $content;
+	is(scalar(@leaks), 0, "no plaintext in $file") or diag(join("\n", @leaks));
+}
+$node->append_conf('postgresql.conf', "log_destination = 'stderr'\nlogging_collector = off\n");
+$node->restart;
+
 # A backend killed while it runs a statement: the postmaster's report
 # quotes the statement it was running.
 $node->append_conf('postgresql.conf', "restart_after_crash = on\n");
