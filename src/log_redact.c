@@ -37,11 +37,14 @@
  *   the "COPY t, line n" prefix, "parallel worker"); others become "...".
  * - A report of PostgreSQL (or of another module: its message domain is
  *   not ours) in a statement that gave plaintext, or ran a parallel plan
- *   (a worker's marks are not seen by the leader), or whose message quotes
- *   one of the statement's string constants (a plaintext written into the
- *   wrong column: invalid input syntax for type integer: "<literal>"), is
- *   logged with its untranslated message format, without the values (the
- *   %s stay), and without its detail and hint.
+ *   (a worker's marks are not seen by the leader), is logged with its
+ *   untranslated message format, without the values (the %s stay), and
+ *   without its detail and hint.
+ * - Otherwise, a message, detail or hint quoting one of the statement's
+ *   string constants has it masked as ***: a plaintext written into the
+ *   wrong column (invalid input syntax for type integer: "<literal>"), or
+ *   passed as a key name to one of our functions (our errors, not our LOG
+ *   lines: the audit trail names what it records).
  * - Reports that quote other statements have their constants replaced
  *   there too: a deadlock's server-only detail ("Process 12: <statement>")
  *   and the postmaster's "Failed process was running: <statement>".
@@ -113,6 +116,14 @@ static const char *redacted_from = NULL;
 
 /* Scratch memory of one report, reset on the next. */
 static MemoryContext redact_cxt = NULL;
+
+/* What a substitute report says instead of the original's texts. */
+typedef struct SubstituteText
+{
+	const char *message;
+	const char *detail;			/* the server log's detail */
+	const char *hint;
+} SubstituteText;
 
 /* Set while writing a substitute report: the severity it is shown with. */
 static bool in_substitute = false;
@@ -756,59 +767,85 @@ redact_deadlock_report(ErrorData *edata)
 }
 
 /*
- * Whether a message of PostgreSQL quotes one of the statement's string
- * constants (a piece of 3 bytes or more between quotes): "invalid input
- * syntax for type integer: "..."" about a literal written into the wrong
- * column, "Failing row contains (...)".  Such a report is logged like one
- * on a decrypted value.
+ * The statement's string constants as a message may quote them: the pieces
+ * of 3 bytes or more between their quote characters (', $, backslash),
+ * longest first.
  */
-static bool
-quotes_statement_literal(const ErrorData *edata, const char *statement)
+static List *
+statement_literal_pieces(const char *statement)
 {
 	int			len;
 	unsigned char *mark;
-	bool		found = false;
+	List	   *pieces = NIL;
+	List	   *sorted = NIL;
 
 	if (statement == NULL || strlen(statement) > MaxAllocSize / 4)
-		return false;
+		return NIL;
 	len = strlen(statement);
 	mark = palloc0(len + 1);
 	mark_constants(statement, len, false, false, mark);
 	mark_constants(statement, len, true, false, mark);
-	for (int i = 0; i < len && !found;)
+	for (int i = 0; i < len;)
 	{
 		int			start;
 
-		if (!mark[i])
-		{
+		while (i < len && (!mark[i] || statement[i] == '\'' || statement[i] == '$' || statement[i] == '\\'))
 			i++;
-			continue;
-		}
-		/* the pieces of a constant between its quote characters */
-		while (i < len && mark[i])
-		{
-			char	   *piece;
-
-			while (i < len && mark[i] && (statement[i] == '\'' || statement[i] == '$' || statement[i] == '\\'))
-				i++;
-			start = i;
-			while (i < len && mark[i] && statement[i] != '\'' && statement[i] != '$' && statement[i] != '\\')
-				i++;
-			if (i - start < 3)
-				continue;
-			piece = pnstrdup(statement + start, i - start);
-			if ((edata->message && strstr(edata->message, piece)) ||
-				(edata->detail && strstr(edata->detail, piece)) ||
-				(edata->detail_log && strstr(edata->detail_log, piece)) ||
-				(edata->hint && strstr(edata->hint, piece)))
-				found = true;
-			pfree(piece);
-			if (found)
-				break;
-		}
+		start = i;
+		while (i < len && mark[i] && statement[i] != '\'' && statement[i] != '$' && statement[i] != '\\')
+			i++;
+		if (i - start >= 3)
+			pieces = lappend(pieces, pnstrdup(statement + start, i - start));
 	}
 	pfree(mark);
-	return found;
+	/* longest first, so that a piece inside a longer one is not masked first */
+	while (pieces != NIL)
+	{
+		ListCell   *lc;
+		char	   *longest = NULL;
+
+		foreach(lc, pieces)
+			if (longest == NULL || strlen((char *) lfirst(lc)) > strlen(longest))
+				longest = (char *) lfirst(lc);
+		sorted = lappend(sorted, longest);
+		pieces = list_delete_ptr(pieces, longest);
+	}
+	return sorted;
+}
+
+/* text with every occurrence of the pieces replaced by ***; NULL stays NULL. */
+static char *
+mask_pieces(const char *text, List *pieces, bool *changed)
+{
+	char	   *result;
+	ListCell   *lc;
+
+	if (text == NULL)
+		return NULL;
+	result = pstrdup(text);
+	foreach(lc, pieces)
+	{
+		const char *piece = (const char *) lfirst(lc);
+		size_t		plen = strlen(piece);
+		char	   *at;
+		StringInfoData out;
+		const char *p;
+
+		if (strstr(result, piece) == NULL)
+			continue;
+		*changed = true;
+		initStringInfo(&out);
+		p = result;
+		while ((at = strstr(p, piece)) != NULL)
+		{
+			appendBinaryStringInfo(&out, p, at - p);
+			appendStringInfoString(&out, "***");
+			p = at + plen;
+		}
+		appendStringInfoString(&out, p);
+		result = out.data;
+	}
+	return result;
 }
 
 /* Point debug_query_string at a redacted copy of the statement. */
@@ -841,30 +878,17 @@ current_statement_text(void)
 
 /* The substitute report itself (see emit_substitute). */
 static void
-write_substitute(ErrorData *edata, const char *values_hidden, const char *context,
+write_substitute(ErrorData *edata, const SubstituteText *text, const char *context,
 				 const char *query, bool query_changed)
 {
 	if (!errstart(LOG_SERVER_ONLY, edata->domain))
 		return;
 	errcode(edata->sqlerrcode);
-	if (values_hidden)
-	{
-		if (edata->message_id)
-			errmsg_internal("%s", edata->message_id);
-		else					/* rethrown from a parallel worker */
-			errmsg_internal("(message of SQLSTATE %s not logged)", unpack_sql_state(edata->sqlerrcode));
-		errdetail_internal("The values of this message are not logged: %s.", values_hidden);
-	}
-	else
-	{
-		errmsg_internal("%s", edata->message ? edata->message : "missing error text");
-		if (edata->detail_log)
-			errdetail_internal("%s", edata->detail_log);
-		else if (edata->detail)
-			errdetail_internal("%s", edata->detail);
-		if (edata->hint)
-			errhint("%s", edata->hint);
-	}
+	errmsg_internal("%s", text->message);
+	if (text->detail)
+		errdetail_internal("%s", text->detail);
+	if (text->hint)
+		errhint("%s", text->hint);
 	if (context && context[0])
 		errcontext("%s", context);
 	if (query)
@@ -883,7 +907,7 @@ write_substitute(ErrorData *edata, const char *values_hidden, const char *contex
  * exec_bind_message, which pops its own callback afterwards) relies on.
  */
 static void
-emit_substitute_guarded(ErrorData *edata, const char *values_hidden, const char *context,
+emit_substitute_guarded(ErrorData *edata, const SubstituteText *text, const char *context,
 						const char *query, bool query_changed)
 {
 	HOLD_INTERRUPTS();
@@ -892,7 +916,7 @@ emit_substitute_guarded(ErrorData *edata, const char *values_hidden, const char 
 	PG_TRY();
 	{
 		error_context_stack = NULL;
-		write_substitute(edata, values_hidden, context, query, query_changed);
+		write_substitute(edata, text, context, query, query_changed);
 	}
 	PG_FINALLY();
 	{
@@ -909,7 +933,7 @@ emit_substitute_guarded(ErrorData *edata, const char *values_hidden, const char 
  * cancel must not be thrown from inside another report).
  */
 static void
-emit_substitute(ErrorData *edata, const char *values_hidden, bool sensitive, bool redact_sql)
+emit_substitute(ErrorData *edata, const SubstituteText *text, bool sensitive, bool redact_sql)
 {
 	const char *context = NULL;
 	const char *query = NULL;
@@ -919,7 +943,7 @@ emit_substitute(ErrorData *edata, const char *values_hidden, bool sensitive, boo
 	if (edata->internalquery)
 		query = redact_sql || sensitive ? px_redact_sql_literals(edata->internalquery, true)
 			: edata->internalquery;
-	emit_substitute_guarded(edata, values_hidden, context, query,
+	emit_substitute_guarded(edata, text, context, query,
 							query != NULL && strcmp(query, edata->internalquery) != 0);
 }
 
@@ -929,9 +953,11 @@ px_emit_log(ErrorData *edata)
 	bool		ours;
 	bool		sensitive;
 	const char *values_hidden = NULL;	/* why, if they are */
+	SubstituteText text;
 	bool		parallel;
 	bool		redact_sql;
 	bool		needs_substitute = false;
+	bool		statement_log = false;
 	MemoryContext old;
 
 	if (in_substitute)
@@ -962,18 +988,53 @@ px_emit_log(ErrorData *edata)
 	parallel = IsInParallelMode();
 	sensitive = px_log_took_plaintext || px_log_gave_plaintext || ours || parallel;
 
+	/* in place: server-only details, statement-logging lines */
 	if (!ours)
 	{
 		redact_deadlock_report(edata);
-		if (edata->elevel <= LOG_SERVER_ONLY && redact_statement_log(edata))
-			;					/* statement text, already redacted */
-		else if (px_log_gave_plaintext)
-			values_hidden = "the statement decrypted protected data";
-		else if (parallel)
-			values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
-		else if (px_log_statement_literals == PX_LITERALS_HIDDEN &&
-				 quotes_statement_literal(edata, current_statement_text()))
-			values_hidden = "the message quotes a constant of the statement";
+		statement_log = edata->elevel <= LOG_SERVER_ONLY && redact_statement_log(edata);
+	}
+
+	text.message = edata->message ? edata->message : "missing error text";
+	text.detail = edata->detail_log ? edata->detail_log : edata->detail;
+	text.hint = edata->hint;
+	if (statement_log)
+		;						/* statement text, already redacted */
+	else if (!ours && px_log_gave_plaintext)
+		values_hidden = "the statement decrypted protected data";
+	else if (!ours && parallel)
+		values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
+	else if (px_log_statement_literals == PX_LITERALS_HIDDEN && (!ours || edata->elevel >= ERROR))
+	{
+		/*
+		 * A constant of the statement quoted back, as PostgreSQL does in
+		 * "invalid input syntax for type integer: "<literal>"" (a plaintext
+		 * written into the wrong column), or as our errors name a key given
+		 * as a literal (a plaintext passed as the key name): masked like
+		 * the STATEMENT line masks it.  Not in our LOG lines: the audit
+		 * trail names what it records by design.
+		 */
+		List	   *pieces = statement_literal_pieces(current_statement_text());
+		bool		changed = false;
+
+		text.message = mask_pieces(text.message, pieces, &changed);
+		text.detail = mask_pieces(text.detail, pieces, &changed);
+		text.hint = mask_pieces(text.hint, pieces, &changed);
+		if (changed)
+			needs_substitute = true;
+	}
+	if (values_hidden)
+	{
+		if (edata->message_id)
+			text.message = edata->message_id;
+		else					/* rethrown from a parallel worker */
+			text.message = psprintf("(message of SQLSTATE %s not logged)",
+									unpack_sql_state(edata->sqlerrcode));
+		text.detail = psprintf("The values of this message are not logged: %s.", values_hidden);
+		text.hint = NULL;
+		if (edata->detail || edata->detail_log || edata->hint || edata->message_id == NULL ||
+			edata->message == NULL || strcmp(edata->message, edata->message_id) != 0)
+			needs_substitute = true;
 	}
 
 	if (check_log_of_query(edata))
@@ -989,10 +1050,6 @@ px_emit_log(ErrorData *edata)
 	 * the STATEMENT line; a sensitive report loses more (filter_context).
 	 */
 	redact_sql = px_log_statement_literals == PX_LITERALS_HIDDEN;
-	if (values_hidden &&
-		(edata->detail || edata->detail_log || edata->hint || edata->message_id == NULL ||
-		 edata->message == NULL || strcmp(edata->message, edata->message_id) != 0))
-		needs_substitute = true;
 	if ((redact_sql || sensitive) && edata->context && !edata->hide_ctx &&
 		strcmp(filter_context(edata->context, sensitive), edata->context) != 0)
 		needs_substitute = true;
@@ -1002,7 +1059,7 @@ px_emit_log(ErrorData *edata)
 
 	if (needs_substitute)
 	{
-		emit_substitute(edata, values_hidden, sensitive, redact_sql);
+		emit_substitute(edata, &text, sensitive, redact_sql);
 		edata->output_to_server = false;
 		MemoryContextSwitchTo(old);
 		return;

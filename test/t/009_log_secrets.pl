@@ -92,6 +92,8 @@ my @battery = (
 	q{SET force_parallel_mode = regress; SELECT privacy.decrypt(ssn)::date FROM people;},
 	# a plaintext written into the wrong column: PostgreSQL's message quotes it
 	q{INSERT INTO people (id, ssn) VALUES ('SECRET-38-XYZ', 'x');},
+	# and into the wrong argument: the extension's error names the "key"
+	q{SELECT privacy.encrypt('lk', 'SECRET-46-XYZ');},
 	q{INSERT INTO people (id, note, ssn) VALUES (32, NULL, 'x'), (NULL, 'SECRET-39-XYZ', 'y');},
 	# PL/pgSQL: QUERY and CONTEXT lines
 	q{SELECT dec_int(ssn) FROM people WHERE id = 1;},
@@ -189,6 +191,10 @@ sub check_log
 		"$label: STATEMENT lines keep the statement's shape");
 	ok((grep { /ERROR:  invalid input syntax for type %s: "%s"/ } @lines),
 		"$label: a core error on a decrypted value is logged without the value");
+	ok((grep { /ERROR:  invalid input syntax for type integer: "\*\*\*"$/ } @lines),
+		"$label: a literal quoted back by PostgreSQL's message is masked");
+	ok((grep { /ERROR:  privacy_ext key "\*\*\*" does not exist$/ } @lines),
+		"$label: a literal quoted back by the extension's error is masked");
 	ok((grep { /WARNING:  %s$/ } @lines),
 		"$label: a warning quoting a decrypted value is logged without it");
 	ok((grep { /^\s*Process \d+: UPDATE locks SET v = '\*\*\*'$/ } @lines),
