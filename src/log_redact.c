@@ -112,7 +112,8 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
  * TopMemoryContext, replaced when another statement needs one.
  */
 static char *redacted_statement = NULL;
-static const char *redacted_from = NULL;
+static const char *redacted_from = NULL;	/* compared, never read */
+static char *redacted_original = NULL;	/* a copy of it, to read */
 
 /* Scratch memory of one report, reset on the next. */
 static MemoryContext redact_cxt = NULL;
@@ -859,6 +860,9 @@ redact_statement(void)
 		return;
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	copy = px_redact_sql_literals(debug_query_string, true);
+	if (redacted_original)
+		pfree(redacted_original);
+	redacted_original = pstrdup(debug_query_string);
 	MemoryContextSwitchTo(old);
 	redacted_from = debug_query_string;
 	debug_query_string = copy;
@@ -867,12 +871,24 @@ redact_statement(void)
 	redacted_statement = copy;
 }
 
-/* The text of the statement being run, as PostgreSQL set it. */
+/*
+ * The statement being run, as PostgreSQL set it: its pointer (to recognise
+ * the statement's portal when it ends) and its text (our copy: the
+ * original's memory is PostgreSQL's to free).
+ */
+static const char *
+current_statement_pointer(void)
+{
+	if (debug_query_string != NULL && debug_query_string == redacted_statement)
+		return redacted_from;
+	return debug_query_string;
+}
+
 static const char *
 current_statement_text(void)
 {
 	if (debug_query_string != NULL && debug_query_string == redacted_statement)
-		return redacted_from;
+		return redacted_original;
 	return debug_query_string;
 }
 
@@ -1154,7 +1170,7 @@ log_redact_executor_end(QueryDesc *queryDesc)
 		prev_executor_end(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
-	if (text != NULL && text == current_statement_text())
+	if (text != NULL && text == current_statement_pointer())
 		clear_marks();
 }
 
@@ -1177,7 +1193,7 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
 	if (context == PROCESS_UTILITY_TOPLEVEL && queryString != NULL &&
-		queryString == current_statement_text())
+		queryString == current_statement_pointer())
 		clear_marks();
 }
 
