@@ -1,15 +1,1240 @@
 /*
  * log_redact.c
  *		Keeping plaintext out of the server log (see log_redact.h).
+ *
+ * An error report can copy plaintext into the server log in four places:
+ * the STATEMENT line (the statement text, with its literals), the QUERY
+ * line (an internal query: PL/pgSQL's EXECUTE of a string built with %L),
+ * the CONTEXT lines (COPY quotes the row or the column value it was
+ * reading, PL/pgSQL quotes the SQL statement), and the message and detail
+ * of PostgreSQL's own errors about a value (invalid input syntax for type
+ * integer: "<value>", Key (x)=(<value>) already exists).  The emit_log_hook
+ * here treats them as follows, for every report that goes to the server
+ * log; what the client receives is left as PostgreSQL made it.
+ *
+ * - STATEMENT: whatever the statement did, its string and numeric
+ *   constants are replaced by '***' and *** (privacy.log_statement_literals
+ *   = hidden, the default).  The flags cannot decide this: a syntax error
+ *   happens before any of our code runs, and a query string of several
+ *   statements is logged whole for an error in any of them.  The redacted
+ *   copy replaces debug_query_string, which PostgresMain resets after an
+ *   error and which every statement sets anew; for a report below ERROR
+ *   the copy stays in place for the rest of the statement, so later
+ *   reports (and current_query()) see the redacted text too.
+ *   With privacy.log_statement_literals = shown, statements keep their
+ *   literals, except that of a statement marked as below, whose STATEMENT
+ *   line is dropped.
+ * - Statement text quoted elsewhere loses its constants the same way:
+ *   QUERY lines, the SQL of "SQL statement "..."" (and "SQL expression",
+ *   "PL/pgSQL assignment") context lines, bound parameters in portal
+ *   context lines.
+ * - A report is sensitive if the statement took or gave plaintext (the
+ *   flags of log_redact.h; COPY FROM counts as taking it), if it is an
+ *   error of this extension (its own messages are written to carry no
+ *   plaintext, but the statement around them may), or if it is made while
+ *   a parallel plan runs.  The CONTEXT lines of a sensitive report keep
+ *   only what cannot quote a value (the PL/pgSQL and SQL function lines,
+ *   the "COPY t, line n" prefix, "parallel worker"); others become "...".
+ * - A report of PostgreSQL (or of another module: its message domain is
+ *   not ours) in a statement that gave plaintext, or ran a parallel plan
+ *   (a worker's marks are not seen by the leader), is logged with its
+ *   untranslated message format, without the values (the %s stay), and
+ *   without its detail and hint.
+ * - Otherwise, a message, detail or hint quoting one of the statement's
+ *   string constants has it masked as ***: a plaintext written into the
+ *   wrong column (invalid input syntax for type integer: "<literal>"), or
+ *   passed as a key name to one of our functions (our errors, not our LOG
+ *   lines: the audit trail names what it records).
+ * - Reports that quote other statements have their constants replaced
+ *   there too: a deadlock's server-only detail ("Process 12: <statement>")
+ *   and the postmaster's "Failed process was running: <statement>".
+ * - Core's statement logging (log_statement, log_min_duration_statement,
+ *   the sampling settings, "parameters:" details) and auto_explain's plans
+ *   have their constants replaced (numbers are kept in plans, where they
+ *   are mostly costs), and debug_print_* trees are dropped.  These settings
+ *   are still findings of privacy.inventory: without preloading, the hook
+ *   is not there in a backend until the library is loaded.
+ *
+ * EmitErrorReport sends one ErrorData to the log and then to the client,
+ * and a hook may only turn off output_to_server.  A report whose message,
+ * context or query must change for the log is therefore not changed: its
+ * server output is turned off and a substitute, built from it, is written
+ * as LOG_SERVER_ONLY (never sent to the client) and shown with the
+ * original severity.  Changed in place are only the STATEMENT line
+ * (debug_query_string, which the client never gets), server-only details
+ * (a deadlock's, the postmaster's) and core's LOG-level statement-logging
+ * lines (a client that asked for LOG messages gets those redacted too).
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/elog.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/varlena.h"
+
 #include "log_redact.h"
+#include "privacy_ext.h"
 
 bool		px_log_took_plaintext = false;
 bool		px_log_gave_plaintext = false;
 
+typedef enum
+{
+	PX_LITERALS_HIDDEN,
+	PX_LITERALS_SHOWN
+} px_literals_mode;
+
+static const struct config_enum_entry literals_options[] = {
+	{"hidden", PX_LITERALS_HIDDEN, false},
+	{"shown", PX_LITERALS_SHOWN, false},
+	{NULL, 0, false}
+};
+
+static int	px_log_statement_literals = PX_LITERALS_HIDDEN;
+
+/* The message domain our own reports carry (privacy_ext.h sets TEXTDOMAIN). */
+static const char *const px_domain = TEXTDOMAIN;
+
+static emit_log_hook_type prev_emit_log_hook = NULL;
+static ExecutorEnd_hook_type prev_executor_end = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+/*
+ * The redacted statement debug_query_string points at, and the text it
+ * replaced (to recognise the statement when it ends).  Kept in
+ * TopMemoryContext, replaced when another statement needs one.
+ */
+static char *redacted_statement = NULL;
+static const char *redacted_from = NULL;	/* compared, never read */
+static char *redacted_original = NULL;	/* a copy of it, to read */
+
+/* Scratch memory of one report, reset on the next. */
+static MemoryContext redact_cxt = NULL;
+
+/* What a substitute report says instead of the original's texts. */
+typedef struct SubstituteText
+{
+	const char *message;
+	const char *detail;			/* the server log's detail */
+	const char *hint;
+} SubstituteText;
+
+/* Set while writing a substitute report: the severity it is shown with. */
+static bool in_substitute = false;
+static int	substitute_elevel = 0;
+
+/* ---------------------------------------------------------------------
+ * Constants in SQL text
+ * ---------------------------------------------------------------------
+ */
+
+#define MARK_STRING 1
+#define MARK_NUMBER 2
+
+static inline bool
+ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || IS_HIGHBIT_SET(c);
+}
+
+static inline bool
+ident_cont(char c)
+{
+	return ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+static inline bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void
+mark_span(unsigned char *mark, int from, int to, unsigned char bit)
+{
+	for (int i = from; i < to; i++)
+		mark[i] |= bit;
+}
+
+/* The index after the quoted string opening at s[i], or len if unterminated. */
+static int
+scan_quoted(const char *s, int len, int i, bool backslash_escapes)
+{
+	i++;
+	while (i < len)
+	{
+		if (backslash_escapes && s[i] == '\\')
+			i += 2;
+		else if (s[i] == '\'')
+		{
+			if (i + 1 < len && s[i + 1] == '\'')
+				i += 2;
+			else
+				return i + 1;
+		}
+		else
+			i++;
+	}
+	return len;
+}
+
+/*
+ * Marks the constants of s as one lexer would see them, with backslash
+ * escapes in plain '...' strings or not (standard_conforming_strings off
+ * or on).  Anything left open (a string, quoted identifier, comment or
+ * dollar quote without its end) is marked to the end of the text.
+ */
+static void
+mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsigned char *mark)
+{
+	int			i = 0;
+
+	while (i < len)
+	{
+		char		c = s[i];
+		int			end;
+
+		if (c == '-' && i + 1 < len && s[i + 1] == '-')
+		{
+			while (i < len && s[i] != '\n')
+				i++;
+		}
+		else if (c == '/' && i + 1 < len && s[i + 1] == '*')
+		{
+			int			depth = 1;
+			int			start = i;
+
+			i += 2;
+			while (i < len && depth > 0)
+			{
+				if (s[i] == '/' && i + 1 < len && s[i + 1] == '*')
+				{
+					depth++;
+					i += 2;
+				}
+				else if (s[i] == '*' && i + 1 < len && s[i + 1] == '/')
+				{
+					depth--;
+					i += 2;
+				}
+				else
+					i++;
+			}
+			if (depth > 0)
+				mark_span(mark, start, len, MARK_STRING);
+		}
+		else if (c == '"')
+		{
+			int			start = i;
+
+			i++;
+			for (;;)
+			{
+				if (i >= len)
+				{
+					mark_span(mark, start, len, MARK_STRING);
+					break;
+				}
+				if (s[i] == '"')
+				{
+					if (i + 1 < len && s[i + 1] == '"')
+						i += 2;
+					else
+					{
+						i++;
+						break;
+					}
+				}
+				else
+					i++;
+			}
+		}
+		else if (c == '\'')
+		{
+			end = scan_quoted(s, len, i, plain_backslash);
+			mark_span(mark, i, end, MARK_STRING);
+			i = end;
+		}
+		else if ((c == 'e' || c == 'E') && i + 1 < len && s[i + 1] == '\'')
+		{
+			end = scan_quoted(s, len, i + 1, true);
+			mark_span(mark, i, end, MARK_STRING);
+			i = end;
+		}
+		else if ((c == 'n' || c == 'N') && i + 1 < len && s[i + 1] == '\'')
+		{
+			end = scan_quoted(s, len, i + 1, plain_backslash);
+			mark_span(mark, i, end, MARK_STRING);
+			i = end;
+		}
+		else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X') && i + 1 < len && s[i + 1] == '\'')
+		{
+			end = scan_quoted(s, len, i + 1, false);
+			mark_span(mark, i, end, MARK_STRING);
+			i = end;
+		}
+		else if ((c == 'u' || c == 'U') && i + 2 < len && s[i + 1] == '&' && s[i + 2] == '\'')
+		{
+			end = scan_quoted(s, len, i + 2, false);
+			mark_span(mark, i, end, MARK_STRING);
+			i = end;
+		}
+		else if (ident_start(c))
+		{
+			while (i < len && ident_cont(s[i]))
+				i++;
+		}
+		else if (c == '$' && i + 1 < len && is_digit(s[i + 1]))
+		{
+			/* a parameter: $1 */
+			i++;
+			while (i < len && is_digit(s[i]))
+				i++;
+		}
+		else if (c == '$')
+		{
+			int			j = i + 1;
+
+			if (j < len && ident_start(s[j]) && s[j] != '$')
+				while (j < len && ident_cont(s[j]) && s[j] != '$')
+					j++;
+			if (j < len && s[j] == '$')
+			{
+				int			taglen = j - i + 1;
+				int			k = j + 1;
+
+				end = len;
+				for (; k + taglen <= len; k++)
+					if (s[k] == '$' && memcmp(s + k, s + i, taglen) == 0)
+					{
+						end = k + taglen;
+						break;
+					}
+				mark_span(mark, i, end, MARK_STRING);
+				i = end;
+			}
+			else
+				i++;
+		}
+		else if (is_digit(c) || (c == '.' && i + 1 < len && is_digit(s[i + 1])))
+		{
+			int			start = i;
+
+			while (i < len && (is_digit(s[i]) || s[i] == '.'))
+				i++;
+			if (i < len && (s[i] == 'e' || s[i] == 'E'))
+			{
+				int			j = i + 1;
+
+				if (j < len && (s[j] == '+' || s[j] == '-'))
+					j++;
+				if (j < len && is_digit(s[j]))
+				{
+					i = j;
+					while (i < len && is_digit(s[i]))
+						i++;
+				}
+			}
+			/* trailing junk such as 123abc lexes as a number and a name */
+			if (numbers)
+				mark_span(mark, start, i, MARK_NUMBER);
+		}
+		else
+			i++;
+	}
+}
+
+char *
+px_redact_sql_literals(const char *sql, bool numbers)
+{
+	size_t		full_len = strlen(sql);
+	int			len;
+	unsigned char *mark;
+	StringInfoData out;
+	int			i = 0;
+
+	/*
+	 * The placeholders can make the text longer than it was; text that could
+	 * outgrow a palloc chunk is replaced whole (an error here would be an
+	 * error while reporting one).
+	 */
+	if (full_len > MaxAllocSize / 4)
+		return pstrdup("'***'");
+	len = (int) full_len;
+	mark = palloc0(len + 1);
+
+	/*
+	 * Lexed twice, with and without backslash escapes in plain strings, and
+	 * what either reading sees as a constant is replaced: the setting in
+	 * force when the text was parsed may not be the one in force now (a SET
+	 * earlier in the same query string), and one of the two readings is the
+	 * parser's.
+	 */
+	mark_constants(sql, len, false, numbers, mark);
+	mark_constants(sql, len, true, numbers, mark);
+
+	initStringInfo(&out);
+	while (i < len)
+	{
+		if (mark[i])
+		{
+			unsigned char bits = 0;
+
+			while (i < len && mark[i])
+				bits |= mark[i++];
+			appendStringInfoString(&out, (bits & MARK_STRING) ? "'***'" : "***");
+		}
+		else
+		{
+			int			start = i;
+
+			while (i < len && !mark[i])
+				i++;
+			appendBinaryStringInfo(&out, sql + start, i - start);
+		}
+	}
+	pfree(mark);
+	return out.data;
+}
+
+/* ---------------------------------------------------------------------
+ * The parts of a report
+ * ---------------------------------------------------------------------
+ */
+
+static bool
+is_our_report(const ErrorData *edata)
+{
+	return px_domain != NULL && edata->domain != NULL && strcmp(edata->domain, px_domain) == 0;
+}
+
+/*
+ * A CONTEXT line that cannot quote a value: PL/pgSQL's "PL/pgSQL function
+ * f(integer) line 3 at RAISE" (no quote anywhere), "SQL function "f"
+ * statement 1", and "parallel worker".
+ */
+static bool
+context_line_is_safe(const char *line, int len)
+{
+	static const char plpgsql[] = "PL/pgSQL function ";
+	static const char sqlfunc[] = "SQL function \"";
+
+	if (len == 15 && strncmp(line, "parallel worker", 15) == 0)
+		return true;
+	if (len >= (int) strlen(plpgsql) && strncmp(line, plpgsql, strlen(plpgsql)) == 0)
+	{
+		for (int i = 0; i < len; i++)
+			if (line[i] == '\'' || line[i] == '"' || line[i] == '\\')
+				return false;
+		return true;
+	}
+	if (len >= (int) strlen(sqlfunc) && strncmp(line, sqlfunc, strlen(sqlfunc)) == 0)
+	{
+		int			i = strlen(sqlfunc);
+		const char *rest;
+		int			restlen;
+
+		while (i < len && line[i] != '"')
+			i++;
+		if (i >= len)
+			return false;
+		rest = line + i + 1;
+		restlen = len - i - 1;
+		if (restlen == 0)
+			return true;
+		if (restlen == (int) strlen(" during startup") && strncmp(rest, " during startup", restlen) == 0)
+			return true;
+		if (restlen > (int) strlen(" statement ") && strncmp(rest, " statement ", strlen(" statement ")) == 0)
+		{
+			for (int j = strlen(" statement "); j < restlen; j++)
+				if (!is_digit(rest[j]))
+					return false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The length of the "COPY t, line 12" prefix of a COPY context line, or 0. */
+static int
+copy_context_prefix(const char *line, int len)
+{
+	int			i;
+
+	if (len < 5 || strncmp(line, "COPY ", 5) != 0)
+		return 0;
+	for (i = 5; i < len && line[i] != ','; i++)
+		if (line[i] == '\'' || line[i] == '"' || line[i] == ':')
+			return 0;
+	if (len - i < 7 || strncmp(line + i, ", line ", 7) != 0)
+		return 0;
+	i += 7;
+	if (i >= len || !is_digit(line[i]))
+		return 0;
+	while (i < len && is_digit(line[i]))
+		i++;
+	return i;
+}
+
+/*
+ * The length of the prefix of a CONTEXT entry that quotes SQL text (SPI's
+ * "SQL statement "..."", PL/pgSQL's "SQL expression "..."" and
+ * "PL/pgSQL assignment "...""), or 0.
+ */
+static int
+sql_context_prefix(const char *line)
+{
+	static const char *const prefixes[] = {
+		"SQL statement \"", "SQL expression \"", "PL/pgSQL assignment \""
+	};
+
+	for (int i = 0; i < (int) lengthof(prefixes); i++)
+		if (strncmp(line, prefixes[i], strlen(prefixes[i])) == 0)
+			return strlen(prefixes[i]);
+	return 0;
+}
+
+/*
+ * The CONTEXT of a report as the server log gets it.  The SQL text an
+ * entry quotes has its constants replaced (it may span lines: it ends at a
+ * quote that ends a line).  Of a sensitive report only the lines that
+ * cannot quote a value are kept besides (the COPY prefix of a COPY line),
+ * and each run of other lines becomes one "..." line.
+ */
+static char *
+filter_context(const char *context, bool sensitive)
+{
+	StringInfoData out;
+	const char *p = context;
+	bool		hidden_run = false;
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		const char *nl = strchr(p, '\n');
+		int			len = nl ? (int) (nl - p) : (int) strlen(p);
+		int			prefix;
+
+		if ((prefix = sql_context_prefix(p)) > 0)
+		{
+			const char *sql = p + prefix;
+			const char *close = sql;
+			char	   *text;
+
+			/* the closing quote: a quote followed by a line end */
+			while (*close && !(close[0] == '"' && (close[1] == '\n' || close[1] == '\0')))
+				close++;
+			text = pnstrdup(sql, close - sql);
+			if (out.len > 0)
+				appendStringInfoChar(&out, '\n');
+			appendBinaryStringInfo(&out, p, prefix);
+			appendStringInfoString(&out, px_redact_sql_literals(text, true));
+			appendStringInfoChar(&out, '"');
+			hidden_run = false;
+			p = *close ? close + 1 : close;
+			if (*p == '\n')
+				p++;
+			continue;
+		}
+		if (!sensitive && (strncmp(p, "unnamed portal ", 15) == 0 || strncmp(p, "portal \"", 8) == 0))
+		{
+			/* bound parameters: "unnamed portal with parameters: $1 = '...'" */
+			if (out.len > 0)
+				appendStringInfoChar(&out, '\n');
+			appendStringInfoString(&out, px_redact_sql_literals(pnstrdup(p, len), true));
+			hidden_run = false;
+		}
+		else if (!sensitive || context_line_is_safe(p, len))
+		{
+			if (out.len > 0)
+				appendStringInfoChar(&out, '\n');
+			appendBinaryStringInfo(&out, p, len);
+			hidden_run = false;
+		}
+		else if ((prefix = copy_context_prefix(p, len)) > 0)
+		{
+			if (out.len > 0)
+				appendStringInfoChar(&out, '\n');
+			appendBinaryStringInfo(&out, p, prefix);
+			if (prefix < len)
+				appendStringInfoString(&out, ": ...");
+			hidden_run = false;
+		}
+		else if (!hidden_run)
+		{
+			if (out.len > 0)
+				appendStringInfoChar(&out, '\n');
+			appendStringInfoString(&out, "...");
+			hidden_run = true;
+		}
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	return out.data;
+}
+
+/*
+ * Core's statement-logging messages (postgres.c) and auto_explain's plan,
+ * by their untranslated format: the position in the message after which
+ * the statement (or plan) follows, or -1.  *numbers: whether numeric
+ * constants are replaced too (not in a plan, where they are costs).
+ */
+static int
+statement_log_text_start(const ErrorData *edata, bool *numbers)
+{
+	static const struct
+	{
+		const char *format;
+		const char *before_text;
+		bool		numbers;
+	}			formats[] = {
+		{"statement: %s", "statement: ", true},
+		{"duration: %s ms  statement: %s", "  statement: ", true},
+		{"parse %s: %s", ": ", true},
+		{"duration: %s ms  parse %s: %s", ": ", true},
+		{"bind %s%s%s: %s", ": ", true},
+		{"duration: %s ms  bind %s%s%s: %s", ": ", true},
+		{"%s %s%s%s: %s", ": ", true},	/* execute [fetch from] */
+		{"duration: %s ms  %s %s%s%s: %s", ": ", true},
+		{"duration: %.3f ms  plan:\n%s", "  plan:\n", false},
+	};
+	const char *id = edata->message_id;
+
+	if (id == NULL || edata->message == NULL)
+		return -1;
+	for (int i = 0; i < (int) lengthof(formats); i++)
+		if (strcmp(id, formats[i].format) == 0)
+		{
+			const char *after = edata->message;
+			const char *at;
+
+			/* for "parse/bind/execute", skip the statement's name */
+			if (strncmp(id, "duration: ", 10) == 0)
+			{
+				at = strstr(after, " ms ");
+				if (at == NULL)
+					return 0;
+				after = at + 3;
+			}
+			at = strstr(after, formats[i].before_text);
+			*numbers = formats[i].numbers;
+			/* translated, or otherwise unexpected: redact it all */
+			if (at == NULL)
+				return 0;
+			return (at - edata->message) + strlen(formats[i].before_text);
+		}
+	return -1;
+}
+
+/* Replace a palloc'd field of the report; the old text is freed. */
+static void
+replace_field(char **field, char *text)
+{
+	char	   *old = *field;
+
+	*field = MemoryContextStrdup(ErrorContext, text);
+	if (old)
+		pfree(old);
+}
+
+/*
+ * Core's LOG lines that carry the statement text: redacted in place (the
+ * client, if it asked for LOG messages, gets them redacted too).  A
+ * debug_print_* tree holds constants as raw bytes: it is dropped.  Returns
+ * whether the report was one of these.
+ */
+static bool
+redact_statement_log(ErrorData *edata)
+{
+	bool		numbers = true;
+	int			start = statement_log_text_start(edata, &numbers);
+
+	if (start >= 0)
+	{
+		char	   *text = px_redact_sql_literals(edata->message + start, numbers);
+		StringInfoData msg;
+
+		initStringInfo(&msg);
+		appendBinaryStringInfo(&msg, edata->message, start);
+		appendStringInfoString(&msg, text);
+		replace_field(&edata->message, msg.data);
+		/* "parameters: $1 = '...'", "prepare: PREPARE ..." */
+		if (edata->detail)
+			replace_field(&edata->detail, px_redact_sql_literals(edata->detail, true));
+		if (edata->detail_log)
+			replace_field(&edata->detail_log, px_redact_sql_literals(edata->detail_log, true));
+		return true;
+	}
+	/* the postmaster's report of a crashed backend quotes its activity */
+	if (edata->detail && strncmp(edata->detail, "Failed process was running: ", 28) == 0)
+	{
+		StringInfoData detail;
+
+		initStringInfo(&detail);
+		appendStringInfoString(&detail, "Failed process was running: ");
+		appendStringInfoString(&detail, px_redact_sql_literals(edata->detail + 28, true));
+		replace_field(&edata->detail, detail.data);
+		return true;
+	}
+	if (edata->message_id && strcmp(edata->message_id, "%s:") == 0 && edata->message &&
+		(strcmp(edata->message, "parse tree:") == 0 ||
+		 strcmp(edata->message, "rewritten parse tree:") == 0 ||
+		 strcmp(edata->message, "plan:") == 0) &&
+		edata->detail)
+	{
+		replace_field(&edata->detail, "(not logged: privacy_ext is loaded)");
+		return true;
+	}
+	return false;
+}
+
+/* The length of a "Process 123: " prefix at p, or 0. */
+static int
+process_query_prefix(const char *p)
+{
+	int			i = 8;
+
+	if (strncmp(p, "Process ", 8) != 0)
+		return 0;
+	while (is_digit(p[i]))
+		i++;
+	if (i == 8 || p[i] != ':' || p[i + 1] != ' ')
+		return 0;
+	return i + 2;
+}
+
+/*
+ * A deadlock report's server-only detail ends with each process's statement
+ * ("Process 12: <statement>", which may span lines): their constants are
+ * replaced.
+ */
+static void
+redact_deadlock_report(ErrorData *edata)
+{
+	StringInfoData detail;
+	const char *p;
+	const char *query = NULL;
+
+	if (edata->detail_log == NULL)
+		return;
+	for (p = edata->detail_log; p != NULL; p = strchr(p, '\n'))
+	{
+		if (*p == '\n')
+			p++;
+		if (process_query_prefix(p) > 0)
+		{
+			query = p;
+			break;
+		}
+	}
+	if (query == NULL)
+		return;
+	initStringInfo(&detail);
+	appendBinaryStringInfo(&detail, edata->detail_log, query - edata->detail_log);
+	while (*query)
+	{
+		int			prefix = process_query_prefix(query);
+		const char *end = query + prefix;
+
+		/* up to the next line that starts another process's statement */
+		for (;;)
+		{
+			end = strchr(end, '\n');
+			if (end == NULL || process_query_prefix(end + 1) > 0)
+				break;
+			end++;
+		}
+		if (end == NULL)
+			end = query + strlen(query);
+		appendBinaryStringInfo(&detail, query, prefix);
+		appendStringInfoString(&detail,
+							   px_redact_sql_literals(pnstrdup(query + prefix, end - query - prefix), true));
+		query = end;
+		if (*query == '\n')
+		{
+			appendStringInfoChar(&detail, '\n');
+			query++;
+		}
+	}
+	replace_field(&edata->detail_log, detail.data);
+}
+
+/*
+ * The statement's string constants as a message may quote them: the pieces
+ * of 3 bytes or more between their quote characters (', $, backslash),
+ * longest first.
+ */
+static List *
+statement_literal_pieces(const char *statement)
+{
+	int			len;
+	unsigned char *mark;
+	List	   *pieces = NIL;
+	List	   *sorted = NIL;
+
+	if (statement == NULL || strlen(statement) > MaxAllocSize / 4)
+		return NIL;
+	len = strlen(statement);
+	mark = palloc0(len + 1);
+	mark_constants(statement, len, false, false, mark);
+	mark_constants(statement, len, true, false, mark);
+	for (int i = 0; i < len;)
+	{
+		int			start;
+
+		while (i < len && (!mark[i] || statement[i] == '\'' || statement[i] == '$' || statement[i] == '\\'))
+			i++;
+		start = i;
+		while (i < len && mark[i] && statement[i] != '\'' && statement[i] != '$' && statement[i] != '\\')
+			i++;
+		if (i - start >= 3)
+			pieces = lappend(pieces, pnstrdup(statement + start, i - start));
+	}
+	pfree(mark);
+	/* longest first, so that a piece inside a longer one is not masked first */
+	while (pieces != NIL)
+	{
+		ListCell   *lc;
+		char	   *longest = NULL;
+
+		foreach(lc, pieces)
+			if (longest == NULL || strlen((char *) lfirst(lc)) > strlen(longest))
+				longest = (char *) lfirst(lc);
+		sorted = lappend(sorted, longest);
+		pieces = list_delete_ptr(pieces, longest);
+	}
+	return sorted;
+}
+
+/* text with every occurrence of the pieces replaced by ***; NULL stays NULL. */
+static char *
+mask_pieces(const char *text, List *pieces, bool *changed)
+{
+	char	   *result;
+	ListCell   *lc;
+
+	if (text == NULL)
+		return NULL;
+	result = pstrdup(text);
+	foreach(lc, pieces)
+	{
+		const char *piece = (const char *) lfirst(lc);
+		size_t		plen = strlen(piece);
+		char	   *at;
+		StringInfoData out;
+		const char *p;
+
+		if (strstr(result, piece) == NULL)
+			continue;
+		*changed = true;
+		initStringInfo(&out);
+		p = result;
+		while ((at = strstr(p, piece)) != NULL)
+		{
+			appendBinaryStringInfo(&out, p, at - p);
+			appendStringInfoString(&out, "***");
+			p = at + plen;
+		}
+		appendStringInfoString(&out, p);
+		result = out.data;
+	}
+	return result;
+}
+
+/* Point debug_query_string at a redacted copy of the statement. */
+static void
+redact_statement(void)
+{
+	MemoryContext old;
+	char	   *copy;
+
+	if (debug_query_string == NULL || debug_query_string == redacted_statement)
+		return;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	copy = px_redact_sql_literals(debug_query_string, true);
+	if (redacted_original)
+		pfree(redacted_original);
+	redacted_original = pstrdup(debug_query_string);
+	MemoryContextSwitchTo(old);
+	redacted_from = debug_query_string;
+	debug_query_string = copy;
+	if (redacted_statement)
+		pfree(redacted_statement);
+	redacted_statement = copy;
+}
+
+/*
+ * The statement being run, as PostgreSQL set it: its pointer (to recognise
+ * the statement's portal when it ends) and its text (our copy: the
+ * original's memory is PostgreSQL's to free).
+ */
+static const char *
+current_statement_pointer(void)
+{
+	if (debug_query_string != NULL && debug_query_string == redacted_statement)
+		return redacted_from;
+	return debug_query_string;
+}
+
+static const char *
+current_statement_text(void)
+{
+	if (debug_query_string != NULL && debug_query_string == redacted_statement)
+		return redacted_original;
+	return debug_query_string;
+}
+
+/* The substitute report itself (see emit_substitute). */
+static void
+write_substitute(ErrorData *edata, const SubstituteText *text, const char *context,
+				 const char *query, bool query_changed)
+{
+	if (!errstart(LOG_SERVER_ONLY, edata->domain))
+		return;
+	errcode(edata->sqlerrcode);
+	errmsg_internal("%s", text->message);
+	if (text->detail)
+		errdetail_internal("%s", text->detail);
+	if (text->hint)
+		errhint("%s", text->hint);
+	if (context && context[0])
+		errcontext("%s", context);
+	if (query)
+	{
+		internalerrquery(query);
+		if (!query_changed)
+			internalerrposition(edata->internalpos);
+	}
+	errhidestmt(edata->hide_stmt);
+	errfinish(edata->filename, edata->lineno, edata->funcname);
+}
+
+/*
+ * emit_substitute's guard around the report.  PG_END_TRY restores
+ * error_context_stack as it was at PG_TRY, which the caller (such as
+ * exec_bind_message, which pops its own callback afterwards) relies on.
+ */
+static void
+emit_substitute_guarded(ErrorData *edata, const SubstituteText *text, const char *context,
+						const char *query, bool query_changed)
+{
+	HOLD_INTERRUPTS();
+	in_substitute = true;
+	substitute_elevel = edata->elevel;
+	PG_TRY();
+	{
+		error_context_stack = NULL;
+		write_substitute(edata, text, context, query, query_changed);
+	}
+	PG_FINALLY();
+	{
+		in_substitute = false;
+		RESUME_INTERRUPTS();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Writes the substitute of a sensitive report to the server log only; the
+ * caller turns off the original's server output.  Context callbacks are
+ * not run again (they would quote the value), interrupts are held (a
+ * cancel must not be thrown from inside another report).
+ */
+static void
+emit_substitute(ErrorData *edata, const SubstituteText *text, bool sensitive, bool redact_sql)
+{
+	const char *context = NULL;
+	const char *query = NULL;
+
+	if (edata->context && !edata->hide_ctx)
+		context = redact_sql || sensitive ? filter_context(edata->context, sensitive) : edata->context;
+	if (edata->internalquery)
+		query = redact_sql || sensitive ? px_redact_sql_literals(edata->internalquery, true)
+			: edata->internalquery;
+	emit_substitute_guarded(edata, text, context, query,
+							query != NULL && strcmp(query, edata->internalquery) != 0);
+}
+
+static void
+px_emit_log(ErrorData *edata)
+{
+	bool		ours;
+	bool		sensitive;
+	const char *values_hidden = NULL;	/* why, if they are */
+	SubstituteText text;
+	bool		parallel;
+	bool		redact_sql;
+	bool		needs_substitute = false;
+	bool		statement_log = false;
+	MemoryContext old;
+
+	if (in_substitute)
+	{
+		/* The substitute shows the severity of the report it replaces. */
+		edata->elevel = substitute_elevel;
+		if (prev_emit_log_hook)
+			prev_emit_log_hook(edata);
+		return;
+	}
+	if (!edata->output_to_server)
+		goto chain;
+
+	if (redact_cxt == NULL)
+		redact_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext log redaction",
+										   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(redact_cxt);
+	old = MemoryContextSwitchTo(redact_cxt);
+
+	/*
+	 * A statement running a parallel plan may have decrypted in a worker,
+	 * whose marks the leader never sees, and the leader rethrows a worker's
+	 * report (with PostgreSQL's domain, whoever raised it): so a report
+	 * while in parallel mode counts as one from a statement that gave
+	 * plaintext.
+	 */
+	ours = is_our_report(edata);
+	parallel = IsInParallelMode();
+	sensitive = px_log_took_plaintext || px_log_gave_plaintext || ours || parallel;
+
+	/* in place: server-only details, statement-logging lines */
+	if (!ours)
+	{
+		redact_deadlock_report(edata);
+		statement_log = edata->elevel <= LOG_SERVER_ONLY && redact_statement_log(edata);
+	}
+
+	text.message = edata->message ? edata->message : "missing error text";
+	text.detail = edata->detail_log ? edata->detail_log : edata->detail;
+	text.hint = edata->hint;
+	if (statement_log)
+		;						/* statement text, already redacted */
+	else if (!ours && px_log_gave_plaintext)
+		values_hidden = "the statement decrypted protected data";
+	else if (!ours && parallel)
+		values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
+	else if (px_log_statement_literals == PX_LITERALS_HIDDEN && (!ours || edata->elevel >= ERROR))
+	{
+		/*
+		 * A constant of the statement quoted back, as PostgreSQL does in
+		 * "invalid input syntax for type integer: "<literal>"" (a plaintext
+		 * written into the wrong column), or as our errors name a key given
+		 * as a literal (a plaintext passed as the key name): masked like
+		 * the STATEMENT line masks it.  Not in our LOG lines: the audit
+		 * trail names what it records by design.
+		 */
+		List	   *pieces = statement_literal_pieces(current_statement_text());
+		bool		changed = false;
+
+		text.message = mask_pieces(text.message, pieces, &changed);
+		text.detail = mask_pieces(text.detail, pieces, &changed);
+		text.hint = mask_pieces(text.hint, pieces, &changed);
+		if (changed)
+			needs_substitute = true;
+	}
+	if (values_hidden)
+	{
+		if (edata->message_id)
+			text.message = edata->message_id;
+		else					/* rethrown from a parallel worker */
+			text.message = psprintf("(message of SQLSTATE %s not logged)",
+									unpack_sql_state(edata->sqlerrcode));
+		text.detail = psprintf("The values of this message are not logged: %s.", values_hidden);
+		text.hint = NULL;
+		if (edata->detail || edata->detail_log || edata->hint || edata->message_id == NULL ||
+			edata->message == NULL || strcmp(edata->message, edata->message_id) != 0)
+			needs_substitute = true;
+	}
+
+	if (check_log_of_query(edata))
+	{
+		if (px_log_statement_literals == PX_LITERALS_HIDDEN)
+			redact_statement();
+		else if (sensitive)
+			edata->hide_stmt = true;
+	}
+
+	/*
+	 * Statement text quoted in CONTEXT and QUERY loses its constants like
+	 * the STATEMENT line; a sensitive report loses more (filter_context).
+	 */
+	redact_sql = px_log_statement_literals == PX_LITERALS_HIDDEN;
+	if ((redact_sql || sensitive) && edata->context && !edata->hide_ctx &&
+		strcmp(filter_context(edata->context, sensitive), edata->context) != 0)
+		needs_substitute = true;
+	if ((redact_sql || sensitive) && edata->internalquery &&
+		strcmp(px_redact_sql_literals(edata->internalquery, true), edata->internalquery) != 0)
+		needs_substitute = true;
+
+	if (needs_substitute)
+	{
+		emit_substitute(edata, &text, sensitive, redact_sql);
+		edata->output_to_server = false;
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	MemoryContextSwitchTo(old);
+
+chain:
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+/* ---------------------------------------------------------------------
+ * SQL-callable
+ * ---------------------------------------------------------------------
+ */
+
+/* privacy.redact_literals(text): SQL text as the server log gets it. */
+PG_FUNCTION_INFO_V1(px_redact_literals);
+Datum
+px_redact_literals(PG_FUNCTION_ARGS)
+{
+	char	   *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(px_redact_sql_literals(sql, true)));
+}
+
+/* Whether a list of libraries (a preload setting) names privacy_ext. */
+static bool
+lists_privacy_ext(const char *setting)
+{
+	char	   *copy;
+	List	   *names;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (setting == NULL || setting[0] == '\0')
+		return false;
+	copy = pstrdup(setting);
+	if (!SplitDirectoriesString(copy, ',', &names))
+		return false;
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		const char *base = strrchr(name, '/');
+
+		base = base ? base + 1 : name;
+		if (strcmp(base, "privacy_ext") == 0 || strcmp(base, "privacy_ext" DLSUFFIX) == 0)
+			found = true;
+	}
+	return found;
+}
+
+/*
+ * privacy.log_redaction_preloaded(): whether every session has the log
+ * hook from its start (privacy_ext preloaded by the server, or named in
+ * this session's session_preload_libraries), which the inventory reports.
+ * Read without the caller's privilege to read these settings.
+ */
+PG_FUNCTION_INFO_V1(px_log_redaction_preloaded);
+Datum
+px_log_redaction_preloaded(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(px_loaded_at_start ||
+				   lists_privacy_ext(GetConfigOption("session_preload_libraries", true, false)));
+}
+
+/* ---------------------------------------------------------------------
+ * When the marks end
+ * ---------------------------------------------------------------------
+ */
+
+static void
+clear_marks(void)
+{
+	px_log_took_plaintext = false;
+	px_log_gave_plaintext = false;
+}
+
+/*
+ * A statement run by the client ends here without an error: its portal
+ * runs the text PostgreSQL is reporting on.  Nested statements (SPI, SQL
+ * functions, a function folded by the planner, a cursor's query) run
+ * other texts and leave the marks alone; so does an older portal dropped
+ * while a newer statement is being bound.
+ */
+static void
+log_redact_executor_end(QueryDesc *queryDesc)
+{
+	const char *text = queryDesc->sourceText;
+
+	if (prev_executor_end)
+		prev_executor_end(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+	if (text != NULL && text == current_statement_pointer())
+		clear_marks();
+}
+
+static void
+log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+						   ProcessUtilityContext context, ParamListInfo params,
+						   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	/*
+	 * COPY FROM's context lines quote the row being read, and a row can
+	 * fail before its encrypted column's input function has run.
+	 */
+	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
+		px_note_plaintext_in();
+
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+							 queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+	if (context == PROCESS_UTILITY_TOPLEVEL && queryString != NULL &&
+		queryString == current_statement_pointer())
+		clear_marks();
+}
+
+/* After the error of a failed statement has been reported, and at commit. */
+static void
+log_redact_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			clear_marks();
+			break;
+		default:
+			break;
+	}
+}
+
 void
 px_install_log_redaction(void)
 {
+	DefineCustomEnumVariable("privacy.log_statement_literals",
+							 "Whether the STATEMENT lines of the server log keep constants.",
+							 "hidden: string and numeric constants are logged as '***' and ***; "
+							 "shown: as written, except that a statement that took or gave "
+							 "plaintext is not logged.",
+							 &px_log_statement_literals,
+							 PX_LITERALS_HIDDEN,
+							 literals_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = px_emit_log;
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = log_redact_executor_end;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = log_redact_process_utility;
+	RegisterXactCallback(log_redact_xact_callback, NULL);
 }

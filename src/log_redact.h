@@ -7,6 +7,11 @@
  * exports) mark the current statement; log_redact.c's emit_log_hook then
  * hides what an error report would otherwise copy into the server log.
  * Marking is a store to a global, cheap enough for every row.
+ *
+ * The marks last until the statement that set them ends without an error,
+ * or until its transaction ends (after an error has been reported), so a
+ * report about a marked statement always sees them.  What the hook does
+ * with a report is described at the top of log_redact.c.
  */
 #ifndef PX_LOG_REDACT_H
 #define PX_LOG_REDACT_H
@@ -18,7 +23,15 @@ extern bool px_log_took_plaintext;
 /* This statement produced plaintext (decrypt, unmask, export). */
 extern bool px_log_gave_plaintext;
 
+/* Called from _PG_init before the privacy prefix is reserved. */
 extern void px_install_log_redaction(void);
+
+/*
+ * A copy of SQL text with the contents of every string constant (and, if
+ * numbers, every numeric constant) replaced by a placeholder; palloc'd in
+ * the current memory context.  The statement's shape is kept.
+ */
+extern char *px_redact_sql_literals(const char *sql, bool numbers);
 
 static inline void
 px_note_plaintext_in(void)

@@ -86,6 +86,8 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
+	/* Defines privacy.log_statement_literals: before the prefix is reserved. */
+	px_install_log_redaction();
 	MarkGUCPrefixReserved("privacy");
 
 	/*
@@ -100,7 +102,6 @@ _PG_init(void)
 		px_install_consent_cache();
 	}
 	px_install_statement_hooks();
-	px_install_log_redaction();
 	px_install_mask_guard();
 	px_install_audit_hooks();
 }

@@ -6,6 +6,15 @@
 #define PRIVACY_EXT_H
 
 #include "postgres.h"
+
+/*
+ * Our reports carry the message domain "privacy_ext-15" instead of
+ * PostgreSQL's, so that the log redaction (log_redact.c) tells them apart.
+ * Every file that reports includes this header.
+ */
+#undef TEXTDOMAIN
+#define TEXTDOMAIN PG_TEXTDOMAIN("privacy_ext")
+
 #include "fmgr.h"
 #include "utils/guc.h"
 #include "utils/snapshot.h"

@@ -67,10 +67,13 @@ for f in "$WORK"/vg/*.log; do
     # one error report = the lines up to the next blank "==pid== " line
     # A frame of ours whose callee is standard_ProcessUtility or
     # standard_Executor* is a hook passing the statement on: PostgreSQL's own
-    # work below it (an index build, COMMIT PREPARED's WAL flush) is not ours.
+    # work below it (an index build, COMMIT PREPARED's WAL flush) is not ours;
+    # nor is a hook of ours whose callee is such a frame (hooks chain).
     n=$(awk -v re="$OURS" '
-            /^==[0-9]+== $/ { c += mine; mine = 0; prev = ""; next }
-            { if ($0 ~ re && prev !~ /standard_(ProcessUtility|Executor(Start|Run|Finish|End))/) mine = 1; prev = $0 }
+            /^==[0-9]+== $/ { c += mine; mine = 0; passing = 0; next }
+            { if ($0 ~ /standard_(ProcessUtility|Executor(Start|Run|Finish|End))/) passing = 1
+              else if ($0 ~ re) { if (!passing) mine = 1 }
+              else passing = 0 }
             END { c += mine; print c + 0 }' "$f")
     if [ "$n" -gt 0 ]; then
         ours=$((ours + n)); cp "$f" "$SRC/test/valgrind/last_report_$(basename "$f")"
