@@ -7,7 +7,7 @@ MODULE_big  = privacy_ext
 # sql/parts/1.1/ (one file per concern, applied in name order): the upgrade
 # script is the parts, and a new install runs 1.0 followed by the parts, so
 # an upgraded database and a fresh one are made by the same statements
-# (test/t/009_upgrade.pl compares their catalogs).
+# (test/t/010_upgrade.pl compares their catalogs).
 DATA        = sql/privacy_ext--1.0.sql
 DATA_built  = sql/privacy_ext--1.1.sql sql/privacy_ext--1.0--1.1.sql
 UPGRADE_PARTS = $(sort $(wildcard sql/parts/1.1/*.sql))

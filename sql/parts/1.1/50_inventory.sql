@@ -200,6 +200,23 @@ SELECT n.nspname AS schema_name,
                                              WHERE po.polrelid = pc.oid
                                                AND po.polname = 'privacy_consent_select')))
                 THEN 'partition not protected: run privacy.protect_table() again' END,
+           -- Logical replication's initial copy runs the consent policy on
+           -- the publisher: a replication role without BYPASSRLS copies no
+           -- row of a protected table (privacy_ext makes that copy fail).
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_publication_tables pt
+                     WHERE pt.schemaname = n.nspname AND pt.tablename = c.relname)
+                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                              WHERE r.rolreplication AND NOT r.rolsuper AND NOT r.rolbypassrls)
+                THEN 'protected table in publication '
+                     || (SELECT pg_catalog.string_agg(DISTINCT pt.pubname::text, ', ')
+                           FROM pg_catalog.pg_publication_tables pt
+                          WHERE pt.schemaname = n.nspname AND pt.tablename = c.relname)
+                     || ': a subscription connecting as a replication role without BYPASSRLS ('
+                     || (SELECT pg_catalog.string_agg(r.rolname::text, ', ' ORDER BY r.rolname)
+                           FROM pg_catalog.pg_roles r
+                          WHERE r.rolreplication AND NOT r.rolsuper AND NOT r.rolbypassrls)
+                     || ') would copy none of its rows' END,
            CASE WHEN f.encrypted AND f.destroyed_at IS NOT NULL
                 THEN 'column under a destroyed key' END,
            CASE WHEN f.encrypted AND f.key_id IS NULL
