@@ -124,3 +124,8 @@ load:
 .PHONY: valgrind
 valgrind:
 	bash test/valgrind/run_regress_valgrind.sh
+
+# Every suite against the extension built with AddressSanitizer (also run by make test).
+.PHONY: asan
+asan:
+	bash test/asan/run_regress_asan.sh

@@ -8,9 +8,22 @@
 #include "executor/executor.h"
 #include "tcop/utility.h"
 #include "utils/inval.h"
+#include "miscadmin.h"
 #include "utils/timestamp.h"
 
 #include "statement.h"
+
+/* Built with AddressSanitizer (make asan)? */
+#if defined(__SANITIZE_ADDRESS__)
+#define PX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PX_ASAN 1
+#endif
+#endif
+#ifdef PX_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 
 /* Starts at 1: a zeroed cache (epoch 0) is never current. */
 uint64		px_statement_epoch = 1;
@@ -47,10 +60,40 @@ statement_process_utility(PlannedStmt *pstmt, const char *queryString, bool read
 								queryEnv, dest, qc);
 }
 
+/*
+ * An error leaves the frames between ereport() and its handler by
+ * siglongjmp.  With the sanitizer's runtime loaded after the server started
+ * (it comes with this library), its longjmp interceptor is not in place, so
+ * the abandoned frames' redzones stay poisoned and the next calls that
+ * reuse that stack would be reported.  Every error ends in an abort
+ * callback, which runs on the handler's frame: forget what lies below it.
+ * Nothing happens in a normal build.
+ */
+static void
+forget_abandoned_frames(void)
+{
+#ifdef PX_ASAN
+	char	   *here = (char *) __builtin_frame_address(0);
+	size_t		span = (size_t) max_stack_depth * 1024 + 256 * 1024;
+
+	__asan_unpoison_memory_region(here - span, span);
+#endif
+}
+
 static void
 statement_xact_callback(XactEvent event, void *arg)
 {
 	px_statement_epoch++;
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		forget_abandoned_frames();
+}
+
+static void
+statement_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_abandoned_frames();
 }
 
 void
@@ -61,6 +104,7 @@ px_install_statement_hooks(void)
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = statement_process_utility;
 	RegisterXactCallback(statement_xact_callback, NULL);
+	RegisterSubXactCallback(statement_subxact_callback, NULL);
 }
 
 void

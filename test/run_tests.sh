@@ -109,6 +109,16 @@ else
     count "pg_regress" 0 1
 fi
 
+# 2b. The same suites against the extension built with AddressSanitizer.
+echo "== pg_regress and isolation under AddressSanitizer"
+if PRIVACY_ASAN_PORT=$((PORT + 2)) bash test/asan/run_regress_asan.sh >"$WORK/asan_regress.log" 2>&1; then
+    count "suites under ASan" 1 0
+else
+    tail -n 40 "$WORK/asan_regress.log"
+    count "suites under ASan" 0 1
+fi
+grep -E '^suites under ASan|^AddressSanitizer reports' "$WORK/asan_regress.log" || true
+
 # 3. TAP tests: PostgreSQL::Test::Cluster runs initdb as the current user,
 # so as root they run as the postgres OS user.
 echo "== TAP tests"
