@@ -24,10 +24,11 @@ ASAN_LIB=$("$CC" -print-file-name=libasan.so)
 
 # A private copy of the PostgreSQL installation (binaries find their
 # libraries and share directory relative to themselves).
-BINDIR=$(pg_config --bindir)
-PKGLIB=$(pg_config --pkglibdir)
-SHARE=$(pg_config --sharedir)
-INC=$(pg_config --includedir)
+ORIG_PG_CONFIG=${PG_CONFIG:-pg_config}
+BINDIR=$("$ORIG_PG_CONFIG" --bindir)
+PKGLIB=$("$ORIG_PG_CONFIG" --pkglibdir)
+SHARE=$("$ORIG_PG_CONFIG" --sharedir)
+INC=$("$ORIG_PG_CONFIG" --includedir)
 ROOT="$WORK/pg"
 for d in "$(dirname "$BINDIR")" "$SHARE" "$INC"; do
     mkdir -p "$ROOT$(dirname "$d")"
