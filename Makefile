@@ -15,7 +15,8 @@ PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask.o src/core/mask_rule.o
-OBJS        = src/privacy_ext.o \
+OBJS        = src/module.o \
+              src/errors.o \
               src/statement.o \
               src/log_redact.o \
               src/config_refs.o \

@@ -5,15 +5,7 @@
 #ifndef PRIVACY_EXT_H
 #define PRIVACY_EXT_H
 
-#include "postgres.h"
-
-/*
- * Our reports carry the message domain "privacy_ext-15" instead of
- * PostgreSQL's, so that the log redaction (log_redact.c) tells them apart.
- * Every file that reports includes this header.
- */
-#undef TEXTDOMAIN
-#define TEXTDOMAIN PG_TEXTDOMAIN("privacy_ext")
+#include "errors.h"
 
 #include "fmgr.h"
 #include "utils/guc.h"
@@ -22,34 +14,13 @@
 #include "px_core.h"
 #include "miscadmin.h"
 
-/*
- * SQLSTATEs of privacy_ext's own errors, class "PX".  Permission denied for
- * a key uses the standard 42501.
- */
-#define ERRCODE_PX_UNKNOWN_KEY		MAKE_SQLSTATE('P','X','K','0','1')
-#define ERRCODE_PX_KEY_DESTROYED	MAKE_SQLSTATE('P','X','K','0','2')
-#define ERRCODE_PX_WRONG_KEY		MAKE_SQLSTATE('P','X','K','0','3')
-#define ERRCODE_PX_UNBOUND_VALUE	MAKE_SQLSTATE('P','X','K','0','4')
-#define ERRCODE_PX_AUTH_FAILED		MAKE_SQLSTATE('P','X','A','0','1')
-#define ERRCODE_PX_MALFORMED		MAKE_SQLSTATE('P','X','E','0','1')
-#define ERRCODE_PX_WRONG_TYPE		MAKE_SQLSTATE('P','X','E','0','2')
-#define ERRCODE_PX_ROOT_KEY			MAKE_SQLSTATE('P','X','R','0','1')
-#define ERRCODE_PX_ROOT_KEY_MISMATCH MAKE_SQLSTATE('P','X','R','0','2')
-#define ERRCODE_PX_CRYPTO			MAKE_SQLSTATE('P','X','C','0','1')
-
-/*
- * Errors raised while a protected value is at hand hide the statement and
- * context from the server log: either may carry the plaintext literal.
- */
-#define px_errhide() (errhidestmt(true), errhidecontext(true))
-
 /* The role whose members administer keys, rules, purposes and requests. */
 #define PX_ADMIN_ROLE "privacy_admin"
 
 /* Key id 0 marks a transit value: typed input not yet bound to a key. */
 #define PX_TRANSIT_KEY_ID 0
 
-/* GUCs (privacy_ext.c) */
+/* GUCs (module.c) */
 extern char *px_root_key_command;
 extern char *px_root_key_file;
 extern char *px_default_key;
@@ -223,16 +194,5 @@ extern bool px_request_covers_subject(const char *subject, size_t len);
 extern bool px_mask_guard_installed;
 extern bool px_loaded_at_start;
 extern void px_install_mask_guard(void);
-
-/* privacy_ext.c */
-extern void px_report_failure(px_status status, bool hide) pg_attribute_noreturn();
-
-/* Turns a core status code into an ERROR; returns on PX_OK (inline: per row). */
-static inline void
-px_report_status(px_status status, bool hide)
-{
-	if (unlikely(status != PX_OK))
-		px_report_failure(status, hide);
-}
 
 #endif							/* PRIVACY_EXT_H */
