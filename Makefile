@@ -17,6 +17,7 @@ CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/si
               src/core/mask.o src/core/mask_rule.o
 OBJS        = src/module.o \
               src/errors.o \
+              src/catalog.o \
               src/statement.o \
               src/log_redact.o \
               src/config_refs.o \

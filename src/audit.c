@@ -16,6 +16,7 @@
  * a value: only names, counts and the session's identity.
  */
 #include "privacy_ext.h"
+#include "catalog.h"
 #include "restore.h"
 
 #include "access/parallel.h"
@@ -234,9 +235,7 @@ note_setting_change(const char *value, GucSource source)
 static Oid
 audit_log_relid(void)
 {
-	Oid			nsp = get_namespace_oid("privacy", true);
-
-	return OidIsValid(nsp) ? get_relname_relid("audit_log", nsp) : InvalidOid;
+	return px_privacy_relid("audit_log");
 }
 
 /* Whether this backend may write privacy.audit_log now. */

@@ -19,6 +19,7 @@
  * revoke_purpose, a new policy version and an expiry too.
  */
 #include "privacy_ext.h"
+#include "catalog.h"
 #include "purpose_scope.h"
 
 #include "access/genam.h"
@@ -52,20 +53,6 @@
 #include "utils/uuid.h"
 
 #include "statement.h"
-
-/* Column positions, as created by the extension script. */
-#define Anum_purposes_name			1
-#define Anum_purposes_legal_basis	2
-#define Anum_purposes_parent		3
-#define Anum_purpose_grants_purpose	1
-#define Anum_purpose_grants_role	2
-#define Anum_policy_versions_ordinal 1
-#define Anum_policy_versions_reconsent 3
-#define Anum_consent_subject		1
-#define Anum_consent_purpose		2
-#define Anum_consent_granted		3
-#define Anum_consent_expires		4
-#define Anum_consent_ordinal		5
 
 /* Probes of the primary key, in a statement or a backend, before reading a set. */
 #define PROBE_LIMIT 256
@@ -110,48 +97,23 @@ static uint64 registry_generation = 0;	/* bumped by every reload */
 /* may_use_purpose() answers for one user, reset with the registry and on role changes. */
 static Oid	may_use_user = InvalidOid;
 static int8 *may_use_answer = NULL;		/* per purpose: -1 unknown, 0 no, 1 yes */
-static bool role_callback_set = false;
 
 static void
-roles_changed(Datum arg, int cacheid, uint32 hashvalue)
+roles_changed(void)
 {
 	may_use_user = InvalidOid;
 }
 static MemoryContext registry_cxt = NULL;
 static Oid	registry_oids[5];
-static bool registry_callback_set = false;
 
 static void
-registry_invalidate(Datum arg, Oid relid)
+registry_invalidate(Oid relid)
 {
 	int			i;
 
 	for (i = 0; i < 5; i++)
 		if (!OidIsValid(relid) || relid == registry_oids[i])
 			registry.valid = false;
-}
-
-static Relation
-open_privacy_table(const char *name, Oid *oid_out)
-{
-	Oid			nsp = get_namespace_oid("privacy", true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("privacy_ext is not installed in this database")));
-	if (oid_out)
-		*oid_out = relid;
-	return table_open(relid, AccessShareLock);
-}
-
-static Snapshot
-registry_snapshot(void)
-{
-	return IsInParallelMode() ?
-		(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot()) :
-		GetLatestSnapshot();
 }
 
 static int
@@ -213,11 +175,7 @@ load_registry(void)
 
 	if (registry.valid)
 		return;
-	if (!registry_callback_set)
-	{
-		CacheRegisterRelcacheCallback(registry_invalidate, (Datum) 0);
-		registry_callback_set = true;
-	}
+	px_catalog_on_relation_change(registry_invalidate);
 	if (registry_cxt == NULL)
 		registry_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext purposes",
 											 ALLOCSET_SMALL_SIZES);
@@ -230,8 +188,8 @@ load_registry(void)
 	cap = 16;
 	registry.purposes = palloc(sizeof(Purpose) * cap);
 	parents = palloc(sizeof(char *) * cap);
-	rel = open_privacy_table("purposes", &registry_oids[0]);
-	scan = systable_beginscan(rel, InvalidOid, false, registry_snapshot(), 0, NULL);
+	rel = px_open_privacy_table("purposes", AccessShareLock, &registry_oids[0]);
+	scan = systable_beginscan(rel, InvalidOid, false, px_catalog_snapshot(), 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
@@ -261,8 +219,8 @@ load_registry(void)
 
 	cap = 16;
 	registry.grants = palloc(sizeof(PurposeGrant) * cap);
-	rel = open_privacy_table("purpose_grants", &registry_oids[1]);
-	scan = systable_beginscan(rel, InvalidOid, false, registry_snapshot(), 0, NULL);
+	rel = px_open_privacy_table("purpose_grants", AccessShareLock, &registry_oids[1]);
+	scan = systable_beginscan(rel, InvalidOid, false, px_catalog_snapshot(), 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
@@ -284,8 +242,8 @@ load_registry(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
-	rel = open_privacy_table("policy_versions", &registry_oids[2]);
-	scan = systable_beginscan(rel, InvalidOid, false, registry_snapshot(), 0, NULL);
+	rel = px_open_privacy_table("policy_versions", AccessShareLock, &registry_oids[2]);
+	scan = systable_beginscan(rel, InvalidOid, false, px_catalog_snapshot(), 0, NULL);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
@@ -299,7 +257,7 @@ load_registry(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
-	rel = open_privacy_table("consent_state", &registry.consent_relid);
+	rel = px_open_privacy_table("consent_state", AccessShareLock, &registry.consent_relid);
 	registry.consent_index = get_relname_relid("consent_state_pkey", RelationGetNamespace(rel));
 	registry.change_trigger_ok = change_trigger_in_place(rel);
 
@@ -347,12 +305,7 @@ may_use_purpose(int p)
 	Oid			userid = GetUserId();
 	int			i;
 
-	if (!role_callback_set)
-	{
-		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_changed, (Datum) 0);
-		CacheRegisterSyscacheCallback(AUTHOID, roles_changed, (Datum) 0);
-		role_callback_set = true;
-	}
+	px_catalog_on_role_change(roles_changed);
 	if (may_use_user != userid || may_use_answer == NULL)
 	{
 		may_use_answer = MemoryContextAlloc(registry_cxt, Max(registry.npurposes, 1));
@@ -380,8 +333,7 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 		return false;
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
-	if (!IsTransactionState() || !OidIsValid(get_namespace_oid("privacy", true)) ||
-		!OidIsValid(get_relname_relid("purposes", get_namespace_oid("privacy", true))))
+	if (!IsTransactionState() || !OidIsValid(px_privacy_relid("purposes")))
 		return true;
 	px_statement_refresh();
 	load_registry();

@@ -26,6 +26,7 @@
  * live for one statement only.
  */
 #include "privacy_ext.h"
+#include "catalog.h"
 
 #include "access/htup_details.h"
 #include "access/parallel.h"
@@ -220,7 +221,7 @@ static void
 append_subject(HeapTuple tuple, TupleDesc desc)
 {
 	bool		isnull;
-	Datum		d = heap_getattr(tuple, 1, desc, &isnull);
+	Datum		d = heap_getattr(tuple, Anum_consent_subject, desc, &isnull);
 	text	   *subject;
 
 	if (isnull)

@@ -116,6 +116,7 @@ static uint64 retired_epoch = 0;
 static KeyRowEntry missing_row;
 
 /* OIDs of the key tables as last opened, for the invalidation callback. */
+static const char *const key_table_names[3] = {"data_keys", "data_key_versions", "key_grants"};
 static Oid	key_table_oids[3] = {InvalidOid, InvalidOid, InvalidOid};
 
 static HTAB *row_cache = NULL;
@@ -146,7 +147,7 @@ mark_all_stale(void)
 }
 
 static void
-relcache_callback(Datum arg, Oid relid)
+relcache_callback(Oid relid)
 {
 	/*
 	 * Catalog lookups are not allowed here, so compare against the OIDs we
@@ -158,7 +159,7 @@ relcache_callback(Datum arg, Oid relid)
 }
 
 static void
-role_callback(Datum arg, int cacheid, uint32 hashvalue)
+role_callback(void)
 {
 	perms_stale = true;
 }
@@ -188,9 +189,8 @@ register_callbacks(void)
 {
 	if (callbacks_registered)
 		return;
-	CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
-	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, role_callback, (Datum) 0);
-	CacheRegisterSyscacheCallback(AUTHOID, role_callback, (Datum) 0);
+	px_catalog_on_relation_change(relcache_callback);
+	px_catalog_on_role_change(role_callback);
 	RegisterXactCallback(xact_callback, NULL);
 	callbacks_registered = true;
 }
@@ -308,24 +308,13 @@ refresh_caches(void)
 Oid
 px_key_table_oid(int which)
 {
-	static const char *const names[3] = {"data_keys", "data_key_versions", "key_grants"};
-	Oid			nsp = get_namespace_oid("privacy", true);
-
-	return OidIsValid(nsp) ? get_relname_relid(names[which], nsp) : InvalidOid;
+	return px_privacy_relid(key_table_names[which]);
 }
 
 Relation
 px_open_key_table(int which, LOCKMODE lockmode)
 {
-	Oid			relid = px_key_table_oid(which);
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("privacy_ext is not installed in this database"),
-				 errhint("Run CREATE EXTENSION privacy_ext.")));
-	key_table_oids[which] = relid;
-	return table_open(relid, lockmode);
+	return px_open_privacy_table(key_table_names[which], lockmode, &key_table_oids[which]);
 }
 
 /*
@@ -337,11 +326,8 @@ static Snapshot
 key_snapshot(void)
 {
 	if (IsInParallelMode())
-	{
 		drop_at_xact_end = true;
-		return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
-	}
-	return GetLatestSnapshot();
+	return px_catalog_snapshot();
 }
 
 static KeyRowEntry *

@@ -1,24 +1,12 @@
 /*
  * key_tables.h
- *		Column positions of privacy_ext's key tables, as created by
- *		sql/privacy_ext--1.0.sql (new columns go at the end).
+ *		Direct access to privacy_ext's key tables (key_store.c); their
+ *		column positions are in catalog.h.
  */
 #ifndef PX_KEY_TABLES_H
 #define PX_KEY_TABLES_H
 
-#define Anum_data_keys_key_id			1
-#define Anum_data_keys_name				2
-#define Anum_data_keys_active_version	3
-#define Anum_data_keys_destroyed_at		4
-
-#define Anum_key_versions_key_id		1
-#define Anum_key_versions_version		2
-#define Anum_key_versions_wrapped_key	3
-#define Anum_key_versions_root_check	4
-
-#define Anum_key_grants_key_id			1
-#define Anum_key_grants_grantee			2
-#define Anum_key_grants_grantee_name	3
+#include "catalog.h"
 
 /* Which key table px_open_key_table() opens. */
 #define PX_TABLE_KEYS		0

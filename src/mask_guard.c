@@ -13,6 +13,7 @@
  * any query is analysed; apply_mask refuses to run otherwise.
  */
 #include "privacy_ext.h"
+#include "catalog.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
@@ -40,7 +41,7 @@ typedef struct GuardContext
 static void
 lookup_apply_mask(GuardContext *ctx)
 {
-	Oid			nsp = get_namespace_oid("privacy", true);
+	Oid			nsp = px_schema_oid();
 	CatCList   *list;
 	int			i;
 

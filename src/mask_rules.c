@@ -13,6 +13,7 @@
  * closed, never open.
  */
 #include "privacy_ext.h"
+#include "catalog.h"
 #include "px_mask.h"
 
 #include <math.h>
@@ -43,12 +44,6 @@ extern Datum px_noise_int4(PG_FUNCTION_ARGS);
 extern Datum px_noise_int8(PG_FUNCTION_ARGS);
 extern Datum px_noise_float8(PG_FUNCTION_ARGS);
 extern Datum px_noise_numeric(PG_FUNCTION_ARGS);
-
-/* privacy.mask_rules columns, as created by the extension script. */
-#define Anum_mask_rules_relid		1
-#define Anum_mask_rules_column_name	3
-#define Anum_mask_rules_role_name	4
-#define Anum_mask_rules_rule		5
 
 typedef enum TypeClass
 {
@@ -208,8 +203,7 @@ typedef struct MaskCache
 static void
 load_rules(MaskCache *mc, MemoryContext mcxt)
 {
-	Oid			nsp = get_namespace_oid("privacy", false);
-	Oid			relid = get_relname_relid("mask_rules", nsp);
+	Oid			relid = px_privacy_relid("mask_rules");
 	Relation	rel;
 	ScanKeyData skey[2];
 	SysScanDesc scan;
