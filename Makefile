@@ -18,6 +18,7 @@ CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/si
 OBJS        = src/module.o \
               src/errors.o \
               src/catalog.o \
+              src/admin.o \
               src/statement.o \
               src/log_redact.o \
               src/config_refs.o \

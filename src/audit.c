@@ -16,6 +16,7 @@
  * a value: only names, counts and the session's identity.
  */
 #include "privacy_ext.h"
+#include "admin.h"
 #include "catalog.h"
 #include "restore.h"
 
@@ -256,9 +257,7 @@ static void
 write_table(const AuditEvent *ev, Oid relid)
 {
 	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
-	HeapTuple	tp;
+	PxSavedUser saved;
 	Oid			argtypes[8] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID, TEXTOID,
 	INT8OID, JSONBOID};
 	Datum		values[8];
@@ -266,11 +265,9 @@ write_table(const AuditEvent *ev, Oid relid)
 	volatile bool pushed_snapshot = false;
 	int			guc_level;
 
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tp))
+	owner = px_relation_owner(relid, true);
+	if (!OidIsValid(owner))
 		return;
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
 
 	values[0] = TimestampTzGetDatum(ev->at);
 	values[1] = DirectFunctionCall1(namein, CStringGetDatum(ev->session_user_name));
@@ -290,9 +287,7 @@ write_table(const AuditEvent *ev, Oid relid)
 	else
 		nulls[7] = 'n';
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	px_become_owner(owner, &saved);
 	guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -315,7 +310,7 @@ write_table(const AuditEvent *ev, Oid relid)
 	}
 	PG_FINALLY();
 	{
-		SetUserIdAndSecContext(save_userid, save_sec);
+		px_restore_user(&saved);
 	}
 	PG_END_TRY();
 	AtEOXact_GUC(true, guc_level);

@@ -19,6 +19,7 @@
  * clock.
  */
 #include "privacy_ext.h"
+#include "admin.h"
 
 #include "access/detoast.h"
 #include "catalog/pg_type.h"
@@ -29,7 +30,6 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
-#define PX_CONSENT_MANAGER_ROLE "privacy_consent_manager"
 #define MAX_WRITER_ARGS 8
 /* Subject ids are keys (an email, a uuid, a customer number), not documents. */
 #define MAX_SUBJECT_BYTES 1024
@@ -40,10 +40,7 @@
 static void
 require_consent_recorder(void)
 {
-	Oid			manager = get_role_oid(PX_CONSENT_MANAGER_ROLE, true);
-
-	if (px_is_privacy_admin() ||
-		(OidIsValid(manager) && has_privs_of_role(GetUserId(), manager)))
+	if (px_is_consent_manager())
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -5,6 +5,7 @@
  *		privacy.reencrypt(), which rewrites old versions to the active one.
  */
 #include "privacy_ext.h"
+#include "admin.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -42,8 +43,7 @@ typedef struct UsageScan
 static void
 scan_columns(UsageScan *state, bool find_first)
 {
-	Oid			save_userid;
-	int			save_sec;
+	PxSavedUser saved;
 	Oid			owner;
 	Oid			argtypes[1] = {INT4OID};
 	Datum		values[1];
@@ -58,8 +58,7 @@ scan_columns(UsageScan *state, bool find_first)
 		elog(ERROR, "privacy_ext is not installed");
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	px_become_owner(owner, &saved);
 
 	values[0] = Int32GetDatum((int32) state->key_id);
 	if (SPI_execute_with_args(COLUMNS_UNDER_KEY, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
@@ -101,7 +100,7 @@ scan_columns(UsageScan *state, bool find_first)
 											   CurrentMemoryContext);
 		}
 	}
-	SetUserIdAndSecContext(save_userid, save_sec);
+	px_restore_user(&saved);
 	if (state->first_use != NULL)
 		state->first_use = MemoryContextStrdup(TopTransactionContext, state->first_use);
 	SPI_finish();

@@ -7,6 +7,7 @@
  * every backend's key caches (key_store.c) when the change commits.
  */
 #include "privacy_ext.h"
+#include "admin.h"
 #include "key_tables.h"
 
 #include "access/genam.h"
@@ -26,27 +27,6 @@
 /* ---------------------------------------------------------------------
  * Key management (SQL-callable)
  * --------------------------------------------------------------------- */
-void
-px_require_key_admin(void)
-{
-	if (px_is_privacy_admin())
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to manage privacy_ext keys"),
-			 errhint("Key management requires superuser or membership in role \"%s\".",
-					 PX_ADMIN_ROLE)));
-}
-
-/* Superuser, or a member of privacy_admin (key and policy administration). */
-bool
-px_is_privacy_admin(void)
-{
-	Oid			admin = get_role_oid(PX_ADMIN_ROLE, true);
-
-	return superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
-}
-
 /*
  * Key names are lower-case identifiers (letters, digits, '_', '.', '-',
  * starting with a letter or '_'), so they need no quoting inside a type

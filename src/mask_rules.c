@@ -13,6 +13,7 @@
  * closed, never open.
  */
 #include "privacy_ext.h"
+#include "admin.h"
 #include "catalog.h"
 #include "px_mask.h"
 
@@ -639,17 +640,4 @@ px_anonymize_encrypted_text_det(PG_FUNCTION_ARGS)
 {
 	require_erasure();
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT_DET);
-}
-
-/* privacy.require_admin(): the key-administrator check, for the SQL glue. */
-PG_FUNCTION_INFO_V1(px_require_admin);
-Datum
-px_require_admin(PG_FUNCTION_ARGS)
-{
-	if (!px_is_privacy_admin())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to administer privacy_ext"),
-				 errhint("Masking rules, purposes, protected tables and classifications are managed by superusers and members of role \"privacy_admin\".")));
-	PG_RETURN_VOID();
 }

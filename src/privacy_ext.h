@@ -6,6 +6,7 @@
 #define PRIVACY_EXT_H
 
 #include "errors.h"
+#include "admin.h"
 
 #include "fmgr.h"
 #include "utils/guc.h"
@@ -13,9 +14,6 @@
 
 #include "px_core.h"
 #include "miscadmin.h"
-
-/* The role whose members administer keys, rules, purposes and requests. */
-#define PX_ADMIN_ROLE "privacy_admin"
 
 /* Key id 0 marks a transit value: typed input not yet bound to a key. */
 #define PX_TRANSIT_KEY_ID 0
@@ -55,8 +53,6 @@ extern px_status px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32]);
 
 /* keys.c: key management */
 extern void px_check_key_name(const char *name);
-extern void px_require_key_admin(void);
-extern bool px_is_privacy_admin(void);
 
 /* encrypted_types.c */
 extern bool px_encrypted_type(Oid typid, px_value_type *type);

@@ -30,6 +30,7 @@
  * code taken for the request's own sees no other subject's rows.
  */
 #include "privacy_ext.h"
+#include "admin.h"
 #include "log_redact.h"
 
 #include <ctype.h>
@@ -282,26 +283,17 @@ end_request(RequestContext *rc)
 static int
 execute_as_owner(Oid relid, const char *sql, Oid paramtype, Datum param, bool read_only)
 {
-	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
+	PxSavedUser saved;
+	volatile int rc;
 
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	px_become_owner(px_relation_owner(relid, false), &saved);
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(sql, 1, &paramtype, &param, NULL, read_only, 0);
 	}
 	PG_FINALLY();
 	{
-		SetUserIdAndSecContext(save_userid, save_sec);
+		px_restore_user(&saved);
 	}
 	PG_END_TRY();
 	return rc;
