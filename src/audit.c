@@ -838,8 +838,7 @@ px_audit_xact_callback(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			/* A failed data-subject request leaves nothing switched on. */
-			px_request_in_progress = PX_REQUEST_NONE;
+			/* A failed data-subject request leaves counting switched on. */
 			px_audit_suppressed = 0;
 			flushing = false;
 			running_query = NULL;

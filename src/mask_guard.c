@@ -29,7 +29,6 @@
 #include "utils/lsyscache.h"
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
-bool		px_mask_guard_installed = false;
 
 typedef struct GuardContext
 {
@@ -157,5 +156,4 @@ px_install_mask_guard(void)
 {
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = px_post_parse_analyze;
-	px_mask_guard_installed = true;
 }

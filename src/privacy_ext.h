@@ -187,7 +187,6 @@ extern bool px_request_scope(void);
 extern bool px_request_covers_subject(const char *subject, size_t len);
 
 /* mask_guard.c */
-extern bool px_mask_guard_installed;
 extern bool px_loaded_at_start;
 extern void px_install_mask_guard(void);
 

@@ -163,8 +163,13 @@ request_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 static void
 request_xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * A failed request leaves nothing switched on (audit.c puts counting
+	 * back the same way).  Registered before the first request starts.
+	 */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
+		px_request_in_progress = PX_REQUEST_NONE;
 		call_stack_top = 0;
 		foreign_calls = 0;
 		request_subject = NULL;
