@@ -24,12 +24,12 @@ extern char *px_root_key_file;
 extern char *px_default_key;
 extern char *px_audit_setting;
 
-/* root_key.c */
+/* keys/root_key.c */
 extern void px_root_key_load_at_start(void);
 extern const uint8_t *px_root_key(void);
 extern uint64 px_root_key_generation(void);
 
-/* key_store.c: keys for encryption and decryption, with backend caches */
+/* keys/key_store.c: keys for encryption and decryption, with backend caches */
 typedef struct PxKeyRef
 {
 	uint32		key_id;
@@ -51,23 +51,23 @@ extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
 extern void px_report_destroyed_key(uint32 key_id);
 extern px_status px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32]);
 
-/* keys.c: key management */
+/* keys/key_admin.c: key management */
 extern void px_check_key_name(const char *name);
 
-/* encrypted_types.c */
+/* types/encrypted.c */
 extern bool px_encrypted_type(Oid typid, px_value_type *type);
 extern bytea *px_det_bind_transit(bytea *env, uint32 key_id);
 extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void **cachep,
 											   MemoryContext mcxt);
 
-/* key_usage.c: where keys are used */
+/* keys/key_usage.c: where keys are used */
 extern char *px_first_use_of_version(uint32 key_id, uint32 version);
 
-/* consent.c */
+/* consent/policy.c */
 extern char *px_purpose;
 extern bool px_check_purpose(char **newval, void **extra, GucSource source);
 
-/* consent_cache.c: keeping a set of consenting subjects exact across statements */
+/* consent/watch.c: keeping a set of consenting subjects exact across statements */
 typedef struct PxConsentWatch
 {
 	uint64		seen;			/* ring entries already marked */
@@ -87,7 +87,7 @@ extern bool px_consent_watch_catch_up(PxConsentWatch *w);
 extern bool px_consent_watch_dirty(const PxConsentWatch *w, uint64 h);
 extern bool px_consent_watch_covers(const PxConsentWatch *w, Snapshot snap);
 
-/* audit.c: the audit trail */
+/* audit/events.c: the audit trail */
 #define PX_AUDIT_SINK_LOG	0x01
 #define PX_AUDIT_SINK_TABLE	0x02
 
@@ -186,7 +186,7 @@ extern PxRequestKind px_request_in_progress;
 extern bool px_request_scope(void);
 extern bool px_request_covers_subject(const char *subject, size_t len);
 
-/* mask_guard.c */
+/* masking/guard.c */
 extern bool px_loaded_at_start;
 extern void px_install_mask_guard(void);
 

@@ -164,7 +164,7 @@ static void
 request_xact_callback(XactEvent event, void *arg)
 {
 	/*
-	 * A failed request leaves nothing switched on (audit.c puts counting
+	 * A failed request leaves nothing switched on (audit/events.c puts counting
 	 * back the same way).  Registered before the first request starts.
 	 */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)

@@ -1,5 +1,5 @@
 /*
- * det_ops.c
+ * types/det_ops.c
  *		Equality, ordering and hashing for privacy.encrypted_text_det, and
  *		the planner support that binds a literal to the column's key.
  *
@@ -13,8 +13,8 @@
  * bindings for the rest.
  */
 #include "privacy_ext.h"
-#include "det_ops.h"
-#include "key_tables.h"
+#include "types/det_ops.h"
+#include "keys/key_tables.h"
 #include "statement.h"
 
 #include "catalog/namespace.h"

@@ -1,7 +1,7 @@
 /*
- * det_ops.h
- *		What det_ops.c shares with the other operators on
- *		privacy.encrypted_text_det (det_text_ops.c).
+ * types/det_ops.h
+ *		What types/det_ops.c shares with the other operators on
+ *		privacy.encrypted_text_det (types/det_text_ops.c).
  */
 #ifndef PX_DET_OPS_H
 #define PX_DET_OPS_H

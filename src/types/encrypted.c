@@ -1,5 +1,5 @@
 /*
- * encrypted_types.c
+ * types/encrypted.c
  *		privacy.encrypted_text and privacy.encrypted_bytea: I/O, type
  *		modifier, casts and decryption.
  *
@@ -45,7 +45,7 @@ static px_nonce_pool nonce_pool;
  * across statements and transactions, a cursor across FETCHes.  The key
  * state below is valid for one statement epoch only (statement.h): at the
  * first call of a new epoch it is dropped and looked up again from
- * key_store.c's caches, which have then taken in every revoke, rotation and
+ * keys/key_store.c's caches, which have then taken in every revoke, rotation and
  * destruction committed before the statement.  That also keeps the
  * pointers into key_store's material cache from outliving the material.
  */
@@ -626,7 +626,7 @@ bind_transit(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type t
 }
 
 /*
- * For masking views (mask_rules.c): the plaintext of a stored value without
+ * For masking views (masking/rules.c): the plaintext of a stored value without
  * a grant check, or NULL for a transit value.  The caller masks it before
  * anything leaves the server, or checks the grant itself.  *cachep holds
  * this file's per-call-site key cache, allocated in mcxt on first use.
@@ -647,7 +647,7 @@ px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext
 	return open_value(cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, false);
 }
 
-/* For det_ops.c: bind a deterministic transit value, without a call cache. */
+/* For types/det_ops.c: bind a deterministic transit value, without a call cache. */
 bytea *
 px_det_bind_transit(bytea *env, uint32 key_id)
 {

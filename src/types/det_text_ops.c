@@ -1,5 +1,5 @@
 /*
- * det_text_ops.c
+ * types/det_text_ops.c
  *		"det_column = text": equality between privacy.encrypted_text_det and
  *		plaintext typed text (or varchar, which PostgreSQL relabels as text).
  *
@@ -19,7 +19,7 @@
  * STABLE, not IMMUTABLE: sealing reads the key, which may be destroyed.
  */
 #include "privacy_ext.h"
-#include "det_ops.h"
+#include "types/det_ops.h"
 #include "statement.h"
 
 #include "catalog/namespace.h"

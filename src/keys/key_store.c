@@ -1,5 +1,5 @@
 /*
- * key_store.c
+ * keys/key_store.c
  *		Reading the key tables, and the per-backend caches over them.
  *
  * Readers find keys with direct heap scans instead of SQL: a role that may
@@ -22,7 +22,7 @@
  * is never older than the invalidations it has seen.  Key material is
  * re-read but kept while its wrapped bytes are unchanged.
  *
- * Per-call-site caches (encrypted_types.c) keep pointers to the GCM and
+ * Per-call-site caches (types/encrypted.c) keep pointers to the GCM and
  * SIV contexts of the material cache for one statement epoch and look them
  * up again in the next.  Contexts of material that is dropped or replaced
  * are therefore retired, not freed, and freed at the next epoch, when no
@@ -33,7 +33,7 @@
  * permission caches start over when they pass a bound.
  */
 #include "privacy_ext.h"
-#include "key_tables.h"
+#include "keys/key_tables.h"
 #include "statement.h"
 
 #include "access/genam.h"

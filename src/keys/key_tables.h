@@ -1,6 +1,6 @@
 /*
- * key_tables.h
- *		Direct access to privacy_ext's key tables (key_store.c); their
+ * keys/key_tables.h
+ *		Direct access to privacy_ext's key tables (keys/key_store.c); their
  *		column positions are in catalog.h.
  */
 #ifndef PX_KEY_TABLES_H
@@ -13,7 +13,7 @@
 #define PX_TABLE_VERSIONS	1
 #define PX_TABLE_GRANTS		2
 
-/* Deterministic values always use this version's key: see key_store.c. */
+/* Deterministic values always use this version's key: see keys/key_store.c. */
 #define PX_DET_KEY_VERSION 1
 
 #include "utils/rel.h"

@@ -1,5 +1,5 @@
 /*
- * consent.c
+ * consent/policy.c
  *		Purposes, the declared purpose (privacy.purpose) and has_consent(),
  *		the function row-level security policies of protected tables call.
  *
@@ -10,7 +10,7 @@
  * the consent table's primary key; once a backend has probed many subjects
  * for a purpose, it reads the consenting subjects of the purpose into a set
  * of keyed 64-bit hashes and answers from it.  The set outlives the
- * statement only while consent_cache.c can prove it exact: a withdrawal
+ * statement only while consent/watch.c can prove it exact: a withdrawal
  * committed by another session is seen by the next statement of every
  * session, cached or not.  What a call site keeps in fn_extra (its purpose,
  * the role's right to it, the time expiry is judged at, a statement-only
@@ -129,7 +129,7 @@ find_purpose(const char *name)
 
 /*
  * Whether every change to consent_state runs privacy.consent_state_changed
- * (consent_cache.c), enabled ALWAYS, for every row and for TRUNCATE.  A set
+ * (consent/watch.c), enabled ALWAYS, for every row and for TRUNCATE.  A set
  * of consenting subjects is kept across statements only then: a superuser
  * who disables the trigger turns the cache off, not the checks.
  */
@@ -408,7 +408,7 @@ typedef union ChainText
  * (statement.h): when the epoch has moved, consent_cache() takes in what
  * other sessions committed, checks the purpose and the role's grant again,
  * takes the time anew and drops the statement-only state.  The backend's
- * cross-statement sets (CrossSet) are kept: consent_cache.c proves them
+ * cross-statement sets (CrossSet) are kept: consent/watch.c proves them
  * exact for each use.
  */
 typedef struct ConsentCache
@@ -771,7 +771,7 @@ usable_cross(ConsentCache *cc)
 
 /*
  * Read the purpose's set.  It is kept for later statements when
- * consent_cache.c can watch it and it fits privacy.consent_cache_size;
+ * consent/watch.c can watch it and it fits privacy.consent_cache_size;
  * otherwise it serves this statement only.
  */
 static void

@@ -1,5 +1,5 @@
 /*
- * consent_cache.c
+ * consent/watch.c
  *		What lets a backend keep a set of consenting subjects across
  *		statements and still answer exactly as privacy.consent_state would.
  *

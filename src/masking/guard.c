@@ -1,5 +1,5 @@
 /*
- * mask_guard.c
+ * masking/guard.c
  *		Keeps privacy.apply_mask() from being used as a decryption oracle.
  *
  * privacy.apply_mask(value, table, column) decrypts an encrypted value and

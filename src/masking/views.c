@@ -1,5 +1,5 @@
 /*
- * mask_views.c
+ * masking/views.c
  *		Which masking views an ALTER TABLE must take down before it runs,
  *		and the upgrade of the views 1.0 made.
  *

@@ -1,5 +1,5 @@
 /*
- * audit.c
+ * audit/events.c
  *		The audit trail: who decrypted, unmasked, consented, managed keys or
  *		served a data-subject request, and when.
  *

@@ -1,5 +1,5 @@
 /*
- * mask_rules.c
+ * masking/rules.c
  *		Masking rules: validation when a rule is declared, and the one C call
  *		per masked column that a masking view makes.
  *
@@ -36,7 +36,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
-/* The masking functions of masking.c that rules apply. */
+/* The masking functions of masking/functions.c that rules apply. */
 extern Datum px_generalize_numeric(PG_FUNCTION_ARGS);
 extern Datum px_generalize_date(PG_FUNCTION_ARGS);
 extern Datum px_generalize_timestamp(PG_FUNCTION_ARGS);
@@ -315,7 +315,7 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 	Name		column = PG_GETARG_NAME(2);
 
 	/*
-	 * Only a query checked by mask_guard.c may get here, and only a library
+	 * Only a query checked by masking/guard.c may get here, and only a library
 	 * loaded at server start checked every query of this backend.
 	 */
 	if (mc == NULL && !px_loaded_at_start && !anonymize)

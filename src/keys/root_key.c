@@ -1,5 +1,5 @@
 /*
- * root_key.c
+ * keys/root_key.c
  *		Obtaining the root key: privacy.root_key_command,
  *		privacy.root_key_file, or the development-mode key file.
  *

@@ -1,5 +1,5 @@
 /*
- * masking.c
+ * masking/functions.c
  *		SQL-callable masking functions over the backend-free core
  *		(src/core/mask.c).  None raises an error for any value: NULL in
  *		gives NULL out, and a parameter that a rule declaration would reject
@@ -69,7 +69,7 @@ px_mask_credit_card_fn(PG_FUNCTION_ARGS)
  * mask_hash(value, key): keyed pseudonym, HMAC-SHA-256 under a key derived
  * from the named data key's version 1 (stable across rotations, joinable),
  * as 32 hex digits.  Only roles granted the key may use it, and only while
- * it exists: the key is looked up at every call (key_store.c's caches are
+ * it exists: the key is looked up at every call (keys/key_store.c's caches are
  * current for the statement), so a destroyed key fails with PXK02 at the
  * next statement, reached from wherever.
  */

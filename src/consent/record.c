@@ -1,5 +1,5 @@
 /*
- * consent_record.c
+ * consent/record.c
  *		Recording consent: privacy.grant_consent() and
  *		privacy.withdraw_consent(), the only way (but a superuser's) into
  *		privacy.consent_state and privacy.consent_events.

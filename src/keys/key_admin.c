@@ -1,14 +1,14 @@
 /*
- * keys.c
+ * keys/key_admin.c
  *		Key management: create, rotate, grant, revoke, destroy, and drop an
  *		unused version.  Superuser or members of privacy_admin only.
  *
  * Writes go through SQL (SPI) so that the key tables' triggers invalidate
- * every backend's key caches (key_store.c) when the change commits.
+ * every backend's key caches (keys/key_store.c) when the change commits.
  */
 #include "privacy_ext.h"
 #include "admin.h"
-#include "key_tables.h"
+#include "keys/key_tables.h"
 
 #include "access/genam.h"
 #include "access/heapam.h"

@@ -1,5 +1,5 @@
 /*
- * key_usage.c
+ * keys/key_usage.c
  *		Where keys are used: the versions present in encrypted columns
  *		(for key administrators only: finding them scans tables), and
  *		privacy.reencrypt(), which rewrites old versions to the active one.
