@@ -6,6 +6,7 @@
  *		(a negative count, a step <= 0, an unknown unit) gives NULL.
  */
 #include "privacy_ext.h"
+#include "masking/functions.h"
 #include "px_mask.h"
 
 #include <math.h>

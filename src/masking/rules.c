@@ -15,6 +15,7 @@
 #include "privacy_ext.h"
 #include "admin.h"
 #include "catalog.h"
+#include "masking/functions.h"
 #include "px_mask.h"
 
 #include <math.h>
@@ -35,16 +36,6 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
-
-/* The masking functions of masking/functions.c that rules apply. */
-extern Datum px_generalize_numeric(PG_FUNCTION_ARGS);
-extern Datum px_generalize_date(PG_FUNCTION_ARGS);
-extern Datum px_generalize_timestamp(PG_FUNCTION_ARGS);
-extern Datum px_generalize_timestamptz(PG_FUNCTION_ARGS);
-extern Datum px_noise_int4(PG_FUNCTION_ARGS);
-extern Datum px_noise_int8(PG_FUNCTION_ARGS);
-extern Datum px_noise_float8(PG_FUNCTION_ARGS);
-extern Datum px_noise_numeric(PG_FUNCTION_ARGS);
 
 typedef enum TypeClass
 {
