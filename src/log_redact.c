@@ -80,7 +80,8 @@
 #include "utils/varlena.h"
 
 #include "log_redact.h"
-#include "privacy_ext.h"
+#include "errors.h"
+#include "statement.h"
 
 bool		px_log_took_plaintext = false;
 bool		px_log_gave_plaintext = false;

@@ -2,7 +2,12 @@
  * module.c
  *		Module entry point: PG_MODULE_MAGIC and the privacy.* settings.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "keys/root_key.h"
+#include "consent/policy.h"
+#include "consent/watch.h"
+#include "audit/events.h"
+#include "masking/guard.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
 #include "statement.h"
@@ -14,11 +19,9 @@
 
 PG_MODULE_MAGIC;
 
-char	   *px_root_key_command = NULL;
-char	   *px_root_key_file = NULL;
-char	   *px_default_key = NULL;
-bool		px_loaded_at_start = false;
-char	   *px_audit_setting = NULL;
+/* Settings read only through GetConfigOption / current_setting. */
+static char *px_default_key = NULL;
+static char *px_audit_setting = NULL;
 
 void		_PG_init(void);
 
@@ -97,7 +100,6 @@ _PG_init(void)
 	 */
 	if (process_shared_preload_libraries_in_progress)
 	{
-		px_loaded_at_start = true;
 		px_root_key_load_at_start();
 		px_install_consent_cache();
 	}

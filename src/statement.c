@@ -6,6 +6,7 @@
 
 #include "access/xact.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/inval.h"
 #include "utils/timestamp.h"
@@ -14,6 +15,7 @@
 
 /* Starts at 1: a zeroed cache (epoch 0) is never current. */
 uint64		px_statement_epoch = 1;
+bool		px_loaded_at_start = false;
 
 static uint64 refreshed_epoch = 0;
 static uint64 now_epoch = 0;
@@ -56,6 +58,7 @@ statement_xact_callback(XactEvent event, void *arg)
 void
 px_install_statement_hooks(void)
 {
+	px_loaded_at_start = process_shared_preload_libraries_in_progress;
 	prev_executor_run = ExecutorRun_hook;
 	ExecutorRun_hook = statement_executor_run;
 	prev_process_utility = ProcessUtility_hook;

@@ -29,7 +29,11 @@
  * the request's subject (as the subject column's type prints it), so even
  * code taken for the request's own sees no other subject's rows.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "subjects.h"
+#include "keys/key_store.h"
+#include "types/encrypted.h"
+#include "audit/events.h"
 #include "admin.h"
 #include "log_redact.h"
 

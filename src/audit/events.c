@@ -15,7 +15,10 @@
  * column and key when the outermost statement ends.  An event never holds
  * a value: only names, counts and the session's identity.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "audit/events.h"
+#include "keys/key_store.h"
+#include "purpose_scope.h"
 #include "admin.h"
 #include "catalog.h"
 #include "restore.h"

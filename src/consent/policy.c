@@ -18,7 +18,11 @@
  * any depth -- a PL/pgSQL statement, a FETCH, a procedure's COMMIT -- sees
  * revoke_purpose, a new policy version and an expiry too.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "consent/policy.h"
+#include "consent/watch.h"
+#include "audit/events.h"
+#include "subjects.h"
 #include "catalog.h"
 #include "purpose_scope.h"
 
@@ -61,8 +65,6 @@
 #define MAX_CHAIN 16
 /* Purposes whose sets one backend keeps across statements. */
 #define CROSS_SLOTS 4
-
-char	   *px_purpose = NULL;
 
 typedef struct Purpose
 {

@@ -18,7 +18,7 @@
  * EXECUTE privilege.  The writer sets the event's time from the server
  * clock.
  */
-#include "privacy_ext.h"
+#include "errors.h"
 #include "admin.h"
 
 #include "access/detoast.h"

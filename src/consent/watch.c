@@ -25,7 +25,8 @@
  * it, and on a hot standby (where replayed changes run no triggers), sets
  * live for one statement only.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "consent/watch.h"
 #include "catalog.h"
 
 #include "access/htup_details.h"

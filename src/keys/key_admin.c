@@ -6,9 +6,14 @@
  * Writes go through SQL (SPI) so that the key tables' triggers invalidate
  * every backend's key caches (keys/key_store.c) when the change commits.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "keys/key_admin.h"
+#include "catalog.h"
+#include "keys/root_key.h"
+#include "keys/key_store.h"
+#include "keys/key_usage.h"
+#include "audit/events.h"
 #include "admin.h"
-#include "keys/key_tables.h"
 
 #include "access/genam.h"
 #include "access/heapam.h"

@@ -32,8 +32,10 @@
  * cached (any role can ask for any number of names or ids), and the row and
  * permission caches start over when they pass a bound.
  */
-#include "privacy_ext.h"
-#include "keys/key_tables.h"
+#include "errors.h"
+#include "keys/key_store.h"
+#include "catalog.h"
+#include "keys/root_key.h"
 #include "statement.h"
 
 #include "access/genam.h"

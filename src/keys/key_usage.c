@@ -4,7 +4,9 @@
  *		(for key administrators only: finding them scans tables), and
  *		privacy.reencrypt(), which rewrites old versions to the active one.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "keys/key_usage.h"
+#include "keys/key_store.h"
 #include "admin.h"
 
 #include "access/xact.h"

@@ -7,7 +7,8 @@
  * SQL, a table, a setting's value or a log line; every message below names
  * the source of a problem, never the bytes read.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "keys/root_key.h"
 
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -17,6 +18,10 @@
 #include "port.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
+
+/* privacy.root_key_command and privacy.root_key_file (module.c defines them). */
+char	   *px_root_key_command = NULL;
+char	   *px_root_key_file = NULL;
 
 /* Development-mode key file, relative to the data directory. */
 #define DEV_KEY_FILE "privacy_ext_root.key"

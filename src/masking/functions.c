@@ -5,7 +5,8 @@
  *		gives NULL out, and a parameter that a rule declaration would reject
  *		(a negative count, a step <= 0, an unknown unit) gives NULL.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "keys/key_store.h"
 #include "masking/functions.h"
 #include "px_mask.h"
 

@@ -12,7 +12,8 @@
  * privacy_ext in shared_preload_libraries, so that it is installed before
  * any query is analysed; apply_mask refuses to run otherwise.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "masking/guard.h"
 #include "catalog.h"
 
 #include "access/htup_details.h"

@@ -12,7 +12,12 @@
  * for a column the view was generated to mask, it returns NULL: it fails
  * closed, never open.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "statement.h"
+#include "keys/key_store.h"
+#include "types/encrypted.h"
+#include "audit/events.h"
+#include "subjects.h"
 #include "admin.h"
 #include "catalog.h"
 #include "masking/functions.h"

@@ -21,9 +21,10 @@
  * of its subcommand list and nothing else; one that drops or retypes a
  * column of a table without masking views, one catalog query.
  */
-#include "privacy_ext.h"
+#include "errors.h"
 
 #include "catalog/namespace.h"
+#include "miscadmin.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"

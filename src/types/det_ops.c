@@ -12,9 +12,10 @@
  * (det_eq_support), and the functions below remember their last few
  * bindings for the rest.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "keys/key_store.h"
+#include "types/encrypted.h"
 #include "types/det_ops.h"
-#include "keys/key_tables.h"
 #include "statement.h"
 
 #include "catalog/namespace.h"

@@ -18,7 +18,8 @@
  *
  * STABLE, not IMMUTABLE: sealing reads the key, which may be destroyed.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "keys/key_store.h"
 #include "types/det_ops.h"
 #include "statement.h"
 

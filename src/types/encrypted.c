@@ -18,7 +18,11 @@
  *	  other key is never re-sealed: that would let a role move ciphertext to
  *	  a key it holds and read it.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "types/encrypted.h"
+#include "keys/key_store.h"
+#include "keys/key_admin.h"
+#include "audit/events.h"
 #include "log_redact.h"
 #include "statement.h"
 
