@@ -1,7 +1,7 @@
 /*
  * catalog.c
- *		Finding the extension's tables, the snapshot their backend caches
- *		read with, and one relcache and one role callback dispatching to the
+ *		Finding the extension's tables and telling its encrypted types, the
+ *		snapshot the tables' backend caches read with, and one relcache and one role callback dispatching to the
  *		caches that listen (catalog.h).
  */
 #include "errors.h"
@@ -10,6 +10,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -53,6 +54,39 @@ px_open_privacy_table(const char *name, LOCKMODE lockmode, Oid *relid_out)
 	if (relid_out)
 		*relid_out = relid;
 	return table_open(relid, lockmode);
+}
+
+/* The SQL name of an encrypted type, schema-qualified. */
+const char *
+px_encrypted_type_name(px_value_type type)
+{
+	switch (type)
+	{
+		case PX_TYPE_TEXT:
+			return "privacy.encrypted_text";
+		case PX_TYPE_BYTEA:
+			return "privacy.encrypted_bytea";
+		case PX_TYPE_TEXT_DET:
+			return "privacy.encrypted_text_det";
+	}
+	return "unknown";
+}
+
+/* Whether typid is one of the encrypted types, and which. */
+bool
+px_encrypted_type(Oid typid, px_value_type *type)
+{
+	char	   *name = format_type_be(typid);
+	px_value_type candidates[] = {PX_TYPE_TEXT, PX_TYPE_BYTEA, PX_TYPE_TEXT_DET};
+	size_t		i;
+
+	for (i = 0; i < lengthof(candidates); i++)
+		if (strcmp(name, px_encrypted_type_name(candidates[i])) == 0)
+		{
+			*type = candidates[i];
+			return true;
+		}
+	return false;
 }
 
 Snapshot

@@ -3,7 +3,7 @@
  *		The extension's own tables: finding them by name, the column
  *		positions of every one of them, the snapshot backend caches read
  *		them with, and the invalidation callbacks those caches listen to
- *		(catalog.c).
+ *		(catalog.c), and telling the extension's encrypted types.
  *
  * Column positions follow sql/privacy_ext--1.0.sql and sql/parts/1.1/:
  * a released table only gains columns at its end, so these never move.
@@ -16,6 +16,8 @@
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
+
+#include "px_core.h"
 
 /* The schema the extension's tables and functions live in. */
 #define PX_SCHEMA "privacy"
@@ -125,6 +127,19 @@
 #define Anum_classifications_category		4
 #define Anum_classifications_classified_at	5
 #define Anum_classifications_classified_by	6
+
+/*
+ * The encrypted types, by the one test every module uses (a type, not a
+ * domain over one: callers look through domains themselves where they
+ * should), and the same list for SQL run by the extension.
+ */
+extern bool px_encrypted_type(Oid typid, px_value_type *type);
+extern const char *px_encrypted_type_name(px_value_type type);
+
+#define PX_ENCRYPTED_TYPE_OIDS_SQL \
+	"pg_catalog.to_regtype('privacy.encrypted_text'), " \
+	"pg_catalog.to_regtype('privacy.encrypted_bytea'), " \
+	"pg_catalog.to_regtype('privacy.encrypted_text_det')"
 
 /* The schema's OID, or InvalidOid when the extension is not installed. */
 extern Oid	px_schema_oid(void);

@@ -31,6 +31,7 @@
  */
 #include "errors.h"
 #include "subjects.h"
+#include "catalog.h"
 #include "keys/key_store.h"
 #include "types/encrypted.h"
 #include "audit/events.h"

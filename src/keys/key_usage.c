@@ -8,6 +8,7 @@
 #include "keys/key_usage.h"
 #include "keys/key_store.h"
 #include "admin.h"
+#include "catalog.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -22,9 +23,7 @@
 #define COLUMNS_UNDER_KEY \
 	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(a.attname)" \
 	"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid" \
-	" WHERE a.atttypid IN (pg_catalog.to_regtype('privacy.encrypted_text')," \
-	"                      pg_catalog.to_regtype('privacy.encrypted_bytea')," \
-	"                      pg_catalog.to_regtype('privacy.encrypted_text_det'))" \
+	" WHERE a.atttypid IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")" \
 	"   AND a.atttypmod OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0" \
 	"   AND NOT a.attisdropped AND c.relkind IN ('r', 'm')" \
 	" ORDER BY 1, 2"
@@ -185,7 +184,8 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	char	   *rel;
 	char	   *col;
 	int32		typmod;
-	char	   *typname;
+	Oid			typid = InvalidOid;
+	px_value_type vtype;
 	int32		active;
 	int64		nblocks;
 	int64		rows_per_block;
@@ -211,7 +211,7 @@ px_reencrypt(PG_FUNCTION_ARGS)
 		v[0] = ObjectIdGetDatum(relid);
 		v[1] = PG_GETARG_DATUM(1);
 		if (SPI_execute_with_args("SELECT a.atttypmod, pg_catalog.format_type(a.atttypid, NULL),"
-								  "       c.relpages, c.reltuples"
+								  "       c.relpages, c.reltuples, a.atttypid"
 								  "  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c"
 								  "    ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
 								  " WHERE a.attrelid OPERATOR(pg_catalog.=) $1"
@@ -225,7 +225,7 @@ px_reencrypt(PG_FUNCTION_ARGS)
 					 errmsg("column \"%s\" of relation \"%s\" does not exist",
 							colname, get_rel_name(relid))));
 		typmod = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		typname = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		typid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
 		{
 			int32		relpages = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 			float4		reltuples = DatumGetFloat4(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
@@ -233,9 +233,7 @@ px_reencrypt(PG_FUNCTION_ARGS)
 			rows_per_block = (relpages > 0 && reltuples > 0) ? (int64) (reltuples / relpages) + 1 : 100;
 		}
 	}
-	if (strcmp(typname, "privacy.encrypted_text") != 0 &&
-		strcmp(typname, "privacy.encrypted_bytea") != 0 &&
-		strcmp(typname, "privacy.encrypted_text_det") != 0)
+	if (!px_encrypted_type(typid, &vtype))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of relation \"%s\" is not an encrypted column",
@@ -244,7 +242,7 @@ px_reencrypt(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_UNKNOWN_KEY),
 				 errmsg("column \"%s\" of relation \"%s\" names no key", colname, get_rel_name(relid))));
-	if (strcmp(typname, "privacy.encrypted_text_det") == 0)
+	if (vtype == PX_TYPE_TEXT_DET)
 	{
 		SPI_finish();
 		PG_RETURN_INT64(0);

@@ -82,10 +82,9 @@ type_class(Oid type)
 	}
 	/* Encrypted text columns are masked after decryption, as text. */
 	{
-		char	   *name = format_type_be(getBaseType(type));
+		px_value_type vtype;
 
-		if (strcmp(name, "privacy.encrypted_text") == 0 ||
-			strcmp(name, "privacy.encrypted_text_det") == 0)
+		if (px_encrypted_type(getBaseType(type), &vtype) && vtype != PX_TYPE_BYTEA)
 			return TC_TEXT;
 	}
 	return TC_OTHER;

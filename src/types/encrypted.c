@@ -20,6 +20,7 @@
  */
 #include "errors.h"
 #include "types/encrypted.h"
+#include "catalog.h"
 #include "keys/key_store.h"
 #include "keys/key_admin.h"
 #include "audit/events.h"
@@ -117,38 +118,6 @@ call_cache(FunctionCallInfo fcinfo)
 		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 														  sizeof(PxCallCache));
 	return current_cache((PxCallCache *) fcinfo->flinfo->fn_extra);
-}
-
-static const char *
-type_label(px_value_type type)
-{
-	switch (type)
-	{
-		case PX_TYPE_TEXT:
-			return "privacy.encrypted_text";
-		case PX_TYPE_BYTEA:
-			return "privacy.encrypted_bytea";
-		case PX_TYPE_TEXT_DET:
-			return "privacy.encrypted_text_det";
-	}
-	return "unknown";
-}
-
-/* Whether typid is one of the encrypted types, and which. */
-bool
-px_encrypted_type(Oid typid, px_value_type *type)
-{
-	char	   *name = format_type_be(typid);
-	px_value_type candidates[] = {PX_TYPE_TEXT, PX_TYPE_BYTEA, PX_TYPE_TEXT_DET};
-	size_t		i;
-
-	for (i = 0; i < lengthof(candidates); i++)
-		if (strcmp(name, type_label(candidates[i])) == 0)
-		{
-			*type = candidates[i];
-			return true;
-		}
-	return false;
 }
 
 static const char *
@@ -274,7 +243,7 @@ read_header(const uint8_t *env, size_t len, px_value_type type, px_header *hdr)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_WRONG_TYPE),
 				 errmsg("envelope holds a %s value, not %s",
-						type_label(hdr->type), type_label(type)),
+						px_encrypted_type_name(hdr->type), px_encrypted_type_name(type)),
 				 px_errhide()));
 }
 
@@ -385,7 +354,7 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 				 errmsg("value is not encrypted under a key"),
 				 errdetail("Typed input becomes a %s value only when it is cast to a type "
 						   "naming a key, such as %s('keyname'), or stored in such a column.",
-						   type_label(type), type_label(type)),
+						   px_encrypted_type_name(type), px_encrypted_type_name(type)),
 				 px_errhide()));
 	/* Fast path: the same key version as the previous row, same user. */
 	if (for_user && cache->hot.aead != NULL && cache->perm_user == GetUserId() &&

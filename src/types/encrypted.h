@@ -9,7 +9,6 @@
 #include "postgres.h"
 #include "px_core.h"
 
-extern bool px_encrypted_type(Oid typid, px_value_type *type);
 extern bytea *px_det_bind_transit(bytea *env, uint32 key_id);
 extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void **cachep,
 											   MemoryContext mcxt);
