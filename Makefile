@@ -14,7 +14,7 @@ UPGRADE_PARTS = $(sort $(wildcard sql/parts/1.1/*.sql))
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
-              src/core/mask.o src/core/mask_rule.o
+              src/core/mask_algorithms.o src/core/rule_parser.o
 OBJS        = src/module.o \
               src/errors.o \
               src/catalog.o \

@@ -1,7 +1,7 @@
 /*
  * masking/functions.c
  *		SQL-callable masking functions over the backend-free core
- *		(src/core/mask.c).  None raises an error for any value: NULL in
+ *		(src/core/mask_algorithms.c).  None raises an error for any value: NULL in
  *		gives NULL out, and a parameter that a rule declaration would reject
  *		(a negative count, a step <= 0, an unknown unit) gives NULL.
  */

@@ -3,7 +3,7 @@
  *		Masking rules: validation when a rule is declared, and the one C call
  *		per masked column that a masking view makes.
  *
- * A rule is text in a small fixed grammar (src/core/mask_rule.c), never
+ * A rule is text in a small fixed grammar (src/core/rule_parser.c), never
  * SQL: it cannot run code.  privacy.check_mask_rule() parses it and checks
  * it against the column's type, so a bad rule is refused when declared and
  * nothing is stored.  At query time privacy.apply_mask() reads the rules of

@@ -1,5 +1,5 @@
 /*
- * mask.c
+ * mask_algorithms.c
  *		Masking algorithms on UTF-8 text and numbers (see px_mask.h).
  */
 #include "px_mask.h"

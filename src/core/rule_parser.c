@@ -1,5 +1,5 @@
 /*
- * mask_rule.c
+ * rule_parser.c
  *		The masking-rule grammar (see px_mask.h):
  *
  *	rule := none | null | redact | email | credit_card
