@@ -38,6 +38,7 @@ OBJS        = src/module.o \
               src/consent/watch.o \
               src/consent/record.o \
               src/audit/events.o \
+              src/audit/counts.o \
               src/subjects.o \
               $(CORE_OBJS)
 

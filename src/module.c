@@ -6,6 +6,7 @@
 #include "keys/root_key.h"
 #include "consent/policy.h"
 #include "consent/watch.h"
+#include "audit/counts.h"
 #include "audit/events.h"
 #include "masking/guard.h"
 #include "log_redact.h"

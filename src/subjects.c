@@ -34,6 +34,7 @@
 #include "catalog.h"
 #include "keys/key_store.h"
 #include "types/encrypted.h"
+#include "audit/counts.h"
 #include "audit/events.h"
 #include "admin.h"
 #include "log_redact.h"

@@ -1,95 +1,48 @@
 /*
  * audit/events.h
- *		The audit trail: settings, events and the sinks they go to
- *		(audit/events.c), and counting values read per call site.
+ *		The audit trail's events and the sinks they go to: privacy.audit,
+ *		the server log and privacy.audit_log (audit/events.c).
  */
 #ifndef PX_AUDIT_EVENTS_H
 #define PX_AUDIT_EVENTS_H
 
 #include "postgres.h"
-#include "fmgr.h"
-#include "miscadmin.h"
+#include "datatype/timestamp.h"
 #include "utils/guc.h"
-#include "px_core.h"
 
 #define PX_AUDIT_SINK_LOG	0x01
 #define PX_AUDIT_SINK_TABLE	0x02
 
-typedef enum PxAuditAction
-{
-	PX_AUDIT_DECRYPT,
-	PX_AUDIT_MASKED_READ,
-	PX_AUDIT_UNMASK
-} PxAuditAction;
-
-/*
- * A call site's counter for the current statement (in its fn_extra): bound
- * to one statement, one key and one role; a value under another key, or
- * read under another role (a SECURITY DEFINER function), binds again.  The
- * column a decrypt call site reads is resolved once per statement and kept
- * here, so that a site alternating between keys row by row rebinds with a
- * hash lookup, without walking the plan again.  Zero-initialized.
- */
-typedef struct PxAuditSite
-{
-	uint64		generation;
-	uint32		key_id;
-	Oid			userid;
-	int64	   *counter;
-	uint64		column_generation;	/* statement the column was resolved in */
-	const void *column_query;	/* ... and the query running then */
-	Oid			column_relid;	/* InvalidOid: not a table column */
-	NameData	column_name;
-} PxAuditSite;
-
+/* The sinks privacy.audit names (PX_AUDIT_SINK_*); 0: auditing is off. */
 extern int	px_audit_sinks;
-extern uint64 px_audit_generation;
-extern int	px_audit_suppressed;
+
+typedef struct PxAuditEvent
+{
+	TimestampTz at;
+	const char *action;
+	const char *object;			/* NULL: none */
+	int64		count;
+	const char *detail;			/* JSON object text, or NULL */
+	const char *session_user_name;
+	const char *current_role_name;
+	const char *purpose;		/* NULL or "": none declared */
+} PxAuditEvent;
 
 extern bool px_check_audit(char **newval, void **extra, GucSource source);
 extern void px_assign_audit(const char *newval, void *extra);
-extern void px_install_audit_hooks(void);
+
+/* An event that happens once, with the session's identity: written now. */
 extern void px_audit_event(const char *action, const char *object, int64 count,
 						   const char *detail);
 extern char *px_audit_detail(const char *name, const char *value);
-extern void px_audit_note_purpose(const char *purpose);
-extern void px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
-						  Oid relid, const char *column, uint32 key_id);
 
-/* Whether values read now are counted: auditing is on, no request running. */
-static inline bool
-px_audit_counting(void)
-{
-	return px_audit_sinks != 0 && px_audit_suppressed == 0;
-}
-
-/* The key id an envelope names, for an audit counter (0 if unreadable). */
-static inline uint32
-px_audit_key_of(const uint8_t *env, size_t len)
-{
-	px_header	hdr;
-
-	return px_header_read(env, len, &hdr) == PX_OK ? hdr.key_id : 0;
-}
-
-/* Whether the site's counter counts key_id's values read now. */
-static inline bool
-px_audit_site_bound(const PxAuditSite *site, uint32 key_id)
-{
-	return site->generation == px_audit_generation && site->key_id == key_id &&
-		site->userid == GetUserId();
-}
-
-/* One more value under key_id read at this call site (inline: per row). */
-static inline void
-px_audit_count(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
-			   Oid relid, const char *column, uint32 key_id)
-{
-	if (!px_audit_counting())
-		return;
-	if (unlikely(!px_audit_site_bound(site, key_id)))
-		px_audit_bind(site, flinfo, action, relid, column, key_id);
-	(*site->counter)++;
-}
+/*
+ * Writes one event to the sinks; table_ok false: the log only (the table
+ * cannot be written now).  px_audit_writing() tells the statement hooks
+ * that the INSERT they see is the audit trail's own.
+ */
+extern void px_audit_write_event(const PxAuditEvent *ev, bool table_ok);
+extern bool px_audit_writing(void);
+extern void px_install_audit_events(void);
 
 #endif							/* PX_AUDIT_EVENTS_H */

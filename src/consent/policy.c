@@ -21,7 +21,7 @@
 #include "errors.h"
 #include "consent/policy.h"
 #include "consent/watch.h"
-#include "audit/events.h"
+#include "audit/counts.h"
 #include "subjects.h"
 #include "catalog.h"
 #include "purpose_scope.h"

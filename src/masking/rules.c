@@ -16,7 +16,7 @@
 #include "statement.h"
 #include "keys/key_store.h"
 #include "types/encrypted.h"
-#include "audit/events.h"
+#include "audit/counts.h"
 #include "subjects.h"
 #include "admin.h"
 #include "catalog.h"

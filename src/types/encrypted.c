@@ -23,7 +23,7 @@
 #include "catalog.h"
 #include "keys/key_store.h"
 #include "keys/key_admin.h"
-#include "audit/events.h"
+#include "audit/counts.h"
 #include "log_redact.h"
 #include "statement.h"
 
