@@ -34,6 +34,7 @@ OBJS        = src/module.o \
               src/masking/rules.o \
               src/masking/guard.o \
               src/masking/views.o \
+              src/consent/registry.o \
               src/consent/policy.o \
               src/consent/watch.o \
               src/consent/record.o \

@@ -4,7 +4,7 @@
  */
 #include "errors.h"
 #include "keys/root_key.h"
-#include "consent/policy.h"
+#include "consent/registry.h"
 #include "consent/watch.h"
 #include "audit/counts.h"
 #include "audit/events.h"

@@ -1,12 +1,9 @@
 /*
  * consent/policy.c
- *		Purposes, the declared purpose (privacy.purpose) and has_consent(),
- *		the function row-level security policies of protected tables call.
+ *		has_consent(), the function row-level security policies of
+ *		protected tables call, over the purpose registry (consent/registry.c).
  *
- * The purpose registry (purposes, who may use them, the policy version
- * that last required re-consent) is small and read for every statement, so
- * it is cached per backend and invalidated, like the key caches, by
- * triggers on its tables.  Within a statement, has_consent first probes
+ * Within a statement, has_consent first probes
  * the consent table's primary key; once a backend has probed many subjects
  * for a purpose, it reads the consenting subjects of the purpose into a set
  * of keyed 64-bit hashes and answers from it.  The set outlives the
@@ -19,7 +16,7 @@
  * revoke_purpose, a new policy version and an expiry too.
  */
 #include "errors.h"
-#include "consent/policy.h"
+#include "consent/registry.h"
 #include "consent/watch.h"
 #include "audit/counts.h"
 #include "subjects.h"
@@ -58,306 +55,11 @@
 
 #include "statement.h"
 
-/* Probes of the primary key, in a statement or a backend, before reading a set. */
-#define PROBE_LIMIT 256
 /* Largest set of consenting subjects one statement builds (slots of 8 bytes). */
 #define SET_LIMIT (16 * 1024 * 1024)
 #define MAX_CHAIN 16
 /* Purposes whose sets one backend keeps across statements. */
 #define CROSS_SLOTS 4
-
-typedef struct Purpose
-{
-	char		name[NAMEDATALEN];
-	bool		needs_consent;	/* legal basis 'consent' */
-	int			parent;			/* index, -1 for none */
-} Purpose;
-
-typedef struct PurposeGrant
-{
-	int			purpose;
-	char		role[NAMEDATALEN];
-} PurposeGrant;
-
-typedef struct Registry
-{
-	bool		valid;
-	int			npurposes;
-	Purpose    *purposes;
-	int			ngrants;
-	PurposeGrant *grants;
-	int32		min_ordinal;	/* consents under older policy versions are void */
-	Oid			consent_relid;	/* privacy.consent_state and its primary key */
-	Oid			consent_index;
-	bool		change_trigger_ok;	/* consent_state's change trigger is in place */
-	int64		cross_threshold;	/* probes before a backend reads a set to keep */
-} Registry;
-
-static Registry registry;
-static uint64 registry_generation = 0;	/* bumped by every reload */
-
-/* may_use_purpose() answers for one user, reset with the registry and on role changes. */
-static Oid	may_use_user = InvalidOid;
-static int8 *may_use_answer = NULL;		/* per purpose: -1 unknown, 0 no, 1 yes */
-
-static void
-roles_changed(void)
-{
-	may_use_user = InvalidOid;
-}
-static MemoryContext registry_cxt = NULL;
-static Oid	registry_oids[5];
-
-static void
-registry_invalidate(Oid relid)
-{
-	int			i;
-
-	for (i = 0; i < 5; i++)
-		if (!OidIsValid(relid) || relid == registry_oids[i])
-			registry.valid = false;
-}
-
-static int
-find_purpose(const char *name)
-{
-	int			i;
-
-	for (i = 0; i < registry.npurposes; i++)
-		if (strcmp(registry.purposes[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-/*
- * Whether every change to consent_state runs privacy.consent_state_changed
- * (consent/watch.c), enabled ALWAYS, for every row and for TRUNCATE.  A set
- * of consenting subjects is kept across statements only then: a superuser
- * who disables the trigger turns the cache off, not the checks.
- */
-static bool
-change_trigger_in_place(Relation rel)
-{
-	TriggerDesc *td = rel->trigdesc;
-	bool		rows = false;
-	bool		truncate = false;
-	int			i;
-
-	if (td == NULL)
-		return false;
-	for (i = 0; i < td->numtriggers; i++)
-	{
-		Trigger    *t = &td->triggers[i];
-		char	   *fn = get_func_name(t->tgfoid);
-
-		if (fn == NULL || strcmp(fn, "consent_state_changed") != 0 ||
-			get_func_namespace(t->tgfoid) != RelationGetNamespace(rel) ||
-			t->tgenabled != TRIGGER_FIRES_ALWAYS || t->tgnattr != 0 || t->tgqual != NULL)
-			continue;
-		if (TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
-			TRIGGER_FOR_INSERT(t->tgtype) && TRIGGER_FOR_UPDATE(t->tgtype) &&
-			TRIGGER_FOR_DELETE(t->tgtype))
-			rows = true;
-		if (TRIGGER_FOR_TRUNCATE(t->tgtype))
-			truncate = true;
-	}
-	return rows && truncate;
-}
-
-static void
-load_registry(void)
-{
-	Relation	rel;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	MemoryContext old;
-	char	  **parents;
-	int			cap;
-	int			i;
-
-	if (registry.valid)
-		return;
-	px_catalog_on_relation_change(registry_invalidate);
-	if (registry_cxt == NULL)
-		registry_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext purposes",
-											 ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(registry_cxt);
-	may_use_answer = NULL;
-	may_use_user = InvalidOid;
-	old = MemoryContextSwitchTo(registry_cxt);
-	memset(&registry, 0, sizeof(registry));
-
-	cap = 16;
-	registry.purposes = palloc(sizeof(Purpose) * cap);
-	parents = palloc(sizeof(char *) * cap);
-	rel = px_open_privacy_table("purposes", AccessShareLock, &registry_oids[0]);
-	scan = systable_beginscan(rel, InvalidOid, false, px_catalog_snapshot(), 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		isnull;
-		Purpose    *p;
-		Datum		parent;
-
-		if (registry.npurposes == cap)
-		{
-			cap *= 2;
-			registry.purposes = repalloc(registry.purposes, sizeof(Purpose) * cap);
-			parents = repalloc(parents, sizeof(char *) * cap);
-		}
-		p = &registry.purposes[registry.npurposes];
-		strlcpy(p->name, TextDatumGetCString(heap_getattr(tup, Anum_purposes_name, desc, &isnull)),
-				NAMEDATALEN);
-		p->needs_consent = strcmp(TextDatumGetCString(heap_getattr(tup, Anum_purposes_legal_basis,
-																   desc, &isnull)), "consent") == 0;
-		parent = heap_getattr(tup, Anum_purposes_parent, desc, &isnull);
-		parents[registry.npurposes] = isnull ? NULL : TextDatumGetCString(parent);
-		registry.npurposes++;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	for (i = 0; i < registry.npurposes; i++)
-		registry.purposes[i].parent = parents[i] ? find_purpose(parents[i]) : -1;
-
-	cap = 16;
-	registry.grants = palloc(sizeof(PurposeGrant) * cap);
-	rel = px_open_privacy_table("purpose_grants", AccessShareLock, &registry_oids[1]);
-	scan = systable_beginscan(rel, InvalidOid, false, px_catalog_snapshot(), 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		isnull;
-		PurposeGrant *g;
-
-		if (registry.ngrants == cap)
-		{
-			cap *= 2;
-			registry.grants = repalloc(registry.grants, sizeof(PurposeGrant) * cap);
-		}
-		g = &registry.grants[registry.ngrants];
-		g->purpose = find_purpose(TextDatumGetCString(heap_getattr(tup, Anum_purpose_grants_purpose,
-																   desc, &isnull)));
-		strlcpy(g->role, NameStr(*DatumGetName(heap_getattr(tup, Anum_purpose_grants_role, desc, &isnull))),
-				NAMEDATALEN);
-		registry.ngrants++;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-
-	rel = px_open_privacy_table("policy_versions", AccessShareLock, &registry_oids[2]);
-	scan = systable_beginscan(rel, InvalidOid, false, px_catalog_snapshot(), 0, NULL);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		isnull;
-		int32		ordinal = DatumGetInt32(heap_getattr(tup, Anum_policy_versions_ordinal, desc, &isnull));
-
-		if (DatumGetBool(heap_getattr(tup, Anum_policy_versions_reconsent, desc, &isnull)) &&
-			ordinal > registry.min_ordinal)
-			registry.min_ordinal = ordinal;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-
-	rel = px_open_privacy_table("consent_state", AccessShareLock, &registry.consent_relid);
-	registry.consent_index = get_relname_relid("consent_state_pkey", RelationGetNamespace(rel));
-	registry.change_trigger_ok = change_trigger_in_place(rel);
-
-	/*
-	 * Reading a set scans consent_state (about 13 us a page of ~135 rows,
-	 * against about 3 us a probe): a backend reads one to keep after as many
-	 * probes as half the table's pages, an eighth of what reading it costs,
-	 * so a big table's scan is paid only by a backend that probes a lot.
-	 */
-	registry.cross_threshold = Max(PROBE_LIMIT, (int64) RelationGetNumberOfBlocks(rel) / 2);
-	table_close(rel, AccessShareLock);
-	registry_oids[3] = registry.consent_relid;
-	registry_oids[4] = registry.consent_index;
-
-	MemoryContextSwitchTo(old);
-	registry_generation++;
-	registry.valid = true;
-}
-
-/* May the current user process data for purpose p (or is it superuser)? */
-static bool
-may_use_purpose_uncached(int p)
-{
-	Oid			userid = GetUserId();
-	int			i;
-
-	if (superuser_arg(userid))
-		return true;
-	for (i = 0; i < registry.ngrants; i++)
-	{
-		Oid			role;
-
-		if (registry.grants[i].purpose != p)
-			continue;
-		role = get_role_oid(registry.grants[i].role, true);
-		if (OidIsValid(role) && has_privs_of_role(userid, role))
-			return true;
-	}
-	return false;
-}
-
-static bool
-may_use_purpose(int p)
-{
-	Oid			userid = GetUserId();
-	int			i;
-
-	px_catalog_on_role_change(roles_changed);
-	if (may_use_user != userid || may_use_answer == NULL)
-	{
-		may_use_answer = MemoryContextAlloc(registry_cxt, Max(registry.npurposes, 1));
-		for (i = 0; i < registry.npurposes; i++)
-			may_use_answer[i] = -1;
-		may_use_user = userid;
-	}
-	if (may_use_answer[p] < 0)
-		may_use_answer[p] = may_use_purpose_uncached(p) ? 1 : 0;
-	return may_use_answer[p] == 1;
-}
-
-/*
- * Check hook of privacy.purpose: an unknown purpose, or one the current
- * role was not granted, is refused and nothing is set.  Outside a
- * transaction (server start, a role's default) there is nothing to check
- * against; has_consent checks again when the purpose is used.
- */
-bool
-px_check_purpose(char **newval, void **extra, GucSource source)
-{
-	int			p;
-
-	if (!px_purpose_scope_allows(*newval, source))
-		return false;
-	if (*newval == NULL || (*newval)[0] == '\0')
-		return true;
-	if (!IsTransactionState() || !OidIsValid(px_privacy_relid("purposes")))
-		return true;
-	px_statement_refresh();
-	load_registry();
-	p = find_purpose(*newval);
-	if (p < 0)
-	{
-		GUC_check_errcode(ERRCODE_UNDEFINED_OBJECT);
-		GUC_check_errmsg("processing purpose \"%s\" does not exist", *newval);
-		return false;
-	}
-	if (!may_use_purpose(p))
-	{
-		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-		GUC_check_errmsg("role \"%s\" may not process data for purpose \"%s\"",
-						 GetUserNameFromId(GetUserId(), false), *newval);
-		return false;
-	}
-	/* SET and set_config() declare a purpose; other sources only restore one. */
-	if (source == PGC_S_SESSION)
-		px_audit_note_purpose(*newval);
-	return true;
-}
 
 /* ---------------------------------------------------------------------
  * has_consent
@@ -381,7 +83,7 @@ typedef struct SubjectSet
 typedef struct CrossSet
 {
 	char		purpose[NAMEDATALEN];	/* "" = slot unused */
-	uint64		registry_gen;	/* the registry it was read with */
+	uint64		registry_gen;	/* the px_registry it was read with */
 	uint64		version;		/* bumped when a set is installed or dropped */
 	MemoryContext cxt;			/* NULL: no set now */
 	Size		bytes;
@@ -418,8 +120,8 @@ typedef struct ConsentCache
 	uint64		epoch;			/* statement epoch validated in; 0: never */
 	char		purpose[NAMEDATALEN];	/* resolved purpose ("" = none yet) */
 	Oid			checked_user;
-	uint64		registry_gen;	/* the registry the purpose was resolved in */
-	int			purpose_index;	/* in registry.purposes */
+	uint64		registry_gen;	/* the px_registry the purpose was resolved in */
+	int			purpose_index;	/* in px_registry.purposes */
 	bool		needs_consent;
 	int			nchain;
 	ChainText	chain[MAX_CHAIN];	/* the purpose and its ancestors, as text */
@@ -559,7 +261,7 @@ consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now, TimestampTz *e
 	*expires = isnull ? DT_NOEND : DatumGetTimestampTz(d);
 	if (!isnull && *expires <= now)
 		return false;
-	if (DatumGetInt32(heap_getattr(tup, Anum_consent_ordinal, desc, &isnull)) < registry.min_ordinal)
+	if (DatumGetInt32(heap_getattr(tup, Anum_consent_ordinal, desc, &isnull)) < px_registry.min_ordinal)
 		return false;
 	return true;
 }
@@ -568,7 +270,7 @@ consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now, TimestampTz *e
 static bool
 probe(ConsentCache *cc, const char *subject, size_t len)
 {
-	Relation	rel = table_open(registry.consent_relid, AccessShareLock);
+	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
 	text	   *subj = cstring_to_text_with_len(subject, (int) len);
 	bool		found = false;
 	int			i;
@@ -584,7 +286,7 @@ probe(ConsentCache *cc, const char *subject, size_t len)
 							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, PointerGetDatum(subj));
 		ScanKeyEntryInitialize(&skey[1], 0, Anum_consent_purpose, BTEqualStrategyNumber,
 							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, cc->chain_datum[i]);
-		scan = systable_beginscan(rel, registry.consent_index, true, GetActiveSnapshot(), 2, skey);
+		scan = systable_beginscan(rel, px_registry.consent_index, true, GetActiveSnapshot(), 2, skey);
 		if (HeapTupleIsValid(tup = systable_getnext(scan)))
 			found = consent_row_valid(tup, RelationGetDescr(rel), cc->now, &expires);
 		systable_endscan(scan);
@@ -617,7 +319,7 @@ chain_index(ConsentCache *cc, Datum purpose)
 static bool
 read_set(ConsentCache *cc, SubjectSet *set, MemoryContext mcxt)
 {
-	Relation	rel = table_open(registry.consent_relid, AccessShareLock);
+	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
 	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool		ok = true;
@@ -638,7 +340,7 @@ read_set(ConsentCache *cc, SubjectSet *set, MemoryContext mcxt)
 		slot_getsomeattrs(slot, Anum_consent_ordinal);
 		if (nulls[Anum_consent_granted - 1] || !DatumGetBool(values[Anum_consent_granted - 1]) ||
 			nulls[Anum_consent_purpose - 1] || nulls[Anum_consent_subject - 1] ||
-			DatumGetInt32(values[Anum_consent_ordinal - 1]) < registry.min_ordinal ||
+			DatumGetInt32(values[Anum_consent_ordinal - 1]) < px_registry.min_ordinal ||
 			chain_index(cc, values[Anum_consent_purpose - 1]) < 0)
 			continue;
 		expires = nulls[Anum_consent_expires - 1] ? DT_NOEND :
@@ -663,19 +365,19 @@ cross_drop(CrossSet *cs)
 	cs->cxt = NULL;
 	cs->version++;
 	cs->probes = 0;
-	cs->build_at = registry.cross_threshold;
+	cs->build_at = px_registry.cross_threshold;
 }
 
 /*
  * Drop the sets that may no longer be used: all of them when sets may not
  * be kept now (privacy.consent_cache_size = 0, the trigger disabled, ...),
- * those read under an older registry, and those over the size limit.
+ * those read under an older px_registry, and those over the size limit.
  * Returns whether sets may be kept now.
  */
 static bool
 cross_prune(void)
 {
-	bool		keep = px_consent_cache_available() && registry.change_trigger_ok;
+	bool		keep = px_consent_cache_available() && px_registry.change_trigger_ok;
 	int			i;
 
 	for (i = 0; i < CROSS_SLOTS; i++)
@@ -683,7 +385,7 @@ cross_prune(void)
 		CrossSet   *cs = &cross_sets[i];
 
 		if (cs->cxt != NULL &&
-			(!keep || cs->registry_gen != registry_generation ||
+			(!keep || cs->registry_gen != px_registry_generation ||
 			 cs->bytes > (Size) px_consent_cache_kb * 1024))
 			cross_drop(cs);
 	}
@@ -730,7 +432,7 @@ usable_cross(ConsentCache *cc)
 	cs = &cross_sets[cc->cross];
 	if (cs->cxt == NULL)
 		return NULL;
-	if (cs->registry_gen != registry_generation || !registry.valid ||
+	if (cs->registry_gen != px_registry_generation || !px_registry.valid ||
 		cs->bytes > (Size) px_consent_cache_kb * 1024)
 	{
 		cross_drop(cs);
@@ -745,8 +447,8 @@ usable_cross(ConsentCache *cc)
 		 * either finished, its invalidation processed and the set dropped,
 		 * or waits for this transaction.
 		 */
-		LockRelationOid(registry.consent_relid, AccessShareLock);
-		if (!registry.valid)
+		LockRelationOid(px_registry.consent_relid, AccessShareLock);
+		if (!px_registry.valid)
 		{
 			cross_drop(cs);
 			return NULL;
@@ -794,7 +496,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		if (cs != NULL)
 		{
 			cs->probes = 0;
-			cs->build_at = Min(cs->build_at * 2, registry.cross_threshold * 64);
+			cs->build_at = Min(cs->build_at * 2, px_registry.cross_threshold * 64);
 		}
 		return;
 	}
@@ -808,9 +510,9 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		cs->set = set;
 		cs->watch = watch;
 		cs->bytes = bytes;
-		cs->registry_gen = registry_generation;
+		cs->registry_gen = px_registry_generation;
 		cs->probes = 0;
-		cs->build_at = registry.cross_threshold;
+		cs->build_at = px_registry.cross_threshold;
 		return;
 	}
 	cc->set = set;
@@ -820,7 +522,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 	{
 		/* Not kept (too big, or changes in flight): back off before the next try. */
 		cs->probes = 0;
-		cs->build_at = Min(cs->build_at * 2, registry.cross_threshold * 64);
+		cs->build_at = Min(cs->build_at * 2, px_registry.cross_threshold * 64);
 	}
 }
 
@@ -849,19 +551,19 @@ resolve_chain(ConsentCache *cc, int p)
 	while (p >= 0 && cc->nchain < MAX_CHAIN)
 	{
 		ChainText  *t = &cc->chain[cc->nchain];
-		size_t		len = strlen(registry.purposes[p].name);
+		size_t		len = strlen(px_registry.purposes[p].name);
 
 		SET_VARSIZE(t->data, VARHDRSZ + len);
-		memcpy(VARDATA(t->data), registry.purposes[p].name, len);
+		memcpy(VARDATA(t->data), px_registry.purposes[p].name, len);
 		cc->chain_datum[cc->nchain] = PointerGetDatum(t->data);
 		cc->nchain++;
-		p = registry.purposes[p].parent;
+		p = px_registry.purposes[p].parent;
 	}
 }
 
 /*
  * Validate the call site for this statement: new statement, purpose or
- * role.  Committed changes to the registry and to role memberships are
+ * role.  Committed changes to the px_registry and to role memberships are
  * taken in first, so a revoke_purpose, a new policy version or a revoked
  * membership is in force from the next statement on, at any depth.
  */
@@ -873,7 +575,7 @@ consent_revalidate(FunctionCallInfo fcinfo, ConsentCache *cc, const char *purpos
 	int			p;
 
 	px_statement_refresh();
-	load_registry();
+	px_load_registry();
 	if (cross_cxt == NULL)
 		cross_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext consent cache",
 										  ALLOCSET_SMALL_SIZES);
@@ -885,21 +587,21 @@ consent_revalidate(FunctionCallInfo fcinfo, ConsentCache *cc, const char *purpos
 	/* Not valid again until every check below has passed. */
 	cc->epoch = 0;
 	statement_reset(cc);
-	if (cc->registry_gen != registry_generation || strcmp(cc->purpose, purpose) != 0)
+	if (cc->registry_gen != px_registry_generation || strcmp(cc->purpose, purpose) != 0)
 	{
 		cc->purpose[0] = '\0';
-		p = find_purpose(purpose);
+		p = px_find_purpose(purpose);
 		if (p < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("processing purpose \"%s\" does not exist", purpose)));
 		cc->purpose_index = p;
-		cc->needs_consent = registry.purposes[p].needs_consent;
+		cc->needs_consent = px_registry.purposes[p].needs_consent;
 		resolve_chain(cc, p);
 		strlcpy(cc->purpose, purpose, NAMEDATALEN);
-		cc->registry_gen = registry_generation;
+		cc->registry_gen = px_registry_generation;
 	}
-	if (!may_use_purpose(cc->purpose_index))
+	if (!px_may_use_purpose(cc->purpose_index))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("role \"%s\" may not process data for purpose \"%s\"",
@@ -1008,7 +710,7 @@ px_consent_cache_info(PG_FUNCTION_ARGS)
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
-	load_registry();
+	px_load_registry();
 	cross_prune();
 	for (i = 0; i < CROSS_SLOTS; i++)
 	{
@@ -1016,7 +718,7 @@ px_consent_cache_info(PG_FUNCTION_ARGS)
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
 
-		if (cs->cxt == NULL || cs->registry_gen != registry_generation)
+		if (cs->cxt == NULL || cs->registry_gen != px_registry_generation)
 			continue;
 		values[0] = CStringGetTextDatum(cs->purpose);
 		values[1] = Int64GetDatum((int64) (cs->set.count + cs->set.exp_count));
@@ -1099,3 +801,4 @@ px_has_consent_uuid(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_BOOL(has_consent(fcinfo, buf, (size_t) n, purpose_arg(fcinfo)));
 }
+
