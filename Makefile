@@ -36,6 +36,7 @@ OBJS        = src/module.o \
               src/masking/views.o \
               src/consent/registry.o \
               src/consent/policy.o \
+              src/consent/subject_set.o \
               src/consent/watch.o \
               src/consent/record.o \
               src/audit/events.o \

@@ -17,6 +17,7 @@
  */
 #include "errors.h"
 #include "consent/registry.h"
+#include "consent/subject_set.h"
 #include "consent/watch.h"
 #include "audit/counts.h"
 #include "subjects.h"
@@ -55,8 +56,6 @@
 
 #include "statement.h"
 
-/* Largest set of consenting subjects one statement builds (slots of 8 bytes). */
-#define SET_LIMIT (16 * 1024 * 1024)
 #define MAX_CHAIN 16
 /* Purposes whose sets one backend keeps across statements. */
 #define CROSS_SLOTS 4
@@ -64,21 +63,6 @@
 /* ---------------------------------------------------------------------
  * has_consent
  * --------------------------------------------------------------------- */
-/*
- * Subjects with valid consent to a purpose chain, by px_consent_hash():
- * those whose consent never expires in slots, the others with their expiry.
- */
-typedef struct SubjectSet
-{
-	uint64	   *slots;			/* 0 = empty */
-	uint64		mask;
-	uint64		count;
-	uint64	   *exp_hash;		/* 0 = empty */
-	TimestampTz *exp_at;
-	uint64		exp_mask;
-	uint64		exp_count;
-} SubjectSet;
-
 /* A set kept across the statements of this backend, for one purpose. */
 typedef struct CrossSet
 {
@@ -87,7 +71,7 @@ typedef struct CrossSet
 	uint64		version;		/* bumped when a set is installed or dropped */
 	MemoryContext cxt;			/* NULL: no set now */
 	Size		bytes;
-	SubjectSet	set;
+	PxSubjectSet	set;
 	PxConsentWatch watch;
 	int64		probes;			/* index probes since the set was dropped */
 	int64		build_at;		/* probes at which to read a set */
@@ -131,119 +115,13 @@ typedef struct ConsentCache
 	int			probes;
 	bool		tried_set;		/* this statement read a set (or could not) */
 	bool		have_set;		/* a set for this statement only */
-	SubjectSet	set;
+	PxSubjectSet	set;
 	MemoryContext set_cxt;		/* its memory */
 	int			cross;			/* cross_sets index, -1 for none */
 	uint64		cross_version;	/* the version cross_covers was decided for */
 	Snapshot	cross_snap;		/* ... and the snapshot */
 	bool		cross_covers;
 } ConsentCache;
-
-static void
-slots_add(uint64 *slots, uint64 mask, uint64 h, TimestampTz *at, TimestampTz expires,
-		  uint64 *count)
-{
-	uint64		i = h & mask;
-
-	while (slots[i] != 0)
-	{
-		if (slots[i] == h)
-		{
-			if (at != NULL && at[i] < expires)
-				at[i] = expires;
-			return;
-		}
-		i = (i + 1) & mask;
-	}
-	slots[i] = h;
-	if (at != NULL)
-		at[i] = expires;
-	(*count)++;
-}
-
-static int64
-slots_find(const uint64 *slots, uint64 mask, uint64 h)
-{
-	uint64		i;
-
-	if (slots == NULL)
-		return -1;
-	i = h & mask;
-	while (slots[i] != 0)
-	{
-		if (slots[i] == h)
-			return (int64) i;
-		i = (i + 1) & mask;
-	}
-	return -1;
-}
-
-static bool
-set_contains(const SubjectSet *set, uint64 h, TimestampTz now)
-{
-	int64		i;
-
-	if (slots_find(set->slots, set->mask, h) >= 0)
-		return true;
-	if (set->exp_count == 0)
-		return false;
-	i = slots_find(set->exp_hash, set->exp_mask, h);
-	return i >= 0 && set->exp_at[i] > now;
-}
-
-/*
- * Add h (expiring at expires, or never: DT_NOEND) to the set, growing it
- * to twice the slots when half full.  False when it would pass SET_LIMIT.
- */
-static bool
-set_add(SubjectSet *set, uint64 h, TimestampTz expires, MemoryContext mcxt)
-{
-	bool		never = (expires == DT_NOEND);
-	uint64		count = never ? set->count : set->exp_count;
-	uint64		mask = never ? set->mask : set->exp_mask;
-	uint64		j;
-
-	if (count * 2 >= mask + 1)
-	{
-		uint64		cap = (mask + 1) * 2;
-		uint64	   *slots;
-		TimestampTz *at = NULL;
-		uint64		n = 0;
-
-		if (cap > SET_LIMIT)
-			return false;
-		slots = MemoryContextAllocHuge(mcxt, sizeof(uint64) * cap);
-		memset(slots, 0, sizeof(uint64) * cap);
-		if (!never)
-			at = MemoryContextAllocHuge(mcxt, sizeof(TimestampTz) * cap);
-		for (j = 0; j <= mask; j++)
-		{
-			if (never && set->slots[j] != 0)
-				slots_add(slots, cap - 1, set->slots[j], NULL, 0, &n);
-			else if (!never && set->exp_hash[j] != 0)
-				slots_add(slots, cap - 1, set->exp_hash[j], at, set->exp_at[j], &n);
-		}
-		if (never)
-		{
-			pfree(set->slots);
-			set->slots = slots;
-			set->mask = cap - 1;
-		}
-		else
-		{
-			pfree(set->exp_hash);
-			pfree(set->exp_at);
-			set->exp_hash = slots;
-			set->exp_at = at;
-			set->exp_mask = cap - 1;
-		}
-	}
-	if (never)
-		slots_add(set->slots, set->mask, h, NULL, 0, &set->count);
-	else
-		slots_add(set->exp_hash, set->exp_mask, h, set->exp_at, expires, &set->exp_count);
-	return true;
-}
 
 /*
  * Whether a consent row counts at now; *expires gets its expiry (DT_NOEND
@@ -317,19 +195,14 @@ chain_index(ConsentCache *cc, Datum purpose)
  * of a set, paid once per backend and purpose while nothing invalidates it.
  */
 static bool
-read_set(ConsentCache *cc, SubjectSet *set, MemoryContext mcxt)
+read_set(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt)
 {
 	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
 	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool		ok = true;
 
-	memset(set, 0, sizeof(SubjectSet));
-	set->mask = 1023;
-	set->slots = MemoryContextAllocZero(mcxt, sizeof(uint64) * (set->mask + 1));
-	set->exp_mask = 15;
-	set->exp_hash = MemoryContextAllocZero(mcxt, sizeof(uint64) * (set->exp_mask + 1));
-	set->exp_at = MemoryContextAllocZero(mcxt, sizeof(TimestampTz) * (set->exp_mask + 1));
+	px_subject_set_init(set, mcxt);
 	while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		Datum	   *values = slot->tts_values;
@@ -348,7 +221,7 @@ read_set(ConsentCache *cc, SubjectSet *set, MemoryContext mcxt)
 		if (expires != DT_NOEND && expires <= cc->now)
 			continue;
 		subject = DatumGetTextPP(values[Anum_consent_subject - 1]);
-		ok = set_add(set, px_consent_hash(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)),
+		ok = px_subject_set_add(set, px_consent_hash(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)),
 					 expires, mcxt);
 	}
 	ExecDropSingleTupleTableSlot(slot);
@@ -484,7 +357,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 	CrossSet   *cs = cc->cross >= 0 ? &cross_sets[cc->cross] : NULL;
 	MemoryContext cxt = AllocSetContextCreate(fn_mcxt, "privacy_ext consent set",
 											  ALLOCSET_DEFAULT_SIZES);
-	SubjectSet	set;
+	PxSubjectSet	set;
 	PxConsentWatch watch;
 	Size		bytes;
 
@@ -533,7 +406,7 @@ statement_reset(ConsentCache *cc)
 	if (cc->set_cxt != NULL)
 		MemoryContextDelete(cc->set_cxt);
 	cc->set_cxt = NULL;
-	memset(&cc->set, 0, sizeof(SubjectSet));
+	memset(&cc->set, 0, sizeof(PxSubjectSet));
 	cc->have_set = false;
 	cc->tried_set = false;
 	cc->probes = 0;
@@ -671,10 +544,10 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 		return true;			/* another legal basis covers every subject */
 	h = px_consent_hash(subject, len);
 	if (cc->have_set)
-		return set_contains(&cc->set, h, cc->now);
+		return px_subject_set_contains(&cc->set, h, cc->now);
 	cs = usable_cross(cc);
 	if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
-		return set_contains(&cs->set, h, cc->now);
+		return px_subject_set_contains(&cs->set, h, cc->now);
 
 	/*
 	 * The table decides: there is no set, or this subject changed since the
@@ -690,10 +563,10 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 	{
 		build_set(cc, fcinfo->flinfo->fn_mcxt);
 		if (cc->have_set)
-			return set_contains(&cc->set, h, cc->now);
+			return px_subject_set_contains(&cc->set, h, cc->now);
 		cs = usable_cross(cc);
 		if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
-			return set_contains(&cs->set, h, cc->now);
+			return px_subject_set_contains(&cs->set, h, cc->now);
 	}
 	return probe(cc, subject, len);
 }
