@@ -55,6 +55,8 @@ static bool writing = false;
 /* ---------------------------------------------------------------------
  * The privacy.audit setting
  * --------------------------------------------------------------------- */
+static int	sink_flag(const char *name);
+
 static bool
 parse_sinks(const char *value, int *sinks)
 {
@@ -69,10 +71,10 @@ parse_sinks(const char *value, int *sinks)
 	{
 		const char *item = (const char *) lfirst(lc);
 
-		if (pg_strcasecmp(item, "log") == 0)
-			*sinks |= PX_AUDIT_SINK_LOG;
-		else if (pg_strcasecmp(item, "table") == 0)
-			*sinks |= PX_AUDIT_SINK_TABLE;
+		int			flag = sink_flag(item);
+
+		if (flag != 0)
+			*sinks |= flag;
 		else if (pg_strcasecmp(item, "off") == 0 || pg_strcasecmp(item, "none") == 0)
 		{
 			if (list_length(items) != 1)
@@ -257,39 +259,78 @@ write_table(const PxAuditEvent *ev, Oid relid)
 		PopActiveSnapshot();
 }
 
+/*
+ * The table sink: false when the table cannot take the event now.  An
+ * error while inserting fails the statement, but what it read is still on
+ * record: in the log, unless the log is written anyway (logged_after).
+ */
+static bool
+sink_table(const PxAuditEvent *ev, bool table_ok, bool logged_after)
+{
+	Oid			relid = InvalidOid;
+	bool		save_writing = writing;
+
+	if (table_ok && table_writable())
+		relid = audit_log_relid();
+	if (!OidIsValid(relid))
+		return false;
+	writing = true;
+	PG_TRY();
+	{
+		write_table(ev, relid);
+	}
+	PG_CATCH();
+	{
+		writing = save_writing;
+		if (!logged_after)
+			write_log(ev);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	writing = save_writing;
+	return true;
+}
+
+/*
+ * The sinks privacy.audit may name, in the order an event is written.  The
+ * log has no write function here: it is written last, when named or when
+ * another sink could not take the event (the log is the fallback, never
+ * nothing).  A new sink is one more entry (and its PX_AUDIT_SINK_ flag).
+ */
+typedef struct AuditSink
+{
+	const char *name;
+	int			flag;
+	bool		(*write) (const PxAuditEvent *ev, bool table_ok, bool logged_after);
+} AuditSink;
+
+static const AuditSink audit_sinks[] = {
+	{"table", PX_AUDIT_SINK_TABLE, sink_table},
+	{"log", PX_AUDIT_SINK_LOG, NULL},
+};
+
+/* The flag of the sink named name (any case), 0 for none. */
+static int
+sink_flag(const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < lengthof(audit_sinks); i++)
+		if (pg_strcasecmp(name, audit_sinks[i].name) == 0)
+			return audit_sinks[i].flag;
+	return 0;
+}
+
 void
 px_audit_write_event(const PxAuditEvent *ev, bool table_ok)
 {
 	bool		to_log = (px_audit_sinks & PX_AUDIT_SINK_LOG) != 0;
-	Oid			relid = InvalidOid;
+	size_t		i;
 
-	if (px_audit_sinks & PX_AUDIT_SINK_TABLE)
-	{
-		if (table_ok && table_writable())
-			relid = audit_log_relid();
-		if (!OidIsValid(relid))
-			to_log = true;		/* the log is the fallback, never nothing */
-	}
-	if (OidIsValid(relid))
-	{
-		bool		save_writing = writing;
-
-		writing = true;
-		PG_TRY();
-		{
-			write_table(ev, relid);
-		}
-		PG_CATCH();
-		{
-			/* The statement fails, but what it read is still on record. */
-			writing = save_writing;
-			if (!to_log)
-				write_log(ev);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-		writing = save_writing;
-	}
+	for (i = 0; i < lengthof(audit_sinks); i++)
+		if (audit_sinks[i].write != NULL && (px_audit_sinks & audit_sinks[i].flag) != 0 &&
+			!audit_sinks[i].write(ev, table_ok, to_log))
+			to_log = true;
 	if (to_log)
 		write_log(ev);
 }
