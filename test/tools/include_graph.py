@@ -10,14 +10,19 @@ module depend on x.h's module.  The checks:
 
   1. no cycles: a module never depends, through any chain, on itself;
   2. no extern declarations in .c files: what a module shares goes in
-     its header (the grep below);
+     its header (the grep below).
+
 An include is resolved as the compiler does for privacy_ext's sources (the
 including file's folder, then src/, then src/core/); one found in none of
 them is PostgreSQL's or the system's and is not part of the graph.
 
-Exits 0 when both hold; otherwise lists every cycle and extern and exits 1.  --dot prints the graph in Graphviz format.
+Exits 0 when both hold; otherwise lists every cycle and extern and exits 1.
+--dot prints the graph in Graphviz format.  --self-test first checks the
+checker: on a scratch tree with a planted cycle (a.c -> sub/b.h,
+sub/b.c -> a.h) and an extern in a .c file it must report exactly those
+two, and nothing once they are removed.
 
-Usage: /usr/bin/python3 test/tools/include_graph.py [--src DIR] [--dot]
+Usage: /usr/bin/python3 test/tools/include_graph.py [--src DIR] [--dot] [--self-test]
 """
 import os
 import re
@@ -103,21 +108,8 @@ def one_cycle(graph, component):
         seen.add(step)
 
 
-def main(argv):
-    here = os.path.dirname(os.path.abspath(__file__))
-    src = os.path.normpath(os.path.join(here, '..', '..', 'src'))
-    dot = False
-    args = list(argv)
-    while args:
-        a = args.pop(0)
-        if a == '--src':
-            src = os.path.abspath(args.pop(0))
-        elif a == '--dot':
-            dot = True
-        else:
-            print(__doc__)
-            return 2
-
+def check(src, dot=False):
+    """The problems found under src, as lines."""
     graph, problems = {}, []
     for path in sources(src):
         mod = module_of(path, src)
@@ -145,6 +137,56 @@ def main(argv):
     for component in cycles(graph):
         problems.append('include cycle: ' + ' -> '.join(one_cycle(graph, component)) +
                         '  (modules in the cycle: %s)' % ', '.join(component))
+    return graph, problems
+
+
+def self_test():
+    """The checker finds a planted cycle and extern, and nothing once they are gone."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, 'sub'))
+        files = {
+            'a.h': '#include "postgres.h"\n',
+            'a.c': '#include "a.h"\n#include "sub/b.h"\n',
+            'sub/b.h': '/* #include "a.h" in a comment is no include */\n',
+            'sub/b.c': '#include "b.h"\n#include "a.h"\nextern int planted;\n',
+        }
+        for name, text in files.items():
+            with open(os.path.join(tmp, name), 'w') as f:
+                f.write(text)
+        _, problems = check(tmp)
+        found_cycle = any(p.startswith('include cycle: ') and 'sub/b' in p for p in problems)
+        found_extern = any(p == 'extern declaration outside a header: sub/b.c:3' for p in problems)
+        with open(os.path.join(tmp, 'sub/b.c'), 'w') as f:
+            f.write('#include "b.h"\n')
+        _, clean = check(tmp)
+    ok = found_cycle and found_extern and len(problems) == 2 and not clean
+    print('self-test: %s (planted: %s; after removing them: %s)' %
+          ('ok' if ok else 'FAILED', problems, clean or 'nothing'))
+    return ok
+
+
+def main(argv):
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.normpath(os.path.join(here, '..', '..', 'src'))
+    dot = False
+    run_self_test = False
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        if a == '--src':
+            src = os.path.abspath(args.pop(0))
+        elif a == '--dot':
+            dot = True
+        elif a == '--self-test':
+            run_self_test = True
+        else:
+            print(__doc__)
+            return 2
+
+    if run_self_test and not self_test():
+        return 1
+    graph, problems = check(src, dot)
 
     edges = sum(len(v) for v in graph.values())
     if problems:
