@@ -17,7 +17,7 @@ typedef enum PxPurposeScope
 	PX_PURPOSE_SCOPE_TRANSACTION
 } PxPurposeScope;
 
-/* The value of privacy.purpose (checked by consent/policy.c). */
+/* The value of privacy.purpose (checked by consent/registry.c). */
 extern char *px_purpose;
 
 extern int	px_purpose_scope;

@@ -74,7 +74,7 @@ typedef struct RequestContext
 	int			guc_level;
 } RequestContext;
 
-/* The request running in this backend, if any (see privacy_ext.h). */
+/* The request running in this backend, if any (see subjects.h). */
 PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
 
 /*
@@ -170,7 +170,7 @@ static void
 request_xact_callback(XactEvent event, void *arg)
 {
 	/*
-	 * A failed request leaves nothing switched on (audit/events.c puts counting
+	 * A failed request leaves nothing switched on (audit/counts.c puts counting
 	 * back the same way).  Registered before the first request starts.
 	 */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)

@@ -3,10 +3,10 @@
  *		has_consent(), the function row-level security policies of
  *		protected tables call, over the purpose registry (consent/registry.c).
  *
- * Within a statement, has_consent first probes
- * the consent table's primary key; once a backend has probed many subjects
- * for a purpose, it reads the consenting subjects of the purpose into a set
- * of keyed 64-bit hashes and answers from it.  The set outlives the
+ * Within a statement, has_consent first probes the consent table's primary
+ * key; once a backend has probed many subjects for a purpose, it reads the
+ * consenting subjects of the purpose into a set of keyed 64-bit hashes
+ * (consent/subject_set.c) and answers from it.  The set outlives the
  * statement only while consent/watch.c can prove it exact: a withdrawal
  * committed by another session is seen by the next statement of every
  * session, cached or not.  What a call site keeps in fn_extra (its purpose,

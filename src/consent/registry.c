@@ -213,7 +213,7 @@ px_load_registry(void)
 	table_close(rel, AccessShareLock);
 
 	rel = px_open_privacy_table("consent_state", AccessShareLock, &px_registry.consent_relid);
-	px_registry.consent_index = get_relname_relid("consent_state_pkey", RelationGetNamespace(rel));
+	px_registry.consent_index = px_privacy_relid("consent_state_pkey");
 	px_registry.change_trigger_ok = change_trigger_in_place(rel);
 
 	/*
