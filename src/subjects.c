@@ -157,12 +157,12 @@ request_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 		}
 		call_stack[call_stack_top++] = foreign;
 		if (foreign && foreign_calls++ == 0)
-			px_audit_suppressed--;	/* counted like any other read */
+			px_audit_resume();	/* counted like any other read */
 	}
 	else if (call_stack_top > 0)
 	{
 		if (call_stack[--call_stack_top] && --foreign_calls == 0)
-			px_audit_suppressed++;
+			px_audit_suspend();
 	}
 }
 
@@ -263,7 +263,7 @@ begin_request(RequestContext *rc, PxRequestKind kind)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* The request is audited as one event, not as the values it reads. */
-	px_audit_suppressed++;
+	px_audit_suspend();
 	px_request_in_progress = kind;
 }
 
@@ -272,7 +272,7 @@ static void
 reset_request(void)
 {
 	if (px_request_in_progress != PX_REQUEST_NONE && foreign_calls == 0)
-		px_audit_suppressed--;
+		px_audit_resume();
 	px_request_in_progress = PX_REQUEST_NONE;
 	call_stack_top = 0;
 	foreign_calls = 0;

@@ -47,6 +47,24 @@ extern void px_audit_note_purpose(const char *purpose);
 extern void px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 						  Oid relid, const char *column, uint32 key_id);
 
+/*
+ * A data-subject request is audited as one event, not as the values it
+ * reads: it suspends counting while its own code runs, and resumes it
+ * around code of a table's owner it fires (subjects.c).  Nested; put back
+ * to counting at every transaction abort (counts.c).
+ */
+static inline void
+px_audit_suspend(void)
+{
+	px_audit_suppressed++;
+}
+
+static inline void
+px_audit_resume(void)
+{
+	px_audit_suppressed--;
+}
+
 /* Whether values read now are counted: auditing is on, no request running. */
 static inline bool
 px_audit_counting(void)
