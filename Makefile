@@ -14,27 +14,33 @@ UPGRADE_PARTS = $(sort $(wildcard sql/parts/1.1/*.sql))
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
-              src/core/mask.o src/core/mask_rule.o
-OBJS        = src/privacy_ext.o \
+              src/core/mask_algorithms.o src/core/rule_parser.o
+OBJS        = src/module.o \
+              src/errors.o \
+              src/catalog.o \
+              src/admin.o \
               src/statement.o \
               src/log_redact.o \
               src/config_refs.o \
               src/purpose_scope.o \
-              src/root_key.o \
-              src/key_store.o \
-              src/keys.o \
-              src/key_usage.o \
-              src/encrypted_types.o \
-              src/det_ops.o \
-              src/det_text_ops.o \
-              src/masking.o \
-              src/mask_rules.o \
-              src/mask_guard.o \
-              src/mask_views.o \
-              src/consent.o \
-              src/consent_cache.o \
-              src/consent_record.o \
-              src/audit.o \
+              src/keys/root_key.o \
+              src/keys/key_store.o \
+              src/keys/key_admin.o \
+              src/keys/key_usage.o \
+              src/types/encrypted.o \
+              src/types/det_ops.o \
+              src/types/det_text_ops.o \
+              src/masking/functions.o \
+              src/masking/rules.o \
+              src/masking/guard.o \
+              src/masking/views.o \
+              src/consent/registry.o \
+              src/consent/policy.o \
+              src/consent/subject_set.o \
+              src/consent/watch.o \
+              src/consent/record.o \
+              src/audit/events.o \
+              src/audit/counts.o \
               src/subjects.o \
               $(CORE_OBJS)
 
@@ -57,7 +63,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies: rebuild everything a header touches.
-$(OBJS): $(wildcard src/*.h src/core/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 sql/privacy_ext--1.0--1.1.sql: $(UPGRADE_PARTS)
 	{ printf '%s\n' '/* privacy_ext 1.0 -> 1.1: generated from sql/parts/1.1/ */' '' \

@@ -80,7 +80,8 @@
 #include "utils/varlena.h"
 
 #include "log_redact.h"
-#include "privacy_ext.h"
+#include "errors.h"
+#include "statement.h"
 
 bool		px_log_took_plaintext = false;
 bool		px_log_gave_plaintext = false;
@@ -99,7 +100,7 @@ static const struct config_enum_entry literals_options[] = {
 
 static int	px_log_statement_literals = PX_LITERALS_HIDDEN;
 
-/* The message domain our own reports carry (privacy_ext.h sets TEXTDOMAIN). */
+/* The message domain our own reports carry (errors.h sets TEXTDOMAIN). */
 static const char *const px_domain = TEXTDOMAIN;
 
 static emit_log_hook_type prev_emit_log_hook = NULL;

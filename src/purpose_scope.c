@@ -29,6 +29,8 @@
 
 #include "purpose_scope.h"
 
+/* privacy.purpose, the purpose this session declares (module.c defines it). */
+char	   *px_purpose = NULL;
 int			px_purpose_scope = PX_PURPOSE_SCOPE_SESSION;
 
 static const struct config_enum_entry purpose_scope_options[] = {

@@ -1,7 +1,9 @@
 /*
  * purpose_scope.h
- *		privacy.purpose_scope: whether a purpose may be declared for a whole
- *		session or only for a transaction (see purpose_scope.c).
+ *		The declared purpose (privacy.purpose), read by has_consent and the
+ *		audit trail, and privacy.purpose_scope: whether a purpose may be
+ *		declared for a whole session or only for a transaction (see
+ *		purpose_scope.c).
  */
 #ifndef PX_PURPOSE_SCOPE_H
 #define PX_PURPOSE_SCOPE_H
@@ -14,6 +16,9 @@ typedef enum PxPurposeScope
 	PX_PURPOSE_SCOPE_SESSION,
 	PX_PURPOSE_SCOPE_TRANSACTION
 } PxPurposeScope;
+
+/* The value of privacy.purpose (checked by consent/registry.c). */
+extern char *px_purpose;
 
 extern int	px_purpose_scope;
 

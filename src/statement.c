@@ -6,6 +6,7 @@
 
 #include "access/xact.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/inval.h"
 #include "miscadmin.h"
@@ -27,6 +28,7 @@
 
 /* Starts at 1: a zeroed cache (epoch 0) is never current. */
 uint64		px_statement_epoch = 1;
+bool		px_loaded_at_start = false;
 
 static uint64 refreshed_epoch = 0;
 static uint64 now_epoch = 0;
@@ -99,6 +101,7 @@ statement_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 void
 px_install_statement_hooks(void)
 {
+	px_loaded_at_start = process_shared_preload_libraries_in_progress;
 	prev_executor_run = ExecutorRun_hook;
 	ExecutorRun_hook = statement_executor_run;
 	prev_process_utility = ProcessUtility_hook;

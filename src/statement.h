@@ -22,6 +22,14 @@
 
 extern uint64 px_statement_epoch;
 
+/*
+ * Whether the library was loaded at server start (shared_preload_libraries):
+ * recorded when the hooks are installed and inherited by every backend.
+ * Masking views and the log redaction need it (their hooks must be in place
+ * before a session's first statement).
+ */
+extern bool px_loaded_at_start;
+
 extern void px_install_statement_hooks(void);
 
 /* Takes in pending invalidations once per epoch; call before revalidating. */

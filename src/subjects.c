@@ -29,7 +29,14 @@
  * the request's subject (as the subject column's type prints it), so even
  * code taken for the request's own sees no other subject's rows.
  */
-#include "privacy_ext.h"
+#include "errors.h"
+#include "subjects.h"
+#include "catalog.h"
+#include "keys/key_store.h"
+#include "types/encrypted.h"
+#include "audit/counts.h"
+#include "audit/events.h"
+#include "admin.h"
 #include "log_redact.h"
 
 #include <ctype.h>
@@ -67,7 +74,7 @@ typedef struct RequestContext
 	int			guc_level;
 } RequestContext;
 
-/* The request running in this backend, if any (see privacy_ext.h). */
+/* The request running in this backend, if any (see subjects.h). */
 PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
 
 /*
@@ -150,20 +157,25 @@ request_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
 		}
 		call_stack[call_stack_top++] = foreign;
 		if (foreign && foreign_calls++ == 0)
-			px_audit_suppressed--;	/* counted like any other read */
+			px_audit_resume();	/* counted like any other read */
 	}
 	else if (call_stack_top > 0)
 	{
 		if (call_stack[--call_stack_top] && --foreign_calls == 0)
-			px_audit_suppressed++;
+			px_audit_suspend();
 	}
 }
 
 static void
 request_xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * A failed request leaves nothing switched on (audit/counts.c puts counting
+	 * back the same way).  Registered before the first request starts.
+	 */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
+		px_request_in_progress = PX_REQUEST_NONE;
 		call_stack_top = 0;
 		foreign_calls = 0;
 		request_subject = NULL;
@@ -251,7 +263,7 @@ begin_request(RequestContext *rc, PxRequestKind kind)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* The request is audited as one event, not as the values it reads. */
-	px_audit_suppressed++;
+	px_audit_suspend();
 	px_request_in_progress = kind;
 }
 
@@ -260,7 +272,7 @@ static void
 reset_request(void)
 {
 	if (px_request_in_progress != PX_REQUEST_NONE && foreign_calls == 0)
-		px_audit_suppressed--;
+		px_audit_resume();
 	px_request_in_progress = PX_REQUEST_NONE;
 	call_stack_top = 0;
 	foreign_calls = 0;
@@ -282,26 +294,17 @@ end_request(RequestContext *rc)
 static int
 execute_as_owner(Oid relid, const char *sql, Oid paramtype, Datum param, bool read_only)
 {
-	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
+	PxSavedUser saved;
+	volatile int rc;
 
-	if (!HeapTupleIsValid(tp))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	px_become_owner(px_relation_owner(relid, false), &saved);
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(sql, 1, &paramtype, &param, NULL, read_only, 0);
 	}
 	PG_FINALLY();
 	{
-		SetUserIdAndSecContext(save_userid, save_sec);
+		px_restore_user(&saved);
 	}
 	PG_END_TRY();
 	return rc;

@@ -5,7 +5,8 @@
 #   2. pg_regress (sql/, expected/) and the demo script on a cluster started here
 #   3. TAP tests (test/t/*.pl), which start their own clusters
 # Prints "N passed, N failed" and exits non-zero on any failure.  The server
-# it started is stopped however the script ends.
+# it started is stopped however the script ends.  Before the suites, the
+# include graph of src/ is checked (test/tools/include_graph.py).
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +46,15 @@ if [ -w "$("$PG_CONFIG" --pkglibdir)" ]; then
 else
     sudo make -s install >>"$WORK/build.log" 2>&1
 fi || { cat "$WORK/build.log"; echo "0 passed, 1 failed"; exit 1; }
+
+# 0. The include graph of src/: no cycles between modules, no extern
+# declarations in .c files (test/tools/include_graph.py).
+echo "== include graph"
+if /usr/bin/python3 test/tools/include_graph.py --self-test >"$WORK/include_graph.log" 2>&1; then
+    count "include graph" 1 0
+else
+    cat "$WORK/include_graph.log"; count "include graph" 0 1
+fi
 
 # 1. Core unit tests (TAP output).
 echo "== core unit tests"

@@ -1,5 +1,5 @@
 # A backend keeps the set of consenting subjects across statements only when
-# it can prove it exact (src/consent_cache.c).  After a restart the shared
+# it can prove it exact (src/consent/watch.c).  After a restart the shared
 # ring of consent changes is empty, so a prepared transaction that changed a
 # consent before the restart is unknown to it: no set may be kept until that
 # transaction has ended, and its outcome is seen once it has.  A backend

@@ -60,7 +60,7 @@ px_cluster_stop "$DIR"
 
 total=$(cat "$WORK"/vg/*.log | grep -c '^==[0-9]*== [A-Z][a-z].*\(Invalid\|uninitialised\|Mismatched\|overlap\|Source and destination\)' || true)
 # Frames of ours: "(in .../privacy_ext.so)" without debug info, "(file.c:N)" with it.
-OUR_FILES=$(ls src/*.c src/core/*.c | xargs -n1 basename | sed 's/\.c$//' | paste -sd'|')
+OUR_FILES=$(ls src/*.c src/*/*.c | xargs -n1 basename | sed 's/\.c$//' | paste -sd'|')
 OURS="privacy_ext[.]so|[(]($OUR_FILES)[.]c:[0-9]+[)]"
 ours=0
 for f in "$WORK"/vg/*.log; do

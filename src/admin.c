@@ -1,0 +1,85 @@
+/*
+ * admin.c
+ *		The privacy_admin and consent-manager checks, and running as a
+ *		table's owner (admin.h).
+ */
+#include "errors.h"
+#include "admin.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/syscache.h"
+
+bool
+px_is_privacy_admin(void)
+{
+	Oid			admin = get_role_oid(PX_ADMIN_ROLE, true);
+
+	return superuser() || (OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
+}
+
+bool
+px_is_consent_manager(void)
+{
+	Oid			manager = get_role_oid(PX_CONSENT_MANAGER_ROLE, true);
+
+	return px_is_privacy_admin() ||
+		(OidIsValid(manager) && has_privs_of_role(GetUserId(), manager));
+}
+
+void
+px_require_key_admin(void)
+{
+	if (px_is_privacy_admin())
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to manage privacy_ext keys"),
+			 errhint("Key management requires superuser or membership in role \"%s\".",
+					 PX_ADMIN_ROLE)));
+}
+
+/* privacy.require_admin(): the administrator check, for the SQL glue. */
+PG_FUNCTION_INFO_V1(px_require_admin);
+Datum
+px_require_admin(PG_FUNCTION_ARGS)
+{
+	if (!px_is_privacy_admin())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to administer privacy_ext"),
+				 errhint("Masking rules, purposes, protected tables and classifications are managed by superusers and members of role \"privacy_admin\".")));
+	PG_RETURN_VOID();
+}
+
+void
+px_become_owner(Oid owner, PxSavedUser *saved)
+{
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(owner, saved->sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+void
+px_restore_user(const PxSavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
+Oid
+px_relation_owner(Oid relid, bool missing_ok)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tp) && missing_ok)
+		return InvalidOid;
+	if (!HeapTupleIsValid(tp))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+	return owner;
+}

@@ -1,0 +1,46 @@
+/*
+ * admin.h
+ *		Who administers privacy_ext, and running SQL as a table's owner
+ *		(admin.c).
+ */
+#ifndef PX_ADMIN_H
+#define PX_ADMIN_H
+
+#include "postgres.h"
+
+/* The role whose members administer keys, rules, purposes and requests. */
+#define PX_ADMIN_ROLE "privacy_admin"
+
+/* The role whose members may record consent (besides administrators). */
+#define PX_CONSENT_MANAGER_ROLE "privacy_consent_manager"
+
+/* Superuser, or a member of privacy_admin. */
+extern bool px_is_privacy_admin(void);
+
+/* Superuser, privacy_admin, or a member of privacy_consent_manager. */
+extern bool px_is_consent_manager(void);
+
+/* ERROR (42501) unless px_is_privacy_admin(): the key-management check. */
+extern void px_require_key_admin(void);
+
+/*
+ * Running as a table's owner: code that reads or writes a table on behalf
+ * of the extension (the audit log, the columns under a key, a subject's
+ * rows) runs as the owner in a security-restricted operation, so that it
+ * neither depends on the caller's privileges nor lets the owner's code
+ * (triggers, defaults) act with them.  px_become_owner saves the current
+ * user in *saved; px_restore_user (in PG_FINALLY where an error may
+ * follow) puts it back.
+ */
+typedef struct PxSavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} PxSavedUser;
+
+extern void px_become_owner(Oid owner, PxSavedUser *saved);
+extern void px_restore_user(const PxSavedUser *saved);
+/* A relation's owner; InvalidOid if it is gone and missing_ok. */
+extern Oid	px_relation_owner(Oid relid, bool missing_ok);
+
+#endif							/* PX_ADMIN_H */

@@ -1,0 +1,536 @@
+/*
+ * audit/counts.c
+ *		Counting the values read per call site (decryptions, reads through
+ *		masking views) and the purposes declared, flushed as audit events
+ *		(audit/events.c) when the outermost statement ends.
+ *
+ * Decryptions and reads through masking views happen per row; they are
+ * counted per call site (PxAuditSite, audit/counts.h) and flushed as one
+ * event per statement, action, column and key.
+ */
+#include "errors.h"
+#include "audit/counts.h"
+#include "audit/events.h"
+#include "keys/key_store.h"
+#include "purpose_scope.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parsetree.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+uint64		px_audit_generation = 1;
+int			px_audit_suppressed = 0;
+
+static const char *const action_names[] = {
+	[PX_AUDIT_DECRYPT] = "decrypt",
+	[PX_AUDIT_MASKED_READ] = "masked_read",
+	[PX_AUDIT_UNMASK] = "unmask",
+};
+
+/* One counter per action, column, key and role within a statement. */
+typedef struct CountKey
+{
+	int			action;
+	Oid			relid;
+	NameData	column;
+	uint32		key_id;
+	Oid			userid;
+} CountKey;
+
+/*
+ * Names are resolved when the counter is created, inside a healthy
+ * transaction: an aborting transaction may no longer read the catalogs,
+ * but its counts must still reach the log.
+ */
+typedef struct CountEntry
+{
+	CountKey	key;
+	int64		count;
+	char		object[3 * NAMEDATALEN + 8];
+	char		key_name[NAMEDATALEN];
+	char		session_user_name[NAMEDATALEN];
+	char		current_role_name[NAMEDATALEN];
+	char		purpose[NAMEDATALEN];
+} CountEntry;
+
+static HTAB *counts = NULL;
+static MemoryContext audit_context = NULL;
+
+/* SET privacy.purpose, noted by the check hook, written at statement end. */
+static bool purpose_pending = false;
+static char pending_purpose[NAMEDATALEN];
+static char pending_session_user[NAMEDATALEN];
+static char pending_current_role[NAMEDATALEN];
+
+/* The query being run: decrypt call sites find their column in its plan. */
+static QueryDesc *running_query = NULL;
+static int	run_depth = 0;
+
+static ExecutorRun_hook_type prev_executor_run = NULL;
+static ExecutorEnd_hook_type prev_executor_end = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+static void
+copy_name(char *dst, const char *src)
+{
+	strlcpy(dst, src ? src : "", NAMEDATALEN);
+}
+
+/* ---------------------------------------------------------------------
+ * Per-statement counts
+ * --------------------------------------------------------------------- */
+static bool
+contains_walker(Node *node, Node *target)
+{
+	if (node == NULL)
+		return false;
+	if (node == target)
+		return true;
+	return expression_tree_walker(node, contains_walker, target);
+}
+
+static bool
+plan_exprs_contain(Plan *plan, Node *target)
+{
+	if (contains_walker((Node *) plan->targetlist, target) ||
+		contains_walker((Node *) plan->qual, target))
+		return true;
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			return contains_walker((Node *) ((Join *) plan)->joinqual, target);
+		case T_Result:
+			return contains_walker(((Result *) plan)->resconstantqual, target);
+		case T_ModifyTable:
+			return contains_walker((Node *) ((ModifyTable *) plan)->returningLists, target);
+		case T_IndexScan:
+			return contains_walker((Node *) ((IndexScan *) plan)->indexqualorig, target);
+		case T_BitmapHeapScan:
+			return contains_walker((Node *) ((BitmapHeapScan *) plan)->bitmapqualorig, target);
+		default:
+			return false;
+	}
+}
+
+/* The plan node whose expressions hold target, searched depth first. */
+static Plan *
+find_plan(Plan *plan, Node *target)
+{
+	Plan	   *found = NULL;
+	ListCell   *lc;
+	List	   *children = NIL;
+
+	if (plan == NULL)
+		return NULL;
+	if (plan_exprs_contain(plan, target))
+		return plan;
+	if ((found = find_plan(plan->lefttree, target)) != NULL ||
+		(found = find_plan(plan->righttree, target)) != NULL)
+		return found;
+	switch (nodeTag(plan))
+	{
+		case T_Append:
+			children = ((Append *) plan)->appendplans;
+			break;
+		case T_MergeAppend:
+			children = ((MergeAppend *) plan)->mergeplans;
+			break;
+		case T_SubqueryScan:
+			children = list_make1(((SubqueryScan *) plan)->subplan);
+			break;
+		default:
+			break;
+	}
+	foreach(lc, children)
+		if ((found = find_plan((Plan *) lfirst(lc), target)) != NULL)
+			return found;
+	return NULL;
+}
+
+static Node *
+strip_relabel(Node *node)
+{
+	while (node && IsA(node, RelabelType))
+		node = (Node *) ((RelabelType *) node)->arg;
+	return node;
+}
+
+/*
+ * The table column that column varattno of varno, evaluated at a plan node,
+ * reads, if it reads one.  Special varnos name the node's children.
+ */
+static bool
+resolve_var(PlannedStmt *stmt, Plan *plan, int varno, AttrNumber varattno,
+			Oid *relid, AttrNumber *attnum, int depth)
+{
+	Plan	   *child = NULL;
+	TargetEntry *tle;
+	Node	   *expr;
+
+	if (depth > 64)
+		return false;
+	if (varno == OUTER_VAR)
+		child = plan->lefttree;
+	else if (varno == INNER_VAR)
+		child = plan->righttree;
+	else if (varno == INDEX_VAR)
+	{
+		if (!IsA(plan, IndexOnlyScan))
+			return false;
+		tle = get_tle_by_resno(((IndexOnlyScan *) plan)->indextlist, varattno);
+		expr = tle ? strip_relabel((Node *) tle->expr) : NULL;
+		if (expr == NULL || !IsA(expr, Var))
+			return false;
+		varno = ((Scan *) plan)->scanrelid;
+		varattno = ((Var *) expr)->varattno;
+	}
+	if (child == NULL)
+	{
+		RangeTblEntry *rte;
+
+		if (varno < 1 || varno > list_length(stmt->rtable))
+			return false;
+		rte = rt_fetch(varno, stmt->rtable);
+		if (rte->rtekind == RTE_RELATION)
+		{
+			*relid = rte->relid;
+			*attnum = varattno;
+			return varattno > 0;
+		}
+		if (rte->rtekind != RTE_SUBQUERY || !IsA(plan, SubqueryScan))
+			return false;
+		child = ((SubqueryScan *) plan)->subplan;
+	}
+	if (child == NULL)
+		return false;
+	tle = get_tle_by_resno(child->targetlist, varattno);
+	expr = tle ? strip_relabel((Node *) tle->expr) : NULL;
+	if (expr == NULL || !IsA(expr, Var) || ((Var *) expr)->varlevelsup != 0)
+		return false;
+	return resolve_var(stmt, child, ((Var *) expr)->varno, ((Var *) expr)->varattno,
+					   relid, attnum, depth + 1);
+}
+
+/* The column whose values a decrypt call site receives, if it can be told. */
+static bool
+call_site_column(FmgrInfo *flinfo, Oid *relid, AttrNumber *attnum)
+{
+	PlannedStmt *stmt;
+	Node	   *fexpr = flinfo ? flinfo->fn_expr : NULL;
+	Node	   *arg;
+	Plan	   *plan;
+	ListCell   *lc;
+
+	if (running_query == NULL || fexpr == NULL || !IsA(fexpr, FuncExpr) ||
+		list_length(((FuncExpr *) fexpr)->args) < 1)
+		return false;
+	arg = strip_relabel(linitial(((FuncExpr *) fexpr)->args));
+	if (!IsA(arg, Var))
+		return false;
+	stmt = running_query->plannedstmt;
+	plan = find_plan(stmt->planTree, fexpr);
+	if (plan == NULL)
+		foreach(lc, stmt->subplans)
+			if ((plan = find_plan((Plan *) lfirst(lc), fexpr)) != NULL)
+				break;
+	if (plan == NULL)
+		return false;
+	if (((Var *) arg)->varlevelsup != 0)
+		return false;
+	return resolve_var(stmt, plan, ((Var *) arg)->varno, ((Var *) arg)->varattno,
+					   relid, attnum, 0);
+}
+
+static void
+ensure_counts(void)
+{
+	HASHCTL		ctl;
+
+	if (counts != NULL)
+		return;
+	if (audit_context == NULL)
+		audit_context = AllocSetContextCreate(TopMemoryContext, "privacy_ext audit",
+											  ALLOCSET_SMALL_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(CountKey);
+	ctl.entrysize = sizeof(CountEntry);
+	ctl.hcxt = audit_context;
+	counts = hash_create("privacy_ext audit counts", 16, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/*
+ * First use of a call site in this statement: find (or create) its counter.
+ * relid and column are known to masking calls; decrypt calls look for
+ * their argument's column in the running plan.  key_id: the values' key.
+ */
+void
+px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
+			  Oid relid, const char *column, uint32 key_id)
+{
+	CountKey	key;
+	CountEntry *entry;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.action = action;
+	key.key_id = key_id;
+	key.userid = GetUserId();
+	if (!OidIsValid(relid))
+	{
+		/* Once per statement and site: the plan walk is the costly part. */
+		if (site->column_generation != px_audit_generation ||
+			site->column_query != (const void *) running_query)
+		{
+			AttrNumber	attnum;
+			const char *name = NULL;
+			Oid			found = InvalidOid;
+
+			if (call_site_column(flinfo, &found, &attnum))
+				name = get_attname(found, attnum, true);
+			site->column_relid = name ? found : InvalidOid;
+			namestrcpy(&site->column_name, name ? name : "");
+			site->column_generation = px_audit_generation;
+			site->column_query = (const void *) running_query;
+		}
+		relid = site->column_relid;
+		column = NameStr(site->column_name);
+	}
+	key.relid = relid;
+	if (OidIsValid(relid))
+		namestrcpy(&key.column, column);
+
+	ensure_counts();
+	entry = (CountEntry *) hash_search(counts, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		char	   *relname = OidIsValid(relid) ? get_rel_name(relid) : NULL;
+
+		entry->count = 0;
+		entry->object[0] = '\0';
+		if (relname != NULL)
+			snprintf(entry->object, sizeof(entry->object), "%s.%s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												relname),
+					 quote_identifier(column));
+		copy_name(entry->key_name, key_id ? px_key_name(key_id) : NULL);
+		copy_name(entry->session_user_name, GetUserNameFromId(GetSessionUserId(), true));
+		copy_name(entry->current_role_name, GetUserNameFromId(key.userid, true));
+		copy_name(entry->purpose, px_purpose);
+	}
+	site->counter = &entry->count;
+	site->generation = px_audit_generation;
+	site->key_id = key_id;
+	site->userid = key.userid;
+}
+
+/* SET privacy.purpose = '...' passed its checks: an event at statement end. */
+void
+px_audit_note_purpose(const char *purpose)
+{
+	if (px_audit_sinks == 0 || IsParallelWorker() || InitializingParallelWorker ||
+		!IsTransactionState())
+		return;
+	copy_name(pending_purpose, purpose);
+	copy_name(pending_session_user, GetUserNameFromId(GetSessionUserId(), true));
+	copy_name(pending_current_role, GetUserNameFromId(GetUserId(), true));
+	purpose_pending = true;
+}
+
+/*
+ * Write what this statement counted.  The counters are taken first, so an
+ * error while writing cannot write them twice.
+ */
+static void
+flush(bool table_ok)
+{
+	CountEntry *entries = NULL;
+	int			n = 0;
+	bool		had_purpose = purpose_pending;
+	char		purpose[NAMEDATALEN];
+	char		su[NAMEDATALEN];
+	char		cr[NAMEDATALEN];
+	int			i;
+
+	if (px_audit_writing())
+		return;
+	purpose_pending = false;
+	if (had_purpose)
+	{
+		memcpy(purpose, pending_purpose, NAMEDATALEN);
+		memcpy(su, pending_session_user, NAMEDATALEN);
+		memcpy(cr, pending_current_role, NAMEDATALEN);
+	}
+	if (counts != NULL)
+	{
+		HASH_SEQ_STATUS seq;
+		CountEntry *e;
+		long		total = hash_get_num_entries(counts);
+
+		if (total > 0)
+		{
+			entries = palloc(sizeof(CountEntry) * total);
+			hash_seq_init(&seq, counts);
+			while ((e = (CountEntry *) hash_seq_search(&seq)) != NULL)
+				if (e->count > 0)
+					entries[n++] = *e;
+		}
+		hash_destroy(counts);
+		counts = NULL;
+		MemoryContextReset(audit_context);
+		px_audit_generation++;
+	}
+	if (px_audit_sinks == 0)
+		return;
+	if (had_purpose)
+	{
+		PxAuditEvent	ev = {GetCurrentTimestamp(), "purpose_declared", purpose, 1, NULL,
+		su, cr, purpose};
+
+		px_audit_write_event(&ev, table_ok);
+	}
+	for (i = 0; i < n; i++)
+	{
+		CountEntry *e = &entries[i];
+		char		detail[NAMEDATALEN * 2 + 16];
+		PxAuditEvent	ev;
+
+		detail[0] = '\0';
+		if (e->key_name[0])
+		{
+			/* Key names are restricted to [a-z0-9_.-]: no escaping needed. */
+			snprintf(detail, sizeof(detail), "{\"key\": \"%s\"}", e->key_name);
+		}
+		ev.at = GetCurrentTimestamp();
+		ev.action = action_names[e->key.action];
+		ev.object = e->object[0] ? e->object : NULL;
+		ev.count = e->count;
+		ev.detail = detail[0] ? detail : NULL;
+		ev.session_user_name = e->session_user_name;
+		ev.current_role_name = e->current_role_name;
+		ev.purpose = e->purpose;
+		px_audit_write_event(&ev, table_ok);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Statement boundaries
+ * --------------------------------------------------------------------- */
+static void
+px_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once)
+{
+	QueryDesc  *save_query = running_query;
+	int			save_depth = run_depth;
+
+	running_query = queryDesc;
+	run_depth++;
+	PG_TRY();
+	{
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		running_query = save_query;
+		run_depth = save_depth;
+	}
+	PG_END_TRY();
+}
+
+static void
+px_executor_end(QueryDesc *queryDesc)
+{
+	if (prev_executor_end)
+		prev_executor_end(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+	if (run_depth == 0 && (counts != NULL || purpose_pending))
+		flush(true);
+}
+
+static void
+px_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				   ProcessUtilityContext context, ParamListInfo params,
+				   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+							 queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+	if (run_depth == 0 && (counts != NULL || purpose_pending))
+		flush(true);
+}
+
+/*
+ * Counts a statement left behind (a rollback, an error, a call outside any
+ * executor) are written to the log: the table may no longer be writable,
+ * and dropping them would hide a decryption.
+ */
+static void
+px_audit_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+
+			/*
+			 * Counts still pending when a transaction commits: reads no
+			 * statement end flushed, such as a procedure's simple
+			 * expressions before its COMMIT, or anything read since the
+			 * last statement ended.  They belong in the table in the
+			 * transaction that did the reads, which can still write here
+			 * (deferred triggers have fired; privacy.audit_log has no
+			 * insert triggers).  px_audit_write_event() falls back to the log where
+			 * the table cannot be written.
+			 */
+			if (counts != NULL || purpose_pending)
+				flush(true);
+			break;
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			if (counts != NULL || purpose_pending)
+				flush(false);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* A failed data-subject request leaves counting switched on. */
+			px_audit_suppressed = 0;
+			running_query = NULL;
+			run_depth = 0;
+			if (counts != NULL || purpose_pending)
+				flush(false);
+			break;
+		default:
+			break;
+	}
+}
+
+void
+px_install_audit_hooks(void)
+{
+	prev_executor_run = ExecutorRun_hook;
+	ExecutorRun_hook = px_executor_run;
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = px_executor_end;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = px_process_utility;
+	RegisterXactCallback(px_audit_xact_callback, NULL);
+	/* Registered after ours, so it runs first: an abort is no longer writing. */
+	px_install_audit_events();
+}
+

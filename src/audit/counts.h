@@ -1,0 +1,104 @@
+/*
+ * audit/counts.h
+ *		Counting values read per call site for the audit trail, and the
+ *		statement hooks that flush the counts as events (audit/counts.c).
+ */
+#ifndef PX_AUDIT_COUNTS_H
+#define PX_AUDIT_COUNTS_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "audit/events.h"
+#include "px_core.h"
+
+typedef enum PxAuditAction
+{
+	PX_AUDIT_DECRYPT,
+	PX_AUDIT_MASKED_READ,
+	PX_AUDIT_UNMASK
+} PxAuditAction;
+
+/*
+ * A call site's counter for the current statement (in its fn_extra): bound
+ * to one statement, one key and one role; a value under another key, or
+ * read under another role (a SECURITY DEFINER function), binds again.  The
+ * column a decrypt call site reads is resolved once per statement and kept
+ * here, so that a site alternating between keys row by row rebinds with a
+ * hash lookup, without walking the plan again.  Zero-initialized.
+ */
+typedef struct PxAuditSite
+{
+	uint64		generation;
+	uint32		key_id;
+	Oid			userid;
+	int64	   *counter;
+	uint64		column_generation;	/* statement the column was resolved in */
+	const void *column_query;	/* ... and the query running then */
+	Oid			column_relid;	/* InvalidOid: not a table column */
+	NameData	column_name;
+} PxAuditSite;
+
+extern uint64 px_audit_generation;
+extern int	px_audit_suppressed;
+
+extern void px_install_audit_hooks(void);
+extern void px_audit_note_purpose(const char *purpose);
+extern void px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
+						  Oid relid, const char *column, uint32 key_id);
+
+/*
+ * A data-subject request is audited as one event, not as the values it
+ * reads: it suspends counting while its own code runs, and resumes it
+ * around code of a table's owner it fires (subjects.c).  Nested; put back
+ * to counting at every transaction abort (counts.c).
+ */
+static inline void
+px_audit_suspend(void)
+{
+	px_audit_suppressed++;
+}
+
+static inline void
+px_audit_resume(void)
+{
+	px_audit_suppressed--;
+}
+
+/* Whether values read now are counted: auditing is on, no request running. */
+static inline bool
+px_audit_counting(void)
+{
+	return px_audit_sinks != 0 && px_audit_suppressed == 0;
+}
+
+/* The key id an envelope names, for an audit counter (0 if unreadable). */
+static inline uint32
+px_audit_key_of(const uint8_t *env, size_t len)
+{
+	px_header	hdr;
+
+	return px_header_read(env, len, &hdr) == PX_OK ? hdr.key_id : 0;
+}
+
+/* Whether the site's counter counts key_id's values read now. */
+static inline bool
+px_audit_site_bound(const PxAuditSite *site, uint32 key_id)
+{
+	return site->generation == px_audit_generation && site->key_id == key_id &&
+		site->userid == GetUserId();
+}
+
+/* One more value under key_id read at this call site (inline: per row). */
+static inline void
+px_audit_count(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
+			   Oid relid, const char *column, uint32 key_id)
+{
+	if (!px_audit_counting())
+		return;
+	if (unlikely(!px_audit_site_bound(site, key_id)))
+		px_audit_bind(site, flinfo, action, relid, column, key_id);
+	(*site->counter)++;
+}
+
+#endif							/* PX_AUDIT_COUNTS_H */

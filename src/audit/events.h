@@ -1,0 +1,48 @@
+/*
+ * audit/events.h
+ *		The audit trail's events and the sinks they go to: privacy.audit,
+ *		the server log and privacy.audit_log (audit/events.c).
+ */
+#ifndef PX_AUDIT_EVENTS_H
+#define PX_AUDIT_EVENTS_H
+
+#include "postgres.h"
+#include "datatype/timestamp.h"
+#include "utils/guc.h"
+
+#define PX_AUDIT_SINK_LOG	0x01
+#define PX_AUDIT_SINK_TABLE	0x02
+
+/* The sinks privacy.audit names (PX_AUDIT_SINK_*); 0: auditing is off. */
+extern int	px_audit_sinks;
+
+typedef struct PxAuditEvent
+{
+	TimestampTz at;
+	const char *action;
+	const char *object;			/* NULL: none */
+	int64		count;
+	const char *detail;			/* JSON object text, or NULL */
+	const char *session_user_name;
+	const char *current_role_name;
+	const char *purpose;		/* NULL or "": none declared */
+} PxAuditEvent;
+
+extern bool px_check_audit(char **newval, void **extra, GucSource source);
+extern void px_assign_audit(const char *newval, void *extra);
+
+/* An event that happens once, with the session's identity: written now. */
+extern void px_audit_event(const char *action, const char *object, int64 count,
+						   const char *detail);
+extern char *px_audit_detail(const char *name, const char *value);
+
+/*
+ * Writes one event to the sinks; table_ok false: the log only (the table
+ * cannot be written now).  px_audit_writing() tells the statement hooks
+ * that the INSERT they see is the audit trail's own.
+ */
+extern void px_audit_write_event(const PxAuditEvent *ev, bool table_ok);
+extern bool px_audit_writing(void);
+extern void px_install_audit_events(void);
+
+#endif							/* PX_AUDIT_EVENTS_H */

@@ -1,0 +1,153 @@
+/*
+ * catalog.c
+ *		Finding the extension's tables and telling its encrypted types, the
+ *		snapshot the tables' backend caches read with, and one relcache and one role callback dispatching to the
+ *		caches that listen (catalog.h).
+ */
+#include "errors.h"
+#include "catalog.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+/* Key store, purpose registry, and room for a few more. */
+#define PX_MAX_LISTENERS 4
+
+static PxRelationChanged relation_listeners[PX_MAX_LISTENERS];
+static int	n_relation_listeners = 0;
+static bool relcache_callback_set = false;
+
+static PxRolesChanged role_listeners[PX_MAX_LISTENERS];
+static int	n_role_listeners = 0;
+static bool role_callback_set = false;
+
+Oid
+px_schema_oid(void)
+{
+	return get_namespace_oid(PX_SCHEMA, true);
+}
+
+Oid
+px_privacy_relid(const char *name)
+{
+	Oid			nsp = px_schema_oid();
+
+	return OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+}
+
+Relation
+px_open_privacy_table(const char *name, LOCKMODE lockmode, Oid *relid_out)
+{
+	Oid			relid = px_privacy_relid(name);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("privacy_ext is not installed in this database"),
+				 errhint("Run CREATE EXTENSION privacy_ext.")));
+	if (relid_out)
+		*relid_out = relid;
+	return table_open(relid, lockmode);
+}
+
+/* The SQL name of an encrypted type, schema-qualified. */
+const char *
+px_encrypted_type_name(px_value_type type)
+{
+	switch (type)
+	{
+		case PX_TYPE_TEXT:
+			return "privacy.encrypted_text";
+		case PX_TYPE_BYTEA:
+			return "privacy.encrypted_bytea";
+		case PX_TYPE_TEXT_DET:
+			return "privacy.encrypted_text_det";
+	}
+	return "unknown";
+}
+
+/* Whether typid is one of the encrypted types, and which. */
+bool
+px_encrypted_type(Oid typid, px_value_type *type)
+{
+	char	   *name = format_type_be(typid);
+	px_value_type candidates[] = {PX_TYPE_TEXT, PX_TYPE_BYTEA, PX_TYPE_TEXT_DET};
+	size_t		i;
+
+	for (i = 0; i < lengthof(candidates); i++)
+		if (strcmp(name, px_encrypted_type_name(candidates[i])) == 0)
+		{
+			*type = candidates[i];
+			return true;
+		}
+	return false;
+}
+
+Snapshot
+px_catalog_snapshot(void)
+{
+	if (IsInParallelMode())
+		return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+	return GetLatestSnapshot();
+}
+
+static void
+relcache_changed(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < n_relation_listeners; i++)
+		relation_listeners[i] (relid);
+}
+
+static void
+roles_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	int			i;
+
+	for (i = 0; i < n_role_listeners; i++)
+		role_listeners[i] ();
+}
+
+void
+px_catalog_on_relation_change(PxRelationChanged fn)
+{
+	int			i;
+
+	for (i = 0; i < n_relation_listeners; i++)
+		if (relation_listeners[i] == fn)
+			return;
+	if (n_relation_listeners >= PX_MAX_LISTENERS)
+		elog(ERROR, "privacy_ext: too many relation listeners");
+	if (!relcache_callback_set)
+	{
+		CacheRegisterRelcacheCallback(relcache_changed, (Datum) 0);
+		relcache_callback_set = true;
+	}
+	relation_listeners[n_relation_listeners++] = fn;
+}
+
+void
+px_catalog_on_role_change(PxRolesChanged fn)
+{
+	int			i;
+
+	for (i = 0; i < n_role_listeners; i++)
+		if (role_listeners[i] == fn)
+			return;
+	if (n_role_listeners >= PX_MAX_LISTENERS)
+		elog(ERROR, "privacy_ext: too many role listeners");
+	if (!role_callback_set)
+	{
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, roles_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, roles_changed, (Datum) 0);
+		role_callback_set = true;
+	}
+	role_listeners[n_role_listeners++] = fn;
+}

@@ -1,0 +1,677 @@
+/*
+ * consent/policy.c
+ *		has_consent(), the function row-level security policies of
+ *		protected tables call, over the purpose registry (consent/registry.c).
+ *
+ * Within a statement, has_consent first probes the consent table's primary
+ * key; once a backend has probed many subjects for a purpose, it reads the
+ * consenting subjects of the purpose into a set of keyed 64-bit hashes
+ * (consent/subject_set.c) and answers from it.  The set outlives the
+ * statement only while consent/watch.c can prove it exact: a withdrawal
+ * committed by another session is seen by the next statement of every
+ * session, cached or not.  What a call site keeps in fn_extra (its purpose,
+ * the role's right to it, the time expiry is judged at, a statement-only
+ * set) lasts one statement epoch (statement.h), so the next statement at
+ * any depth -- a PL/pgSQL statement, a FETCH, a procedure's COMMIT -- sees
+ * revoke_purpose, a new policy version and an expiry too.
+ */
+#include "errors.h"
+#include "consent/registry.h"
+#include "consent/subject_set.h"
+#include "consent/watch.h"
+#include "audit/counts.h"
+#include "subjects.h"
+#include "catalog.h"
+#include "purpose_scope.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "funcapi.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "access/xact.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "replication/walsender.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "commands/trigger.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "statement.h"
+
+#define MAX_CHAIN 16
+/* Purposes whose sets one backend keeps across statements. */
+#define CROSS_SLOTS 4
+
+/* ---------------------------------------------------------------------
+ * has_consent
+ * --------------------------------------------------------------------- */
+/* A set kept across the statements of this backend, for one purpose. */
+typedef struct CrossSet
+{
+	char		purpose[NAMEDATALEN];	/* "" = slot unused */
+	uint64		registry_gen;	/* the px_registry it was read with */
+	uint64		version;		/* bumped when a set is installed or dropped */
+	MemoryContext cxt;			/* NULL: no set now */
+	Size		bytes;
+	PxSubjectSet	set;
+	PxConsentWatch watch;
+	int64		probes;			/* index probes since the set was dropped */
+	int64		build_at;		/* probes at which to read a set */
+	uint64		last_used;
+} CrossSet;
+
+static CrossSet cross_sets[CROSS_SLOTS];
+static uint64 cross_clock = 0;
+static MemoryContext cross_cxt = NULL;
+
+/* A purpose's name as a text datum, in place (4-byte aligned for the header). */
+typedef union ChainText
+{
+	char		data[VARHDRSZ + NAMEDATALEN];
+	int32		align;
+} ChainText;
+
+/*
+ * One has_consent call site's state, in fn_extra.  PL/pgSQL keeps an
+ * FmgrInfo across statements and transactions, and a cursor across
+ * FETCHes, so everything here is valid for one statement epoch only
+ * (statement.h): when the epoch has moved, consent_cache() takes in what
+ * other sessions committed, checks the purpose and the role's grant again,
+ * takes the time anew and drops the statement-only state.  The backend's
+ * cross-statement sets (CrossSet) are kept: consent/watch.c proves them
+ * exact for each use.
+ */
+typedef struct ConsentCache
+{
+	uint64		epoch;			/* statement epoch validated in; 0: never */
+	char		purpose[NAMEDATALEN];	/* resolved purpose ("" = none yet) */
+	Oid			checked_user;
+	uint64		registry_gen;	/* the px_registry the purpose was resolved in */
+	int			purpose_index;	/* in px_registry.purposes */
+	bool		needs_consent;
+	int			nchain;
+	ChainText	chain[MAX_CHAIN];	/* the purpose and its ancestors, as text */
+	Datum		chain_datum[MAX_CHAIN]; /* pointers to chain[] */
+	TimestampTz now;			/* expiry is judged at this time */
+	/* Statement-only state, dropped when the epoch moves: */
+	int			probes;
+	bool		tried_set;		/* this statement read a set (or could not) */
+	bool		have_set;		/* a set for this statement only */
+	PxSubjectSet	set;
+	MemoryContext set_cxt;		/* its memory */
+	int			cross;			/* cross_sets index, -1 for none */
+	uint64		cross_version;	/* the version cross_covers was decided for */
+	Snapshot	cross_snap;		/* ... and the snapshot */
+	bool		cross_covers;
+} ConsentCache;
+
+/*
+ * Whether a consent row counts at now; *expires gets its expiry (DT_NOEND
+ * for none).
+ */
+static bool
+consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now, TimestampTz *expires)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (!DatumGetBool(heap_getattr(tup, Anum_consent_granted, desc, &isnull)) || isnull)
+		return false;
+	d = heap_getattr(tup, Anum_consent_expires, desc, &isnull);
+	*expires = isnull ? DT_NOEND : DatumGetTimestampTz(d);
+	if (!isnull && *expires <= now)
+		return false;
+	if (DatumGetInt32(heap_getattr(tup, Anum_consent_ordinal, desc, &isnull)) < px_registry.min_ordinal)
+		return false;
+	return true;
+}
+
+/* Valid consent of subject to one of the chain's purposes, by primary key. */
+static bool
+probe(ConsentCache *cc, const char *subject, size_t len)
+{
+	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
+	text	   *subj = cstring_to_text_with_len(subject, (int) len);
+	bool		found = false;
+	int			i;
+
+	for (i = 0; i < cc->nchain && !found; i++)
+	{
+		ScanKeyData skey[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+		TimestampTz expires;
+
+		ScanKeyEntryInitialize(&skey[0], 0, Anum_consent_subject, BTEqualStrategyNumber,
+							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, PointerGetDatum(subj));
+		ScanKeyEntryInitialize(&skey[1], 0, Anum_consent_purpose, BTEqualStrategyNumber,
+							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, cc->chain_datum[i]);
+		scan = systable_beginscan(rel, px_registry.consent_index, true, GetActiveSnapshot(), 2, skey);
+		if (HeapTupleIsValid(tup = systable_getnext(scan)))
+			found = consent_row_valid(tup, RelationGetDescr(rel), cc->now, &expires);
+		systable_endscan(scan);
+	}
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* The chain purpose a consent row is for, or -1. */
+static int
+chain_index(ConsentCache *cc, Datum purpose)
+{
+	text	   *p = DatumGetTextPP(purpose);
+	size_t		len = VARSIZE_ANY_EXHDR(p);
+	int			i;
+
+	for (i = 0; i < cc->nchain; i++)
+		if (VARSIZE_ANY_EXHDR(DatumGetPointer(cc->chain_datum[i])) == len &&
+			memcmp(VARDATA_ANY(DatumGetPointer(cc->chain_datum[i])), VARDATA_ANY(p), len) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Read every subject with valid consent to the chain, under the active
+ * snapshot, into set (allocated in mcxt).  False when there are too many.
+ * One pass over the table, each row deformed once: this is the whole cost
+ * of a set, paid once per backend and purpose while nothing invalidates it.
+ */
+static bool
+read_set(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt)
+{
+	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		ok = true;
+
+	px_subject_set_init(set, mcxt);
+	while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		Datum	   *values = slot->tts_values;
+		bool	   *nulls = slot->tts_isnull;
+		text	   *subject;
+		TimestampTz expires;
+
+		slot_getsomeattrs(slot, Anum_consent_ordinal);
+		if (nulls[Anum_consent_granted - 1] || !DatumGetBool(values[Anum_consent_granted - 1]) ||
+			nulls[Anum_consent_purpose - 1] || nulls[Anum_consent_subject - 1] ||
+			DatumGetInt32(values[Anum_consent_ordinal - 1]) < px_registry.min_ordinal ||
+			chain_index(cc, values[Anum_consent_purpose - 1]) < 0)
+			continue;
+		expires = nulls[Anum_consent_expires - 1] ? DT_NOEND :
+			DatumGetTimestampTz(values[Anum_consent_expires - 1]);
+		if (expires != DT_NOEND && expires <= cc->now)
+			continue;
+		subject = DatumGetTextPP(values[Anum_consent_subject - 1]);
+		ok = px_subject_set_add(set, px_consent_hash(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)),
+					 expires, mcxt);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return ok;
+}
+
+static void
+cross_drop(CrossSet *cs)
+{
+	if (cs->cxt != NULL)
+		MemoryContextDelete(cs->cxt);
+	cs->cxt = NULL;
+	cs->version++;
+	cs->probes = 0;
+	cs->build_at = px_registry.cross_threshold;
+}
+
+/*
+ * Drop the sets that may no longer be used: all of them when sets may not
+ * be kept now (privacy.consent_cache_size = 0, the trigger disabled, ...),
+ * those read under an older px_registry, and those over the size limit.
+ * Returns whether sets may be kept now.
+ */
+static bool
+cross_prune(void)
+{
+	bool		keep = px_consent_cache_available() && px_registry.change_trigger_ok;
+	int			i;
+
+	for (i = 0; i < CROSS_SLOTS; i++)
+	{
+		CrossSet   *cs = &cross_sets[i];
+
+		if (cs->cxt != NULL &&
+			(!keep || cs->registry_gen != px_registry_generation ||
+			 cs->bytes > (Size) px_consent_cache_kb * 1024))
+			cross_drop(cs);
+	}
+	return keep;
+}
+
+/* The slot of purpose, claiming the least recently used one if needed. */
+static int
+cross_slot(const char *purpose)
+{
+	int			i;
+	int			victim = 0;
+
+	if (!cross_prune())
+		return -1;
+	for (i = 0; i < CROSS_SLOTS; i++)
+	{
+		if (strcmp(cross_sets[i].purpose, purpose) == 0)
+		{
+			cross_sets[i].last_used = ++cross_clock;
+			return i;
+		}
+		if (cross_sets[i].last_used < cross_sets[victim].last_used)
+			victim = i;
+	}
+	cross_drop(&cross_sets[victim]);
+	strlcpy(cross_sets[victim].purpose, purpose, NAMEDATALEN);
+	cross_sets[victim].last_used = ++cross_clock;
+	return victim;
+}
+
+/*
+ * The backend's set for this call site's purpose, if this statement may
+ * answer from it, caught up with the changes since its last use.
+ */
+static CrossSet *
+usable_cross(ConsentCache *cc)
+{
+	CrossSet   *cs;
+	Snapshot	snap;
+
+	if (cc->cross < 0)
+		return NULL;
+	cs = &cross_sets[cc->cross];
+	if (cs->cxt == NULL)
+		return NULL;
+	if (cs->registry_gen != px_registry_generation || !px_registry.valid ||
+		cs->bytes > (Size) px_consent_cache_kb * 1024)
+	{
+		cross_drop(cs);
+		return NULL;
+	}
+	snap = GetActiveSnapshot();
+	if (cc->cross_version != cs->version || cc->cross_snap != snap)
+	{
+		/*
+		 * Lock consent_state as a probe would, once per statement: a change
+		 * to its triggers (a superuser disabling the change trigger) is then
+		 * either finished, its invalidation processed and the set dropped,
+		 * or waits for this transaction.
+		 */
+		LockRelationOid(px_registry.consent_relid, AccessShareLock);
+		if (!px_registry.valid)
+		{
+			cross_drop(cs);
+			return NULL;
+		}
+		/* The slot went to another purpose (it was the least recently used). */
+		if (strcmp(cs->purpose, cc->purpose) != 0)
+		{
+			cc->cross = -1;
+			return NULL;
+		}
+		cc->cross_version = cs->version;
+		cc->cross_snap = snap;
+		cc->cross_covers = px_consent_watch_covers(&cs->watch, snap);
+	}
+	if (!cc->cross_covers)
+		return NULL;
+	if (!px_consent_watch_catch_up(&cs->watch))
+	{
+		cross_drop(cs);
+		return NULL;
+	}
+	return cs;
+}
+
+/*
+ * Read the purpose's set.  It is kept for later statements when
+ * consent/watch.c can watch it and it fits privacy.consent_cache_size;
+ * otherwise it serves this statement only.
+ */
+static void
+build_set(ConsentCache *cc, MemoryContext fn_mcxt)
+{
+	CrossSet   *cs = cc->cross >= 0 ? &cross_sets[cc->cross] : NULL;
+	MemoryContext cxt = AllocSetContextCreate(fn_mcxt, "privacy_ext consent set",
+											  ALLOCSET_DEFAULT_SIZES);
+	PxSubjectSet	set;
+	PxConsentWatch watch;
+	Size		bytes;
+
+	cc->tried_set = true;
+	if (!read_set(cc, &set, cxt))
+	{
+		/* Too many to hold: keep probing the index instead. */
+		MemoryContextDelete(cxt);
+		if (cs != NULL)
+		{
+			cs->probes = 0;
+			cs->build_at = Min(cs->build_at * 2, px_registry.cross_threshold * 64);
+		}
+		return;
+	}
+	bytes = MemoryContextMemAllocated(cxt, true);
+	if (cs != NULL && bytes <= (Size) px_consent_cache_kb * 1024 &&
+		px_consent_watch_start(&watch, GetActiveSnapshot(), cxt))
+	{
+		cross_drop(cs);
+		MemoryContextSetParent(cxt, cross_cxt);
+		cs->cxt = cxt;
+		cs->set = set;
+		cs->watch = watch;
+		cs->bytes = bytes;
+		cs->registry_gen = px_registry_generation;
+		cs->probes = 0;
+		cs->build_at = px_registry.cross_threshold;
+		return;
+	}
+	cc->set = set;
+	cc->set_cxt = cxt;
+	cc->have_set = true;
+	if (cs != NULL)
+	{
+		/* Not kept (too big, or changes in flight): back off before the next try. */
+		cs->probes = 0;
+		cs->build_at = Min(cs->build_at * 2, px_registry.cross_threshold * 64);
+	}
+}
+
+/* Forget what held for the previous statement only. */
+static void
+statement_reset(ConsentCache *cc)
+{
+	if (cc->set_cxt != NULL)
+		MemoryContextDelete(cc->set_cxt);
+	cc->set_cxt = NULL;
+	memset(&cc->set, 0, sizeof(PxSubjectSet));
+	cc->have_set = false;
+	cc->tried_set = false;
+	cc->probes = 0;
+	cc->cross = -1;
+	cc->cross_version = UINT64_MAX;
+	cc->cross_snap = NULL;
+	cc->cross_covers = false;
+}
+
+/* The purpose p and its ancestors: consent to a parent purpose covers its children. */
+static void
+resolve_chain(ConsentCache *cc, int p)
+{
+	cc->nchain = 0;
+	while (p >= 0 && cc->nchain < MAX_CHAIN)
+	{
+		ChainText  *t = &cc->chain[cc->nchain];
+		size_t		len = strlen(px_registry.purposes[p].name);
+
+		SET_VARSIZE(t->data, VARHDRSZ + len);
+		memcpy(VARDATA(t->data), px_registry.purposes[p].name, len);
+		cc->chain_datum[cc->nchain] = PointerGetDatum(t->data);
+		cc->nchain++;
+		p = px_registry.purposes[p].parent;
+	}
+}
+
+/*
+ * Validate the call site for this statement: new statement, purpose or
+ * role.  Committed changes to the px_registry and to role memberships are
+ * taken in first, so a revoke_purpose, a new policy version or a revoked
+ * membership is in force from the next statement on, at any depth.
+ */
+static pg_noinline ConsentCache *
+consent_revalidate(FunctionCallInfo fcinfo, ConsentCache *cc, const char *purpose)
+{
+	uint64		epoch = px_statement_epoch;
+	Oid			userid = GetUserId();
+	int			p;
+
+	px_statement_refresh();
+	px_load_registry();
+	if (cross_cxt == NULL)
+		cross_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext consent cache",
+										  ALLOCSET_SMALL_SIZES);
+	if (cc == NULL)
+	{
+		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCache));
+		fcinfo->flinfo->fn_extra = cc;
+	}
+	/* Not valid again until every check below has passed. */
+	cc->epoch = 0;
+	statement_reset(cc);
+	if (cc->registry_gen != px_registry_generation || strcmp(cc->purpose, purpose) != 0)
+	{
+		cc->purpose[0] = '\0';
+		p = px_find_purpose(purpose);
+		if (p < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("processing purpose \"%s\" does not exist", purpose)));
+		cc->purpose_index = p;
+		cc->needs_consent = px_registry.purposes[p].needs_consent;
+		resolve_chain(cc, p);
+		strlcpy(cc->purpose, purpose, NAMEDATALEN);
+		cc->registry_gen = px_registry_generation;
+	}
+	if (!px_may_use_purpose(cc->purpose_index))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" may not process data for purpose \"%s\"",
+						GetUserNameFromId(userid, false), purpose),
+				 errhint("A key administrator can allow it with privacy.grant_purpose().")));
+	cc->checked_user = userid;
+	cc->cross = cc->needs_consent ? cross_slot(purpose) : -1;
+	cc->now = px_statement_now();
+	cc->epoch = epoch;
+	return cc;
+}
+
+/*
+ * The call site's state for this statement, purpose and role.  Per row
+ * this is the epoch compare in front of the checks 1.0 made already.
+ */
+static inline ConsentCache *
+consent_cache(FunctionCallInfo fcinfo, const char *purpose)
+{
+	ConsentCache *cc = (ConsentCache *) fcinfo->flinfo->fn_extra;
+
+	if (likely(cc != NULL && px_statement_current(cc->epoch)) &&
+		strcmp(cc->purpose, purpose) == 0 && cc->checked_user == GetUserId())
+		return cc;
+	return consent_revalidate(fcinfo, cc, purpose);
+}
+
+/*
+ * The initial copy of a logical replication subscription runs COPY in a
+ * walsender, under the publisher's row security: for a role without
+ * BYPASSRLS the consent policy would hide every row, and the subscriber
+ * would silently start from an empty table (later changes are decoded
+ * from WAL, where no policy applies).  Fail loudly instead.
+ */
+static void
+refuse_replication_copy(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("logical replication cannot copy the rows of protected tables as role \"%s\"",
+					GetUserNameFromId(GetUserId(), false)),
+			 errdetail("The consent policy of a protected table would hide every row from the initial synchronization."),
+			 errhint("Give the subscription's role BYPASSRLS (ALTER ROLE %s BYPASSRLS), or connect it as a superuser.",
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+}
+
+static bool
+has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char *purpose)
+{
+	ConsentCache *cc;
+	CrossSet   *cs;
+	CrossSet   *slot;
+	uint64		h;
+
+	/* A data-subject request reads all of the subject's rows. */
+	if (unlikely(px_request_in_progress != PX_REQUEST_NONE) && px_request_covers_subject(subject, len))
+		return true;
+	/* No purpose declared: nothing is visible. */
+	if (purpose == NULL || purpose[0] == '\0')
+	{
+		if (unlikely(am_walsender))
+			refuse_replication_copy();
+		return false;
+	}
+	cc = consent_cache(fcinfo, purpose);
+	if (!cc->needs_consent)
+		return true;			/* another legal basis covers every subject */
+	h = px_consent_hash(subject, len);
+	if (cc->have_set)
+		return px_subject_set_contains(&cc->set, h, cc->now);
+	cs = usable_cross(cc);
+	if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
+		return px_subject_set_contains(&cs->set, h, cc->now);
+
+	/*
+	 * The table decides: there is no set, or this subject changed since the
+	 * set was read.  Many such probes, in this statement or since the
+	 * backend's set was read, and the set is read (again).
+	 */
+	cc->probes++;
+	slot = cc->cross >= 0 ? &cross_sets[cc->cross] : NULL;
+	if (slot != NULL)
+		slot->probes++;
+	if (!cc->tried_set &&
+		(cc->probes > PROBE_LIMIT || (slot != NULL && slot->probes > slot->build_at)))
+	{
+		build_set(cc, fcinfo->flinfo->fn_mcxt);
+		if (cc->have_set)
+			return px_subject_set_contains(&cc->set, h, cc->now);
+		cs = usable_cross(cc);
+		if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
+			return px_subject_set_contains(&cs->set, h, cc->now);
+	}
+	return probe(cc, subject, len);
+}
+
+/*
+ * privacy.consent_cache_info(): the sets this backend keeps across
+ * statements, for a DBA sizing privacy.consent_cache_size (and for tests).
+ */
+PG_FUNCTION_INFO_V1(px_consent_cache_info);
+Datum
+px_consent_cache_info(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	px_load_registry();
+	cross_prune();
+	for (i = 0; i < CROSS_SLOTS; i++)
+	{
+		CrossSet   *cs = &cross_sets[i];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		if (cs->cxt == NULL || cs->registry_gen != px_registry_generation)
+			continue;
+		values[0] = CStringGetTextDatum(cs->purpose);
+		values[1] = Int64GetDatum((int64) (cs->set.count + cs->set.exp_count));
+		values[2] = Int64GetDatum((int64) cs->set.exp_count);
+		values[3] = Int64GetDatum((int64) cs->watch.ndirty);
+		values[4] = Int64GetDatum((int64) cs->bytes);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* The explicit purpose (second argument) or the declared one. */
+static const char *
+purpose_arg(FunctionCallInfo fcinfo)
+{
+	if (PG_NARGS() > 1)
+		return PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	return px_purpose;
+}
+
+PG_FUNCTION_INFO_V1(px_has_consent_text);
+Datum
+px_has_consent_text(PG_FUNCTION_ARGS)
+{
+	text	   *subject;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);	/* no subject, no consent */
+	subject = PG_GETARG_TEXT_PP(0);
+	PG_RETURN_BOOL(has_consent(fcinfo, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject),
+							   purpose_arg(fcinfo)));
+}
+
+/* Integer and uuid subjects are keyed by their text form, built here, not by a cast per row. */
+PG_FUNCTION_INFO_V1(px_has_consent_int8);
+Datum
+px_has_consent_int8(PG_FUNCTION_ARGS)
+{
+	char		buf[32];
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	n = snprintf(buf, sizeof(buf), INT64_FORMAT, PG_GETARG_INT64(0));
+	PG_RETURN_BOOL(has_consent(fcinfo, buf, (size_t) n, purpose_arg(fcinfo)));
+}
+
+PG_FUNCTION_INFO_V1(px_has_consent_int4);
+Datum
+px_has_consent_int4(PG_FUNCTION_ARGS)
+{
+	char		buf[16];
+	int			n;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	n = snprintf(buf, sizeof(buf), "%d", PG_GETARG_INT32(0));
+	PG_RETURN_BOOL(has_consent(fcinfo, buf, (size_t) n, purpose_arg(fcinfo)));
+}
+
+PG_FUNCTION_INFO_V1(px_has_consent_uuid);
+Datum
+px_has_consent_uuid(PG_FUNCTION_ARGS)
+{
+	static const char hex[] = "0123456789abcdef";
+	pg_uuid_t  *u;
+	char		buf[37];
+	int			i;
+	int			n = 0;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	u = PG_GETARG_UUID_P(0);
+	for (i = 0; i < UUID_LEN; i++)
+	{
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf[n++] = '-';
+		buf[n++] = hex[u->data[i] >> 4];
+		buf[n++] = hex[u->data[i] & 0x0F];
+	}
+	PG_RETURN_BOOL(has_consent(fcinfo, buf, (size_t) n, purpose_arg(fcinfo)));
+}
+

@@ -1,0 +1,32 @@
+/*
+ * consent/watch.h
+ *		The change watch: a shared-memory ring of changed subjects that
+ *		keeps a backend's set of consenting subjects exact across
+ *		statements (consent/watch.c).
+ */
+#ifndef PX_CONSENT_WATCH_H
+#define PX_CONSENT_WATCH_H
+
+#include "postgres.h"
+#include "utils/snapshot.h"
+
+typedef struct PxConsentWatch
+{
+	uint64		seen;			/* ring entries already marked */
+	uint64	   *dirty;			/* subjects changed since the set was read */
+	int			ndirty;
+	TransactionId xmax;			/* the set's snapshot: xmax and sorted xip */
+	uint32		xcnt;
+	TransactionId *xip;
+} PxConsentWatch;
+
+extern int	px_consent_cache_kb;
+extern void px_install_consent_cache(void);
+extern bool px_consent_cache_available(void);
+extern uint64 px_consent_hash(const char *subject, size_t len);
+extern bool px_consent_watch_start(PxConsentWatch *w, Snapshot snap, MemoryContext cxt);
+extern bool px_consent_watch_catch_up(PxConsentWatch *w);
+extern bool px_consent_watch_dirty(const PxConsentWatch *w, uint64 h);
+extern bool px_consent_watch_covers(const PxConsentWatch *w, Snapshot snap);
+
+#endif							/* PX_CONSENT_WATCH_H */

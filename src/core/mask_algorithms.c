@@ -1,0 +1,181 @@
+/*
+ * mask_algorithms.c
+ *		Masking algorithms on UTF-8 text and numbers (see px_mask.h).
+ */
+#include "px_mask.h"
+
+#include <math.h>
+#include <string.h>
+
+static bool
+is_continuation(unsigned char c)
+{
+	return (c & 0xC0) == 0x80;
+}
+
+size_t
+px_utf8_chars(const char *s, size_t len)
+{
+	size_t		n = 0;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (!is_continuation((unsigned char) s[i]))
+			n++;
+	return n;
+}
+
+/* Byte offset where character number `chars` starts (len if past the end). */
+static size_t
+offset_of_char(const char *s, size_t len, size_t chars)
+{
+	size_t		i = 0;
+	size_t		seen = 0;
+
+	while (i < len)
+	{
+		if (!is_continuation((unsigned char) s[i]))
+		{
+			if (seen == chars)
+				return i;
+			seen++;
+		}
+		i++;
+	}
+	return len;
+}
+
+size_t
+px_mask_partial(const char *in, size_t len, int prefix, const char *pad,
+				size_t pad_len, int suffix, char *out)
+{
+	size_t		nchars = px_utf8_chars(in, len);
+	size_t		keep_front = prefix > 0 ? (size_t) prefix : 0;
+	size_t		keep_back = suffix > 0 ? (size_t) suffix : 0;
+	size_t		n = 0;
+
+	if (nchars > keep_front + keep_back)
+	{
+		size_t		front_end = offset_of_char(in, len, keep_front);
+		size_t		back_start = offset_of_char(in, len, nchars - keep_back);
+
+		memcpy(out, in, front_end);
+		n = front_end;
+		memcpy(out + n, pad, pad_len);
+		n += pad_len;
+		memcpy(out + n, in + back_start, len - back_start);
+		n += len - back_start;
+	}
+	else
+	{
+		memcpy(out, pad, pad_len);
+		n = pad_len;
+	}
+	/* Never hand back the value itself (short values, padding equal to it). */
+	if (n == len && memcmp(out, in, len) == 0)
+		out[n++] = '*';
+	return n;
+}
+
+/* First character of s (whole UTF-8 sequence), then "***". */
+static size_t
+first_char_stars(const char *s, size_t len, char *out)
+{
+	size_t		first = offset_of_char(s, len, 1);
+
+	memcpy(out, s, first);
+	memcpy(out + first, "***", 3);
+	return first + 3;
+}
+
+size_t
+px_mask_email(const char *in, size_t len, char *out)
+{
+	const char *at = NULL;
+	const char *domain;
+	size_t		domain_len;
+	const char *dot = NULL;
+	size_t		n;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (in[i] == '@')
+			at = in + i;
+	if (at == NULL)
+		return first_char_stars(in, len, out);
+
+	n = first_char_stars(in, (size_t) (at - in), out);
+	out[n++] = '@';
+	domain = at + 1;
+	domain_len = len - (size_t) (domain - in);
+	for (i = 0; i < domain_len; i++)
+		if (domain[i] == '.')
+			dot = domain + i;
+	if (dot == NULL)
+		return n + first_char_stars(domain, domain_len, out + n);
+	n += first_char_stars(domain, (size_t) (dot - domain), out + n);
+	memcpy(out + n, dot, domain_len - (size_t) (dot - domain));
+	return n + domain_len - (size_t) (dot - domain);
+}
+
+size_t
+px_mask_credit_card(const char *in, size_t len, char *out)
+{
+	size_t		digits = 0;
+	size_t		seen = 0;
+	size_t		keep_from;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		if (in[i] >= '0' && in[i] <= '9')
+			digits++;
+	keep_from = digits > 4 ? digits - 4 : digits;
+	for (i = 0; i < len; i++)
+	{
+		char		c = in[i];
+
+		if (c >= '0' && c <= '9')
+			out[i] = (seen++ >= keep_from) ? c : '*';
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			out[i] = '*';
+		else
+			out[i] = c;
+	}
+	return len;
+}
+
+int64_t
+px_generalize_int(int64_t v, int64_t step)
+{
+	int64_t		q;
+
+	if (step <= 0)
+		return v;
+	q = v / step;
+	if (v % step != 0 && v < 0)
+		q--;
+	/* q * step cannot overflow: |q * step| <= |v| + step within range */
+	if (q < INT64_MIN / step)
+		return INT64_MIN;
+	return q * step;
+}
+
+double
+px_generalize_double(double v, double step)
+{
+	if (!(step > 0) || isnan(v) || isinf(v) || isinf(step))
+		return v;
+	return floor(v / step) * step;
+}
+
+double
+px_noise_unit(const uint8_t mac[32])
+{
+	uint64_t	x = 0;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		x = (x << 8) | mac[i];
+	/* 53 random bits to [0, 1), then to [-1, 1]. */
+	return ((double) (x >> 11) / 9007199254740992.0) * 2.0 - 1.0;
+}

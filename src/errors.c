@@ -1,0 +1,46 @@
+/*
+ * errors.c
+ *		Turning the core's status codes into errors with privacy_ext's
+ *		SQLSTATEs (errors.h).
+ */
+#include "errors.h"
+
+/* Turns a failed core status code into an ERROR (px_report_status's slow path). */
+void
+px_report_failure(px_status status, bool hide)
+{
+	switch (status)
+	{
+		case PX_OK:
+			break;
+		case PX_ERR_MALFORMED:
+			ereport(ERROR,
+					(errcode(ERRCODE_PX_MALFORMED),
+					 errmsg("malformed privacy_ext envelope"),
+					 hide ? px_errhide() : 0));
+			break;
+		case PX_ERR_AUTH:
+			ereport(ERROR,
+					(errcode(ERRCODE_PX_AUTH_FAILED),
+					 errmsg("privacy_ext envelope failed authentication"),
+					 errdetail("The value was tampered with, truncated, or relabelled."),
+					 hide ? px_errhide() : 0));
+			break;
+		case PX_ERR_TOO_LONG:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("value too long to encrypt"),
+					 hide ? px_errhide() : 0));
+			break;
+		case PX_ERR_RANDOM:
+		case PX_ERR_CRYPTO:
+			ereport(ERROR,
+					(errcode(ERRCODE_PX_CRYPTO),
+					 errmsg("privacy_ext cryptographic operation failed: %s",
+							px_status_message(status)),
+					 hide ? px_errhide() : 0));
+			break;
+	}
+	elog(ERROR, "privacy_ext: unexpected status %d", (int) status);
+}
+

@@ -1,0 +1,395 @@
+/*
+ * keys/key_admin.c
+ *		Key management: create, rotate, grant, revoke, destroy, and drop an
+ *		unused version.  Superuser or members of privacy_admin only.
+ *
+ * Writes go through SQL (SPI) so that the key tables' triggers invalidate
+ * every backend's key caches (keys/key_store.c) when the change commits.
+ */
+#include "errors.h"
+#include "keys/key_admin.h"
+#include "catalog.h"
+#include "keys/root_key.h"
+#include "keys/key_store.h"
+#include "keys/key_usage.h"
+#include "audit/events.h"
+#include "admin.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
+
+/* ---------------------------------------------------------------------
+ * Key management (SQL-callable)
+ * --------------------------------------------------------------------- */
+/*
+ * Key names are lower-case identifiers (letters, digits, '_', '.', '-',
+ * starting with a letter or '_'), so they need no quoting inside a type
+ * modifier and can never be mistaken for a numeric key id.
+ */
+void
+px_check_key_name(const char *name)
+{
+	size_t		len = strlen(name);
+	size_t		i;
+	bool		ok = len > 0 && len < NAMEDATALEN &&
+		((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
+
+	for (i = 0; ok && i < len; i++)
+	{
+		char		c = name[i];
+
+		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			c == '_' || c == '.' || c == '-';
+	}
+	if (!ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_NAME),
+				 errmsg("invalid privacy_ext key name \"%s\"", name),
+				 errdetail("A key name is 1 to %d characters: lower-case letters, digits, "
+						   "'_', '.' and '-', starting with a letter or '_'.",
+						   NAMEDATALEN - 1)));
+}
+
+/* Wrap a fresh random data key for (key_id, version); returns the two bytea values. */
+static void
+new_wrapped_key(uint32 key_id, uint32 version, Datum *wrapped, Datum *check)
+{
+	const uint8_t *root = px_root_key();
+	uint8_t		data_key[PX_KEY_LEN];
+	uint8_t		nonce[PX_NONCE_LEN];
+	bytea	   *w = palloc(VARHDRSZ + PX_WRAPPED_KEY_LEN);
+	bytea	   *c = palloc(VARHDRSZ + PX_KEY_CHECK_LEN);
+	px_status	status;
+
+	status = px_random_bytes(data_key, sizeof(data_key));
+	if (status == PX_OK)
+		status = px_random_bytes(nonce, sizeof(nonce));
+	if (status == PX_OK)
+		status = px_wrap_key(root, key_id, version, nonce, data_key,
+							 (uint8_t *) VARDATA(w));
+	px_wipe(data_key, sizeof(data_key));
+	if (status == PX_OK)
+		status = px_root_key_check(root, (uint8_t *) VARDATA(c));
+	px_report_status(status, false);
+	SET_VARSIZE(w, VARHDRSZ + PX_WRAPPED_KEY_LEN);
+	SET_VARSIZE(c, VARHDRSZ + PX_KEY_CHECK_LEN);
+	*wrapped = PointerGetDatum(w);
+	*check = PointerGetDatum(c);
+}
+
+static void
+insert_key_version(uint32 key_id, uint32 version)
+{
+	Oid			argtypes[4] = {INT4OID, INT4OID, BYTEAOID, BYTEAOID};
+	Datum		values[4];
+
+	values[0] = Int32GetDatum((int32) key_id);
+	values[1] = Int32GetDatum((int32) version);
+	new_wrapped_key(key_id, version, &values[2], &values[3]);
+	if (SPI_execute_with_args("INSERT INTO privacy.data_key_versions"
+							  " (key_id, version, wrapped_key, root_key_check)"
+							  " VALUES ($1, $2, $3, $4)",
+							  4, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store privacy_ext data key");
+}
+
+PG_FUNCTION_INFO_V1(px_create_key);
+Datum
+px_create_key(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	uint32		key_id;
+	char	   *existing;
+	Oid			argtypes[2] = {INT4OID, TEXTOID};
+	Datum		values[2];
+
+	px_require_key_admin();
+	px_check_key_name(name);
+	key_id = px_key_id_from_name(name, strlen(name));
+	existing = px_key_name(key_id);
+	if (existing != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 strcmp(existing, name) == 0 ?
+				 errmsg("privacy_ext key \"%s\" already exists", name) :
+				 errmsg("privacy_ext key name \"%s\" collides with existing key \"%s\"",
+						name, existing),
+				 strcmp(existing, name) == 0 ? 0 :
+				 errhint("Key ids are derived from names; choose another name.")));
+
+	SPI_connect();
+	values[0] = Int32GetDatum((int32) key_id);
+	values[1] = CStringGetTextDatum(name);
+	if (SPI_execute_with_args("INSERT INTO privacy.data_keys (key_id, name, active_version)"
+							  " VALUES ($1, $2, 1)",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store privacy_ext key");
+	insert_key_version(key_id, 1);
+	SPI_finish();
+	px_audit_event("key_create", name, 1, NULL);
+
+	PG_RETURN_INT32((int32) key_id);
+}
+
+PG_FUNCTION_INFO_V1(px_rotate_key);
+Datum
+px_rotate_key(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	uint32		key_id;
+	uint32		version;
+	bool		isnull;
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1];
+
+	px_require_key_admin();
+	key_id = px_key_id_for_name(name, false);
+
+	SPI_connect();
+	values[0] = Int32GetDatum((int32) key_id);
+	/* The row lock serializes concurrent rotations of one key. */
+	if (SPI_execute_with_args("UPDATE privacy.data_keys"
+							  " SET active_version = active_version OPERATOR(pg_catalog.+) 1"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL"
+							  " RETURNING active_version",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not rotate privacy_ext key");
+	if (SPI_processed != 1)
+		px_report_destroyed_key(key_id);
+	version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	insert_key_version(key_id, version);
+	SPI_finish();
+	px_audit_event("key_rotate", name, 1, psprintf("{\"version\": %d}", version));
+
+	PG_RETURN_INT32((int32) version);
+}
+
+static void
+change_grant(FunctionCallInfo fcinfo, bool grant)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	uint32		key_id;
+	Oid			roleid;
+	Oid			argtypes[3] = {INT4OID, OIDOID, NAMEOID};
+	Datum		values[3];
+	NameData	rolename;
+
+	px_require_key_admin();
+	key_id = px_key_id_for_name(name, false);
+	roleid = get_role_oid(role, false);
+	namestrcpy(&rolename, role);
+
+	SPI_connect();
+	values[0] = Int32GetDatum((int32) key_id);
+	values[1] = ObjectIdGetDatum(roleid);
+	values[2] = NameGetDatum(&rolename);
+	if (SPI_execute_with_args(grant ?
+							  "INSERT INTO privacy.key_grants (key_id, grantee, grantee_name)"
+							  " VALUES ($1, $2::pg_catalog.regrole, $3) ON CONFLICT (key_id, grantee)"
+							  " DO UPDATE SET grantee_name = EXCLUDED.grantee_name" :
+							  "DELETE FROM privacy.key_grants"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1"
+							  " AND grantee OPERATOR(pg_catalog.=) $2::pg_catalog.regrole",
+							  grant ? 3 : 2, argtypes, values, NULL, false, 0) < 0)
+		elog(ERROR, "could not change privacy_ext key grant");
+	SPI_finish();
+	px_audit_event(grant ? "key_grant" : "key_revoke", name, 1, px_audit_detail("role", role));
+}
+
+PG_FUNCTION_INFO_V1(px_grant_key);
+Datum
+px_grant_key(PG_FUNCTION_ARGS)
+{
+	change_grant(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(px_revoke_key);
+Datum
+px_revoke_key(PG_FUNCTION_ARGS)
+{
+	change_grant(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+/*
+ * Overwrite the stored wrapped key bytes (and check value) of key_id's
+ * versions in place, version 0 meaning all of them.  In place, so no older
+ * row version is left holding them for VACUUM to find; this is not undone
+ * by a rollback, which is why destroy_key refuses to run in a transaction
+ * block.
+ */
+static void
+wipe_wrapped_keys(uint32 key_id, uint32 version)
+{
+	Relation	rel = px_open_key_table(PX_TABLE_VERSIONS, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&skey, Anum_key_versions_key_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum((int32) key_id));
+	scan = systable_beginscan(rel, InvalidOid, false, GetLatestSnapshot(), 1, &skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		HeapTuple	copy;
+		bool		isnull;
+		int			attnums[2] = {Anum_key_versions_wrapped_key, Anum_key_versions_root_check};
+		int			i;
+		bool		changed = false;
+
+		if (version != 0 &&
+			DatumGetInt32(heap_getattr(tup, Anum_key_versions_version, desc, &isnull)) != (int32) version)
+			continue;
+		copy = heap_copytuple(tup);
+		for (i = 0; i < 2; i++)
+		{
+			Pointer		p = DatumGetPointer(heap_getattr(copy, attnums[i], desc, &isnull));
+
+			/* A short bytea stored inline in the copy: zero it where it lies. */
+			if (!isnull && !VARATT_IS_COMPRESSED(p) && !VARATT_IS_EXTERNAL(p))
+			{
+				px_wipe(VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+				changed = true;
+			}
+		}
+		if (changed)
+			heap_inplace_update(rel, copy);
+		heap_freetuple(copy);
+	}
+	systable_endscan(scan);
+	table_close(rel, RowExclusiveLock);
+	CommandCounterIncrement();
+}
+
+/*
+ * privacy.destroy_key(name, confirm): crypto-shredding.  Every version's
+ * key material is overwritten and removed; values under the key can never
+ * be decrypted again.  confirm must read 'destroy <name>'.
+ */
+PG_FUNCTION_INFO_V1(px_destroy_key);
+Datum
+px_destroy_key(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *confirm = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *expected = psprintf("destroy %s", name);
+	uint32		key_id;
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1];
+
+	px_require_key_admin();
+	key_id = px_key_id_for_name(name, false);
+	if (strcmp(confirm, expected) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("destroying privacy_ext key \"%s\" needs confirmation", name),
+				 errdetail("Destruction cannot be undone: every value encrypted under the key becomes unreadable for good."),
+				 errhint("Pass confirm => '%s'.", expected)));
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("privacy.destroy_key() cannot run inside a transaction block"),
+				 errdetail("The key material is overwritten at once and a rollback could not bring it back.")));
+
+	SPI_connect();
+	values[0] = Int32GetDatum((int32) key_id);
+	if (SPI_execute_with_args("UPDATE privacy.data_keys SET destroyed_at = pg_catalog.now()"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not destroy privacy_ext key");
+	if (SPI_processed != 1)
+		px_report_destroyed_key(key_id);
+	wipe_wrapped_keys(key_id, 0);
+	if (SPI_execute_with_args("UPDATE privacy.data_key_versions"
+							  " SET wrapped_key = NULL, root_key_check = NULL"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE ||
+		SPI_execute_with_args("DELETE FROM privacy.key_grants"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not destroy privacy_ext key");
+	SPI_finish();
+
+	/* The audit record: who destroyed which key (never any key bytes). */
+	ereport(LOG,
+			(errmsg("privacy_ext key \"%s\" (id %u) destroyed by role \"%s\"",
+					name, key_id, GetUserNameFromId(GetUserId(), false))));
+	px_audit_event("key_destroy", name, 1, NULL);
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * privacy.drop_key_version(name, version): remove an old version that no
+ * value uses any more (see privacy.reencrypt()).  The active version and
+ * version 1, which deterministic values are sealed under, are kept.
+ */
+PG_FUNCTION_INFO_V1(px_drop_key_version);
+Datum
+px_drop_key_version(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		version = PG_GETARG_INT32(1);
+	uint32		key_id;
+	char	   *user;
+	Oid			argtypes[2] = {INT4OID, INT4OID};
+	Datum		values[2];
+	bool		isnull;
+
+	px_require_key_admin();
+	key_id = px_key_id_for_name(name, false);
+
+	SPI_connect();
+	values[0] = Int32GetDatum((int32) key_id);
+	values[1] = Int32GetDatum(version);
+	/* Lock the key row: no rotation or drop runs beside us. */
+	if (SPI_execute_with_args("SELECT active_version FROM privacy.data_keys"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not lock privacy_ext key");
+	if (DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == version)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("version %d is the active version of privacy_ext key \"%s\"", version, name),
+				 errhint("Rotate the key first.")));
+	if (version == PX_DET_KEY_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("version %d of privacy_ext key \"%s\" cannot be dropped", version, name),
+				 errdetail("Deterministic values are always sealed under version %d.", PX_DET_KEY_VERSION)));
+	if (SPI_execute_with_args("SELECT 1 FROM privacy.data_key_versions"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_UNKNOWN_KEY),
+				 errmsg("privacy_ext key \"%s\" has no version %d", name, version)));
+	user = px_first_use_of_version(key_id, version);
+	if (user != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("version %d of privacy_ext key \"%s\" is still in use by %s", version, name, user),
+				 errhint("Run privacy.reencrypt() on that column first.")));
+	wipe_wrapped_keys(key_id, (uint32) version);
+	if (SPI_execute_with_args("DELETE FROM privacy.data_key_versions"
+							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not drop privacy_ext key version");
+	SPI_finish();
+	px_audit_event("key_drop_version", name, 1, psprintf("{\"version\": %d}", version));
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,787 @@
+/*
+ * keys/key_store.c
+ *		Reading the key tables, and the per-backend caches over them.
+ *
+ * Readers find keys with direct heap scans instead of SQL: a role that may
+ * write an encrypted column needs no privilege on the key tables, and no
+ * query is planned on the data path.  Three caches live for the backend:
+ *
+ *	- key rows (name, active version, destroyed) by key id;
+ *	- decrypt permission by (user, key id);
+ *	- unwrapped key material (keyed GCM and SIV contexts) by (key id, version).
+ *
+ * Any change to a key table fires a trigger that sends a relcache
+ * invalidation for it (see privacy.key_tables_changed()), and changes to
+ * role membership send syscache invalidations; either marks the caches
+ * stale, and the next statement of every backend re-reads what it needs.
+ * "The next statement" is the next statement at any depth (statement.h):
+ * every entry point takes in the invalidations committed since the last
+ * statement boundary, even when the key tables' locks are already held and
+ * opening them would not.  Reads use the latest committed state, not the
+ * transaction's snapshot (in every isolation level), so what a cache holds
+ * is never older than the invalidations it has seen.  Key material is
+ * re-read but kept while its wrapped bytes are unchanged.
+ *
+ * Per-call-site caches (types/encrypted.c) keep pointers to the GCM and
+ * SIV contexts of the material cache for one statement epoch and look them
+ * up again in the next.  Contexts of material that is dropped or replaced
+ * are therefore retired, not freed, and freed at the next epoch, when no
+ * call site can still use them.
+ *
+ * Memory stays bounded whatever the input: keys that do not exist are not
+ * cached (any role can ask for any number of names or ids), and the row and
+ * permission caches start over when they pass a bound.
+ */
+#include "errors.h"
+#include "keys/key_store.h"
+#include "catalog.h"
+#include "keys/root_key.h"
+#include "statement.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+typedef struct KeyRowEntry
+{
+	uint32		key_id;			/* hash key */
+	bool		found;
+	bool		destroyed;
+	uint32		active_version;
+	char		name[NAMEDATALEN];
+} KeyRowEntry;
+
+typedef struct PermKey
+{
+	Oid			userid;
+	uint32		key_id;
+} PermKey;
+
+typedef struct PermEntry
+{
+	PermKey		tag;
+	bool		allowed;
+} PermEntry;
+
+typedef struct MaterialKey
+{
+	uint32		key_id;
+	uint32		key_version;
+} MaterialKey;
+
+typedef struct MaterialEntry
+{
+	MaterialKey tag;
+	bool		verified;		/* checked against the table since the last invalidation */
+	uint64		root_gen;		/* root key generation it was unwrapped under */
+	uint8_t		wrapped[PX_WRAPPED_KEY_LEN];
+	px_aead    *aead;
+	px_siv	   *siv;
+	uint8_t		hash_key[PX_KEY_LEN];	/* mask_hash's HMAC key */
+} MaterialEntry;
+
+/*
+ * Bounds of the row and permission caches: far more keys than a database
+ * uses, a few hundred kilobytes at most; past it a cache starts over.
+ */
+#define ROW_CACHE_MAX	4096
+#define PERM_CACHE_MAX	4096
+
+/* GCM and SIV contexts waiting for the next epoch to be freed. */
+typedef struct RetiredMaterial
+{
+	px_aead    *aead;
+	px_siv	   *siv;
+} RetiredMaterial;
+
+static RetiredMaterial *retired = NULL;
+static int	nretired = 0;
+static int	maxretired = 0;
+static uint64 retired_epoch = 0;
+
+/* What key_row() returns for a key that does not exist (never cached). */
+static KeyRowEntry missing_row;
+
+/* OIDs of the key tables as last opened, for the invalidation callback. */
+static const char *const key_table_names[3] = {"data_keys", "data_key_versions", "key_grants"};
+static Oid	key_table_oids[3] = {InvalidOid, InvalidOid, InvalidOid};
+
+static HTAB *row_cache = NULL;
+static HTAB *perm_cache = NULL;
+static HTAB *material_cache = NULL;
+static bool rows_stale = false;
+static bool perms_stale = false;
+static bool materials_stale = false;
+static bool callbacks_registered = false;
+static bool drop_at_xact_end = false;
+
+static px_aead *transit_aead = NULL;
+static px_siv *transit_siv = NULL;
+static uint8_t noise_key[PX_KEY_LEN];
+static uint64 transit_root_gen = 0;
+
+static void free_retired(void);
+
+/* ---------------------------------------------------------------------
+ * Invalidation
+ * --------------------------------------------------------------------- */
+static void
+mark_all_stale(void)
+{
+	rows_stale = true;
+	perms_stale = true;
+	materials_stale = true;
+}
+
+static void
+relcache_callback(Oid relid)
+{
+	/*
+	 * Catalog lookups are not allowed here, so compare against the OIDs we
+	 * saw when we last opened the tables; InvalidOid means "everything".
+	 */
+	if (!OidIsValid(relid) || relid == key_table_oids[0] ||
+		relid == key_table_oids[1] || relid == key_table_oids[2])
+		mark_all_stale();
+}
+
+static void
+role_callback(void)
+{
+	perms_stale = true;
+}
+
+/*
+ * Entries read while in parallel mode used an older snapshot: keep them for
+ * this transaction only.  Retired contexts go at every transaction end: the
+ * epoch moves with it, so no call site still uses them.
+ */
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		free_retired();
+		if (drop_at_xact_end)
+		{
+			mark_all_stale();
+			drop_at_xact_end = false;
+		}
+	}
+}
+
+static void
+register_callbacks(void)
+{
+	if (callbacks_registered)
+		return;
+	px_catalog_on_relation_change(relcache_callback);
+	px_catalog_on_role_change(role_callback);
+	RegisterXactCallback(xact_callback, NULL);
+	callbacks_registered = true;
+}
+
+static HTAB *
+make_cache(const char *name, Size keysize, Size entrysize)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = TopMemoryContext;
+	return hash_create(name, 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* Free the contexts of material no call site has seen (never cached). */
+static void
+free_material(MaterialEntry *entry)
+{
+	px_aead_free(entry->aead);
+	px_siv_free(entry->siv);
+	entry->aead = NULL;
+	entry->siv = NULL;
+	px_wipe(entry->wrapped, sizeof(entry->wrapped));
+	px_wipe(entry->hash_key, sizeof(entry->hash_key));
+}
+
+/*
+ * Take cached material out of use: its contexts are freed at the next
+ * epoch (see the file comment), its other bytes wiped now.
+ */
+static void
+retire_material(MaterialEntry *entry)
+{
+	if (entry->aead != NULL || entry->siv != NULL)
+	{
+		if (nretired == maxretired)
+		{
+			int			newmax = maxretired == 0 ? 8 : maxretired * 2;
+
+			retired = retired == NULL ?
+				MemoryContextAlloc(TopMemoryContext, sizeof(RetiredMaterial) * newmax) :
+				repalloc(retired, sizeof(RetiredMaterial) * newmax);
+			maxretired = newmax;
+		}
+		retired[nretired].aead = entry->aead;
+		retired[nretired].siv = entry->siv;
+		nretired++;
+		retired_epoch = px_statement_epoch;
+	}
+	entry->aead = NULL;
+	entry->siv = NULL;
+	px_wipe(entry->wrapped, sizeof(entry->wrapped));
+	px_wipe(entry->hash_key, sizeof(entry->hash_key));
+}
+
+static void
+free_retired(void)
+{
+	int			i;
+
+	for (i = 0; i < nretired; i++)
+	{
+		px_aead_free(retired[i].aead);
+		px_siv_free(retired[i].siv);
+	}
+	nretired = 0;
+}
+
+/*
+ * Bring the caches up to date: at the first call of an epoch, with the
+ * invalidations committed since the last one; at any call, with those seen
+ * so far.
+ */
+static void
+refresh_caches(void)
+{
+	register_callbacks();
+	px_statement_refresh();
+	if (nretired > 0 && !px_statement_current(retired_epoch))
+		free_retired();
+	if (rows_stale && row_cache != NULL)
+	{
+		hash_destroy(row_cache);
+		row_cache = NULL;
+	}
+	if (perms_stale && perm_cache != NULL)
+	{
+		hash_destroy(perm_cache);
+		perm_cache = NULL;
+	}
+	if (materials_stale && material_cache != NULL)
+	{
+		HASH_SEQ_STATUS status;
+		MaterialEntry *entry;
+
+		hash_seq_init(&status, material_cache);
+		while ((entry = hash_seq_search(&status)) != NULL)
+			entry->verified = false;
+	}
+	rows_stale = perms_stale = materials_stale = false;
+	if (row_cache == NULL)
+		row_cache = make_cache("privacy_ext key rows", sizeof(uint32), sizeof(KeyRowEntry));
+	if (perm_cache == NULL)
+		perm_cache = make_cache("privacy_ext key permissions", sizeof(PermKey), sizeof(PermEntry));
+	if (material_cache == NULL)
+		material_cache = make_cache("privacy_ext key material", sizeof(MaterialKey),
+									sizeof(MaterialEntry));
+}
+
+/* ---------------------------------------------------------------------
+ * Direct reads of the key tables
+ * --------------------------------------------------------------------- */
+/* A key table's OID, or InvalidOid when the extension is not installed. */
+Oid
+px_key_table_oid(int which)
+{
+	return px_privacy_relid(key_table_names[which]);
+}
+
+Relation
+px_open_key_table(int which, LOCKMODE lockmode)
+{
+	return px_open_privacy_table(key_table_names[which], lockmode, &key_table_oids[which]);
+}
+
+/*
+ * The latest committed state (see the file comment).  A parallel query
+ * cannot take a new snapshot: it reads with its own and keeps what it
+ * read only until its transaction ends.
+ */
+static Snapshot
+key_snapshot(void)
+{
+	if (IsInParallelMode())
+		drop_at_xact_end = true;
+	return px_catalog_snapshot();
+}
+
+static KeyRowEntry *
+key_row(uint32 key_id)
+{
+	KeyRowEntry *entry;
+	KeyRowEntry row;
+	bool		found;
+	Relation	rel;
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	refresh_caches();
+	entry = hash_search(row_cache, &key_id, HASH_FIND, &found);
+	if (found)
+		return entry;
+
+	/* Read into a local copy: an error leaves no half-filled entry behind. */
+	memset(&row, 0, sizeof(row));
+	row.key_id = key_id;
+	rel = px_open_key_table(PX_TABLE_KEYS, AccessShareLock);
+	ScanKeyInit(&skey, Anum_data_keys_key_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum((int32) key_id));
+	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+
+		row.found = true;
+		strlcpy(row.name,
+				TextDatumGetCString(heap_getattr(tup, Anum_data_keys_name, desc, &isnull)),
+				NAMEDATALEN);
+		row.active_version = DatumGetInt32(heap_getattr(tup, Anum_data_keys_active_version,
+														desc, &isnull));
+		(void) heap_getattr(tup, Anum_data_keys_destroyed_at, desc, &isnull);
+		row.destroyed = !isnull;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* Any role can ask for any number of keys that do not exist. */
+	if (!row.found)
+	{
+		missing_row = row;
+		return &missing_row;
+	}
+
+	/* Opening the table may have processed invalidations: look again. */
+	refresh_caches();
+	if (hash_get_num_entries(row_cache) >= ROW_CACHE_MAX)
+	{
+		hash_destroy(row_cache);
+		row_cache = make_cache("privacy_ext key rows", sizeof(uint32), sizeof(KeyRowEntry));
+	}
+	entry = hash_search(row_cache, &key_id, HASH_ENTER, &found);
+	*entry = row;
+	return entry;
+}
+
+/* Returns false when the version row does not exist; *destroyed when its key is gone. */
+static bool
+read_wrapped_key(uint32 key_id, uint32 key_version, uint8_t wrapped[PX_WRAPPED_KEY_LEN],
+				 uint8_t check[PX_KEY_CHECK_LEN], bool *destroyed)
+{
+	Relation	rel = px_open_key_table(PX_TABLE_VERSIONS, AccessShareLock);
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	*destroyed = false;
+	ScanKeyInit(&skey[0], Anum_key_versions_key_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum((int32) key_id));
+	ScanKeyInit(&skey[1], Anum_key_versions_version, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum((int32) key_version));
+	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 2, skey);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		wrapped_null;
+		bool		check_null;
+		Datum		wrapped_d = heap_getattr(tup, Anum_key_versions_wrapped_key, desc, &wrapped_null);
+		Datum		check_d = heap_getattr(tup, Anum_key_versions_root_check, desc, &check_null);
+
+		found = true;
+		if (wrapped_null || check_null)
+			*destroyed = true;
+		else
+		{
+			bytea	   *w = DatumGetByteaPP(wrapped_d);
+			bytea	   *c = DatumGetByteaPP(check_d);
+
+			if (VARSIZE_ANY_EXHDR(w) != PX_WRAPPED_KEY_LEN ||
+				VARSIZE_ANY_EXHDR(c) != PX_KEY_CHECK_LEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("wrapped data key %u version %u has an invalid length",
+								key_id, key_version)));
+			memcpy(wrapped, VARDATA_ANY(w), PX_WRAPPED_KEY_LEN);
+			memcpy(check, VARDATA_ANY(c), PX_KEY_CHECK_LEN);
+		}
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/* ---------------------------------------------------------------------
+ * Key lookup for encryption and decryption
+ * --------------------------------------------------------------------- */
+static void
+report_unknown_key(uint32 key_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PX_UNKNOWN_KEY),
+			 errmsg("privacy_ext key with id %u does not exist", key_id),
+			 errhint("The key was dropped, or this database has not restored its keys.")));
+}
+
+void
+px_report_destroyed_key(uint32 key_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PX_KEY_DESTROYED),
+			 errmsg("privacy_ext key with id %u has been destroyed", key_id),
+			 errdetail("Values encrypted under a destroyed key can never be decrypted.")));
+}
+
+/* Unwrap a data key and build its GCM and SIV contexts into entry. */
+static void
+unwrap_into(MaterialEntry *entry, const uint8_t wrapped[PX_WRAPPED_KEY_LEN],
+			const uint8_t check[PX_KEY_CHECK_LEN])
+{
+	const uint8_t *root = px_root_key();
+	uint8_t		expected_check[PX_KEY_CHECK_LEN];
+	uint8_t		data_key[PX_KEY_LEN];
+	uint8_t		siv_key[PX_SIV_KEY_LEN];
+	uint32		key_id = entry->tag.key_id;
+	uint32		key_version = entry->tag.key_version;
+	px_status	status;
+
+	px_report_status(px_root_key_check(root, expected_check), false);
+	if (memcmp(expected_check, check, PX_KEY_CHECK_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_ROOT_KEY_MISMATCH),
+				 errmsg("privacy_ext data key %u was wrapped under a different root key", key_id),
+				 errhint("Check privacy.root_key_command or privacy.root_key_file: "
+						 "the server is not using the root key these keys were created with.")));
+
+	status = px_unwrap_key(root, key_id, key_version, wrapped, PX_WRAPPED_KEY_LEN, data_key);
+	if (status == PX_ERR_AUTH)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("wrapped data key %u version %u failed authentication", key_id, key_version),
+				 errdetail("The stored key was modified or moved to another key id or version.")));
+	px_report_status(status, false);
+
+	/* GCM uses the data key; SIV a key derived from it, never the same bytes. */
+	status = px_derive_key(data_key, PX_KEY_LEN, "privacy_ext siv v1", siv_key, sizeof(siv_key));
+	if (status == PX_OK)
+		status = px_derive_key(data_key, PX_KEY_LEN, "privacy_ext mask hash v1",
+							   entry->hash_key, sizeof(entry->hash_key));
+	if (status == PX_OK)
+	{
+		entry->aead = px_aead_new(data_key);
+		entry->siv = px_siv_new(siv_key, sizeof(siv_key));
+		if (entry->aead == NULL || entry->siv == NULL)
+			status = PX_ERR_CRYPTO;
+	}
+	px_wipe(data_key, sizeof(data_key));
+	px_wipe(siv_key, sizeof(siv_key));
+	if (status != PX_OK)
+	{
+		free_material(entry);
+		px_report_status(status, false);
+	}
+	memcpy(entry->wrapped, wrapped, PX_WRAPPED_KEY_LEN);
+	entry->root_gen = px_root_key_generation();
+	entry->verified = true;
+}
+
+bool
+px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok, PxKeyRef *ref)
+{
+	MaterialKey tag;
+	MaterialEntry *entry;
+	MaterialEntry fresh;
+	bool		found;
+	uint8_t		wrapped[PX_WRAPPED_KEY_LEN];
+	uint8_t		check[PX_KEY_CHECK_LEN];
+	bool		destroyed;
+
+	refresh_caches();
+	tag.key_id = key_id;
+	tag.key_version = key_version;
+	entry = hash_search(material_cache, &tag, HASH_FIND, &found);
+	if (found && entry->verified && entry->root_gen == px_root_key_generation())
+		goto done;
+
+	if (!read_wrapped_key(key_id, key_version, wrapped, check, &destroyed) || destroyed)
+	{
+		/* Gone: drop whatever this backend still holds of it. */
+		entry = hash_search(material_cache, &tag, HASH_FIND, &found);
+		if (found)
+		{
+			retire_material(entry);
+			hash_search(material_cache, &tag, HASH_REMOVE, NULL);
+		}
+		if (destroyed)
+			px_report_destroyed_key(key_id);
+		if (missing_ok)
+			return false;
+		if (px_key_exists(key_id))
+			ereport(ERROR,
+					(errcode(ERRCODE_PX_UNKNOWN_KEY),
+					 errmsg("privacy_ext key with id %u has no version %u", key_id, key_version)));
+		report_unknown_key(key_id);
+	}
+
+	refresh_caches();
+	entry = hash_search(material_cache, &tag, HASH_FIND, &found);
+	if (found && entry->root_gen == px_root_key_generation() &&
+		memcmp(entry->wrapped, wrapped, PX_WRAPPED_KEY_LEN) == 0)
+	{
+		entry->verified = true;
+		goto done;
+	}
+
+	/* Unwrap into a local entry first: an error leaves the cache as it was. */
+	memset(&fresh, 0, sizeof(fresh));
+	fresh.tag = tag;
+	unwrap_into(&fresh, wrapped, check);
+	entry = hash_search(material_cache, &tag, HASH_ENTER, &found);
+	if (found)
+		retire_material(entry);
+	*entry = fresh;
+
+done:
+	ref->key_id = key_id;
+	ref->key_version = key_version;
+	ref->aead = entry->aead;
+	ref->siv = entry->siv;
+	ref->hash_key = entry->hash_key;
+	return true;
+}
+
+/*
+ * The key that new values under key_id are sealed with: the active version
+ * for randomized types; for the deterministic type always version 1, so
+ * equal plaintexts stay equal (and unique) across rotations.
+ */
+bool
+px_key_ref_for_encrypt(uint32 key_id, bool deterministic, PxKeyRef *ref)
+{
+	KeyRowEntry *row = key_row(key_id);
+
+	if (!row->found)
+		report_unknown_key(key_id);
+	if (row->destroyed)
+		px_report_destroyed_key(key_id);
+	return px_key_ref_for_version(key_id,
+								  deterministic ? PX_DET_KEY_VERSION : row->active_version,
+								  false, ref);
+}
+
+/*
+ * Transit values hold typed input (a literal, a bind parameter) until a
+ * cast binds them to a column's key.  Their keys are derived from the root
+ * key, so any backend of the cluster can bind a transit value it finds in a
+ * stored expression such as a column default.
+ */
+static void
+load_transit_keys(void)
+{
+	const uint8_t *root = px_root_key();
+	uint64		gen = px_root_key_generation();
+	uint8_t		k[PX_SIV_KEY_LEN];
+	px_status	status;
+
+	if (transit_aead != NULL && transit_root_gen == gen)
+		return;
+	px_aead_free(transit_aead);
+	px_siv_free(transit_siv);
+	transit_aead = NULL;
+	transit_siv = NULL;
+	status = px_derive_key(root, PX_KEY_LEN, "privacy_ext transit v1", k, PX_KEY_LEN);
+	if (status == PX_OK)
+	{
+		transit_aead = px_aead_new(k);
+		status = px_derive_key(root, PX_KEY_LEN, "privacy_ext transit siv v1", k, PX_SIV_KEY_LEN);
+	}
+	if (status == PX_OK)
+		transit_siv = px_siv_new(k, PX_SIV_KEY_LEN);
+	if (status == PX_OK)
+		status = px_derive_key(root, PX_KEY_LEN, "privacy_ext noise v1", noise_key, PX_KEY_LEN);
+	px_wipe(k, sizeof(k));
+	if (status == PX_OK && (transit_aead == NULL || transit_siv == NULL))
+		status = PX_ERR_CRYPTO;
+	if (status != PX_OK)
+	{
+		px_aead_free(transit_aead);
+		px_siv_free(transit_siv);
+		transit_aead = NULL;
+		transit_siv = NULL;
+		px_report_status(status, false);
+	}
+	transit_root_gen = gen;
+}
+
+void
+px_transit_key_ref(PxKeyRef *ref)
+{
+	load_transit_keys();
+	ref->key_id = PX_TRANSIT_KEY_ID;
+	ref->key_version = 0;
+	ref->aead = transit_aead;
+	ref->siv = transit_siv;
+	ref->hash_key = NULL;
+}
+
+/* HMAC under the cluster's noise key (derived from the root key). */
+px_status
+px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32])
+{
+	load_transit_keys();
+	return px_hmac_sha256(noise_key, PX_KEY_LEN, msg, len, out);
+}
+
+bool
+px_key_exists(uint32 key_id)
+{
+	return key_row(key_id)->found;
+}
+
+/* Whether the key exists and was destroyed (its values are gone). */
+bool
+px_key_destroyed(uint32 key_id)
+{
+	KeyRowEntry *row = key_row(key_id);
+
+	return row->found && row->destroyed;
+}
+
+/* The key's name, or NULL when there is no such key. */
+char *
+px_key_name(uint32 key_id)
+{
+	KeyRowEntry *row = key_row(key_id);
+
+	return row->found ? pstrdup(row->name) : NULL;
+}
+
+/* Resolve an existing key by name; 0 or ERROR when there is none. */
+uint32
+px_key_id_for_name(const char *name, bool missing_ok)
+{
+	uint32		key_id = px_key_id_from_name(name, strlen(name));
+	KeyRowEntry *row = key_row(key_id);
+
+	if (row->found && strcmp(row->name, name) == 0)
+		return key_id;
+	if (missing_ok)
+		return 0;
+	ereport(ERROR,
+			(errcode(ERRCODE_PX_UNKNOWN_KEY),
+			 errmsg("privacy_ext key \"%s\" does not exist", name),
+			 errhint("Create it with privacy.create_key('%s').", name)));
+	return 0;					/* keep compiler quiet */
+}
+
+/*
+ * May the current user decrypt under key_id?  Superusers may; anyone else
+ * needs a grant to a role whose privileges they have (directly or through
+ * membership with INHERIT), made while that role had its present name.
+ */
+bool
+px_may_decrypt(uint32 key_id)
+{
+	Oid			userid = GetUserId();
+	PermKey		tag;
+	PermEntry  *entry;
+	bool		found;
+	bool		allowed = false;
+	Relation	rel;
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	if (superuser_arg(userid))
+		return true;
+	refresh_caches();
+	memset(&tag, 0, sizeof(tag));
+	tag.userid = userid;
+	tag.key_id = key_id;
+	entry = hash_search(perm_cache, &tag, HASH_FIND, &found);
+	if (found)
+		return entry->allowed;
+
+	rel = px_open_key_table(PX_TABLE_GRANTS, AccessShareLock);
+	ScanKeyInit(&skey, Anum_key_grants_key_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum((int32) key_id));
+	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
+	while (!allowed && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		bool		name_isnull;
+		Oid			grantee = DatumGetObjectId(heap_getattr(tup, Anum_key_grants_grantee,
+															desc, &isnull));
+		Name		granted_name = DatumGetName(heap_getattr(tup, Anum_key_grants_grantee_name,
+															 desc, &name_isnull));
+		char	   *current_name;
+
+		if (isnull || name_isnull)
+			continue;
+		current_name = GetUserNameFromId(grantee, true);
+		if (current_name != NULL && strcmp(current_name, NameStr(*granted_name)) == 0 &&
+			has_privs_of_role(userid, grantee))
+			allowed = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* Opening the table may have processed invalidations. */
+	refresh_caches();
+	if (hash_get_num_entries(perm_cache) >= PERM_CACHE_MAX)
+	{
+		hash_destroy(perm_cache);
+		perm_cache = make_cache("privacy_ext key permissions", sizeof(PermKey), sizeof(PermEntry));
+	}
+	entry = hash_search(perm_cache, &tag, HASH_ENTER, &found);
+	entry->allowed = allowed;
+	return allowed;
+}
+
+/*
+ * privacy.key_tables_changed(): statement trigger on the key tables.  Any
+ * change, through the key functions or by hand, invalidates every backend's
+ * caches when it commits (and this backend's at once).
+ */
+PG_FUNCTION_INFO_V1(px_key_tables_changed);
+Datum
+px_key_tables_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("privacy.key_tables_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,299 @@
+/*
+ * keys/key_usage.c
+ *		Where keys are used: the versions present in encrypted columns
+ *		(for key administrators only: finding them scans tables), and
+ *		privacy.reencrypt(), which rewrites old versions to the active one.
+ */
+#include "errors.h"
+#include "keys/key_usage.h"
+#include "keys/key_store.h"
+#include "admin.h"
+#include "catalog.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+/* Encrypted columns stored under key_id: relation and quoted column name. */
+#define COLUMNS_UNDER_KEY \
+	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(a.attname)" \
+	"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid" \
+	" WHERE a.atttypid IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")" \
+	"   AND a.atttypmod OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0" \
+	"   AND NOT a.attisdropped AND c.relkind IN ('r', 'm')" \
+	" ORDER BY 1, 2"
+
+/*
+ * Run fn as the extension's owner: looking for a key version must see
+ * every table, including those the key administrator may not read.  Only
+ * version numbers come back, never values.
+ */
+typedef struct UsageScan
+{
+	uint32		key_id;
+	uint32		version;		/* for first_use */
+	char	   *first_use;
+	ArrayBuildState *versions;
+} UsageScan;
+
+static void
+scan_columns(UsageScan *state, bool find_first)
+{
+	PxSavedUser saved;
+	Oid			owner;
+	Oid			argtypes[1] = {INT4OID};
+	Datum		values[1];
+	SPITupleTable *columns;
+	uint64		ncolumns;
+	uint64		i;
+	bool		isnull;
+
+	SPI_connect();
+	if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'privacy_ext'",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "privacy_ext is not installed");
+	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	px_become_owner(owner, &saved);
+
+	values[0] = Int32GetDatum((int32) state->key_id);
+	if (SPI_execute_with_args(COLUMNS_UNDER_KEY, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not list encrypted columns");
+	columns = SPI_tuptable;
+	ncolumns = SPI_processed;
+	for (i = 0; i < ncolumns; i++)
+	{
+		char	   *rel = SPI_getvalue(columns->vals[i], columns->tupdesc, 1);
+		char	   *col = SPI_getvalue(columns->vals[i], columns->tupdesc, 2);
+		uint64		j;
+
+		if (find_first)
+		{
+			Oid			vtypes[1] = {INT4OID};
+			Datum		v[1];
+
+			v[0] = Int32GetDatum((int32) state->version);
+			if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE privacy.envelope_key_version(%s)"
+											   " OPERATOR(pg_catalog.=) $1 LIMIT 1", rel, col),
+									  1, vtypes, v, NULL, true, 1) != SPI_OK_SELECT)
+				elog(ERROR, "could not scan %s", rel);
+			if (SPI_processed > 0)
+			{
+				state->first_use = psprintf("%s.%s", rel, col);
+				break;
+			}
+			continue;
+		}
+		if (SPI_execute(psprintf("SELECT DISTINCT privacy.envelope_key_version(%s) FROM %s"
+								 " WHERE %s IS NOT NULL", col, rel, col),
+						true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not scan %s", rel);
+		for (j = 0; j < SPI_processed; j++)
+		{
+			Datum		ver = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1, &isnull);
+
+			state->versions = accumArrayResult(state->versions, ver, false, INT4OID,
+											   CurrentMemoryContext);
+		}
+	}
+	px_restore_user(&saved);
+	if (state->first_use != NULL)
+		state->first_use = MemoryContextStrdup(TopTransactionContext, state->first_use);
+	SPI_finish();
+}
+
+/* "table.column" of some value under (key_id, version), or NULL if there is none. */
+char *
+px_first_use_of_version(uint32 key_id, uint32 version)
+{
+	UsageScan	state = {key_id, version, NULL, NULL};
+
+	scan_columns(&state, true);
+	return state.first_use;
+}
+
+/*
+ * privacy.key_versions_in_use(key_id): sorted versions found in encrypted
+ * columns, for key administrators; NULL for anyone else.  The scan reads
+ * every encrypted column under the key as the extension's owner, so a role
+ * that may not read those tables must not start it: it would lock them
+ * (an owner's ALTER TABLE would wait for it) and make the server read data
+ * the role cannot see.  privacy.keys, readable by everyone, calls this for
+ * each row, so the answer for others is NULL rather than an error.
+ */
+PG_FUNCTION_INFO_V1(px_key_versions_in_use);
+Datum
+px_key_versions_in_use(PG_FUNCTION_ARGS)
+{
+	UsageScan	state = {(uint32) PG_GETARG_INT32(0), 0, NULL, NULL};
+	MemoryContext caller = CurrentMemoryContext;
+	Datum	   *elems;
+	int			n;
+	int			i;
+	int			out = 0;
+
+	if (!px_is_privacy_admin())
+		PG_RETURN_NULL();
+	state.versions = initArrayResult(INT4OID, caller, false);
+	scan_columns(&state, false);
+	n = state.versions->nelems;
+	elems = state.versions->dvalues;
+	/* Distinct and sorted: insertion sort, the list is short. */
+	for (i = 0; i < n; i++)
+	{
+		int32		v = DatumGetInt32(elems[i]);
+		int			j;
+		bool		dup = false;
+
+		for (j = 0; j < out; j++)
+			if (DatumGetInt32(elems[j]) == v)
+				dup = true;
+		if (dup)
+			continue;
+		for (j = out; j > 0 && DatumGetInt32(elems[j - 1]) > v; j--)
+			elems[j] = elems[j - 1];
+		elems[j] = Int32GetDatum(v);
+		out++;
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, out, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+/*
+ * privacy.reencrypt(table, column, batch_size): rewrite values sealed under
+ * an older key version to the active one, a range of heap blocks at a time
+ * (a TID range scan, so the table is read once), then once more over the
+ * whole table for rows a concurrent writer put behind us.  Each batch is an
+ * ordinary UPDATE: concurrent readers keep reading, concurrent writers wait
+ * for a row at most until this transaction ends, and a row they changed
+ * meanwhile is re-read and re-sealed, not overwritten.  Deterministic
+ * columns are always under their key's version 1: nothing to do.
+ * Returns the number of rows rewritten.
+ */
+PG_FUNCTION_INFO_V1(px_reencrypt);
+Datum
+px_reencrypt(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *colname = NameStr(*PG_GETARG_NAME(1));
+	int32		batch_rows = PG_GETARG_INT32(2);
+	char	   *rel;
+	char	   *col;
+	int32		typmod;
+	Oid			typid = InvalidOid;
+	px_value_type vtype;
+	int32		active;
+	int64		nblocks;
+	int64		rows_per_block;
+	int64		batch_blocks;
+	int64		lo;
+	int64		changed = 0;
+	char	   *update;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
+	Datum		values[3];
+	bool		isnull;
+
+	px_require_key_admin();
+	if (batch_rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be at least 1")));
+
+	SPI_connect();
+	{
+		Oid			t[2] = {OIDOID, NAMEOID};
+		Datum		v[2];
+
+		v[0] = ObjectIdGetDatum(relid);
+		v[1] = PG_GETARG_DATUM(1);
+		if (SPI_execute_with_args("SELECT a.atttypmod, pg_catalog.format_type(a.atttypid, NULL),"
+								  "       c.relpages, c.reltuples, a.atttypid"
+								  "  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c"
+								  "    ON c.oid OPERATOR(pg_catalog.=) a.attrelid"
+								  " WHERE a.attrelid OPERATOR(pg_catalog.=) $1"
+								  "   AND a.attname OPERATOR(pg_catalog.=) $2"
+								  "   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
+								  2, t, v, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not look up column");
+		if (SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation \"%s\" does not exist",
+							colname, get_rel_name(relid))));
+		typmod = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		typid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
+		{
+			int32		relpages = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+			float4		reltuples = DatumGetFloat4(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+
+			rows_per_block = (relpages > 0 && reltuples > 0) ? (int64) (reltuples / relpages) + 1 : 100;
+		}
+	}
+	if (!px_encrypted_type(typid, &vtype))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column \"%s\" of relation \"%s\" is not an encrypted column",
+						colname, get_rel_name(relid))));
+	if (typmod < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_UNKNOWN_KEY),
+				 errmsg("column \"%s\" of relation \"%s\" names no key", colname, get_rel_name(relid))));
+	if (vtype == PX_TYPE_TEXT_DET)
+	{
+		SPI_finish();
+		PG_RETURN_INT64(0);
+	}
+
+	{
+		Oid			t[1] = {INT4OID};
+		Datum		v[1];
+
+		v[0] = Int32GetDatum(typmod);
+		if (SPI_execute_with_args("SELECT active_version FROM privacy.data_keys"
+								  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL",
+								  1, t, v, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not look up key");
+		if (SPI_processed != 1)
+			px_report_destroyed_key((uint32) typmod);
+		active = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	rel = psprintf("%s", DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))));
+	col = pstrdup(quote_identifier(colname));
+	if (SPI_execute(psprintf("SELECT pg_catalog.pg_relation_size(%s) / pg_catalog.current_setting('block_size')::pg_catalog.int8",
+							 quote_literal_cstr(rel)), true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not size relation");
+	nblocks = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	batch_blocks = batch_rows / rows_per_block;
+	if (batch_blocks < 1)
+		batch_blocks = 1;
+
+	update = psprintf("UPDATE %s SET %s = privacy.reseal(%s)"
+					  " WHERE ctid OPERATOR(pg_catalog.>=) $1::pg_catalog.tid"
+					  "   AND ctid OPERATOR(pg_catalog.<) $2::pg_catalog.tid"
+					  "   AND privacy.envelope_key_version(%s) OPERATOR(pg_catalog.<>) $3",
+					  rel, col, col, col);
+	values[2] = Int32GetDatum(active);
+	for (lo = 0; lo < nblocks; lo += batch_blocks)
+	{
+		values[0] = CStringGetTextDatum(psprintf("(%lld,0)", (long long) lo));
+		values[1] = CStringGetTextDatum(psprintf("(%lld,0)", (long long) (lo + batch_blocks)));
+		if (SPI_execute_with_args(update, 3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not re-encrypt %s", rel);
+		changed += SPI_processed;
+		CHECK_FOR_INTERRUPTS();
+	}
+	/* Rows written behind the sweep by writers that still used an old version. */
+	if (SPI_execute_with_args(psprintf("UPDATE %s SET %s = privacy.reseal(%s)"
+									   " WHERE privacy.envelope_key_version(%s) OPERATOR(pg_catalog.<>) $1",
+									   rel, col, col, col),
+							  1, &argtypes[2], &values[2], NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not re-encrypt %s", rel);
+	changed += SPI_processed;
+	SPI_finish();
+	PG_RETURN_INT64(changed);
+}

@@ -1,0 +1,160 @@
+/*
+ * masking/guard.c
+ *		Keeps privacy.apply_mask() from being used as a decryption oracle.
+ *
+ * privacy.apply_mask(value, table, column) decrypts an encrypted value and
+ * masks it by the rules of table.column.  Called directly, it would let a
+ * role feed it a ciphertext from another column under the same key and
+ * read it through a more revealing rule.  So every query is checked after
+ * parse analysis (a masking view's query when the view is created, a
+ * function's queries when they are planned): each call must take the
+ * column it names, straight from the table it names.  This check needs
+ * privacy_ext in shared_preload_libraries, so that it is installed before
+ * any query is analysed; apply_mask refuses to run otherwise.
+ */
+#include "errors.h"
+#include "masking/guard.h"
+#include "catalog.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
+#include "parser/parsetree.h"
+#include "utils/catcache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_type.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
+#include "parser/parse_func.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+
+typedef struct GuardContext
+{
+	List	   *queries;		/* enclosing queries, innermost first */
+	Oid			apply_mask_oids[3];
+	int			napply;
+} GuardContext;
+
+static void
+lookup_apply_mask(GuardContext *ctx)
+{
+	Oid			nsp = px_schema_oid();
+	CatCList   *list;
+	int			i;
+
+	ctx->napply = 0;
+	if (!OidIsValid(nsp))
+		return;
+	list = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum("apply_mask"));
+	for (i = 0; i < list->n_members && ctx->napply < 3; i++)
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[i]->tuple);
+
+		if (proc->pronamespace == nsp)
+			ctx->apply_mask_oids[ctx->napply++] = proc->oid;
+	}
+	ReleaseSysCacheList(list);
+}
+
+static void
+refuse(const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("privacy.apply_mask() may only mask the column it names, read from the table it names"),
+			 errdetail("%s", why),
+			 errhint("Read masked values through the masking view, masked.<table>.")));
+}
+
+static void
+check_call(FuncExpr *f, GuardContext *ctx)
+{
+	Node	   *value;
+	Const	   *rel;
+	Const	   *col;
+	Var		   *var;
+	Query	   *q;
+	RangeTblEntry *rte;
+	char	   *attname;
+
+	if (list_length(f->args) != 3)
+		refuse("Wrong number of arguments.");
+	value = linitial(f->args);
+	rel = (Const *) lsecond(f->args);
+	col = (Const *) lthird(f->args);
+	while (IsA(value, RelabelType))
+		value = (Node *) ((RelabelType *) value)->arg;
+	if (!IsA(rel, Const) || rel->constisnull || !IsA(col, Const) || col->constisnull)
+		refuse("The table and the column must be constants.");
+	if (!IsA(value, Var))
+		refuse("The value must be a column of the table.");
+	var = (Var *) value;
+	if (var->varlevelsup >= (Index) list_length(ctx->queries))
+		refuse("The value must be a column of the table.");
+	q = (Query *) list_nth(ctx->queries, var->varlevelsup);
+	if (var->varno < 1 || var->varno > list_length(q->rtable) || var->varattno <= 0)
+		refuse("The value must be a column of the table.");
+	rte = rt_fetch(var->varno, q->rtable);
+	if (rte->rtekind != RTE_RELATION || rte->relid != DatumGetObjectId(rel->constvalue))
+		refuse("The value is not read from the table named.");
+	attname = get_attname(rte->relid, var->varattno, true);
+	if (attname == NULL || strcmp(attname, NameStr(*DatumGetName(col->constvalue))) != 0)
+		refuse("The value is not the column named.");
+}
+
+static bool guard_walker(Node *node, GuardContext *ctx);
+
+static bool
+guard_query(Query *query, GuardContext *ctx)
+{
+	bool		result;
+
+	ctx->queries = lcons(query, ctx->queries);
+	result = query_tree_walker(query, guard_walker, ctx, 0);
+	ctx->queries = list_delete_first(ctx->queries);
+	return result;
+}
+
+static bool
+guard_walker(Node *node, GuardContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return guard_query((Query *) node, ctx);
+	if (IsA(node, FuncExpr))
+	{
+		FuncExpr   *f = (FuncExpr *) node;
+		int			i;
+
+		for (i = 0; i < ctx->napply; i++)
+			if (f->funcid == ctx->apply_mask_oids[i])
+				check_call(f, ctx);
+	}
+	return expression_tree_walker(node, guard_walker, ctx);
+}
+
+static void
+px_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	GuardContext ctx;
+
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	/* Cheap exit: no privacy schema, no calls to check. */
+	lookup_apply_mask(&ctx);
+	if (ctx.napply == 0)
+		return;
+	ctx.queries = NIL;
+	(void) guard_query(query, &ctx);
+}
+
+void
+px_install_mask_guard(void)
+{
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = px_post_parse_analyze;
+}

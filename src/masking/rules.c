@@ -1,0 +1,638 @@
+/*
+ * masking/rules.c
+ *		Masking rules: validation when a rule is declared, and the one C call
+ *		per masked column that a masking view makes.
+ *
+ * A rule is text in a small fixed grammar (src/core/rule_parser.c), never
+ * SQL: it cannot run code.  privacy.check_mask_rule() parses it and checks
+ * it against the column's type, so a bad rule is refused when declared and
+ * nothing is stored.  At query time privacy.apply_mask() reads the rules of
+ * its column (directly from privacy.mask_rules, once per statement), picks
+ * the one for the querying role and applies it.  When no rule can be found
+ * for a column the view was generated to mask, it returns NULL: it fails
+ * closed, never open.
+ */
+#include "errors.h"
+#include "statement.h"
+#include "keys/key_store.h"
+#include "types/encrypted.h"
+#include "audit/counts.h"
+#include "subjects.h"
+#include "admin.h"
+#include "catalog.h"
+#include "masking/functions.h"
+#include "px_mask.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+typedef enum TypeClass
+{
+	TC_TEXT,					/* text, varchar, bpchar, name, and decrypted values */
+	TC_INTEGER,
+	TC_FLOAT,
+	TC_NUMERIC,
+	TC_DATE,
+	TC_TIMESTAMP,
+	TC_OTHER
+} TypeClass;
+
+static TypeClass
+type_class(Oid type)
+{
+	switch (getBaseType(type))
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+			return TC_TEXT;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return TC_INTEGER;
+		case FLOAT4OID:
+		case FLOAT8OID:
+			return TC_FLOAT;
+		case NUMERICOID:
+			return TC_NUMERIC;
+		case DATEOID:
+			return TC_DATE;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return TC_TIMESTAMP;
+		default:
+			break;
+	}
+	/* Encrypted text columns are masked after decryption, as text. */
+	{
+		px_value_type vtype;
+
+		if (px_encrypted_type(getBaseType(type), &vtype) && vtype != PX_TYPE_BYTEA)
+			return TC_TEXT;
+	}
+	return TC_OTHER;
+}
+
+static void
+parse_or_error(const char *rule_text, px_mask_rule *rule)
+{
+	const char *error;
+	size_t		error_at;
+
+	if (!px_rule_parse(rule_text, strlen(rule_text), rule, &error, &error_at))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid masking rule: %s", error),
+				 errdetail("At character %zu of \"%s\".", error_at + 1, rule_text),
+				 errhint("Rules are: none, null, redact, email, credit_card, partial(prefix, 'padding', suffix), "
+						 "hash('key'), generalize(step or 'month'/'year'/'decade'), noise(ratio), value 'constant'.")));
+}
+
+/*
+ * privacy.check_mask_rule(rule, column type): the rule's canonical text, or
+ * an error saying why it cannot mask a column of that type.
+ */
+PG_FUNCTION_INFO_V1(px_check_mask_rule);
+Datum
+px_check_mask_rule(PG_FUNCTION_ARGS)
+{
+	char	   *rule_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid			coltype = PG_GETARG_OID(1);
+	TypeClass	tc = type_class(coltype);
+	px_mask_rule rule;
+	char		canonical[PX_RULE_FORMAT_MAX];
+	size_t		canonical_len;
+	const char *needs = NULL;
+
+	parse_or_error(rule_text, &rule);
+	switch (rule.kind)
+	{
+		case PX_RULE_NONE:
+		case PX_RULE_NULL:
+		case PX_RULE_REDACT:
+			break;
+		case PX_RULE_EMAIL:
+		case PX_RULE_CREDIT_CARD:
+		case PX_RULE_PARTIAL:
+		case PX_RULE_HASH:
+			if (tc != TC_TEXT)
+				needs = "a text column";
+			break;
+		case PX_RULE_GENERALIZE_STEP:
+		case PX_RULE_NOISE:
+			if (tc != TC_INTEGER && tc != TC_FLOAT && tc != TC_NUMERIC)
+				needs = "a numeric column";
+			break;
+		case PX_RULE_GENERALIZE_UNIT:
+			if (tc != TC_DATE && tc != TC_TIMESTAMP)
+				needs = "a date or timestamp column";
+			break;
+		case PX_RULE_VALUE:
+			if (tc == TC_OTHER)
+				needs = "a text, numeric, date or timestamp column";
+			else if (tc != TC_TEXT)
+			{
+				/* The constant must be a value of the column's type. */
+				Oid			input;
+				Oid			ioparam;
+
+				getTypeInputInfo(coltype, &input, &ioparam);
+				(void) OidInputFunctionCall(input, rule.text, ioparam, -1);
+			}
+			break;
+	}
+	if (needs != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("masking rule \"%s\" needs %s, not %s", rule_text, needs,
+						format_type_be(coltype))));
+	if (rule.kind == PX_RULE_HASH)
+		(void) px_key_id_for_name(rule.text, false);
+	/* The length the formatter wrote, never strlen(): the stored rule is exactly it. */
+	canonical_len = px_rule_format(&rule, canonical);
+	Assert(canonical_len < sizeof(canonical));
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(canonical, (int) canonical_len));
+}
+
+/* ---------------------------------------------------------------------
+ * Applying rules
+ * --------------------------------------------------------------------- */
+typedef struct RuleEntry
+{
+	char		role_name[NAMEDATALEN];	/* "" for the default rule */
+	px_mask_rule rule;
+} RuleEntry;
+
+typedef struct MaskCache
+{
+	Oid			relid;
+	NameData	column;
+	int			nrules;
+	RuleEntry  *rules;
+	Oid			chosen_for;		/* user the choice below was made for */
+	const px_mask_rule *chosen;	/* NULL: no rule applies (fail closed) */
+	PxKeyRef	hash_ref;		/* hash('key') rules: the key, once */
+	bool		have_hash_ref;
+	void	   *decrypt_cache;	/* encrypted columns: keys, per call site */
+	Oid			argtype;		/* the column's type, and its class */
+	TypeClass	tc;
+	PxAuditSite audit;			/* reads through the view, this statement */
+} MaskCache;
+
+static void
+load_rules(MaskCache *mc, MemoryContext mcxt)
+{
+	Oid			relid = px_privacy_relid("mask_rules");
+	Relation	rel;
+	ScanKeyData skey[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	int			cap = 4;
+
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "privacy.mask_rules is missing");
+	mc->rules = MemoryContextAlloc(mcxt, sizeof(RuleEntry) * cap);
+	mc->nrules = 0;
+	rel = table_open(relid, AccessShareLock);
+	ScanKeyInit(&skey[0], Anum_mask_rules_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(mc->relid));
+	ScanKeyInit(&skey[1], Anum_mask_rules_column_name, BTEqualStrategyNumber, F_NAMEEQ,
+				NameGetDatum(&mc->column));
+	scan = systable_beginscan(rel, InvalidOid, false, GetActiveSnapshot(), 2, skey);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		Datum		role = heap_getattr(tup, Anum_mask_rules_role_name, desc, &isnull);
+		char	   *rule_text;
+		RuleEntry  *e;
+		const char *error;
+		size_t		error_at;
+
+		if (mc->nrules == cap)
+		{
+			cap *= 2;
+			mc->rules = repalloc(mc->rules, sizeof(RuleEntry) * cap);
+		}
+		e = &mc->rules[mc->nrules];
+		strlcpy(e->role_name, isnull ? "" : NameStr(*DatumGetName(role)), NAMEDATALEN);
+		rule_text = TextDatumGetCString(heap_getattr(tup, Anum_mask_rules_rule, desc, &isnull));
+		/* Stored rules were validated; one that no longer parses masks everything. */
+		if (!px_rule_parse(rule_text, strlen(rule_text), &e->rule, &error, &error_at))
+			e->rule.kind = PX_RULE_NULL;
+		mc->nrules++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * The rule for the current user: a rule for the user's own role first;
+ * then the rules for roles whose privileges the user has, where a rule
+ * that masks wins over 'none' (and, among several, the first by role name);
+ * then the default rule.  NULL when there is none.
+ */
+static const px_mask_rule *
+choose_rule(MaskCache *mc)
+{
+	Oid			userid = GetUserId();
+	char	   *username = GetUserNameFromId(userid, false);
+	const RuleEntry *best = NULL;
+	const RuleEntry *fallback = NULL;
+	int			i;
+
+	for (i = 0; i < mc->nrules; i++)
+	{
+		const RuleEntry *e = &mc->rules[i];
+		Oid			role;
+
+		if (e->role_name[0] == '\0')
+		{
+			fallback = e;
+			continue;
+		}
+		if (strcmp(e->role_name, username) == 0)
+			return &e->rule;
+		role = get_role_oid(e->role_name, true);
+		if (!OidIsValid(role) || !has_privs_of_role(userid, role))
+			continue;
+		if (best == NULL ||
+			(best->rule.kind == PX_RULE_NONE && e->rule.kind != PX_RULE_NONE) ||
+			((best->rule.kind == PX_RULE_NONE) == (e->rule.kind == PX_RULE_NONE) &&
+			 strcmp(e->role_name, best->role_name) < 0))
+			best = e;
+	}
+	if (best != NULL)
+		return &best->rule;
+	return fallback ? &fallback->rule : NULL;
+}
+
+/* The column's default rule (the one for everyone else), if it has one. */
+static const px_mask_rule *
+default_rule(MaskCache *mc)
+{
+	int			i;
+
+	for (i = 0; i < mc->nrules; i++)
+		if (mc->rules[i].role_name[0] == '\0')
+			return &mc->rules[i].rule;
+	return NULL;
+}
+
+/*
+ * The rules of the column named by arguments 2 and 3, and the one that
+ * applies: the current role's, or with anonymize (privacy.erase_subject())
+ * the default rule, whoever runs it.
+ */
+static MaskCache *
+mask_cache(FunctionCallInfo fcinfo, bool anonymize)
+{
+	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
+	Oid			relid = PG_GETARG_OID(1);
+	Name		column = PG_GETARG_NAME(2);
+
+	/*
+	 * Only a query checked by masking/guard.c may get here, and only a library
+	 * loaded at server start checked every query of this backend.
+	 */
+	if (mc == NULL && !px_loaded_at_start && !anonymize)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("masking views need privacy_ext in shared_preload_libraries"),
+				 errhint("Add privacy_ext to shared_preload_libraries and restart the server.")));
+
+	if (mc == NULL || mc->relid != relid || strcmp(NameStr(mc->column), NameStr(*column)) != 0)
+	{
+		mc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MaskCache));
+		mc->relid = relid;
+		namestrcpy(&mc->column, NameStr(*column));
+		mc->argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+		mc->tc = type_class(mc->argtype);
+		load_rules(mc, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = mc;
+	}
+	if (anonymize)
+		mc->chosen = default_rule(mc);
+	else if (mc->chosen_for != GetUserId())
+	{
+		mc->chosen = choose_rule(mc);
+		mc->chosen_for = GetUserId();
+	}
+	return mc;
+}
+
+/*
+ * One more value of this column read through the masking view; env: the
+ * stored envelope of an encrypted column (its key goes into the event).
+ */
+static inline void
+count_read(FunctionCallInfo fcinfo, MaskCache *mc, const uint8_t *env, size_t env_len)
+{
+	px_audit_count(&mc->audit, fcinfo->flinfo,
+				   mc->chosen && mc->chosen->kind == PX_RULE_NONE ?
+				   PX_AUDIT_UNMASK : PX_AUDIT_MASKED_READ,
+				   mc->relid, NameStr(mc->column), env ? px_audit_key_of(env, env_len) : 0);
+}
+
+static Datum
+redact_datum(Oid type, bool *isnull)
+{
+	const char *literal = NULL;
+
+	switch (type_class(type))
+	{
+		case TC_TEXT:
+			literal = "REDACTED";
+			break;
+		case TC_INTEGER:
+		case TC_FLOAT:
+		case TC_NUMERIC:
+			literal = "0";
+			break;
+		case TC_DATE:
+		case TC_TIMESTAMP:
+			literal = "1970-01-01";
+			break;
+		default:
+			break;
+	}
+	*isnull = (literal == NULL);
+	if (literal == NULL)
+		return (Datum) 0;
+	{
+		Oid			input;
+		Oid			ioparam;
+
+		getTypeInputInfo(type, &input, &ioparam);
+		return OidInputFunctionCall(input, (char *) literal, ioparam, -1);
+	}
+}
+
+static text *
+mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
+{
+	char	   *out;
+	size_t		n;
+
+	switch (rule->kind)
+	{
+		case PX_RULE_PARTIAL:
+			out = palloc(len + rule->text_len + 1);
+			n = px_mask_partial(s, len, rule->prefix, rule->text, rule->text_len, rule->suffix, out);
+			return cstring_to_text_with_len(out, (int) n);
+		case PX_RULE_EMAIL:
+			out = palloc(len + 8);
+			n = px_mask_email(s, len, out);
+			return cstring_to_text_with_len(out, (int) n);
+		case PX_RULE_CREDIT_CARD:
+			out = palloc(len + 1);
+			n = px_mask_credit_card(s, len, out);
+			return cstring_to_text_with_len(out, (int) n);
+		case PX_RULE_HASH:
+			{
+				uint8_t		mac[32];
+				char		hex[33];
+				int			i;
+
+				if (!mc->have_hash_ref)
+				{
+					px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false,
+										   &mc->hash_ref);
+					mc->have_hash_ref = true;
+				}
+				px_report_status(px_hmac_sha256(mc->hash_ref.hash_key, PX_KEY_LEN,
+												(const uint8_t *) s, len, mac), true);
+				for (i = 0; i < 16; i++)
+					snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+				return cstring_to_text(hex);
+			}
+		case PX_RULE_VALUE:
+			return cstring_to_text_with_len(rule->text, (int) rule->text_len);
+		case PX_RULE_REDACT:
+			return cstring_to_text("REDACTED");
+		default:
+			return NULL;		/* NULL and anything unexpected: fail closed */
+	}
+}
+
+/*
+ * privacy.apply_mask(value, table, column): the value as the current role
+ * may see it.
+ */
+static Datum
+mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
+{
+	const px_mask_rule *rule = mc->chosen;
+	Oid			type = mc->argtype;
+	TypeClass	tc = mc->tc;
+	Datum		v = PG_GETARG_DATUM(0);
+	bool		isnull = false;
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	count_read(fcinfo, mc, NULL, 0);
+	if (rule == NULL || rule->kind == PX_RULE_NULL)
+		PG_RETURN_NULL();
+	switch (rule->kind)
+	{
+		case PX_RULE_NONE:
+			PG_RETURN_DATUM(v);
+		case PX_RULE_REDACT:
+			result = redact_datum(type, &isnull);
+			if (isnull)
+				PG_RETURN_NULL();
+			PG_RETURN_DATUM(result);
+		case PX_RULE_VALUE:
+			{
+				Oid			input;
+				Oid			ioparam;
+
+				getTypeInputInfo(type, &input, &ioparam);
+				PG_RETURN_DATUM(OidInputFunctionCall(input, (char *) rule->text, ioparam, -1));
+			}
+		case PX_RULE_GENERALIZE_STEP:
+			if (tc == TC_INTEGER)
+			{
+				int64		x = type == INT2OID ? DatumGetInt16(v) :
+					type == INT4OID ? DatumGetInt32(v) : DatumGetInt64(v);
+				int64		step = (int64) fmax(1, floor(rule->number));
+				int64		b = px_generalize_int(x, step);
+
+				if (type == INT2OID)
+					PG_RETURN_INT16(b < PG_INT16_MIN ? PG_INT16_MIN : (int16) b);
+				if (type == INT4OID)
+					PG_RETURN_INT32(b < PG_INT32_MIN ? PG_INT32_MIN : (int32) b);
+				PG_RETURN_INT64(b);
+			}
+			if (type == FLOAT8OID)
+				PG_RETURN_FLOAT8(px_generalize_double(DatumGetFloat8(v), rule->number));
+			if (type == FLOAT4OID)
+				PG_RETURN_FLOAT4((float4) px_generalize_double(DatumGetFloat4(v), rule->number));
+			if (tc == TC_NUMERIC)
+				return DirectFunctionCall2(px_generalize_numeric, v,
+										   DirectFunctionCall1(float8_numeric,
+															   Float8GetDatum(rule->number)));
+			PG_RETURN_NULL();
+		case PX_RULE_GENERALIZE_UNIT:
+			if (type == DATEOID)
+				return DirectFunctionCall2(px_generalize_date, v, CStringGetTextDatum(rule->text));
+			if (type == TIMESTAMPOID)
+				return DirectFunctionCall2(px_generalize_timestamp, v, CStringGetTextDatum(rule->text));
+			if (type == TIMESTAMPTZOID)
+				return DirectFunctionCall2(px_generalize_timestamptz, v, CStringGetTextDatum(rule->text));
+			PG_RETURN_NULL();
+		case PX_RULE_NOISE:
+			if (type == INT4OID)
+				return DirectFunctionCall2(px_noise_int4, v, Float8GetDatum(rule->number));
+			if (type == INT8OID)
+				return DirectFunctionCall2(px_noise_int8, v, Float8GetDatum(rule->number));
+			if (type == FLOAT8OID)
+				return DirectFunctionCall2(px_noise_float8, v, Float8GetDatum(rule->number));
+			if (tc == TC_NUMERIC)
+				return DirectFunctionCall2(px_noise_numeric, v, Float8GetDatum(rule->number));
+			PG_RETURN_NULL();
+		default:
+			if (tc == TC_TEXT)
+			{
+				text	   *t = DatumGetTextPP(v);
+				text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+
+				if (masked == NULL)
+					PG_RETURN_NULL();
+				PG_RETURN_TEXT_P(masked);
+			}
+			PG_RETURN_NULL();
+	}
+}
+
+/*
+ * privacy.apply_mask(encrypted value, table, column) returns text: the
+ * value is decrypted here, without the reader holding the key, and masked
+ * before it leaves.  'none' (shown in clear) still needs the key.
+ */
+static Datum
+apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
+{
+	const px_mask_rule *rule = mc->chosen;
+	struct varlena *plain;
+	text	   *masked;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (rule == NULL || rule->kind == PX_RULE_NULL)
+	{
+		count_read(fcinfo, mc, NULL, 0);
+		PG_RETURN_NULL();
+	}
+	if (rule->kind == PX_RULE_NONE)
+	{
+		px_header	hdr;
+		bytea	   *env = PG_GETARG_BYTEA_PP(0);
+
+		px_report_status(px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr),
+						 true);
+		if (!px_may_decrypt(hdr.key_id))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for the privacy_ext key of a column shown in clear"),
+					 errhint("A rule 'none' shows the plaintext only to roles granted the column's key."),
+					 px_errhide()));
+	}
+	plain = px_open_for_masking(PG_GETARG_BYTEA_PP(0), type, &mc->decrypt_cache,
+								fcinfo->flinfo->fn_mcxt);
+	if (plain == NULL)
+		PG_RETURN_NULL();
+	{
+		bytea	   *env = PG_GETARG_BYTEA_PP(0);
+
+		count_read(fcinfo, mc, (const uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env));
+	}
+	if (rule->kind == PX_RULE_NONE)
+		PG_RETURN_TEXT_P((text *) plain);
+	masked = mask_text(mc, rule, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	if (masked == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(masked);
+}
+
+PG_FUNCTION_INFO_V1(px_apply_mask);
+Datum
+px_apply_mask(PG_FUNCTION_ARGS)
+{
+	return mask_value(fcinfo, mask_cache(fcinfo, false));
+}
+
+PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text);
+Datum
+px_apply_mask_encrypted_text(PG_FUNCTION_ARGS)
+{
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text_det);
+Datum
+px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
+{
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT_DET);
+}
+
+/*
+ * privacy.anonymize_value(value, table, column): the value under the
+ * column's default rule, for privacy.erase_subject() to store for good.
+ * The erasure runs it as the table's owner; outside one, and in code of the
+ * owner's that the erasure fires (a trigger), it refuses to run, since it
+ * masks without regard to who asks.
+ */
+static void
+require_erasure(void)
+{
+	if (px_request_in_progress != PX_REQUEST_ERASE || !px_request_scope())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("privacy.anonymize_value() runs only inside privacy.erase_subject()"),
+				 errhint("Read masked values through the masking view, masked.<table>.")));
+}
+
+PG_FUNCTION_INFO_V1(px_anonymize_value);
+Datum
+px_anonymize_value(PG_FUNCTION_ARGS)
+{
+	require_erasure();
+	return mask_value(fcinfo, mask_cache(fcinfo, true));
+}
+
+PG_FUNCTION_INFO_V1(px_anonymize_encrypted_text);
+Datum
+px_anonymize_encrypted_text(PG_FUNCTION_ARGS)
+{
+	require_erasure();
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_anonymize_encrypted_text_det);
+Datum
+px_anonymize_encrypted_text_det(PG_FUNCTION_ARGS)
+{
+	require_erasure();
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT_DET);
+}

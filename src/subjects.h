@@ -1,0 +1,29 @@
+/*
+ * subjects.h
+ *		Data-subject requests: export_subject and erase_subject, and the
+ *		reach a running request lends to has_consent() and
+ *		anonymize_value() (subjects.c).
+ */
+#ifndef PX_SUBJECTS_H
+#define PX_SUBJECTS_H
+
+#include "postgres.h"
+
+typedef enum PxRequestKind
+{
+	PX_REQUEST_NONE = 0,
+	PX_REQUEST_EXPORT,
+	PX_REQUEST_ERASE
+} PxRequestKind;
+
+/*
+ * While a request runs, has_consent() passes the subject's rows and, for an
+ * erasure, privacy.anonymize_value() may run, but only in the request's own
+ * statements, never in code of a table's owner they fire (subjects.c).
+ * Reset when the request ends or fails, and at every transaction abort.
+ */
+extern PxRequestKind px_request_in_progress;
+extern bool px_request_scope(void);
+extern bool px_request_covers_subject(const char *subject, size_t len);
+
+#endif							/* PX_SUBJECTS_H */

@@ -1,0 +1,883 @@
+/*
+ * types/encrypted.c
+ *		privacy.encrypted_text and privacy.encrypted_bytea: I/O, type
+ *		modifier, casts and decryption.
+ *
+ * A stored value is the binary envelope of px_core.h; its text form is the
+ * armor "pxe1:<base64>".  The type modifier is the id of the column's key.
+ *
+ * How plaintext becomes a value under the right key:
+ *	- text/bytea -> encrypted type (assignment cast): the cast function gets
+ *	  the target type modifier and seals under that key directly.
+ *	- COPY and binary input pass the column's type modifier to the input
+ *	  function, which seals under that key directly.
+ *	- A literal or bind parameter is read with type modifier -1, before the
+ *	  column is known.  It becomes a transit value (key id 0, under a key
+ *	  derived from the root key) and the length-coercion cast to the column's
+ *	  type modifier re-seals it under the column's key.  A value under any
+ *	  other key is never re-sealed: that would let a role move ciphertext to
+ *	  a key it holds and read it.
+ */
+#include "errors.h"
+#include "types/encrypted.h"
+#include "catalog.h"
+#include "keys/key_store.h"
+#include "keys/key_admin.h"
+#include "audit/counts.h"
+#include "log_redact.h"
+#include "statement.h"
+
+#include "catalog/pg_type.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#define CACHE_SLOTS 4
+
+/* Nonces for this backend; MyProcPid tells a forked child to refill. */
+static px_nonce_pool nonce_pool;
+
+/*
+ * Per-call-site state, kept in fn_extra: the key new values are sealed
+ * under, the key versions values were opened with, and the decrypt
+ * permission of the current user.  Key tables are therefore read once per
+ * statement and key, not per row.
+ *
+ * An FmgrInfo can outlive its statement: PL/pgSQL keeps its expressions'
+ * across statements and transactions, a cursor across FETCHes.  The key
+ * state below is valid for one statement epoch only (statement.h): at the
+ * first call of a new epoch it is dropped and looked up again from
+ * keys/key_store.c's caches, which have then taken in every revoke, rotation and
+ * destruction committed before the statement.  That also keeps the
+ * pointers into key_store's material cache from outliving the material.
+ */
+typedef struct PxCallCache
+{
+	uint64		epoch;			/* statement epoch the key state is valid in */
+	bool		have_seal;
+	PxKeyRef	seal;
+	int			nopen;
+	PxKeyRef	open[CACHE_SLOTS];	/* aead NULL: key not restored yet */
+	Oid			perm_user;
+	PxKeyRef	hot;			/* last version opened for perm_user, allowed */
+	PxKeyRef	transit;
+	int			nperm;
+	uint32		perm_key[CACHE_SLOTS];
+	bool		perm_ok[CACHE_SLOTS];
+	bytea	   *memo_in;		/* deterministic coercion: last input ... */
+	bytea	   *memo_out;		/* ... and its result */
+	char	   *key_name;		/* privacy.encrypt(): last key name seen */
+	uint32		named_key_id;
+	PxAuditSite audit;			/* decrypt: this statement's counter */
+} PxCallCache;
+
+/*
+ * A new statement epoch: forget every key, version, permission and binding
+ * looked up before it.  The audit counter rebinds by its own rules.
+ */
+static void
+revalidate_cache(PxCallCache *cache)
+{
+	px_statement_refresh();
+	cache->have_seal = false;
+	cache->nopen = 0;
+	cache->perm_user = InvalidOid;
+	cache->nperm = 0;
+	memset(&cache->hot, 0, sizeof(cache->hot));
+	memset(&cache->transit, 0, sizeof(cache->transit));
+	if (cache->memo_in != NULL)
+	{
+		pfree(cache->memo_in);
+		pfree(cache->memo_out);
+		cache->memo_in = cache->memo_out = NULL;
+	}
+	if (cache->key_name != NULL)
+	{
+		pfree(cache->key_name);
+		cache->key_name = NULL;
+	}
+	cache->epoch = px_statement_epoch;
+}
+
+/* The cache, valid for this statement (inline: per row, one compare). */
+static inline PxCallCache *
+current_cache(PxCallCache *cache)
+{
+	if (unlikely(!px_statement_current(cache->epoch)))
+		revalidate_cache(cache);
+	return cache;
+}
+
+static PxCallCache *
+call_cache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(PxCallCache));
+	return current_cache((PxCallCache *) fcinfo->flinfo->fn_extra);
+}
+
+static const char *
+key_label(uint32 key_id)
+{
+	char	   *name = px_key_name(key_id);
+
+	return name ? psprintf("\"%s\"", name) : psprintf("with id %u", key_id);
+}
+
+/* Seal plaintext under key_id (PX_TRANSIT_KEY_ID for a transit value). */
+static bytea *
+seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
+		   const char *pt, size_t pt_len)
+{
+	bool		det = (type == PX_TYPE_TEXT_DET);
+	px_header	hdr;
+	PxKeyRef	transit;
+	PxKeyRef   *ref;
+	bytea	   *result;
+	size_t		env_len;
+	px_status	status;
+
+	px_note_plaintext_in();
+	if (pt_len > PX_MAX_PLAINTEXT)
+		px_report_status(PX_ERR_TOO_LONG, true);
+	if (key_id == PX_TRANSIT_KEY_ID)
+	{
+		px_transit_key_ref(&transit);
+		ref = &transit;
+	}
+	else
+	{
+		if (!cache->have_seal || cache->seal.key_id != key_id)
+		{
+			px_key_ref_for_encrypt(key_id, det, &cache->seal);
+			cache->have_seal = true;
+		}
+		ref = &cache->seal;
+	}
+	hdr.version = PX_FORMAT_V1;
+	hdr.type = (uint8_t) type;
+	hdr.key_id = key_id;
+	hdr.key_version = ref->key_version;
+
+	env_len = det ? px_det_envelope_len(pt_len) : px_envelope_len(pt_len);
+	result = palloc(VARHDRSZ + env_len);
+	SET_VARSIZE(result, VARHDRSZ + env_len);
+	if (det)
+		status = px_det_seal(ref->siv, &hdr, (const uint8_t *) pt, pt_len,
+							 (uint8_t *) VARDATA(result));
+	else
+		status = px_envelope_seal(ref->aead, &hdr, &nonce_pool, (long) MyProcPid,
+								  (const uint8_t *) pt, pt_len, (uint8_t *) VARDATA(result));
+	px_report_status(status, true);
+	return result;
+}
+
+/*
+ * The keys for an envelope's key version, or NULL when the key is unknown
+ * and unknown keys are tolerated (restoring a dump: see verify_envelope).
+ */
+static PxKeyRef *
+open_ref(PxCallCache *cache, const px_header *hdr, bool missing_ok)
+{
+	int			i;
+	PxKeyRef	ref;
+
+	if (hdr->key_id == PX_TRANSIT_KEY_ID)
+	{
+		px_transit_key_ref(&cache->transit);
+		return &cache->transit;
+	}
+	for (i = 0; i < cache->nopen; i++)
+		if (cache->open[i].key_id == hdr->key_id &&
+			cache->open[i].key_version == hdr->key_version)
+			return cache->open[i].aead ? &cache->open[i] : NULL;
+
+	if (!px_key_ref_for_version(hdr->key_id, hdr->key_version, missing_ok, &ref))
+	{
+		ref.key_id = hdr->key_id;
+		ref.key_version = hdr->key_version;
+		ref.aead = NULL;
+		ref.siv = NULL;
+	}
+	/* Keep the newest CACHE_SLOTS versions seen; a scan rarely meets more. */
+	if (cache->nopen == CACHE_SLOTS)
+	{
+		memmove(&cache->open[0], &cache->open[1], sizeof(PxKeyRef) * (CACHE_SLOTS - 1));
+		cache->nopen--;
+	}
+	cache->open[cache->nopen++] = ref;
+	return ref.aead ? &cache->open[cache->nopen - 1] : NULL;
+}
+
+/* Plaintext length of an envelope of type, or 0 for a malformed length. */
+static size_t
+plaintext_len(px_value_type type, size_t env_len)
+{
+	if (type == PX_TYPE_TEXT_DET)
+		return env_len >= px_det_envelope_len(0) ? env_len - px_det_envelope_len(0) : 0;
+	return px_envelope_plaintext_len(env_len);
+}
+
+/*
+ * Open env into out, which has room for plaintext_len() bytes plus one byte
+ * before it (out[-1]): the deterministic form decrypts its type byte there.
+ */
+static px_status
+open_into(const PxKeyRef *ref, px_value_type type, const uint8_t *env, size_t len,
+		  uint8_t *out, size_t *pt_len)
+{
+	if (type == PX_TYPE_TEXT_DET)
+		return px_det_open(ref->siv, env, len, out - 1, pt_len);
+	return px_envelope_open(ref->aead, env, len, out, pt_len);
+}
+
+static void
+read_header(const uint8_t *env, size_t len, px_value_type type, px_header *hdr)
+{
+	px_report_status(px_header_read(env, len, hdr), true);
+	if (hdr->type != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_WRONG_TYPE),
+				 errmsg("envelope holds a %s value, not %s",
+						px_encrypted_type_name(hdr->type), px_encrypted_type_name(type)),
+				 px_errhide()));
+}
+
+static void
+check_column_key(const px_header *hdr, int32 typmod)
+{
+	if (typmod >= 0 && hdr->key_id != (uint32) typmod)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_WRONG_KEY),
+				 errmsg("value is encrypted under key %s, but the column requires key %s",
+						key_label(hdr->key_id), key_label((uint32) typmod)),
+				 errhint("Decrypt and re-encrypt it: privacy.decrypt(value) cast to the column's type."),
+				 px_errhide()));
+}
+
+/*
+ * An envelope arriving as input must authenticate under its key, so that a
+ * tampered or relabelled value is refused instead of stored.  While
+ * check_function_bodies is off, as in pg_dump's output, a key that does not
+ * exist yet is tolerated: pg_dump restores user tables' data independently
+ * of the key tables, and the value is authenticated when first decrypted.
+ */
+static void
+verify_envelope(PxCallCache *cache, const uint8_t *env, size_t len,
+				px_value_type type, int32 typmod)
+{
+	px_header	hdr;
+	PxKeyRef   *ref;
+	uint8_t    *scratch;
+	size_t		pt_len;
+	px_status	status;
+
+	read_header(env, len, type, &hdr);
+	check_column_key(&hdr, typmod);
+	ref = open_ref(cache, &hdr, !check_function_bodies);
+	if (ref == NULL)
+		return;
+	scratch = palloc(plaintext_len(type, len) + 1);
+	status = open_into(ref, type, env, len, scratch + 1, &pt_len);
+	px_wipe(scratch, plaintext_len(type, len) + 1);
+	pfree(scratch);
+	px_report_status(status, true);
+}
+
+static void
+check_decrypt_permission(PxCallCache *cache, uint32 key_id)
+{
+	Oid			userid = GetUserId();
+	int			i;
+	bool		allowed;
+
+	if (cache->perm_user != userid)
+	{
+		cache->perm_user = userid;
+		cache->nperm = 0;
+		cache->hot.aead = NULL;
+	}
+	for (i = 0; i < cache->nperm; i++)
+		if (cache->perm_key[i] == key_id)
+		{
+			if (cache->perm_ok[i])
+				return;
+			break;
+		}
+	if (i == cache->nperm)
+	{
+		allowed = px_may_decrypt(key_id);
+		if (cache->nperm < CACHE_SLOTS)
+		{
+			cache->perm_key[cache->nperm] = key_id;
+			cache->perm_ok[cache->nperm] = allowed;
+			cache->nperm++;
+		}
+		if (allowed)
+			return;
+	}
+	/* Destruction also drops the grants: say what is final. */
+	if (px_key_destroyed(key_id))
+		px_report_destroyed_key(key_id);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for privacy_ext key %s", key_label(key_id)),
+			 errhint("A key administrator can allow it with privacy.grant_key()."),
+			 px_errhide()));
+}
+
+/*
+ * Open an envelope into a new varlena (text and bytea share the layout).
+ * for_user: check the current user's grant; false only when re-sealing a
+ * transit value, whose plaintext came from this session's own input.
+ */
+static struct varlena *
+open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type type,
+		   bool for_user)
+{
+	px_header	hdr;
+	PxKeyRef   *ref;
+	struct varlena *result;
+	size_t		pt_len;
+	px_status	status;
+
+	if (for_user)
+		px_note_plaintext_out();
+	read_header(env, len, type, &hdr);
+	if (hdr.key_id == PX_TRANSIT_KEY_ID && for_user)
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_UNBOUND_VALUE),
+				 errmsg("value is not encrypted under a key"),
+				 errdetail("Typed input becomes a %s value only when it is cast to a type "
+						   "naming a key, such as %s('keyname'), or stored in such a column.",
+						   px_encrypted_type_name(type), px_encrypted_type_name(type)),
+				 px_errhide()));
+	/* Fast path: the same key version as the previous row, same user. */
+	if (for_user && cache->hot.aead != NULL && cache->perm_user == GetUserId() &&
+		cache->hot.key_id == hdr.key_id && cache->hot.key_version == hdr.key_version)
+		ref = &cache->hot;
+	else
+	{
+		if (for_user)
+			check_decrypt_permission(cache, hdr.key_id);
+		ref = open_ref(cache, &hdr, false);
+		if (for_user)
+			cache->hot = *ref;
+	}
+
+	/*
+	 * Decrypt straight into the result.  A deterministic envelope decrypts
+	 * a type byte first, which lands in the last byte of the varlena header
+	 * and is overwritten by SET_VARSIZE below.
+	 */
+	result = palloc(VARHDRSZ + plaintext_len(type, len));
+	status = open_into(ref, type, env, len, (uint8_t *) VARDATA(result), &pt_len);
+	px_report_status(status, true);
+	SET_VARSIZE(result, VARHDRSZ + pt_len);
+	return result;
+}
+
+/* ---------------------------------------------------------------------
+ * Input and output
+ * --------------------------------------------------------------------- */
+static Datum
+encrypted_in(FunctionCallInfo fcinfo, px_value_type type)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	PxCallCache *cache = call_cache(fcinfo);
+	size_t		len = strlen(str);
+	uint32		key_id = typmod >= 0 ? (uint32) typmod : PX_TRANSIT_KEY_ID;
+
+	if (px_armor_has_prefix(str, len))
+	{
+		bytea	   *env = palloc(VARHDRSZ + px_armor_max_decoded_len(len));
+		size_t		env_len;
+
+		px_report_status(px_armor_decode(str, len, (uint8_t *) VARDATA(env), &env_len), true);
+		SET_VARSIZE(env, VARHDRSZ + env_len);
+		verify_envelope(cache, (uint8_t *) VARDATA(env), env_len, type, typmod);
+		PG_RETURN_BYTEA_P(env);
+	}
+
+	if (type == PX_TYPE_BYTEA)
+	{
+		bytea	   *plain = DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(str)));
+		bytea	   *result = seal_value(cache, key_id, type, VARDATA_ANY(plain),
+										VARSIZE_ANY_EXHDR(plain));
+
+		px_wipe(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		PG_RETURN_BYTEA_P(result);
+	}
+	PG_RETURN_BYTEA_P(seal_value(cache, key_id, type, str, len));
+}
+
+static Datum
+encrypted_out(FunctionCallInfo fcinfo)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(env);
+	char	   *out = palloc(px_armor_len(len) + 1);
+
+	px_armor_encode((const uint8_t *) VARDATA_ANY(env), len, out);
+	out[px_armor_len(len)] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+static Datum
+encrypted_recv(FunctionCallInfo fcinfo, px_value_type type)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int32		typmod = PG_GETARG_INT32(2);
+	int			len = buf->len - buf->cursor;
+	bytea	   *env = palloc(VARHDRSZ + len);
+
+	pq_copymsgbytes(buf, VARDATA(env), len);
+	SET_VARSIZE(env, VARHDRSZ + len);
+	verify_envelope(call_cache(fcinfo), (uint8_t *) VARDATA(env), len, type, typmod);
+	PG_RETURN_BYTEA_P(env);
+}
+
+static Datum
+encrypted_send(FunctionCallInfo fcinfo)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_in);
+Datum
+px_encrypted_text_in(PG_FUNCTION_ARGS)
+{
+	return encrypted_in(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_det_in);
+Datum
+px_encrypted_text_det_in(PG_FUNCTION_ARGS)
+{
+	return encrypted_in(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_det_recv);
+Datum
+px_encrypted_text_det_recv(PG_FUNCTION_ARGS)
+{
+	return encrypted_recv(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_bytea_in);
+Datum
+px_encrypted_bytea_in(PG_FUNCTION_ARGS)
+{
+	return encrypted_in(fcinfo, PX_TYPE_BYTEA);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_out);
+Datum
+px_encrypted_out(PG_FUNCTION_ARGS)
+{
+	return encrypted_out(fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_recv);
+Datum
+px_encrypted_text_recv(PG_FUNCTION_ARGS)
+{
+	return encrypted_recv(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_bytea_recv);
+Datum
+px_encrypted_bytea_recv(PG_FUNCTION_ARGS)
+{
+	return encrypted_recv(fcinfo, PX_TYPE_BYTEA);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_send);
+Datum
+px_encrypted_send(PG_FUNCTION_ARGS)
+{
+	return encrypted_send(fcinfo);
+}
+
+/* ---------------------------------------------------------------------
+ * Type modifier: the key
+ * --------------------------------------------------------------------- */
+
+/*
+ * Accepts a key name, or a numeric key id (what typmodout prints for a key
+ * that no longer exists).  A key that does not exist is an error, except
+ * while check_function_bodies is off, as pg_dump's output sets it: the dump
+ * creates tables before it restores the key tables, and the id is derived
+ * from the name, so the column is correct once the keys arrive.
+ */
+PG_FUNCTION_INFO_V1(px_encrypted_typmod_in);
+Datum
+px_encrypted_typmod_in(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	int			nelems;
+	char	   *arg;
+	uint32		key_id;
+
+	deconstruct_array(arr, CSTRINGOID, -2, false, TYPALIGN_CHAR, &elems, NULL, &nelems);
+	if (nelems != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("an encrypted type takes exactly one modifier: the key name"),
+				 errhint("For example: privacy.encrypted_text('hr').")));
+	arg = DatumGetCString(elems[0]);
+
+	if (arg[0] >= '0' && arg[0] <= '9')
+	{
+		char	   *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (*end != '\0' || v == 0 || v > PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid privacy_ext key id \"%s\"", arg)));
+		key_id = (uint32) v;
+		if (check_function_bodies && !px_key_exists(key_id))
+			ereport(ERROR,
+					(errcode(ERRCODE_PX_UNKNOWN_KEY),
+					 errmsg("privacy_ext key with id %u does not exist", key_id)));
+	}
+	else
+	{
+		px_check_key_name(arg);
+		key_id = px_key_id_for_name(arg, !check_function_bodies);
+		if (key_id == 0)
+			key_id = px_key_id_from_name(arg, strlen(arg));
+	}
+	PG_RETURN_INT32((int32) key_id);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_typmod_out);
+Datum
+px_encrypted_typmod_out(PG_FUNCTION_ARGS)
+{
+	int32		typmod = PG_GETARG_INT32(0);
+	char	   *name;
+
+	if (typmod < 0)
+		PG_RETURN_CSTRING(pstrdup(""));
+	name = px_key_name((uint32) typmod);
+	PG_RETURN_CSTRING(name ? psprintf("('%s')", name) : psprintf("(%d)", typmod));
+}
+
+/* ---------------------------------------------------------------------
+ * Casts
+ * --------------------------------------------------------------------- */
+
+/*
+ * Re-seal a transit value under key_id.  No permission check: the
+ * plaintext came from the caller's own input, and the result stays under
+ * a key the caller still needs a grant to read.
+ */
+static bytea *
+bind_transit(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type type,
+			 uint32 key_id)
+{
+	struct varlena *plain = open_value(cache, env, len, type, false);
+	bytea	   *result = seal_value(cache, key_id, type, VARDATA(plain),
+									VARSIZE(plain) - VARHDRSZ);
+
+	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	pfree(plain);
+	return result;
+}
+
+/*
+ * For masking views (masking/rules.c): the plaintext of a stored value without
+ * a grant check, or NULL for a transit value.  The caller masks it before
+ * anything leaves the server, or checks the grant itself.  *cachep holds
+ * this file's per-call-site key cache, allocated in mcxt on first use.
+ */
+struct varlena *
+px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext mcxt)
+{
+	PxCallCache *cache = (PxCallCache *) *cachep;
+	px_header	hdr;
+
+	if (cache == NULL)
+		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
+	current_cache(cache);
+	px_note_plaintext_out();
+	read_header((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, &hdr);
+	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+		return NULL;
+	return open_value(cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, false);
+}
+
+/* For types/det_ops.c: bind a deterministic transit value, without a call cache. */
+bytea *
+px_det_bind_transit(bytea *env, uint32 key_id)
+{
+	PxCallCache cache;
+
+	memset(&cache, 0, sizeof(cache));
+	current_cache(&cache);
+	return bind_transit(&cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env),
+						PX_TYPE_TEXT_DET, key_id);
+}
+
+/* encrypted -> encrypted with a type modifier: bind a transit value to the key. */
+static Datum
+encrypted_coerce(FunctionCallInfo fcinfo, px_value_type type)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	PxCallCache *cache;
+	px_header	hdr;
+	bytea	   *result;
+	size_t		len = VARSIZE_ANY_EXHDR(env);
+
+	if (typmod < 0)
+		PG_RETURN_BYTEA_P(env);
+	read_header((uint8_t *) VARDATA_ANY(env), len, type, &hdr);
+	if (hdr.key_id == (uint32) typmod)
+		PG_RETURN_BYTEA_P(env);
+	if (hdr.key_id != PX_TRANSIT_KEY_ID)
+		check_column_key(&hdr, typmod);
+
+	cache = call_cache(fcinfo);
+
+	/*
+	 * A deterministic result depends only on the input: remember the last
+	 * one, so a literal compared row by row is encrypted once per query.
+	 */
+	if (type == PX_TYPE_TEXT_DET && cache->memo_in != NULL &&
+		VARSIZE_ANY_EXHDR(cache->memo_in) == len &&
+		memcmp(VARDATA_ANY(cache->memo_in), VARDATA_ANY(env), len) == 0)
+		PG_RETURN_BYTEA_P(cache->memo_out);
+
+	result = bind_transit(cache, (uint8_t *) VARDATA_ANY(env), len, type, (uint32) typmod);
+	if (type == PX_TYPE_TEXT_DET)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (cache->memo_in != NULL)
+		{
+			pfree(cache->memo_in);
+			pfree(cache->memo_out);
+		}
+		cache->memo_in = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(env));
+		cache->memo_out = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(result));
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_coerce);
+Datum
+px_encrypted_text_coerce(PG_FUNCTION_ARGS)
+{
+	return encrypted_coerce(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_text_det_coerce);
+Datum
+px_encrypted_text_det_coerce(PG_FUNCTION_ARGS)
+{
+	return encrypted_coerce(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_bytea_coerce);
+Datum
+px_encrypted_bytea_coerce(PG_FUNCTION_ARGS)
+{
+	return encrypted_coerce(fcinfo, PX_TYPE_BYTEA);
+}
+
+/* text/bytea -> encrypted: always encrypts, whatever the plaintext looks like. */
+static Datum
+encrypt_cast(FunctionCallInfo fcinfo, px_value_type type)
+{
+	struct varlena *plain = PG_GETARG_VARLENA_PP(0);
+	int32		typmod = PG_GETARG_INT32(1);
+
+	PG_RETURN_BYTEA_P(seal_value(call_cache(fcinfo),
+								 typmod >= 0 ? (uint32) typmod : PX_TRANSIT_KEY_ID,
+								 type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+}
+
+PG_FUNCTION_INFO_V1(px_text_to_encrypted);
+Datum
+px_text_to_encrypted(PG_FUNCTION_ARGS)
+{
+	return encrypt_cast(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_text_to_encrypted_det);
+Datum
+px_text_to_encrypted_det(PG_FUNCTION_ARGS)
+{
+	return encrypt_cast(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+PG_FUNCTION_INFO_V1(px_bytea_to_encrypted);
+Datum
+px_bytea_to_encrypted(PG_FUNCTION_ARGS)
+{
+	return encrypt_cast(fcinfo, PX_TYPE_BYTEA);
+}
+
+/*
+ * The key named by argument 1, resolved once per call site as long as the
+ * name stays the same from row to row.
+ */
+static uint32
+named_key(FunctionCallInfo fcinfo, PxCallCache *cache)
+{
+	text	   *name = PG_GETARG_TEXT_PP(1);
+	size_t		len = VARSIZE_ANY_EXHDR(name);
+
+	if (cache->key_name == NULL || strlen(cache->key_name) != len ||
+		memcmp(cache->key_name, VARDATA_ANY(name), len) != 0)
+	{
+		char	   *cname = text_to_cstring(name);
+
+		cache->named_key_id = px_key_id_for_name(cname, false);
+		if (cache->key_name != NULL)
+			pfree(cache->key_name);
+		cache->key_name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, cname);
+	}
+	return cache->named_key_id;
+}
+
+/* privacy.encrypt(plaintext, key name): explicit encryption under a named key. */
+PG_FUNCTION_INFO_V1(px_encrypt_text);
+Datum
+px_encrypt_text(PG_FUNCTION_ARGS)
+{
+	struct varlena *plain = PG_GETARG_VARLENA_PP(0);
+	PxCallCache *cache = call_cache(fcinfo);
+
+	PG_RETURN_BYTEA_P(seal_value(cache, named_key(fcinfo, cache), PX_TYPE_TEXT,
+								 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+}
+
+PG_FUNCTION_INFO_V1(px_encrypt_bytea);
+Datum
+px_encrypt_bytea(PG_FUNCTION_ARGS)
+{
+	struct varlena *plain = PG_GETARG_VARLENA_PP(0);
+	PxCallCache *cache = call_cache(fcinfo);
+
+	PG_RETURN_BYTEA_P(seal_value(cache, named_key(fcinfo, cache), PX_TYPE_BYTEA,
+								 VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain)));
+}
+
+/*
+ * privacy.decrypt() and the explicit casts to text and bytea.  Each value
+ * returned in clear is counted for the audit trail (one event per
+ * statement and column, written when the statement ends).
+ */
+static Datum
+decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	uint8_t    *data = (uint8_t *) VARDATA_ANY(env);
+	size_t		len = VARSIZE_ANY_EXHDR(env);
+	PxCallCache *cache = call_cache(fcinfo);
+	struct varlena *plain = open_value(cache, data, len, type, true);
+
+	px_audit_count(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
+				   px_audit_key_of(data, len));
+	PG_RETURN_POINTER(plain);
+}
+
+PG_FUNCTION_INFO_V1(px_decrypt_text);
+Datum
+px_decrypt_text(PG_FUNCTION_ARGS)
+{
+	return decrypt_counted(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_decrypt_text_det);
+Datum
+px_decrypt_text_det(PG_FUNCTION_ARGS)
+{
+	return decrypt_counted(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+/*
+ * privacy.reseal(value): the same plaintext under the key's active version
+ * (privacy.reencrypt()'s worker).  No permission check: the value stays
+ * under the same key, so nobody can read more than before.
+ */
+static Datum
+reseal(FunctionCallInfo fcinfo, px_value_type type)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(env);
+	PxCallCache *cache = call_cache(fcinfo);
+	px_header	hdr;
+	struct varlena *plain;
+	bytea	   *result;
+
+	read_header((uint8_t *) VARDATA_ANY(env), len, type, &hdr);
+	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+		PG_RETURN_BYTEA_P(env);
+	plain = open_value(cache, (uint8_t *) VARDATA_ANY(env), len, type, false);
+	result = seal_value(cache, hdr.key_id, type, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	PG_RETURN_BYTEA_P(result);
+}
+
+PG_FUNCTION_INFO_V1(px_reseal_text);
+Datum
+px_reseal_text(PG_FUNCTION_ARGS)
+{
+	return reseal(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_reseal_bytea);
+Datum
+px_reseal_bytea(PG_FUNCTION_ARGS)
+{
+	return reseal(fcinfo, PX_TYPE_BYTEA);
+}
+
+PG_FUNCTION_INFO_V1(px_decrypt_bytea);
+Datum
+px_decrypt_bytea(PG_FUNCTION_ARGS)
+{
+	return decrypt_counted(fcinfo, PX_TYPE_BYTEA);
+}
+
+/* privacy.envelope_info(): the header fields, for tests and operations. */
+PG_FUNCTION_INFO_V1(px_envelope_key_id);
+Datum
+px_envelope_key_id(PG_FUNCTION_ARGS)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	px_header	hdr;
+
+	px_report_status(px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr),
+					 false);
+	PG_RETURN_INT32((int32) hdr.key_id);
+}
+
+PG_FUNCTION_INFO_V1(px_envelope_key_version);
+Datum
+px_envelope_key_version(PG_FUNCTION_ARGS)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	px_header	hdr;
+
+	px_report_status(px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr),
+					 false);
+	PG_RETURN_INT32((int32) hdr.key_version);
+}

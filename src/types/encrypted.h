@@ -1,0 +1,16 @@
+/*
+ * types/encrypted.h
+ *		The encrypted column types: which types they are, binding a transit
+ *		value to a key, opening a value for masking (types/encrypted.c).
+ */
+#ifndef PX_TYPES_ENCRYPTED_H
+#define PX_TYPES_ENCRYPTED_H
+
+#include "postgres.h"
+#include "px_core.h"
+
+extern bytea *px_det_bind_transit(bytea *env, uint32 key_id);
+extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void **cachep,
+											   MemoryContext mcxt);
+
+#endif							/* PX_TYPES_ENCRYPTED_H */
