@@ -104,7 +104,6 @@ static int	px_log_statement_literals = PX_LITERALS_HIDDEN;
 static const char *const px_domain = TEXTDOMAIN;
 
 static emit_log_hook_type prev_emit_log_hook = NULL;
-static ExecutorEnd_hook_type prev_executor_end = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
 /*
@@ -872,19 +871,7 @@ redact_statement(void)
 	redacted_statement = copy;
 }
 
-/*
- * The statement being run, as PostgreSQL set it: its pointer (to recognise
- * the statement's portal when it ends) and its text (our copy: the
- * original's memory is PostgreSQL's to free).
- */
-static const char *
-current_statement_pointer(void)
-{
-	if (debug_query_string != NULL && debug_query_string == redacted_statement)
-		return redacted_from;
-	return debug_query_string;
-}
-
+/* The statement being run, as PostgreSQL set it (our copy: the original's memory is PostgreSQL's to free). */
 static const char *
 current_statement_text(void)
 {
@@ -957,7 +944,13 @@ emit_substitute(ErrorData *edata, const SubstituteText *text, bool sensitive, bo
 
 	if (edata->context && !edata->hide_ctx)
 		context = redact_sql || sensitive ? filter_context(edata->context, sensitive) : edata->context;
-	if (edata->internalquery)
+	/*
+	 * After a decryption, dynamic SQL may hold a decrypted value anywhere
+	 * (EXECUTE format('%s'), '%I'), not only as a constant: drop its text.
+	 */
+	if (edata->internalquery && px_log_gave_plaintext)
+		query = "...";
+	else if (edata->internalquery)
 		query = redact_sql || sensitive ? px_redact_sql_literals(edata->internalquery, true)
 			: edata->internalquery;
 	emit_substitute_guarded(edata, text, context, query,
@@ -1071,7 +1064,8 @@ px_emit_log(ErrorData *edata)
 		strcmp(filter_context(edata->context, sensitive), edata->context) != 0)
 		needs_substitute = true;
 	if ((redact_sql || sensitive) && edata->internalquery &&
-		strcmp(px_redact_sql_literals(edata->internalquery, true), edata->internalquery) != 0)
+		(px_log_gave_plaintext ||
+		 strcmp(px_redact_sql_literals(edata->internalquery, true), edata->internalquery) != 0))
 		needs_substitute = true;
 
 	if (needs_substitute)
@@ -1155,26 +1149,6 @@ clear_marks(void)
 	px_log_gave_plaintext = false;
 }
 
-/*
- * A statement run by the client ends here without an error: its portal
- * runs the text PostgreSQL is reporting on.  Nested statements (SPI, SQL
- * functions, a function folded by the planner, a cursor's query) run
- * other texts and leave the marks alone; so does an older portal dropped
- * while a newer statement is being bound.
- */
-static void
-log_redact_executor_end(QueryDesc *queryDesc)
-{
-	const char *text = queryDesc->sourceText;
-
-	if (prev_executor_end)
-		prev_executor_end(queryDesc);
-	else
-		standard_ExecutorEnd(queryDesc);
-	if (text != NULL && text == current_statement_pointer())
-		clear_marks();
-}
-
 static void
 log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 						   ProcessUtilityContext context, ParamListInfo params,
@@ -1193,9 +1167,6 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
-	if (context == PROCESS_UTILITY_TOPLEVEL && queryString != NULL &&
-		queryString == current_statement_pointer())
-		clear_marks();
 }
 
 /* After the error of a failed statement has been reported, and at commit. */
@@ -1233,8 +1204,6 @@ px_install_log_redaction(void)
 
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = px_emit_log;
-	prev_executor_end = ExecutorEnd_hook;
-	ExecutorEnd_hook = log_redact_executor_end;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = log_redact_process_utility;
 	RegisterXactCallback(log_redact_xact_callback, NULL);

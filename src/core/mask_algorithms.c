@@ -125,23 +125,35 @@ px_mask_credit_card(const char *in, size_t len, char *out)
 	size_t		seen = 0;
 	size_t		keep_from;
 	size_t		i;
+	size_t		n = 0;
 
 	for (i = 0; i < len; i++)
 		if (in[i] >= '0' && in[i] <= '9')
 			digits++;
+
 	keep_from = digits > 4 ? digits - 4 : digits;
 	for (i = 0; i < len; i++)
 	{
 		char		c = in[i];
 
 		if (c >= '0' && c <= '9')
-			out[i] = (seen++ >= keep_from) ? c : '*';
+			out[n++] = (seen++ >= keep_from) ? c : '*';
 		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-			out[i] = '*';
+			out[n++] = '*';
+		else if ((unsigned char) c >= 0x80)
+		{
+			/*
+			 * A character outside ASCII may be a digit of another script
+			 * (full-width, Arabic-Indic): one '*' for the whole character,
+			 * never its bytes.  Continuation bytes add nothing.
+			 */
+			if (((unsigned char) c & 0xC0) != 0x80)
+				out[n++] = '*';
+		}
 		else
-			out[i] = c;
+			out[n++] = c;
 	}
-	return len;
+	return n;
 }
 
 int64_t

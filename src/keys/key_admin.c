@@ -284,13 +284,21 @@ PG_FUNCTION_INFO_V1(px_destroy_key);
 Datum
 px_destroy_key(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *confirm = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *expected = psprintf("destroy %s", name);
+	char	   *name;
+	char	   *confirm;
+	char	   *expected;
 	uint32		key_id;
 	Oid			argtypes[1] = {INT4OID};
 	Datum		values[1];
 
+	/* Not STRICT (confirm may be NULL), so the name is checked here. */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key name must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	confirm = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	expected = psprintf("destroy %s", name);
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 	if (strcmp(confirm, expected) != 0)

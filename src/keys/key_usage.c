@@ -25,8 +25,19 @@
 	"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid" \
 	" WHERE a.atttypid IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")" \
 	"   AND a.atttypmod OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0" \
-	"   AND NOT a.attisdropped AND c.relkind IN ('r', 'm')" \
-	" ORDER BY 1, 2"
+	"   AND NOT a.attisdropped AND c.relkind IN ('r', 'm')"
+
+/*
+ * Listing versions in use (privacy.keys) passes over other sessions'
+ * temporary tables, which no session can read: an open session's temporary
+ * table would otherwise make the view fail for everyone.  Dropping a
+ * version still looks at them, and fails with PostgreSQL's error rather
+ * than lose their values.
+ */
+#define COLUMNS_UNDER_KEY_LISTED \
+	COLUMNS_UNDER_KEY \
+	"   AND (c.relpersistence OPERATOR(pg_catalog.<>) 't'" \
+	"        OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())"
 
 /*
  * Run fn as the extension's owner: looking for a key version must see
@@ -62,7 +73,9 @@ scan_columns(UsageScan *state, bool find_first)
 	px_become_owner(owner, &saved);
 
 	values[0] = Int32GetDatum((int32) state->key_id);
-	if (SPI_execute_with_args(COLUMNS_UNDER_KEY, 1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(find_first ? COLUMNS_UNDER_KEY " ORDER BY 1, 2" :
+							  COLUMNS_UNDER_KEY_LISTED " ORDER BY 1, 2",
+							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list encrypted columns");
 	columns = SPI_tuptable;
 	ncolumns = SPI_processed;

@@ -42,6 +42,13 @@ $node->safe_psql('postgres', q{
 	    AS $$BEGIN RAISE WARNING 'checked a value'; END$$;
 	CREATE FUNCTION insert_dynamic(t text) RETURNS void LANGUAGE plpgsql
 	    AS $$BEGIN EXECUTE format('INSERT INTO people (id, ssn) VALUES (1, %L)', t); END$$;
+	-- checked at COMMIT: a deferred unique constraint and a constraint trigger
+	CREATE TABLE copies (d text UNIQUE DEFERRABLE INITIALLY DEFERRED);
+	CREATE TABLE checked (d text);
+	CREATE FUNCTION check_later() RETURNS trigger LANGUAGE plpgsql
+	    AS $$BEGIN RAISE EXCEPTION 'bad value %', NEW.d; END$$;
+	CREATE CONSTRAINT TRIGGER checked_later AFTER INSERT ON checked DEFERRABLE INITIALLY DEFERRED
+	    FOR EACH ROW EXECUTE FUNCTION check_later();
 });
 my $envelope = $node->safe_psql('postgres', 'SELECT ssn::text FROM people WHERE id = 1');
 # One character of the ciphertext changed: it fails authentication.
@@ -102,6 +109,14 @@ my @battery = (
 	q{DO $$BEGIN EXECUTE 'INSERT INTO people (id, ssn) VALUES (28, ' || quote_literal('SECRET-29-XYZ') || ') RETURNING nosuch'; END$$;},
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; PERFORM v::int; END$$;},
 	q{DO $$BEGIN RAISE EXCEPTION 'failed on %', (SELECT privacy.decrypt(ssn) FROM people WHERE id = 2); END$$;},
+	# decrypted values checked at COMMIT (deferred constraint, constraint trigger)
+	q{BEGIN; INSERT INTO copies SELECT privacy.decrypt(ssn) FROM people WHERE id = 1;
+	  INSERT INTO copies SELECT privacy.decrypt(ssn) FROM people WHERE id = 1; COMMIT;},
+	q{BEGIN; INSERT INTO checked SELECT privacy.decrypt(ssn) FROM people WHERE id = 2; COMMIT;},
+	q{INSERT INTO checked SELECT privacy.decrypt(ssn) FROM people WHERE id = 2;},
+	# a decrypted value spliced into dynamic SQL as text or as a name
+	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; EXECUTE format('SELECT %s', v); END$$;},
+	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; EXECUTE format('SELECT 1 FROM %I', v); END$$;},
 	# PREPARE / EXECUTE
 	q{PREPARE ins(int, privacy.encrypted_text) AS INSERT INTO people (id, ssn) VALUES ($1, $2);
 	  EXECUTE ins(1, 'SECRET-30-XYZ');

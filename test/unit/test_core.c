@@ -1175,6 +1175,9 @@ test_masking_core(void)
 		  "mask_email splits at the last '@'");
 	CHECK(px_mask_credit_card("4111-1111-1111-1111", 19, out) == 19 &&
 		  memcmp(out, "****-****-****-1111", 19) == 0, "mask_credit_card keeps the last four digits");
+	/* full-width digits (3 bytes each) and Arabic-Indic digits (2 bytes each) are masked, one '*' each */
+	CHECK(px_mask_credit_card("\xef\xbc\x91\xef\xbc\x92-\xd9\xa1", 9, out) == 4 &&
+		  memcmp(out, "**-*", 4) == 0, "mask_credit_card masks digits of other scripts, never copies them");
 	CHECK(px_generalize_int(-1, 10) == -10 && px_generalize_int(19, 10) == 10 &&
 		  px_generalize_int(INT64_MIN, 10) <= INT64_MIN + 10, "generalize floors, also below zero, without overflow");
 	{

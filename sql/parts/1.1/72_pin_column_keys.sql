@@ -4,6 +4,12 @@
 -- the values are kept as they are and the column names their key.  Values
 -- under several keys, or none at all with no privacy.default_key, are
 -- refused with a hint, and the statement stores nothing.
+--
+-- Arrays of an encrypted type are pinned like the type (the key applies to
+-- the elements).  A domain or a composite type over an encrypted type must
+-- name the key itself: its values are stored as typed, so one declared
+-- without a key would keep unbound (transit) values that no key's grants
+-- protect and no destruction shreds.
 CREATE OR REPLACE FUNCTION privacy.pin_column_keys() RETURNS event_trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -14,27 +20,75 @@ DECLARE
     pinned text;
     key_ids int4[];
 BEGIN
+    -- Domains over an encrypted type (or an array of one) must name a key.
+    FOR col IN
+        SELECT t.oid::regtype AS dom, format_type(t.typbasetype, NULL) AS typname
+          FROM pg_event_trigger_ddl_commands() cmd
+          JOIN pg_type t ON t.oid = cmd.objid
+         WHERE cmd.classid = 'pg_type'::regclass AND t.typtype = 'd' AND t.typtypmod < 0
+           AND t.typbasetype IN (SELECT e.oid FROM pg_type e
+                                  WHERE e.oid IN ('privacy.encrypted_text'::regtype,
+                                                  'privacy.encrypted_bytea'::regtype,
+                                                  'privacy.encrypted_text_det'::regtype)
+                                 UNION ALL
+                                 SELECT e.typarray FROM pg_type e
+                                  WHERE e.oid IN ('privacy.encrypted_text'::regtype,
+                                                  'privacy.encrypted_bytea'::regtype,
+                                                  'privacy.encrypted_text_det'::regtype))
+    LOOP
+        RAISE EXCEPTION 'domain % over % needs an encryption key', col.dom, col.typname
+            USING ERRCODE = 'PXK01',
+                  HINT = format('Declare it over %s(''keyname'').', regexp_replace(col.typname, '\[\]$', ''));
+    END LOOP;
+    -- Attributes of a composite type likewise.
+    FOR col IN
+        SELECT c.reltype::regtype AS typ, a.attname
+          FROM pg_event_trigger_ddl_commands() cmd
+          JOIN pg_type t ON t.oid = cmd.objid AND t.typtype = 'c'
+          JOIN pg_class c ON c.oid = t.typrelid
+          JOIN pg_attribute a ON a.attrelid = c.oid
+         WHERE cmd.classid = 'pg_type'::regclass
+           AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypmod < 0
+           AND (a.atttypid IN ('privacy.encrypted_text'::regtype, 'privacy.encrypted_bytea'::regtype,
+                               'privacy.encrypted_text_det'::regtype)
+                OR a.atttypid IN (SELECT e.typarray FROM pg_type e
+                                   WHERE e.oid IN ('privacy.encrypted_text'::regtype,
+                                                   'privacy.encrypted_bytea'::regtype,
+                                                   'privacy.encrypted_text_det'::regtype)))
+    LOOP
+        RAISE EXCEPTION 'attribute % of type % needs an encryption key', col.attname, col.typ
+            USING ERRCODE = 'PXK01',
+                  HINT = 'Declare it as privacy.encrypted_text(''keyname'') (or the type it uses).';
+    END LOOP;
     FOR col IN
         SELECT DISTINCT c.oid::regclass AS rel, c.relkind, a.attname,
-               format_type(a.atttypid, NULL) AS typname, cmd.command_tag
+               format_type(coalesce(nullif(e.typelem, 0), a.atttypid), NULL) AS typname,
+               e.typelem <> 0 AS is_array, cmd.command_tag
           FROM pg_event_trigger_ddl_commands() cmd
           JOIN pg_class c ON c.oid = cmd.objid
           JOIN pg_attribute a ON a.attrelid = c.oid
+          JOIN pg_type e ON e.oid = a.atttypid
          WHERE cmd.classid = 'pg_class'::regclass
            AND c.relkind IN ('r', 'p', 'm', 'f')
            AND a.attnum > 0 AND NOT a.attisdropped
            AND a.atttypmod < 0
-           AND a.atttypid IN ('privacy.encrypted_text'::regtype,
-                              'privacy.encrypted_bytea'::regtype,
-                              'privacy.encrypted_text_det'::regtype)
+           AND coalesce(nullif(e.typelem, 0), a.atttypid) IN ('privacy.encrypted_text'::regtype,
+                                                            'privacy.encrypted_bytea'::regtype,
+                                                            'privacy.encrypted_text_det'::regtype)
+           AND (e.typelem = 0 OR e.typcategory = 'A')
     LOOP
         pinned := NULL;
         IF col.command_tag IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE MATERIALIZED VIEW') THEN
             -- The keys the stored values are under (their envelopes say so;
             -- no decryption, no key grant needed).  0 marks an unbound
             -- literal, which the default key binds like any other column's.
-            EXECUTE format('SELECT array_agg(DISTINCT privacy.envelope_key_id(%I)) FROM %s',
-                           col.attname, col.rel) INTO key_ids;
+            IF col.is_array THEN
+                EXECUTE format('SELECT array_agg(DISTINCT privacy.envelope_key_id(v)) FROM %s, unnest(%I) v',
+                               col.rel, col.attname) INTO key_ids;
+            ELSE
+                EXECUTE format('SELECT array_agg(DISTINCT privacy.envelope_key_id(%I)) FROM %s',
+                               col.attname, col.rel) INTO key_ids;
+            END IF;
             key_ids := array_remove(key_ids, 0);
             IF cardinality(key_ids) > 1 THEN
                 RAISE EXCEPTION 'column % of % holds values under % different keys',
@@ -62,8 +116,15 @@ BEGIN
                       HINT = format('Cast the column to %s(%L) in the defining query.',
                                     col.typname, pinned);
         END IF;
-        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE %s(%L)',
-                       col.rel, col.attname, col.typname, pinned);
+        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE %s(%L)%s',
+                       col.rel, col.attname, col.typname, pinned,
+                       CASE WHEN col.is_array THEN '[]' ELSE '' END);
     END LOOP;
 END
 $$;
+DROP EVENT TRIGGER privacy_pin_column_keys;
+CREATE EVENT TRIGGER privacy_pin_column_keys ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE',
+                 'CREATE MATERIALIZED VIEW', 'CREATE FOREIGN TABLE', 'CREATE DOMAIN', 'CREATE TYPE',
+                 'ALTER DOMAIN', 'ALTER TYPE')
+    EXECUTE FUNCTION privacy.pin_column_keys();

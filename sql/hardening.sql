@@ -1,0 +1,80 @@
+-- Attacks found by an adversarial review of 1.1, each refused now.
+SELECT privacy.create_key('hd_k') > 0 AS created, privacy.create_key('hd_pseudo') > 0 AS created;
+CREATE ROLE hd_admin;
+GRANT privacy_admin TO hd_admin;
+CREATE ROLE hd_nobody;
+GRANT CREATE ON SCHEMA public TO hd_nobody, hd_admin;
+
+-- A NULL key name is an error, not a crashed server.
+SELECT privacy.destroy_key(NULL, 'destroy x');
+SELECT privacy.destroy_key(NULL, NULL);
+
+-- Schema masked holds only masking views: an administrator cannot place a
+-- function, operator, type or table there for masked roles to resolve.
+SET ROLE hd_admin;
+CREATE FUNCTION masked.hd_eq(varchar, varchar) RETURNS boolean LANGUAGE sql AS $$ SELECT $1::text = $2::text $$;
+CREATE OPERATOR masked.=== (LEFTARG = text, RIGHTARG = text, FUNCTION = pg_catalog.texteq);
+CREATE TABLE masked.hd_t (a int);
+CREATE TYPE masked.hd_type AS (a int);
+CREATE FUNCTION public.hd_moved() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+ALTER FUNCTION public.hd_moved() SET SCHEMA masked;
+DROP FUNCTION public.hd_moved();
+RESET ROLE;
+
+-- apply_mask cannot be stored in DDL expressions, where the parse-time
+-- guard does not see it: defaults, checks, policies, indexes, triggers'
+-- WHEN, BEGIN ATOMIC bodies, rule actions.
+CREATE TABLE hd_staff (id int PRIMARY KEY, name text, ssn privacy.encrypted_text('hd_k'));
+INSERT INTO hd_staff VALUES (1, 'Ann Smith', '123-45-6789');
+SELECT privacy.set_mask('hd_staff', 'name', 'hash(''hd_pseudo'')');
+SELECT privacy.set_mask('hd_staff', 'ssn', 'partial(0, ''***-**-'', 4)');
+SELECT privacy.create_masking_view('hd_staff');
+SET ROLE hd_nobody;
+CREATE TEMP TABLE hd_o (i int, p text DEFAULT privacy.apply_mask('Ann Smith'::text, 'hd_staff'::regclass, 'name'::name));
+CREATE TEMP TABLE hd_o (i int, CHECK (privacy.apply_mask(i::text, 'hd_staff'::regclass, 'name'::name) <> ''));
+CREATE TABLE hd_own (i int, t text);
+CREATE INDEX ON hd_own ((privacy.apply_mask(t, 'hd_staff'::regclass, 'name'::name)));
+ALTER TABLE hd_own ENABLE ROW LEVEL SECURITY;
+CREATE POLICY hd_p ON hd_own USING (privacy.apply_mask(t, 'hd_staff'::regclass, 'name'::name) IS NOT NULL);
+CREATE FUNCTION hd_atomic() RETURNS text LANGUAGE sql
+    BEGIN ATOMIC SELECT privacy.apply_mask('Ann Smith'::text, 'hd_staff'::regclass, 'name'::name); END;
+CREATE RULE hd_r AS ON INSERT TO hd_own DO ALSO
+    SELECT privacy.apply_mask('Ann Smith'::text, 'hd_staff'::regclass, 'name'::name);
+CREATE DOMAIN hd_dom AS text CHECK (privacy.apply_mask(VALUE, 'hd_staff'::regclass, 'name'::name) <> '');
+-- the query-time guard still refuses the direct call
+SELECT privacy.apply_mask('Ann Smith'::text, 'hd_staff'::regclass, 'name'::name);
+RESET ROLE;
+SELECT count(*) AS nothing_stored FROM pg_depend d
+ WHERE d.refclassid = 'pg_proc'::regclass
+   AND d.refobjid IN (SELECT oid FROM pg_proc WHERE proname = 'apply_mask')
+   AND d.classid <> 'pg_rewrite'::regclass;
+-- the masking view itself keeps working, and follows DDL
+SELECT id, ssn FROM masked.hd_staff;
+ALTER TABLE hd_staff ADD COLUMN note text;
+SELECT count(*) FROM masked.hd_staff;
+
+-- Domains, arrays and composite types of encrypted types name their key.
+SET privacy.default_key = 'hd_k';
+CREATE DOMAIN hd_ssn AS privacy.encrypted_text;
+CREATE DOMAIN hd_ssns AS privacy.encrypted_text_det[];
+CREATE TYPE hd_pair AS (a privacy.encrypted_text, b int);
+CREATE DOMAIN hd_ssn_ok AS privacy.encrypted_text('hd_k');
+CREATE TABLE hd_people (id int, ssn hd_ssn_ok, old privacy.encrypted_text[], docs privacy.encrypted_bytea[]);
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'hd_people'::regclass AND attnum > 1 ORDER BY attnum;
+INSERT INTO hd_people VALUES (1, 'HD-1', ARRAY['HD-2', 'HD-3']::privacy.encrypted_text[], ARRAY['\x01'::bytea]::privacy.encrypted_bytea[]);
+SELECT privacy.envelope_key_id(ssn) = privacy.envelope_key_id(old[2]) AS same_key,
+       privacy.envelope_key_id(old[1]) > 0 AS bound, privacy.decrypt(old[2]) FROM hd_people;
+RESET privacy.default_key;
+CREATE TABLE hd_nokey (old privacy.encrypted_text[]);
+
+-- mask_credit_card never copies a character outside ASCII (a digit of
+-- another script): one '*' for each.
+SELECT privacy.mask_credit_card('１２３４５６７８'), privacy.mask_credit_card('١٢٣٤٥٦'),
+       privacy.mask_credit_card('ééééé'), privacy.mask_credit_card('4111 1111 1111 1111');
+
+DROP TABLE hd_people, hd_own, hd_staff CASCADE;
+DROP DOMAIN hd_ssn_ok;
+REVOKE CREATE ON SCHEMA public FROM hd_nobody, hd_admin;
+DROP ROLE hd_admin;
+DROP ROLE hd_nobody;
