@@ -48,8 +48,9 @@ typedef struct BindMemo
 	bytea	   *out[BIND_SLOTS];
 } BindMemo;
 
-static uint32
-det_key_id(bytea *v)
+/* The key id a deterministic envelope names (PX_TRANSIT_KEY_ID: unbound). */
+uint32
+px_det_key_id(bytea *v)
 {
 	px_header	hdr;
 
@@ -120,8 +121,8 @@ det_compare(FunctionCallInfo fcinfo, bool for_order)
 {
 	bytea	   *a = PG_GETARG_BYTEA_PP(0);
 	bytea	   *b = PG_GETARG_BYTEA_PP(1);
-	uint32		ka = det_key_id(a);
-	uint32		kb = det_key_id(b);
+	uint32		ka = px_det_key_id(a);
+	uint32		kb = px_det_key_id(b);
 	size_t		la;
 	size_t		lb;
 	int			cmp;
@@ -171,7 +172,7 @@ hashable(FunctionCallInfo fcinfo)
 {
 	bytea	   *v = PG_GETARG_BYTEA_PP(0);
 
-	if (det_key_id(v) == PX_TRANSIT_KEY_ID)
+	if (px_det_key_id(v) == PX_TRANSIT_KEY_ID)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_UNBOUND_VALUE),
 				 errmsg("cannot hash a privacy.encrypted_text_det value that is not bound to a key"),
@@ -255,7 +256,7 @@ bind_to_key(PlannerInfo *root, Node *arg, Oid dettype, int32 key_id)
 		if (c->constisnull)
 			return arg;
 		v = DatumGetByteaPP(c->constvalue);
-		if (det_key_id(v) != PX_TRANSIT_KEY_ID)
+		if (px_det_key_id(v) != PX_TRANSIT_KEY_ID)
 			return arg;
 
 		return px_det_plan_constant(root, PointerGetDatum(px_det_bind_transit(v, (uint32) key_id)),
@@ -338,7 +339,7 @@ px_det_bound(PG_FUNCTION_ARGS)
 	if (check == NULL)
 		check = fcinfo->flinfo->fn_extra =
 			MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BoundCheck));
-	if (det_key_id(v) != key_id)
+	if (px_det_key_id(v) != key_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_WRONG_KEY),
 				 errmsg("value is not bound to privacy_ext key with id %u", key_id),

@@ -55,21 +55,15 @@ det_cast_function(void)
 static uint32
 envelope_key(bytea *det)
 {
-	px_header	hdr;
+	uint32		key_id = px_det_key_id(det);
 
-	px_report_status(px_header_read((uint8_t *) VARDATA_ANY(det), VARSIZE_ANY_EXHDR(det), &hdr), true);
-	if (hdr.type != PX_TYPE_TEXT_DET)
-		ereport(ERROR,
-				(errcode(ERRCODE_PX_WRONG_TYPE),
-				 errmsg("envelope is not a privacy.encrypted_text_det value"),
-				 px_errhide()));
-	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+	if (key_id == PX_TRANSIT_KEY_ID)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_UNBOUND_VALUE),
 				 errmsg("cannot compare plaintext with a privacy.encrypted_text_det value that is not bound to a key"),
 				 errhint("Cast one of them to the column's type, e.g. privacy.encrypted_text_det('keyname')."),
 				 px_errhide()));
-	return hdr.key_id;
+	return key_id;
 }
 
 /* plain sealed deterministically under det's key, remembered per call site. */
