@@ -1,4 +1,4 @@
--- Keys (src/key_store.c, src/det_ops.c, src/key_usage.c).
+-- Keys (src/keys/key_store.c, src/types/det_ops.c, src/keys/key_usage.c).
 
 -- A deterministic literal compared with a column is bound to the column's
 -- key when the query is planned (det_ops.c) and the envelope kept in the
@@ -12,6 +12,6 @@ CREATE FUNCTION privacy.encrypted_text_det_bound(value privacy.encrypted_text_de
 
 -- privacy.keys.versions_in_use is NULL for roles other than key
 -- administrators: the scan behind it reads tables they may not read
--- (src/key_usage.c).
+-- (src/keys/key_usage.c).
 COMMENT ON FUNCTION privacy.key_versions_in_use(int4) IS
     'versions found in the encrypted columns under a key (scans them); NULL unless superuser or privacy_admin';

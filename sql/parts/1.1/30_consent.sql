@@ -4,7 +4,7 @@
 -- nobody but a superuser writes privacy.consent_state or
 -- privacy.consent_events directly, so a consent never changes without its
 -- event, and the author and time of an event are the server's, not the
--- caller's (src/consent_record.c).
+-- caller's (src/consent/record.c).
 ------------------------------------------------------------------------
 
 -- The writers.  SECURITY DEFINER (the tables' owner), executable by nobody

@@ -8,7 +8,7 @@ CREATE CAST (varchar AS privacy.encrypted_text_det)
     WITH FUNCTION privacy.encrypted_text_det(text, int4, bool) AS ASSIGNMENT;
 
 -- det = text (and varchar, relabelled as text): the plaintext is sealed
--- under the other operand's key (src/det_text_ops.c).  With the column's
+-- under the other operand's key (src/types/det_text_ops.c).  With the column's
 -- key in its type, the planner turns the clause into the (det, det)
 -- equality, which the column's indexes match.
 CREATE FUNCTION privacy.det_text_eq_support(internal) RETURNS internal
