@@ -15,6 +15,18 @@ CREATE TABLE privacy.masking_view_rebuilds (
 );
 REVOKE ALL ON privacy.masking_view_rebuilds FROM PUBLIC;
 
+-- Whether view v's query reads table tbl (its rule depends on the table).
+CREATE FUNCTION privacy.view_reads_table(v oid, tbl regclass) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
+                     JOIN pg_catalog.pg_depend d
+                       ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+                      AND d.objid = r.oid
+                      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND d.refobjid = tbl
+                    WHERE r.ev_class = v)
+$$;
+
 -- The masking view of a table, if the registry's name for it really is
 -- one: a view in schema masked whose query reads that table.  The registry
 -- is writable by administrators, so nothing run with more rights than
@@ -26,13 +38,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(m.view_name)
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE m.relid = tbl AND c.relkind = 'v' AND n.nspname = 'masked'
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
-                     JOIN pg_catalog.pg_depend d
-                       ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-                      AND d.objid = r.oid
-                      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                      AND d.refobjid = tbl
-                    WHERE r.ev_class = c.oid)
+       AND privacy.view_reads_table(c.oid, tbl)
 $$;
 
 -- masked.<table>, if it is a view reading that table: the masking view of
@@ -44,13 +50,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = 'masked' AND c.relkind = 'v'
        AND c.relname = (SELECT t.relname FROM pg_catalog.pg_class t WHERE t.oid = tbl)
-       AND EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
-                     JOIN pg_catalog.pg_depend d
-                       ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-                      AND d.objid = r.oid
-                      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                      AND d.refobjid = tbl
-                    WHERE r.ev_class = c.oid)
+       AND privacy.view_reads_table(c.oid, tbl)
 $$;
 
 -- The consent predicate of a protected table (or of a partition of one),
