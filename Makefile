@@ -14,7 +14,8 @@ UPGRADE_PARTS = $(sort $(wildcard sql/parts/1.1/*.sql))
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
-              src/core/mask_algorithms.o src/core/rule_parser.o
+              src/core/mask_algorithms.o src/core/rule_parser.o \
+              src/core/dictionaries.o src/core/dict_data.o
 OBJS        = src/module.o \
               src/errors.o \
               src/catalog.o \
@@ -62,6 +63,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The shipped dictionaries (data/dict/, see SOURCES.md there), compiled in.
+DICT_FILES = $(sort $(wildcard data/dict/*.txt))
+src/core/dict_data.c: src/core/gen_dict_data.sh $(DICT_FILES)
+	sh src/core/gen_dict_data.sh $@ $(DICT_FILES)
+
 # PGXS does not track header dependencies: rebuild everything a header touches.
 $(OBJS): $(wildcard src/*.h src/*/*.h)
 
@@ -83,7 +89,7 @@ test:
 	bash test/run_tests.sh
 
 # Backend-free core unit tests (no server needed).
-test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h
+test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-test: test/unit/test_core
@@ -94,7 +100,7 @@ FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 
-test/fuzz/%: test/fuzz/%.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h
+test/fuzz/%: test/fuzz/%.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 .PHONY: fuzz fuzz-smoke unit-asan
@@ -107,13 +113,13 @@ fuzz-smoke: $(addprefix test/fuzz/,$(FUZZ_TARGETS))
 	for t in $(FUZZ_TARGETS); do test/fuzz/$$t -runs=20000 -seed=1 >/dev/null 2>&1 || exit 1; done
 
 # The core unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h
+test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
 	clang -std=c99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-asan: test/unit/test_core_asan
 	test/unit/test_core_asan
 
-EXTRA_CLEAN = test/unit/test_core test/unit/test_core_asan $(addprefix test/fuzz/,$(FUZZ_TARGETS)) test/regress_out test/isolation_out tmp_check
+EXTRA_CLEAN = src/core/dict_data.c test/unit/test_core test/unit/test_core_asan $(addprefix test/fuzz/,$(FUZZ_TARGETS)) test/regress_out test/isolation_out tmp_check
 
 .PHONY: bench
 bench:

@@ -30,7 +30,12 @@ def values(obj, *attrs):
     return out
 
 def clean(entries):
-    return sorted({e.strip() for e in entries if isinstance(e, str) and ENTRY.match(e.strip())})
+    """Valid entries, one per ASCII-case-folded spelling (the first in sorted order)."""
+    kept = {}
+    for e in sorted(e.strip() for e in entries if isinstance(e, str)):
+        if ENTRY.match(e):
+            kept.setdefault(e.lower(), e)
+    return sorted(kept.values())
 
 def main(outdir):
     first, last, cities = [], [], []

@@ -19,6 +19,7 @@
  * hashlib/hmac/cryptography.
  */
 #include "px_core.h"
+#include "px_dict.h"
 #include "px_mask.h"
 
 #include <stdarg.h>
@@ -1259,6 +1260,82 @@ test_rule_parser(void)
 	CHECK(refused, "rule parser refuses unknown rules, wrong arity, bad parameters and trailing SQL");
 }
 
+/*
+ * The compiled dictionaries: every entry of every data/dict file is found
+ * (whatever its ASCII case), neighbours and prefixes are not, and the
+ * arrays are in the order the binary search needs.
+ */
+static void
+test_dictionaries(void)
+{
+	static const char *const files[PX_DICT_COUNT] = {
+		"data/dict/cities.txt", "data/dict/countries.txt",
+		"data/dict/first_names.txt", "data/dict/last_names.txt"};
+
+	for (int k = 0; k < PX_DICT_COUNT; k++)
+	{
+		FILE	   *f = fopen(files[k], "r");
+		char		line[256];
+		int			lines = 0,
+					found = 0,
+					upper_found = 0;
+		bool		sorted = true;
+
+		if (f == NULL)
+		{
+			CHECK(0, "dictionary %s readable (run from the source root)", files[k]);
+			continue;
+		}
+		while (fgets(line, sizeof(line), f) != NULL)
+		{
+			size_t		n = strcspn(line, "\n");
+
+			if (n == 0)
+				continue;
+			lines++;
+			found += px_dict_contains((PxDictKind) k, line, n);
+			for (size_t i = 0; i < n; i++)
+				if (line[i] >= 'a' && line[i] <= 'z')
+					line[i] = (char) (line[i] - 'a' + 'A');
+			upper_found += px_dict_contains((PxDictKind) k, line, n);
+		}
+		fclose(f);
+		for (int i = 1; i < px_dict_size((PxDictKind) k) && sorted; i++)
+		{
+			const unsigned char *a = (const unsigned char *) px_dict_entry((PxDictKind) k, i - 1);
+			const unsigned char *b = (const unsigned char *) px_dict_entry((PxDictKind) k, i);
+			unsigned char ca, cb;
+
+			do
+			{
+				ca = (*a >= 'A' && *a <= 'Z') ? *a + 32 : *a;
+				cb = (*b >= 'A' && *b <= 'Z') ? *b + 32 : *b;
+				a++, b++;
+			} while (ca == cb && ca != 0);
+			sorted = ca < cb;
+		}
+		CHECK(px_dict_size((PxDictKind) k) == lines && lines > 0,
+			  "dictionary %s: %d compiled entries, %d lines", px_dictionaries[k].name,
+			  px_dict_size((PxDictKind) k), lines);
+		CHECK(found == lines, "dictionary %s: every line found (%d of %d)", px_dictionaries[k].name, found, lines);
+		CHECK(upper_found == lines, "dictionary %s: found in upper case too (%d of %d)",
+			  px_dictionaries[k].name, upper_found, lines);
+		CHECK(sorted, "dictionary %s sorted", px_dictionaries[k].name);
+	}
+	CHECK(px_dict_size(PX_DICT_FIRST_NAMES) >= 1000 && px_dict_size(PX_DICT_LAST_NAMES) >= 1000,
+		  "name dictionaries hold at least 1,000 entries each");
+	CHECK(px_dict_contains(PX_DICT_FIRST_NAMES, "mary", 4) && px_dict_contains(PX_DICT_FIRST_NAMES, "MARY", 4),
+		  "first name found without regard to ASCII case");
+	CHECK(!px_dict_contains(PX_DICT_FIRST_NAMES, "Ma", 2) && !px_dict_contains(PX_DICT_FIRST_NAMES, "Maryxx", 6),
+		  "prefix and extension of a name are not names");
+	CHECK(!px_dict_contains(PX_DICT_FIRST_NAMES, "", 0) && !px_dict_contains(PX_DICT_FIRST_NAMES, NULL, 3),
+		  "empty and NULL input are not names");
+	CHECK(!px_dict_contains(PX_DICT_COUNT, "Mary", 4) && px_dict_size(PX_DICT_COUNT) == 0 &&
+		  px_dict_entry(PX_DICT_FIRST_NAMES, -1) == NULL &&
+		  px_dict_entry(PX_DICT_FIRST_NAMES, px_dict_size(PX_DICT_FIRST_NAMES)) == NULL,
+		  "unknown kind and out-of-range index give nothing");
+}
+
 int
 main(void)
 {
@@ -1288,6 +1365,7 @@ main(void)
 	test_det_envelope();
 	test_masking_core();
 	test_rule_parser();
+	test_dictionaries();
 	printf("1..%d\n", checks);
 	printf("core unit tests: %d passed, %d failed\n", checks - failures, failures);
 	return failures == 0 ? 0 : 1;
