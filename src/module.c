@@ -9,6 +9,7 @@
 #include "audit/counts.h"
 #include "audit/events.h"
 #include "masking/guard.h"
+#include "types/literal_binding.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
 #include "statement.h"
@@ -106,5 +107,6 @@ _PG_init(void)
 	}
 	px_install_statement_hooks();
 	px_install_mask_guard();
+	px_install_literal_binding();
 	px_install_audit_hooks();
 }

@@ -20,6 +20,7 @@
  */
 #include "errors.h"
 #include "types/encrypted.h"
+#include "types/pending_literal.h"
 #include "catalog.h"
 #include "keys/key_store.h"
 #include "keys/key_admin.h"
@@ -27,7 +28,9 @@
 #include "log_redact.h"
 #include "statement.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -128,6 +131,13 @@ key_label(uint32 key_id)
 	return name ? psprintf("\"%s\"", name) : psprintf("with id %u", key_id);
 }
 
+/*
+ * Seals and opens made by this backend, for privacy.crypto_counters(): how
+ * tests show that each write path seals a value once.
+ */
+static uint64 seal_count = 0;
+static uint64 open_count = 0;
+
 /* Seal plaintext under key_id (PX_TRANSIT_KEY_ID for a transit value). */
 static bytea *
 seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
@@ -173,6 +183,7 @@ seal_value(PxCallCache *cache, uint32 key_id, px_value_type type,
 		status = px_envelope_seal(ref->aead, &hdr, &nonce_pool, (long) MyProcPid,
 								  (const uint8_t *) pt, pt_len, (uint8_t *) VARDATA(result));
 	px_report_status(status, true);
+	seal_count++;
 	return result;
 }
 
@@ -377,6 +388,7 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 	result = palloc(VARHDRSZ + plaintext_len(type, len));
 	status = open_into(ref, type, env, len, (uint8_t *) VARDATA(result), &pt_len);
 	px_report_status(status, true);
+	open_count++;
 	SET_VARSIZE(result, VARHDRSZ + pt_len);
 	return result;
 }
@@ -392,6 +404,7 @@ encrypted_in(FunctionCallInfo fcinfo, px_value_type type)
 	PxCallCache *cache = call_cache(fcinfo);
 	size_t		len = strlen(str);
 	uint32		key_id = typmod >= 0 ? (uint32) typmod : PX_TRANSIT_KEY_ID;
+	bool		wait;
 
 	if (px_armor_has_prefix(str, len))
 	{
@@ -404,14 +417,30 @@ encrypted_in(FunctionCallInfo fcinfo, px_value_type type)
 		PG_RETURN_BYTEA_P(env);
 	}
 
+	/*
+	 * A literal the parser is coercing to an INSERT or UPDATE column waits
+	 * for the column's key instead of being sealed twice (see
+	 * types/pending_literal.h).
+	 */
+	wait = typmod < 0 && px_literal_can_wait();
 	if (type == PX_TYPE_BYTEA)
 	{
 		bytea	   *plain = DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(str)));
-		bytea	   *result = seal_value(cache, key_id, type, VARDATA_ANY(plain),
-										VARSIZE_ANY_EXHDR(plain));
+		bytea	   *result;
 
+		px_note_plaintext_in();
+		result = wait
+			? px_literal_make_pending(type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain))
+			: seal_value(cache, key_id, type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
 		px_wipe(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
 		PG_RETURN_BYTEA_P(result);
+	}
+	if (wait)
+	{
+		px_note_plaintext_in();
+		if (len > PX_MAX_PLAINTEXT)
+			px_report_status(PX_ERR_TOO_LONG, true);
+		PG_RETURN_BYTEA_P(px_literal_make_pending(type, str, len));
 	}
 	PG_RETURN_BYTEA_P(seal_value(cache, key_id, type, str, len));
 }
@@ -630,6 +659,66 @@ px_det_bind_transit(bytea *env, uint32 key_id)
 	current_cache(&cache);
 	return bind_transit(&cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env),
 						PX_TYPE_TEXT_DET, key_id);
+}
+
+/* For types/literal_binding.c: seal a literal once, under key_id. */
+bytea *
+px_seal_for_key(px_value_type type, uint32 key_id, const char *pt, size_t len)
+{
+	PxCallCache cache;
+
+	memset(&cache, 0, sizeof(cache));
+	current_cache(&cache);
+	return seal_value(&cache, key_id, type, pt, len);
+}
+
+/*
+ * For types/literal_binding.c: the plaintext of env sealed again under the
+ * same key's active version, with a fresh nonce (no permission check: the
+ * value stays under its key).  *cachep holds this file's per-call-site key
+ * cache, allocated in mcxt on first use.
+ */
+bytea *
+px_reseal_under_own_key(bytea *env, void **cachep, MemoryContext mcxt)
+{
+	PxCallCache *cache = (PxCallCache *) *cachep;
+	const uint8_t *data = (const uint8_t *) VARDATA_ANY(env);
+	size_t		len = VARSIZE_ANY_EXHDR(env);
+	px_header	hdr;
+	struct varlena *plain;
+	bytea	   *result;
+
+	if (cache == NULL)
+		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
+	current_cache(cache);
+	px_report_status(px_header_read(data, len, &hdr), true);
+	plain = open_value(cache, data, len, (px_value_type) hdr.type, false);
+	result = seal_value(cache, hdr.key_id, (px_value_type) hdr.type, VARDATA(plain),
+						VARSIZE(plain) - VARHDRSZ);
+	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
+	pfree(plain);
+	return result;
+}
+
+/*
+ * privacy.crypto_counters(): the seals and opens this backend has made, for
+ * tests that check how often a write path encrypts.
+ */
+PG_FUNCTION_INFO_V1(px_crypto_counters);
+Datum
+px_crypto_counters(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("privacy.crypto_counters() must return a row")));
+	values[0] = Int64GetDatum((int64) seal_count);
+	values[1] = Int64GetDatum((int64) open_count);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 
 /* encrypted -> encrypted with a type modifier: bind a transit value to the key. */

@@ -10,6 +10,8 @@
 #include "px_core.h"
 
 extern bytea *px_det_bind_transit(bytea *env, uint32 key_id);
+extern bytea *px_reseal_under_own_key(bytea *env, void **cachep, MemoryContext mcxt);
+extern bytea *px_seal_for_key(px_value_type type, uint32 key_id, const char *pt, size_t len);
 extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void **cachep,
 											   MemoryContext mcxt);
 

@@ -1,0 +1,149 @@
+-- One seal per value on every write path (src/types/literal_binding.c).
+-- privacy.crypto_counters() counts this backend's seals and opens; each
+-- check prints how many a statement made.
+CREATE EXTENSION IF NOT EXISTS privacy_ext;
+SELECT privacy.create_key('ss') > 0 AS created;
+CREATE TABLE ss_t (id int PRIMARY KEY, v privacy.encrypted_text('ss'),
+                   d privacy.encrypted_text_det('ss'), b privacy.encrypted_bytea('ss'));
+CREATE FUNCTION ss_mark() RETURNS text LANGUAGE sql AS
+  $$ SELECT seals || '/' || opens FROM privacy.crypto_counters() $$;
+CREATE FUNCTION ss_since(mark text) RETURNS text LANGUAGE sql AS $$
+  SELECT (seals - split_part(mark, '/', 1)::bigint) || ' seals, ' ||
+         (opens - split_part(mark, '/', 2)::bigint) || ' opens'
+    FROM privacy.crypto_counters() $$;
+
+-- Literals: one seal per value, nothing opened.
+SELECT ss_mark() AS m \gset
+INSERT INTO ss_t VALUES (1, 'one', 'det-one', '\x01');
+SELECT ss_since(:'m') AS literal_row_of_three;
+SELECT ss_mark() AS m \gset
+INSERT INTO ss_t (id, v) VALUES (2, 'two'), (3, 'three'), (4, 'four');
+SELECT ss_since(:'m') AS multirow_values;
+SELECT ss_mark() AS m \gset
+UPDATE ss_t SET v = 'two again' WHERE id = 2;
+SELECT ss_since(:'m') AS update_literal;
+SELECT ss_mark() AS m \gset
+WITH w AS (INSERT INTO ss_t (id, v) VALUES (5, 'in a cte') RETURNING id) SELECT count(*) FROM w;
+SELECT ss_since(:'m') AS insert_in_cte;
+SELECT ss_mark() AS m \gset
+INSERT INTO ss_t (id, v) VALUES (5, 'x') ON CONFLICT (id) DO UPDATE SET v = 'upserted';
+SELECT ss_since(:'m') AS on_conflict_two_literals;
+SELECT ss_mark() AS m \gset
+DO $$ BEGIN INSERT INTO ss_t (id, v) VALUES (6, 'from DO'); END $$;
+SELECT ss_since(:'m') AS do_block;
+-- Typed text, INSERT ... SELECT and COPY: one seal per value.
+SELECT ss_mark() AS m \gset
+INSERT INTO ss_t (id, v) SELECT g, 'row ' || g FROM generate_series(100, 109) g;
+SELECT ss_since(:'m') AS insert_select_ten_rows;
+SELECT ss_mark() AS m \gset
+UPDATE ss_t SET v = 'row ' || id || ' updated' WHERE id BETWEEN 100 AND 104;
+SELECT ss_since(:'m') AS update_expression_five_rows;
+SELECT ss_mark() AS m \gset
+COPY ss_t (id, v, d) FROM stdin;
+200	copied one	det copied
+201	copied two	det copied
+\.
+SELECT ss_since(:'m') AS copy_two_rows_two_columns;
+SELECT ss_mark() AS m \gset
+INSERT INTO ss_t (id, v) VALUES (7, 'seven'::text);
+SELECT ss_since(:'m') AS typed_text;
+-- An explicit cast of a literal still seals twice (in transit, then under
+-- the key): the parser calls the type's input before it knows the key.
+SELECT ss_mark() AS m \gset
+INSERT INTO ss_t (id, v) VALUES (8, 'eight'::privacy.encrypted_text('ss'));
+SELECT ss_since(:'m') AS explicit_cast;
+
+-- Every value reads back.
+SELECT id, v::text, d::text, b::bytea FROM ss_t ORDER BY id;
+
+-- Randomized envelopes stay randomized: a literal stored on many rows, or
+-- by a statement run many times, gets a fresh nonce each time.
+INSERT INTO ss_t (id, v) SELECT g, 'same' FROM generate_series(300, 304) g;
+PREPARE ss_ins(int) AS INSERT INTO ss_t (id, v) VALUES ($1, 'same');
+EXECUTE ss_ins(305); EXECUTE ss_ins(306);
+BEGIN; EXECUTE ss_ins(307); EXECUTE ss_ins(308); COMMIT;
+CREATE FUNCTION ss_loop() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN FOR i IN 309..311 LOOP INSERT INTO ss_t (id, v) VALUES (i, 'same'); END LOOP; END $$;
+SELECT ss_loop();
+SELECT count(*) AS rows, count(DISTINCT privacy.encrypted_text_out(v)::text) AS distinct_envelopes,
+       count(DISTINCT v::text) AS distinct_plaintexts
+  FROM ss_t WHERE id BETWEEN 300 AND 311;
+-- Deterministic envelopes are equal by design.
+INSERT INTO ss_t (id, d) SELECT g, 'det same' FROM generate_series(400, 402) g;
+SELECT count(DISTINCT privacy.encrypted_text_det_out(d)::text) AS distinct_det_envelopes
+  FROM ss_t WHERE id BETWEEN 400 AND 402;
+
+-- A prepared statement follows a rotation: its literal is sealed again
+-- under the key's new version (the plan depends on the key tables).
+SELECT privacy.rotate_key('ss') AS new_version;
+EXECUTE ss_ins(500);
+SELECT privacy.envelope_key_version(v) AS version_after_rotation FROM ss_t WHERE id = 500;
+DELETE FROM ss_t WHERE id BETWEEN 309 AND 311;
+SELECT ss_loop();
+SELECT count(*) FILTER (WHERE privacy.envelope_key_version(v) = 2) AS loop_rows_under_version_2
+  FROM ss_t WHERE id BETWEEN 309 AND 311;
+-- ... and after the version it was sealed under is dropped, a prepared
+-- statement and a PL/pgSQL function still store values that decrypt.
+SELECT privacy.create_key('ss_drop') > 0 AS created;
+CREATE TABLE ss_v (id int PRIMARY KEY, v privacy.encrypted_text('ss_drop'));
+PREPARE ss_ins_v(int) AS INSERT INTO ss_v VALUES ($1, 'kept through a drop');
+CREATE FUNCTION ss_ins_f(i int) RETURNS void LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO ss_v VALUES (i, 'kept through a drop'); END $$;
+SELECT privacy.rotate_key('ss_drop') AS new_version;
+EXECUTE ss_ins_v(1); SELECT ss_ins_f(2);
+SELECT privacy.rotate_key('ss_drop') AS new_version;
+SELECT privacy.reencrypt('ss_v'::regclass, 'v') AS reencrypted;
+SELECT privacy.drop_key_version('ss_drop', 2) AS dropped_version_2;
+EXECUTE ss_ins_v(3); SELECT ss_ins_f(4);
+SELECT id, v::text, privacy.envelope_key_version(v) FROM ss_v ORDER BY id;
+
+-- Where a literal cannot wait for its key it is sealed in transit first, as
+-- before, and still lands under the column's key: rules, SQL-standard
+-- function bodies, domains, arrays.
+CREATE TABLE ss_r (id int);
+CREATE RULE ss_rule AS ON INSERT TO ss_r DO ALSO INSERT INTO ss_t (id, v) VALUES (NEW.id, 'from a rule');
+INSERT INTO ss_r VALUES (600);
+CREATE FUNCTION ss_atomic(i int) RETURNS void LANGUAGE sql
+  BEGIN ATOMIC INSERT INTO ss_t (id, v) VALUES (i, 'from an atomic body'); END;
+SELECT ss_atomic(601);
+CREATE DOMAIN ss_dom AS privacy.encrypted_text('ss');
+CREATE TABLE ss_d (id int, v ss_dom);
+INSERT INTO ss_d VALUES (1, 'through a domain');
+CREATE TABLE ss_a (id int, v privacy.encrypted_text('ss')[]);
+INSERT INTO ss_a VALUES (1, '{first,second}');
+UPDATE ss_a SET v[2] = 'second again';
+SELECT id, v::text FROM ss_t WHERE id IN (600, 601) ORDER BY id;
+SELECT v::privacy.encrypted_text::text FROM ss_d;
+SELECT (SELECT string_agg(e::text, ',') FROM unnest(v) e) AS elements FROM ss_a;
+
+-- Nothing pending survives a failed statement or subtransaction, and the
+-- next statement and the commit work.
+INSERT INTO ss_t (id, v) VALUES ('not a number', 'secret literal');
+BEGIN;
+DO $$ BEGIN
+  INSERT INTO ss_t (id, v) VALUES (700, 'kept');
+  BEGIN INSERT INTO ss_t (id, v) VALUES (1, 'duplicate key'); EXCEPTION WHEN unique_violation THEN NULL; END;
+END $$;
+COMMIT;
+SELECT v::text FROM ss_t WHERE id = 700;
+
+-- Bad and edge input: empty, multibyte, huge, malformed armor.
+INSERT INTO ss_t (id, v, d) VALUES (800, '', ''), (801, 'héllo wörld ✓ 日本', '日本');
+INSERT INTO ss_t (id, v) VALUES (802, repeat('x', 1000000));
+SELECT id, length(v::text), d::text FROM ss_t WHERE id IN (800, 801, 802) ORDER BY id;
+INSERT INTO ss_t (id, v) VALUES (803, 'pxe1:not-an-envelope');
+INSERT INTO ss_t (id, v) VALUES (804, NULL);
+SELECT v IS NULL AS null_stays_null FROM ss_t WHERE id = 804;
+
+-- The plan shows the sealed literal, never the plaintext.
+CREATE TEMP TABLE ss_plan (line text);
+DO $$ DECLARE l text; BEGIN
+  FOR l IN EXPLAIN (VERBOSE, COSTS OFF) INSERT INTO ss_t (id, v) VALUES (900, 'do not print me') LOOP
+    INSERT INTO ss_plan VALUES (l);
+  END LOOP; END $$;
+SELECT bool_or(line LIKE '%bound_literal%') AS bound, bool_and(line NOT LIKE '%print me%') AS no_plaintext
+  FROM ss_plan;
+
+DROP FUNCTION ss_mark(), ss_since(text), ss_loop(), ss_atomic(int), ss_ins_f(int);
+DROP TABLE ss_t, ss_r, ss_d, ss_a, ss_v;
+DROP DOMAIN ss_dom;

@@ -1,0 +1,319 @@
+/*
+ * types/literal_binding.c
+ *		Seals each INSERT and UPDATE literal once, under its column's key, at
+ *		the end of the parse analysis that read it.
+ *
+ * The encrypted types' input function leaves a literal it is given for an
+ * INSERT or UPDATE target *pending* (types/pending_literal.h).  Here, in
+ * post_parse_analyze_hook, every pending value of the query (CTEs,
+ * sublinks, VALUES lists, ON CONFLICT, MERGE and EXPLAIN included) is
+ * replaced:
+ *
+ *  - under the length-coercion cast to a column's key,
+ *		encrypted_text(<pending>, <key id>, false), it becomes
+ *		privacy.bound_literal(<sealed under the key>, 'privacy.data_key_versions')
+ *	  and the cast, seeing a value already under its key, passes it through:
+ *	  one seal, made here, and nothing done per execution;
+ *  - anywhere else it is sealed under the transit key, exactly what the
+ *	  input function did before.
+ *
+ * A randomized envelope must never be stored twice: a plan can run many
+ * times (a prepared statement, a PL/pgSQL loop) and a literal of an INSERT
+ * ... SELECT is stored once per row.  So the envelope sealed here is
+ * remembered as *fresh* until its first use; bound_literal() hands it out
+ * once and, from then on, seals the value again under a fresh nonce for
+ * each row.  At most MAX_FRESH_LITERALS are remembered (plans analysed and
+ * never run would otherwise pile up); forgetting one only costs a re-seal.
+ * Deterministic envelopes are the same every time by design and always
+ * pass through.
+ *
+ * The regclass argument is there for plan caching: a plan records every
+ * regclass constant it holds as a relation it depends on, so a rotation or
+ * any other change of the key tables (whose trigger sends a relcache
+ * invalidation for them) makes a prepared statement or a PL/pgSQL function
+ * analyse its literal again and seal it under the key's current version.
+ *
+ * CREATE RULE and CREATE FUNCTION analyse statements without calling
+ * post_parse_analyze_hook, so while they run no literal is left pending.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
+#include "parser/parse_func.h"
+#include "tcop/utility.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "catalog.h"
+#include "keys/key_store.h"
+#include "types/encrypted.h"
+#include "types/literal_binding.h"
+#include "types/pending_literal.h"
+
+/* Randomized envelopes sealed at analysis and not handed out yet. */
+typedef struct FreshKey
+{
+	uint32		key_id;
+	uint8		nonce[PX_NONCE_LEN];
+} FreshKey;
+
+static HTAB *fresh_literals = NULL;
+
+#define MAX_FRESH_LITERALS 4096
+
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+typedef struct BindContext
+{
+	Oid			schema;
+	Oid			bound_literal;	/* privacy.bound_literal(anyelement, regclass) */
+	Oid			key_versions;	/* privacy.data_key_versions */
+} BindContext;
+
+static bool bind_walker(Node *node, BindContext *ctx);
+
+static Oid
+lookup_bound_literal(void)
+{
+	Oid			argtypes[2] = {ANYELEMENTOID, REGCLASSOID};
+
+	return LookupFuncName(list_make2(makeString("privacy"), makeString("bound_literal")),
+						  2, argtypes, true);
+}
+
+/* A pending value of this backend, with its plaintext. */
+static bool
+pending_const(Node *node, px_value_type *type, const char **pt, size_t *len)
+{
+	Const	   *c;
+
+	if (node == NULL || !IsA(node, Const))
+		return false;
+	c = (Const *) node;
+	if (c->constisnull || c->constlen != -1)
+		return false;
+	*pt = px_literal_pending_text((bytea *) DatumGetPointer(c->constvalue), type, len);
+	return *pt != NULL;
+}
+
+static bool
+fresh_key_of(const bytea *env, FreshKey *key)
+{
+	const uint8 *p = (const uint8 *) VARDATA_ANY(env);
+
+	if (VARSIZE_ANY_EXHDR(env) < PX_ENVELOPE_OVERHEAD || p[1] == PX_TYPE_TEXT_DET)
+		return false;
+	memset(key, 0, sizeof(*key));
+	key->key_id = ((uint32) p[2] << 24) | ((uint32) p[3] << 16) | ((uint32) p[4] << 8) | p[5];
+	memcpy(key->nonce, p + PX_HEADER_LEN, PX_NONCE_LEN);
+	return true;
+}
+
+static void
+remember_fresh(const bytea *env)
+{
+	FreshKey	key;
+
+	if (!fresh_key_of(env, &key))
+		return;
+	if (fresh_literals == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(FreshKey);
+		ctl.entrysize = sizeof(FreshKey);
+		ctl.hcxt = TopMemoryContext;
+		fresh_literals = hash_create("privacy_ext fresh literals", 64, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	else if (hash_get_num_entries(fresh_literals) >= MAX_FRESH_LITERALS)
+	{
+		/* Plans analysed and never run: forgetting only costs a re-seal. */
+		hash_destroy(fresh_literals);
+		fresh_literals = NULL;
+		remember_fresh(env);
+		return;
+	}
+	(void) hash_search(fresh_literals, &key, HASH_ENTER, NULL);
+}
+
+/* Whether env is fresh; it is not any more once this returns true. */
+static bool
+take_fresh(const bytea *env)
+{
+	FreshKey	key;
+	bool		found = false;
+
+	if (fresh_literals == NULL || !fresh_key_of(env, &key))
+		return false;
+	(void) hash_search(fresh_literals, &key, HASH_REMOVE, &found);
+	return found;
+}
+
+/* Seal a pending Const in place under key_id, and forget its plaintext. */
+static void
+seal_const(Const *c, px_value_type type, const char *pt, size_t len, uint32 key_id)
+{
+	bytea	   *pending = (bytea *) DatumGetPointer(c->constvalue);
+	bytea	   *sealed = px_seal_for_key(type, key_id, pt, len);
+
+	px_literal_release(pending);
+	c->constvalue = PointerGetDatum(sealed);
+}
+
+/*
+ * f is encrypted_xxx(<pending>, key id, explicit), the length coercion of
+ * an encrypted type to a column's key: bind the literal to that key.
+ */
+static bool
+bind_coercion(FuncExpr *f, BindContext *ctx)
+{
+	Node	   *arg0;
+	Node	   *arg1;
+	px_value_type type;
+	const char *pt;
+	size_t		len;
+	int32		key_id;
+	Const	   *sealed;
+	Const	   *regclass;
+
+	if (list_length(f->args) != 3 || !OidIsValid(ctx->bound_literal))
+		return false;
+	arg0 = linitial(f->args);
+	arg1 = lsecond(f->args);
+	if (!pending_const(arg0, &type, &pt, &len) ||
+		!IsA(arg1, Const) || ((Const *) arg1)->consttype != INT4OID ||
+		((Const *) arg1)->constisnull ||
+		exprType(arg0) != f->funcresulttype ||
+		get_func_namespace(f->funcid) != ctx->schema)
+		return false;
+	key_id = DatumGetInt32(((Const *) arg1)->constvalue);
+	if (key_id <= 0)
+		return false;
+
+	sealed = (Const *) arg0;
+	seal_const(sealed, type, pt, len, (uint32) key_id);
+	remember_fresh((bytea *) DatumGetPointer(sealed->constvalue));
+	regclass = makeConst(REGCLASSOID, -1, InvalidOid, sizeof(Oid),
+						 ObjectIdGetDatum(ctx->key_versions), false, true);
+	linitial(f->args) = makeFuncExpr(ctx->bound_literal, f->funcresulttype,
+									 list_make2(sealed, regclass),
+									 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	return true;
+}
+
+static bool
+bind_walker(Node *node, BindContext *ctx)
+{
+	px_value_type type;
+	const char *pt;
+	size_t		len;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		if (q->utilityStmt != NULL && IsA(q->utilityStmt, ExplainStmt))
+			(void) bind_walker(((ExplainStmt *) q->utilityStmt)->query, ctx);
+		return query_tree_walker(q, bind_walker, ctx, 0);
+	}
+	if (IsA(node, FuncExpr))
+		(void) bind_coercion((FuncExpr *) node, ctx);
+	else if (pending_const(node, &type, &pt, &len))
+	{
+		/* Not under a cast to a key: a transit value, as the input made before. */
+		seal_const((Const *) node, type, pt, len, PX_TRANSIT_KEY_ID);
+		return false;
+	}
+	return expression_tree_walker(node, bind_walker, ctx);
+}
+
+static void
+literal_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	if (px_literal_pending_count() > 0)
+	{
+		BindContext ctx;
+
+		ctx.schema = px_schema_oid();
+		ctx.bound_literal = lookup_bound_literal();
+		ctx.key_versions = px_privacy_relid("data_key_versions");
+		if (!OidIsValid(ctx.key_versions))
+			ctx.bound_literal = InvalidOid;
+		(void) bind_walker((Node *) query, &ctx);
+
+		/* Every pending value made by this analysis must be in its tree. */
+		if (px_literal_pending_count() > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("an encrypted literal was never bound to a key"),
+					 errhint("Cast the literal to the column's type, as in "
+							 "'...'::privacy.encrypted_text('keyname').")));
+	}
+}
+
+static void
+literal_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+						ProcessUtilityContext context, ParamListInfo params,
+						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	bool		unhooked = IsA(stmt, RuleStmt) || IsA(stmt, CreateFunctionStmt);
+
+	if (unhooked)
+		px_literal_enter_unhooked_utility();
+	PG_TRY();
+	{
+		if (prev_process_utility)
+			prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+								 queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		if (unhooked)
+			px_literal_leave_unhooked_utility();
+	}
+	PG_END_TRY();
+}
+
+void
+px_install_literal_binding(void)
+{
+	px_pending_literal_init();
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = literal_post_parse_analyze;
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = literal_process_utility;
+}
+
+/*
+ * privacy.bound_literal(value, key_table): stands in a plan for a literal
+ * sealed at parse analysis.  The first use of a fresh envelope returns it;
+ * every other use returns the same plaintext under a fresh nonce (see the
+ * file header, also for why it names the key table).
+ */
+PG_FUNCTION_INFO_V1(px_bound_literal);
+Datum
+px_bound_literal(PG_FUNCTION_ARGS)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	FreshKey	key;
+
+	if (!fresh_key_of(env, &key) || take_fresh(env))
+		PG_RETURN_BYTEA_P(env);
+	PG_RETURN_BYTEA_P(px_reseal_under_own_key(env, &fcinfo->flinfo->fn_extra,
+											  fcinfo->flinfo->fn_mcxt));
+}
