@@ -1,7 +1,9 @@
 -- One seal per value on every write path (src/types/literal_binding.c).
 -- privacy.crypto_counters() counts this backend's seals and opens; each
 -- check prints how many a statement made.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS privacy_ext;
+RESET client_min_messages;
 SELECT privacy.create_key('ss') > 0 AS created;
 CREATE TABLE ss_t (id int PRIMARY KEY, v privacy.encrypted_text('ss'),
                    d privacy.encrypted_text_det('ss'), b privacy.encrypted_bytea('ss'));
@@ -47,6 +49,29 @@ SELECT ss_since(:'m') AS copy_two_rows_two_columns;
 SELECT ss_mark() AS m \gset
 INSERT INTO ss_t (id, v) VALUES (7, 'seven'::text);
 SELECT ss_since(:'m') AS typed_text;
+-- Bind parameters whose type is left open (PREPARE without types here;
+-- the extended protocol with type 0 from drivers) and that only feed an
+-- encrypted column are typed privacy.encrypted_input and sealed once.
+PREPARE ss_untyped AS INSERT INTO ss_t (id, v, d, b) VALUES ($1, $2, $3, $4);
+SELECT parameter_types FROM pg_prepared_statements WHERE name = 'ss_untyped';
+SELECT ss_mark() AS m \gset
+EXECUTE ss_untyped(9, 'nine', 'det nine', '\x09');
+EXECUTE ss_untyped(10, 'ten', 'det ten', '\x0a');
+SELECT ss_since(:'m') AS untyped_parameters_two_rows;
+-- An envelope given as a parameter is checked and kept, not encrypted again.
+SELECT privacy.encrypted_text_out(v)::text AS nine_env FROM ss_t WHERE id = 9 \gset
+SELECT ss_mark() AS m \gset
+EXECUTE ss_untyped(11, :'nine_env', NULL, NULL);
+SELECT ss_since(:'m') AS envelope_parameter, (SELECT v::text FROM ss_t WHERE id = 11) AS value;
+EXECUTE ss_untyped(12, 'pxe1:not-an-envelope', NULL, NULL);
+-- A parameter also used elsewhere keeps the column's type.
+PREPARE ss_twice AS INSERT INTO ss_t (id, v) VALUES ($1, $2) RETURNING $2 IS NULL AS returned_null;
+SELECT parameter_types FROM pg_prepared_statements WHERE name = 'ss_twice';
+EXECUTE ss_twice(13, 'thirteen');
+SELECT v::text FROM ss_t WHERE id = 13;
+-- The type never shows a value.
+SELECT 'plaintext'::privacy.encrypted_input AS shown;
+
 -- An explicit cast of a literal still seals twice (in transit, then under
 -- the key): the parser calls the type's input before it knows the key.
 SELECT ss_mark() AS m \gset

@@ -396,6 +396,20 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 /* ---------------------------------------------------------------------
  * Input and output
  * --------------------------------------------------------------------- */
+
+/* An armored envelope given as input, checked (see verify_envelope). */
+static bytea *
+decode_armored(PxCallCache *cache, const char *str, size_t len, px_value_type type,
+			   int32 typmod)
+{
+	bytea	   *env = palloc(VARHDRSZ + px_armor_max_decoded_len(len));
+	size_t		env_len;
+
+	px_report_status(px_armor_decode(str, len, (uint8_t *) VARDATA(env), &env_len), true);
+	SET_VARSIZE(env, VARHDRSZ + env_len);
+	verify_envelope(cache, (uint8_t *) VARDATA(env), env_len, type, typmod);
+	return env;
+}
 static Datum
 encrypted_in(FunctionCallInfo fcinfo, px_value_type type)
 {
@@ -407,15 +421,7 @@ encrypted_in(FunctionCallInfo fcinfo, px_value_type type)
 	bool		wait;
 
 	if (px_armor_has_prefix(str, len))
-	{
-		bytea	   *env = palloc(VARHDRSZ + px_armor_max_decoded_len(len));
-		size_t		env_len;
-
-		px_report_status(px_armor_decode(str, len, (uint8_t *) VARDATA(env), &env_len), true);
-		SET_VARSIZE(env, VARHDRSZ + env_len);
-		verify_envelope(cache, (uint8_t *) VARDATA(env), env_len, type, typmod);
-		PG_RETURN_BYTEA_P(env);
-	}
+		PG_RETURN_BYTEA_P(decode_armored(cache, str, len, type, typmod));
 
 	/*
 	 * A literal the parser is coercing to an INSERT or UPDATE column waits
@@ -721,26 +727,27 @@ px_crypto_counters(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 
-/* encrypted -> encrypted with a type modifier: bind a transit value to the key. */
-static Datum
-encrypted_coerce(FunctionCallInfo fcinfo, px_value_type type)
+/*
+ * An envelope bound to the key typmod names: as it is when already under
+ * that key (or typmod is -1), re-sealed under it when it is a transit
+ * value, refused when it is under another key.  memo_cxt keeps the
+ * deterministic memo.
+ */
+static bytea *
+coerce_to_key(PxCallCache *cache, MemoryContext memo_cxt, bytea *env, px_value_type type,
+			  int32 typmod)
 {
-	bytea	   *env = PG_GETARG_BYTEA_PP(0);
-	int32		typmod = PG_GETARG_INT32(1);
-	PxCallCache *cache;
 	px_header	hdr;
 	bytea	   *result;
 	size_t		len = VARSIZE_ANY_EXHDR(env);
 
 	if (typmod < 0)
-		PG_RETURN_BYTEA_P(env);
+		return env;
 	read_header((uint8_t *) VARDATA_ANY(env), len, type, &hdr);
 	if (hdr.key_id == (uint32) typmod)
-		PG_RETURN_BYTEA_P(env);
+		return env;
 	if (hdr.key_id != PX_TRANSIT_KEY_ID)
 		check_column_key(&hdr, typmod);
-
-	cache = call_cache(fcinfo);
 
 	/*
 	 * A deterministic result depends only on the input: remember the last
@@ -749,12 +756,12 @@ encrypted_coerce(FunctionCallInfo fcinfo, px_value_type type)
 	if (type == PX_TYPE_TEXT_DET && cache->memo_in != NULL &&
 		VARSIZE_ANY_EXHDR(cache->memo_in) == len &&
 		memcmp(VARDATA_ANY(cache->memo_in), VARDATA_ANY(env), len) == 0)
-		PG_RETURN_BYTEA_P(cache->memo_out);
+		return cache->memo_out;
 
 	result = bind_transit(cache, (uint8_t *) VARDATA_ANY(env), len, type, (uint32) typmod);
 	if (type == PX_TYPE_TEXT_DET)
 	{
-		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		MemoryContext old = MemoryContextSwitchTo(memo_cxt);
 
 		if (cache->memo_in != NULL)
 		{
@@ -765,7 +772,20 @@ encrypted_coerce(FunctionCallInfo fcinfo, px_value_type type)
 		cache->memo_out = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(result));
 		MemoryContextSwitchTo(old);
 	}
-	PG_RETURN_BYTEA_P(result);
+	return result;
+}
+
+/* encrypted -> encrypted with a type modifier: bind a transit value to the key. */
+static Datum
+encrypted_coerce(FunctionCallInfo fcinfo, px_value_type type)
+{
+	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	int32		typmod = PG_GETARG_INT32(1);
+
+	if (typmod < 0)
+		PG_RETURN_BYTEA_P(env);
+	PG_RETURN_BYTEA_P(coerce_to_key(call_cache(fcinfo), fcinfo->flinfo->fn_mcxt, env, type,
+									typmod));
 }
 
 PG_FUNCTION_INFO_V1(px_encrypted_text_coerce);
@@ -787,6 +807,147 @@ Datum
 px_encrypted_bytea_coerce(PG_FUNCTION_ARGS)
 {
 	return encrypted_coerce(fcinfo, PX_TYPE_BYTEA);
+}
+
+/* ---------------------------------------------------------------------
+ * privacy.encrypted_input: a bind parameter on its way to a column's key
+ *
+ * types/literal_binding.c gives this type to a bind parameter whose type
+ * the client left open and that only feeds an encrypted column, so that
+ * the server's parameter conversion does not seal it (it would seal in
+ * transit, and the column's cast would open and seal again).  The value is
+ * what the client sent, tagged with its format; the assignment cast to an
+ * encrypted type then does exactly what that type's input (text format)
+ * or receive function (binary format) and the cast to the key would have
+ * done, with one seal.  Its output never shows the value.
+ * --------------------------------------------------------------------- */
+#define INPUT_FORMAT_TEXT	't'
+#define INPUT_FORMAT_BINARY 'b'
+
+static bytea *
+make_input(char format, const char *data, size_t len)
+{
+	bytea	   *result = palloc(VARHDRSZ + 1 + len);
+
+	SET_VARSIZE(result, VARHDRSZ + 1 + len);
+	VARDATA(result)[0] = format;
+	memcpy(VARDATA(result) + 1, data, len);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_input_in);
+Datum
+px_encrypted_input_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+
+	px_note_plaintext_in();
+	PG_RETURN_BYTEA_P(make_input(INPUT_FORMAT_TEXT, str, strlen(str)));
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_input_recv);
+Datum
+px_encrypted_input_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			len = buf->len - buf->cursor;
+	bytea	   *result = make_input(INPUT_FORMAT_BINARY, buf->data + buf->cursor, len);
+
+	buf->cursor = buf->len;
+	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * What a privacy.encrypted_input value shows: never the value (it is
+ * plaintext), only what it is.  It exists between the Bind message and the
+ * cast to a column's key; nothing needs to print it.
+ */
+#define INPUT_PLACEHOLDER "(privacy.encrypted_input)"
+
+PG_FUNCTION_INFO_V1(px_encrypted_input_out);
+Datum
+px_encrypted_input_out(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_CSTRING(pstrdup(INPUT_PLACEHOLDER));
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_input_send);
+Datum
+px_encrypted_input_send(PG_FUNCTION_ARGS)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, INPUT_PLACEHOLDER, strlen(INPUT_PLACEHOLDER));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* encrypted_input -> encrypted type (typmod): the type's input, then the key. */
+static Datum
+input_to_encrypted(FunctionCallInfo fcinfo, px_value_type type)
+{
+	bytea	   *in = PG_GETARG_BYTEA_PP(0);
+	int32		typmod = PG_GETARG_INT32(1);
+	PxCallCache *cache = call_cache(fcinfo);
+	const char *data = VARDATA_ANY(in) + 1;
+	size_t		len = VARSIZE_ANY_EXHDR(in) - 1;
+	uint32		key_id = typmod >= 0 ? (uint32) typmod : PX_TRANSIT_KEY_ID;
+	bytea	   *env;
+	bytea	   *result;
+
+	if (VARSIZE_ANY_EXHDR(in) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("malformed privacy.encrypted_input value")));
+	if (VARDATA_ANY(in)[0] == INPUT_FORMAT_BINARY)
+	{
+		/* What encrypted_recv would have received. */
+		env = palloc(VARHDRSZ + len);
+		memcpy(VARDATA(env), data, len);
+		SET_VARSIZE(env, VARHDRSZ + len);
+		verify_envelope(cache, (uint8_t *) VARDATA(env), len, type, -1);
+		PG_RETURN_BYTEA_P(coerce_to_key(cache, fcinfo->flinfo->fn_mcxt, env, type, typmod));
+	}
+	if (px_armor_has_prefix(data, len))
+	{
+		env = decode_armored(cache, data, len, type, -1);
+		PG_RETURN_BYTEA_P(coerce_to_key(cache, fcinfo->flinfo->fn_mcxt, env, type, typmod));
+	}
+	if (type == PX_TYPE_BYTEA)
+	{
+		bytea	   *plain = DatumGetByteaPP(DirectFunctionCall1(byteain,
+																 CStringGetDatum(pnstrdup(data, len))));
+
+		result = seal_value(cache, key_id, type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		px_wipe(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		PG_RETURN_BYTEA_P(result);
+	}
+	if (memchr(data, '\0', len) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("invalid byte sequence for encoding \"UTF8\": 0x00")));
+	PG_RETURN_BYTEA_P(seal_value(cache, key_id, type, data, len));
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_input_to_text);
+Datum
+px_encrypted_input_to_text(PG_FUNCTION_ARGS)
+{
+	return input_to_encrypted(fcinfo, PX_TYPE_TEXT);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_input_to_text_det);
+Datum
+px_encrypted_input_to_text_det(PG_FUNCTION_ARGS)
+{
+	return input_to_encrypted(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+PG_FUNCTION_INFO_V1(px_encrypted_input_to_bytea);
+Datum
+px_encrypted_input_to_bytea(PG_FUNCTION_ARGS)
+{
+	return input_to_encrypted(fcinfo, PX_TYPE_BYTEA);
 }
 
 /* text/bytea -> encrypted: always encrypts, whatever the plaintext looks like. */

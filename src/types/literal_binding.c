@@ -35,6 +35,19 @@
  *
  * CREATE RULE and CREATE FUNCTION analyse statements without calling
  * post_parse_analyze_hook, so while they run no literal is left pending.
+ *
+ * Bind parameters whose type the client left open (the extended protocol
+ * with type 0: node-postgres, psycopg 3, libpq without types) are typed by
+ * the parser from their use.  One that is used only as the value of an
+ * encrypted column would become that column's type without a key, so the
+ * server would seal it in transit when it converts the Bind message, and
+ * the cast to the key would open and seal it again.  Here such a parameter
+ * is given the type privacy.encrypted_input instead (the client learns it
+ * from ParameterDescription, and sends the same text as before), and the
+ * cast becomes privacy.encrypted_input's cast to the column's type, which
+ * seals once.  A parameter used anywhere else, or whose type the client
+ * gave, keeps the type it has.  Plans re-analysed from the cached source
+ * see the parameter typed privacy.encrypted_input and pick the same cast.
  */
 #include "postgres.h"
 
@@ -44,6 +57,9 @@
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "parser/parse_func.h"
+#include "parser/parse_param.h"
+#include "utils/syscache.h"
+#include "catalog/pg_type.h"
 #include "tcop/utility.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -77,6 +93,30 @@ typedef struct BindContext
 } BindContext;
 
 static bool bind_walker(Node *node, BindContext *ctx);
+
+/*
+ * parse_param.c's state for parameters whose types the parser infers.  The
+ * struct is private there; its layout (PostgreSQL 15) is repeated here and
+ * only used when pstate->p_paramref_hook is parse_param.c's own hook for
+ * that mode, whose address px_install_literal_binding() learns.
+ */
+typedef struct InferredParamState
+{
+	Oid		  **paramTypes;
+	int		   *numParams;
+} InferredParamState;
+
+static ParseParamRefHook inferred_paramref_hook = NULL;
+
+/* Per parameter number: its uses, and its uses as an encrypted column's value. */
+typedef struct ParamUses
+{
+	int			nparams;
+	int		   *uses;
+	int		   *column_uses;
+	List	   *casts;			/* FuncExprs casting a parameter to a key */
+	Oid			schema;
+} ParamUses;
 
 static Oid
 lookup_bound_literal(void)
@@ -236,11 +276,135 @@ bind_walker(Node *node, BindContext *ctx)
 	return expression_tree_walker(node, bind_walker, ctx);
 }
 
+/* encrypted_xxx(<Param of that type>, key id > 0, explicit): its Param, or NULL. */
+static Param *
+param_cast_to_key(FuncExpr *f, Oid schema)
+{
+	Node	   *arg0;
+	Node	   *arg1;
+
+	if (list_length(f->args) != 3)
+		return NULL;
+	arg0 = linitial(f->args);
+	arg1 = lsecond(f->args);
+	if (!IsA(arg0, Param) || ((Param *) arg0)->paramkind != PARAM_EXTERN ||
+		((Param *) arg0)->paramtype != f->funcresulttype ||
+		!IsA(arg1, Const) || ((Const *) arg1)->consttype != INT4OID ||
+		((Const *) arg1)->constisnull || DatumGetInt32(((Const *) arg1)->constvalue) <= 0 ||
+		get_func_namespace(f->funcid) != schema)
+		return NULL;
+	return (Param *) arg0;
+}
+
+static bool
+param_uses_walker(Node *node, ParamUses *pu)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+
+		if (q->utilityStmt != NULL && IsA(q->utilityStmt, ExplainStmt))
+			(void) param_uses_walker(((ExplainStmt *) q->utilityStmt)->query, pu);
+		return query_tree_walker(q, param_uses_walker, pu, 0);
+	}
+	if (IsA(node, Param))
+	{
+		Param	   *p = (Param *) node;
+
+		if (p->paramkind == PARAM_EXTERN && p->paramid >= 1 && p->paramid <= pu->nparams)
+			pu->uses[p->paramid - 1]++;
+		return false;
+	}
+	if (IsA(node, FuncExpr))
+	{
+		Param	   *p = param_cast_to_key((FuncExpr *) node, pu->schema);
+
+		if (p != NULL && p->paramid >= 1 && p->paramid <= pu->nparams)
+		{
+			pu->column_uses[p->paramid - 1]++;
+			pu->casts = lappend(pu->casts, node);
+		}
+	}
+	return expression_tree_walker(node, param_uses_walker, pu);
+}
+
+/*
+ * The cast from privacy.encrypted_input to the type coerce_fn returns: the
+ * length-coercion function of each encrypted type is named after the type,
+ * and so is the cast from privacy.encrypted_input to it.
+ */
+static Oid
+input_cast_function(Oid coerce_fn, Oid input_type)
+{
+	Oid			argtypes[3] = {input_type, INT4OID, BOOLOID};
+	char	   *name = get_func_name(coerce_fn);
+
+	if (name == NULL)
+		return InvalidOid;
+	return LookupFuncName(list_make2(makeString("privacy"), makeString(name)),
+						  3, argtypes, true);
+}
+
+/*
+ * Parameters whose type the parser inferred and that only feed encrypted
+ * columns become privacy.encrypted_input (see the file header).
+ */
+static void
+retype_inferred_params(ParseState *pstate, Query *query)
+{
+	InferredParamState *state;
+	ParamUses	pu;
+	Oid			input_type;
+	ListCell   *lc;
+
+	if (inferred_paramref_hook == NULL || pstate->p_paramref_hook != inferred_paramref_hook)
+		return;
+	state = (InferredParamState *) pstate->p_ref_hook_state;
+	if (state == NULL || *state->numParams <= 0)
+		return;
+	pu.schema = px_schema_oid();
+	if (!OidIsValid(pu.schema))
+		return;
+	input_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								 CStringGetDatum("encrypted_input"), ObjectIdGetDatum(pu.schema));
+	if (!OidIsValid(input_type))
+		return;
+	pu.nparams = *state->numParams;
+	pu.uses = palloc0(sizeof(int) * pu.nparams);
+	pu.column_uses = palloc0(sizeof(int) * pu.nparams);
+	pu.casts = NIL;
+	(void) param_uses_walker((Node *) query, &pu);
+	if (pu.casts == NIL)
+		return;
+
+	foreach(lc, pu.casts)
+	{
+		FuncExpr   *f = (FuncExpr *) lfirst(lc);
+		Param	   *p = (Param *) linitial(f->args);
+		int			n = p->paramid - 1;
+		Oid			cast;
+
+		if (pu.uses[n] != pu.column_uses[n])
+			continue;
+		cast = input_cast_function(f->funcid, input_type);
+		if (!OidIsValid(cast))
+			continue;
+		f->funcid = cast;
+		p->paramtype = input_type;
+		p->paramtypmod = -1;
+		p->paramcollid = InvalidOid;
+		(*state->paramTypes)[n] = input_type;
+	}
+}
+
 static void
 literal_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
+	retype_inferred_params(pstate, query);
 	if (px_literal_pending_count() > 0)
 	{
 		BindContext ctx;
@@ -293,6 +457,17 @@ void
 px_install_literal_binding(void)
 {
 	px_pending_literal_init();
+
+	/* Learn parse_param.c's hook for inferred parameter types. */
+	{
+		ParseState *pstate = make_parsestate(NULL);
+		Oid		   *types = NULL;
+		int			ntypes = 0;
+
+		setup_parse_variable_parameters(pstate, &types, &ntypes);
+		inferred_paramref_hook = pstate->p_paramref_hook;
+		free_parsestate(pstate);
+	}
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = literal_post_parse_analyze;
 	prev_process_utility = ProcessUtility_hook;

@@ -69,6 +69,14 @@ with app.cursor() as cur:
                      for i in range(202, 252)])
     cur.execute("SELECT count(*) FROM cl_people WHERE id BETWEEN 201 AND 251")
     check(cur.fetchone()[0] == 51, "psycopg2: execute and executemany into every encrypted type")
+    # one seal per value: interpolated literals are sealed once, under the
+    # column's key, nothing opened (privacy.crypto_counters() per backend)
+    cur.execute("SELECT seals, opens FROM privacy.crypto_counters()")
+    seals0, opens0 = cur.fetchone()
+    cur.execute("INSERT INTO cl_people (id, ssn, email, doc) VALUES (%s, %s, %s, %s)",
+                (252, "PG2-SSN-252", "pg2-252@example.com", psycopg2.Binary(b"\x02\x52")))
+    cur.execute("SELECT seals - %s, opens - %s FROM privacy.crypto_counters()", (seals0, opens0))
+    check(cur.fetchone() == (3, 0), "psycopg2: three literals into encrypted columns, three seals, no opens")
     cur.execute("SELECT id FROM cl_people WHERE email = %s", ("pg2-230@example.com",))
     check(cur.fetchall() == [(230,)], "psycopg2: deterministic lookup")
     cur.execute("SET enable_seqscan = off")
@@ -108,6 +116,15 @@ with app.cursor() as cur:
                 (401, "PG3-SSN-401", "pg3-401@example.com", b"\x04\x01"))
     cur.executemany("INSERT INTO cl_people (id, ssn, email, doc) VALUES (%s, %s, %s, %s)",
                     [(i, f"PG3-SSN-{i}", f"pg3-{i}@example.com", bytes([i % 256])) for i in range(402, 452)])
+    # one seal per value: text-typed parameters are sealed once, under the
+    # column's key, nothing opened (privacy.crypto_counters() per backend)
+    cur.execute("SELECT seals, opens FROM privacy.crypto_counters()")
+    seals0, opens0 = cur.fetchone()
+    cur.execute("INSERT INTO cl_people (id, ssn, email, doc) VALUES (%s, %s, %s, %s)",
+                (453, "PG3-SSN-453", "pg3-453@example.com", b"\x04\x53"))
+    cur.execute("SELECT seals - %s, opens - %s FROM privacy.crypto_counters()", (seals0, opens0))
+    got = cur.fetchone()
+    check(got == (3, 0), f"psycopg 3: three untyped parameters into encrypted columns, three seals, no opens (got {got})")
     # binary parameters: strings typed text, bytes typed bytea
     cur.execute("INSERT INTO cl_people (id, ssn, email, doc) VALUES (%b, %b, %b, %b)",
                 (452, "PG3-SSN-452", "pg3-452@example.com", b"\x04\x52"))
