@@ -31,6 +31,12 @@ SELECT ss_mark() AS m \gset
 INSERT INTO ss_t (id, v) VALUES (5, 'x') ON CONFLICT (id) DO UPDATE SET v = 'upserted';
 SELECT ss_since(:'m') AS on_conflict_two_literals;
 SELECT ss_mark() AS m \gset
+MERGE INTO ss_t USING (VALUES (5), (50)) s(id) ON ss_t.id = s.id
+  WHEN MATCHED THEN UPDATE SET v = 'merged'
+  WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, 'merge inserted');
+SELECT ss_since(:'m') AS merge_two_literals, (SELECT string_agg(v::text, ', ' ORDER BY id) FROM ss_t WHERE id IN (5, 50)) AS merged;
+DELETE FROM ss_t WHERE id = 50;
+SELECT ss_mark() AS m \gset
 DO $$ BEGIN INSERT INTO ss_t (id, v) VALUES (6, 'from DO'); END $$;
 SELECT ss_since(:'m') AS do_block;
 -- Typed text, INSERT ... SELECT and COPY: one seal per value.
