@@ -78,3 +78,30 @@ DROP DOMAIN hd_ssn_ok;
 REVOKE CREATE ON SCHEMA public FROM hd_nobody, hd_admin;
 DROP ROLE hd_admin;
 DROP ROLE hd_nobody;
+
+-- Empty and NULL arguments get their own clear errors.
+SELECT privacy.create_purpose('', 'consent');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_purpose('  ', 'consent');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_purpose(NULL, 'consent');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_purpose('hd_no_basis', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS no_purpose_created FROM privacy.purposes WHERE name IN ('', '  ', 'hd_no_basis');
+SELECT privacy.erase_subject('');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.export_subject('');
+\echo :LAST_ERROR_SQLSTATE
+-- ::varchar decrypts like ::text, with the same grant check.
+CREATE TABLE hd_vc (id int, s privacy.encrypted_text('hd_k'), d privacy.encrypted_text_det('hd_k'));
+INSERT INTO hd_vc VALUES (1, 'vc secret', 'vc det');
+SELECT s::varchar AS s_varchar, d::varchar AS d_varchar, s::varchar(2) AS truncated FROM hd_vc;
+CREATE ROLE hd_vc_reader;
+GRANT SELECT ON hd_vc TO hd_vc_reader;
+SET ROLE hd_vc_reader;
+SELECT s::varchar FROM hd_vc;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP TABLE hd_vc;
+DROP ROLE hd_vc_reader;

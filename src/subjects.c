@@ -229,6 +229,14 @@ subject_arg(FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("subject must not be NULL")));
+	/*
+	 * An empty id names no person; a table may well hold '' in many rows
+	 * (a placeholder), and erasing "subject ''" would erase them all.
+	 */
+	if (VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("subject must not be empty")));
 	return text_to_cstring(PG_GETARG_TEXT_PP(0));
 }
 

@@ -1,0 +1,40 @@
+-- Clear errors for empty and NULL arguments found by review of 1.0:
+-- create_purpose('') reported an invalid legal basis, and a NULL legal
+-- basis surfaced as a NOT NULL violation from the purposes table.
+CREATE OR REPLACE FUNCTION privacy.create_purpose(name text, legal_basis text, parent text DEFAULT NULL,
+                                                  description text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    IF create_purpose.name IS NULL OR create_purpose.legal_basis IS NULL THEN
+        RAISE EXCEPTION 'a purpose needs a name and a legal basis' USING ERRCODE = '22004';
+    END IF;
+    IF btrim(create_purpose.name) = '' THEN
+        RAISE EXCEPTION 'a purpose name must not be empty' USING ERRCODE = '22023';
+    END IF;
+    IF create_purpose.parent IS NOT NULL AND NOT EXISTS
+           (SELECT 1 FROM privacy.purposes p WHERE p.name = create_purpose.parent) THEN
+        RAISE EXCEPTION 'processing purpose "%" does not exist', create_purpose.parent USING ERRCODE = '42704';
+    END IF;
+    INSERT INTO privacy.purposes (name, legal_basis, parent, description)
+    VALUES (create_purpose.name, create_purpose.legal_basis, create_purpose.parent,
+            create_purpose.description);
+EXCEPTION
+    WHEN check_violation THEN
+        RAISE EXCEPTION 'invalid legal basis "%"', legal_basis USING ERRCODE = '22023',
+            HINT = 'One of: consent, contract, legal_obligation, vital_interests, public_task, legitimate_interests.';
+    WHEN unique_violation THEN
+        RAISE EXCEPTION 'processing purpose "%" already exists', name USING ERRCODE = '42710';
+END
+$$;
+
+-- ssn::varchar decrypts like ssn::text (it printed the envelope through the
+-- I/O conversion); needs the same grant and is audited the same way.
+CREATE FUNCTION privacy.decrypt_to_varchar(privacy.encrypted_text) RETURNS varchar
+    AS 'MODULE_PATHNAME', 'px_decrypt_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.decrypt_to_varchar(privacy.encrypted_text_det) RETURNS varchar
+    AS 'MODULE_PATHNAME', 'px_decrypt_text_det' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (privacy.encrypted_text AS varchar)
+    WITH FUNCTION privacy.decrypt_to_varchar(privacy.encrypted_text);
+CREATE CAST (privacy.encrypted_text_det AS varchar)
+    WITH FUNCTION privacy.decrypt_to_varchar(privacy.encrypted_text_det);
