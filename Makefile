@@ -34,6 +34,7 @@ OBJS        = src/module.o \
               src/masking/functions.o \
               src/masking/rules.o \
               src/masking/guard.o \
+              src/masking/transparent.o \
               src/masking/views.o \
               src/consent/registry.o \
               src/consent/policy.o \
