@@ -253,20 +253,15 @@ refuse_read(Oid relid, Oid view)
  * Finding the masked tables an analysed statement reads and writes
  * --------------------------------------------------------------------- */
 static bool find_walker(Node *node, FindContext *ctx);
+static Node *utility_query(Node *stmt);
 
 static void
 find_in_query(Query *q, FindContext *ctx)
 {
 	if (q->utilityStmt != NULL)
 	{
-		Node	   *inner = NULL;
+		Node	   *inner = utility_query(q->utilityStmt);
 
-		if (IsA(q->utilityStmt, ExplainStmt))
-			inner = ((ExplainStmt *) q->utilityStmt)->query;
-		else if (IsA(q->utilityStmt, CreateTableAsStmt))
-			inner = ((CreateTableAsStmt *) q->utilityStmt)->query;
-		else if (IsA(q->utilityStmt, DeclareCursorStmt))
-			inner = ((DeclareCursorStmt *) q->utilityStmt)->query;
 		if (inner != NULL && IsA(inner, Query))
 			find_in_query((Query *) inner, ctx);
 	}
@@ -312,11 +307,28 @@ typedef struct SubstituteContext
 	List	   *cte_names;		/* names WITH defines anywhere in the statement */
 } SubstituteContext;
 
+/* The query of a utility statement analysed with it, or NULL. */
+static Node *
+utility_query(Node *stmt)
+{
+	if (IsA(stmt, ExplainStmt))
+		return ((ExplainStmt *) stmt)->query;
+	if (IsA(stmt, CreateTableAsStmt))
+		return ((CreateTableAsStmt *) stmt)->query;
+	if (IsA(stmt, DeclareCursorStmt))
+		return ((DeclareCursorStmt *) stmt)->query;
+	return NULL;
+}
+
 static bool
 cte_names_walker(Node *node, SubstituteContext *ctx)
 {
+	Node	   *inner;
+
 	if (node == NULL)
 		return false;
+	if ((inner = utility_query(node)) != NULL)
+		return cte_names_walker(inner, ctx);
 	if (IsA(node, CommonTableExpr))
 		ctx->cte_names = lappend(ctx->cte_names, ((CommonTableExpr *) node)->ctename);
 	return raw_expression_tree_walker(node, cte_names_walker, ctx);
@@ -350,6 +362,8 @@ substitute(RangeVar *rv, Oid view)
 static bool
 substitute_walker(Node *node, SubstituteContext *ctx)
 {
+	Node	   *inner;
+
 	if (node == NULL)
 		return false;
 	if (IsA(node, RangeVar))
@@ -368,12 +382,8 @@ substitute_walker(Node *node, SubstituteContext *ctx)
 		return false;
 	}
 	/* Utility statements whose query is analysed with them. */
-	if (IsA(node, ExplainStmt))
-		return substitute_walker(((ExplainStmt *) node)->query, ctx);
-	if (IsA(node, CreateTableAsStmt))
-		return substitute_walker(((CreateTableAsStmt *) node)->query, ctx);
-	if (IsA(node, DeclareCursorStmt))
-		return substitute_walker(((DeclareCursorStmt *) node)->query, ctx);
+	if ((inner = utility_query(node)) != NULL)
+		return substitute_walker(inner, ctx);
 	return raw_expression_tree_walker(node, substitute_walker, ctx);
 }
 
