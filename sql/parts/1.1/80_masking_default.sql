@@ -10,8 +10,9 @@
 -- column of a table with a masking view that has no rule at all was shown
 -- in clear by 1.0, and is given the default rule 'none' here, before any
 -- view is built with the new code (part 40 already brought the views 1.0
--- made up to date with its own, 1.0-compatible build).  A NOTICE says how
--- many columns that was.  A fresh install has no views: nothing is done.
+-- made up to date with its own, 1.0-compatible build).  A WARNING (an
+-- extension script shows nothing less) says how many columns that was.  A
+-- fresh install has no views: nothing is done.
 ------------------------------------------------------------------------
 DO $$
 DECLARE
@@ -31,7 +32,7 @@ BEGIN
         RETURNING 1)
     SELECT pg_catalog.count(*) INTO n FROM declared;
     IF n > 0 THEN
-        RAISE NOTICE 'privacy by default: % column(s) of masking views that privacy_ext 1.0 showed in clear keep being shown in clear, through rule none', n
+        RAISE WARNING 'privacy by default: % column(s) of masking views that privacy_ext 1.0 showed in clear keep being shown in clear, through rule none', n
             USING HINT = 'They are the rules of privacy.mask_rules created by ''privacy_ext 1.1 upgrade''; '
                          'replace them (privacy.set_mask) or drop them (privacy.drop_mask) to mask those columns.';
     END IF;
