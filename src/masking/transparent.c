@@ -65,7 +65,11 @@
 #include "parser/parse_node.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
 #include "rewrite/rewriteSupport.h"
+#include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -409,9 +413,9 @@ parse_quietly(const char *text, RawParseMode mode)
 	return result;
 }
 
-/* The raw statement whose analysis is query, found again in its text. */
+/* The raw statement at query's place in its text, as the parser gives it. */
 static Node *
-find_raw_statement(ParseState *pstate, Query *query)
+statement_at(ParseState *pstate, Query *query)
 {
 	static const RawParseMode modes[] = {
 		RAW_PARSE_DEFAULT, RAW_PARSE_PLPGSQL_EXPR, RAW_PARSE_PLPGSQL_ASSIGN1,
@@ -428,24 +432,31 @@ find_raw_statement(ParseState *pstate, Query *query)
 		foreach(lc, parse_quietly(pstate->p_sourcetext, modes[i]))
 		{
 			RawStmt    *raw = lfirst_node(RawStmt, lc);
-			Node	   *stmt = raw->stmt;
 
-			if (raw->stmt_location != query->stmt_location)
-				continue;
-			/* Queries analysed from within another statement. */
-			if (query->commandType != CMD_UTILITY)
-			{
-				if (IsA(stmt, ViewStmt))
-					stmt = ((ViewStmt *) stmt)->query;
-				else if (IsA(stmt, CopyStmt))
-					stmt = ((CopyStmt *) stmt)->query;
-				else if (IsA(stmt, PrepareStmt))
-					stmt = ((PrepareStmt *) stmt)->query;
-			}
-			return stmt;
+			if (raw->stmt_location == query->stmt_location)
+				return raw->stmt;
 		}
 	}
 	return NULL;
+}
+
+/* The raw statement whose analysis is query, found again in its text. */
+static Node *
+find_raw_statement(ParseState *pstate, Query *query)
+{
+	Node	   *stmt = statement_at(pstate, query);
+
+	/* Queries analysed from within another statement. */
+	if (stmt != NULL && query->commandType != CMD_UTILITY)
+	{
+		if (IsA(stmt, ViewStmt))
+			stmt = ((ViewStmt *) stmt)->query;
+		else if (IsA(stmt, CopyStmt))
+			stmt = ((CopyStmt *) stmt)->query;
+		else if (IsA(stmt, PrepareStmt))
+			stmt = ((PrepareStmt *) stmt)->query;
+	}
+	return stmt;
 }
 
 /*
@@ -607,6 +618,150 @@ mask_utility(Query *query)
 	}
 }
 
+/* ---------------------------------------------------------------------
+ * Sessions that may not expand views (pg_dump)
+ *
+ * pg_dump sets restrict_nonsystem_relation_kind = view, so that no view of
+ * a user runs code in its session; the rewriter then refuses every view
+ * it would expand, masking views too.  For a masked role the masking views
+ * are the only way to its tables, and they are the extension's own
+ * construction (schema masked holds views only, made by administrators):
+ * they are expanded here, before the rewriter, the way the rewriter
+ * expands a view (ApplyRetrieveRule): the view's query becomes a subquery,
+ * the view's permission check stays on its entry in there (SELECT on the
+ * view, as the querying role), its tables are read with its owner's
+ * rights, and its security barrier stays.  Other views are still refused.
+ * --------------------------------------------------------------------- */
+static bool expand_walker(Node *node, Oid masked_nsp);
+
+static void
+expand_masking_view(Query *q, Index rti, RangeTblEntry *rte)
+{
+	Relation	view = table_open(rte->relid, NoLock);	/* locked by analysis */
+	RuleLock   *rules = view->rd_rules;
+	RewriteRule *rule;
+	Query	   *action;
+	RangeTblEntry *old;
+
+	if (rules == NULL || rules->numLocks != 1 ||
+		(rule = rules->rules[0])->event != CMD_SELECT || list_length(rule->actions) != 1)
+		elog(ERROR, "masking view \"%s\" has no single SELECT rule", RelationGetRelationName(view));
+	if (get_parse_rowmark(q, rti) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for view %s", RelationGetRelationName(view)),
+				 errdetail("Masking views cannot lock rows.")));
+	action = copyObject(linitial_node(Query, rule->actions));
+	AcquireRewriteLocks(action, true, false);
+	old = rt_fetch(PRS2_OLD_VARNO, action->rtable);
+	Assert(old->relid == rte->relid);
+	old->requiredPerms = rte->requiredPerms;
+	old->checkAsUser = rte->checkAsUser;
+	old->selectedCols = rte->selectedCols;
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = action;
+	rte->security_barrier = RelationIsSecurityView(view);
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->requiredPerms = 0;
+	rte->checkAsUser = InvalidOid;
+	rte->selectedCols = NULL;
+	rte->insertedCols = NULL;
+	rte->updatedCols = NULL;
+	rte->extraUpdatedCols = NULL;
+	table_close(view, NoLock);
+}
+
+static void
+expand_in_query(Query *q, Oid masked_nsp)
+{
+	ListCell   *lc;
+	Index		rti = 0;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		rti++;
+		/* Entries no Var uses (a view's own OLD entry) are not read. */
+		if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
+			get_rel_namespace(rte->relid) == masked_nsp &&
+			rangeTableEntry_used((Node *) q, rti, 0))
+			expand_masking_view(q, rti, rte);
+	}
+	(void) query_tree_walker(q, expand_walker, (void *) (uintptr_t) masked_nsp, 0);
+}
+
+static bool
+expand_walker(Node *node, Oid masked_nsp)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		expand_in_query((Query *) node, masked_nsp);
+		return false;
+	}
+	return expression_tree_walker(node, expand_walker, (void *) (uintptr_t) masked_nsp);
+}
+
+/* Whether q reads a view of schema masked, at any depth. */
+static bool
+reads_masked_view_walker(Node *node, Oid *masked_nsp)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, reads_masked_view_walker, masked_nsp,
+								 QTW_EXAMINE_RTES_BEFORE);
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		return rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
+			get_rel_namespace(rte->relid) == *masked_nsp;
+	}
+	return expression_tree_walker(node, reads_masked_view_walker, masked_nsp);
+}
+
+/*
+ * In a session that may not expand views, a masked role's reads of masking
+ * views are expanded here; not in a statement that stores its query (a
+ * view's or a materialized view's), which must keep naming the view.
+ */
+static void
+expand_for_restricted_session(ParseState *pstate, Query *query)
+{
+	Oid			masked_nsp;
+	Query	   *target = query;
+	Node	   *raw;
+
+	if ((restrict_nonsystem_relation_kind & RESTRICT_RELKIND_VIEW) == 0)
+		return;
+	if (query->commandType == CMD_UTILITY)
+	{
+		/* EXPLAIN and cursors (pg_dump --inserts); not CREATE ... AS. */
+		Node	   *inner = utility_query(query->utilityStmt);
+
+		if (IsA(query->utilityStmt, CreateTableAsStmt) || inner == NULL || !IsA(inner, Query))
+			return;
+		target = (Query *) inner;
+	}
+	masked_nsp = get_namespace_oid("masked", true);
+	if (!OidIsValid(masked_nsp) || !reads_masked_view_walker((Node *) target, &masked_nsp) ||
+		!current_user_is_masked())
+		return;
+	/* The query of CREATE VIEW is stored: it keeps naming the view. */
+	raw = statement_at(pstate, query);
+	if (raw != NULL && IsA(raw, ViewStmt))
+		return;
+	expand_in_query(target, masked_nsp);
+}
+
 static void
 mask_statement(ParseState *pstate, Query *query)
 {
@@ -626,15 +781,18 @@ mask_statement(ParseState *pstate, Query *query)
 			return;
 	}
 	find_in_query(query, &find);
-	if (!OidIsValid(find.first_masked) && !OidIsValid(find.written))
-		return;
-	/* Whoever analysed it, a cached plan is analysed again for another role. */
-	query->hasRowSecurity = true;
-	if (!current_user_is_masked())
-		return;
-	if (OidIsValid(find.written))
-		refuse_write(find.written);
-	reanalyze(pstate, query, &find);
+	if (OidIsValid(find.first_masked) || OidIsValid(find.written))
+	{
+		/* Whoever analysed it, a cached plan is analysed again for another role. */
+		query->hasRowSecurity = true;
+		if (current_user_is_masked())
+		{
+			if (OidIsValid(find.written))
+				refuse_write(find.written);
+			reanalyze(pstate, query, &find);
+		}
+	}
+	expand_for_restricted_session(pstate, query);
 }
 
 static void
