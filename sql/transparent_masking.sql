@@ -252,6 +252,23 @@ SET ROLE tm_reader;
 SELECT id, email FROM public.tm_people ORDER BY id;
 RESET ROLE;
 
+-- 12. The executor checks too, for paths without parse analysis: no
+-- masked role reads a masked table with its own rights, even one that can
+-- read every table again (pg_read_all_data).
+GRANT pg_read_all_data TO tm_reader;
+SET ROLE tm_reader;
+SELECT id, email FROM public.tm_people ORDER BY id;   -- still masked
+CREATE FUNCTION tm_reader_s.atomic_emails() RETURNS SETOF text LANGUAGE sql
+BEGIN ATOMIC SELECT email FROM public.tm_people ORDER BY id; END;
+SELECT tm_reader_s.atomic_emails();                  -- stored analysed, refused
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM tm_reader_s.early;                     -- its view from before
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT * FROM tm_reader_s.early;                     -- the view reads as its masked owner
+\echo :LAST_ERROR_SQLSTATE
+REVOKE pg_read_all_data FROM tm_reader;
+
 DROP FUNCTION tm_emails(), tm_emails_sql(), tm_email_definer(int);
 DROP SCHEMA tm_reader_s CASCADE;
 DROP TABLE tm_people, tm_plain, tm_customers CASCADE;

@@ -58,6 +58,7 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_rewrite.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -78,6 +79,7 @@
 #include "utils/snapmgr.h"
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
 static bool in_transparent_masking = false;
 
 /* A relation looked at, and its masking view (InvalidOid: none). */
@@ -207,11 +209,11 @@ masking_view_of(FindContext *ctx, Oid relid)
 	return l->view;
 }
 
-/* Whether the current user is a masked role (privacy.masked_roles). */
+/* Whether a role is masked (privacy.masked_roles). */
 static bool
-current_user_is_masked(void)
+role_is_masked(Oid roleid)
 {
-	char	   *user = GetUserNameFromId(GetUserId(), true);
+	char	   *user = GetUserNameFromId(roleid, true);
 	Oid			registry = px_privacy_relid("masked_roles");
 	NameData	name;
 	Relation	rel;
@@ -230,6 +232,12 @@ current_user_is_masked(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return masked;
+}
+
+static bool
+current_user_is_masked(void)
+{
+	return role_is_masked(GetUserId());
 }
 
 static void
@@ -413,40 +421,40 @@ parse_quietly(const char *text, RawParseMode mode)
 	return result;
 }
 
-/* The raw statement at query's place in its text, as the parser gives it. */
+/* The raw statement at query's place in its text, parsed in mode. */
 static Node *
-statement_at(ParseState *pstate, Query *query)
+statement_at_in_mode(ParseState *pstate, Query *query, RawParseMode mode)
 {
-	static const RawParseMode modes[] = {
-		RAW_PARSE_DEFAULT, RAW_PARSE_PLPGSQL_EXPR, RAW_PARSE_PLPGSQL_ASSIGN1,
-		RAW_PARSE_PLPGSQL_ASSIGN2, RAW_PARSE_PLPGSQL_ASSIGN3
-	};
-	size_t		i;
+	ListCell   *lc;
 
 	if (pstate->p_sourcetext == NULL)
 		return NULL;
-	for (i = 0; i < lengthof(modes); i++)
+	foreach(lc, parse_quietly(pstate->p_sourcetext, mode))
 	{
-		ListCell   *lc;
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
 
-		foreach(lc, parse_quietly(pstate->p_sourcetext, modes[i]))
-		{
-			RawStmt    *raw = lfirst_node(RawStmt, lc);
-
-			if (raw->stmt_location == query->stmt_location)
-				return raw->stmt;
-		}
+		if (raw->stmt_location == query->stmt_location)
+			return raw->stmt;
 	}
 	return NULL;
 }
 
-/* The raw statement whose analysis is query, found again in its text. */
+/* The raw statement at query's place, parsed as SQL statements are. */
 static Node *
-find_raw_statement(ParseState *pstate, Query *query)
+statement_at(ParseState *pstate, Query *query)
 {
-	Node	   *stmt = statement_at(pstate, query);
+	return statement_at_in_mode(pstate, query, RAW_PARSE_DEFAULT);
+}
 
-	/* Queries analysed from within another statement. */
+/*
+ * The statement whose analysis is query, in mode: queries analysed from
+ * within another statement are found inside it.
+ */
+static Node *
+find_raw_statement(ParseState *pstate, Query *query, RawParseMode mode)
+{
+	Node	   *stmt = statement_at_in_mode(pstate, query, mode);
+
 	if (stmt != NULL && query->commandType != CMD_UTILITY)
 	{
 		if (IsA(stmt, ViewStmt))
@@ -460,48 +468,77 @@ find_raw_statement(ParseState *pstate, Query *query)
 }
 
 /*
+ * Whether a new analysis has the shape of the first one: each table became
+ * one view, nothing else changed in the range table or the target list.  A
+ * text that two parse modes accept with different meanings ("(SELECT ...)"
+ * is a statement, and a PL/pgSQL expression) is told apart by this.
+ */
+static bool
+same_shape(Query *a, Query *b)
+{
+	return a->commandType == b->commandType &&
+		list_length(a->rtable) == list_length(b->rtable) &&
+		list_length(a->targetList) == list_length(b->targetList) &&
+		(a->utilityStmt == NULL) == (b->utilityStmt == NULL);
+}
+
+/*
  * Analyses the statement of query again, with masking views for masked
- * tables, and puts the result in its place.
+ * tables, and puts the result in its place.  The text is parsed in each
+ * mode PL/pgSQL may have used, until one gives back the statement analysed.
  */
 static void
 reanalyze(ParseState *pstate, Query *query, FindContext *find)
 {
-	Node	   *stmt = find_raw_statement(pstate, query);
-	SubstituteContext sub = {find, NIL};
-	RawStmt    *raw;
-	ParseState *again;
-	Query	   *masked;
-	FindContext check = {find->looked_up, InvalidOid, InvalidOid};
+	static const RawParseMode modes[] = {
+		RAW_PARSE_DEFAULT, RAW_PARSE_PLPGSQL_EXPR, RAW_PARSE_PLPGSQL_ASSIGN1,
+		RAW_PARSE_PLPGSQL_ASSIGN2, RAW_PARSE_PLPGSQL_ASSIGN3
+	};
+	size_t		i;
 
-	if (stmt == NULL)
-		refuse_read(find->first_masked, masking_view_of(find, find->first_masked));
-	(void) cte_names_walker(stmt, &sub);
-	(void) substitute_walker(stmt, &sub);
+	for (i = 0; i < lengthof(modes); i++)
+	{
+		Node	   *stmt = find_raw_statement(pstate, query, modes[i]);
+		SubstituteContext sub = {find, NIL};
+		RawStmt    *raw;
+		ParseState *again;
+		Query	   *masked;
+		FindContext check = {find->looked_up, InvalidOid, InvalidOid};
 
-	raw = makeNode(RawStmt);
-	raw->stmt = stmt;
-	raw->stmt_location = query->stmt_location;
-	raw->stmt_len = query->stmt_len;
-	again = make_parsestate(NULL);
-	again->p_sourcetext = pstate->p_sourcetext;
-	again->p_queryEnv = pstate->p_queryEnv;
-	again->p_pre_columnref_hook = pstate->p_pre_columnref_hook;
-	again->p_post_columnref_hook = pstate->p_post_columnref_hook;
-	again->p_paramref_hook = pstate->p_paramref_hook;
-	again->p_coerce_param_hook = pstate->p_coerce_param_hook;
-	again->p_ref_hook_state = pstate->p_ref_hook_state;
-	again->p_resolve_unknowns = pstate->p_resolve_unknowns;
-	masked = transformTopLevelStmt(again, raw);
-	free_parsestate(again);
+		if (stmt == NULL)
+			continue;
+		(void) cte_names_walker(stmt, &sub);
+		(void) substitute_walker(stmt, &sub);
 
-	/* Every masked table must have gone: a CTE's name, say, hid one. */
-	find_in_query(masked, &check);
-	if (OidIsValid(check.first_masked))
-		refuse_read(check.first_masked, masking_view_of(&check, check.first_masked));
+		raw = makeNode(RawStmt);
+		raw->stmt = stmt;
+		raw->stmt_location = query->stmt_location;
+		raw->stmt_len = query->stmt_len;
+		again = make_parsestate(NULL);
+		again->p_sourcetext = pstate->p_sourcetext;
+		again->p_queryEnv = pstate->p_queryEnv;
+		again->p_pre_columnref_hook = pstate->p_pre_columnref_hook;
+		again->p_post_columnref_hook = pstate->p_post_columnref_hook;
+		again->p_paramref_hook = pstate->p_paramref_hook;
+		again->p_coerce_param_hook = pstate->p_coerce_param_hook;
+		again->p_ref_hook_state = pstate->p_ref_hook_state;
+		again->p_resolve_unknowns = pstate->p_resolve_unknowns;
+		masked = transformTopLevelStmt(again, raw);
+		free_parsestate(again);
+		if (!same_shape(query, masked))
+			continue;
 
-	masked->queryId = query->queryId;
-	masked->hasRowSecurity = true;
-	*query = *masked;
+		/* Every masked table must have gone: a CTE's name, say, hid one. */
+		find_in_query(masked, &check);
+		if (OidIsValid(check.first_masked))
+			refuse_read(check.first_masked, masking_view_of(&check, check.first_masked));
+
+		masked->queryId = query->queryId;
+		masked->hasRowSecurity = true;
+		*query = *masked;
+		return;
+	}
+	refuse_read(find->first_masked, masking_view_of(find, find->first_masked));
 }
 
 /* ---------------------------------------------------------------------
@@ -814,9 +851,69 @@ transparent_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *js
 	PG_END_TRY();
 }
 
+/*
+ * The executor's last check, for every path that reaches it without parse
+ * analysis (a BEGIN ATOMIC body, a rule's action, a view made before the
+ * role was masked, a role granted the table again through
+ * pg_read_all_data or PUBLIC): no masked role reads or writes a masked
+ * table with its own rights.  The table read inside its masking view is
+ * read with the view owner's rights, and passes.
+ */
+static bool
+transparent_check_perms(List *range_table, bool ereport_on_violation)
+{
+	FindContext find = {NIL, InvalidOid, InvalidOid};
+	Oid			masked_user = InvalidOid;
+	Oid			unmasked_user = InvalidOid;
+	ListCell   *lc;
+
+	if (prev_check_perms && !prev_check_perms(range_table, ereport_on_violation))
+		return false;
+	if (in_transparent_masking || !OidIsValid(px_schema_oid()))
+		return true;
+	foreach(lc, range_table)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		Oid			user;
+
+		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
+			(rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE &&
+			 rte->relkind != RELKIND_FOREIGN_TABLE && rte->relkind != RELKIND_MATVIEW))
+			continue;
+		user = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (user == unmasked_user)
+			continue;
+		if (get_rel_namespace(rte->relid) == PG_CATALOG_NAMESPACE)
+			continue;
+		if (user != masked_user)
+		{
+			if (!role_is_masked(user))
+			{
+				unmasked_user = user;
+				continue;
+			}
+			masked_user = user;
+		}
+		if (!OidIsValid(masking_view_of(&find, rte->relid)))
+			continue;
+		if (!ereport_on_violation)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(rte->relid)),
+				 errdetail("Role \"%s\" is masked: it reads this table only through its masking view.",
+						   GetUserNameFromId(user, false)),
+				 errhint("Read it through its masking view, masked.%s.",
+						 quote_identifier(get_rel_name(masking_view_of(&find, rte->relid))))));
+	}
+	return true;
+}
+
 void
 px_install_transparent_masking(void)
 {
 	prev_post_parse_analyze = post_parse_analyze_hook;
 	post_parse_analyze_hook = transparent_post_parse_analyze;
+	prev_check_perms = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = transparent_check_perms;
 }
