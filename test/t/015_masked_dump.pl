@@ -75,11 +75,22 @@ $node->command_ok([ 'pg_dump', @masked_opts, '-f', $masked_dump, '-d', $dumper ]
 	$node->command_ok([ 'pg_dump', @masked_opts, '-Fc', '-f', $masked_custom, '-d', $dumper ],
 		'pg_dump as a masked role succeeds (custom, with a purpose)');
 }
+# --inserts reads through a cursor instead of COPY.
+my $masked_inserts = $node->basedir . '/masked_inserts.sql';
+$node->command_ok([ 'pg_dump', @masked_opts, '--inserts', '-f', $masked_inserts, '-d', $dumper ],
+	'pg_dump --inserts as a masked role succeeds');
 my $log = slurp_file($node->logfile, $log_start);
 $node->command_ok([ 'pg_dump', '-f', $owner_dump, '-d', $node->connstr('postgres') ],
 	'pg_dump as the owner');
 
 my $text = slurp_file($masked_dump);
+my $inserts = slurp_file($masked_inserts);
+foreach my $what (sort keys %secret)
+{
+	unlike($inserts, qr/\Q$secret{$what}\E/, "masked dump with --inserts: no plaintext ($what)");
+}
+like($inserts, qr/INSERT INTO app\.staff VALUES \(1, 'Z\.', 'z\*\*\*\@e\*\*\*\.com', '\*\*\*-\*\*-4321', 0, 'REDACTED', 'REDACTED'\);/,
+	'masked dump with --inserts: the masked row');
 my $owner_text = slurp_file($owner_dump);
 foreach my $what (sort keys %secret)
 {
