@@ -101,6 +101,17 @@ SELECT * FROM tm_reader_s.copied ORDER BY id;
 CREATE TABLE tm_reader_s.inserted (id int, ssn text);
 INSERT INTO tm_reader_s.inserted SELECT id, ssn::text FROM public.tm_people;
 SELECT * FROM tm_reader_s.inserted ORDER BY id;
+CREATE MATERIALIZED VIEW tm_reader_s.mat AS SELECT id, email FROM public.tm_people;
+REFRESH MATERIALIZED VIEW tm_reader_s.mat;
+SELECT * FROM tm_reader_s.mat ORDER BY id;
+SELECT email INTO tm_reader_s.selected FROM public.tm_people;
+SELECT * FROM tm_reader_s.selected ORDER BY 1;
+SELECT a.email, b.name FROM public.tm_people a, ONLY public.tm_people b WHERE a.id = b.id ORDER BY 1;
+TABLE public.tm_people;
+SELECT count(*) FROM public.tm_people TABLESAMPLE SYSTEM (100);   -- a view cannot be sampled
+\echo :LAST_ERROR_SQLSTATE
+SELECT ctid FROM public.tm_people;                   -- nor has system columns
+\echo :LAST_ERROR_SQLSTATE
 BEGIN;
 DECLARE c CURSOR FOR SELECT email, ssn FROM public.tm_people ORDER BY id;
 FETCH ALL FROM c;
