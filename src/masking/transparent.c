@@ -39,10 +39,16 @@
  * (PREPARE, PL/pgSQL, SET ROLE, SECURITY DEFINER) is analysed again when
  * it is used by another role.
  *
- * Nothing here widens what a masked role can read: whatever cannot be
- * rewritten is left to the privilege checks, which refuse the table to a
- * masked role; and a statement that still names a masked table after the
- * rewrite is refused here, in case the role has been granted it again.
+ * pg_dump's sessions may not expand views (restrict_nonsystem_relation_kind):
+ * there a masked role's masking views are expanded here, before the
+ * rewriter, as the rewriter would (see expand_masking_view).
+ *
+ * Nothing here widens what a masked role can read: a statement that still
+ * names a masked table after the rewrite is refused, and the executor's
+ * permission check (transparent_check_perms) refuses every masked role's
+ * read or write of a masked table with its own rights, on paths that skip
+ * parse analysis (BEGIN ATOMIC bodies, rules, views made before masking)
+ * and for roles granted the table again (pg_read_all_data, PUBLIC).
  */
 #include "errors.h"
 #include "catalog.h"
