@@ -3,6 +3,8 @@ SELECT privacy.create_key('adv') > 0 AS created;
 CREATE TABLE adv_people (id int PRIMARY KEY, ssn privacy.encrypted_text('adv'), email text);
 INSERT INTO adv_people VALUES (1, '123-45-6789', 'ann@example.com');
 SELECT privacy.set_mask('adv_people', 'ssn', 'partial(0, ''***-**-'', 4)');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id']) c, LATERAL privacy.set_mask('adv_people', c, 'none');
 SELECT privacy.create_masking_view('adv_people');
 CREATE ROLE regress_px_mallory;
 SELECT privacy.mask_role('regress_px_mallory');
@@ -104,7 +106,7 @@ SET ROLE postgres;
 SET SESSION AUTHORIZATION postgres;
 \echo :ERROR :LAST_ERROR_SQLSTATE
 SELECT ssn FROM adv_people;                  -- search_path: this is masked.adv_people
-SELECT ssn FROM public.adv_people;
+SELECT ssn FROM public.adv_people;            -- 1.1: transparent masking, masked
 \echo :ERROR :LAST_ERROR_SQLSTATE
 SELECT id, ssn FROM masked.adv_people;
 

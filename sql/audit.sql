@@ -70,6 +70,8 @@ SELECT count(*) AS events FROM privacy.audit_log WHERE event_id > :mark;
 -- columns the role sees in clear.
 SELECT privacy.set_mask('audit_people', 'ssn', 'partial(0, ''***-**-'', 4)');
 SELECT privacy.set_mask('audit_people', 'name', 'none');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id']) c, LATERAL privacy.set_mask('audit_people', c, 'none');
 SELECT privacy.create_masking_view('audit_people');
 SELECT privacy.mask_role('regress_px_audit_support');
 SELECT coalesce(max(event_id), 0) AS mark FROM privacy.audit_log \gset

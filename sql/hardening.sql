@@ -28,6 +28,8 @@ CREATE TABLE hd_staff (id int PRIMARY KEY, name text, ssn privacy.encrypted_text
 INSERT INTO hd_staff VALUES (1, 'Ann Smith', '123-45-6789');
 SELECT privacy.set_mask('hd_staff', 'name', 'hash(''hd_pseudo'')');
 SELECT privacy.set_mask('hd_staff', 'ssn', 'partial(0, ''***-**-'', 4)');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id']) c, LATERAL privacy.set_mask('hd_staff', c, 'none');
 SELECT privacy.create_masking_view('hd_staff');
 SET ROLE hd_nobody;
 CREATE TEMP TABLE hd_o (i int, p text DEFAULT privacy.apply_mask('Ann Smith'::text, 'hd_staff'::regclass, 'name'::name));

@@ -55,6 +55,8 @@ $$;
 
 -- 1. A view created by a superuser (the README's way): the superuser
 -- bypasses the table's policies, the view's own filter does not.
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'subject']) c, LATERAL privacy.set_mask('masking_consent_people', c, 'none');
 SELECT privacy.create_masking_view('masking_consent_people');
 SELECT privacy.mask_role('masking_consent_reader');
 SELECT pg_get_viewdef('masked.masking_consent_people') LIKE '%WHERE privacy.has_consent(masking_consent_people.subject)%' AS filtered;
@@ -116,6 +118,8 @@ GRANT SELECT ON masking_consent_accounts TO masking_consent_direct;
 SET ROLE masking_consent_admin;
 SELECT privacy.protect_table('masking_consent_accounts', 'subject');
 SELECT privacy.set_mask('masking_consent_accounts', 'iban', 'partial(2, ''**'', 2)');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'subject']) c, LATERAL privacy.set_mask('masking_consent_accounts', c, 'none');
 SELECT privacy.create_masking_view('masking_consent_accounts');
 GRANT SELECT ON masked.masking_consent_accounts TO masking_consent_reader;
 RESET ROLE;
@@ -140,6 +144,8 @@ CREATE TABLE masking_consent_late (id int, subject bigint, phone text);
 INSERT INTO masking_consent_late VALUES (1, 101, '+31 6 1111 1111'), (2, 102, '+31 6 2222 2222');
 GRANT SELECT ON masking_consent_late TO masking_consent_direct;
 SELECT privacy.set_mask('masking_consent_late', 'phone', 'partial(3, ''***'', 2)');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'subject']) c, LATERAL privacy.set_mask('masking_consent_late', c, 'none');
 SELECT privacy.create_masking_view('masking_consent_late');
 SELECT privacy.grant_consent('101', 'masking_consent_mkt');
 SET ROLE masking_consent_reader;
@@ -187,6 +193,10 @@ INSERT INTO masking_consent_events VALUES
 GRANT SELECT ON masking_consent_events, masking_consent_events_1 TO masking_consent_direct;
 SELECT privacy.set_mask('masking_consent_events', 'detail', 'redact');
 SELECT privacy.set_mask('masking_consent_events_1', 'detail', 'redact');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'subject']) c, LATERAL privacy.set_mask('masking_consent_events', c, 'none');
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'subject']) c, LATERAL privacy.set_mask('masking_consent_events_1', c, 'none');
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'subject']) c, LATERAL privacy.set_mask('masking_consent_events_2', c, 'none');
 SELECT privacy.create_masking_view('masking_consent_events');
 SELECT privacy.create_masking_view('masking_consent_events_1');
 SELECT privacy.protect_table('masking_consent_events', 'subject');

@@ -26,6 +26,8 @@ CREATE TABLE masking_ddl_plain (a int, b text);      -- no masking view
 SET ROLE masking_ddl_admin;
 SELECT privacy.set_mask('masking_ddl_t', 'name', 'partial(1, ''.'', 0)');
 SELECT privacy.set_mask('masking_ddl_t', 'email', 'email');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'born']) c, LATERAL privacy.set_mask('masking_ddl_t', c, 'none');
 SELECT privacy.create_masking_view('masking_ddl_t');
 GRANT SELECT ON masked.masking_ddl_t TO masking_ddl_auditor WITH GRANT OPTION;
 RESET ROLE;
@@ -173,6 +175,10 @@ CREATE TABLE masking_ddl_p2 PARTITION OF masking_ddl_p FOR VALUES IN (2);
 INSERT INTO masking_ddl_p VALUES (1, 'one', 'x'), (2, 'two', 'y');
 SELECT privacy.set_mask('masking_ddl_p', 'v', 'redact');
 SELECT privacy.set_mask('masking_ddl_p1', 'v', 'redact');
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'w']) c, LATERAL privacy.set_mask('masking_ddl_p', c, 'none');
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'w']) c, LATERAL privacy.set_mask('masking_ddl_p1', c, 'none');
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id', 'v', 'w']) c, LATERAL privacy.set_mask('masking_ddl_p2', c, 'none');
 SELECT privacy.create_masking_view('masking_ddl_p');
 SELECT privacy.create_masking_view('masking_ddl_p1');
 SELECT privacy.create_masking_view('masking_ddl_p2');

@@ -33,6 +33,8 @@ SELECT privacy.set_mask('employees', 'nosuchcolumn', 'redact');
 SELECT privacy.set_mask('employees', 'name', 'redact', role => 'regress_px_nobody');
 SELECT relid, column_name, role_name, rule FROM privacy.mask_rules ORDER BY column_name, role_name NULLS FIRST;
 
+-- 1.1, privacy by default: a column without a rule is redacted; these are shown in clear.
+SELECT count(*) AS shown_in_clear FROM unnest(ARRAY['id']) c, LATERAL privacy.set_mask('employees', c, 'none');
 SELECT privacy.create_masking_view('employees');
 \d+ masked.employees
 GRANT SELECT ON employees TO regress_px_support;        -- a direct grant mask_role takes away
@@ -45,7 +47,7 @@ GRANT SELECT ON masked.employees TO regress_px_hr_manager;
 -- Each role sees what its rules allow; the owner reads the table itself.
 SET ROLE regress_px_support;
 SELECT * FROM masked.employees ORDER BY id;
-SELECT * FROM employees;                                     -- no direct access any more
+SELECT * FROM employees;                                     -- 1.1: transparent masking, what masked.employees shows
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SELECT privacy.mask_hash('Ann Smith', 'pseudo_m') AS ann_pseudonym \gset
@@ -67,12 +69,12 @@ SELECT id FROM masked.employees WHERE ssn LIKE '%6789';
 CREATE FUNCTION pg_temp.peek(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS $$
 BEGIN RAISE NOTICE 'peek: %', $1; RETURN true; END $$;
 SELECT id FROM masked.employees WHERE pg_temp.peek(email) ORDER BY id;
-SELECT privacy.decrypt(ssn) FROM employees;
+SELECT privacy.decrypt(ssn) FROM employees;                  -- 1.1: ssn is the masked text here
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM pg_stats WHERE tablename = 'employees';
 -- COPY, cursors, EXPLAIN ANALYZE and error messages carry masked values only.
 COPY (SELECT ssn, email FROM masked.employees ORDER BY id) TO STDOUT;
-COPY employees TO STDOUT;
+COPY employees TO STDOUT;                                    -- 1.1: the masked values
 \echo :LAST_ERROR_SQLSTATE
 BEGIN;
 DECLARE c CURSOR FOR SELECT ssn FROM masked.employees ORDER BY id;
@@ -91,7 +93,7 @@ SELECT privacy.apply_mask(secret, 'employees', 'ssn') FROM leaky;
 SELECT privacy.apply_mask(x, 'employees', 'ssn') FROM (SELECT secret AS x FROM leaky) s;
 SELECT (SELECT privacy.apply_mask(l.secret, 'employees', 'ssn')) FROM leaky l;
 SELECT privacy.apply_mask(privacy.encrypted_text_out(secret)::text::privacy.encrypted_text, 'employees', 'ssn') FROM leaky;
-SELECT privacy.apply_mask(secret, 'leaky', 'secret') IS NULL AS no_rule_fails_closed FROM leaky;
+SELECT privacy.apply_mask(secret, 'leaky', 'secret') AS no_rule_redacted FROM leaky;   -- 1.1: privacy by default
 CREATE FUNCTION pg_temp.unmask(v privacy.encrypted_text) RETURNS text LANGUAGE sql
   AS $$ SELECT privacy.apply_mask(v, 'employees', 'ssn') $$;
 CREATE FUNCTION pg_temp.unmask2(v privacy.encrypted_text) RETURNS text LANGUAGE plpgsql

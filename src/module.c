@@ -10,6 +10,7 @@
 #include "audit/events.h"
 #include "masking/guard.h"
 #include "types/literal_binding.h"
+#include "masking/transparent.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
 #include "statement.h"
@@ -106,6 +107,8 @@ _PG_init(void)
 		px_install_consent_cache();
 	}
 	px_install_statement_hooks();
+	/* Before the guard: its hook runs this one first, then checks the result. */
+	px_install_transparent_masking();
 	px_install_mask_guard();
 	px_install_literal_binding();
 	px_install_audit_hooks();

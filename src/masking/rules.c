@@ -8,9 +8,9 @@
  * it against the column's type, so a bad rule is refused when declared and
  * nothing is stored.  At query time privacy.apply_mask() reads the rules of
  * its column (directly from privacy.mask_rules, once per statement), picks
- * the one for the querying role and applies it.  When no rule can be found
- * for a column the view was generated to mask, it returns NULL: it fails
- * closed, never open.
+ * the one for the querying role and applies it.  A column without any rule
+ * is redacted (privacy by default, 1.1); when its rules exist but none is
+ * for the querying role, it returns NULL: it fails closed, never open.
  */
 #include "errors.h"
 #include "statement.h"
@@ -285,6 +285,9 @@ choose_rule(MaskCache *mc)
 	return fallback ? &fallback->rule : NULL;
 }
 
+/* What a column without any rule shows to a masked role (1.1). */
+static const px_mask_rule redact_by_default = {.kind = PX_RULE_REDACT};
+
 /* The column's default rule (the one for everyone else), if it has one. */
 static const px_mask_rule *
 default_rule(MaskCache *mc)
@@ -333,7 +336,11 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		mc->chosen = default_rule(mc);
 	else if (mc->chosen_for != GetUserId())
 	{
-		mc->chosen = choose_rule(mc);
+		/*
+		 * Privacy by default: a column without any rule is redacted; one
+		 * whose rules all name other roles still fails closed (NULL).
+		 */
+		mc->chosen = mc->nrules == 0 ? &redact_by_default : choose_rule(mc);
 		mc->chosen_for = GetUserId();
 	}
 	return mc;

@@ -78,7 +78,8 @@ my %checks = (
 	det_lookup => [ 'postgres', q{SELECT id FROM staff WHERE email = 'mail77@example.com'} ],
 	consents => [ 'postgres', q{SELECT count(*) FILTER (WHERE granted) || '/' || count(*) FROM privacy.consents} ],
 	history => [ 'postgres', q{SELECT string_agg(action, ',' ORDER BY event_id) FROM privacy.consent_events WHERE subject = 'c1'} ],
-	rules => [ 'postgres', q{SELECT string_agg(column_name || ':' || coalesce(role_name, '-') || ':' || rule, ',' ORDER BY 1) FROM privacy.mask_rules} ],
+	rules => [ 'postgres', q{SELECT string_agg(column_name || ':' || coalesce(role_name, '-') || ':' || rule, ',' ORDER BY 1) FROM privacy.mask_rules
+	                           WHERE created_by <> 'privacy_ext 1.1 upgrade'} ],
 	keys => [ 'postgres', q{SELECT string_agg(name || ':' || active_version || ':' || status, ',' ORDER BY name) FROM privacy.keys} ],
 );
 my %before;
@@ -98,8 +99,17 @@ cmp_ok($audit_before, '>', 0, '1.0 wrote audit rows');
 my $explain_sql = q{SET enable_seqscan = off; EXPLAIN (COSTS OFF) SELECT id FROM staff WHERE email = 'mail77@example.com'};
 like($node->safe_psql('old', $explain_sql), qr/Index/, '1.0: the deterministic lookup uses the index');
 
-# The update.
-$node->safe_psql('old', 'ALTER EXTENSION privacy_ext UPDATE');
+# The update.  Privacy by default (1.1): the columns 1.0 showed in clear in
+# its masking views (no rule at all) keep being shown, through rule 'none',
+# and the update says so.
+my ($update_rc, $update_out, $update_err) = $node->psql('old', 'ALTER EXTENSION privacy_ext UPDATE');
+is($update_rc, 0, 'ALTER EXTENSION UPDATE succeeds');
+like($update_err, qr/WARNING:  privacy by default: 3 column\(s\) of masking views that privacy_ext 1.0 showed in clear keep being shown in clear/,
+	'the update says which columns keep being shown in clear');
+is($node->safe_psql('old', q{SELECT string_agg(relid::text || '.' || column_name || ':' || coalesce(role_name, '-') || ':' || rule, ',' ORDER BY 1)
+	FROM privacy.mask_rules WHERE created_by = 'privacy_ext 1.1 upgrade'}),
+	'staff.id:-:none,staff.name:-:none,staff.photo:-:none',
+	'the update declares none for exactly the columns 1.0 showed in clear');
 is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname = 'privacy_ext'}),
 	'1.1', 'ALTER EXTENSION UPDATE brings it to 1.1');
 

@@ -1,0 +1,925 @@
+/*
+ * masking/transparent.c
+ *		Transparent masking: a masked role that reads a masked table itself
+ *		reads the table's masking view instead, and may not write to it.
+ *
+ * A masked role (privacy.masked_roles, made by mask_role) holds no
+ * privilege on the tables that have masking views; before 1.1 reading one
+ * by name was an error.  Now every statement a masked role sends is looked
+ * at after parse analysis: when its range tables name a table that has a
+ * masking view (masked.<table>, checked to be a view of schema masked
+ * reading that table), the statement is analysed again with each name of
+ * the table replaced by the name of its view, aliased with the table's
+ * name.  The query that results is the one the role would have written
+ * against masked.<table>: the same column types (an encrypted column is the
+ * masked text), the same operators, the view's security barrier (the role's
+ * predicates only ever see masked values), the view's consent filter, and
+ * the view's privileges (SELECT on the view for the role, the table read as
+ * the view's owner).  It costs what reading the view costs: the rewriter
+ * expands the view as it would have.
+ *
+ * Why analyse again instead of editing the analysed query: the view's
+ * columns need not have the table's types (an encrypted column is text in
+ * the view), so operators and functions chosen against the table would be
+ * wrong.  The statement's text is parsed again (parse analysis keeps where
+ * each statement starts), in the parse mode that accepts it (PL/pgSQL
+ * expressions and assignments have their own), and the statement found
+ * there is analysed with the original parse state's hooks (parameters,
+ * PL/pgSQL variables).  Statements analysed from within another one (the
+ * query of CREATE VIEW, COPY (query) TO and PREPARE) are found inside it.
+ *
+ * Utility statements: COPY table TO becomes COPY (SELECT columns FROM view)
+ * TO (pg_dump's data); LOCK TABLE of the table locks the view, which locks
+ * the table with the view owner's rights (pg_dump's locks); COPY FROM and
+ * TRUNCATE are refused like INSERT, UPDATE, DELETE and MERGE, with
+ * SQLSTATE 42501.
+ *
+ * Plan caching: a query that reads a masked table, whoever analysed it, is
+ * marked as depending on the role (as row security does), so a cached plan
+ * (PREPARE, PL/pgSQL, SET ROLE, SECURITY DEFINER) is analysed again when
+ * it is used by another role.
+ *
+ * pg_dump's sessions may not expand views (restrict_nonsystem_relation_kind):
+ * there a masked role's masking views are expanded here, before the
+ * rewriter, as the rewriter would (see expand_masking_view).
+ *
+ * Nothing here widens what a masked role can read: a statement that still
+ * names a masked table after the rewrite is refused, and the executor's
+ * permission check (transparent_check_perms) refuses every masked role's
+ * read or write of a masked table with its own rights, on paths that skip
+ * parse analysis (BEGIN ATOMIC bodies, rules, views made before masking)
+ * and for roles granted the table again (pg_read_all_data, PUBLIC).
+ */
+#include "errors.h"
+#include "catalog.h"
+#include "masking/transparent.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_rewrite.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
+#include "parser/parse_node.h"
+#include "parser/parser.h"
+#include "parser/parsetree.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteHandler.h"
+#include "rewrite/rewriteManip.h"
+#include "rewrite/rewriteSupport.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/regproc.h"
+#include "utils/snapmgr.h"
+
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
+static bool in_transparent_masking = false;
+
+/* A relation looked at, and its masking view (InvalidOid: none). */
+typedef struct LookedUp
+{
+	Oid			relid;
+	Oid			view;
+} LookedUp;
+
+typedef struct FindContext
+{
+	List	   *looked_up;		/* LookedUp *, shared by every walk of a statement */
+	Oid			first_masked;	/* a masked table the statement reads, if any */
+	Oid			written;		/* a masked table the statement writes, if any */
+} FindContext;
+
+/* The snapshot lookups read with: the statement's, or the catalogs'. */
+static Snapshot
+lookup_snapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+}
+
+/* Whether view's query reads relid (its _RETURN rule depends on it). */
+static bool
+view_reads(Oid view, Oid relid)
+{
+	Oid			rule = get_rewrite_oid(view, "_RETURN", true);
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		reads = false;
+
+	if (!OidIsValid(rule))
+		return false;
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RewriteRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(rule));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+	while (!reads && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		reads = d->refclassid == RelationRelationId && d->refobjid == relid;
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return reads;
+}
+
+/*
+ * The masking view of a table: the view privacy.masking_views names for
+ * it, if that is a view of schema masked that reads the table (the
+ * registry is writable by administrators: a name from it is not trusted
+ * without this).  The catalogs, the extension's schema and schema masked
+ * itself have none, and are not looked up.
+ */
+static Oid
+find_masking_view(Oid relid)
+{
+	Oid			relnsp = get_rel_namespace(relid);
+	Oid			masked_nsp = get_namespace_oid("masked", true);
+	Oid			registry = px_privacy_relid("masking_views");
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *view_name = NULL;
+	Oid			view;
+
+	if (!OidIsValid(relnsp) || !OidIsValid(masked_nsp) || !OidIsValid(registry) ||
+		relnsp == PG_CATALOG_NAMESPACE || relnsp == masked_nsp || relnsp == px_schema_oid())
+		return InvalidOid;
+	rel = table_open(registry, AccessShareLock);
+	ScanKeyInit(&key, Anum_masking_views_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false, lookup_snapshot(), 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		name = heap_getattr(tup, Anum_masking_views_view_name,
+										RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			view_name = TextDatumGetCString(name);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (view_name == NULL)
+		return InvalidOid;
+	{
+		/* to_regclass(): NULL, not an error, for a view that is gone. */
+		LOCAL_FCINFO(fcinfo, 1);
+		Datum		found;
+
+		InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = CStringGetTextDatum(view_name);
+		fcinfo->args[0].isnull = false;
+		found = to_regclass(fcinfo);
+		view = fcinfo->isnull ? InvalidOid : DatumGetObjectId(found);
+	}
+	if (!OidIsValid(view) || get_rel_relkind(view) != RELKIND_VIEW ||
+		get_rel_namespace(view) != masked_nsp || !view_reads(view, relid))
+		return InvalidOid;
+	return view;
+}
+
+static Oid
+masking_view_of(FindContext *ctx, Oid relid)
+{
+	ListCell   *lc;
+	LookedUp   *l;
+
+	foreach(lc, ctx->looked_up)
+	{
+		l = (LookedUp *) lfirst(lc);
+		if (l->relid == relid)
+			return l->view;
+	}
+	l = palloc(sizeof(LookedUp));
+	l->relid = relid;
+	l->view = find_masking_view(relid);
+	ctx->looked_up = lappend(ctx->looked_up, l);
+	return l->view;
+}
+
+/* Whether a role is masked (privacy.masked_roles). */
+static bool
+role_is_masked(Oid roleid)
+{
+	char	   *user = GetUserNameFromId(roleid, true);
+	Oid			registry = px_privacy_relid("masked_roles");
+	NameData	name;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		masked;
+
+	if (user == NULL || !OidIsValid(registry))
+		return false;
+	namestrcpy(&name, user);
+	rel = table_open(registry, AccessShareLock);
+	ScanKeyInit(&key, Anum_masked_roles_role_name, BTEqualStrategyNumber, F_NAMEEQ,
+				NameGetDatum(&name));
+	scan = systable_beginscan(rel, InvalidOid, false, lookup_snapshot(), 1, &key);
+	masked = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return masked;
+}
+
+static bool
+current_user_is_masked(void)
+{
+	return role_is_masked(GetUserId());
+}
+
+static void
+refuse_write(Oid relid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for table %s", get_rel_name(relid)),
+			 errdetail("Role \"%s\" is masked: it reads this table through its masking view and may not change it.",
+					   GetUserNameFromId(GetUserId(), false)),
+			 errhint("Change masked tables as a role that is not masked.")));
+}
+
+static void
+refuse_read(Oid relid, Oid view)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("masked role \"%s\" cannot read table %s in this statement",
+					GetUserNameFromId(GetUserId(), false), get_rel_name(relid)),
+			 errhint("Read it through its masking view, masked.%s.", quote_identifier(get_rel_name(view)))));
+}
+
+/* ---------------------------------------------------------------------
+ * Finding the masked tables an analysed statement reads and writes
+ * --------------------------------------------------------------------- */
+static bool find_walker(Node *node, FindContext *ctx);
+static Node *utility_query(Node *stmt);
+
+static void
+find_in_query(Query *q, FindContext *ctx)
+{
+	if (q->utilityStmt != NULL)
+	{
+		Node	   *inner = utility_query(q->utilityStmt);
+
+		if (inner != NULL && IsA(inner, Query))
+			find_in_query((Query *) inner, ctx);
+	}
+	if (q->resultRelation > 0 && q->commandType != CMD_SELECT &&
+		q->resultRelation <= list_length(q->rtable))
+	{
+		RangeTblEntry *target = rt_fetch(q->resultRelation, q->rtable);
+
+		if (target->rtekind == RTE_RELATION && OidIsValid(masking_view_of(ctx, target->relid)))
+			ctx->written = target->relid;
+	}
+	(void) query_tree_walker(q, find_walker, ctx, QTW_EXAMINE_RTES_BEFORE);
+}
+
+static bool
+find_walker(Node *node, FindContext *ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		find_in_query((Query *) node, ctx);
+		return false;
+	}
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		if (rte->rtekind == RTE_RELATION && !OidIsValid(ctx->first_masked) &&
+			OidIsValid(masking_view_of(ctx, rte->relid)))
+			ctx->first_masked = rte->relid;
+		return false;
+	}
+	return expression_tree_walker(node, find_walker, ctx);
+}
+
+/* ---------------------------------------------------------------------
+ * Rewriting the statement's text: table names become view names
+ * --------------------------------------------------------------------- */
+typedef struct SubstituteContext
+{
+	FindContext *find;
+	List	   *cte_names;		/* names WITH defines anywhere in the statement */
+} SubstituteContext;
+
+/* The query of a utility statement analysed with it, or NULL. */
+static Node *
+utility_query(Node *stmt)
+{
+	if (IsA(stmt, ExplainStmt))
+		return ((ExplainStmt *) stmt)->query;
+	if (IsA(stmt, CreateTableAsStmt))
+		return ((CreateTableAsStmt *) stmt)->query;
+	if (IsA(stmt, DeclareCursorStmt))
+		return ((DeclareCursorStmt *) stmt)->query;
+	return NULL;
+}
+
+static bool
+cte_names_walker(Node *node, SubstituteContext *ctx)
+{
+	Node	   *inner;
+
+	if (node == NULL)
+		return false;
+	if ((inner = utility_query(node)) != NULL)
+		return cte_names_walker(inner, ctx);
+	if (IsA(node, CommonTableExpr))
+		ctx->cte_names = lappend(ctx->cte_names, ((CommonTableExpr *) node)->ctename);
+	return raw_expression_tree_walker(node, cte_names_walker, ctx);
+}
+
+static bool
+names_cte(SubstituteContext *ctx, RangeVar *rv)
+{
+	ListCell   *lc;
+
+	if (rv->schemaname != NULL)
+		return false;
+	foreach(lc, ctx->cte_names)
+		if (strcmp((char *) lfirst(lc), rv->relname) == 0)
+			return true;
+	return false;
+}
+
+/* rv, naming a masked table, names its masking view instead (in place). */
+static void
+substitute(RangeVar *rv, Oid view)
+{
+	if (rv->alias == NULL)
+		rv->alias = makeAlias(rv->relname, NIL);
+	rv->catalogname = NULL;
+	rv->schemaname = get_namespace_name(get_rel_namespace(view));
+	rv->relname = get_rel_name(view);
+	rv->inh = true;
+}
+
+static bool
+substitute_walker(Node *node, SubstituteContext *ctx)
+{
+	Node	   *inner;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeVar))
+	{
+		RangeVar   *rv = (RangeVar *) node;
+		Oid			relid;
+		Oid			view;
+
+		/* A name WITH defines may mean the CTE: left alone (fails closed). */
+		if (!names_cte(ctx, rv))
+		{
+			relid = RangeVarGetRelid(rv, NoLock, true);
+			if (OidIsValid(relid) && OidIsValid(view = masking_view_of(ctx->find, relid)))
+				substitute(rv, view);
+		}
+		return false;
+	}
+	/* Utility statements whose query is analysed with them. */
+	if ((inner = utility_query(node)) != NULL)
+		return substitute_walker(inner, ctx);
+	return raw_expression_tree_walker(node, substitute_walker, ctx);
+}
+
+/* raw_parser(), or NIL where the text is not valid in that mode. */
+static List *
+parse_quietly(const char *text, RawParseMode mode)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *result = NIL;
+
+	PG_TRY();
+	{
+		result = raw_parser(text, mode);
+	}
+	PG_CATCH();
+	{
+		/* Only the parser ran: no lock, buffer or file to release. */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		result = NIL;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* The raw statement at query's place in its text, parsed in mode. */
+static Node *
+statement_at_in_mode(ParseState *pstate, Query *query, RawParseMode mode)
+{
+	ListCell   *lc;
+
+	if (pstate->p_sourcetext == NULL)
+		return NULL;
+	foreach(lc, parse_quietly(pstate->p_sourcetext, mode))
+	{
+		RawStmt    *raw = lfirst_node(RawStmt, lc);
+
+		if (raw->stmt_location == query->stmt_location)
+			return raw->stmt;
+	}
+	return NULL;
+}
+
+/* The raw statement at query's place, parsed as SQL statements are. */
+static Node *
+statement_at(ParseState *pstate, Query *query)
+{
+	return statement_at_in_mode(pstate, query, RAW_PARSE_DEFAULT);
+}
+
+/*
+ * The statement whose analysis is query, in mode: queries analysed from
+ * within another statement are found inside it.
+ */
+static Node *
+find_raw_statement(ParseState *pstate, Query *query, RawParseMode mode)
+{
+	Node	   *stmt = statement_at_in_mode(pstate, query, mode);
+
+	if (stmt != NULL && query->commandType != CMD_UTILITY)
+	{
+		if (IsA(stmt, ViewStmt))
+			stmt = ((ViewStmt *) stmt)->query;
+		else if (IsA(stmt, CopyStmt))
+			stmt = ((CopyStmt *) stmt)->query;
+		else if (IsA(stmt, PrepareStmt))
+			stmt = ((PrepareStmt *) stmt)->query;
+	}
+	return stmt;
+}
+
+/*
+ * Whether a new analysis has the shape of the first one: each table became
+ * one view, nothing else changed in the range table or the target list.  A
+ * text that two parse modes accept with different meanings ("(SELECT ...)"
+ * is a statement, and a PL/pgSQL expression) is told apart by this.
+ */
+static bool
+same_shape(Query *a, Query *b)
+{
+	return a->commandType == b->commandType &&
+		list_length(a->rtable) == list_length(b->rtable) &&
+		list_length(a->targetList) == list_length(b->targetList) &&
+		(a->utilityStmt == NULL) == (b->utilityStmt == NULL);
+}
+
+/*
+ * Analyses the statement of query again, with masking views for masked
+ * tables, and puts the result in its place.  The text is parsed in each
+ * mode PL/pgSQL may have used, until one gives back the statement analysed.
+ */
+static void
+reanalyze(ParseState *pstate, Query *query, FindContext *find)
+{
+	static const RawParseMode modes[] = {
+		RAW_PARSE_DEFAULT, RAW_PARSE_PLPGSQL_EXPR, RAW_PARSE_PLPGSQL_ASSIGN1,
+		RAW_PARSE_PLPGSQL_ASSIGN2, RAW_PARSE_PLPGSQL_ASSIGN3
+	};
+	size_t		i;
+
+	for (i = 0; i < lengthof(modes); i++)
+	{
+		Node	   *stmt = find_raw_statement(pstate, query, modes[i]);
+		SubstituteContext sub = {find, NIL};
+		RawStmt    *raw;
+		ParseState *again;
+		Query	   *masked;
+		FindContext check = {find->looked_up, InvalidOid, InvalidOid};
+
+		if (stmt == NULL)
+			continue;
+		(void) cte_names_walker(stmt, &sub);
+		(void) substitute_walker(stmt, &sub);
+
+		raw = makeNode(RawStmt);
+		raw->stmt = stmt;
+		raw->stmt_location = query->stmt_location;
+		raw->stmt_len = query->stmt_len;
+		again = make_parsestate(NULL);
+		again->p_sourcetext = pstate->p_sourcetext;
+		again->p_queryEnv = pstate->p_queryEnv;
+		again->p_pre_columnref_hook = pstate->p_pre_columnref_hook;
+		again->p_post_columnref_hook = pstate->p_post_columnref_hook;
+		again->p_paramref_hook = pstate->p_paramref_hook;
+		again->p_coerce_param_hook = pstate->p_coerce_param_hook;
+		again->p_ref_hook_state = pstate->p_ref_hook_state;
+		again->p_resolve_unknowns = pstate->p_resolve_unknowns;
+		masked = transformTopLevelStmt(again, raw);
+		free_parsestate(again);
+		if (!same_shape(query, masked))
+			continue;
+
+		/* Every masked table must have gone: a CTE's name, say, hid one. */
+		find_in_query(masked, &check);
+		if (OidIsValid(check.first_masked))
+			refuse_read(check.first_masked, masking_view_of(&check, check.first_masked));
+
+		masked->queryId = query->queryId;
+		masked->hasRowSecurity = true;
+		*query = *masked;
+		return;
+	}
+	refuse_read(find->first_masked, masking_view_of(find, find->first_masked));
+}
+
+/* ---------------------------------------------------------------------
+ * COPY, LOCK and TRUNCATE
+ * --------------------------------------------------------------------- */
+
+/* SELECT columns FROM view AS alias, for COPY (query) TO. */
+static Node *
+select_from_view(Oid view, const char *alias, List *columns)
+{
+	SelectStmt *sel = makeNode(SelectStmt);
+	RangeVar   *rv = makeRangeVar(get_namespace_name(get_rel_namespace(view)),
+								  get_rel_name(view), -1);
+	ListCell   *lc;
+
+	rv->alias = makeAlias(alias, NIL);
+	if (columns == NIL)
+	{
+		ColumnRef  *star = makeNode(ColumnRef);
+		ResTarget  *target = makeNode(ResTarget);
+
+		star->fields = list_make1(makeNode(A_Star));
+		star->location = -1;
+		target->val = (Node *) star;
+		target->location = -1;
+		sel->targetList = list_make1(target);
+	}
+	foreach(lc, columns)
+	{
+		ColumnRef  *column = makeNode(ColumnRef);
+		ResTarget  *target = makeNode(ResTarget);
+
+		column->fields = list_make1(makeString(pstrdup(strVal(lfirst(lc)))));
+		column->location = -1;
+		target->val = (Node *) column;
+		target->location = -1;
+		sel->targetList = lappend(sel->targetList, target);
+	}
+	sel->fromClause = list_make1(rv);
+	return (Node *) sel;
+}
+
+static void
+mask_utility(Query *query)
+{
+	Node	   *stmt = query->utilityStmt;
+	FindContext find = {NIL, InvalidOid, InvalidOid};
+	ListCell   *lc;
+
+	if (IsA(stmt, CopyStmt))
+	{
+		CopyStmt   *copy = (CopyStmt *) stmt;
+		Oid			relid;
+		Oid			view;
+
+		if (copy->relation == NULL)
+			return;
+		relid = RangeVarGetRelid(copy->relation, NoLock, true);
+		if (!OidIsValid(relid) || !OidIsValid(view = masking_view_of(&find, relid)) ||
+			!current_user_is_masked())
+			return;
+		if (copy->is_from)
+			refuse_write(relid);
+		copy = copyObject(copy);
+		copy->query = select_from_view(view, copy->relation->relname, copy->attlist);
+		copy->relation = NULL;
+		copy->attlist = NIL;
+		query->utilityStmt = (Node *) copy;
+	}
+	else if (IsA(stmt, LockStmt))
+	{
+		LockStmt   *lock = (LockStmt *) stmt;
+		List	   *relations = NIL;
+		bool		changed = false;
+		int			masked = -1;	/* not known yet */
+
+		foreach(lc, lock->relations)
+		{
+			RangeVar   *rv = lfirst_node(RangeVar, lc);
+			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+			Oid			view;
+
+			if (OidIsValid(relid) && OidIsValid(view = masking_view_of(&find, relid)))
+			{
+				if (masked < 0)
+					masked = current_user_is_masked() ? 1 : 0;
+				if (masked)
+				{
+					/* Locking the view locks the table with its owner's rights. */
+					rv = makeRangeVar(get_namespace_name(get_rel_namespace(view)),
+									  get_rel_name(view), rv->location);
+					changed = true;
+				}
+			}
+			relations = lappend(relations, rv);
+		}
+		if (changed)
+		{
+			lock = copyObject(lock);
+			lock->relations = relations;
+			query->utilityStmt = (Node *) lock;
+		}
+	}
+	else if (IsA(stmt, TruncateStmt))
+	{
+		foreach(lc, ((TruncateStmt *) stmt)->relations)
+		{
+			Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+			if (OidIsValid(relid) && OidIsValid(masking_view_of(&find, relid)) &&
+				current_user_is_masked())
+				refuse_write(relid);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Sessions that may not expand views (pg_dump)
+ *
+ * pg_dump sets restrict_nonsystem_relation_kind = view, so that no view of
+ * a user runs code in its session; the rewriter then refuses every view
+ * it would expand, masking views too.  For a masked role the masking views
+ * are the only way to its tables, and they are the extension's own
+ * construction (schema masked holds views only, made by administrators):
+ * they are expanded here, before the rewriter, the way the rewriter
+ * expands a view (ApplyRetrieveRule): the view's query becomes a subquery,
+ * the view's permission check stays on its entry in there (SELECT on the
+ * view, as the querying role), its tables are read with its owner's
+ * rights, and its security barrier stays.  Other views are still refused.
+ * --------------------------------------------------------------------- */
+static bool expand_walker(Node *node, Oid masked_nsp);
+
+static void
+expand_masking_view(Query *q, Index rti, RangeTblEntry *rte)
+{
+	Relation	view = table_open(rte->relid, NoLock);	/* locked by analysis */
+	RuleLock   *rules = view->rd_rules;
+	RewriteRule *rule;
+	Query	   *action;
+	RangeTblEntry *old;
+
+	if (rules == NULL || rules->numLocks != 1 ||
+		(rule = rules->rules[0])->event != CMD_SELECT || list_length(rule->actions) != 1)
+		elog(ERROR, "masking view \"%s\" has no single SELECT rule", RelationGetRelationName(view));
+	if (get_parse_rowmark(q, rti) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for view %s", RelationGetRelationName(view)),
+				 errdetail("Masking views cannot lock rows.")));
+	action = copyObject(linitial_node(Query, rule->actions));
+	AcquireRewriteLocks(action, true, false);
+	old = rt_fetch(PRS2_OLD_VARNO, action->rtable);
+	Assert(old->relid == rte->relid);
+	old->requiredPerms = rte->requiredPerms;
+	old->checkAsUser = rte->checkAsUser;
+	old->selectedCols = rte->selectedCols;
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = action;
+	rte->security_barrier = RelationIsSecurityView(view);
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->requiredPerms = 0;
+	rte->checkAsUser = InvalidOid;
+	rte->selectedCols = NULL;
+	rte->insertedCols = NULL;
+	rte->updatedCols = NULL;
+	rte->extraUpdatedCols = NULL;
+	table_close(view, NoLock);
+}
+
+static void
+expand_in_query(Query *q, Oid masked_nsp)
+{
+	ListCell   *lc;
+	Index		rti = 0;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		rti++;
+		/* Entries no Var uses (a view's own OLD entry) are not read. */
+		if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
+			get_rel_namespace(rte->relid) == masked_nsp &&
+			rangeTableEntry_used((Node *) q, rti, 0))
+			expand_masking_view(q, rti, rte);
+	}
+	(void) query_tree_walker(q, expand_walker, (void *) (uintptr_t) masked_nsp, 0);
+}
+
+static bool
+expand_walker(Node *node, Oid masked_nsp)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		expand_in_query((Query *) node, masked_nsp);
+		return false;
+	}
+	return expression_tree_walker(node, expand_walker, (void *) (uintptr_t) masked_nsp);
+}
+
+/* Whether q reads a view of schema masked, at any depth. */
+static bool
+reads_masked_view_walker(Node *node, Oid *masked_nsp)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, reads_masked_view_walker, masked_nsp,
+								 QTW_EXAMINE_RTES_BEFORE);
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		return rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
+			get_rel_namespace(rte->relid) == *masked_nsp;
+	}
+	return expression_tree_walker(node, reads_masked_view_walker, masked_nsp);
+}
+
+/*
+ * In a session that may not expand views, a masked role's reads of masking
+ * views are expanded here; not in a statement that stores its query (a
+ * view's or a materialized view's), which must keep naming the view.
+ */
+static void
+expand_for_restricted_session(ParseState *pstate, Query *query)
+{
+	Oid			masked_nsp;
+	Query	   *target = query;
+	Node	   *raw;
+
+	if ((restrict_nonsystem_relation_kind & RESTRICT_RELKIND_VIEW) == 0)
+		return;
+	if (query->commandType == CMD_UTILITY)
+	{
+		/* EXPLAIN and cursors (pg_dump --inserts); not CREATE ... AS. */
+		Node	   *inner = utility_query(query->utilityStmt);
+
+		if (IsA(query->utilityStmt, CreateTableAsStmt) || inner == NULL || !IsA(inner, Query))
+			return;
+		target = (Query *) inner;
+	}
+	masked_nsp = get_namespace_oid("masked", true);
+	if (!OidIsValid(masked_nsp) || !reads_masked_view_walker((Node *) target, &masked_nsp) ||
+		!current_user_is_masked())
+		return;
+	/* The query of CREATE VIEW is stored: it keeps naming the view. */
+	raw = statement_at(pstate, query);
+	if (raw != NULL && IsA(raw, ViewStmt))
+		return;
+	expand_in_query(target, masked_nsp);
+}
+
+static void
+mask_statement(ParseState *pstate, Query *query)
+{
+	FindContext find = {NIL, InvalidOid, InvalidOid};
+
+	if (query->commandType == CMD_UTILITY)
+	{
+		Node	   *stmt = query->utilityStmt;
+
+		if (IsA(stmt, CopyStmt) || IsA(stmt, LockStmt) || IsA(stmt, TruncateStmt))
+		{
+			mask_utility(query);
+			return;
+		}
+		if (!IsA(stmt, ExplainStmt) && !IsA(stmt, CreateTableAsStmt) &&
+			!IsA(stmt, DeclareCursorStmt))
+			return;
+	}
+	find_in_query(query, &find);
+	if (OidIsValid(find.first_masked) || OidIsValid(find.written))
+	{
+		/* Whoever analysed it, a cached plan is analysed again for another role. */
+		query->hasRowSecurity = true;
+		if (current_user_is_masked())
+		{
+			if (OidIsValid(find.written))
+				refuse_write(find.written);
+			reanalyze(pstate, query, &find);
+		}
+	}
+	expand_for_restricted_session(pstate, query);
+}
+
+static void
+transparent_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	if (in_transparent_masking || !IsTransactionState() || !OidIsValid(px_schema_oid()))
+		return;
+	in_transparent_masking = true;
+	PG_TRY();
+	{
+		mask_statement(pstate, query);
+	}
+	PG_FINALLY();
+	{
+		in_transparent_masking = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The executor's last check, for every path that reaches it without parse
+ * analysis (a BEGIN ATOMIC body, a rule's action, a view made before the
+ * role was masked, a role granted the table again through
+ * pg_read_all_data or PUBLIC): no masked role reads or writes a masked
+ * table with its own rights.  The table read inside its masking view is
+ * read with the view owner's rights, and passes.
+ */
+static bool
+transparent_check_perms(List *range_table, bool ereport_on_violation)
+{
+	FindContext find = {NIL, InvalidOid, InvalidOid};
+	Oid			masked_user = InvalidOid;
+	Oid			unmasked_user = InvalidOid;
+	ListCell   *lc;
+
+	if (prev_check_perms && !prev_check_perms(range_table, ereport_on_violation))
+		return false;
+	if (in_transparent_masking || !OidIsValid(px_schema_oid()))
+		return true;
+	foreach(lc, range_table)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		Oid			user;
+
+		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
+			(rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE &&
+			 rte->relkind != RELKIND_FOREIGN_TABLE && rte->relkind != RELKIND_MATVIEW))
+			continue;
+		user = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (user == unmasked_user)
+			continue;
+		if (get_rel_namespace(rte->relid) == PG_CATALOG_NAMESPACE)
+			continue;
+		if (user != masked_user)
+		{
+			if (!role_is_masked(user))
+			{
+				unmasked_user = user;
+				continue;
+			}
+			masked_user = user;
+		}
+		if (!OidIsValid(masking_view_of(&find, rte->relid)))
+			continue;
+		if (!ereport_on_violation)
+			return false;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(rte->relid)),
+				 errdetail("Role \"%s\" is masked: it reads this table only through its masking view.",
+						   GetUserNameFromId(user, false)),
+				 errhint("Read it through its masking view, masked.%s.",
+						 quote_identifier(get_rel_name(masking_view_of(&find, rte->relid))))));
+	}
+	return true;
+}
+
+void
+px_install_transparent_masking(void)
+{
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = transparent_post_parse_analyze;
+	prev_check_perms = ExecutorCheckPerms_hook;
+	ExecutorCheckPerms_hook = transparent_check_perms;
+}
