@@ -15,7 +15,8 @@ PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask_algorithms.o src/core/rule_parser.o \
-              src/core/dictionaries.o src/core/dict_data.o
+              src/core/dictionaries.o src/core/dict_data.o \
+              src/core/fake.o src/core/json_path.o
 OBJS        = src/module.o \
               src/errors.o \
               src/catalog.o \
@@ -35,6 +36,8 @@ OBJS        = src/module.o \
               src/masking/rules.o \
               src/masking/guard.o \
               src/masking/views.o \
+              src/masking/fake.o \
+              src/masking/jsonb_rule.o \
               src/consent/registry.o \
               src/consent/policy.o \
               src/consent/subject_set.o \
@@ -96,7 +99,7 @@ unit-test: test/unit/test_core
 	test/unit/test_core
 
 # Fuzzing (libFuzzer, clang) and sanitizers for the backend-free core.
-FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip
+FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip fuzz_fake fuzz_json_path
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 
