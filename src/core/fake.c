@@ -148,7 +148,14 @@ same_text(const char *a, size_t alen, const char *b, size_t blen)
 static size_t
 append(char *out, size_t n, const char *s)
 {
-	size_t		len = strlen(s);
+	size_t		len;
+
+	if (s == NULL)
+	{
+		out[n] = '\0';
+		return n;
+	}
+	len = strlen(s);
 
 	if (len > PX_FAKE_MAX - 1 - n)
 		len = PX_FAKE_MAX - 1 - n;
@@ -169,6 +176,9 @@ dict_pick(PxDictKind dict, Choices *c, const char *in, size_t len)
 	int			i = (int) choose(c, (uint32_t) size);
 	const char *e = px_dict_entry(dict, i);
 
+	/* a build without data/dict has empty dictionaries: no fake, not a crash */
+	if (e == NULL || size < 2)
+		return NULL;
 	if (same_text(e, strlen(e), in, len))
 		e = px_dict_entry(dict, (i + 1) % size);
 	return e;
@@ -441,6 +451,14 @@ px_fake(px_fake_kind kind, const uint8_t key[32], const char *in, size_t len, ch
 				return append(out, 0, dict_pick(PX_DICT_CITIES, &c, in, len));
 			case PX_FAKE_COUNTRY:
 				return append(out, 0, dict_pick(PX_DICT_COUNTRIES, &c, in, len));
+			default:
+				break;
+		}
+		if ((kind == PX_FAKE_EMAIL || kind == PX_FAKE_COMPANY) &&
+			(px_dict_size(PX_DICT_FIRST_NAMES) < 2 || px_dict_size(PX_DICT_LAST_NAMES) < 2))
+			return 0;
+		switch (kind)
+		{
 			case PX_FAKE_EMAIL:
 				n = make_email(&c, out);
 				break;
