@@ -6,7 +6,7 @@
  *		company names and IBANs composed from them or from digits.
  *
  * Every choice is made with bytes of HMAC-SHA-256(key, kind name, 0, attempt,
- * input), so a fake is the same for the same input under the same key, and
+ * input) (OpenSSL), so a fake is the same for the same input under the same key, and
  * nobody without the key can compute which input gave which fake.  What is
  * composed stays out of real use where a reserved range exists:
  *	e-mail	 local part from a fake first and last name, at example.com,
@@ -19,12 +19,15 @@
  *	company	 last names with a suffix from the list below (our own).
  * Backend-free: the caller supplies the key.
  */
-#include "px_core.h"
 #include "px_dict.h"
 #include "px_mask.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 static const char *const fake_kind_names[PX_FAKE_KIND_COUNT] = {
 	"first_name", "last_name", "email", "phone", "city", "country", "company", "iban"
@@ -101,27 +104,62 @@ choose(Choices *c, uint32_t n)
 	return n == 0 ? 0 : v % n;
 }
 
+/*
+ * HMAC-SHA-256 under one key, with the OpenSSL context kept between calls:
+ * fetching the algorithm and setting the key is most of an HMAC's cost on
+ * short values.  One key at a time (the backend has one fake key); another
+ * key sets the context up again.
+ */
+static EVP_MAC_CTX *mac_ctx = NULL;
+static uint8_t mac_ctx_key[32];
+
+static bool
+mac_begin(const uint8_t key[32])
+{
+	OSSL_PARAM	params[2];
+
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (mac_ctx != NULL && memcmp(mac_ctx_key, key, 32) == 0)
+		return EVP_MAC_init(mac_ctx, NULL, 0, NULL) == 1;
+	if (mac_ctx == NULL)
+	{
+		EVP_MAC    *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+
+		if (mac == NULL)
+			return false;
+		mac_ctx = EVP_MAC_CTX_new(mac);
+		EVP_MAC_free(mac);
+		if (mac_ctx == NULL)
+			return false;
+	}
+	if (EVP_MAC_init(mac_ctx, key, 32, params) != 1)
+	{
+		EVP_MAC_CTX_free(mac_ctx);
+		mac_ctx = NULL;
+		return false;
+	}
+	memcpy(mac_ctx_key, key, 32);
+	return true;
+}
+
+/* HMAC(key, kind name, 0, attempt, input): the choices of one attempt. */
 static bool
 mac_for(px_fake_kind kind, const uint8_t key[32], int attempt, const char *in, size_t len,
 		Choices *c)
 {
-	/*
-	 * HMAC over (name, 0, attempt, input) without copying the input: the
-	 * prefix goes through a first HMAC whose output keys the second.
-	 */
 	uint8_t		prefix[24];
 	size_t		name_len = strlen(fake_kind_names[kind]);
-	uint8_t		sub[32];
-	bool		ok;
+	size_t		out_len = 0;
 
 	memcpy(prefix, fake_kind_names[kind], name_len);
 	prefix[name_len] = 0;
 	prefix[name_len + 1] = (uint8_t) attempt;
-	ok = px_hmac_sha256(key, 32, prefix, name_len + 2, sub) == PX_OK &&
-		px_hmac_sha256(sub, 32, (const uint8_t *) (in ? in : ""), len, c->mac) == PX_OK;
-	px_wipe(sub, sizeof(sub));
 	c->pos = 0;
-	return ok;
+	return mac_begin(key) &&
+		EVP_MAC_update(mac_ctx, prefix, name_len + 2) == 1 &&
+		(len == 0 || EVP_MAC_update(mac_ctx, (const unsigned char *) in, len) == 1) &&
+		EVP_MAC_final(mac_ctx, c->mac, &out_len, sizeof(c->mac)) == 1 && out_len == 32;
 }
 
 static unsigned char
