@@ -15,7 +15,8 @@ PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask_algorithms.o src/core/rule_parser.o \
-              src/core/dictionaries.o src/core/dict_data.o
+              src/core/dictionaries.o src/core/dict_data.o \
+              src/core/fake.o src/core/json_path.o
 OBJS        = src/module.o \
               src/errors.o \
               src/catalog.o \
@@ -38,6 +39,8 @@ OBJS        = src/module.o \
               src/masking/guard.o \
               src/masking/transparent.o \
               src/masking/views.o \
+              src/masking/fake.o \
+              src/masking/jsonb_rule.o \
               src/consent/registry.o \
               src/consent/policy.o \
               src/consent/subject_set.o \
@@ -53,7 +56,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
@@ -99,7 +102,7 @@ unit-test: test/unit/test_core
 	test/unit/test_core
 
 # Fuzzing (libFuzzer, clang) and sanitizers for the backend-free core.
-FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip
+FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip fuzz_fake fuzz_json_path
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 

@@ -63,10 +63,32 @@ typedef enum px_rule_kind
 	PX_RULE_GENERALIZE_STEP,	/* generalize(step) */
 	PX_RULE_GENERALIZE_UNIT,	/* generalize('month' | 'year' | 'decade') */
 	PX_RULE_NOISE,				/* noise(ratio) */
-	PX_RULE_VALUE				/* value 'constant' */
+	PX_RULE_VALUE,				/* value 'constant' */
+	PX_RULE_FAKE,				/* fake('kind'): see px_fake() */
+	PX_RULE_JSONB				/* jsonb('path' rule, ...) */
 } px_rule_kind;
 
 #define PX_RULE_TEXT_MAX 256
+
+/*
+ * jsonb('path' rule, ...): at most PX_JSONB_MAX_PARTS pairs; their canonical
+ * paths and inner string arguments share one pool of PX_JSONB_POOL_MAX bytes,
+ * so that a rule stays a flat value (no allocation, copied by assignment).
+ */
+#define PX_JSONB_MAX_PARTS 8
+#define PX_JSONB_POOL_MAX 1024
+
+typedef struct px_jsonb_part
+{
+	px_rule_kind kind;			/* the inner rule: never JSONB nor GENERALIZE_UNIT */
+	int			prefix;
+	int			suffix;
+	double		number;
+	uint16_t	path_off;		/* canonical path text in pool */
+	uint16_t	path_len;
+	uint16_t	text_off;		/* the inner rule's string argument in pool */
+	uint16_t	text_len;
+} px_jsonb_part;
 
 typedef struct px_mask_rule
 {
@@ -74,8 +96,13 @@ typedef struct px_mask_rule
 	int			prefix;
 	int			suffix;
 	double		number;			/* generalize step, noise ratio */
-	char		text[PX_RULE_TEXT_MAX + 1];	/* padding, key name, unit, constant */
+	char		text[PX_RULE_TEXT_MAX + 1];	/* padding, key name, unit, constant, fake kind */
 	size_t		text_len;
+	/* PX_RULE_JSONB only (nparts is 0 for every other kind) */
+	int			nparts;
+	px_jsonb_part parts[PX_JSONB_MAX_PARTS];
+	char		pool[PX_JSONB_POOL_MAX];
+	size_t		pool_len;
 } px_mask_rule;
 
 /*
@@ -92,7 +119,94 @@ extern bool px_rule_parse(const char *s, size_t len, px_mask_rule *rule,
  * the text is followed by a NUL, not counted.  Capacity: PX_RULE_FORMAT_MAX
  * (every quote doubled, the longest number, the NUL).
  */
-#define PX_RULE_FORMAT_MAX (2 * PX_RULE_TEXT_MAX + 64)
+#define PX_RULE_FORMAT_MAX (2 * PX_JSONB_POOL_MAX + 80 * PX_JSONB_MAX_PARTS + 2 * PX_RULE_TEXT_MAX + 64)
 extern size_t px_rule_format(const px_mask_rule *rule, char *out);
+
+/*
+ * Part i of a jsonb rule as a rule of its own (inner) and its canonical path
+ * (path, path_len: pointing into rule->pool, not NUL-terminated).  False when
+ * i is out of range.
+ */
+extern bool px_jsonb_part_rule(const px_mask_rule *rule, int i, px_mask_rule *inner,
+							   const char **path, size_t *path_len);
+
+/* --- JSON paths (src/core/json_path.c) ------------------------------------ */
+
+/*
+ * path := '$' step+
+ * step := '.' name | '.' '"' quoted '"' | '[' '*' ']' | '[' index ']'
+ * name := one or more ASCII letters, digits, '_' or bytes >= 0x80 (UTF-8)
+ * quoted := any bytes but NUL, with \" and \\ for a quote and a backslash
+ * index := 0 .. PX_JSON_INDEX_MAX, decimal
+ * No blanks.  The canonical text writes a name bare when it can be.
+ */
+#define PX_JSON_PATH_MAX 128	/* bytes of a path's text, canonical or not */
+#define PX_JSON_PATH_MAX_STEPS 32
+#define PX_JSON_INDEX_MAX 1000000
+
+typedef enum px_json_step_kind
+{
+	PX_JSON_STEP_KEY,			/* .name: an object member; in an array, each element's */
+	PX_JSON_STEP_INDEX,			/* [n]: the element of an array */
+	PX_JSON_STEP_ALL			/* [*]: every element of an array */
+} px_json_step_kind;
+
+typedef struct px_json_step
+{
+	px_json_step_kind kind;
+	int			index;
+	uint16_t	key_off;		/* unescaped member name in keys */
+	uint16_t	key_len;
+} px_json_step;
+
+typedef struct px_json_path
+{
+	int			nsteps;
+	px_json_step steps[PX_JSON_PATH_MAX_STEPS];
+	char		keys[PX_JSON_PATH_MAX];
+	size_t		keys_len;
+} px_json_path;
+
+/* Parse; on failure false with a static message and the byte offset. */
+extern bool px_json_path_parse(const char *s, size_t len, px_json_path *path,
+							   const char **error, size_t *error_at);
+
+/* Canonical text, NUL-terminated, its length returned.  Capacity: PX_JSON_PATH_FORMAT_MAX. */
+#define PX_JSON_PATH_FORMAT_MAX (2 * PX_JSON_PATH_MAX + 8 * PX_JSON_PATH_MAX_STEPS + 2)
+extern size_t px_json_path_format(const px_json_path *path, char *out);
+
+/* --- fake values (src/core/fake.c) ---------------------------------------- */
+
+typedef enum px_fake_kind
+{
+	PX_FAKE_FIRST_NAME = 0,
+	PX_FAKE_LAST_NAME,
+	PX_FAKE_EMAIL,
+	PX_FAKE_PHONE,
+	PX_FAKE_CITY,
+	PX_FAKE_COUNTRY,
+	PX_FAKE_COMPANY,
+	PX_FAKE_IBAN,
+	PX_FAKE_KIND_COUNT
+} px_fake_kind;
+
+/* The kind named exactly s[0..len) ("first_name", ...); false if none is. */
+extern bool px_fake_kind_from_name(const char *s, size_t len, px_fake_kind *kind);
+extern const char *px_fake_kind_name(px_fake_kind kind);
+
+/*
+ * A realistic fake of the given kind for in[0..len), chosen by HMAC-SHA-256
+ * of the kind and the input under key: the same key and input always give
+ * the same fake, and without the key the mapping cannot be computed.  The
+ * fake never equals the input (ASCII letters compared without case).
+ * Writes a NUL-terminated string of at most PX_FAKE_MAX - 1 bytes and
+ * returns its length; 0 only if HMAC fails (nothing usable was written).
+ */
+#define PX_FAKE_MAX 160
+extern size_t px_fake(px_fake_kind kind, const uint8_t key[32], const char *in, size_t len,
+					  char out[PX_FAKE_MAX]);
+
+/* Whether s[0..len) is an IBAN whose mod-97 check digits are right. */
+extern bool px_iban_valid(const char *s, size_t len);
 
 #endif							/* PX_MASK_H */

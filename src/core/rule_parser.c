@@ -8,6 +8,10 @@
  *		  | generalize ( number | string )
  *		  | noise ( number )
  *		  | value string
+ *		  | fake ( string )			the string one of px_fake_kind_name()'s
+ *		  | jsonb ( part { , part } )
+ *	part := string rule			a JSON path (px_mask.h), then any rule but
+ *								jsonb(...) and generalize('unit')
  *	string := ' ( any character but ', or '' ) * '
  *
  * Keywords are case-insensitive; blanks are allowed between tokens.
@@ -15,6 +19,7 @@
 #include "px_mask.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,8 +81,9 @@ word(Parser *p, char *buf, size_t cap)
 	return n;
 }
 
+/* A quoted string into buf (cap bytes before the NUL); its length in *len. */
 static bool
-string_lit(Parser *p, px_mask_rule *rule)
+string_into(Parser *p, char *buf, size_t cap, size_t *len)
 {
 	size_t		n = 0;
 
@@ -98,14 +104,20 @@ string_lit(Parser *p, px_mask_rule *rule)
 		}
 		if (p->s[p->pos] == '\0')
 			return fail(p, "zero byte in a quoted string");
-		if (n >= PX_RULE_TEXT_MAX)
+		if (n >= cap)
 			return fail(p, "quoted string too long");
-		rule->text[n++] = p->s[p->pos++];
+		buf[n++] = p->s[p->pos++];
 	}
 	p->pos++;
-	rule->text[n] = '\0';
-	rule->text_len = n;
+	buf[n] = '\0';
+	*len = n;
 	return true;
+}
+
+static bool
+string_lit(Parser *p, px_mask_rule *rule)
+{
+	return string_into(p, rule->text, PX_RULE_TEXT_MAX, &rule->text_len);
 }
 
 static bool
@@ -132,18 +144,22 @@ number_lit(Parser *p, double *out, bool integer)
 	return true;
 }
 
-bool
-px_rule_parse(const char *s, size_t len, px_mask_rule *rule,
-			  const char **error, size_t *error_at)
+static bool parse_jsonb(Parser *p, px_mask_rule *rule);
+
+/*
+ * One rule at the parser's position; inner: inside jsonb(...), where
+ * jsonb(...) itself and date units are refused.
+ */
+static bool
+parse_body(Parser *p, px_mask_rule *rule, bool inner)
 {
-	Parser		p = {s, len, 0, NULL, 0};
 	char		kw[32];
 	double		num = 0;
 	bool		ok = true;
 
 	memset(rule, 0, sizeof(*rule));
-	if (word(&p, kw, sizeof(kw)) == 0)
-		ok = fail(&p, "expected a rule name");
+	if (word(p, kw, sizeof(kw)) == 0)
+		ok = fail(p, "expected a rule name");
 	else if (strcmp(kw, "none") == 0)
 		rule->kind = PX_RULE_NONE;
 	else if (strcmp(kw, "null") == 0)
@@ -157,60 +173,172 @@ px_rule_parse(const char *s, size_t len, px_mask_rule *rule,
 	else if (strcmp(kw, "partial") == 0)
 	{
 		rule->kind = PX_RULE_PARTIAL;
-		ok = expect(&p, '(') && number_lit(&p, &num, true);
+		ok = expect(p, '(') && number_lit(p, &num, true);
 		if (ok && num < 0)
-			ok = fail(&p, "prefix must not be negative");
+			ok = fail(p, "prefix must not be negative");
 		if (ok)
 			rule->prefix = (int) num;	/* number_lit bounds it to +-1e6 */
-		ok = ok && expect(&p, ',') && string_lit(&p, rule) && expect(&p, ',') &&
-			number_lit(&p, &num, true);
+		ok = ok && expect(p, ',') && string_lit(p, rule) && expect(p, ',') &&
+			number_lit(p, &num, true);
 		if (ok && num < 0)
-			ok = fail(&p, "suffix must not be negative");
+			ok = fail(p, "suffix must not be negative");
 		if (ok)
 			rule->suffix = (int) num;
-		ok = ok && expect(&p, ')');
+		ok = ok && expect(p, ')');
 	}
 	else if (strcmp(kw, "hash") == 0)
 	{
 		rule->kind = PX_RULE_HASH;
-		ok = expect(&p, '(') && string_lit(&p, rule) && expect(&p, ')');
+		ok = expect(p, '(') && string_lit(p, rule) && expect(p, ')');
 	}
 	else if (strcmp(kw, "generalize") == 0)
 	{
-		ok = expect(&p, '(');
-		skip_blanks(&p);
-		if (ok && p.pos < p.len && p.s[p.pos] == '\'')
+		ok = expect(p, '(');
+		skip_blanks(p);
+		if (ok && p->pos < p->len && p->s[p->pos] == '\'')
 		{
 			rule->kind = PX_RULE_GENERALIZE_UNIT;
-			ok = string_lit(&p, rule);
+			ok = string_lit(p, rule);
 			if (ok && strcmp(rule->text, "month") != 0 && strcmp(rule->text, "year") != 0 &&
 				strcmp(rule->text, "decade") != 0)
-				ok = fail(&p, "unit must be 'month', 'year' or 'decade'");
+				ok = fail(p, "unit must be 'month', 'year' or 'decade'");
 		}
 		else if (ok)
 		{
 			rule->kind = PX_RULE_GENERALIZE_STEP;
-			ok = number_lit(&p, &rule->number, false);
+			ok = number_lit(p, &rule->number, false);
 			if (ok && !(rule->number > 0))
-				ok = fail(&p, "step must be positive");
+				ok = fail(p, "step must be positive");
 		}
-		ok = ok && expect(&p, ')');
+		ok = ok && expect(p, ')');
 	}
 	else if (strcmp(kw, "noise") == 0)
 	{
 		rule->kind = PX_RULE_NOISE;
-		ok = expect(&p, '(') && number_lit(&p, &rule->number, false);
+		ok = expect(p, '(') && number_lit(p, &rule->number, false);
 		if (ok && !(rule->number > 0 && rule->number <= 1))
-			ok = fail(&p, "ratio must be greater than 0 and at most 1");
-		ok = ok && expect(&p, ')');
+			ok = fail(p, "ratio must be greater than 0 and at most 1");
+		ok = ok && expect(p, ')');
 	}
 	else if (strcmp(kw, "value") == 0)
 	{
 		rule->kind = PX_RULE_VALUE;
-		ok = string_lit(&p, rule);
+		ok = string_lit(p, rule);
+	}
+	else if (strcmp(kw, "fake") == 0)
+	{
+		px_fake_kind fk;
+
+		rule->kind = PX_RULE_FAKE;
+		ok = expect(p, '(') && string_lit(p, rule);
+		if (ok && !px_fake_kind_from_name(rule->text, rule->text_len, &fk))
+			ok = fail(p, "fake kind must be 'first_name', 'last_name', 'email', 'phone', "
+					  "'city', 'country', 'company' or 'iban'");
+		ok = ok && expect(p, ')');
+	}
+	else if (strcmp(kw, "jsonb") == 0)
+	{
+		if (inner)
+			ok = fail(p, "jsonb(...) cannot be nested");
+		else
+		{
+			rule->kind = PX_RULE_JSONB;
+			ok = expect(p, '(') && parse_jsonb(p, rule) && expect(p, ')');
+		}
 	}
 	else
-		ok = fail(&p, "unknown masking rule");
+		ok = fail(p, "unknown masking rule");
+
+	if (ok && inner && rule->kind == PX_RULE_GENERALIZE_UNIT)
+		ok = fail(p, "generalize('unit') cannot be used inside jsonb(...): JSON has no dates");
+	return ok;
+}
+
+/* Store bytes in a jsonb rule's pool; false when it is full. */
+static bool
+pool_put(px_mask_rule *rule, const char *bytes, size_t len, uint16_t *off)
+{
+	if (len > PX_JSONB_POOL_MAX - rule->pool_len)
+		return false;
+	*off = (uint16_t) rule->pool_len;
+	memcpy(rule->pool + rule->pool_len, bytes, len);
+	rule->pool_len += len;
+	return true;
+}
+
+/* The parts of jsonb( ... ): path literal, inner rule, separated by commas. */
+static bool
+parse_jsonb(Parser *p, px_mask_rule *rule)
+{
+	char		raw[PX_RULE_TEXT_MAX + 1];
+	size_t		raw_len;
+	char		canonical[PX_JSON_PATH_FORMAT_MAX];
+	size_t		canonical_len;
+	px_json_path path;
+	px_mask_rule inner;
+
+	for (;;)
+	{
+		px_jsonb_part *part;
+		size_t		path_at;
+		const char *path_error;
+		size_t		path_error_at;
+		int			i;
+
+		skip_blanks(p);
+		path_at = p->pos;
+		if (!string_into(p, raw, PX_RULE_TEXT_MAX, &raw_len))
+			return false;
+		if (!px_json_path_parse(raw, raw_len, &path, &path_error, &path_error_at))
+		{
+			/* the offset inside the literal, as near as doubled quotes allow */
+			p->pos = path_at + 1 + path_error_at;
+			if (p->pos > p->len)
+				p->pos = p->len;
+			return fail(p, path_error);
+		}
+		canonical_len = px_json_path_format(&path, canonical);
+		for (i = 0; i < rule->nparts; i++)
+			if (rule->parts[i].path_len == canonical_len &&
+				memcmp(rule->pool + rule->parts[i].path_off, canonical, canonical_len) == 0)
+			{
+				p->pos = path_at;
+				return fail(p, "the same path is given twice");
+			}
+		if (rule->nparts == PX_JSONB_MAX_PARTS)
+		{
+			p->pos = path_at;
+			return fail(p, "too many paths in jsonb(...) (at most 8)");
+		}
+		if (!parse_body(p, &inner, true))
+			return false;
+		part = &rule->parts[rule->nparts];
+		part->kind = inner.kind;
+		part->prefix = inner.prefix;
+		part->suffix = inner.suffix;
+		part->number = inner.number;
+		part->path_len = (uint16_t) canonical_len;
+		part->text_len = (uint16_t) inner.text_len;
+		if (!pool_put(rule, canonical, canonical_len, &part->path_off) ||
+			!pool_put(rule, inner.text, inner.text_len, &part->text_off))
+			return fail(p, "jsonb(...) rule too long");
+		rule->nparts++;
+		skip_blanks(p);
+		if (p->pos < p->len && p->s[p->pos] == ',')
+		{
+			p->pos++;
+			continue;
+		}
+		return true;
+	}
+}
+
+bool
+px_rule_parse(const char *s, size_t len, px_mask_rule *rule,
+			  const char **error, size_t *error_at)
+{
+	Parser		p = {s, len, 0, NULL, 0};
+	bool		ok = parse_body(&p, rule, false);
 
 	if (ok)
 	{
@@ -224,6 +352,30 @@ px_rule_parse(const char *s, size_t len, px_mask_rule *rule,
 		*error_at = p.error_at;
 	}
 	return ok;
+}
+
+bool
+px_jsonb_part_rule(const px_mask_rule *rule, int i, px_mask_rule *inner,
+				   const char **path, size_t *path_len)
+{
+	const px_jsonb_part *part;
+
+	if (rule->kind != PX_RULE_JSONB || i < 0 || i >= rule->nparts)
+		return false;
+	part = &rule->parts[i];
+	memset(inner, 0, offsetof(px_mask_rule, nparts));
+	inner->nparts = 0;
+	inner->pool_len = 0;
+	inner->kind = part->kind;
+	inner->prefix = part->prefix;
+	inner->suffix = part->suffix;
+	inner->number = part->number;
+	memcpy(inner->text, rule->pool + part->text_off, part->text_len);
+	inner->text[part->text_len] = '\0';
+	inner->text_len = part->text_len;
+	*path = rule->pool + part->path_off;
+	*path_len = part->path_len;
+	return true;
 }
 
 /* Append text as a quoted string, doubling quotes. */
@@ -287,6 +439,30 @@ px_rule_format(const px_mask_rule *rule, char *out)
 			n += put_quoted(out + n, rule->text, rule->text_len);
 			out[n] = '\0';
 			return n;
+		case PX_RULE_FAKE:
+			n = (size_t) sprintf(out, "fake(");
+			n += put_quoted(out + n, rule->text, rule->text_len);
+			return n + (size_t) sprintf(out + n, ")");
+		case PX_RULE_JSONB:
+			{
+				px_mask_rule inner;
+				const char *path;
+				size_t		path_len;
+				int			i;
+
+				n = (size_t) sprintf(out, "jsonb(");
+				for (i = 0; px_jsonb_part_rule(rule, i, &inner, &path, &path_len); i++)
+				{
+					if (i > 0)
+						n += (size_t) sprintf(out + n, ", ");
+					n += put_quoted(out + n, path, path_len);
+					out[n++] = ' ';
+					/* inner kinds are never JSONB: no recursion past one level */
+					if (inner.kind != PX_RULE_JSONB)
+						n += px_rule_format(&inner, out + n);
+				}
+				return n + (size_t) sprintf(out + n, ")");
+			}
 	}
 	out[0] = '\0';
 	return 0;

@@ -21,6 +21,8 @@
 #include "admin.h"
 #include "catalog.h"
 #include "masking/functions.h"
+#include "masking/fake.h"
+#include "masking/jsonb_rule.h"
 #include "px_mask.h"
 
 #include <math.h>
@@ -157,6 +159,15 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 				(void) OidInputFunctionCall(input, rule.text, ioparam, -1);
 			}
 			break;
+		case PX_RULE_FAKE:
+			if (tc != TC_TEXT)
+				needs = "a text column";
+			break;
+		case PX_RULE_JSONB:
+			/* inner rules were checked against JSON's value kinds by the parser */
+			if (getBaseType(coltype) != JSONBOID)
+				needs = "a jsonb column";
+			break;
 	}
 	if (needs != NULL)
 		ereport(ERROR,
@@ -165,6 +176,17 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 						format_type_be(coltype))));
 	if (rule.kind == PX_RULE_HASH)
 		(void) px_key_id_for_name(rule.text, false);
+	if (rule.kind == PX_RULE_JSONB)
+	{
+		px_mask_rule inner;
+		const char *path;
+		size_t		path_len;
+		int			i;
+
+		for (i = 0; px_jsonb_part_rule(&rule, i, &inner, &path, &path_len); i++)
+			if (inner.kind == PX_RULE_HASH)
+				(void) px_key_id_for_name(inner.text, false);
+	}
 	/* The length the formatter wrote, never strlen(): the stored rule is exactly it. */
 	canonical_len = px_rule_format(&rule, canonical);
 	Assert(canonical_len < sizeof(canonical));
@@ -435,9 +457,36 @@ mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
 			return cstring_to_text_with_len(rule->text, (int) rule->text_len);
 		case PX_RULE_REDACT:
 			return cstring_to_text("REDACTED");
+		case PX_RULE_FAKE:
+			return px_fake_text(rule->text, rule->text_len, s, len);
 		default:
 			return NULL;		/* NULL and anything unexpected: fail closed */
 	}
+}
+
+/*
+ * Text masking for the parts of a jsonb(...) rule.  Their hash rules may
+ * name different keys, so the key is looked up per rule (key_store.c caches
+ * it) instead of through the column's single hash_ref.
+ */
+static text *
+jsonb_mask_text(void *arg, const px_mask_rule *rule, const char *s, size_t len)
+{
+	if (rule->kind == PX_RULE_HASH)
+	{
+		PxKeyRef	ref;
+		uint8_t		mac[32];
+		char		hex[33];
+		int			i;
+
+		px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false, &ref);
+		px_report_status(px_hmac_sha256(ref.hash_key, PX_KEY_LEN, (const uint8_t *) s, len, mac),
+						 true);
+		for (i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+		return cstring_to_text(hex);
+	}
+	return mask_text((MaskCache *) arg, rule, s, len);
 }
 
 /*
@@ -506,6 +555,16 @@ mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 				return DirectFunctionCall2(px_generalize_timestamp, v, CStringGetTextDatum(rule->text));
 			if (type == TIMESTAMPTZOID)
 				return DirectFunctionCall2(px_generalize_timestamptz, v, CStringGetTextDatum(rule->text));
+			PG_RETURN_NULL();
+		case PX_RULE_JSONB:
+			if (getBaseType(type) == JSONBOID)
+			{
+				Jsonb	   *masked = px_mask_jsonb(DatumGetJsonbP(v), rule, jsonb_mask_text, mc);
+
+				if (masked == NULL)
+					PG_RETURN_NULL();
+				PG_RETURN_JSONB_P(masked);
+			}
 			PG_RETURN_NULL();
 		case PX_RULE_NOISE:
 			if (type == INT4OID)

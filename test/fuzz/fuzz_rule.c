@@ -13,7 +13,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	px_mask_rule again;
 	const char *error;
 	size_t		at;
-	char		out[2 * PX_RULE_TEXT_MAX + 64];
+	static char out[PX_RULE_FORMAT_MAX];	/* jsonb(...) rules are the longest */
 	size_t		n;
 
 	if (!px_rule_parse((const char *) data, size, &rule, &error, &at))
@@ -27,7 +27,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!px_rule_parse(out, n, &again, &error, &at) || again.kind != rule.kind ||
 		again.prefix != rule.prefix || again.suffix != rule.suffix ||
-		again.text_len != rule.text_len || memcmp(again.text, rule.text, rule.text_len) != 0)
+		again.text_len != rule.text_len || memcmp(again.text, rule.text, rule.text_len) != 0 ||
+		again.nparts != rule.nparts || again.pool_len != rule.pool_len ||
+		memcmp(again.pool, rule.pool, rule.pool_len) != 0)
 		abort();
 	return 0;
 }

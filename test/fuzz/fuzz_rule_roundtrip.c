@@ -48,6 +48,15 @@ same_rule(const px_mask_rule *a, const px_mask_rule *b)
 	check(a->text_len == b->text_len, "text length differs");
 	check(memcmp(a->text, b->text, a->text_len) == 0, "text differs");
 	check(a->text[a->text_len] == '\0' && b->text[b->text_len] == '\0', "rule text not terminated");
+	check(a->nparts == b->nparts, "jsonb part count differs");
+	check(a->pool_len == b->pool_len && memcmp(a->pool, b->pool, a->pool_len) == 0,
+		  "jsonb paths or strings differ");
+	for (int i = 0; i < a->nparts; i++)
+		check(a->parts[i].kind == b->parts[i].kind && a->parts[i].prefix == b->parts[i].prefix &&
+			  a->parts[i].suffix == b->parts[i].suffix &&
+			  memcmp(&a->parts[i].number, &b->parts[i].number, sizeof(double)) == 0 &&
+			  a->parts[i].path_len == b->parts[i].path_len &&
+			  a->parts[i].text_len == b->parts[i].text_len, "jsonb part differs");
 }
 
 /* Format into a poisoned buffer and check every byte around what was written. */
@@ -67,9 +76,60 @@ format_checked(const px_mask_rule *rule, unsigned char *buf, size_t cap)
 	return n;
 }
 
-/* A valid rule made from raw bytes: what the formatter may be handed. */
+static void rule_of_kinds(const uint8_t *data, size_t size, px_mask_rule *rule, px_rule_kind last);
+
+/*
+ * A jsonb rule from raw bytes: up to three parts, each an inner rule made
+ * from the bytes (jsonb and date units turned into redact) under a quoted
+ * member name taken from the bytes, written as text and parsed, which must
+ * succeed (the parser builds the pool).
+ */
 static void
-rule_from_bytes(const uint8_t *data, size_t size, px_mask_rule *rule)
+jsonb_from_bytes(const uint8_t *data, size_t size, px_mask_rule *rule)
+{
+	static char text[3 * (PX_RULE_FORMAT_MAX + 64) + 16];
+	static char inner_text[PX_RULE_FORMAT_MAX];
+	size_t		n = (size_t) sprintf(text, "jsonb(");
+	int			parts = size > 12 ? 1 + data[12] % 3 : 1;
+	const char *error = NULL;
+	size_t		at = 0;
+
+	for (int i = 0; i < parts; i++)
+	{
+		px_mask_rule inner;
+		size_t		off = size > 13 ? (size_t) (13 + i) % size : 0;
+		size_t		key_len = size > off ? (size - off) % 16 : 0;
+
+		rule_of_kinds(data + off, size - off, &inner, PX_RULE_FAKE);
+		if (inner.kind == PX_RULE_JSONB || inner.kind == PX_RULE_GENERALIZE_UNIT)
+			inner.kind = PX_RULE_REDACT;
+		/* inner strings short enough for three parts to fit the pool */
+		if (inner.text_len > 200)
+			inner.text_len = 200;
+		inner.text[inner.text_len] = '\0';
+		px_rule_format(&inner, inner_text);
+		n += (size_t) sprintf(text + n, "%s'$.\"%d", i ? ", " : "", i);
+		for (size_t j = 0; j < key_len; j++)
+		{
+			char		c = (char) data[off + j];
+
+			if (c == '\0')
+				c = 'z';
+			if (c == '"' || c == '\\')
+				text[n++] = '\\';
+			if (c == '\'')
+				text[n++] = '\'';
+			text[n++] = c;
+		}
+		n += (size_t) sprintf(text + n, "\"' %s", inner_text);
+	}
+	n += (size_t) sprintf(text + n, ")");
+	check(px_rule_parse(text, n, rule, &error, &at), "a jsonb rule built from parts does not parse");
+}
+
+/* A valid rule made from raw bytes, of a kind up to last. */
+static void
+rule_of_kinds(const uint8_t *data, size_t size, px_mask_rule *rule, px_rule_kind last)
 {
 	static const char *const units[] = {"month", "year", "decade"};
 	uint8_t		b[12] = {0};
@@ -78,9 +138,16 @@ rule_from_bytes(const uint8_t *data, size_t size, px_mask_rule *rule)
 
 	memcpy(b, data, size < sizeof(b) ? size : sizeof(b));
 	memset(rule, 0, sizeof(*rule));
-	rule->kind = (px_rule_kind) (b[0] % (PX_RULE_VALUE + 1));
+	rule->kind = (px_rule_kind) (b[0] % (last + 1));
 	switch (rule->kind)
 	{
+		case PX_RULE_FAKE:
+			strcpy(rule->text, px_fake_kind_name((px_fake_kind) (b[1] % PX_FAKE_KIND_COUNT)));
+			rule->text_len = strlen(rule->text);
+			break;
+		case PX_RULE_JSONB:
+			jsonb_from_bytes(data, size, rule);
+			break;
 		case PX_RULE_PARTIAL:
 			rule->prefix = b[1] * 3907 % 1000001;
 			rule->suffix = b[2];
@@ -104,6 +171,13 @@ rule_from_bytes(const uint8_t *data, size_t size, px_mask_rule *rule)
 		default:
 			break;
 	}
+}
+
+/* A valid rule made from raw bytes: what the formatter may be handed. */
+static void
+rule_from_bytes(const uint8_t *data, size_t size, px_mask_rule *rule)
+{
+	rule_of_kinds(data, size, rule, PX_RULE_JSONB);
 }
 
 static void

@@ -1336,6 +1336,409 @@ test_dictionaries(void)
 		  "unknown kind and out-of-range index give nothing");
 }
 
+
+/* Independent mod-97 check of an IBAN (ISO 13616), on a big-number string. */
+static int
+iban_ok_reference(const char *iban)
+{
+	char		digits[128];
+	size_t		len = strlen(iban);
+	size_t		n = 0;
+	int			r = 0;
+
+	if (len < 5 || len > 34)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		ch = iban[(i + 4) % len];
+
+		if (ch >= '0' && ch <= '9')
+			digits[n++] = ch;
+		else if (ch >= 'A' && ch <= 'Z')
+			n += (size_t) sprintf(digits + n, "%d", ch - 'A' + 10);
+		else
+			return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		r = (r * 10 + (digits[i] - '0')) % 97;
+	return r == 1;
+}
+
+static int
+same_ci(const char *a, const char *b, size_t blen)
+{
+	if (strlen(a) != blen)
+		return 0;
+	for (size_t i = 0; i < blen; i++)
+	{
+		unsigned char x = (unsigned char) a[i];
+		unsigned char y = (unsigned char) b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Fake values: the kind names, determinism per key and input, a different
+ * key giving other fakes, never the input (every dictionary entry tried as
+ * input, and every composed fake fed back), the formats of e-mail, phone
+ * and IBAN (check digits verified independently), and bad input.
+ */
+static void
+test_fake(void)
+{
+	static const PxDictKind dict_of[] = {PX_DICT_FIRST_NAMES, PX_DICT_LAST_NAMES,
+		PX_DICT_CITIES, PX_DICT_COUNTRIES};
+	static const px_fake_kind kind_of[] = {PX_FAKE_FIRST_NAME, PX_FAKE_LAST_NAME,
+		PX_FAKE_CITY, PX_FAKE_COUNTRY};
+	uint8_t		key[32];
+	uint8_t		key2[32];
+	char		a[PX_FAKE_MAX];
+	char		b[PX_FAKE_MAX];
+	px_fake_kind kind;
+	int			ok;
+
+	memset(key, 0x11, sizeof(key));
+	memset(key2, 0x22, sizeof(key2));
+
+	ok = 1;
+	for (int k = 0; k < PX_FAKE_KIND_COUNT; k++)
+		ok &= px_fake_kind_from_name(px_fake_kind_name((px_fake_kind) k),
+									 strlen(px_fake_kind_name((px_fake_kind) k)), &kind) &&
+			kind == (px_fake_kind) k;
+	CHECK(ok && !px_fake_kind_from_name("FIRST_NAME", 10, &kind) &&
+		  !px_fake_kind_from_name("", 0, &kind) && !px_fake_kind_from_name("first_nam", 9, &kind) &&
+		  !px_fake_kind_from_name("first_name\0", 11, &kind) && !px_fake_kind_from_name(NULL, 3, &kind) &&
+		  px_fake_kind_name(PX_FAKE_KIND_COUNT) == NULL,
+		  "fake kinds: the eight names and nothing else (case, prefix, NUL, NULL refused)");
+
+	for (int k = 0; k < PX_FAKE_KIND_COUNT; k++)
+	{
+		int			same = 1,
+					differ = 0,
+					other_key = 0,
+					distinct_inputs = 0;
+
+		for (int i = 0; i < 200; i++)
+		{
+			char		in[32];
+			size_t		n = (size_t) sprintf(in, "input %d", i);
+			size_t		la = px_fake((px_fake_kind) k, key, in, n, a);
+			size_t		lb = px_fake((px_fake_kind) k, key, in, n, b);
+
+			same &= la > 0 && la == lb && memcmp(a, b, la) == 0 && a[la] == '\0';
+			differ += !same_ci(a, in, n);
+			lb = px_fake((px_fake_kind) k, key2, in, n, b);
+			other_key += strcmp(a, b) != 0;
+			n = (size_t) sprintf(in, "input %d", i + 1);
+			px_fake((px_fake_kind) k, key, in, n, b);
+			distinct_inputs += strcmp(a, b) != 0;
+		}
+		CHECK(same && differ == 200, "fake %s: deterministic per key and input, never the input",
+			  px_fake_kind_name((px_fake_kind) k));
+		/* countries: 234 entries, so some collisions are expected */
+		CHECK(other_key >= 150 && distinct_inputs >= 150,
+			  "fake %s: another key gives another fake (%d of 200), another input too (%d of 200)",
+			  px_fake_kind_name((px_fake_kind) k), other_key, distinct_inputs);
+	}
+
+	for (size_t d = 0; d < sizeof(dict_of) / sizeof(dict_of[0]); d++)
+	{
+		int			never = 1;
+		int			in_dict = 1;
+
+		for (int i = 0; i < px_dict_size(dict_of[d]); i++)
+		{
+			const char *e = px_dict_entry(dict_of[d], i);
+			size_t		n = px_fake(kind_of[d], key, e, strlen(e), a);
+			char		upper[256];
+			size_t		j;
+
+			never &= n > 0 && !same_ci(a, e, strlen(e));
+			in_dict &= px_dict_contains(dict_of[d], a, n);
+			for (j = 0; e[j] && j + 1 < sizeof(upper); j++)
+				upper[j] = (e[j] >= 'a' && e[j] <= 'z') ? (char) (e[j] - 32) : e[j];
+			upper[j] = '\0';
+			n = px_fake(kind_of[d], key, upper, j, a);
+			never &= n > 0 && !same_ci(a, e, strlen(e));
+		}
+		CHECK(never && in_dict, "fake %s: every dictionary entry as input (and in upper case) gets another entry",
+			  px_fake_kind_name(kind_of[d]));
+	}
+
+	{
+		int			email_ok = 1,
+					phone_ok = 1,
+					iban_ok = 1,
+					company_ok = 1,
+					fed_back = 1;
+
+		for (int i = 0; i < 2000; i++)
+		{
+			char		in[32];
+			size_t		n = (size_t) sprintf(in, "%d", i * 7919);
+			size_t		m;
+			const char *at;
+
+			m = px_fake(PX_FAKE_EMAIL, key, in, n, a);
+			at = strchr(a, '@');
+			email_ok &= at != NULL && at > a && strlen(a) == m &&
+				(strcmp(at, "@example.com") == 0 || strcmp(at, "@example.org") == 0 ||
+				 strcmp(at, "@example.net") == 0) &&
+				strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789._") == (size_t) (at - a);
+			fed_back &= px_fake(PX_FAKE_EMAIL, key, a, m, b) > 0 && strcmp(a, b) != 0;
+
+			m = px_fake(PX_FAKE_PHONE, key, in, n, a);
+			phone_ok &= m == 15 && strncmp(a, "+1-", 3) == 0 && a[3] >= '2' && a[3] <= '9' &&
+				a[4] >= '0' && a[4] <= '8' && !(a[4] == '1' && a[5] == '1') &&
+				strncmp(a + 6, "-555-01", 7) == 0 && a[13] >= '0' && a[13] <= '9' &&
+				a[14] >= '0' && a[14] <= '9';
+			fed_back &= px_fake(PX_FAKE_PHONE, key, a, m, b) > 0 && strcmp(a, b) != 0;
+
+			m = px_fake(PX_FAKE_IBAN, key, in, n, a);
+			iban_ok &= iban_ok_reference(a) && px_iban_valid(a, m) &&
+				((strncmp(a, "DE", 2) == 0 && m == 22) || (strncmp(a, "AT", 2) == 0 && m == 20) ||
+				 (strncmp(a, "GB", 2) == 0 && m == 22) || (strncmp(a, "NL", 2) == 0 && m == 18));
+			fed_back &= px_fake(PX_FAKE_IBAN, key, a, m, b) > 0 && strcmp(a, b) != 0;
+
+			m = px_fake(PX_FAKE_COMPANY, key, in, n, a);
+			company_ok &= m > 3 && m < PX_FAKE_MAX && strchr(a, ' ') != NULL;
+			fed_back &= px_fake(PX_FAKE_COMPANY, key, a, m, b) > 0 && !same_ci(a, b, strlen(b));
+		}
+		CHECK(email_ok, "fake email: [a-z0-9._] local part at example.com, .org or .net (RFC 2606)");
+		CHECK(phone_ok, "fake phone: +1-NPA-555-01XX, a well-formed area code, not N11");
+		CHECK(iban_ok, "fake iban: DE, AT, GB or NL length, mod-97 check digits right (independent check)");
+		CHECK(company_ok, "fake company: last names and a suffix");
+		CHECK(fed_back, "composed fakes fed back as input give another fake");
+	}
+
+	CHECK(!px_iban_valid("DE89370400440532013001", 22) && px_iban_valid("DE89370400440532013000", 22) &&
+		  px_iban_valid("GB82WEST12345698765432", 22) && !px_iban_valid("", 0) &&
+		  !px_iban_valid("DE8937040044053201300!", 22) && !px_iban_valid(NULL, 5),
+		  "IBAN check: known good ones pass, a changed digit and garbage fail");
+
+	{
+		static char huge[1 << 20];
+		static const char bad_utf8[] = "\xff\xfe\xc3(\xe2\x82";
+		int			ok2 = 1;
+
+		memset(huge, 'x', sizeof(huge));
+		for (int k = 0; k < PX_FAKE_KIND_COUNT; k++)
+		{
+			size_t		n;
+
+			n = px_fake((px_fake_kind) k, key, "", 0, a);
+			ok2 &= n > 0 && strlen(a) == n;
+			n = px_fake((px_fake_kind) k, key, NULL, 0, a);
+			ok2 &= n > 0 && strlen(a) == n;
+			n = px_fake((px_fake_kind) k, key, huge, sizeof(huge), a);
+			ok2 &= n > 0 && strlen(a) == n;
+			n = px_fake((px_fake_kind) k, key, bad_utf8, sizeof(bad_utf8) - 1, a);
+			ok2 &= n > 0 && strlen(a) == n;
+			n = px_fake((px_fake_kind) k, key, "\xe6\x97\xa5\xe6\x9c\xac", 6, a);
+			ok2 &= n > 0 && strlen(a) == n;
+		}
+		ok2 &= px_fake(PX_FAKE_KIND_COUNT, key, "x", 1, a) == 0 && a[0] == '\0';
+		ok2 &= px_fake(PX_FAKE_EMAIL, NULL, "x", 1, a) == 0;
+		CHECK(ok2, "fake: empty, NULL, 1 MB, invalid UTF-8 and multibyte input get a fake; bad kind or no key nothing");
+	}
+}
+
+/* JSON paths: canonical forms, refusals, and the jsonb rule built on them. */
+static void
+test_json_paths(void)
+{
+	static const char *good[][2] = {
+		{"$.a", "$.a"}, {"$.a.b_c.D9", "$.a.b_c.D9"}, {"$.\"a\"", "$.a"},
+		{"$.\"x y\"", "$.\"x y\""}, {"$.\"q\\\"\\\\\"", "$.\"q\\\"\\\\\""}, {"$.\"\"", "$.\"\""},
+		{"$[*]", "$[*]"}, {"$.items[*].email", "$.items[*].email"}, {"$[007]", "$[7]"},
+		{"$[0][1000000]", "$[0][1000000]"}, {"$.\xc3\xa9t\xc3\xa9", "$.\xc3\xa9t\xc3\xa9"},
+		{"$.\"it's\"", "$.\"it's\""}};
+	static const char *bad[] = {
+		"", "a", "$", "$.", "$..a", "$a", "$.a b", "$[", "$[x]", "$[-1]", "$[1", "$[1000001]",
+		"$.\"a", "$.\"a\\x\"", "$.\"a\\", "$[*", "$.a.", "$ .a", "$.a[*]x", "$.a-b"};
+	px_json_path path;
+	px_json_path again;
+	const char *error;
+	size_t		at;
+	char		out[PX_JSON_PATH_FORMAT_MAX];
+	int			ok = 1;
+	int			refused = 1;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	{
+		size_t		n;
+
+		if (!px_json_path_parse(good[i][0], strlen(good[i][0]), &path, &error, &at))
+		{
+			printf("# refused good path %s: %s\n", good[i][0], error);
+			ok = 0;
+			continue;
+		}
+		n = px_json_path_format(&path, out);
+		if (strcmp(out, good[i][1]) != 0 || n != strlen(out) ||
+			!px_json_path_parse(out, n, &again, &error, &at) || again.nsteps != path.nsteps)
+		{
+			printf("# bad canonical path for %s: %s\n", good[i][0], out);
+			ok = 0;
+		}
+	}
+	CHECK(ok, "JSON paths: every form accepted, canonical text parses back");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		error = NULL;
+		at = 99999;
+		if (px_json_path_parse(bad[i], strlen(bad[i]), &path, &error, &at) || error == NULL ||
+			at > strlen(bad[i]) + PX_JSON_PATH_MAX)
+		{
+			printf("# accepted bad path: %s\n", bad[i]);
+			refused = 0;
+		}
+	}
+	{
+		char		longest[PX_JSON_PATH_MAX + 2];
+		char		steps[80];
+
+		memset(longest, 'a', sizeof(longest));
+		longest[0] = '$';
+		longest[1] = '.';
+		refused &= !px_json_path_parse(longest, PX_JSON_PATH_MAX + 1, &path, &error, &at);
+		ok = px_json_path_parse(longest, PX_JSON_PATH_MAX, &path, &error, &at) && path.nsteps == 1;
+		memset(steps, 0, sizeof(steps));
+		steps[0] = '$';
+		for (int i = 0; i < 33; i++)
+			memcpy(steps + 1 + 2 * i, ".a", 2);
+		refused &= !px_json_path_parse(steps, 67, &path, &error, &at);
+		ok &= px_json_path_parse(steps, 65, &path, &error, &at) && path.nsteps == 32;
+	}
+	CHECK(refused, "JSON paths: no '$', no step, bad names, escapes, indexes, too long, too many steps refused");
+	CHECK(ok, "JSON paths: the longest path and the most steps accepted");
+	{
+		/* the step list itself: kinds, index, unescaped keys */
+		const char *p = "$.\"a\\\"b\"[3][*].c";
+
+		ok = px_json_path_parse(p, strlen(p), &path, &error, &at) && path.nsteps == 4 &&
+			path.steps[0].kind == PX_JSON_STEP_KEY && path.steps[0].key_len == 3 &&
+			memcmp(path.keys + path.steps[0].key_off, "a\"b", 3) == 0 &&
+			path.steps[1].kind == PX_JSON_STEP_INDEX && path.steps[1].index == 3 &&
+			path.steps[2].kind == PX_JSON_STEP_ALL && path.steps[3].kind == PX_JSON_STEP_KEY &&
+			memcmp(path.keys + path.steps[3].key_off, "c", 1) == 0;
+		CHECK(ok, "JSON paths: steps, index and unescaped member names as written");
+	}
+}
+
+static void
+test_fake_jsonb_rules(void)
+{
+	static const char *good[][2] = {
+		{"fake('first_name')", "fake('first_name')"}, {"FAKE ( 'iban' )", "fake('iban')"},
+		{"jsonb('$.a' email)", "jsonb('$.a' email)"},
+		{"jsonb( '$.\"a\"'  EMAIL , '$.b[*]' partial(1,'*',1),'$.c' value 'it''s')",
+		 "jsonb('$.a' email, '$.b[*]' partial(1, '*', 1), '$.c' value 'it''s')"},
+		{"jsonb('$.n' generalize(10), '$.m' noise(0.5), '$.f' fake('city'), '$.h' hash('k'))",
+		 "jsonb('$.n' generalize(10), '$.m' noise(0.5), '$.f' fake('city'), '$.h' hash('k'))"},
+		{"jsonb('$.x' none, '$.y' null, '$.z' redact, '$.w' credit_card)",
+		 "jsonb('$.x' none, '$.y' null, '$.z' redact, '$.w' credit_card)"},
+		{"jsonb('$.\"it''s\"' redact)", "jsonb('$.\"it''s\"' redact)"}};
+	static const char *bad[] = {
+		"fake", "fake()", "fake('')", "fake('FIRST_NAME')", "fake('nope')", "fake(first_name)",
+		"fake('email', 'x')", "fake('email'", "jsonb", "jsonb()", "jsonb('$.a')", "jsonb('$.a' email,)",
+		"jsonb($.a email)", "jsonb('a' email)", "jsonb('$' email)", "jsonb('$.a' shuffle)",
+		"jsonb('$.a' email, '$.a' redact)", "jsonb('$.a' email, '$.\"a\"' redact)",
+		"jsonb('$.a' jsonb('$.b' email))", "jsonb('$.a' generalize('year'))",
+		"jsonb('$.a' fake('nope'))", "jsonb('$.a' email) x", "jsonb('$.a' email",
+		"jsonb('$.a' email '$.b' email)", "jsonb('$[-1]' email)", "jsonb('$.a' partial(1, '*'))",
+		"jsonb('$.1' email, '$.2' email, '$.3' email, '$.4' email, '$.5' email, '$.6' email, "
+		"'$.7' email, '$.8' email, '$.9' email)"};
+	char		out[PX_RULE_FORMAT_MAX];
+	int			ok = 1;
+	int			refused = 1;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	{
+		px_mask_rule rule;
+		px_mask_rule again;
+		const char *error;
+		size_t		at;
+		size_t		n;
+
+		if (!px_rule_parse(good[i][0], strlen(good[i][0]), &rule, &error, &at))
+		{
+			printf("# refused good rule: %s (%s)\n", good[i][0], error);
+			ok = 0;
+			continue;
+		}
+		n = px_rule_format(&rule, out);
+		if (n != strlen(good[i][1]) || memcmp(out, good[i][1], n) != 0 ||
+			!px_rule_parse(out, n, &again, &error, &at) || again.kind != rule.kind ||
+			again.nparts != rule.nparts || again.pool_len != rule.pool_len ||
+			memcmp(again.pool, rule.pool, rule.pool_len) != 0)
+		{
+			printf("# bad canonical form for %s: %.*s\n", good[i][0], (int) n, out);
+			ok = 0;
+		}
+	}
+	CHECK(ok, "fake and jsonb rules: every form accepted, canonical text parses back the same");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		px_mask_rule rule;
+		const char *error = NULL;
+		size_t		at = 0;
+
+		if (px_rule_parse(bad[i], strlen(bad[i]), &rule, &error, &at) || error == NULL ||
+			at > strlen(bad[i]))
+		{
+			printf("# accepted bad rule: %s\n", bad[i]);
+			refused = 0;
+		}
+	}
+	CHECK(refused, "fake and jsonb rules: wrong arity, unknown kinds, bad and repeated paths, nesting, "
+		  "date units, too many paths refused");
+	{
+		/* the largest jsonb rule: 8 parts of the longest paths and strings */
+		char		text[8 * 600];
+		size_t		n = (size_t) sprintf(text, "jsonb(");
+		px_mask_rule rule;
+		const char *error;
+		size_t		at;
+
+		for (int i = 0; i < 8; i++)
+		{
+			n += (size_t) sprintf(text + n, "%s'$.%d", i ? ", " : "", i);
+			memset(text + n, 'k', 100);
+			n += 100;
+			n += (size_t) sprintf(text + n, "' value '");
+			memset(text + n, '\'', 2 * 20);	/* 20 quotes, doubled */
+			n += 40;
+			n += (size_t) sprintf(text + n, "'");
+		}
+		n += (size_t) sprintf(text + n, ")");
+		ok = px_rule_parse(text, n, &rule, &error, &at) && rule.nparts == 8;
+		ok = ok && px_rule_format(&rule, out) < sizeof(out);
+		CHECK(ok, "a jsonb rule of 8 long parts parses and formats within PX_RULE_FORMAT_MAX");
+		/* a pool overflow is refused, not truncated */
+		n = (size_t) sprintf(text, "jsonb(");
+		for (int i = 0; i < 8; i++)
+		{
+			n += (size_t) sprintf(text + n, "%s'$.%d' value '", i ? ", " : "", i);
+			memset(text + n, 'v', 250);
+			n += 250;
+			n += (size_t) sprintf(text + n, "'");
+		}
+		n += (size_t) sprintf(text + n, ")");
+		error = NULL;
+		ok = !px_rule_parse(text, n, &rule, &error, &at) && error != NULL &&
+			strstr(error, "too long") != NULL;
+		CHECK(ok, "a jsonb rule past its pool is refused (%s)", error ? error : "no message");
+	}
+}
+
 int
 main(void)
 {
@@ -1366,6 +1769,9 @@ main(void)
 	test_masking_core();
 	test_rule_parser();
 	test_dictionaries();
+	test_fake();
+	test_json_paths();
+	test_fake_jsonb_rules();
 	printf("1..%d\n", checks);
 	printf("core unit tests: %d passed, %d failed\n", checks - failures, failures);
 	return failures == 0 ? 0 : 1;
