@@ -33,6 +33,7 @@ OBJS        = src/module.o \
               src/types/det_text_ops.o \
               src/masking/functions.o \
               src/masking/rules.o \
+              src/masking/static.o \
               src/masking/guard.o \
               src/masking/views.o \
               src/consent/registry.o \

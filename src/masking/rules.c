@@ -598,15 +598,17 @@ px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 
 /*
  * privacy.anonymize_value(value, table, column): the value under the
- * column's default rule, for privacy.erase_subject() to store for good.
- * The erasure runs it as the table's owner; outside one, and in code of the
- * owner's that the erasure fires (a trigger), it refuses to run, since it
- * masks without regard to who asks.
+ * column's default rule, for privacy.erase_subject() and
+ * privacy.anonymize_table() (masking/static.c) to store for good.  They run
+ * it as the table's owner; outside them, and in code of the owner's that
+ * they fire (a trigger), it refuses to run, since it masks without regard
+ * to who asks.
  */
 static void
 require_erasure(void)
 {
-	if (px_request_in_progress != PX_REQUEST_ERASE || !px_request_scope())
+	if ((px_request_in_progress != PX_REQUEST_ERASE &&
+		 px_request_in_progress != PX_REQUEST_ANONYMIZE) || !px_request_scope())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("privacy.anonymize_value() runs only inside privacy.erase_subject()"),
