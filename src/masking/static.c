@@ -170,15 +170,17 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 	MemoryContext batch_cxt;
 	int64		rows = 0;
 
+	char	   *rules_literal = quote_literal_cstr(qualified_name(rules_relid));
+
 	initStringInfo(&update);
 	appendStringInfo(&update, "UPDATE ONLY %s t SET ", name);
 	foreach(lc, columns)
 	{
 		const char *col = (const char *) lfirst(lc);
 
-		appendStringInfo(&update, "%s%s = privacy.anonymize_value(t.%s, '%u'::pg_catalog.regclass, %s)",
+		appendStringInfo(&update, "%s%s = privacy.anonymize_value(t.%s, %s::pg_catalog.regclass, %s)",
 						 lc == list_head(columns) ? "" : ", ", quote_identifier(col),
-						 quote_identifier(col), rules_relid, quote_literal_cstr(col));
+						 quote_identifier(col), rules_literal, quote_literal_cstr(col));
 	}
 	appendStringInfoString(&update, " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)");
 	plan = SPI_prepare(update.data, 1, &argtype);
@@ -236,11 +238,18 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 	return rows;
 }
 
-/* rewrite_rows() as the table's owner, in a security-restricted operation. */
+/*
+ * rewrite_rows() as the table's owner, in a security-restricted operation.
+ * A constraint that a masked row breaks fails the run; its DETAIL would
+ * show the row's values ("Failing row contains ..."), personal data of
+ * every column, in the client's message and the server log: it is
+ * replaced.
+ */
 static int64
 rewrite_as_owner(Oid relid, Oid rules_relid, List *columns)
 {
 	PxSavedUser saved;
+	MemoryContext cxt = CurrentMemoryContext;
 	volatile int64 rows = 0;
 
 	px_become_owner(px_relation_owner(relid, false), &saved);
@@ -248,11 +257,24 @@ rewrite_as_owner(Oid relid, Oid rules_relid, List *columns)
 	{
 		rows = rewrite_rows(relid, rules_relid, columns);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		px_restore_user(&saved);
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
+			edata->detail != NULL)
+		{
+			edata->detail = pstrdup("The values of the row are not shown.");
+			edata->hint = pstrdup("Change the rule of the column, or the constraint, and run it again.");
+		}
+		FlushErrorState();
+		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	px_restore_user(&saved);
 	return rows;
 }
 
