@@ -6,9 +6,9 @@
  *
  * A run is one transaction's work, so it is all or nothing: an error, a
  * cancel or a crash leaves every row as it was.  The rows are rewritten in
- * batches of generated UPDATEs by ctid, fed from one cursor opened before
- * the first batch: the cursor's snapshot sees each old row exactly once and
- * never a new version the run itself wrote, so no value is masked twice.
+ * batches of generated UPDATEs, each over a range of the table's blocks (a
+ * TID range scan), skipping the new row versions the run itself wrote, so
+ * that each old row is rewritten exactly once and no value is masked twice.
  * The table is locked in SHARE ROW EXCLUSIVE mode, never ACCESS EXCLUSIVE:
  * plain reads (and SELECT FOR UPDATE / FOR SHARE of rows not yet rewritten)
  * go on and see the old rows until the commit; writes wait for the commit,
@@ -46,12 +46,18 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "storage/bufmgr.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 #include "storage/lmgr.h"
 
-/* Rows per UPDATE: large enough to amortize a statement, small enough to keep it light. */
-#define ANONYMIZE_BATCH_ROWS 10000
+/*
+ * Blocks per UPDATE (1 MB: some thousands of rows): large enough to
+ * amortize a statement, small enough to keep its trigger queue light.
+ */
+#define ANONYMIZE_BATCH_BLOCKS 128
 
 /* What one table's run rewrote. */
 typedef struct AnonymizeResult
@@ -152,11 +158,28 @@ notice_unchanged_columns(Oid relid, List *rewritten)
 				 errhint("Declare a rule with privacy.set_mask() to rewrite a column.")));
 }
 
+/* The ItemPointer (block, 0) as a tid datum, the bound of a batch. */
+static Datum
+block_tid(BlockNumber block)
+{
+	ItemPointer tid = palloc(sizeof(ItemPointerData));
+
+	ItemPointerSet(tid, block, 0);
+	return PointerGetDatum(tid);
+}
+
 /*
  * Rewrites every row of one table (ONLY: its own rows, not its children's)
  * by the default rules of rules_relid (the table, or the partitioned table
  * it is a partition of).  Runs as the table's owner.  Returns the rows the
  * UPDATEs changed (rows a BEFORE trigger skipped are not counted).
+ *
+ * Batches are ranges of the table's blocks as they were when the run
+ * started (a TID range scan each); a new row version the run writes may
+ * land in a later range, or in blocks added since, and is told apart by
+ * its inserting command: this transaction, at or after the run's first
+ * command.  Rows this transaction wrote before the run are rewritten like
+ * any others.  No other session writes meanwhile (the lock).
  */
 static int64
 rewrite_rows(Oid relid, Oid rules_relid, List *columns)
@@ -164,13 +187,14 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 	StringInfoData update;
 	ListCell   *lc;
 	char	   *name = qualified_name(relid);
-	Oid			argtype = TIDARRAYOID;
-	SPIPlanPtr	plan;
-	Portal		cursor;
-	MemoryContext batch_cxt;
-	int64		rows = 0;
-
 	char	   *rules_literal = quote_literal_cstr(qualified_name(rules_relid));
+	Oid			argtypes[4] = {TIDOID, TIDOID, XIDOID, INT8OID};
+	Datum		args[4];
+	SPIPlanPtr	plan;
+	Relation	rel;
+	BlockNumber nblocks;
+	BlockNumber block;
+	int64		rows = 0;
 
 	initStringInfo(&update);
 	appendStringInfo(&update, "UPDATE ONLY %s t SET ", name);
@@ -182,59 +206,37 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 						 lc == list_head(columns) ? "" : ", ", quote_identifier(col),
 						 quote_identifier(col), rules_literal, quote_literal_cstr(col));
 	}
-	appendStringInfoString(&update, " WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)");
-	plan = SPI_prepare(update.data, 1, &argtype);
+	appendStringInfoString(&update,
+						   " WHERE t.ctid OPERATOR(pg_catalog.>=) $1 AND t.ctid OPERATOR(pg_catalog.<) $2"
+						   " AND NOT (t.xmin OPERATOR(pg_catalog.=) $3"
+						   " AND t.cmin::pg_catalog.text::pg_catalog.int8 OPERATOR(pg_catalog.>=) $4)");
+	plan = SPI_prepare(update.data, 4, argtypes);
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the rewrite of %s: %s", name,
 			 SPI_result_code_string(SPI_result));
 
-	/* Opened before the first batch: its snapshot never sees the run's own new rows. */
-	cursor = SPI_cursor_open_with_args(NULL, psprintf("SELECT t.ctid FROM ONLY %s t", name),
-									   0, NULL, NULL, NULL, false, 0);
-	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "privacy_ext anonymize batch",
-									  ALLOCSET_DEFAULT_SIZES);
-	for (;;)
+	rel = table_open(relid, NoLock);	/* locked by the caller */
+	nblocks = RelationGetNumberOfBlocks(rel);
+	table_close(rel, NoLock);
+	args[2] = TransactionIdGetDatum(GetCurrentTransactionId());
+	args[3] = Int64GetDatum((int64) GetCurrentCommandId(false));
+	for (block = 0; block < nblocks; block += ANONYMIZE_BATCH_BLOCKS)
 	{
-		MemoryContext old;
-		Datum	   *tids;
-		uint64		n;
-		uint64		i;
-		Datum		param;
 		int			rc;
 
 		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(cursor, true, ANONYMIZE_BATCH_ROWS);
-		n = SPI_processed;
-		if (n == 0)
-			break;
-		MemoryContextReset(batch_cxt);
-		old = MemoryContextSwitchTo(batch_cxt);
-		tids = palloc(sizeof(Datum) * n);
-		for (i = 0; i < n; i++)
-		{
-			bool		isnull;
-			ItemPointer tid = palloc(sizeof(ItemPointerData));
-
-			/* PostgreSQL 15 has no DatumGetItemPointer: a tid is passed by reference. */
-			ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[i],
-																		SPI_tuptable->tupdesc, 1,
-																		&isnull)),
-							tid);
-			tids[i] = PointerGetDatum(tid);
-		}
-		param = PointerGetDatum(construct_array(tids, (int) n, TIDOID, sizeof(ItemPointerData),
-												false, TYPALIGN_SHORT));
-		MemoryContextSwitchTo(old);
-		SPI_freetuptable(SPI_tuptable);
-		rc = SPI_execute_plan(plan, &param, NULL, false, 0);
+		args[0] = block_tid(block);
+		args[1] = block_tid(nblocks - block > ANONYMIZE_BATCH_BLOCKS ?
+							block + ANONYMIZE_BATCH_BLOCKS : nblocks);
+		rc = SPI_execute_plan(plan, args, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "could not rewrite the rows of %s: %s", name, SPI_result_code_string(rc));
 		rows += (int64) SPI_processed;
 		SPI_freetuptable(SPI_tuptable);
+		pfree(DatumGetPointer(args[0]));
+		pfree(DatumGetPointer(args[1]));
 	}
-	SPI_cursor_close(cursor);
 	SPI_freeplan(plan);
-	MemoryContextDelete(batch_cxt);
 	return rows;
 }
 
