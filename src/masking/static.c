@@ -140,7 +140,8 @@ notice_unchanged_columns(Oid relid, List *rewritten)
 		if (!HeapTupleIsValid(at))
 			continue;
 		att = (Form_pg_attribute) GETSTRUCT(at);
-		if (!att->attisdropped)
+		/* Generated columns are computed again from the columns rewritten. */
+		if (!att->attisdropped && att->attgenerated == '\0')
 		{
 			foreach(lc, rewritten)
 				if (strcmp((char *) lfirst(lc), NameStr(att->attname)) == 0)
@@ -309,8 +310,6 @@ anonymize_one(Oid relid, List **done)
 	List	   *targets;
 	ListCell   *lc;
 
-	/* Readers go on; writers (and other runs) wait for the commit. */
-	LockRelationOid(relid, ShareRowExclusiveLock);
 	relkind = get_rel_relkind(relid);
 	if (relkind == '\0')
 		ereport(ERROR,
@@ -326,6 +325,12 @@ anonymize_one(Oid relid, List **done)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot anonymize %s: it belongs to the system or to privacy_ext",
 						qualified_name(relid))));
+	/* Checked first, locked then: readers go on; writers (and other runs) wait for the commit. */
+	LockRelationOid(relid, ShareRowExclusiveLock);
+	if (get_rel_relkind(relid) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 
 	result.columns = ruled_columns(relid);
 	notice_unchanged_columns(relid, result.columns);
