@@ -198,7 +198,8 @@ typedef struct MaskCache
 	PxAuditSite audit;			/* reads through the view, this statement */
 } MaskCache;
 
-static void
+/* Not inlined: once per statement, and its locals would cost the per-row caller a stack check. */
+static pg_noinline void
 load_rules(MaskCache *mc, MemoryContext mcxt)
 {
 	Oid			relid = px_privacy_relid("mask_rules");
@@ -252,7 +253,7 @@ load_rules(MaskCache *mc, MemoryContext mcxt)
  * that masks wins over 'none' (and, among several, the first by role name);
  * then the default rule.  NULL when there is none.
  */
-static const px_mask_rule *
+static pg_noinline const px_mask_rule *
 choose_rule(MaskCache *mc)
 {
 	Oid			userid = GetUserId();
@@ -417,6 +418,30 @@ finish_text(text *t, size_t len)
 	return t;
 }
 
+/*
+ * hash('key'): 32 hex digits of the HMAC.  Apart from mask_text(), whose
+ * other rules then need no buffers on the stack (nor its check, per row).
+ */
+static pg_noinline text *
+hash_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
+{
+	uint8_t		mac[32];
+	char		hex[33];
+	int			i;
+
+	if (!mc->have_hash_ref)
+	{
+		px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false,
+							   &mc->hash_ref);
+		mc->have_hash_ref = true;
+	}
+	px_report_status(px_hmac_sha256(mc->hash_ref.hash_key, PX_KEY_LEN,
+									(const uint8_t *) s, len, mac), true);
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	return cstring_to_text(hex);
+}
+
 static text *
 mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
 {
@@ -435,23 +460,7 @@ mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
 			out = new_text(len + 1);
 			return finish_text(out, px_mask_credit_card(s, len, VARDATA(out)));
 		case PX_RULE_HASH:
-			{
-				uint8_t		mac[32];
-				char		hex[33];
-				int			i;
-
-				if (!mc->have_hash_ref)
-				{
-					px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false,
-										   &mc->hash_ref);
-					mc->have_hash_ref = true;
-				}
-				px_report_status(px_hmac_sha256(mc->hash_ref.hash_key, PX_KEY_LEN,
-												(const uint8_t *) s, len, mac), true);
-				for (i = 0; i < 16; i++)
-					snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-				return cstring_to_text(hex);
-			}
+			return hash_text(mc, rule, s, len);
 		case PX_RULE_VALUE:
 			return cstring_to_text_with_len(rule->text, (int) rule->text_len);
 		case PX_RULE_REDACT:
@@ -465,21 +474,52 @@ mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
  * privacy.apply_mask(value, table, column): the value as the current role
  * may see it.
  */
+/* A text value under a rule that masks text (inline: per row). */
+static inline Datum
+mask_text_value(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule, Datum v)
+{
+	/* A value stored inline (the common case) needs no call to detoast. */
+	text	   *t = VARATT_IS_EXTERNAL(DatumGetPointer(v)) ||
+		VARATT_IS_COMPRESSED(DatumGetPointer(v)) ?
+		DatumGetTextPP(v) : (text *) DatumGetPointer(v);
+	text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+
+	if (masked == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(masked);
+}
+
+static pg_noinline Datum mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc,
+									  const px_mask_rule *rule);
+
 static Datum
 mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 {
 	const px_mask_rule *rule = mc->chosen;
-	Oid			type = mc->argtype;
-	TypeClass	tc = mc->tc;
-	Datum		v = PG_GETARG_DATUM(0);
-	bool		isnull = false;
-	Datum		result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	count_read(fcinfo, mc, NULL, 0);
 	if (rule == NULL || rule->kind == PX_RULE_NULL)
 		PG_RETURN_NULL();
+	/* The masking views' usual case first; every other goes through mask_by_rule(). */
+	if (mc->tc == TC_TEXT &&
+		(rule->kind == PX_RULE_EMAIL || rule->kind == PX_RULE_PARTIAL ||
+		 rule->kind == PX_RULE_CREDIT_CARD || rule->kind == PX_RULE_HASH))
+		return mask_text_value(fcinfo, mc, rule, PG_GETARG_DATUM(0));
+	return mask_by_rule(fcinfo, mc, rule);
+}
+
+/* Not inlined: its locals would cost mask_value() a stack check per row. */
+static pg_noinline Datum
+mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
+{
+	Oid			type = mc->argtype;
+	TypeClass	tc = mc->tc;
+	Datum		v = PG_GETARG_DATUM(0);
+	bool		isnull = false;
+	Datum		result;
+
 	switch (rule->kind)
 	{
 		case PX_RULE_NONE:
@@ -540,17 +580,7 @@ mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 			PG_RETURN_NULL();
 		default:
 			if (tc == TC_TEXT)
-			{
-				/* A value stored inline (the common case) needs no call to detoast. */
-				text	   *t = VARATT_IS_EXTERNAL(DatumGetPointer(v)) ||
-					VARATT_IS_COMPRESSED(DatumGetPointer(v)) ?
-					DatumGetTextPP(v) : (text *) DatumGetPointer(v);
-				text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-
-				if (masked == NULL)
-					PG_RETURN_NULL();
-				PG_RETURN_TEXT_P(masked);
-			}
+				return mask_text_value(fcinfo, mc, rule, v);
 			PG_RETURN_NULL();
 	}
 }

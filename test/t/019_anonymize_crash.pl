@@ -14,7 +14,7 @@ use PrivacyExtNode;
 use Test::More;
 use Time::HiRes qw(usleep);
 
-my $rows = 200000;
+my $rows = 150000;
 my $node = PrivacyExtNode::new_node('anon', PrivacyExtNode::random_key_hex(),
 	allows_streaming => 1, conf => "restart_after_crash = on\n");
 $node->safe_psql('postgres', qq{
