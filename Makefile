@@ -36,6 +36,7 @@ OBJS        = src/module.o \
               src/types/literal_binding.o \
               src/masking/functions.o \
               src/masking/rules.o \
+              src/masking/static.o \
               src/masking/guard.o \
               src/masking/transparent.o \
               src/masking/views.o \
@@ -56,7 +57,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.

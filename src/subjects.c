@@ -68,12 +68,6 @@ typedef struct ProtectedTable
 	bool		done;
 } ProtectedTable;
 
-/* What a request changed in the session, to put back. */
-typedef struct RequestContext
-{
-	int			guc_level;
-} RequestContext;
-
 /* The request running in this backend, if any (see subjects.h). */
 PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
 
@@ -202,10 +196,16 @@ px_request_scope(void)
 	return px_request_in_progress != PX_REQUEST_NONE && foreign_calls == 0;
 }
 
-/* has_consent()'s bypass: the request's own statement, reading its subject. */
+/*
+ * has_consent()'s bypass: the request's own statement, reading its subject;
+ * for a static masking run (anonymize.c), which rewrites every row of its
+ * tables, any subject.
+ */
 bool
 px_request_covers_subject(const char *subject, size_t len)
 {
+	if (px_request_in_progress == PX_REQUEST_ANONYMIZE)
+		return px_request_scope();
 	return px_request_scope() && request_subject != NULL &&
 		len == request_subject_len && memcmp(subject, request_subject, len) == 0;
 }
@@ -252,8 +252,8 @@ begin_document(StringInfo buf, const char *subject)
 	escape_json(buf, subject);
 }
 
-static void
-begin_request(RequestContext *rc, PxRequestKind kind)
+void
+px_request_begin(PxRequestContext *rc, PxRequestKind kind)
 {
 	/* A request's reach cannot be lent to another started from code it fired. */
 	if (px_request_in_progress != PX_REQUEST_NONE)
@@ -276,8 +276,8 @@ begin_request(RequestContext *rc, PxRequestKind kind)
 }
 
 /* Also run, through PG_FINALLY, when the request fails. */
-static void
-reset_request(void)
+void
+px_request_reset(void)
 {
 	if (px_request_in_progress != PX_REQUEST_NONE && foreign_calls == 0)
 		px_audit_resume();
@@ -287,10 +287,10 @@ reset_request(void)
 	request_subject = NULL;
 }
 
-static void
-end_request(RequestContext *rc)
+void
+px_request_end(PxRequestContext *rc)
 {
-	reset_request();
+	px_request_reset();
 	SPI_finish();
 	AtEOXact_GUC(true, rc->guc_level);
 }
@@ -830,7 +830,7 @@ Datum
 px_export_subject(PG_FUNCTION_ARGS)
 {
 	char	   *subject = subject_arg(fcinfo);
-	RequestContext rc;
+	PxRequestContext rc;
 	StringInfoData doc;
 	int64		rows = 0;
 	int			ntables = 0;
@@ -843,7 +843,7 @@ px_export_subject(PG_FUNCTION_ARGS)
 	escape_json(&doc, timestamptz_to_str(GetCurrentTransactionStartTimestamp()));
 	appendStringInfoString(&doc, ", \"tables\": {");
 
-	begin_request(&rc, PX_REQUEST_EXPORT);
+	px_request_begin(&rc, PX_REQUEST_EXPORT);
 	PG_TRY();
 	{
 		List	   *tables = expand_children(load_protected_tables());
@@ -865,10 +865,10 @@ px_export_subject(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		reset_request();
+		px_request_reset();
 	}
 	PG_END_TRY();
-	end_request(&rc);
+	px_request_end(&rc);
 
 	/* The document holds plaintext: it is returned, never logged. */
 	px_note_plaintext_out();
@@ -995,7 +995,7 @@ Datum
 px_erase_subject(PG_FUNCTION_ARGS)
 {
 	char	   *subject = subject_arg(fcinfo);
-	RequestContext rc;
+	PxRequestContext rc;
 	StringInfoData summary;
 	int64		rows = 0;
 	int64		withdrawn = 0;
@@ -1007,7 +1007,7 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	begin_document(&summary, subject);
 	appendStringInfoString(&summary, ", \"tables\": {");
 
-	begin_request(&rc, PX_REQUEST_ERASE);
+	px_request_begin(&rc, PX_REQUEST_ERASE);
 	PG_TRY();
 	{
 		List	   *tables = erase_order(load_protected_tables());
@@ -1058,10 +1058,10 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		reset_request();
+		px_request_reset();
 	}
 	PG_END_TRY();
-	end_request(&rc);
+	px_request_end(&rc);
 	appendStringInfo(&summary, "}, \"rows\": " INT64_FORMAT ", \"consents_withdrawn\": " INT64_FORMAT "}",
 					 rows, withdrawn);
 

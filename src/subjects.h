@@ -1,8 +1,8 @@
 /*
  * subjects.h
  *		Data-subject requests: export_subject and erase_subject, and the
- *		reach a running request lends to has_consent() and
- *		anonymize_value() (subjects.c).
+ *		reach a running request (or a static masking run, masking/static.c)
+ *		lends to has_consent() and anonymize_value() (subjects.c).
  */
 #ifndef PX_SUBJECTS_H
 #define PX_SUBJECTS_H
@@ -13,7 +13,8 @@ typedef enum PxRequestKind
 {
 	PX_REQUEST_NONE = 0,
 	PX_REQUEST_EXPORT,
-	PX_REQUEST_ERASE
+	PX_REQUEST_ERASE,
+	PX_REQUEST_ANONYMIZE		/* static masking: anonymize_table() (masking/static.c) */
 } PxRequestKind;
 
 /*
@@ -25,5 +26,20 @@ typedef enum PxRequestKind
 extern PxRequestKind px_request_in_progress;
 extern bool px_request_scope(void);
 extern bool px_request_covers_subject(const char *subject, size_t len);
+
+/*
+ * Running a request: px_request_begin() pins search_path to pg_catalog,
+ * connects to SPI and suspends per-value audit counting (the request is
+ * one event); px_request_reset() (also in PG_FINALLY) ends the request's
+ * reach, px_request_end() then disconnects and restores the settings.
+ */
+typedef struct PxRequestContext
+{
+	int			guc_level;		/* the GUC nest level to pop */
+} PxRequestContext;
+
+extern void px_request_begin(PxRequestContext *rc, PxRequestKind kind);
+extern void px_request_reset(void);
+extern void px_request_end(PxRequestContext *rc);
 
 #endif							/* PX_SUBJECTS_H */

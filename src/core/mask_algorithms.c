@@ -45,20 +45,43 @@ offset_of_char(const char *s, size_t len, size_t chars)
 	return len;
 }
 
+/*
+ * Byte offset where the last `chars` characters start (0 if there are not
+ * that many), found from the end: a partial mask keeps a few characters
+ * of the end, and walking back over them is cheaper than counting all.
+ */
+static size_t
+offset_of_last_chars(const char *s, size_t len, size_t chars)
+{
+	size_t		i = len;
+	size_t		seen = 0;
+
+	while (seen < chars && i > 0)
+	{
+		i--;
+		if (!is_continuation((unsigned char) s[i]))
+			seen++;
+	}
+	return i;
+}
+
 size_t
 px_mask_partial(const char *in, size_t len, int prefix, const char *pad,
 				size_t pad_len, int suffix, char *out)
 {
-	size_t		nchars = px_utf8_chars(in, len);
 	size_t		keep_front = prefix > 0 ? (size_t) prefix : 0;
 	size_t		keep_back = suffix > 0 ? (size_t) suffix : 0;
+	size_t		front_end = offset_of_char(in, len, keep_front);
+	size_t		back_start = offset_of_last_chars(in, len, keep_back);
 	size_t		n = 0;
 
-	if (nchars > keep_front + keep_back)
+	/*
+	 * More characters than prefix + suffix exactly when the kept front ends
+	 * before the kept back starts (with fewer than prefix characters the
+	 * front ends at len; with fewer than suffix the back starts at 0).
+	 */
+	if (front_end < back_start)
 	{
-		size_t		front_end = offset_of_char(in, len, keep_front);
-		size_t		back_start = offset_of_char(in, len, nchars - keep_back);
-
 		memcpy(out, in, front_end);
 		n = front_end;
 		memcpy(out + n, pad, pad_len);
@@ -98,9 +121,13 @@ px_mask_email(const char *in, size_t len, char *out)
 	size_t		n;
 	size_t		i;
 
-	for (i = 0; i < len; i++)
-		if (in[i] == '@')
-			at = in + i;
+	/* The last '@', and the domain's last '.': searched from the end. */
+	for (i = len; i > 0; i--)
+		if (in[i - 1] == '@')
+		{
+			at = in + i - 1;
+			break;
+		}
 	if (at == NULL)
 		return first_char_stars(in, len, out);
 
@@ -108,9 +135,12 @@ px_mask_email(const char *in, size_t len, char *out)
 	out[n++] = '@';
 	domain = at + 1;
 	domain_len = len - (size_t) (domain - in);
-	for (i = 0; i < domain_len; i++)
-		if (domain[i] == '.')
-			dot = domain + i;
+	for (i = domain_len; i > 0; i--)
+		if (domain[i - 1] == '.')
+		{
+			dot = domain + i - 1;
+			break;
+		}
 	if (dot == NULL)
 		return n + first_char_stars(domain, domain_len, out + n);
 	n += first_char_stars(domain, (size_t) (dot - domain), out + n);

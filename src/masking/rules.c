@@ -206,6 +206,8 @@ typedef struct MaskCache
 {
 	Oid			relid;
 	NameData	column;
+	const void *column_arg;		/* the column argument last matched, if constant */
+	bool		column_arg_stable;	/* that argument is a constant of the call */
 	int			nrules;
 	RuleEntry  *rules;
 	Oid			chosen_for;		/* user the choice below was made for */
@@ -218,7 +220,8 @@ typedef struct MaskCache
 	PxAuditSite audit;			/* reads through the view, this statement */
 } MaskCache;
 
-static void
+/* Not inlined: once per statement, and its locals would cost the per-row caller a stack check. */
+static pg_noinline void
 load_rules(MaskCache *mc, MemoryContext mcxt)
 {
 	Oid			relid = px_privacy_relid("mask_rules");
@@ -272,7 +275,7 @@ load_rules(MaskCache *mc, MemoryContext mcxt)
  * that masks wins over 'none' (and, among several, the first by role name);
  * then the default rule.  NULL when there is none.
  */
-static const px_mask_rule *
+static pg_noinline const px_mask_rule *
 choose_rule(MaskCache *mc)
 {
 	Oid			userid = GetUserId();
@@ -344,11 +347,22 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 				 errmsg("masking views need privacy_ext in shared_preload_libraries"),
 				 errhint("Add privacy_ext to shared_preload_libraries and restart the server.")));
 
-	if (mc == NULL || mc->relid != relid || strcmp(NameStr(mc->column), NameStr(*column)) != 0)
+	/*
+	 * Per row: a masking view's call names its table and column with
+	 * constants (masking/guard.c), so the column argument is the same datum
+	 * on every row and a pointer comparison stands for the name's.
+	 */
+	if (likely(mc != NULL) && mc->relid == relid &&
+		((mc->column_arg_stable && mc->column_arg == (const void *) column) ||
+		 strcmp(NameStr(mc->column), NameStr(*column)) == 0))
+		mc->column_arg = column;
+	else
 	{
 		mc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MaskCache));
 		mc->relid = relid;
 		namestrcpy(&mc->column, NameStr(*column));
+		mc->column_arg = column;
+		mc->column_arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 		mc->argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
 		mc->tc = type_class(mc->argtype);
 		load_rules(mc, fcinfo->flinfo->fn_mcxt);
@@ -415,44 +429,67 @@ redact_datum(Oid type, bool *isnull)
 	}
 }
 
+/*
+ * A text of at most max_len bytes, written by the masking algorithm into
+ * place (one allocation per value: this runs once per row and column);
+ * finish_text() sets its length.
+ */
+static inline text *
+new_text(size_t max_len)
+{
+	return (text *) palloc(VARHDRSZ + max_len);
+}
+
+static inline text *
+finish_text(text *t, size_t len)
+{
+	SET_VARSIZE(t, VARHDRSZ + len);
+	return t;
+}
+
+/*
+ * hash('key'): 32 hex digits of the HMAC.  Apart from mask_text(), whose
+ * other rules then need no buffers on the stack (nor its check, per row).
+ */
+static pg_noinline text *
+hash_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
+{
+	uint8_t		mac[32];
+	char		hex[33];
+	int			i;
+
+	if (!mc->have_hash_ref)
+	{
+		px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false,
+							   &mc->hash_ref);
+		mc->have_hash_ref = true;
+	}
+	px_report_status(px_hmac_sha256(mc->hash_ref.hash_key, PX_KEY_LEN,
+									(const uint8_t *) s, len, mac), true);
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	return cstring_to_text(hex);
+}
+
 static text *
 mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
 {
-	char	   *out;
-	size_t		n;
+	text	   *out;
 
 	switch (rule->kind)
 	{
 		case PX_RULE_PARTIAL:
-			out = palloc(len + rule->text_len + 1);
-			n = px_mask_partial(s, len, rule->prefix, rule->text, rule->text_len, rule->suffix, out);
-			return cstring_to_text_with_len(out, (int) n);
+			out = new_text(len + rule->text_len + 1);
+			return finish_text(out, px_mask_partial(s, len, rule->prefix, rule->text, rule->text_len,
+													rule->suffix, VARDATA(out)));
 		case PX_RULE_EMAIL:
-			out = palloc(len + 8);
-			n = px_mask_email(s, len, out);
-			return cstring_to_text_with_len(out, (int) n);
+			out = new_text(len + 8);
+			return finish_text(out, px_mask_email(s, len, VARDATA(out)));
 		case PX_RULE_CREDIT_CARD:
-			out = palloc(len + 1);
-			n = px_mask_credit_card(s, len, out);
-			return cstring_to_text_with_len(out, (int) n);
+			out = new_text(len + 1);
+			return finish_text(out, px_mask_credit_card(s, len, VARDATA(out)));
 		case PX_RULE_HASH:
-			{
-				uint8_t		mac[32];
-				char		hex[33];
-				int			i;
-
-				if (!mc->have_hash_ref)
-				{
-					px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false,
-										   &mc->hash_ref);
-					mc->have_hash_ref = true;
-				}
-				px_report_status(px_hmac_sha256(mc->hash_ref.hash_key, PX_KEY_LEN,
-												(const uint8_t *) s, len, mac), true);
-				for (i = 0; i < 16; i++)
-					snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-				return cstring_to_text(hex);
-			}
+			return hash_text(mc, rule, s, len);
 		case PX_RULE_VALUE:
 			return cstring_to_text_with_len(rule->text, (int) rule->text_len);
 		case PX_RULE_REDACT:
@@ -493,21 +530,52 @@ jsonb_mask_text(void *arg, const px_mask_rule *rule, const char *s, size_t len)
  * privacy.apply_mask(value, table, column): the value as the current role
  * may see it.
  */
+/* A text value under a rule that masks text (inline: per row). */
+static inline Datum
+mask_text_value(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule, Datum v)
+{
+	/* A value stored inline (the common case) needs no call to detoast. */
+	text	   *t = VARATT_IS_EXTERNAL(DatumGetPointer(v)) ||
+		VARATT_IS_COMPRESSED(DatumGetPointer(v)) ?
+		DatumGetTextPP(v) : (text *) DatumGetPointer(v);
+	text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+
+	if (masked == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(masked);
+}
+
+static pg_noinline Datum mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc,
+									  const px_mask_rule *rule);
+
 static Datum
 mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 {
 	const px_mask_rule *rule = mc->chosen;
-	Oid			type = mc->argtype;
-	TypeClass	tc = mc->tc;
-	Datum		v = PG_GETARG_DATUM(0);
-	bool		isnull = false;
-	Datum		result;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	count_read(fcinfo, mc, NULL, 0);
 	if (rule == NULL || rule->kind == PX_RULE_NULL)
 		PG_RETURN_NULL();
+	/* The masking views' usual case first; every other goes through mask_by_rule(). */
+	if (mc->tc == TC_TEXT &&
+		(rule->kind == PX_RULE_EMAIL || rule->kind == PX_RULE_PARTIAL ||
+		 rule->kind == PX_RULE_CREDIT_CARD || rule->kind == PX_RULE_HASH))
+		return mask_text_value(fcinfo, mc, rule, PG_GETARG_DATUM(0));
+	return mask_by_rule(fcinfo, mc, rule);
+}
+
+/* Not inlined: its locals would cost mask_value() a stack check per row. */
+static pg_noinline Datum
+mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
+{
+	Oid			type = mc->argtype;
+	TypeClass	tc = mc->tc;
+	Datum		v = PG_GETARG_DATUM(0);
+	bool		isnull = false;
+	Datum		result;
+
 	switch (rule->kind)
 	{
 		case PX_RULE_NONE:
@@ -578,14 +646,7 @@ mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 			PG_RETURN_NULL();
 		default:
 			if (tc == TC_TEXT)
-			{
-				text	   *t = DatumGetTextPP(v);
-				text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-
-				if (masked == NULL)
-					PG_RETURN_NULL();
-				PG_RETURN_TEXT_P(masked);
-			}
+				return mask_text_value(fcinfo, mc, rule, v);
 			PG_RETURN_NULL();
 	}
 }
@@ -664,15 +725,17 @@ px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 
 /*
  * privacy.anonymize_value(value, table, column): the value under the
- * column's default rule, for privacy.erase_subject() to store for good.
- * The erasure runs it as the table's owner; outside one, and in code of the
- * owner's that the erasure fires (a trigger), it refuses to run, since it
- * masks without regard to who asks.
+ * column's default rule, for privacy.erase_subject() and
+ * privacy.anonymize_table() (masking/static.c) to store for good.  They run
+ * it as the table's owner; outside them, and in code of the owner's that
+ * they fire (a trigger), it refuses to run, since it masks without regard
+ * to who asks.
  */
 static void
 require_erasure(void)
 {
-	if (px_request_in_progress != PX_REQUEST_ERASE || !px_request_scope())
+	if ((px_request_in_progress != PX_REQUEST_ERASE &&
+		 px_request_in_progress != PX_REQUEST_ANONYMIZE) || !px_request_scope())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("privacy.anonymize_value() runs only inside privacy.erase_subject()"),

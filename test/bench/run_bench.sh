@@ -4,6 +4,9 @@
 # autovacuum; 1M rows of 22-character e-mails.  Every measurement runs 15
 # times, interleaved, in ONE psql session; the median is reported, with
 # ratios against the plain-text baseline measured in the same session.
+# Static masking (anonymize_table on 1M rows, two rules) runs
+# PRIVACY_BENCH_ANON_RUNS times (3), each on a fresh copy, alternating with
+# the same rewrite as one SQL UPDATE; its ns/row is printed.
 #
 #   bash test/bench/run_bench.sh        (or: make bench)
 set -euo pipefail
@@ -14,6 +17,7 @@ cd "$SRC"
 
 ROWS=${PRIVACY_BENCH_ROWS:-1000000}
 RUNS=${PRIVACY_BENCH_RUNS:-15}
+ANON_RUNS=${PRIVACY_BENCH_ANON_RUNS:-3}
 PORT=${PRIVACY_BENCH_PORT:-54340}
 WORK=$(mktemp -d /tmp/privacy_ext_bench.XXXXXX)
 chmod 755 "$WORK"
@@ -78,6 +82,11 @@ SELECT id,
             ELSE '*******' || right(phone, 4) END AS phone
   FROM people;
 GRANT SELECT ON sql_masked TO bench_support;
+-- static masking: people's rows, rewritten by privacy.anonymize_table() with
+-- two rules, against the same rewrite as one plain SQL UPDATE
+CREATE TABLE people_anon (id int, email text, phone text);
+SELECT privacy.set_mask('people_anon', 'email', 'email');
+SELECT privacy.set_mask('people_anon', 'phone', 'partial(0, ''*******'', 4)');
 VACUUM ANALYZE plain; VACUUM ANALYZE enc; VACUUM ANALYZE pgc;
 SQL
 
@@ -113,6 +122,15 @@ SQL
         echo '\echo @insert_sized_bytea'
         echo "INSERT INTO sized2 SELECT convert_to(c, 'UTF8') || '\\x$(printf '00%.0s' $(seq 38))'::bytea FROM plain;"
     done
+    # Static masking rewrites 1M rows: fewer rounds, each on a fresh copy.
+    for r in $(seq 1 "$ANON_RUNS"); do
+        echo 'TRUNCATE people_anon; INSERT INTO people_anon SELECT * FROM people; VACUUM ANALYZE people_anon; CHECKPOINT;'
+        echo '\echo @anonymize_table'
+        echo "SELECT privacy.anonymize_table('people_anon');"
+        echo 'TRUNCATE people_anon; INSERT INTO people_anon SELECT * FROM people; VACUUM ANALYZE people_anon; CHECKPOINT;'
+        echo '\echo @sql_update'
+        echo "UPDATE people_anon SET email = privacy.mask_email(email), phone = privacy.mask_partial(phone, 0, '*******', 4);"
+    done
 } > "$WORK/timed.sql"
 echo "timing $RUNS rounds ..."
 "${PSQL[@]}" -v pgc_key="$PGC_KEY" -f "$WORK/timed.sql" > "$WORK/timed.out"
@@ -141,9 +159,9 @@ awk -v rows="$ROWS" '
             target == "" ? "" : ((le ? r <= target + 0 : r >= target + 0) ? "PASS" : "FAIL")
     }
     END {
-        split("plain_scan decrypt_scan det_decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea owner_read masked_read sql_case_read", order, " ")
+        split("plain_scan decrypt_scan det_decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea owner_read masked_read sql_case_read anonymize_table sql_update", order, " ")
         printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
-        for (k = 1; k <= 10; k++) {
+        for (k = 1; k <= 12; k++) {
             n = order[k]; m[n] = median(t[n])
             printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n]
         }
@@ -153,9 +171,11 @@ awk -v rows="$ROWS" '
         line("pgcrypto decrypt scan / decrypt scan", "pgcrypto_scan", "decrypt_scan", "4", 0)
         line("INSERT..SELECT encrypted / text", "insert_encrypted", "insert_plain", "1.6", 1)
         line("  (same-size plain bytea / text, for scale)", "insert_sized_bytea", "insert_plain", "", 1)
-        line("masked role via masked.people / owner read", "masked_read", "owner_read", "2", 1)
+        line("masked role via masked.people / owner read", "masked_read", "owner_read", "1.3", 1)
         line("  SQL CASE masking view / owner read", "sql_case_read", "owner_read", "", 1)
         line("  SQL CASE view / masked.people", "sql_case_read", "masked_read", "", 1)
+        line("anonymize_table (2 rules) / same SQL UPDATE", "anonymize_table", "sql_update", "", 1)
+        printf "%-44s %8.0f ns/row\n", "anonymize_table, " rows " rows, 2 rules", m["anonymize_table"] * 1e6 / rows
     }' "$WORK/timed.out"
 
 # Point lookups through an index, prepared statements, pgbench: TPS of the
