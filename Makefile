@@ -28,6 +28,7 @@ OBJS        = src/module.o \
               src/keys/key_store.o \
               src/keys/key_admin.o \
               src/keys/key_usage.o \
+              src/keys/root_rotation.o \
               src/types/encrypted.o \
               src/types/det_ops.o \
               src/types/det_text_ops.o \
