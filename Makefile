@@ -12,6 +12,9 @@ DATA        = sql/privacy_ext--1.0.sql
 DATA_built  = sql/privacy_ext--1.1.sql sql/privacy_ext--1.0--1.1.sql
 UPGRADE_PARTS = $(sort $(wildcard sql/parts/1.1/*.sql))
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
+# A root_key_command that fetches the root key from a KMIP server
+# (README, "Root key from a KMIP server"), installed into the bindir.
+SCRIPTS     = bin/privacy_ext_kmip_key
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask_algorithms.o src/core/rule_parser.o \
