@@ -471,33 +471,36 @@ px_report_destroyed_key(uint32 key_id)
 /*
  * A stored key wrapped under a root key the server does not have: the
  * previous root key was removed before privacy.rewrap_keys() ran, or the
- * settings name the wrong key.  The check values (never key bytes) say
- * which root key the stored key needs.
+ * settings name the wrong key.  The message is the one of 1.0 with the
+ * version added; during a rotation the detail gives the check values (never key bytes) involved.
  */
 void
 px_report_root_key_mismatch(uint32 key_id, uint32 key_version,
 							const uint8_t check[PX_KEY_CHECK_LEN])
 {
+	const uint8_t *previous = px_previous_root_key();
 	uint8_t		current[PX_KEY_CHECK_LEN];
-	char	   *wanted = px_check_value_hex(check);
-	char	   *have;
+	uint8_t		previous_check[PX_KEY_CHECK_LEN];
 
 	px_root_key_check_value(current);
-	have = px_check_value_hex(current);
+	if (previous != NULL)
+		px_report_status(px_root_key_check(previous, previous_check), false);
 	ereport(ERROR,
 			(errcode(ERRCODE_PX_ROOT_KEY_MISMATCH),
 			 key_id == PX_TRANSIT_KEY_ID ?
-			 errmsg("privacy_ext root derivation key is wrapped under a root key the server does not have") :
-			 errmsg("privacy_ext data key %u version %u is wrapped under a root key the server does not have",
+			 errmsg("privacy_ext root derivation key was wrapped under a different root key") :
+			 errmsg("privacy_ext data key %u version %u was wrapped under a different root key",
 					key_id, key_version),
-			 px_previous_root_key() != NULL ?
-			 errdetail("It needs the root key with check value %s; the current root key has %s "
-					   "and the previous root key another one.", wanted, have) :
-			 errdetail("It needs the root key with check value %s; the current root key has %s "
-					   "and no previous root key is set.", wanted, have),
-			 errhint("Set privacy.previous_root_key_file or privacy.previous_root_key_command to "
-					 "the root key these keys were wrapped under until privacy.rewrap_keys() has run, "
-					 "or check privacy.root_key_command and privacy.root_key_file.")));
+			 previous == NULL ? 0 :
+			 errdetail("It needs the root key with check value %s; the current root key "
+					   "has %s and the previous root key %s.",
+					   px_check_value_hex(check), px_check_value_hex(current),
+					   px_check_value_hex(previous_check)),
+			 errhint("Check privacy.root_key_command or privacy.root_key_file; during a root key "
+					 "rotation, set privacy.previous_root_key_file or "
+					 "privacy.previous_root_key_command to the old root key until "
+					 "privacy.rewrap_keys() has run.  privacy.key_versions shows the check value "
+					 "each version needs.")));
 }
 
 /* A check value as 16 lower-case hex digits, palloc'd. */
