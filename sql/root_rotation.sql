@@ -105,8 +105,13 @@ SELECT privacy.rewrap_keys();
 SELECT privacy.destroy_key('rr_tampered2', 'destroy rr_tampered2');
 \set VERBOSITY default
 
--- The rewrap: in one transaction, every version not under the new root key.
+-- The rewrap: in one transaction, every version not under the new root key,
+-- here by a member of privacy_admin.
+CREATE ROLE rr_admin;
+GRANT privacy_admin TO rr_admin;
+SET ROLE rr_admin;
 SELECT privacy.rewrap_keys();
+RESET ROLE;
 SELECT privacy.rewrap_keys() AS second_run;
 SELECT name, version, root_key FROM privacy.key_versions
  WHERE name IN ('rr', 'rr_new', 'rr_tampered', 'rr_tampered2', 'rr_lost') ORDER BY name, version;
@@ -143,6 +148,14 @@ SELECT pg_sleep(1);
 SELECT privacy.decrypt(ssn) FROM rr_staff WHERE id = 1;
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.rewrap_keys();
+-- The same for a new root key of the wrong length.
+ALTER SYSTEM SET privacy.previous_root_key_command = :'new_cmd';
+ALTER SYSTEM SET privacy.root_key_command = :'short_cmd';
+SELECT pg_reload_conf();
+SELECT pg_sleep(1);
+SELECT privacy.decrypt(ssn) FROM rr_staff WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+ALTER SYSTEM SET privacy.root_key_command = :'new_cmd';
 ALTER SYSTEM RESET privacy.previous_root_key_command;
 ALTER SYSTEM SET privacy.previous_root_key_file = '/nonexistent/privacy-previous.key';
 SELECT pg_reload_conf();
@@ -185,6 +198,7 @@ SELECT privacy.destroy_key('rr', 'destroy rr');
 SELECT privacy.destroy_key('rr_new', 'destroy rr_new');
 SELECT privacy.destroy_key('rr_tampered', 'destroy rr_tampered');
 DROP ROLE rr_nobody;
+DROP ROLE rr_admin;
 RESET privacy.audit;
 \c :orig_db
 DROP DATABASE regress_px_rotation;

@@ -21,7 +21,8 @@ SELECT pg_catalog.pg_extension_config_dump('privacy.root_derivation_key', '');
 CREATE TRIGGER key_cache_invalidation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
     ON privacy.root_derivation_key FOR EACH STATEMENT EXECUTE FUNCTION privacy.key_tables_changed();
 REVOKE ALL ON privacy.root_derivation_key FROM PUBLIC;
-GRANT SELECT ON privacy.root_derivation_key TO privacy_admin;
+-- Key administrators run rewrap_keys(), which locks and writes it.
+GRANT SELECT, INSERT, UPDATE, DELETE ON privacy.root_derivation_key TO privacy_admin;
 
 -- privacy.root_key_check() and privacy.previous_root_key_check() are in
 -- 20_keys.sql: the inventory (50_inventory.sql) uses them.
