@@ -472,7 +472,8 @@ px_report_destroyed_key(uint32 key_id)
  * A stored key wrapped under a root key the server does not have: the
  * previous root key was removed before privacy.rewrap_keys() ran, or the
  * settings name the wrong key.  The message is the one of 1.0 with the
- * version added; during a rotation the detail gives the check values (never key bytes) involved.
+ * version added; during a rotation the detail gives the check values
+ * involved (never key bytes).
  */
 void
 px_report_root_key_mismatch(uint32 key_id, uint32 key_version,

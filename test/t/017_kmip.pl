@@ -102,9 +102,10 @@ c = client.ProxyKmipClient(hostname='127.0.0.1', port=$port, cert='$dir/cli.crt'
 c.open()
 print(c.create(enums.CryptographicAlgorithm.AES, 256, name='privacy-root-1'))
 print(c.create(enums.CryptographicAlgorithm.AES, 256, name='privacy-root-2'))
+print(c.create(enums.CryptographicAlgorithm.AES, 128, name='privacy-short'))
 c.close()
 EOF`;
-my ($uid1, $uid2) = split(/\n/, $uids);
+my ($uid1, $uid2, $uid_short) = split(/\n/, $uids);
 ok(defined $uid2 && $uid1 ne $uid2, 'two AES-256 keys created on the KMIP server');
 
 # The helper's configuration file; key chosen on the command line.
@@ -133,6 +134,20 @@ ok(!$rc && $out eq '' && $err =~ /has no key with name no-such-key/,
 $rc = run_log([ $helper, '--config', "$dir/kmip.conf" ], '>', \$out, '2>', \$err);
 ok(!$rc && $out eq '' && $err =~ /exactly one of --key-name and --key-id/,
 	'helper: no key named fails with a message');
+$rc = run_log([ $helper, '--config', "$dir/kmip.conf", '--key-id', $uid_short ], '>', \$out, '2>', \$err);
+ok(!$rc && $out eq '' && $err =~ /is not a 256-bit AES key/,
+	'helper: a 128-bit key is refused');
+# A client certificate the server's CA did not sign: TLS refuses it.
+run_ok("openssl req -x509 -newkey rsa:2048 -nodes -keyout '$dir/rogue.key' -out '$dir/rogue.crt' -days 2 -subj /CN=rogue");
+$rc = run_log([ $helper, '--config', "$dir/kmip.conf", '--cert', "$dir/rogue.crt", '--key', "$dir/rogue.key",
+	'--key-name', 'privacy-root-1' ], '>', \$out, '2>', \$err);
+ok(!$rc && $out eq '' && $err =~ /privacy_ext_kmip_key: /, 'helper: a client certificate from another CA is refused')
+  or diag($err);
+# A server certificate from another CA: the helper refuses the server.
+$rc = run_log([ $helper, '--config', "$dir/kmip.conf", '--ca', "$dir/rogue.crt",
+	'--key-name', 'privacy-root-1' ], '>', \$out, '2>', \$err);
+ok(!$rc && $out eq '' && $err =~ /cannot connect to KMIP server/, 'helper: a server it cannot verify is refused')
+  or diag($err);
 
 my $node = PostgreSQL::Test::Cluster->new('kmip');
 $node->init;
