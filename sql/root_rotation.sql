@@ -49,8 +49,21 @@ SELECT count(*) AS visible_versions FROM privacy.key_versions WHERE name = 'rr';
 SELECT * FROM privacy.root_derivation_key;
 RESET ROLE;
 
--- Start a rotation: the new key is the root key, the old one the previous key.
 COPY (SELECT md5('rotation a' || random()) || md5('rotation b' || random())) TO :'new_file';
+
+-- Settings the wrong way round (the new key given as the previous one, no
+-- key under it): nothing to rewrap, and the derived keys stay as they were.
+ALTER SYSTEM SET privacy.previous_root_key_command = :'new_cmd';
+SELECT pg_reload_conf();
+SELECT pg_sleep(1);
+SELECT privacy.previous_root_key_check() <> privacy.root_key_check() AS two_keys;
+SELECT privacy.rewrap_keys();
+SELECT count(*) AS derivation_rows FROM privacy.root_derivation_key;
+SELECT privacy.mask_noise(51234, 0.2) = :noise_before AS noise_unchanged;
+SELECT privacy.decrypt(note) FROM rr_staff WHERE id = 1;
+ALTER SYSTEM RESET privacy.previous_root_key_command;
+
+-- Start a rotation: the new key is the root key, the old one the previous key.
 ALTER SYSTEM SET privacy.root_key_command = :'new_cmd';
 ALTER SYSTEM SET privacy.previous_root_key_file = :'orig_file';
 SELECT pg_reload_conf();

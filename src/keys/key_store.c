@@ -666,24 +666,48 @@ px_key_ref_for_encrypt(uint32 key_id, bool deterministic, PxKeyRef *ref)
 }
 
 /*
- * Transit values hold typed input (a literal, a bind parameter) until a
- * cast binds them to a column's key.  Their keys are derived from the root
- * key, so any backend of the cluster can bind a transit value it finds in a
- * stored expression such as a column default.
- */
-/*
  * The derivation key every root-derived key is expanded from (keywrap.c):
  * the one stored in privacy.root_derivation_key, unwrapped, once a root key
  * rotation has stored it there; before that, the derivation key of the
- * root key the cluster started with, which during a rotation is the
- * previous root key.  A rotation therefore changes none of these keys:
- * transit values stored in expressions (a column default) stay readable,
- * and noise stays the same for the same value.  *stored says whether the
- * row exists.
+ * root key the cluster started with: the previous root key during the
+ * first rotation if data keys are still wrapped under it, else the current
+ * one.  (Asking the data keys, not just the settings, keeps swapped
+ * settings from deriving, and rewrap_keys() from storing, the wrong key.)
+ * A rotation therefore changes none of these keys: transit values stored
+ * in expressions (a column default) stay readable, and noise stays the
+ * same for the same value.  *source says where the key came from.
  */
-void
-px_root_derivation_key(uint8_t prk[PX_KEY_LEN], bool *stored)
+static bool
+any_version_under(const uint8_t check[PX_KEY_CHECK_LEN])
 {
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(px_key_table_oid(PX_TABLE_VERSIONS)))
+		return false;
+	rel = px_open_key_table(PX_TABLE_VERSIONS, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 0, NULL);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_key_versions_root_check, RelationGetDescr(rel), &isnull);
+		bytea	   *c = isnull ? NULL : DatumGetByteaPP(d);
+
+		found = c != NULL && VARSIZE_ANY_EXHDR(c) == PX_KEY_CHECK_LEN &&
+			memcmp(VARDATA_ANY(c), check, PX_KEY_CHECK_LEN) == 0;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+void
+px_root_derivation_key(uint8_t prk[PX_KEY_LEN], PxDerivationSource *source)
+{
+	const uint8_t *previous;
+	uint8_t		previous_check[PX_KEY_CHECK_LEN];
 	uint8_t		wrapped[PX_WRAPPED_KEY_LEN];
 	uint8_t		check[PX_KEY_CHECK_LEN];
 	bool		found = false;
@@ -718,9 +742,9 @@ px_root_derivation_key(uint8_t prk[PX_KEY_LEN], bool *stored)
 		systable_endscan(scan);
 		table_close(rel, AccessShareLock);
 	}
-	*stored = found;
 	if (found)
 	{
+		*source = PX_DERIVATION_STORED;
 		status = px_unwrap_data_key(PX_TRANSIT_KEY_ID, 0, wrapped, check, prk);
 		if (status == PX_ERR_AUTH)
 			ereport(ERROR,
@@ -730,7 +754,15 @@ px_root_derivation_key(uint8_t prk[PX_KEY_LEN], bool *stored)
 		px_report_status(status, false);
 		return;
 	}
-	status = px_derivation_key(px_previous_root_key() != NULL ? px_previous_root_key() : px_root_key(),
+	previous = px_previous_root_key();
+	*source = PX_DERIVATION_CURRENT;
+	if (previous != NULL)
+	{
+		px_report_status(px_root_key_check(previous, previous_check), false);
+		if (any_version_under(previous_check))
+			*source = PX_DERIVATION_PREVIOUS;
+	}
+	status = px_derivation_key(*source == PX_DERIVATION_PREVIOUS ? previous : px_root_key(),
 							   PX_KEY_LEN, prk);
 	px_report_status(status, false);
 }
@@ -740,22 +772,28 @@ void
 px_root_derived_key(const char *label, uint8_t *out, size_t out_len)
 {
 	uint8_t		prk[PX_KEY_LEN];
-	bool		stored;
+	PxDerivationSource source;
 	px_status	status;
 
-	px_root_derivation_key(prk, &stored);
+	px_root_derivation_key(prk, &source);
 	status = px_derive_from_derivation_key(prk, label, out, out_len);
 	px_wipe(prk, sizeof(prk));
 	px_report_status(status, false);
 }
 
+/*
+ * Transit values hold typed input (a literal, a bind parameter) until a
+ * cast binds them to a column's key.  Their keys are derived from the root
+ * key, so any backend of the cluster can bind a transit value it finds in a
+ * stored expression such as a column default.
+ */
 static void
 load_transit_keys(void)
 {
 	uint64		gen = px_root_key_generation();
 	uint8_t		prk[PX_KEY_LEN];
 	uint8_t		k[PX_SIV_KEY_LEN];
-	bool		stored;
+	PxDerivationSource source;
 	px_status	status;
 
 	refresh_caches();
@@ -765,7 +803,7 @@ load_transit_keys(void)
 	px_siv_free(transit_siv);
 	transit_aead = NULL;
 	transit_siv = NULL;
-	px_root_derivation_key(prk, &stored);
+	px_root_derivation_key(prk, &source);
 	status = px_derive_from_derivation_key(prk, "privacy_ext transit v1", k, PX_KEY_LEN);
 	if (status == PX_OK)
 	{

@@ -44,7 +44,15 @@ extern px_status px_unwrap_data_key(uint32 key_id, uint32 key_version,
 extern void px_report_root_key_mismatch(uint32 key_id, uint32 key_version,
 										const uint8_t check[PX_KEY_CHECK_LEN]) pg_attribute_noreturn();
 extern char *px_check_value_hex(const uint8_t check[PX_KEY_CHECK_LEN]);
-extern void px_root_derivation_key(uint8_t prk[PX_KEY_LEN], bool *stored);
+/* Where px_root_derivation_key() found the derivation key. */
+typedef enum PxDerivationSource
+{
+	PX_DERIVATION_STORED,		/* privacy.root_derivation_key (after a rotation) */
+	PX_DERIVATION_PREVIOUS,		/* the previous root key's (first rotation, not yet rewrapped) */
+	PX_DERIVATION_CURRENT		/* the current root key's (never rotated) */
+} PxDerivationSource;
+
+extern void px_root_derivation_key(uint8_t prk[PX_KEY_LEN], PxDerivationSource *source);
 extern void px_root_derived_key(const char *label, uint8_t *out, size_t out_len);
 
 

@@ -58,22 +58,23 @@ wrap_under_current(uint32 key_id, uint32 version, const uint8_t key[PX_KEY_LEN],
 
 /*
  * Store the root derivation key under the current root key, unless it is
- * already there or was never needed (no rotation has happened: it is still
- * derived from the current root key itself).  Returns whether it wrote.
+ * already there or not needed (no data key is under the previous root key:
+ * it is still derived from the current root key itself).  Returns whether
+ * it wrote.
  */
 static bool
 rewrap_derivation_key(void)
 {
 	uint8_t		prk[PX_KEY_LEN];
 	uint8_t		current[PX_KEY_CHECK_LEN];
-	bool		stored;
+	PxDerivationSource source;
 	Oid			argtypes[2] = {BYTEAOID, BYTEAOID};
 	Datum		values[2];
 	int			rc;
 
 	px_root_key_check_value(current);
-	px_root_derivation_key(prk, &stored);
-	if (stored)
+	px_root_derivation_key(prk, &source);
+	if (source == PX_DERIVATION_STORED)
 	{
 		if (SPI_execute("SELECT root_key_check FROM privacy.root_derivation_key",
 						true, 0) != SPI_OK_SELECT || SPI_processed != 1)
@@ -92,7 +93,7 @@ rewrap_derivation_key(void)
 			}
 		}
 	}
-	else if (px_previous_root_key() == NULL)
+	else if (source == PX_DERIVATION_CURRENT)
 	{
 		px_wipe(prk, sizeof(prk));
 		return false;
