@@ -12,6 +12,9 @@ DATA        = sql/privacy_ext--1.0.sql
 DATA_built  = sql/privacy_ext--1.1.sql sql/privacy_ext--1.0--1.1.sql
 UPGRADE_PARTS = $(sort $(wildcard sql/parts/1.1/*.sql))
 PGFILEDESC  = "privacy_ext - encrypted columns, masking and consent"
+# A root_key_command that fetches the root key from a KMIP server
+# (README, "Root key from a KMIP server"), installed into the bindir.
+SCRIPTS     = bin/privacy_ext_kmip_key
 
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask_algorithms.o src/core/rule_parser.o \
@@ -29,6 +32,7 @@ OBJS        = src/module.o \
               src/keys/key_store.o \
               src/keys/key_admin.o \
               src/keys/key_usage.o \
+              src/keys/root_rotation.o \
               src/types/encrypted.o \
               src/types/det_ops.o \
               src/types/det_text_ops.o \
@@ -57,11 +61,11 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking root_rotation
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
-ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths
+ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths rewrap_online
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
 
 # The PostgreSQL to build against: the first pg_config on PATH unless given,

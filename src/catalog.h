@@ -37,6 +37,12 @@
 #define Anum_key_versions_root_check		4
 #define Anum_key_versions_created_at		5
 
+/* privacy.root_derivation_key (1.1, sql/parts/1.1/86_root_rotation.sql) */
+#define Anum_root_derivation_one_row		1
+#define Anum_root_derivation_wrapped_key	2
+#define Anum_root_derivation_root_check		3
+#define Anum_root_derivation_created_at		4
+
 /* privacy.key_grants */
 #define Anum_key_grants_key_id				1
 #define Anum_key_grants_grantee				2

@@ -50,6 +50,30 @@ _PG_init(void)
 							   GUC_SUPERUSER_ONLY,
 							   NULL, NULL, NULL);
 
+	/*
+	 * The previous root key, needed only while privacy.rewrap_keys() moves
+	 * the data keys from it to the current one (README, "Changing the root
+	 * key").  Same forms as the current key's settings.
+	 */
+	DefineCustomStringVariable("privacy.previous_root_key_command",
+							   "Command printing the previous root key (64 hex digits) during a root key rotation.",
+							   "Data keys still wrapped under it stay readable until privacy.rewrap_keys() "
+							   "has rewrapped them under the current root key.",
+							   &px_previous_root_key_command,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.previous_root_key_file",
+							   "Path of a file (mode 0600) holding the previous root key during a root key rotation.",
+							   "Used when privacy.previous_root_key_command is empty.",
+							   &px_previous_root_key_file,
+							   "",
+							   PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY,
+							   NULL, NULL, NULL);
+
 	DefineCustomStringVariable("privacy.default_key",
 							   "Key name given to encrypted columns declared without a type modifier.",
 							   NULL,

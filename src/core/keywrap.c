@@ -205,6 +205,55 @@ px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
 }
 
 /*
+ * px_derive_key() split in its two HKDF steps.  The derivation key is the
+ * extract step's output (the PRK, HMAC-SHA-256 with an all-zero salt over
+ * the input key); expanding it with a label gives exactly what
+ * px_derive_key(ikm, label) gives.  Keys derived from the root key are made
+ * this way so that a root key rotation can keep them: the derivation key of
+ * the original root key is stored wrapped under the current root key
+ * (README, "Changing the root key"), and it reveals neither root key.
+ */
+static px_status
+hkdf_step(const char *mode, const uint8_t *key, size_t key_len,
+		  const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+{
+	EVP_KDF    *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM	params[5];
+	int			n = 0;
+	px_status	status = PX_ERR_CRYPTO;
+
+	if (ctx != NULL)
+	{
+		params[n++] = OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0);
+		params[n++] = OSSL_PARAM_construct_utf8_string("mode", (char *) mode, 0);
+		params[n++] = OSSL_PARAM_construct_octet_string("key", (void *) key, key_len);
+		if (info != NULL)
+			params[n++] = OSSL_PARAM_construct_octet_string("info", (void *) info, info_len);
+		params[n] = OSSL_PARAM_construct_end();
+		if (EVP_KDF_derive(ctx, out, out_len, params) == 1)
+			status = PX_OK;
+	}
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return status;
+}
+
+px_status
+px_derivation_key(const uint8_t *ikm, size_t ikm_len, uint8_t out[PX_KEY_LEN])
+{
+	return hkdf_step("EXTRACT_ONLY", ikm, ikm_len, NULL, 0, out, PX_KEY_LEN);
+}
+
+px_status
+px_derive_from_derivation_key(const uint8_t prk[PX_KEY_LEN], const char *label,
+							  uint8_t *out, size_t out_len)
+{
+	return hkdf_step("EXPAND_ONLY", prk, PX_KEY_LEN, (const uint8_t *) label, strlen(label),
+					 out, out_len);
+}
+
+/*
  * Nonces drawn from a buffer of CSPRNG output: one RAND_bytes call costs
  * about as much for 4 KB as for 12 bytes, several times the cost of
  * sealing a short value.  Each nonce is handed out once.  "owner" names the

@@ -156,6 +156,10 @@ extern px_status px_hkdf_sha256(const uint8_t *ikm, size_t ikm_len,
 								uint8_t *out, size_t out_len);
 extern px_status px_derive_key(const uint8_t *ikm, size_t ikm_len, const char *label,
 							 uint8_t *out, size_t out_len);
+extern px_status px_derivation_key(const uint8_t *ikm, size_t ikm_len,
+								   uint8_t out[PX_KEY_LEN]);
+extern px_status px_derive_from_derivation_key(const uint8_t prk[PX_KEY_LEN], const char *label,
+											   uint8_t *out, size_t out_len);
 extern px_status px_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg,
 								size_t msg_len, uint8_t out[32]);
 extern px_status px_random_bytes(uint8_t *buf, size_t len);

@@ -118,8 +118,9 @@ static uint64 retired_epoch = 0;
 static KeyRowEntry missing_row;
 
 /* OIDs of the key tables as last opened, for the invalidation callback. */
-static const char *const key_table_names[3] = {"data_keys", "data_key_versions", "key_grants"};
-static Oid	key_table_oids[3] = {InvalidOid, InvalidOid, InvalidOid};
+static const char *const key_table_names[PX_NUM_KEY_TABLES] =
+{"data_keys", "data_key_versions", "key_grants", "root_derivation_key"};
+static Oid	key_table_oids[PX_NUM_KEY_TABLES] = {InvalidOid, InvalidOid, InvalidOid, InvalidOid};
 
 static HTAB *row_cache = NULL;
 static HTAB *perm_cache = NULL;
@@ -134,6 +135,7 @@ static px_aead *transit_aead = NULL;
 static px_siv *transit_siv = NULL;
 static uint8_t noise_key[PX_KEY_LEN];
 static uint64 transit_root_gen = 0;
+static bool transit_stale = false;
 
 static void free_retired(void);
 
@@ -146,6 +148,7 @@ mark_all_stale(void)
 	rows_stale = true;
 	perms_stale = true;
 	materials_stale = true;
+	transit_stale = true;
 }
 
 static void
@@ -155,9 +158,14 @@ relcache_callback(Oid relid)
 	 * Catalog lookups are not allowed here, so compare against the OIDs we
 	 * saw when we last opened the tables; InvalidOid means "everything".
 	 */
-	if (!OidIsValid(relid) || relid == key_table_oids[0] ||
-		relid == key_table_oids[1] || relid == key_table_oids[2])
-		mark_all_stale();
+	int			i;
+
+	for (i = 0; i < PX_NUM_KEY_TABLES; i++)
+		if (!OidIsValid(relid) || relid == key_table_oids[i])
+		{
+			mark_all_stale();
+			break;
+		}
 }
 
 static void
@@ -460,28 +468,88 @@ px_report_destroyed_key(uint32 key_id)
 			 errdetail("Values encrypted under a destroyed key can never be decrypted.")));
 }
 
+/*
+ * A stored key wrapped under a root key the server does not have: the
+ * previous root key was removed before privacy.rewrap_keys() ran, or the
+ * settings name the wrong key.  The message is the one of 1.0 with the
+ * version added; during a rotation the detail gives the check values
+ * involved (never key bytes).
+ */
+void
+px_report_root_key_mismatch(uint32 key_id, uint32 key_version,
+							const uint8_t check[PX_KEY_CHECK_LEN])
+{
+	const uint8_t *previous = px_previous_root_key();
+	uint8_t		current[PX_KEY_CHECK_LEN];
+	uint8_t		previous_check[PX_KEY_CHECK_LEN];
+
+	px_root_key_check_value(current);
+	if (previous != NULL)
+		px_report_status(px_root_key_check(previous, previous_check), false);
+	ereport(ERROR,
+			(errcode(ERRCODE_PX_ROOT_KEY_MISMATCH),
+			 key_id == PX_TRANSIT_KEY_ID ?
+			 errmsg("privacy_ext root derivation key was wrapped under a different root key") :
+			 errmsg("privacy_ext data key %u version %u was wrapped under a different root key",
+					key_id, key_version),
+			 previous == NULL ? 0 :
+			 errdetail("It needs the root key with check value %s; the current root key "
+					   "has %s and the previous root key %s.",
+					   px_check_value_hex(check), px_check_value_hex(current),
+					   px_check_value_hex(previous_check)),
+			 errhint("Check privacy.root_key_command or privacy.root_key_file; during a root key "
+					 "rotation, set privacy.previous_root_key_file or "
+					 "privacy.previous_root_key_command to the old root key until "
+					 "privacy.rewrap_keys() has run.  privacy.key_versions shows the check value "
+					 "each version needs.")));
+}
+
+/* A check value as 16 lower-case hex digits, palloc'd. */
+char *
+px_check_value_hex(const uint8_t check[PX_KEY_CHECK_LEN])
+{
+	static const char hexdigits[] = "0123456789abcdef";
+	char	   *out = palloc(2 * PX_KEY_CHECK_LEN + 1);
+	int			i;
+
+	for (i = 0; i < PX_KEY_CHECK_LEN; i++)
+	{
+		out[2 * i] = hexdigits[check[i] >> 4];
+		out[2 * i + 1] = hexdigits[check[i] & 0x0F];
+	}
+	out[2 * PX_KEY_CHECK_LEN] = '\0';
+	return out;
+}
+
+/*
+ * Unwrap a stored key under whichever root key its check value names (the
+ * current or, during a rotation, the previous one).  ERROR when the server
+ * has neither; PX_ERR_AUTH when the bytes were changed or moved.
+ */
+px_status
+px_unwrap_data_key(uint32 key_id, uint32 key_version, const uint8_t wrapped[PX_WRAPPED_KEY_LEN],
+				   const uint8_t check[PX_KEY_CHECK_LEN], uint8_t data_key[PX_KEY_LEN])
+{
+	bool		is_current;
+	const uint8_t *root = px_root_key_for_check(check, &is_current);
+
+	if (root == NULL)
+		px_report_root_key_mismatch(key_id, key_version, check);
+	return px_unwrap_key(root, key_id, key_version, wrapped, PX_WRAPPED_KEY_LEN, data_key);
+}
+
 /* Unwrap a data key and build its GCM and SIV contexts into entry. */
 static void
 unwrap_into(MaterialEntry *entry, const uint8_t wrapped[PX_WRAPPED_KEY_LEN],
 			const uint8_t check[PX_KEY_CHECK_LEN])
 {
-	const uint8_t *root = px_root_key();
-	uint8_t		expected_check[PX_KEY_CHECK_LEN];
 	uint8_t		data_key[PX_KEY_LEN];
 	uint8_t		siv_key[PX_SIV_KEY_LEN];
 	uint32		key_id = entry->tag.key_id;
 	uint32		key_version = entry->tag.key_version;
 	px_status	status;
 
-	px_report_status(px_root_key_check(root, expected_check), false);
-	if (memcmp(expected_check, check, PX_KEY_CHECK_LEN) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_PX_ROOT_KEY_MISMATCH),
-				 errmsg("privacy_ext data key %u was wrapped under a different root key", key_id),
-				 errhint("Check privacy.root_key_command or privacy.root_key_file: "
-						 "the server is not using the root key these keys were created with.")));
-
-	status = px_unwrap_key(root, key_id, key_version, wrapped, PX_WRAPPED_KEY_LEN, data_key);
+	status = px_unwrap_data_key(key_id, key_version, wrapped, check, data_key);
 	if (status == PX_ERR_AUTH)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -598,6 +666,122 @@ px_key_ref_for_encrypt(uint32 key_id, bool deterministic, PxKeyRef *ref)
 }
 
 /*
+ * The derivation key every root-derived key is expanded from (keywrap.c):
+ * the one stored in privacy.root_derivation_key, unwrapped, once a root key
+ * rotation has stored it there; before that, the derivation key of the
+ * root key the cluster started with: the previous root key during the
+ * first rotation if data keys are still wrapped under it, else the current
+ * one.  (Asking the data keys, not just the settings, keeps swapped
+ * settings from deriving, and rewrap_keys() from storing, the wrong key.)
+ * A rotation therefore changes none of these keys: transit values stored
+ * in expressions (a column default) stay readable, and noise stays the
+ * same for the same value.  *source says where the key came from.
+ */
+static bool
+any_version_under(const uint8_t check[PX_KEY_CHECK_LEN])
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(px_key_table_oid(PX_TABLE_VERSIONS)))
+		return false;
+	rel = px_open_key_table(PX_TABLE_VERSIONS, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 0, NULL);
+	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_key_versions_root_check, RelationGetDescr(rel), &isnull);
+		bytea	   *c = isnull ? NULL : DatumGetByteaPP(d);
+
+		found = c != NULL && VARSIZE_ANY_EXHDR(c) == PX_KEY_CHECK_LEN &&
+			memcmp(VARDATA_ANY(c), check, PX_KEY_CHECK_LEN) == 0;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+void
+px_root_derivation_key(uint8_t prk[PX_KEY_LEN], PxDerivationSource *source)
+{
+	const uint8_t *previous;
+	uint8_t		previous_check[PX_KEY_CHECK_LEN];
+	uint8_t		wrapped[PX_WRAPPED_KEY_LEN];
+	uint8_t		check[PX_KEY_CHECK_LEN];
+	bool		found = false;
+	px_status	status;
+
+	refresh_caches();
+	if (OidIsValid(px_key_table_oid(PX_TABLE_ROOT_DERIVATION)))
+	{
+		Relation	rel = px_open_key_table(PX_TABLE_ROOT_DERIVATION, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 0, NULL);
+		HeapTuple	tup;
+
+		if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			TupleDesc	desc = RelationGetDescr(rel);
+			bool		wnull;
+			bool		cnull;
+			Datum		wd = heap_getattr(tup, Anum_root_derivation_wrapped_key, desc, &wnull);
+			Datum		cd = heap_getattr(tup, Anum_root_derivation_root_check, desc, &cnull);
+			bytea	   *w = wnull ? NULL : DatumGetByteaPP(wd);
+			bytea	   *c = cnull ? NULL : DatumGetByteaPP(cd);
+
+			if (w == NULL || c == NULL || VARSIZE_ANY_EXHDR(w) != PX_WRAPPED_KEY_LEN ||
+				VARSIZE_ANY_EXHDR(c) != PX_KEY_CHECK_LEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("the stored privacy_ext root derivation key has an invalid length")));
+			memcpy(wrapped, VARDATA_ANY(w), PX_WRAPPED_KEY_LEN);
+			memcpy(check, VARDATA_ANY(c), PX_KEY_CHECK_LEN);
+			found = true;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	if (found)
+	{
+		*source = PX_DERIVATION_STORED;
+		status = px_unwrap_data_key(PX_TRANSIT_KEY_ID, 0, wrapped, check, prk);
+		if (status == PX_ERR_AUTH)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the stored privacy_ext root derivation key failed authentication"),
+					 errdetail("privacy.root_derivation_key was modified.")));
+		px_report_status(status, false);
+		return;
+	}
+	previous = px_previous_root_key();
+	*source = PX_DERIVATION_CURRENT;
+	if (previous != NULL)
+	{
+		px_report_status(px_root_key_check(previous, previous_check), false);
+		if (any_version_under(previous_check))
+			*source = PX_DERIVATION_PREVIOUS;
+	}
+	status = px_derivation_key(*source == PX_DERIVATION_PREVIOUS ? previous : px_root_key(),
+							   PX_KEY_LEN, prk);
+	px_report_status(status, false);
+}
+
+/* A key for one purpose derived from the root key (see px_root_derivation_key). */
+void
+px_root_derived_key(const char *label, uint8_t *out, size_t out_len)
+{
+	uint8_t		prk[PX_KEY_LEN];
+	PxDerivationSource source;
+	px_status	status;
+
+	px_root_derivation_key(prk, &source);
+	status = px_derive_from_derivation_key(prk, label, out, out_len);
+	px_wipe(prk, sizeof(prk));
+	px_report_status(status, false);
+}
+
+/*
  * Transit values hold typed input (a literal, a bind parameter) until a
  * cast binds them to a column's key.  Their keys are derived from the root
  * key, so any backend of the cluster can bind a transit value it finds in a
@@ -606,28 +790,32 @@ px_key_ref_for_encrypt(uint32 key_id, bool deterministic, PxKeyRef *ref)
 static void
 load_transit_keys(void)
 {
-	const uint8_t *root = px_root_key();
 	uint64		gen = px_root_key_generation();
+	uint8_t		prk[PX_KEY_LEN];
 	uint8_t		k[PX_SIV_KEY_LEN];
+	PxDerivationSource source;
 	px_status	status;
 
-	if (transit_aead != NULL && transit_root_gen == gen)
+	refresh_caches();
+	if (transit_aead != NULL && transit_root_gen == gen && !transit_stale)
 		return;
 	px_aead_free(transit_aead);
 	px_siv_free(transit_siv);
 	transit_aead = NULL;
 	transit_siv = NULL;
-	status = px_derive_key(root, PX_KEY_LEN, "privacy_ext transit v1", k, PX_KEY_LEN);
+	px_root_derivation_key(prk, &source);
+	status = px_derive_from_derivation_key(prk, "privacy_ext transit v1", k, PX_KEY_LEN);
 	if (status == PX_OK)
 	{
 		transit_aead = px_aead_new(k);
-		status = px_derive_key(root, PX_KEY_LEN, "privacy_ext transit siv v1", k, PX_SIV_KEY_LEN);
+		status = px_derive_from_derivation_key(prk, "privacy_ext transit siv v1", k, PX_SIV_KEY_LEN);
 	}
 	if (status == PX_OK)
 		transit_siv = px_siv_new(k, PX_SIV_KEY_LEN);
 	if (status == PX_OK)
-		status = px_derive_key(root, PX_KEY_LEN, "privacy_ext noise v1", noise_key, PX_KEY_LEN);
+		status = px_derive_from_derivation_key(prk, "privacy_ext noise v1", noise_key, PX_KEY_LEN);
 	px_wipe(k, sizeof(k));
+	px_wipe(prk, sizeof(prk));
 	if (status == PX_OK && (transit_aead == NULL || transit_siv == NULL))
 		status = PX_ERR_CRYPTO;
 	if (status != PX_OK)
@@ -639,6 +827,7 @@ load_transit_keys(void)
 		px_report_status(status, false);
 	}
 	transit_root_gen = gen;
+	transit_stale = false;
 }
 
 void

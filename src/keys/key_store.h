@@ -36,11 +36,32 @@ extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
 extern void px_report_destroyed_key(uint32 key_id);
 extern px_status px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32]);
 
+/* Root keys in use (see keys/root_key.c for where they come from). */
+extern px_status px_unwrap_data_key(uint32 key_id, uint32 key_version,
+									const uint8_t wrapped[PX_WRAPPED_KEY_LEN],
+									const uint8_t check[PX_KEY_CHECK_LEN],
+									uint8_t data_key[PX_KEY_LEN]);
+extern void px_report_root_key_mismatch(uint32 key_id, uint32 key_version,
+										const uint8_t check[PX_KEY_CHECK_LEN]) pg_attribute_noreturn();
+extern char *px_check_value_hex(const uint8_t check[PX_KEY_CHECK_LEN]);
+/* Where px_root_derivation_key() found the derivation key. */
+typedef enum PxDerivationSource
+{
+	PX_DERIVATION_STORED,		/* privacy.root_derivation_key (after a rotation) */
+	PX_DERIVATION_PREVIOUS,		/* the previous root key's (first rotation, not yet rewrapped) */
+	PX_DERIVATION_CURRENT		/* the current root key's (never rotated) */
+} PxDerivationSource;
+
+extern void px_root_derivation_key(uint8_t prk[PX_KEY_LEN], PxDerivationSource *source);
+extern void px_root_derived_key(const char *label, uint8_t *out, size_t out_len);
+
 
 /* Which key table px_open_key_table() opens. */
 #define PX_TABLE_KEYS		0
 #define PX_TABLE_VERSIONS	1
 #define PX_TABLE_GRANTS		2
+#define PX_TABLE_ROOT_DERIVATION	3
+#define PX_NUM_KEY_TABLES	4
 
 /* Deterministic values always use this version's key: see key_store.c. */
 #define PX_DET_KEY_VERSION 1

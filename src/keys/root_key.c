@@ -1,11 +1,19 @@
 /*
  * keys/root_key.c
  *		Obtaining the root key: privacy.root_key_command,
- *		privacy.root_key_file, or the development-mode key file.
+ *		privacy.root_key_file, or the development-mode key file; and,
+ *		while the root key is being changed, the previous one from
+ *		privacy.previous_root_key_command or privacy.previous_root_key_file.
  *
- * The root key only ever lives in this process's memory.  It never enters
+ * Root keys only ever live in this process's memory.  They never enter
  * SQL, a table, a setting's value or a log line; every message below names
  * the source of a problem, never the bytes read.
+ *
+ * Each wrapped data key records the check value of the root key that
+ * wrapped it (keywrap.c), so a reader picks the root key by that value:
+ * during a rotation (README, "Changing the root key") versions under the
+ * previous key and versions already rewrapped under the current one are
+ * both readable, and privacy.rewrap_keys() moves them all to the current.
  */
 #include "errors.h"
 #include "keys/root_key.h"
@@ -19,9 +27,11 @@
 #include "storage/fd.h"
 #include "utils/memutils.h"
 
-/* privacy.root_key_command and privacy.root_key_file (module.c defines them). */
+/* The settings naming the root keys (module.c defines them). */
 char	   *px_root_key_command = NULL;
 char	   *px_root_key_file = NULL;
+char	   *px_previous_root_key_command = NULL;
+char	   *px_previous_root_key_file = NULL;
 
 /* Development-mode key file, relative to the data directory. */
 #define DEV_KEY_FILE "privacy_ext_root.key"
@@ -29,13 +39,21 @@ char	   *px_root_key_file = NULL;
 /* Longer input than this cannot be a 64-hex-digit key plus a newline. */
 #define MAX_KEY_SOURCE_LEN 256
 
-static uint8_t root_key[PX_KEY_LEN];
-static bool root_key_loaded = false;
-static uint64 root_key_gen = 0;
+/* One root key: the current one, or the previous one during a rotation. */
+typedef struct RootKeySlot
+{
+	bool		loaded;
+	bool		present;		/* false: the previous key is not configured */
+	uint8_t		key[PX_KEY_LEN];
+	uint8_t		check[PX_KEY_CHECK_LEN];
+	/* The settings the key came from, to notice a reload that changed them. */
+	char		loaded_command[MAXPGPATH * 2];
+	char		loaded_file[MAXPGPATH];
+} RootKeySlot;
 
-/* The settings the loaded key came from, to notice a reload that changed them. */
-static char loaded_command[MAXPGPATH * 2];
-static char loaded_file[MAXPGPATH];
+static RootKeySlot current_slot;
+static RootKeySlot previous_slot;
+static uint64 root_key_gen = 0;
 
 static bool
 setting_is_set(const char *value)
@@ -44,18 +62,18 @@ setting_is_set(const char *value)
 }
 
 /*
- * Parse 64 hex digits, optionally followed by whitespace, into root_key.
+ * Parse 64 hex digits, optionally followed by whitespace, into key.
  * "source" names where the text came from, for the error message only.
  */
 static void
-parse_key_text(char *text, size_t len, const char *source)
+parse_key_text(char *text, size_t len, const char *source, uint8_t key[PX_KEY_LEN])
 {
 	px_status	status;
 
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
 					   text[len - 1] == ' ' || text[len - 1] == '\t'))
 		len--;
-	status = px_hex_decode(text, len, root_key, PX_KEY_LEN);
+	status = px_hex_decode(text, len, key, PX_KEY_LEN);
 	px_wipe(text, MAX_KEY_SOURCE_LEN);
 	if (status != PX_OK)
 		ereport(ERROR,
@@ -66,7 +84,7 @@ parse_key_text(char *text, size_t len, const char *source)
 }
 
 static void
-load_from_command(const char *command)
+load_from_command(const char *command, const char *setting, uint8_t key[PX_KEY_LEN])
 {
 	char		buf[MAX_KEY_SOURCE_LEN + 1];
 	size_t		len = 0;
@@ -79,7 +97,7 @@ load_from_command(const char *command)
 	if (pipe == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_ROOT_KEY),
-				 errmsg("could not run privacy.root_key_command: %m")));
+				 errmsg("could not run %s: %m", setting)));
 	while (len < sizeof(buf) - 1 &&
 		   (n = fread(buf + len, 1, sizeof(buf) - 1 - len, pipe)) > 0)
 		len += n;
@@ -92,14 +110,14 @@ load_from_command(const char *command)
 		px_wipe(buf, sizeof(buf));
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_ROOT_KEY),
-				 errmsg("privacy.root_key_command failed: %s", wait_result_to_str(rc))));
+				 errmsg("%s failed: %s", setting, wait_result_to_str(rc)),
+				 errhint("The command's own message, if any, is in the server log just above.")));
 	}
-	parse_key_text(buf, len > MAX_KEY_SOURCE_LEN ? MAX_KEY_SOURCE_LEN : len,
-				   "privacy.root_key_command");
+	parse_key_text(buf, len > MAX_KEY_SOURCE_LEN ? MAX_KEY_SOURCE_LEN : len, setting, key);
 }
 
 static void
-load_from_file(const char *path, const char *source)
+load_from_file(const char *path, const char *source, uint8_t key[PX_KEY_LEN])
 {
 	char		buf[MAX_KEY_SOURCE_LEN + 1];
 	struct stat st;
@@ -132,7 +150,7 @@ load_from_file(const char *path, const char *source)
 		   (n = read(fd, buf + len, MAX_KEY_SOURCE_LEN - len)) > 0)
 		len += n;
 	close(fd);
-	parse_key_text(buf, len, source);
+	parse_key_text(buf, len, source, key);
 }
 
 /*
@@ -140,7 +158,7 @@ load_from_file(const char *path, const char *source)
  * first time, with O_EXCL so two backends racing cannot both write one.
  */
 static void
-load_dev_key(void)
+load_dev_key(uint8_t key[PX_KEY_LEN])
 {
 	char		path[MAXPGPATH];
 	int			fd;
@@ -186,7 +204,7 @@ load_dev_key(void)
 				(errcode(ERRCODE_PX_ROOT_KEY),
 				 errmsg("could not create development root key file \"%s\": %m", path)));
 
-	load_from_file(path, "the development key file");
+	load_from_file(path, "the development key file", key);
 	/*
 	 * A WARNING at server start; in a backend (library not preloaded) the
 	 * same text goes to the server log only, so clients are not disturbed.
@@ -197,55 +215,134 @@ load_dev_key(void)
 			 errhint("Set privacy.root_key_command or privacy.root_key_file.")));
 }
 
+/*
+ * Load one slot from its command or file.  The current key falls back to
+ * the development key file; the previous key is simply absent when neither
+ * of its settings is set.  On error the slot is left unloaded and empty.
+ */
 static void
-load_root_key(void)
+load_slot(RootKeySlot *slot, const char *command, const char *file, bool is_previous)
 {
-	const char *command = px_root_key_command;
-	const char *file = px_root_key_file;
+	uint8_t		key[PX_KEY_LEN];
+	px_status	status;
 
-	root_key_loaded = false;
-	px_wipe(root_key, sizeof(root_key));
+	slot->loaded = false;
+	slot->present = false;
+	px_wipe(slot->key, sizeof(slot->key));
 
 	if (setting_is_set(command))
-		load_from_command(command);
+		load_from_command(command, is_previous ? "privacy.previous_root_key_command" :
+						  "privacy.root_key_command", key);
 	else if (setting_is_set(file))
-		load_from_file(file, "privacy.root_key_file");
+		load_from_file(file, is_previous ? "privacy.previous_root_key_file" :
+					   "privacy.root_key_file", key);
+	else if (!is_previous)
+		load_dev_key(key);
 	else
-		load_dev_key();
+		goto done;
 
-	strlcpy(loaded_command, command ? command : "", sizeof(loaded_command));
-	strlcpy(loaded_file, file ? file : "", sizeof(loaded_file));
-	root_key_loaded = true;
+	status = px_root_key_check(key, slot->check);
+	if (status != PX_OK)
+	{
+		px_wipe(key, sizeof(key));
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_ROOT_KEY),
+				 errmsg("could not compute the check value of the privacy_ext root key")));
+	}
+	memcpy(slot->key, key, PX_KEY_LEN);
+	px_wipe(key, sizeof(key));
+	slot->present = true;
+
+done:
+	strlcpy(slot->loaded_command, command ? command : "", sizeof(slot->loaded_command));
+	strlcpy(slot->loaded_file, file ? file : "", sizeof(slot->loaded_file));
+	slot->loaded = true;
 	root_key_gen++;
+}
+
+static bool
+slot_is_current(const RootKeySlot *slot, const char *command, const char *file)
+{
+	return slot->loaded &&
+		strcmp(command ? command : "", slot->loaded_command) == 0 &&
+		strcmp(file ? file : "", slot->loaded_file) == 0;
+}
+
+/* Both slots, each loaded again if its settings changed since. */
+static void
+ensure_loaded(void)
+{
+	if (!slot_is_current(&current_slot, px_root_key_command, px_root_key_file))
+		load_slot(&current_slot, px_root_key_command, px_root_key_file, false);
+	if (!slot_is_current(&previous_slot, px_previous_root_key_command,
+						 px_previous_root_key_file))
+	{
+		load_slot(&previous_slot, px_previous_root_key_command,
+				  px_previous_root_key_file, true);
+		if (previous_slot.present &&
+			memcmp(previous_slot.check, current_slot.check, PX_KEY_CHECK_LEN) == 0)
+			ereport(IsUnderPostmaster ? LOG : WARNING,
+					(errmsg("privacy_ext previous root key is the same as the current root key"),
+					 errhint("Set privacy.root_key_command or privacy.root_key_file to the new key.")));
+	}
 }
 
 void
 px_root_key_load_at_start(void)
 {
-	load_root_key();
+	ensure_loaded();
 }
 
 /*
- * The root key, loaded on first use in a backend whose library was not
- * preloaded, and again when a configuration reload changed its source.
+ * The current root key, loaded on first use in a backend whose library was
+ * not preloaded, and again when a configuration reload changed its source.
  */
 const uint8_t *
 px_root_key(void)
 {
-	const char *command = px_root_key_command ? px_root_key_command : "";
-	const char *file = px_root_key_file ? px_root_key_file : "";
+	ensure_loaded();
+	return current_slot.key;
+}
 
-	if (!root_key_loaded ||
-		strcmp(command, loaded_command) != 0 ||
-		strcmp(file, loaded_file) != 0)
-		load_root_key();
-	return root_key;
+/* The previous root key, or NULL when none is configured. */
+const uint8_t *
+px_previous_root_key(void)
+{
+	ensure_loaded();
+	return previous_slot.present ? previous_slot.key : NULL;
+}
+
+/* The current root key's check value. */
+void
+px_root_key_check_value(uint8_t out[PX_KEY_CHECK_LEN])
+{
+	ensure_loaded();
+	memcpy(out, current_slot.check, PX_KEY_CHECK_LEN);
+}
+
+/*
+ * The root key whose check value is "check": the current one or the
+ * previous one; NULL when the server has neither.  *is_current says which.
+ */
+const uint8_t *
+px_root_key_for_check(const uint8_t check[PX_KEY_CHECK_LEN], bool *is_current)
+{
+	ensure_loaded();
+	*is_current = false;
+	if (memcmp(check, current_slot.check, PX_KEY_CHECK_LEN) == 0)
+	{
+		*is_current = true;
+		return current_slot.key;
+	}
+	if (previous_slot.present && memcmp(check, previous_slot.check, PX_KEY_CHECK_LEN) == 0)
+		return previous_slot.key;
+	return NULL;
 }
 
 /* Changes whenever a different root key may have been loaded. */
 uint64
 px_root_key_generation(void)
 {
-	(void) px_root_key();
+	ensure_loaded();
 	return root_key_gen;
 }

@@ -296,6 +296,15 @@ verify_envelope(PxCallCache *cache, const uint8_t *env, size_t len,
 	status = open_into(ref, type, env, len, scratch + 1, &pt_len);
 	px_wipe(scratch, plaintext_len(type, len) + 1);
 	pfree(scratch);
+
+	/*
+	 * The same tolerance for a transit value (a column default in the
+	 * dump) after a root key rotation: its key comes from the root
+	 * derivation key, which the dump restores with the extension's tables,
+	 * after the tables that use it (keys/key_store.c).
+	 */
+	if (status == PX_ERR_AUTH && hdr.key_id == PX_TRANSIT_KEY_ID && !check_function_bodies)
+		return;
 	px_report_status(status, true);
 }
 

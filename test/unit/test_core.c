@@ -1066,6 +1066,32 @@ test_hkdf_vectors(void)
 	unhex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8", want);
 	CHECK(px_hkdf_sha256(ikm, 22, NULL, 0, NULL, 0, okm, 42) == PX_OK && memcmp(okm, want, 42) == 0,
 		  "HKDF-SHA-256 RFC 5869 test case 3 (empty salt and info)");
+
+	/* The derivation key is RFC 5869's PRK, and expanding it is px_derive_key. */
+	{
+		uint8_t		prk[32], prk_want[32], direct[64], split[64];
+		static const char *const labels[] = {"privacy_ext transit v1", "privacy_ext transit siv v1",
+		"privacy_ext noise v1", ""};
+		bool		same = true;
+
+		unhex("19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04", prk_want);
+		CHECK(px_derivation_key(ikm, 22, prk) == PX_OK && memcmp(prk, prk_want, 32) == 0,
+			  "derivation key is the HKDF-SHA-256 PRK of RFC 5869 test case 3");
+		for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+			for (size_t len = 16; len <= 64; len += 16)
+			{
+				memset(direct, 0, sizeof(direct));
+				memset(split, 1, sizeof(split));
+				if (px_derive_key(ikm, 22, labels[i], direct, len) != PX_OK ||
+					px_derive_from_derivation_key(prk, labels[i], split, len) != PX_OK ||
+					memcmp(direct, split, len) != 0)
+					same = false;
+			}
+		CHECK(same, "keys expanded from the derivation key equal px_derive_key's, 4 labels, 16..64 bytes");
+		CHECK(px_derive_from_derivation_key(prk, "privacy_ext noise v1", split, 32) == PX_OK &&
+			  px_derive_from_derivation_key(prk, "privacy_ext transit v1", direct, 32) == PX_OK &&
+			  memcmp(split, direct, 32) != 0, "different labels give different keys");
+	}
 }
 
 static void

@@ -15,3 +15,12 @@ CREATE FUNCTION privacy.encrypted_text_det_bound(value privacy.encrypted_text_de
 -- (src/keys/key_usage.c).
 COMMENT ON FUNCTION privacy.key_versions_in_use(int4) IS
     'versions found in the encrypted columns under a key (scans them); NULL unless superuser or privacy_admin';
+
+-- Root key check values (first 8 bytes of an HMAC under the root key, never
+-- the key): the current root key's, and during a root key rotation the
+-- previous one's, else NULL (src/keys/root_rotation.c; the rest of the
+-- rotation is in 86_root_rotation.sql).  Volatile: a reload can change them.
+CREATE FUNCTION privacy.root_key_check() RETURNS bytea
+    AS 'MODULE_PATHNAME', 'px_root_key_check_sql' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+CREATE FUNCTION privacy.previous_root_key_check() RETURNS bytea
+    AS 'MODULE_PATHNAME', 'px_previous_root_key_check_sql' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
