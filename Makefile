@@ -43,6 +43,7 @@ OBJS        = src/module.o \
               src/audit/events.o \
               src/audit/counts.o \
               src/subjects.o \
+              src/discovery/recognise.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core

@@ -222,7 +222,13 @@ px_detect_phone(const char *s, size_t len)
 	/* international without '+': 00 and a country code */
 	if (s[0] == '0' && len > 1 && s[1] == '0' && digits >= 10 && digits <= 15 && groups >= 2)
 		return true;
-	/* national: grouped, so that bare numbers (ids, amounts) stay out */
+	/*
+	 * national: grouped, so that bare numbers (ids, amounts) stay out; two
+	 * groups only after a trunk prefix or an area code in parentheses
+	 * (030 12345678, (030) 1234567), not 2024-000123
+	 */
+	if (groups == 2 && s[0] != '0' && !parens)
+		return false;
 	return digits >= 9 && digits <= 11 && groups >= 2 && groups <= 6 && short_groups == 0;
 }
 
@@ -677,8 +683,10 @@ px_detect_person_name(const char *s, size_t len)
 			last_names++;
 		else if (wlen == 2 && s[start + 1] == '.')
 			last_names++;		/* an initial: "J." */
+		else if ((s[start] >= 'A' && s[start] <= 'Z') || (unsigned char) s[start] >= 0x80)
+			unknown++;			/* capitalized: a name the dictionary lacks, or no name */
 		else
-			unknown++;			/* a surname the dictionary lacks, or no name */
+			return false;
 		/* one separator: " ", "," or ", " */
 		if (i < len && s[i] == ',')
 			i++;
@@ -687,10 +695,14 @@ px_detect_person_name(const char *s, size_t len)
 		if (i == len && (s[len - 1] == ' ' || s[len - 1] == ','))
 			return false;
 	}
-	/* a known first name with anything name-shaped, or surnames alone */
+	/*
+	 * A known first name with other name-shaped words, or a known surname
+	 * with at most one other (Wang Wei: pinyin given names are not in the
+	 * dictionary).
+	 */
 	if (first_names >= 1)
 		return unknown <= first_names + last_names;
-	return last_names >= 1 && unknown == 0 && words <= 2;
+	return last_names >= 1 && unknown <= 1 && words <= 3;
 }
 
 /* --- one value ---------------------------------------------------------------- */
