@@ -128,3 +128,95 @@ SELECT count(*) AS findings_quoting_values FROM disc.found f
  WHERE f.category ~ '[@0-9]' OR f.suggested_level ~ '[@0-9]'
     OR f.suggested_rule ~ '@|Smith|Dupont|4111|DE89|10\.';
 DROP TABLE disc.found;
+
+-- Columns already handled are reported as such, never sampled: an
+-- encrypted column (never decrypted), a classified one, a masked one;
+-- the others are judged as usual (nickname).
+SELECT privacy.create_key('disc_k') > 0 AS created;
+CREATE TABLE disc.members (id int, email privacy.encrypted_text('disc_k'), mail_alt text,
+                           phone text, nickname text);
+INSERT INTO disc.members
+SELECT i, 'm' || i || '@example.com', 'alt' || i || '@example.com', '+49 30 1234 ' || (1000 + i), 'Ann'
+  FROM generate_series(1, 20) i;
+SELECT privacy.classify('disc.members', 'mail_alt', 'personal', 'contact');
+SELECT privacy.set_mask('disc.members', 'phone', 'partial(0, ''****'', 2)');
+-- With its key destroyed, any attempt to decrypt the encrypted column would fail.
+SELECT privacy.destroy_key('disc_k', 'destroy disc_k');
+SELECT table_name, column_name, category, confidence, suggested_level, suggested_rule
+  FROM privacy.detect_personal_data() WHERE table_name = 'disc.members'::regclass
+ ORDER BY column_name;
+
+-- Bad input: no positive sample size; a huge one reads whole tables.
+SELECT count(*) FROM privacy.detect_personal_data(0);
+SELECT count(*) FROM privacy.detect_personal_data(-5);
+SELECT count(*) FROM privacy.detect_personal_data(NULL);
+SELECT count(*) = (SELECT count(*) FROM privacy.detect_personal_data(1000) WHERE table_name::text LIKE 'disc.%')
+       AS same_findings FROM privacy.detect_personal_data(2147483647) WHERE table_name::text LIKE 'disc.%';
+-- One row sampled per table still judges (names carry the rest).
+SELECT count(*) > 10 AS found_some FROM privacy.detect_personal_data(1) WHERE table_name::text LIKE 'disc.%';
+
+-- Empty tables, empty strings, NULLs, multibyte text, names of any case.
+CREATE TABLE disc.odd ("E-Mail Adresse" text, "Téléphone" text, blanks text, nulls text, emoji text, "ZIP" int);
+INSERT INTO disc.odd SELECT 'x' || i || '@exämple.de', '+33 6 12 34 56 ' || (10 + i), '', NULL, '😀 ' || i, 75000 + i
+  FROM generate_series(1, 30) i;
+CREATE TABLE disc.empty (email text, first_name text, notes text);
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name IN ('disc.odd'::regclass, 'disc.empty'::regclass)
+ ORDER BY table_name::text, column_name;
+
+-- A non-administrator is refused.
+CREATE ROLE regress_disc_nobody;
+GRANT USAGE ON SCHEMA disc TO regress_disc_nobody;
+SET ROLE regress_disc_nobody;
+SELECT count(*) FROM privacy.detect_personal_data();
+SELECT privacy.adopt_finding('disc.customers', 'email', 'email', 'personal', 'email');
+SELECT privacy.adopt_findings();
+RESET ROLE;
+
+-- An administrator who may not read a table judges it by names only;
+-- row level security applies to the sample (nothing is bypassed).
+CREATE ROLE regress_disc_admin;
+GRANT privacy_admin TO regress_disc_admin;
+GRANT USAGE ON SCHEMA disc TO regress_disc_admin;
+CREATE TABLE disc.secret (id int, notes text, email text);
+INSERT INTO disc.secret SELECT i, 'c' || i || '@example.com', 'e' || i || '@example.com' FROM generate_series(1, 50) i;
+CREATE TABLE disc.rls (id int, notes text);
+INSERT INTO disc.rls SELECT i, 'r' || i || '@example.com' FROM generate_series(1, 50) i;
+ALTER TABLE disc.rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_even ON disc.rls USING (id % 2 = 0);
+CREATE POLICY none_at_all ON disc.rls AS RESTRICTIVE USING (current_user <> 'regress_disc_admin');
+GRANT SELECT ON disc.rls TO regress_disc_admin;
+GRANT SELECT (id) ON disc.secret TO regress_disc_admin;
+SET ROLE regress_disc_admin;
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name IN ('disc.secret'::regclass, 'disc.rls'::regclass)
+ ORDER BY table_name::text, column_name;
+RESET ROLE;
+-- As the superuser (who bypasses row level security in PostgreSQL), the values are read.
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name IN ('disc.secret'::regclass, 'disc.rls'::regclass)
+ ORDER BY table_name::text, column_name;
+
+-- Adopting findings: one finding by hand, then every confident one.
+SELECT privacy.adopt_finding(table_name, column_name, category, suggested_level, suggested_rule)
+  FROM privacy.detect_personal_data()
+ WHERE table_name = 'disc.payments'::regclass AND column_name = 'card_number';
+SELECT privacy.adopt_finding('disc.members', 'mail_alt', 'classified', 'personal');
+SELECT privacy.adopt_finding('disc.payments', 'iban', 'iban', 'secret', NULL);
+SELECT privacy.adopt_finding('disc.payments', 'no_such', 'iban', 'sensitive', NULL);
+SELECT privacy.adopt_finding('disc.payments', 'iban', 'iban', 'sensitive', 'generalize(10)');
+SELECT privacy.adopt_finding(NULL, 'iban', 'iban', 'sensitive');
+SELECT privacy.adopt_findings(min_confidence => 1.5);
+SELECT privacy.adopt_findings(min_confidence => 0.9) AS adopted;
+SELECT table_name, column_name, level, category, mask_rules
+  FROM privacy.inventory WHERE schema_name = 'disc' ORDER BY table_name, column_name;
+-- Adopted columns are now reported as classified, not as findings.
+SELECT category, count(*) FROM privacy.detect_personal_data()
+ WHERE table_name::text LIKE 'disc.%' GROUP BY category ORDER BY category;
+-- The rules work: the masking view shows masked values.
+SELECT privacy.create_masking_view('disc.payments');
+SELECT card_number, iban FROM masked.payments ORDER BY id LIMIT 2;
+
+DROP SCHEMA disc CASCADE;
+DROP ROLE regress_disc_nobody;
+DROP ROLE regress_disc_admin;

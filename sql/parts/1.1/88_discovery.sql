@@ -292,7 +292,7 @@ BEGIN
         END IF;
         group_by := group_by || CASE WHEN group_by = '' THEN '' ELSE ', ' END || format('%I', qi);
     END LOOP;
-    EXECUTE format('SELECT pg_catalog.coalesce(pg_catalog.min(g.n), 0) '
+    EXECUTE format('SELECT COALESCE(pg_catalog.min(g.n), 0) '
                    'FROM (SELECT pg_catalog.count(*) AS n FROM %s GROUP BY %s) g', relation, group_by)
        INTO k;
     RETURN k;
