@@ -130,6 +130,10 @@ bench:
 bench-consent:
 	bash test/bench/consent_bench.sh
 
+.PHONY: bench-detect
+bench-detect:
+	bash test/bench/detect_bench.sh
+
 .PHONY: load
 load:
 	bash test/load/run_load.sh
