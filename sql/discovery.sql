@@ -164,6 +164,20 @@ SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confi
   FROM privacy.detect_personal_data() WHERE table_name IN ('disc.odd'::regclass, 'disc.empty'::regclass)
  ORDER BY table_name::text, column_name;
 
+-- A partitioned table is sampled through its parent, once; a materialized
+-- view like a table, or by names alone before its first refresh.
+CREATE TABLE disc.parted (id int, email text) PARTITION BY RANGE (id);
+CREATE TABLE disc.parted_1 PARTITION OF disc.parted FOR VALUES FROM (0) TO (100);
+CREATE TABLE disc.parted_2 PARTITION OF disc.parted FOR VALUES FROM (100) TO (200);
+INSERT INTO disc.parted SELECT i, 'p' || i || '@example.com' FROM generate_series(0, 199) i;
+CREATE MATERIALIZED VIEW disc.mv AS SELECT email AS contact FROM disc.parted;
+CREATE MATERIALIZED VIEW disc.mv_later AS SELECT email AS contact, email FROM disc.parted WITH NO DATA;
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data()
+ WHERE table_name IN ('disc.parted'::regclass, 'disc.parted_1'::regclass, 'disc.parted_2'::regclass,
+                      'disc.mv'::regclass, 'disc.mv_later'::regclass)
+ ORDER BY table_name::text, column_name;
+
 -- A non-administrator is refused.
 CREATE ROLE regress_disc_nobody;
 GRANT USAGE ON SCHEMA disc TO regress_disc_nobody;
