@@ -79,6 +79,17 @@ SELECT zip, birth_year, gender FROM masked.people ORDER BY id;
 -- (750**,1980,F) 2, (750**,1980,M) 4, (NULL,1990,F) 2 -> 2, against 1 on the table.
 SELECT privacy.k_anonymity('kq.people', ARRAY['zip', 'birth_year', 'gender']) AS k_table,
        privacy.k_anonymity('masked.people', ARRAY['zip', 'birth_year', 'gender']) AS k_masked;
+-- A masked role measures the masking view only: the table is refused.
+CREATE ROLE regress_kq_masked;
+GRANT USAGE ON SCHEMA kq TO regress_kq_masked;
+SELECT privacy.mask_role('regress_kq_masked');
+SET ROLE regress_kq_masked;
+SELECT privacy.k_anonymity('masked.people', ARRAY['zip', 'birth_year', 'gender']) AS k_masked_role;
+SELECT privacy.k_anonymity('kq.people', ARRAY['zip']);
+RESET ROLE;
+SELECT privacy.unmask_role('regress_kq_masked');
+REVOKE USAGE ON SCHEMA kq FROM regress_kq_masked;
+DROP ROLE regress_kq_masked;
 
 -- Declared quasi-identifiers, and k in the inventory.
 SELECT privacy.set_quasi_identifiers('kq.people', ARRAY['zip', 'birth_year', 'gender', 'zip']);
