@@ -207,6 +207,16 @@ SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confi
   FROM privacy.detect_personal_data() WHERE table_name IN ('disc.secret'::regclass, 'disc.rls'::regclass)
  ORDER BY table_name::text, column_name;
 RESET ROLE;
+-- Nor does a schema the administrator may not use stop it (names only, no warning).
+CREATE SCHEMA disc_closed;
+CREATE TABLE disc_closed.people (email text, notes text);
+INSERT INTO disc_closed.people SELECT 'e' || i || '@example.com', 'n' || i || '@example.com' FROM generate_series(1, 20) i;
+GRANT SELECT ON disc_closed.people TO regress_disc_admin;
+SET ROLE regress_disc_admin;
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name::text LIKE 'disc_closed.%';
+RESET ROLE;
+DROP SCHEMA disc_closed CASCADE;
 -- As the superuser (who bypasses row level security in PostgreSQL), the values are read.
 SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
   FROM privacy.detect_personal_data() WHERE table_name IN ('disc.secret'::regclass, 'disc.rls'::regclass)

@@ -89,7 +89,8 @@ BEGIN
         RAISE EXCEPTION 'sample_rows must be a positive number of rows' USING ERRCODE = '22023';
     END IF;
     FOR rel IN
-        SELECT c.oid, c.oid::regclass AS relid, c.relkind, c.relispopulated
+        SELECT c.oid, c.oid::regclass AS relid, c.relkind, c.relispopulated,
+               has_schema_privilege(n.oid, 'USAGE') AS reachable
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
            AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'privacy', 'masked')
@@ -125,8 +126,9 @@ BEGIN
         END LOOP;
 
         counts := '{}';
-        -- a materialized view never refreshed has nothing to read
-        IF select_list <> '' AND (rel.relkind <> 'm' OR rel.relispopulated) THEN
+        -- a materialized view never refreshed has nothing to read; a table
+        -- in a schema the caller may not use is judged by names
+        IF select_list <> '' AND rel.reachable AND (rel.relkind <> 'm' OR rel.relispopulated) THEN
             -- Block sampling sized from the planner's row estimate (3 times
             -- the rows wanted, for the variance of whole blocks); small
             -- tables are read from the start.
