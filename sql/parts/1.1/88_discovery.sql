@@ -17,7 +17,7 @@ CREATE FUNCTION privacy.detect_sampling(column_type regtype) RETURNS text
     AS 'MODULE_PATHNAME', 'px_detect_sampling' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION privacy.detect_column_score(column_name name, column_type regtype, sampled bigint,
                                             matched bigint[], OUT category text, OUT confidence real)
-    AS 'MODULE_PATHNAME', 'px_detect_column_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'px_detect_column_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
 -- What a finding's category should be classified as.
 CREATE FUNCTION privacy.detect_suggested_level(category text) RETURNS text
