@@ -1,5 +1,5 @@
 -- Personal-data discovery: privacy.detect_personal_data() on a fixture
--- schema of 38 columns, 19 personal and 19 decoys (order numbers that fail
+-- schema of 39 columns, 19 personal and 20 decoys (order numbers that fail
 -- Luhn, product codes, version strings...), with precision and recall;
 -- columns already handled; privileges, row level security; bad input;
 -- adopting findings into classify and set_mask.
@@ -33,7 +33,8 @@ SELECT i AS id,
        format('%s/%s/%s', lpad((i % 28 + 1)::text, 2, '0'), lpad((i % 12 + 1)::text, 2, '0'), 1960 + i % 40) AS dob,
        'T-' || (1000 + i) AS ticket_no,                             -- decoy
        2024000000 + i AS badge_number,                              -- decoy
-       md5(i::text) AS checksum                                     -- decoy
+       md5(i::text) AS checksum,                                    -- decoy
+       date '1995-01-01' + i * 37 AS hired_on                       -- decoy: dates of adults' years
   FROM generate_series(1, 200) i;
 CREATE TABLE access_log AS
 SELECT i AS id,
@@ -84,6 +85,7 @@ INSERT INTO disc.truth VALUES
  ('disc.payments', 'created_at', false), ('disc.payments', 'sku_number', false),
  ('disc.staff', 'ssn', true), ('disc.staff', 'dob', true),
  ('disc.staff', 'ticket_no', false), ('disc.staff', 'badge_number', false), ('disc.staff', 'checksum', false),
+ ('disc.staff', 'hired_on', false),
  ('disc.access_log', 'client_ip', true), ('disc.access_log', 'source', true),
  ('disc.access_log', 'app_version', false), ('disc.access_log', 'server', false),
  ('disc.access_log', 'profile', true), ('disc.access_log', 'payload', false),
@@ -102,7 +104,7 @@ SELECT d.* FROM privacy.detect_personal_data() d WHERE d.table_name::text LIKE '
 SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence,
        suggested_level, suggested_rule
   FROM disc.found ORDER BY table_name::text, column_name;
--- Precision and recall over the 38 columns of the truth table; the query after
+-- Precision and recall over the 39 columns of the truth table; the query after
 -- next shows any finding outside it (the other id columns).
 SELECT count(*) FILTER (WHERE t.personal AND f.column_name IS NOT NULL) AS true_positives,
        count(*) FILTER (WHERE NOT t.personal AND f.column_name IS NOT NULL) AS false_positives,

@@ -1043,7 +1043,7 @@ static const double value_reliability[PX_DETECT_COUNT] = {
 	[PX_DETECT_US_SSN] = 0.95,
 	[PX_DETECT_PHONE] = 0.85,
 	[PX_DETECT_IP_ADDRESS] = 0.9,
-	[PX_DETECT_DATE_OF_BIRTH] = 0.6,	/* any date of the right years */
+	[PX_DETECT_DATE_OF_BIRTH] = 0.45,	/* any date of the right years: the name must back it */
 	[PX_DETECT_PERSON_NAME] = 0.85,
 	[PX_DETECT_POSTAL_CODE] = 0.3,	/* a shape only: postal codes go by name */
 };

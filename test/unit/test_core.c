@@ -1537,6 +1537,13 @@ test_detect(void)
 		CHECK(c_name_only >= PX_DETECT_REPORT_THRESHOLD, "the name alone, nothing sampled: reported (%.3f)", c_name_only);
 		CHECK(c_contradicted < PX_DETECT_REPORT_THRESHOLD, "the name contradicted by every value: not reported (%.3f)", c_contradicted);
 		CHECK(c_decoy < 0.1, "10%% Luhn-valid order numbers: far below the threshold (%.3f)", c_decoy);
+		{
+			PxNameHint	dob_name = {PX_DETECT_BIT(PX_DETECT_DATE_OF_BIRTH), 0, false};
+
+			CHECK(px_detect_confidence(PX_DETECT_DATE_OF_BIRTH, 100, 100, none) < PX_DETECT_REPORT_THRESHOLD &&
+				  px_detect_confidence(PX_DETECT_DATE_OF_BIRTH, 100, 100, dob_name) >= PX_DETECT_REPORT_THRESHOLD,
+				  "dates of adults' birth years: reported with a birth-date name only (hire dates are not births)");
+		}
 		CHECK(px_detect_confidence(PX_DETECT_COUNT, 1, 1, none) == 0.0 &&
 			  px_detect_confidence(PX_DETECT_EMAIL, 5, 9, none) <= 1.0,
 			  "unknown category 0; more matches than samples capped");
