@@ -155,6 +155,14 @@ SELECT count(*) FROM privacy.detect_personal_data(-5);
 SELECT count(*) FROM privacy.detect_personal_data(NULL);
 SELECT count(*) = (SELECT count(*) FROM privacy.detect_personal_data(1000) WHERE table_name::text LIKE 'disc.%')
        AS same_findings FROM privacy.detect_personal_data(2147483647) WHERE table_name::text LIKE 'disc.%';
+-- Values: huge ones (not even detoasted), blank ones (not counted), multibyte text, nested jsonb.
+SELECT privacy.detect_value_categories(repeat('ann@example.com ', 100000)) AS huge,
+       privacy.detect_value_categories('  ') IS NULL AS blank_uncounted,
+       privacy.detect_value_categories('') IS NULL AS empty_uncounted,
+       privacy.detect_value_categories(' ann@example.com ') AS padded_email,
+       privacy.detect_value_categories('ünïcödé 😀') AS multibyte,
+       privacy.detect_jsonb_categories('{"k": ["x", {"m": "4111 1111 1111 1111"}], "e": "a@b.example"}') AS nested_jsonb,
+       privacy.detect_jsonb_categories('[1, true, null]') IS NULL AS jsonb_without_strings;
 -- One row sampled per table still judges (names carry the rest).
 SELECT count(*) > 10 AS found_some FROM privacy.detect_personal_data(1) WHERE table_name::text LIKE 'disc.%';
 

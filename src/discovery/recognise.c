@@ -14,6 +14,7 @@
 
 #include "px_detect.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -26,6 +27,9 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+
+/* Longer values match no category (e-mail addresses, the longest, stop at 254). */
+#define MAX_VALUE_BYTES 1024
 
 /* Strings of one jsonb value looked at: enough to judge, bounded in time. */
 #define MAX_JSONB_STRINGS 256
@@ -130,10 +134,19 @@ PG_FUNCTION_INFO_V1(px_detect_value_categories);
 Datum
 px_detect_value_categories(PG_FUNCTION_ARGS)
 {
-	text	   *value = PG_GETARG_TEXT_PP(0);
-	const char *s = VARDATA_ANY(value);
-	size_t		len = VARSIZE_ANY_EXHDR(value);
+	text	   *value;
+	const char *s;
+	size_t		len;
 
+	/*
+	 * No category is longer than this: a long value (a document, a blob of
+	 * text) matches none, and is not detoasted to find that out.
+	 */
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > MAX_VALUE_BYTES + VARHDRSZ)
+		PG_RETURN_INT32(0);
+	value = PG_GETARG_TEXT_PP(0);
+	s = VARDATA_ANY(value);
+	len = VARSIZE_ANY_EXHDR(value);
 	if (blank(s, len))
 		PG_RETURN_NULL();
 	PG_RETURN_INT32((int32) px_detect_value(s, len, current_year()));
