@@ -19,7 +19,7 @@ SCRIPTS     = bin/privacy_ext_kmip_key
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask_algorithms.o src/core/rule_parser.o \
               src/core/dictionaries.o src/core/dict_data.o \
-              src/core/fake.o src/core/json_path.o
+              src/core/fake.o src/core/json_path.o src/core/detect.o
 OBJS        = src/module.o \
               src/errors.o \
               src/catalog.o \
@@ -54,6 +54,7 @@ OBJS        = src/module.o \
               src/audit/events.o \
               src/audit/counts.o \
               src/subjects.o \
+              src/discovery/recognise.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
@@ -61,7 +62,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking root_rotation
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking root_rotation discovery k_anonymity
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
@@ -100,18 +101,18 @@ test:
 	bash test/run_tests.sh
 
 # Backend-free core unit tests (no server needed).
-test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
+test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-test: test/unit/test_core
 	test/unit/test_core
 
 # Fuzzing (libFuzzer, clang) and sanitizers for the backend-free core.
-FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip fuzz_fake fuzz_json_path
+FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip fuzz_fake fuzz_json_path fuzz_detect
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 
-test/fuzz/%: test/fuzz/%.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
+test/fuzz/%: test/fuzz/%.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 .PHONY: fuzz fuzz-smoke unit-asan
@@ -124,7 +125,7 @@ fuzz-smoke: $(addprefix test/fuzz/,$(FUZZ_TARGETS))
 	for t in $(FUZZ_TARGETS); do test/fuzz/$$t -runs=20000 -seed=1 >/dev/null 2>&1 || exit 1; done
 
 # The core unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
+test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
 	clang -std=c99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-asan: test/unit/test_core_asan
@@ -139,6 +140,10 @@ bench:
 .PHONY: bench-consent
 bench-consent:
 	bash test/bench/consent_bench.sh
+
+.PHONY: bench-detect
+bench-detect:
+	bash test/bench/detect_bench.sh
 
 .PHONY: load
 load:

@@ -19,6 +19,7 @@
  * hashlib/hmac/cryptography.
  */
 #include "px_core.h"
+#include "px_detect.h"
 #include "px_dict.h"
 #include "px_mask.h"
 
@@ -1905,6 +1906,216 @@ test_fake_jsonb_rules(void)
 		ok = !px_rule_parse(text, n, &rule, &error, &at) && error != NULL &&
 			strstr(error, "too long") != NULL;
 		CHECK(ok, "a jsonb rule past its pool is refused (%s)", error ? error : "no message");
+/* Personal-data recognisers (px_detect.h): each format and its decoys. */
+static void
+test_detect(void)
+{
+	static const struct
+	{
+		const char *value;
+		unsigned	expect;		/* the bits px_detect_value must return */
+	}			cases[] = {
+		{"ann@example.com", PX_DETECT_BIT(PX_DETECT_EMAIL)},
+		{"  j.o'neil+tag@mail.example.co.uk ", PX_DETECT_BIT(PX_DETECT_EMAIL)},
+		{"jos\xc3\xa9@exampl\xc3\xa9.fr", PX_DETECT_BIT(PX_DETECT_EMAIL)},
+		{"ann@localhost", 0},
+		{"ann@@example.com", 0},
+		{"@example.com", 0},
+		{"ann.@example.com", 0},
+		{"ann@example.c0m", 0},
+		{"ann@-example.com", 0},
+		{"4111 1111 1111 1111", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
+		{"4111-1111-1111-1111", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
+		{"5555555555554444", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
+		{"378282246310005", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
+		{"3782 822463 10005", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
+		{"4111111111111112", 0},	/* Luhn fails */
+		{"4111 1111-1111 1111", 0}, /* mixed separators */
+		{"1111111111111117", 0},	/* no issuer starts with 1 */
+		{"4444444444444448", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
+		{"5555555555555555", 0},	/* Luhn-valid? all one digit anyway */
+		{"DE89 3704 0044 0532 0130 00", PX_DETECT_BIT(PX_DETECT_IBAN)},
+		{"GB82WEST12345698765432", PX_DETECT_BIT(PX_DETECT_IBAN)},
+		{"fr1420041010050500013m02606", PX_DETECT_BIT(PX_DETECT_IBAN)},
+		{"DE89 3704 0044 0532 0130 01", 0},
+		{"GB82WEST1234569876543", 0},
+		{"123-45-6789", PX_DETECT_BIT(PX_DETECT_US_SSN)},
+		{"123 45 6789", PX_DETECT_BIT(PX_DETECT_US_SSN)},
+		{"666-45-6789", 0},
+		{"900-45-6789", 0},
+		{"123-00-6789", 0},
+		{"123-45-0000", 0},
+		{"+33 1 23 45 67 89", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"+14155552671", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"(415) 555-2671", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"415-555-2671", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"030 12345678", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"0044 20 7946 0958", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"01.23.45.67.89", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"4155552671", 0},			/* bare digits: an id as much as a phone */
+		{"+1234567", 0},
+		{"1.2.3.4.5.6.7.8.9", 0},
+		{"192.168.1.100", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
+		{"10.0.0.0/8", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
+		{"256.1.1.1", 0},
+		{"01.2.3.4", 0},
+		{"1.2.3", 0},
+		{"2001:db8::1", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
+		{"::1", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
+		{"fe80::1%eth0", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
+		{"2001:0db8:0000:0000:0000:ff00:0042:8329", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
+		{"::ffff:192.0.2.128", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
+		{"2001:db8::1::2", 0},
+		{"2001:db8:1", 0},
+		{"12:30", 0},
+		{"1985-06-15", PX_DETECT_BIT(PX_DETECT_DATE_OF_BIRTH)},
+		{"15/06/1985", PX_DETECT_BIT(PX_DETECT_DATE_OF_BIRTH)},
+		{"06/15/1985", PX_DETECT_BIT(PX_DETECT_DATE_OF_BIRTH)},
+		{"15.06.1985", PX_DETECT_BIT(PX_DETECT_DATE_OF_BIRTH)},
+		{"2024-02-29", 0},			/* a real date, but of a child aged 2 */
+		{"1985-02-30", 0},
+		{"1899-01-01", 0},
+		{"1985-13-01", 0},
+		{"Ann Smith", PX_DETECT_BIT(PX_DETECT_PERSON_NAME)},
+		{"Smith, Ann", PX_DETECT_BIT(PX_DETECT_PERSON_NAME)},
+		{"Jean-Pierre Dupont", PX_DETECT_BIT(PX_DETECT_PERSON_NAME)},
+		{"Ann", PX_DETECT_BIT(PX_DETECT_PERSON_NAME)},
+		{"Wang", PX_DETECT_BIT(PX_DETECT_PERSON_NAME)},
+		{"Wang Wei", PX_DETECT_BIT(PX_DETECT_PERSON_NAME)},
+		{"ann smith", PX_DETECT_BIT(PX_DETECT_PERSON_NAME)},
+		{"red widget", 0},
+		{"2024-000123", 0},
+		{"(030) 1234567", PX_DETECT_BIT(PX_DETECT_PHONE)},
+		{"Widget Pro 3000", 0},
+		{"Deluxe Office Chair", 0},
+		{"75008", PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"SW1A 1AA", PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"ORD-2024-000123", 0},
+		{"SKU-AB12-9", 0},
+		{"1.4.2", 0},
+		{"v2.10.0-beta", 0},
+		{"", 0},
+		{"   ", 0},
+	};
+	size_t		i;
+	char		huge[5000];
+	PxNameHint	h;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		unsigned	got = px_detect_value(cases[i].value, strlen(cases[i].value), 2026);
+
+		CHECK(got == cases[i].expect, "detect \"%s\": bits %#x, expected %#x",
+			  cases[i].value, got, cases[i].expect);
+	}
+	CHECK(!px_detect_us_ssn("123-45 6789", 11), "mixed SSN separators are no SSN");
+	CHECK(px_luhn_valid("79927398713", 11) && !px_luhn_valid("79927398710", 11) &&
+		  !px_luhn_valid("7992a398713", 11) && !px_luhn_valid("", 0),
+		  "Luhn: the textbook number passes, a changed digit or a letter fails");
+	memset(huge, '9', sizeof(huge));
+	CHECK(px_detect_value(huge, sizeof(huge), 2026) == 0, "a 5000-digit value matches nothing");
+	CHECK(px_detect_value("ann@exa\0mple.com", 16, 2026) == 0, "an embedded NUL is no e-mail");
+	CHECK(px_detect_birth_date("1985-06-15", 10, 2100) == false,
+		  "the age range follows the current year");
+	CHECK(strcmp(px_detect_category_name(PX_DETECT_US_SSN), "us_ssn") == 0 &&
+		  px_detect_category_name(PX_DETECT_COUNT) == NULL && px_detect_category_name(-1) == NULL,
+		  "category names, NULL out of range");
+
+	/* column names, in several languages */
+	{
+		static const struct
+		{
+			const char *name;
+			int			category;
+			bool		strong;
+		}			names[] = {
+			{"email", PX_DETECT_EMAIL, true},
+			{"CustomerEmailAddress", PX_DETECT_EMAIL, true},
+			{"courriel", PX_DETECT_EMAIL, true},
+			{"youxiang", PX_DETECT_EMAIL, true},
+			{"phone_number", PX_DETECT_PHONE, true},
+			{"telefono", PX_DETECT_PHONE, true},
+			{"t\xc3\xa9l\xc3\xa9phone", PX_DETECT_PHONE, true},
+			{"shouji", PX_DETECT_PHONE, true},
+			{"card_number", PX_DETECT_PAYMENT_CARD, true},
+			{"iban", PX_DETECT_IBAN, true},
+			{"ssn", PX_DETECT_US_SSN, true},
+			{"client_ip", PX_DETECT_IP_ADDRESS, true},
+			{"ipv6", PX_DETECT_IP_ADDRESS, true},
+			{"date_of_birth", PX_DETECT_DATE_OF_BIRTH, true},
+			{"birthdate", PX_DETECT_DATE_OF_BIRTH, true},
+			{"geburtsdatum", PX_DETECT_DATE_OF_BIRTH, true},
+			{"date_naissance", PX_DETECT_DATE_OF_BIRTH, true},
+			{"fecha_nacimiento", PX_DETECT_DATE_OF_BIRTH, true},
+			{"chusheng_riqi", PX_DETECT_DATE_OF_BIRTH, true},
+			{"zip", PX_DETECT_POSTAL_CODE, true},
+			{"postleitzahl", PX_DETECT_POSTAL_CODE, true},
+			{"code_postal", PX_DETECT_POSTAL_CODE, true},
+			{"youbian", PX_DETECT_POSTAL_CODE, true},
+			{"first_name", PX_DETECT_PERSON_NAME, true},
+			{"LastName", PX_DETECT_PERSON_NAME, true},
+			{"prenom", PX_DETECT_PERSON_NAME, true},
+			{"pr\xc3\xa9nom", PX_DETECT_PERSON_NAME, true},
+			{"nom_de_famille", PX_DETECT_PERSON_NAME, true},
+			{"Vorname", PX_DETECT_PERSON_NAME, true},
+			{"nachname", PX_DETECT_PERSON_NAME, true},
+			{"apellidos", PX_DETECT_PERSON_NAME, true},
+			{"xingming", PX_DETECT_PERSON_NAME, true},
+			{"name", PX_DETECT_PERSON_NAME, false},
+			{"nombre", PX_DETECT_PERSON_NAME, false},
+			{"ming", PX_DETECT_PERSON_NAME, false},
+		};
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		{
+			h = px_detect_column_name(names[i].name, strlen(names[i].name));
+			CHECK((names[i].strong ? h.strong : h.weak) == PX_DETECT_BIT(names[i].category),
+				  "column name \"%s\" suggests %s (%s)", names[i].name,
+				  px_detect_category_name(names[i].category), names[i].strong ? "strong" : "weak");
+		}
+	}
+	h = px_detect_column_name("product_name", 12);
+	CHECK(h.strong == 0 && h.weak == 0 && h.decoy, "product_name: no person, a decoy");
+	h = px_detect_column_name("hostname", 8);
+	CHECK(h.strong == 0 && h.weak == 0, "hostname: no person");
+	h = px_detect_column_name("order_number", 12);
+	CHECK(h.strong == 0 && h.weak == 0 && h.decoy, "order_number: a decoy");
+	h = px_detect_column_name("zip_code", 8);
+	CHECK(h.strong == PX_DETECT_BIT(PX_DETECT_POSTAL_CODE), "zip_code: postal code despite 'code'");
+	h = px_detect_column_name("", 0);
+	CHECK(h.strong == 0 && h.weak == 0 && !h.decoy, "an empty name suggests nothing");
+	memset(huge, 'a', sizeof(huge));
+	h = px_detect_column_name(huge, sizeof(huge));
+	CHECK(h.strong == 0 && h.weak == 0, "a 5000-byte name suggests nothing");
+
+	/* confidence */
+	{
+		PxNameHint	none = {0, 0, false};
+		PxNameHint	email_name = {PX_DETECT_BIT(PX_DETECT_EMAIL), 0, false};
+		PxNameHint	decoy = {0, 0, true};
+		double		c_all = px_detect_confidence(PX_DETECT_EMAIL, 100, 100, none);
+		double		c_half = px_detect_confidence(PX_DETECT_EMAIL, 100, 50, none);
+		double		c_named = px_detect_confidence(PX_DETECT_EMAIL, 100, 50, email_name);
+		double		c_name_only = px_detect_confidence(PX_DETECT_EMAIL, 0, 0, email_name);
+		double		c_contradicted = px_detect_confidence(PX_DETECT_EMAIL, 100, 0, email_name);
+		double		c_decoy = px_detect_confidence(PX_DETECT_PAYMENT_CARD, 100, 10, decoy);
+
+		CHECK(c_all > 0.99 && c_all <= 1.0, "all sampled values e-mails: confidence 1 (%.3f)", c_all);
+		CHECK(c_half > 0.49 && c_half < 0.51, "half of them: 0.5 (%.3f)", c_half);
+		CHECK(c_named > c_half, "a matching name adds (%.3f > %.3f)", c_named, c_half);
+		CHECK(c_name_only >= PX_DETECT_REPORT_THRESHOLD, "the name alone, nothing sampled: reported (%.3f)", c_name_only);
+		CHECK(c_contradicted < PX_DETECT_REPORT_THRESHOLD, "the name contradicted by every value: not reported (%.3f)", c_contradicted);
+		CHECK(c_decoy < 0.1, "10%% Luhn-valid order numbers: far below the threshold (%.3f)", c_decoy);
+		{
+			PxNameHint	dob_name = {PX_DETECT_BIT(PX_DETECT_DATE_OF_BIRTH), 0, false};
+
+			CHECK(px_detect_confidence(PX_DETECT_DATE_OF_BIRTH, 100, 100, none) < PX_DETECT_REPORT_THRESHOLD &&
+				  px_detect_confidence(PX_DETECT_DATE_OF_BIRTH, 100, 100, dob_name) >= PX_DETECT_REPORT_THRESHOLD,
+				  "dates of adults' birth years: reported with a birth-date name only (hire dates are not births)");
+		}
+		CHECK(px_detect_confidence(PX_DETECT_COUNT, 1, 1, none) == 0.0 &&
+			  px_detect_confidence(PX_DETECT_EMAIL, 5, 9, none) <= 1.0,
+			  "unknown category 0; more matches than samples capped");
 	}
 }
 
@@ -1942,6 +2153,7 @@ main(void)
 	test_fake();
 	test_json_paths();
 	test_fake_jsonb_rules();
+	test_detect();
 	printf("1..%d\n", checks);
 	printf("core unit tests: %d passed, %d failed\n", checks - failures, failures);
 	return failures == 0 ? 0 : 1;

@@ -1,0 +1,571 @@
+-- Discovery of personal data and re-identification risk (issue 18):
+-- privacy.detect_personal_data() samples the text-like columns of every
+-- user table and judges each by its values (recognisers in C,
+-- src/core/detect.c, called through src/discovery/recognise.c) and its
+-- name; privacy.adopt_finding() / adopt_findings() turn findings into
+-- classify and set_mask declarations; privacy.k_anonymity() measures a
+-- table or masking view, and the inventory shows k for each table whose
+-- quasi-identifiers are declared with privacy.set_quasi_identifiers().
+
+-- The per-value and per-column pieces, in C.  They return category bits
+-- and counts only, never a value.
+CREATE FUNCTION privacy.detect_value_categories(value text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'px_detect_value_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION privacy.detect_jsonb_categories(value jsonb) RETURNS integer
+    AS 'MODULE_PATHNAME', 'px_detect_jsonb_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION privacy.detect_sampling(column_type regtype) RETURNS text
+    AS 'MODULE_PATHNAME', 'px_detect_sampling' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION privacy.detect_column_score(column_name name, column_type regtype, sampled bigint,
+                                            matched bigint[], OUT category text, OUT confidence real)
+    AS 'MODULE_PATHNAME', 'px_detect_column_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+-- What a finding's category should be classified as.
+CREATE FUNCTION privacy.detect_suggested_level(category text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN category IN ('payment_card', 'iban', 'us_ssn') THEN 'sensitive' ELSE 'personal' END
+$$;
+
+-- The masking rule suggested for a finding, one that set_mask accepts for
+-- the column's type (privacy.check_mask_rule), else 'null'.  Where the
+-- rule kind fake(kind) exists (another branch of 1.1), fake('first_name'),
+-- fake('last_name'), fake('email'), fake('phone'), fake('iban') are the
+-- better suggestion for names, e-mails, phones and IBANs (realistic and
+-- joinable), and jsonb(path rule, ...) for jsonb columns.
+CREATE FUNCTION privacy.detect_suggested_rule(category text, column_type regtype) RETURNS text
+LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    sampling text := privacy.detect_sampling(column_type);
+    rule text;
+BEGIN
+    rule := CASE
+        WHEN sampling = 'jsonb' THEN 'null'
+        WHEN sampling = 'date' THEN 'generalize(''decade'')'
+        WHEN sampling = 'number' AND category = 'postal_code' THEN 'generalize(100)'
+        WHEN sampling IN ('number', 'inet') THEN 'redact'
+        WHEN category = 'email' THEN 'email'
+        WHEN category = 'payment_card' THEN 'credit_card'
+        WHEN category = 'iban' THEN 'partial(4, ''****'', 4)'
+        WHEN category = 'us_ssn' THEN 'partial(0, ''***-**-'', 4)'
+        WHEN category = 'phone' THEN 'partial(0, ''******'', 4)'
+        WHEN category = 'person_name' THEN 'partial(1, ''***'', 0)'
+        WHEN category = 'postal_code' THEN 'partial(2, ''***'', 0)'
+        ELSE 'redact' END;
+    BEGIN
+        RETURN privacy.check_mask_rule(rule, column_type);
+    EXCEPTION WHEN invalid_parameter_value OR datatype_mismatch OR invalid_text_representation THEN
+        RETURN 'null';
+    END;
+END
+$$;
+
+-- One row per column of a user table that looks like personal data, and
+-- one per column already encrypted, classified or masked (category
+-- 'encrypted', 'classified' or 'masked', confidence NULL, the column's
+-- current level and default rule; encrypted columns are never read).
+-- Runs as the caller, who must administer privacy_ext: a column the
+-- caller may not select is judged by its name only, and row level
+-- security (a consent policy included) applies to the sample as to any
+-- query of the caller's; nothing is bypassed.
+CREATE FUNCTION privacy.detect_personal_data(sample_rows integer DEFAULT 1000)
+RETURNS TABLE (table_name regclass, column_name name, category text, confidence real,
+               suggested_level text, suggested_rule text)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rel record;
+    col record;
+    est float8;
+    pct float8;
+    select_list text;
+    value_list text;
+    counts jsonb;
+    sampled bigint;
+    matched bigint[];
+    score record;
+    -- one bit per category, in the order of PxDetectCategory (px_detect.h)
+    category_bits constant int := 9;
+BEGIN
+    PERFORM privacy.require_admin();
+    IF sample_rows IS NULL OR sample_rows < 1 THEN
+        RAISE EXCEPTION 'sample_rows must be a positive number of rows' USING ERRCODE = '22023';
+    END IF;
+    FOR rel IN
+        SELECT c.oid, c.oid::regclass AS relid, c.relkind, c.relispopulated,
+               has_schema_privilege(n.oid, 'USAGE') AS reachable
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'm') AND NOT c.relispartition
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'privacy', 'masked')
+           AND n.nspname !~ '^pg_toast'
+           AND (n.nspname !~ '^pg_temp_' OR n.oid = pg_my_temp_schema())
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                            WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+         ORDER BY n.nspname, c.relname
+    LOOP
+        -- The columns to sample: of a type detection reads, readable by the
+        -- caller, and not encrypted, classified or masked already.
+        select_list := '';
+        value_list := '';
+        FOR col IN
+            SELECT a.attnum, a.attname, privacy.detect_sampling(a.atttypid) AS sampling
+              FROM pg_attribute a
+             WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
+               AND privacy.detect_sampling(a.atttypid) IS NOT NULL
+               AND has_column_privilege(rel.oid, a.attnum, 'SELECT')
+               AND NOT EXISTS (SELECT 1 FROM privacy.classifications k
+                                WHERE k.relid = rel.oid AND k.column_name = a.attname)
+               AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
+                                WHERE m.relid = rel.oid AND m.column_name = a.attname)
+             ORDER BY a.attnum
+        LOOP
+            select_list := select_list || CASE WHEN select_list = '' THEN '' ELSE ', ' END
+                           || format('%I', col.attname);
+            value_list := value_list || CASE WHEN value_list = '' THEN '' ELSE ', ' END
+                          || format('(%s::int2, %s)', col.attnum, CASE col.sampling
+                               WHEN 'jsonb' THEN format('privacy.detect_jsonb_categories(s.%I::pg_catalog.jsonb)', col.attname)
+                               WHEN 'date' THEN format('privacy.detect_value_categories(pg_catalog.to_char(s.%I::pg_catalog.timestamp, ''YYYY-MM-DD''))', col.attname)
+                               ELSE format('privacy.detect_value_categories(s.%I::pg_catalog.text)', col.attname) END);
+        END LOOP;
+
+        counts := '{}';
+        -- a materialized view never refreshed has nothing to read; a table
+        -- in a schema the caller may not use is judged by names
+        IF select_list <> '' AND rel.reachable AND (rel.relkind <> 'm' OR rel.relispopulated) THEN
+            -- Block sampling sized from the planner's row estimate (3 times
+            -- the rows wanted, for the variance of whole blocks); small
+            -- tables are read from the start.
+            SELECT coalesce(sum(CASE WHEN pc.reltuples >= 0 THEN pc.reltuples
+                                     ELSE pg_relation_size(pc.oid) / 8192.0 * 50 END), 0)
+              INTO est
+              FROM pg_partition_tree(rel.oid) pt JOIN pg_class pc ON pc.oid = pt.relid
+             WHERE pt.isleaf;
+            pct := CASE WHEN est <= 10.0 * sample_rows THEN 100
+                        ELSE least(100, 300.0 * sample_rows / est) END;
+            BEGIN
+                EXECUTE format(
+                    'SELECT pg_catalog.jsonb_object_agg(v.attnum, pg_catalog.jsonb_build_array(v.sampled, v.matched)) '
+                    'FROM (SELECT x.attnum, pg_catalog.count(*) AS sampled, ARRAY[%s]::pg_catalog.int8[] AS matched '
+                    '        FROM (SELECT %s FROM %s TABLESAMPLE SYSTEM (%s) LIMIT %s) s '
+                    '        CROSS JOIN LATERAL (VALUES %s) x(attnum, bits) '
+                    '       WHERE x.bits IS NOT NULL GROUP BY x.attnum) v',
+                    (SELECT string_agg(format('pg_catalog.count(*) FILTER (WHERE x.bits & %s <> 0)', 1 << b), ', ' ORDER BY b)
+                       FROM generate_series(0, category_bits - 1) b),
+                    select_list, rel.relid, pct, sample_rows, value_list)
+                  INTO counts;
+            EXCEPTION WHEN OTHERS THEN
+                -- the SQLSTATE only: a message could quote a value
+                RAISE WARNING 'could not sample table %, judging its columns by name only (SQLSTATE %)',
+                    rel.relid, SQLSTATE;
+                counts := '{}';
+            END;
+            counts := coalesce(counts, '{}');
+        END IF;
+
+        FOR col IN
+            SELECT a.attnum, a.attname, a.atttypid,
+                   coalesce(bt.typbasetype, 0) IN ('privacy.encrypted_text'::regtype, 'privacy.encrypted_bytea'::regtype,
+                                                   'privacy.encrypted_text_det'::regtype)
+                   OR a.atttypid IN ('privacy.encrypted_text'::regtype, 'privacy.encrypted_bytea'::regtype,
+                                     'privacy.encrypted_text_det'::regtype) AS encrypted,
+                   k.level, k.category IS NOT NULL OR k.level IS NOT NULL AS classified,
+                   (SELECT m.rule FROM privacy.mask_rules m
+                     WHERE m.relid = rel.oid AND m.column_name = a.attname AND m.role_name IS NULL) AS default_rule,
+                   EXISTS (SELECT 1 FROM privacy.mask_rules m
+                            WHERE m.relid = rel.oid AND m.column_name = a.attname) AS masked
+              FROM pg_attribute a
+              LEFT JOIN pg_type bt ON bt.oid = a.atttypid AND bt.typtype = 'd'
+              LEFT JOIN privacy.classifications k ON k.relid = rel.oid AND k.column_name = a.attname
+             WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum
+        LOOP
+            table_name := rel.relid;
+            column_name := col.attname;
+            IF col.encrypted OR col.classified OR col.masked THEN
+                category := CASE WHEN col.encrypted THEN 'encrypted'
+                                 WHEN col.classified THEN 'classified' ELSE 'masked' END;
+                confidence := NULL;
+                suggested_level := col.level;
+                suggested_rule := col.default_rule;
+                RETURN NEXT;
+                CONTINUE;
+            END IF;
+            IF privacy.detect_sampling(col.atttypid) IS NULL THEN
+                CONTINUE;
+            END IF;
+            IF counts ? col.attnum::text THEN
+                sampled := (counts -> col.attnum::text ->> 0)::bigint;
+                matched := ARRAY(SELECT jsonb_array_elements_text(counts -> col.attnum::text -> 1)::bigint);
+            ELSE
+                sampled := 0;
+                matched := '{}';
+            END IF;
+            score := privacy.detect_column_score(col.attname, col.atttypid, sampled, matched);
+            IF score.category IS NOT NULL THEN
+                category := score.category;
+                confidence := score.confidence;
+                suggested_level := privacy.detect_suggested_level(score.category);
+                suggested_rule := privacy.detect_suggested_rule(score.category, col.atttypid);
+                RETURN NEXT;
+            END IF;
+        END LOOP;
+    END LOOP;
+END
+$$;
+
+-- Adopting a finding: the column classified at the level given (the
+-- finding's suggestion by default) and, when a rule is given, masked by
+-- default with it.  Findings about columns already handled are refused.
+CREATE FUNCTION privacy.adopt_finding(tbl regclass, col name, category text,
+                                      level text, rule text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    IF tbl IS NULL OR col IS NULL THEN
+        RAISE EXCEPTION 'a finding names a table and a column' USING ERRCODE = '22004';
+    END IF;
+    IF category IN ('encrypted', 'classified', 'masked') THEN
+        RAISE EXCEPTION 'column "%" of relation % is already %', col, tbl, category
+            USING ERRCODE = '22023', HINT = 'Only new findings are adopted; use classify and set_mask to change it.';
+    END IF;
+    PERFORM privacy.classify(tbl, col, level, category);
+    IF rule IS NOT NULL THEN
+        PERFORM privacy.set_mask(tbl, col, rule);
+    END IF;
+END
+$$;
+
+-- Every new finding of at least min_confidence adopted with its
+-- suggestions, in one call; returns how many were.
+CREATE FUNCTION privacy.adopt_findings(min_confidence real DEFAULT 0.8, sample_rows integer DEFAULT 1000)
+RETURNS integer LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    f record;
+    adopted integer := 0;
+BEGIN
+    PERFORM privacy.require_admin();
+    IF min_confidence IS NULL OR min_confidence < 0 OR min_confidence > 1 THEN
+        RAISE EXCEPTION 'min_confidence must be between 0 and 1' USING ERRCODE = '22023';
+    END IF;
+    FOR f IN SELECT * FROM privacy.detect_personal_data(sample_rows) d
+              WHERE d.confidence >= min_confidence
+                AND d.category NOT IN ('encrypted', 'classified', 'masked')
+    LOOP
+        PERFORM privacy.adopt_finding(f.table_name, f.column_name, f.category,
+                                      f.suggested_level, f.suggested_rule);
+        adopted := adopted + 1;
+    END LOOP;
+    RETURN adopted;
+END
+$$;
+
+-- k-anonymity: the size of the smallest group of rows sharing the same
+-- values of the quasi-identifiers (NULL is a value like any other), 0 for
+-- no rows.  Runs as the caller, on the rows and values the caller sees:
+-- through a masking view, the masked (generalized) values; on a table
+-- with row level security, the rows its policies show.
+CREATE FUNCTION privacy.k_anonymity(relation regclass, quasi_identifiers text[]) RETURNS bigint
+LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    kind "char";
+    qi text;
+    group_by text := '';
+    k bigint;
+BEGIN
+    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = relation;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', relation::oid USING ERRCODE = '42P01';
+    END IF;
+    IF kind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+        RAISE EXCEPTION '"%" is not a table or view', relation USING ERRCODE = '42809';
+    END IF;
+    IF NOT has_any_column_privilege(relation, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for relation %', relation USING ERRCODE = '42501';
+    END IF;
+    IF cardinality(quasi_identifiers) = 0 THEN
+        RAISE EXCEPTION 'at least one quasi-identifier column is needed' USING ERRCODE = '22023';
+    END IF;
+    FOREACH qi IN ARRAY quasi_identifiers LOOP
+        IF qi IS NULL THEN
+            RAISE EXCEPTION 'a quasi-identifier column name is NULL' USING ERRCODE = '22004';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = relation AND a.attname::text = qi
+                          AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of relation % does not exist', qi, relation USING ERRCODE = '42703';
+        END IF;
+        IF NOT has_column_privilege(relation, qi, 'SELECT') THEN
+            RAISE EXCEPTION 'permission denied for column "%" of relation %', qi, relation USING ERRCODE = '42501';
+        END IF;
+        group_by := group_by || CASE WHEN group_by = '' THEN '' ELSE ', ' END || format('%I', qi);
+    END LOOP;
+    EXECUTE format('SELECT COALESCE(pg_catalog.min(g.n), 0) '
+                   'FROM (SELECT pg_catalog.count(*) AS n FROM %s GROUP BY %s) g', relation, group_by)
+       INTO k;
+    RETURN k;
+END
+$$;
+
+-- Declared quasi-identifiers: per table, the columns that together could
+-- single a person out (zip code, birth year, gender...), whose k the
+-- inventory shows for the table and its masking view.
+CREATE TABLE privacy.quasi_identifiers (
+    relid       regclass PRIMARY KEY,
+    columns     name[] NOT NULL CHECK (pg_catalog.cardinality(columns) > 0),
+    declared_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    declared_by name NOT NULL DEFAULT CURRENT_USER
+);
+SELECT pg_catalog.pg_extension_config_dump('privacy.quasi_identifiers', '');
+REVOKE ALL ON privacy.quasi_identifiers FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON privacy.quasi_identifiers TO privacy_admin;
+
+-- Declares (replacing any earlier declaration) or, with NULL or an empty
+-- array, removes a table's quasi-identifiers.  Each must be a column of
+-- the table the caller may read, of a type rows can be grouped by.
+CREATE FUNCTION privacy.set_quasi_identifiers(tbl regclass, columns name[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    kind "char";
+    qi name;
+    kept name[] := '{}';
+BEGIN
+    PERFORM privacy.require_admin();
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'table must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = tbl;
+    IF NOT FOUND OR kind NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '"%" is not a table', tbl USING ERRCODE = '42809';
+    END IF;
+    IF columns IS NULL OR cardinality(columns) = 0 THEN
+        DELETE FROM privacy.quasi_identifiers q WHERE q.relid = tbl;
+        RETURN;
+    END IF;
+    FOREACH qi IN ARRAY columns LOOP
+        IF qi IS NULL THEN
+            RAISE EXCEPTION 'a quasi-identifier column name is NULL' USING ERRCODE = '22004';
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = qi
+                          AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of relation % does not exist', qi, tbl USING ERRCODE = '42703';
+        END IF;
+        IF NOT has_column_privilege(tbl, qi, 'SELECT') THEN
+            RAISE EXCEPTION 'permission denied for column "%" of relation %', qi, tbl USING ERRCODE = '42501';
+        END IF;
+        IF NOT qi = ANY (kept) THEN
+            kept := kept || qi;
+        END IF;
+    END LOOP;
+    -- grouping needs an equality operator: planned, not run
+    BEGIN
+        EXECUTE format('SELECT 1 FROM %s GROUP BY %s LIMIT 0', tbl,
+                       (SELECT string_agg(format('%I', c), ', ') FROM unnest(kept) c));
+    EXCEPTION WHEN undefined_function THEN
+        RAISE EXCEPTION 'quasi-identifiers of % must be of types rows can be grouped by', tbl
+            USING ERRCODE = '42883', HINT = 'A column without an equality operator (json, point, ...) cannot be one.';
+    END;
+    INSERT INTO privacy.quasi_identifiers AS q (relid, columns) VALUES (tbl, kept)
+    ON CONFLICT (relid) DO UPDATE
+       SET columns = EXCLUDED.columns, declared_at = EXCLUDED.declared_at, declared_by = EXCLUDED.declared_by;
+END
+$$;
+
+-- k for the inventory: NULL rather than an error when the relation is
+-- gone, a declared column no longer exists, the reader may not read them,
+-- or the rows cannot be grouped any more (a column retyped).
+CREATE FUNCTION privacy.k_anonymity_if_readable(relation regclass, columns name[]) RETURNS bigint
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF relation IS NULL OR columns IS NULL
+       OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = relation) THEN
+        RETURN NULL;
+    END IF;
+    IF EXISTS (SELECT 1 FROM unnest(columns) qc
+                WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = relation
+                                     AND a.attname = qc AND a.attnum > 0 AND NOT a.attisdropped)
+                   OR NOT has_column_privilege(relation, qc::text, 'SELECT')) THEN
+        RETURN NULL;
+    END IF;
+    RETURN privacy.k_anonymity(relation, columns::text[]);
+EXCEPTION WHEN undefined_function OR insufficient_privilege THEN
+    RETURN NULL;
+END
+$$;
+
+-- The replicated extension tables (sql/parts/1.1/78_replication.sql) now
+-- include the declared quasi-identifiers.
+CREATE OR REPLACE FUNCTION privacy.replicated_tables() RETURNS SETOF regclass
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT unnest(ARRAY['privacy.data_keys', 'privacy.data_key_versions', 'privacy.key_grants',
+                        'privacy.purposes', 'privacy.purpose_grants', 'privacy.policy_versions',
+                        'privacy.consent_state', 'privacy.consent_events',
+                        'privacy.mask_rules', 'privacy.masking_views', 'privacy.masked_roles',
+                        'privacy.protected_tables', 'privacy.classifications',
+                        'privacy.quasi_identifiers']::regclass[])
+$$;
+
+-- The inventory of sql/parts/1.1/50_inventory.sql, with the columns
+-- declared as quasi-identifiers and three more columns: whether the row's
+-- column is one, and k for its table and the table's masking view (as
+-- the reader sees them; computed once per table each time the view is
+-- read, so each read scans those tables), and a finding when the
+-- quasi-identifiers single a row out.
+CREATE OR REPLACE VIEW privacy.inventory AS
+WITH cols AS (
+    SELECT a.attrelid AS relid, a.attname AS column_name, a.atttypid, a.atttypmod
+      FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+       AND (EXISTS (SELECT 1 FROM privacy.classifications k
+                     WHERE k.relid = a.attrelid AND k.column_name = a.attname)
+            OR a.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
+                              'privacy.encrypted_bytea'::pg_catalog.regtype,
+                              'privacy.encrypted_text_det'::pg_catalog.regtype)
+            OR EXISTS (SELECT 1 FROM privacy.mask_rules m
+                        WHERE m.relid = a.attrelid AND m.column_name = a.attname)
+            OR EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = a.attrelid)
+            OR EXISTS (SELECT 1 FROM privacy.quasi_identifiers q
+                        WHERE q.relid = a.attrelid AND a.attname = ANY (q.columns)))
+), kq AS MATERIALIZED (
+    -- k-anonymity of each table declaring quasi-identifiers, and of its
+    -- masking view, computed once per table, as the reader sees them
+    -- (NULL where the reader may not read them).
+    SELECT q.relid, q.columns,
+           privacy.k_anonymity_if_readable(q.relid, q.columns) AS k,
+           privacy.k_anonymity_if_readable(pg_catalog.to_regclass(v.view_name), q.columns) AS masked_k
+      FROM privacy.quasi_identifiers q
+      JOIN pg_catalog.pg_class qc ON qc.oid = q.relid
+      LEFT JOIN privacy.masking_views v ON v.relid = q.relid
+), facts AS (
+    SELECT cols.*,
+           k.level, k.category,
+           cols.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
+                             'privacy.encrypted_bytea'::pg_catalog.regtype,
+                             'privacy.encrypted_text_det'::pg_catalog.regtype) AS encrypted,
+           dk.key_id, dk.name AS key_name, dk.destroyed_at,
+           p.subject_column, p.relid IS NOT NULL AS consent_protected,
+           coalesce(cols.column_name = ANY (kq.columns), false) AS quasi_identifier,
+           kq.columns AS quasi_identifiers, kq.k, kq.masked_k,
+           (SELECT pg_catalog.array_agg(coalesce(m.role_name::text, 'default') || ': ' || m.rule
+                                        ORDER BY m.role_name NULLS FIRST)
+              FROM privacy.mask_rules m
+             WHERE m.relid = cols.relid AND m.column_name = cols.column_name) AS mask_rules
+      FROM cols
+      LEFT JOIN privacy.classifications k ON k.relid = cols.relid AND k.column_name = cols.column_name
+      LEFT JOIN privacy.data_keys dk
+             ON dk.key_id = cols.atttypmod
+            AND cols.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
+                                  'privacy.encrypted_bytea'::pg_catalog.regtype,
+                                  'privacy.encrypted_text_det'::pg_catalog.regtype)
+      LEFT JOIN privacy.protected_tables p ON p.relid = cols.relid
+      LEFT JOIN kq ON kq.relid = cols.relid
+), clear_readers AS (
+    -- Roles that read a personal column in clear with no masking rule of
+    -- their own for it (owners and superusers aside): straight from the
+    -- table (and, if it is encrypted, holding its key), or through the
+    -- masking view, which shows a column without any rule as it is.
+    SELECT f.relid, f.column_name,
+           pg_catalog.array_agg(DISTINCT r.rolname::text ORDER BY r.rolname::text) AS roles
+      FROM facts f
+      JOIN pg_catalog.pg_roles r
+        ON NOT r.rolsuper AND r.rolname !~ '^pg_'
+       AND r.oid <> (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = f.relid)
+      LEFT JOIN privacy.masking_views v ON v.relid = f.relid
+     WHERE f.level IN ('personal', 'sensitive')
+       AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
+                        WHERE m.relid = f.relid AND m.column_name = f.column_name
+                          AND m.role_name = r.rolname)
+       AND ((pg_catalog.has_column_privilege(r.oid, f.relid, f.column_name, 'SELECT')
+             AND (NOT f.encrypted OR EXISTS (
+                     SELECT 1 FROM privacy.key_grants g
+                      WHERE g.key_id = f.key_id AND pg_catalog.pg_has_role(r.oid, g.grantee, 'USAGE'))))
+            OR (v.view_name IS NOT NULL AND NOT f.encrypted
+                AND pg_catalog.to_regclass(v.view_name) IS NOT NULL
+                AND pg_catalog.has_table_privilege(r.oid, pg_catalog.to_regclass(v.view_name), 'SELECT')
+                AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
+                                 WHERE m.relid = f.relid AND m.column_name = f.column_name)))
+     GROUP BY f.relid, f.column_name
+)
+SELECT n.nspname AS schema_name,
+       c.relname AS table_name,
+       f.column_name,
+       pg_catalog.format_type(f.atttypid, f.atttypmod) AS data_type,
+       f.level,
+       f.category,
+       f.encrypted,
+       f.key_name,
+       f.mask_rules,
+       f.consent_protected,
+       f.subject_column = f.column_name AS is_subject_column,
+       pg_catalog.array_remove(ARRAY[
+           CASE WHEN f.level = 'sensitive' AND NOT f.encrypted
+                THEN 'sensitive column stored in clear' END,
+           CASE WHEN cr.roles IS NOT NULL
+                THEN 'personal data readable in clear, with no mask rule, by: '
+                     || pg_catalog.array_to_string(cr.roles, ', ') END,
+           CASE WHEN f.subject_column = f.column_name AND NOT EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_index i
+                     WHERE i.indrelid = f.relid AND i.indkey[0] = (
+                           SELECT a.attnum FROM pg_catalog.pg_attribute a
+                            WHERE a.attrelid = f.relid AND a.attname = f.column_name))
+                THEN 'protected table has no index on its subject column' END,
+           CASE WHEN f.subject_column = f.column_name AND NOT tc.relrowsecurity
+                THEN 'row level security is off on a protected table: run privacy.protect_table() again' END,
+           CASE WHEN f.subject_column = f.column_name AND tc.relrowsecurity AND NOT tc.relforcerowsecurity
+                THEN 'FORCE ROW LEVEL SECURITY is off on a protected table (its owner reads every row): '
+                     || 'run privacy.protect_table() again' END,
+           CASE WHEN f.subject_column = f.column_name AND NOT EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_policy po
+                     WHERE po.polrelid = f.relid AND po.polname = 'privacy_consent_select')
+                THEN 'protected table has no consent policy: run privacy.protect_table() again' END,
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_partition_tree(f.relid) t
+                      JOIN pg_catalog.pg_class pc ON pc.oid = t.relid
+                     WHERE pc.relkind IN ('r', 'p') AND t.relid OPERATOR(pg_catalog.<>) f.relid
+                       AND NOT (pc.relrowsecurity AND pc.relforcerowsecurity
+                                AND EXISTS (SELECT 1 FROM pg_catalog.pg_policy po
+                                             WHERE po.polrelid = pc.oid
+                                               AND po.polname = 'privacy_consent_select')))
+                THEN 'partition not protected: run privacy.protect_table() again' END,
+           -- Logical replication's initial copy runs the consent policy on
+           -- the publisher: a replication role without BYPASSRLS copies no
+           -- row of a protected table (privacy_ext makes that copy fail).
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_publication_tables pt
+                     WHERE pt.schemaname = n.nspname AND pt.tablename = c.relname)
+                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                              WHERE r.rolreplication AND NOT r.rolsuper AND NOT r.rolbypassrls)
+                THEN 'protected table in publication '
+                     || (SELECT pg_catalog.string_agg(DISTINCT pt.pubname::text, ', ')
+                           FROM pg_catalog.pg_publication_tables pt
+                          WHERE pt.schemaname = n.nspname AND pt.tablename = c.relname)
+                     || ': a subscription connecting as a replication role without BYPASSRLS ('
+                     || (SELECT pg_catalog.string_agg(r.rolname::text, ', ' ORDER BY r.rolname)
+                           FROM pg_catalog.pg_roles r
+                          WHERE r.rolreplication AND NOT r.rolsuper AND NOT r.rolbypassrls)
+                     || ') would copy none of its rows' END,
+           CASE WHEN f.encrypted AND f.destroyed_at IS NOT NULL
+                THEN 'column under a destroyed key' END,
+           CASE WHEN f.encrypted AND f.key_id IS NULL
+                THEN 'column under an unknown key' END,
+           -- unique combinations of quasi-identifiers, unless the masking
+           -- view's rules generalize them away
+           CASE WHEN f.quasi_identifier AND f.k = 1 AND coalesce(f.masked_k, 1) = 1
+                THEN 'quasi-identifiers (' || pg_catalog.array_to_string(f.quasi_identifiers, ', ')
+                     || ') single out at least one row (k-anonymity 1'
+                     || CASE WHEN f.masked_k IS NOT NULL THEN ', also through the masking view' ELSE '' END
+                     || ')' END
+       ], NULL) AS findings,
+       f.quasi_identifier,
+       f.k AS k_anonymity,
+       f.masked_k AS masked_k_anonymity
+  FROM facts f
+  JOIN pg_catalog.pg_class c ON c.oid = f.relid
+  JOIN pg_catalog.pg_class tc ON tc.oid = f.relid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN clear_readers cr ON cr.relid = f.relid AND cr.column_name = f.column_name
+UNION ALL
+-- The server's findings: one row, with no table or column, when there are any.
+SELECT NULL::name, NULL::name, NULL::name, NULL::text, NULL::text, NULL::text, NULL::boolean,
+       NULL::text, NULL::text[] COLLATE "C", NULL::boolean, NULL::boolean, s.findings COLLATE "C",
+       NULL::boolean, NULL::bigint, NULL::bigint
+  FROM (SELECT pg_catalog.array_agg(l.finding ORDER BY l.ord) AS findings
+          FROM privacy.log_setting_findings() WITH ORDINALITY AS l(finding, ord)) s
+ WHERE s.findings IS NOT NULL;
+GRANT SELECT ON privacy.inventory TO privacy_admin;
