@@ -17,10 +17,12 @@ SELECT f AS format, v AS value, privacy.report_escape(v, f) AS escaped
                     E'line1\nline2\r\nline3\rline4', 'Zoë 名前 🙂', '', NULL]) WITH ORDINALITY v(v, o)
  ORDER BY f, o;
 SELECT privacy.report_escape('x', 'HTML') AS any_case;
-\set VERBOSITY terse
+\set SHOW_CONTEXT never
 SELECT privacy.report_escape('x', 'pdf');
+\echo :LAST_ERROR_SQLSTATE
 SELECT privacy.report_escape('x', NULL);
-\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
+\set SHOW_CONTEXT errors
 SELECT privacy.report_escape(repeat('<', 100000), 'html') = repeat('&lt;', 100000) AS huge_value;
 
 -- The fixture.  Keys: hr (rotated, granted), old (destroyed).
@@ -76,17 +78,22 @@ UPDATE privacy.consent_state SET expires_at = now() - interval '1 day'
 -- Who may read it: privacy_admin and superusers.
 SET ROLE regress_px_rep_user;
 SELECT privacy.report();
+\echo :LAST_ERROR_SQLSTATE
 SELECT privacy.incident_report('regress_px_rep_user', now() - interval '1 hour');
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SET ROLE regress_px_rep_admin;
 SELECT length(privacy.report()) > 1000 AS admin_reads_html,
        length(privacy.report('markdown')) > 1000 AS admin_reads_markdown;
 RESET ROLE;
-\set VERBOSITY terse
+\set SHOW_CONTEXT never
 SELECT privacy.report(NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT privacy.report('pdf');
+\echo :LAST_ERROR_SQLSTATE
 SELECT privacy.report('');
-\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
+\set SHOW_CONTEXT errors
 SELECT left(privacy.report('MarkDown'), 30) AS any_case;
 
 -- The Markdown document, read whole (times and the server's findings,

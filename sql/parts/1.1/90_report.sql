@@ -577,7 +577,7 @@ BEGIN
       LEFT JOIN privacy.data_keys k ON k.name = x.key_name;
     body := body || privacy.report_heading(fmt, 2, 'Keys involved')
                  || privacy.report_table(fmt, 'keys',
-                        ARRAY['Key', 'Values', 'Columns', 'Key now', 'Still granted to the role'], r);
+                        ARRAY['Key', 'Values opened with it', 'Columns', 'Key now', 'Still granted to the role'], r);
 
     -- Masked reads: seen, but not in clear
     SELECT coalesce(jsonb_agg(jsonb_build_array(x.tbl, x.col, x.values_read, x.statements) ORDER BY x.tbl, x.col), '[]')
