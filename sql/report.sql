@@ -133,13 +133,14 @@ LANGUAGE sql AS $$
            ('public."rep</td><script>alert(1)</script>"'::regclass, 'multi
 line'::name, 'free|text', 0.5::real, 'personal', 'partial(1, ''*|`'', 0)')
 $$;
+SELECT privacy.report('markdown') AS md_detected \gset
 \pset format unaligned
 \pset tuples_only on
 SELECT l.line
-  FROM regexp_split_to_table(privacy.report('markdown'), E'\n') WITH ORDINALITY AS l(line, n)
- WHERE l.n BETWEEN (SELECT n FROM regexp_split_to_table(privacy.report('markdown'), E'\n') WITH ORDINALITY x(line, n)
+  FROM regexp_split_to_table(:'md_detected', E'\n') WITH ORDINALITY AS l(line, n)
+ WHERE l.n BETWEEN (SELECT n FROM regexp_split_to_table(:'md_detected', E'\n') WITH ORDINALITY x(line, n)
                      WHERE line = '### Detected personal data')
-               AND (SELECT n FROM regexp_split_to_table(privacy.report('markdown'), E'\n') WITH ORDINALITY x(line, n)
+               AND (SELECT n FROM regexp_split_to_table(:'md_detected', E'\n') WITH ORDINALITY x(line, n)
                      WHERE line = '## Record of processing') - 1
  ORDER BY l.n;
 \pset format aligned
