@@ -9,6 +9,9 @@ CREATE DATABASE incident_regress;
 SET client_min_messages = warning;
 CREATE EXTENSION privacy_ext;
 RESET client_min_messages;
+-- The catalog views' estimates over never-analyzed tables would have JIT
+-- compile this test's queries, for far longer than they run.
+SET jit = off;
 SET privacy.audit = 'table';
 
 CREATE ROLE "regress_px_inc</td>|'intruder" IN ROLE privacy_consent_manager;
@@ -110,12 +113,12 @@ SELECT left(:'html', 15) AS starts,
        :'html' ~* '(src|href)\s*=|url\(|@import|https?:' AS external_refs;
 WITH t(id, expected) AS (VALUES ('summary', 14), ('exposed', 4), ('tables', 2), ('purposes', 2),
                                 ('keys', 2), ('masked', 1), ('other', 1)),
-parts AS (SELECT t.id, t.expected, substring(:'html' FROM '<table id="' || t.id || '">(.*?)</table>') AS tbl FROM t)
+parts AS (SELECT t.id, t.expected, split_part(split_part(:'html', '<table id="' || t.id || '">', 2), '</table>', 1) AS tbl FROM t)
 SELECT id, expected,
-       (SELECT count(*) FROM regexp_matches(tbl, '<tr>', 'g')) - 1 AS rows,
-       (SELECT count(*) FROM regexp_matches(tbl, '<td>', 'g'))
-         = ((SELECT count(*) FROM regexp_matches(tbl, '<tr>', 'g')) - 1)
-           * (SELECT count(*) FROM regexp_matches(tbl, '<th>', 'g')) AS cells_per_row
+       (length(tbl) - length(replace(tbl, '<tr>', ''))) / 4 - 1 AS rows,
+       (length(tbl) - length(replace(tbl, '<td>', ''))) / 4
+         = ((length(tbl) - length(replace(tbl, '<tr>', ''))) / 4 - 1)
+           * ((length(tbl) - length(replace(tbl, '<th>', ''))) / 4) AS cells_per_row
   FROM parts ORDER BY id;
 SELECT strpos(:'html' || :'md', 'cust-secret') AS subject_ids,
        strpos(:'html' || :'md', 'CH93') AS plaintext_iban,

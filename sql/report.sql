@@ -8,6 +8,9 @@ CREATE DATABASE report_regress;
 SET client_min_messages = warning;
 CREATE EXTENSION privacy_ext;
 RESET client_min_messages;
+-- The catalog views' estimates over never-analyzed tables would have JIT
+-- compile this test's queries, for far longer than they run.
+SET jit = off;
 
 -- One escaping function for every value of both formats.
 SELECT f AS format, v AS value, privacy.report_escape(v, f) AS escaped
@@ -174,14 +177,14 @@ WITH t(id, expected) AS (VALUES
     ('masked_roles', 1)
 ), parts AS (
     SELECT t.id, t.expected,
-           substring(:'html' FROM '<table id="' || t.id || '">(.*?)</table>') AS tbl
+           split_part(split_part(:'html', '<table id="' || t.id || '">', 2), '</table>', 1) AS tbl
       FROM t
 )
 SELECT id, expected,
-       (SELECT count(*) FROM regexp_matches(tbl, '<tr>', 'g')) - 1 AS rows,
-       (SELECT count(*) FROM regexp_matches(tbl, '<td>', 'g'))
-         = ((SELECT count(*) FROM regexp_matches(tbl, '<tr>', 'g')) - 1)
-           * (SELECT count(*) FROM regexp_matches(tbl, '<th>', 'g')) AS cells_per_row
+       (length(tbl) - length(replace(tbl, '<tr>', ''))) / 4 - 1 AS rows,
+       (length(tbl) - length(replace(tbl, '<td>', ''))) / 4
+         = ((length(tbl) - length(replace(tbl, '<tr>', ''))) / 4 - 1)
+           * ((length(tbl) - length(replace(tbl, '<th>', ''))) / 4) AS cells_per_row
   FROM parts ORDER BY id;
 
 -- Neither form holds a subject id or a plaintext value.

@@ -140,9 +140,14 @@ DECLARE
     n bigint;
     detection_available boolean;
     detected jsonb;
+    inv jsonb;
 BEGIN
     PERFORM privacy.require_admin();
     fmt := privacy.report_format(format);
+
+    -- The inventory once (it checks every role's privileges on every
+    -- column): each section reads this copy.
+    SELECT coalesce(jsonb_agg(to_jsonb(i)), '[]') INTO inv FROM privacy.inventory i;
 
     -- The detection's findings, when privacy.detect_personal_data is installed.
     detection_available := to_regprocedure('privacy.detect_personal_data(integer)') IS NOT NULL;
@@ -164,17 +169,17 @@ BEGIN
         jsonb_build_array('Database', current_database()),
         jsonb_build_array('Generated at', privacy.report_time(now())),
         jsonb_build_array('Tables in the inventory',
-            (SELECT count(DISTINCT (i.schema_name, i.table_name)) FROM privacy.inventory i WHERE i.table_name IS NOT NULL)),
+            (SELECT count(DISTINCT (i.schema_name, i.table_name)) FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i WHERE i.table_name IS NOT NULL)),
         jsonb_build_array('Columns in the inventory',
-            (SELECT count(*) FROM privacy.inventory i WHERE i.table_name IS NOT NULL)),
+            (SELECT count(*) FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i WHERE i.table_name IS NOT NULL)),
         jsonb_build_array('Personal or sensitive columns',
-            (SELECT count(*) FROM privacy.inventory i WHERE i.level IN ('personal', 'sensitive'))),
+            (SELECT count(*) FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i WHERE i.level IN ('personal', 'sensitive'))),
         jsonb_build_array('Sensitive columns stored in clear',
-            (SELECT count(*) FROM privacy.inventory i WHERE i.level = 'sensitive' AND NOT i.encrypted)),
+            (SELECT count(*) FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i WHERE i.level = 'sensitive' AND NOT i.encrypted)),
         jsonb_build_array('Findings on columns',
-            (SELECT count(*) FROM privacy.inventory i, unnest(i.findings) f WHERE i.table_name IS NOT NULL)),
+            (SELECT count(*) FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i, unnest(i.findings) f WHERE i.table_name IS NOT NULL)),
         jsonb_build_array('Server findings',
-            (SELECT count(*) FROM privacy.inventory i, unnest(i.findings) f WHERE i.table_name IS NULL)),
+            (SELECT count(*) FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i, unnest(i.findings) f WHERE i.table_name IS NULL)),
         jsonb_build_array('Columns detected as personal data',
             CASE WHEN detection_available THEN jsonb_array_length(detected)::text
                  ELSE 'detection not available' END),
@@ -210,7 +215,7 @@ BEGIN
                CASE WHEN NOT i.consent_protected THEN 'no'
                     WHEN i.is_subject_column THEN 'yes (subject column)' ELSE 'yes' END)
              ORDER BY i.schema_name, i.table_name, i.column_name), '[]')
-      INTO r FROM privacy.inventory i WHERE i.table_name IS NOT NULL;
+      INTO r FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i WHERE i.table_name IS NOT NULL;
     body := body || privacy.report_heading(fmt, 3, 'By table')
                  || privacy.report_table(fmt, 'inventory',
                         ARRAY['Table', 'Column', 'Level', 'Category', 'Type', 'Encrypted', 'Mask rules',
@@ -223,7 +228,7 @@ BEGIN
                    count(*) AS columns,
                    count(DISTINCT (i.schema_name, i.table_name)) AS tables,
                    count(*) FILTER (WHERE i.encrypted) AS encrypted
-              FROM privacy.inventory i
+              FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i
              WHERE i.table_name IS NOT NULL AND i.level IS NOT NULL
              GROUP BY 1) s;
     body := body || privacy.report_heading(fmt, 3, 'By data category')
@@ -239,7 +244,7 @@ BEGIN
                    CASE WHEN i.table_name IS NULL THEN '(server)'
                         ELSE pg_catalog.format('%I.%I', i.schema_name, i.table_name) END AS tbl,
                    coalesce(i.column_name::text, '') AS col, x.finding, x.ord
-              FROM privacy.inventory i
+              FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i
              CROSS JOIN LATERAL unnest(i.findings) WITH ORDINALITY x(finding, ord)) f;
     body := body || privacy.report_heading(fmt, 3, 'Inventory findings')
                  || privacy.report_table(fmt, 'findings', ARRAY['Table', 'Column', 'Finding'], r);
