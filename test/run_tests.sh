@@ -140,6 +140,9 @@ else
     TAPDIR="$WORK/tap"
     mkdir -p "$TAPDIR"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$TAPDIR"
+    # Artefacts tests keep (020's screenshot and PDF of the report), git-ignored.
+    mkdir -p test/artifacts
+    [ "$(id -u)" -eq 0 ] && chown postgres: test/artifacts
     for t in "${tap_files[@]}"; do
         log="$TAPDIR/$(basename "$t" .pl).log"
         px_as_server_user env \
