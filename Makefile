@@ -40,6 +40,8 @@ OBJS        = src/module.o \
               src/consent/subject_set.o \
               src/consent/watch.o \
               src/consent/record.o \
+              src/consent/parallel.o \
+              src/consent/parallel_run.o \
               src/audit/events.o \
               src/audit/counts.o \
               src/subjects.o \
@@ -50,11 +52,11 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening parallel_safety
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
-ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths
+ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths consent_parallel
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
 
 # The PostgreSQL to build against: the first pg_config on PATH unless given,

@@ -6,6 +6,7 @@
 #include "keys/root_key.h"
 #include "consent/registry.h"
 #include "consent/watch.h"
+#include "consent/parallel_run.h"
 #include "audit/counts.h"
 #include "audit/events.h"
 #include "masking/guard.h"
@@ -104,6 +105,8 @@ _PG_init(void)
 		px_root_key_load_at_start();
 		px_install_consent_cache();
 	}
+	/* Before the statement hooks: its run is then inside a new statement epoch. */
+	px_install_consent_parallel_run(process_shared_preload_libraries_in_progress);
 	px_install_statement_hooks();
 	px_install_mask_guard();
 	px_install_audit_hooks();
