@@ -131,6 +131,10 @@ bench:
 bench-consent:
 	bash test/bench/consent_bench.sh
 
+.PHONY: bench-growth
+bench-growth:
+	bash test/bench/growth_bench.sh
+
 .PHONY: load
 load:
 	bash test/load/run_load.sh
