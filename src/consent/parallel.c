@@ -63,6 +63,19 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 /* Leader: the segment published for the statement running now. */
 static dsm_segment *published = NULL;
 
+/*
+ * Leader: the copy of its set for workers, and which set it copies.  A
+ * copy of a set kept across statements stays mapped while that set is
+ * unchanged (copying a large set per statement would eat into what the
+ * workers save); a statement-only set's copy goes with its statement.
+ */
+static dsm_segment *set_segment = NULL;
+static const void *set_segment_owner = NULL;
+static uint64 set_segment_version = 0;
+
+/* Worker: the leader's set segment, attached once. */
+static dsm_segment *worker_set_segment = NULL;
+
 /* Worker: the leader's decisions, looked up once (a worker runs one statement). */
 static bool worker_looked = false;
 static const PxConsentDecision *worker_decision = NULL;
@@ -128,6 +141,15 @@ clear_slot(void)
 }
 
 static void
+drop_set_segment(void)
+{
+	if (set_segment != NULL)
+		dsm_detach(set_segment);
+	set_segment = NULL;
+	set_segment_owner = NULL;
+}
+
+static void
 unpublish(void)
 {
 	clear_slot();
@@ -136,10 +158,48 @@ unpublish(void)
 		dsm_detach(published);
 		published = NULL;
 	}
+	if (set_segment != NULL && set_segment_owner == NULL)
+		drop_set_segment();
+}
+
+/*
+ * The segment holding a copy of set (reused when it copies the same kept
+ * set), with the arrays' offsets in d.  NULL when none can be made.
+ */
+static dsm_segment *
+set_segment_for(PxConsentDecision *d, const PxSubjectSet *set, const void *owner,
+				uint64 version)
+{
+	Size		slots_bytes = sizeof(uint64) * (set->mask + 1);
+	Size		exp_bytes = sizeof(uint64) * (set->exp_mask + 1);
+	char	   *base;
+	dsm_segment *seg;
+
+	d->off_slots = 0;
+	d->off_exp_hash = MAXALIGN(slots_bytes);
+	d->off_exp_at = d->off_exp_hash + MAXALIGN(exp_bytes);
+	if (set_segment != NULL && owner != NULL && owner == set_segment_owner &&
+		version == set_segment_version)
+		return set_segment;
+	drop_set_segment();
+	seg = dsm_create(d->off_exp_at + MAXALIGN(exp_bytes), DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	if (seg == NULL)
+		return NULL;
+	base = dsm_segment_address(seg);
+	memcpy(base + d->off_slots, set->slots, slots_bytes);
+	memcpy(base + d->off_exp_hash, set->exp_hash, exp_bytes);
+	memcpy(base + d->off_exp_at, set->exp_at, exp_bytes);
+	/* Not the statement's resource: it may serve later statements. */
+	dsm_pin_mapping(seg);
+	set_segment = seg;
+	set_segment_owner = owner;
+	set_segment_version = version;
+	return seg;
 }
 
 bool
 px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
+				   const void *set_owner, uint64 set_version,
 				   const PxConsentWatch *watch, Snapshot snap)
 {
 	LeaderSlot *slot = own_slot();
@@ -160,7 +220,7 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 		exp_bytes = sizeof(uint64) * (set->exp_mask + 1);
 		if (watch != NULL)
 			dirty_bytes = sizeof(uint64) * PX_CONSENT_DIRTY_SLOTS;
-		/* Too big to copy per statement: the workers probe instead. */
+		/* Too big to copy: the workers probe instead. */
 		if (slots_bytes + 2 * exp_bytes + dirty_bytes > PX_PARALLEL_SET_MAX_BYTES)
 		{
 			set = NULL;
@@ -169,6 +229,19 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 		}
 	}
 
+	if (set != NULL)
+	{
+		dsm_segment *sseg = set_segment_for(d, set, set_owner, set_version);
+
+		if (sseg == NULL)
+		{
+			set = NULL;
+			watch = NULL;
+			dirty_bytes = 0;
+		}
+		else
+			d->set_handle = dsm_segment_handle(sseg);
+	}
 	d->magic = DECISION_MAGIC;
 	d->leader_pid = MyProcPid;
 	d->statement_start = GetCurrentStatementStartTimestamp();
@@ -184,12 +257,6 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 	d->curcid = snap->curcid;
 
 	size = MAXALIGN(sizeof(PxConsentDecision));
-	d->off_slots = size;
-	size += MAXALIGN(slots_bytes);
-	d->off_exp_hash = size;
-	size += MAXALIGN(exp_bytes);
-	d->off_exp_at = size;
-	size += MAXALIGN(exp_bytes);
 	d->off_dirty = size;
 	size += MAXALIGN(dirty_bytes);
 	d->off_xip = size;
@@ -211,12 +278,6 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 		return false;
 	base = dsm_segment_address(seg);
 	memcpy(base, d, sizeof(PxConsentDecision));
-	if (set != NULL)
-	{
-		memcpy(base + d->off_slots, set->slots, slots_bytes);
-		memcpy(base + d->off_exp_hash, set->exp_hash, exp_bytes);
-		memcpy(base + d->off_exp_at, set->exp_at, exp_bytes);
-	}
 	if (watch != NULL)
 		memcpy(base + d->off_dirty, watch->dirty, dirty_bytes);
 	if (snap->xcnt > 0)
@@ -293,10 +354,18 @@ same_snapshot(const PxConsentDecision *d, Snapshot snap)
 bool
 px_consent_decision_set(const PxConsentDecision *d, PxSubjectSet *set, PxConsentWatch *watch)
 {
-	char	   *base = (char *) d;
+	char	   *base;
 
 	if (!d->has_set || !ActiveSnapshotSet() || !same_snapshot(d, GetActiveSnapshot()))
 		return false;
+	if (worker_set_segment == NULL)
+	{
+		worker_set_segment = dsm_attach(d->set_handle);
+		if (worker_set_segment == NULL)
+			return false;
+		dsm_pin_mapping(worker_set_segment);
+	}
+	base = dsm_segment_address(worker_set_segment);
 	*set = d->set;
 	set->slots = (uint64 *) (base + d->off_slots);
 	set->exp_hash = (uint64 *) (base + d->off_exp_hash);
@@ -304,7 +373,7 @@ px_consent_decision_set(const PxConsentDecision *d, PxSubjectSet *set, PxConsent
 	memset(watch, 0, sizeof(PxConsentWatch));
 	if (d->has_dirty)
 	{
-		watch->dirty = (uint64 *) (base + d->off_dirty);
+		watch->dirty = (uint64 *) ((char *) d + d->off_dirty);
 		watch->ndirty = d->ndirty;
 	}
 	return true;

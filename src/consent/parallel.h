@@ -12,6 +12,7 @@
 
 #include "postgres.h"
 #include "datatype/timestamp.h"
+#include "storage/dsm.h"
 #include "utils/snapshot.h"
 
 #include "consent/subject_set.h"
@@ -48,8 +49,13 @@ typedef struct PxConsentDecision
 	int			nchain;
 	char		chain[PX_MAX_CHAIN][NAMEDATALEN];
 
-	/* The leader's set, valid for the statement's snapshot described below. */
+	/*
+	 * The leader's set, valid for the statement's snapshot described below:
+	 * its arrays are in a segment of their own, kept by the leader across
+	 * statements while its set is unchanged.
+	 */
 	bool		has_set;
+	dsm_handle	set_handle;
 	PxSubjectSet set;			/* pointers are fixed up by the reader */
 	bool		has_dirty;
 	int			ndirty;
@@ -63,10 +69,11 @@ typedef struct PxConsentDecision
 	bool		taken_during_recovery;
 	CommandId	curcid;
 
-	/* Offsets from the start of the segment of the arrays that follow. */
+	/* Offsets of the set's arrays in the set's segment. */
 	Size		off_slots;
 	Size		off_exp_hash;
 	Size		off_exp_at;
+	/* Offsets from the start of this segment of the arrays that follow. */
 	Size		off_dirty;
 	Size		off_xip;
 	Size		off_subxip;
@@ -80,10 +87,13 @@ extern void px_install_consent_parallel(bool preloaded);
 
 /*
  * Leader: publish d (and the set and dirty subjects, when given) for the
- * workers of the statement being run.  False when it cannot (no shared
- * memory): the statement then runs without workers.
+ * workers of the statement being run.  set_owner and set_version name a
+ * set kept across statements, whose copy is then kept too while they stay
+ * the same (NULL: a set of this statement only).  False when it cannot (no
+ * shared memory): the statement then runs without workers.
  */
 extern bool px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
+							   const void *set_owner, uint64 set_version,
 							   const PxConsentWatch *watch, Snapshot snap);
 
 /* Leader: whether a segment is published now. */

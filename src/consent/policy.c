@@ -654,6 +654,8 @@ px_consent_prepare_workers(void)
 	PxConsentDecision d;
 	const PxSubjectSet *set = NULL;
 	const PxConsentWatch *watch = NULL;
+	const void *set_owner = NULL;
+	uint64		set_version = 0;
 	Snapshot	snap;
 	bool		ok;
 	int			p;
@@ -711,10 +713,12 @@ px_consent_prepare_workers(void)
 			{
 				set = &cs->set;
 				watch = &cs->watch;
+				set_owner = cs;
+				set_version = cs->version;
 			}
 		}
 	}
-	ok = px_consent_publish(&d, set, watch, snap);
+	ok = px_consent_publish(&d, set, set_owner, set_version, watch, snap);
 	if (publish_cc != NULL)
 		statement_reset(publish_cc);	/* a statement-only set was copied */
 	return ok ? PX_WORKERS_PUBLISHED : PX_WORKERS_SERIAL;
