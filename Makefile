@@ -51,6 +51,8 @@ OBJS        = src/module.o \
               src/consent/subject_set.o \
               src/consent/watch.o \
               src/consent/record.o \
+              src/consent/parallel.o \
+              src/consent/parallel_run.o \
               src/audit/events.o \
               src/audit/counts.o \
               src/subjects.o \
@@ -67,6 +69,8 @@ REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
 ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths rewrap_online
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening parallel_safety
+ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths consent_parallel
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
 
 # The PostgreSQL to build against: the first pg_config on PATH unless given,
@@ -144,6 +148,9 @@ bench-consent:
 .PHONY: bench-detect
 bench-detect:
 	bash test/bench/detect_bench.sh
+.PHONY: bench-growth
+bench-growth:
+	bash test/bench/growth_bench.sh
 
 .PHONY: load
 load:

@@ -6,6 +6,7 @@
 #include "keys/root_key.h"
 #include "consent/registry.h"
 #include "consent/watch.h"
+#include "consent/parallel_run.h"
 #include "audit/counts.h"
 #include "audit/events.h"
 #include "masking/guard.h"
@@ -130,6 +131,8 @@ _PG_init(void)
 		px_root_key_load_at_start();
 		px_install_consent_cache();
 	}
+	/* Before the statement hooks: its run is then inside a new statement epoch. */
+	px_install_consent_parallel_run(process_shared_preload_libraries_in_progress);
 	px_install_statement_hooks();
 	/* Before the guard: its hook runs this one first, then checks the result. */
 	px_install_transparent_masking();

@@ -19,12 +19,15 @@
 #include "consent/registry.h"
 #include "consent/subject_set.h"
 #include "consent/watch.h"
+#include "consent/parallel.h"
+#include "consent/policy.h"
 #include "audit/counts.h"
 #include "subjects.h"
 #include "catalog.h"
 #include "purpose_scope.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -56,7 +59,7 @@
 
 #include "statement.h"
 
-#define MAX_CHAIN 16
+#define MAX_CHAIN PX_MAX_CHAIN
 /* Purposes whose sets one backend keeps across statements. */
 #define CROSS_SLOTS 4
 
@@ -128,7 +131,8 @@ typedef struct ConsentCache
  * for none).
  */
 static bool
-consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now, TimestampTz *expires)
+consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now, int32 min_ordinal,
+				  TimestampTz *expires)
 {
 	bool		isnull;
 	Datum		d;
@@ -139,21 +143,26 @@ consent_row_valid(HeapTuple tup, TupleDesc desc, TimestampTz now, TimestampTz *e
 	*expires = isnull ? DT_NOEND : DatumGetTimestampTz(d);
 	if (!isnull && *expires <= now)
 		return false;
-	if (DatumGetInt32(heap_getattr(tup, Anum_consent_ordinal, desc, &isnull)) < px_registry.min_ordinal)
+	if (DatumGetInt32(heap_getattr(tup, Anum_consent_ordinal, desc, &isnull)) < min_ordinal)
 		return false;
 	return true;
 }
 
-/* Valid consent of subject to one of the chain's purposes, by primary key. */
+/*
+ * Valid consent of subject to one of the chain's purposes, by primary key,
+ * under the active snapshot.  A parallel worker passes its leader's
+ * decisions (consent/parallel.h), the leader its call site's.
+ */
 static bool
-probe(ConsentCache *cc, const char *subject, size_t len)
+probe_chain(Oid consent_relid, Oid consent_index, int32 min_ordinal, int nchain,
+			const Datum *chain, TimestampTz now, const char *subject, size_t len)
 {
-	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
+	Relation	rel = table_open(consent_relid, AccessShareLock);
 	text	   *subj = cstring_to_text_with_len(subject, (int) len);
 	bool		found = false;
 	int			i;
 
-	for (i = 0; i < cc->nchain && !found; i++)
+	for (i = 0; i < nchain && !found; i++)
 	{
 		ScanKeyData skey[2];
 		SysScanDesc scan;
@@ -163,14 +172,23 @@ probe(ConsentCache *cc, const char *subject, size_t len)
 		ScanKeyEntryInitialize(&skey[0], 0, Anum_consent_subject, BTEqualStrategyNumber,
 							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, PointerGetDatum(subj));
 		ScanKeyEntryInitialize(&skey[1], 0, Anum_consent_purpose, BTEqualStrategyNumber,
-							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, cc->chain_datum[i]);
-		scan = systable_beginscan(rel, px_registry.consent_index, true, GetActiveSnapshot(), 2, skey);
+							   InvalidOid, C_COLLATION_OID, F_TEXTEQ, chain[i]);
+		scan = systable_beginscan(rel, consent_index, true, GetActiveSnapshot(), 2, skey);
 		if (HeapTupleIsValid(tup = systable_getnext(scan)))
-			found = consent_row_valid(tup, RelationGetDescr(rel), cc->now, &expires);
+			found = consent_row_valid(tup, RelationGetDescr(rel), now, min_ordinal, &expires);
 		systable_endscan(scan);
 	}
 	table_close(rel, AccessShareLock);
+	pfree(subj);
 	return found;
+}
+
+static bool
+probe(ConsentCache *cc, const char *subject, size_t len)
+{
+	return probe_chain(px_registry.consent_relid, px_registry.consent_index,
+					   px_registry.min_ordinal, cc->nchain, cc->chain_datum, cc->now,
+					   subject, len);
 }
 
 /* The chain purpose a consent row is for, or -1. */
@@ -441,8 +459,9 @@ resolve_chain(ConsentCache *cc, int p)
  * membership is in force from the next statement on, at any depth.
  */
 static pg_noinline ConsentCache *
-consent_revalidate(FunctionCallInfo fcinfo, ConsentCache *cc, const char *purpose)
+consent_revalidate(ConsentCache **site, MemoryContext site_cxt, const char *purpose)
 {
+	ConsentCache *cc = *site;
 	uint64		epoch = px_statement_epoch;
 	Oid			userid = GetUserId();
 	int			p;
@@ -454,8 +473,8 @@ consent_revalidate(FunctionCallInfo fcinfo, ConsentCache *cc, const char *purpos
 										  ALLOCSET_SMALL_SIZES);
 	if (cc == NULL)
 	{
-		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCache));
-		fcinfo->flinfo->fn_extra = cc;
+		cc = MemoryContextAllocZero(site_cxt, sizeof(ConsentCache));
+		*site = cc;
 	}
 	/* Not valid again until every check below has passed. */
 	cc->epoch = 0;
@@ -499,7 +518,8 @@ consent_cache(FunctionCallInfo fcinfo, const char *purpose)
 	if (likely(cc != NULL && px_statement_current(cc->epoch)) &&
 		strcmp(cc->purpose, purpose) == 0 && cc->checked_user == GetUserId())
 		return cc;
-	return consent_revalidate(fcinfo, cc, purpose);
+	return consent_revalidate((ConsentCache **) &fcinfo->flinfo->fn_extra,
+							  fcinfo->flinfo->fn_mcxt, purpose);
 }
 
 /*
@@ -521,6 +541,189 @@ refuse_replication_copy(void)
 					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
 
+/* The errors of consent_revalidate(), raised by a worker from its leader's verdict. */
+static void
+purpose_error(PxPurposeVerdict verdict, const char *purpose, Oid userid)
+{
+	if (verdict == PX_PURPOSE_UNKNOWN)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("processing purpose \"%s\" does not exist", purpose)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("role \"%s\" may not process data for purpose \"%s\"",
+					GetUserNameFromId(userid, false), purpose),
+			 errhint("A key administrator can allow it with privacy.grant_purpose().")));
+}
+
+/* ---------------------------------------------------------------------
+ * has_consent in a parallel worker: the leader's decisions (consent/parallel.c)
+ * --------------------------------------------------------------------- */
+typedef struct WorkerConsent
+{
+	const PxConsentDecision *decision;
+	ChainText	chain[MAX_CHAIN];
+	Datum		chain_datum[MAX_CHAIN];
+	Snapshot	set_snap;		/* the snapshot usable_set was decided for */
+	bool		usable_set;
+	PxSubjectSet set;
+	PxConsentWatch watch;
+} WorkerConsent;
+
+static WorkerConsent *worker_consent = NULL;
+
+static pg_noinline WorkerConsent *
+worker_consent_state(const char *purpose)
+{
+	const PxConsentDecision *d = px_consent_leader_decision();
+	int			i;
+
+	/*
+	 * No decisions from the leader: has_consent() was reached through code
+	 * the leader could not see in its plan (a function marked PARALLEL SAFE
+	 * that calls it).  Deciding alone could differ from the leader; refuse.
+	 */
+	if (d == NULL || strcmp(d->purpose, purpose) != 0 || d->userid != GetUserId())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("privacy.has_consent() cannot run in this parallel worker"),
+				 errdetail("The leader published no consent decisions for this purpose and role."),
+				 errhint("Mark functions that call privacy.has_consent() PARALLEL RESTRICTED.")));
+	if (worker_consent == NULL)
+	{
+		WorkerConsent *wc = MemoryContextAllocZero(TopMemoryContext, sizeof(WorkerConsent));
+
+		wc->decision = d;
+		for (i = 0; i < d->nchain && i < MAX_CHAIN; i++)
+		{
+			size_t		len = strnlen(d->chain[i], NAMEDATALEN - 1);
+
+			SET_VARSIZE(wc->chain[i].data, VARHDRSZ + len);
+			memcpy(VARDATA(wc->chain[i].data), d->chain[i], len);
+			wc->chain_datum[i] = PointerGetDatum(wc->chain[i].data);
+		}
+		worker_consent = wc;
+	}
+	return worker_consent;
+}
+
+/*
+ * The leader's answer: its verdict on the purpose, its set under its
+ * snapshot (the subjects changed since the set was read, and every subject
+ * under another snapshot, by probing the table with the leader's chain,
+ * policy version and time).
+ */
+static bool
+worker_has_consent(const char *subject, size_t len, const char *purpose)
+{
+	WorkerConsent *wc = worker_consent;
+	const PxConsentDecision *d;
+	Snapshot	snap;
+	uint64		h;
+
+	if (unlikely(wc == NULL || strcmp(wc->decision->purpose, purpose) != 0 ||
+				 wc->decision->userid != GetUserId()))
+		wc = worker_consent_state(purpose);
+	d = wc->decision;
+	if (d->verdict != PX_PURPOSE_USABLE)
+		purpose_error(d->verdict, d->purpose, d->userid);
+	if (!d->needs_consent)
+		return true;
+	snap = GetActiveSnapshot();
+	if (wc->set_snap != snap)
+	{
+		wc->usable_set = px_consent_decision_set(d, &wc->set, &wc->watch);
+		wc->set_snap = snap;
+	}
+	h = px_consent_hash(subject, len);
+	if (wc->usable_set && !px_consent_watch_dirty(&wc->watch, h))
+		return px_subject_set_contains(&wc->set, h, d->now);
+	return probe_chain(d->consent_relid, d->consent_index, d->min_ordinal, d->nchain,
+					   wc->chain_datum, d->now, subject, len);
+}
+
+/* ---------------------------------------------------------------------
+ * The leader of a parallel statement: decide once, for its workers
+ * --------------------------------------------------------------------- */
+static ConsentCache *publish_cc = NULL;
+
+PxWorkerConsent
+px_consent_prepare_workers(void)
+{
+	const char *purpose = px_purpose;
+	PxConsentDecision d;
+	const PxSubjectSet *set = NULL;
+	const PxConsentWatch *watch = NULL;
+	const void *set_owner = NULL;
+	uint64		set_version = 0;
+	Snapshot	snap;
+	bool		ok;
+	int			p;
+	int			i;
+
+	/* A request's reach, a walsender's refusal: the leader's alone. */
+	if (px_request_in_progress != PX_REQUEST_NONE || am_walsender || !ActiveSnapshotSet())
+		return PX_WORKERS_SERIAL;
+	/* No purpose: a worker answers false like the leader, from the synced setting. */
+	if (purpose == NULL || purpose[0] == '\0')
+		return PX_WORKERS_NEED_NOTHING;
+	snap = GetActiveSnapshot();
+
+	px_statement_refresh();
+	px_load_registry();
+	memset(&d, 0, sizeof(d));
+	strlcpy(d.purpose, purpose, NAMEDATALEN);
+	d.userid = GetUserId();
+	d.consent_relid = px_registry.consent_relid;
+	d.consent_index = px_registry.consent_index;
+	d.min_ordinal = px_registry.min_ordinal;
+	p = px_find_purpose(purpose);
+	if (p < 0)
+		d.verdict = PX_PURPOSE_UNKNOWN;
+	else if (!px_may_use_purpose(p))
+		d.verdict = PX_PURPOSE_NOT_GRANTED;
+	else
+	{
+		ConsentCache *cc = consent_revalidate(&publish_cc, TopMemoryContext, purpose);
+		CrossSet   *cs;
+
+		d.verdict = PX_PURPOSE_USABLE;
+		d.needs_consent = cc->needs_consent;
+		d.now = cc->now;
+		d.nchain = cc->nchain;
+		for (i = 0; i < cc->nchain; i++)
+			text_to_cstring_buffer(DatumGetTextPP(cc->chain_datum[i]), d.chain[i], NAMEDATALEN);
+		if (cc->needs_consent)
+		{
+			cs = usable_cross(cc);
+			/*
+			 * No set to share: read one now, as the leader would after its
+			 * first probes -- unless reading failed lately (too many
+			 * subjects), when the workers probe like the leader does.
+			 */
+			if (cs == NULL && (cc->cross < 0 ||
+							   cross_sets[cc->cross].build_at <= px_registry.cross_threshold))
+			{
+				build_set(cc, TopMemoryContext);
+				cs = cc->have_set ? NULL : usable_cross(cc);
+			}
+			if (cc->have_set)
+				set = &cc->set;
+			else if (cs != NULL)
+			{
+				set = &cs->set;
+				watch = &cs->watch;
+				set_owner = cs;
+				set_version = cs->version;
+			}
+		}
+	}
+	ok = px_consent_publish(&d, set, set_owner, set_version, watch, snap);
+	if (publish_cc != NULL)
+		statement_reset(publish_cc);	/* a statement-only set was copied */
+	return ok ? PX_WORKERS_PUBLISHED : PX_WORKERS_SERIAL;
+}
+
 static bool
 has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char *purpose)
 {
@@ -539,6 +742,8 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 			refuse_replication_copy();
 		return false;
 	}
+	if (unlikely(IsParallelWorker()))
+		return worker_has_consent(subject, len, purpose);
 	cc = consent_cache(fcinfo, purpose);
 	if (!cc->needs_consent)
 		return true;			/* another legal basis covers every subject */

@@ -14,6 +14,7 @@
 #include "purpose_scope.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -287,6 +288,16 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 	if (!px_purpose_scope_allows(*newval, source))
 		return false;
 	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+
+	/*
+	 * A parallel worker restores its leader's value, which the leader
+	 * checked; has_consent() in the worker answers from the leader's
+	 * decisions (consent/parallel.c).  Reading the registry here would also
+	 * take the worker's first snapshot before the restore of
+	 * transaction_deferrable, which then fails.
+	 */
+	if (InitializingParallelWorker || IsParallelWorker())
 		return true;
 	if (!IsTransactionState() || !OidIsValid(px_privacy_relid("purposes")))
 		return true;

@@ -46,7 +46,8 @@
 #define RING_SIZE 8192
 /* Subjects changed since a set was built that it tolerates before it is dropped. */
 #define DIRTY_LIMIT 8192
-#define DIRTY_SLOTS (2 * DIRTY_LIMIT)
+#define DIRTY_SLOTS PX_CONSENT_DIRTY_SLOTS
+StaticAssertDecl(DIRTY_SLOTS >= 2 * DIRTY_LIMIT, "the dirty table stays half empty");
 /* The ring entry of a TRUNCATE: every subject changed. */
 #define EVERY_SUBJECT UINT64CONST(0)
 

@@ -10,6 +10,9 @@
 #include "postgres.h"
 #include "utils/snapshot.h"
 
+/* Slots of a watch's table of dirty subjects (open addressing, 0 = empty). */
+#define PX_CONSENT_DIRTY_SLOTS 16384
+
 typedef struct PxConsentWatch
 {
 	uint64		seen;			/* ring entries already marked */

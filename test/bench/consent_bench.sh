@@ -3,8 +3,11 @@
 # cluster, one backend, no parallel workers: 1M customers, 1M subjects x 3
 # purposes of consent, about half consenting to the purpose queried.
 #  - full scan through privacy.protect_table's policy, against the best
-#    hand-written SQL policy (an inline EXISTS) and a policy calling a STABLE
-#    SQL function, all in one session, 5 runs each, interleaved (median);
+#    hand-written SQL policy (an inline EXISTS), a policy calling a STABLE
+#    SQL function and the same scan of an unprotected copy, all in one
+#    session, 5 runs each, interleaved (median, and paired ratios per round);
+#  - the consent-filtered count(*) with no parallel workers and with 2
+#    (parallel plans forced), paired in each round;
 #  - primary-key lookups through the policy (pgbench, prepared) against the
 #    same lookups with row-level security off;
 #  - the peak memory of a backend scanning a table of 10M subjects.
@@ -68,16 +71,32 @@ CREATE POLICY consent ON customers_sqlfn USING (sql_has_consent(customer_id));
 GRANT SELECT ON customers, customers_exists, customers_sqlfn, customers_open, privacy.consent_state TO app;
 SQL
 
+PARALLEL_ON='SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;'
+PARALLEL_OFF='RESET max_parallel_workers_per_gather; RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;'
 {
     echo '\timing on'
     echo 'SET ROLE app;'
     echo "SET privacy.purpose = 'marketing';"
-    echo 'SELECT count(*) FROM customers; SELECT count(*) FROM customers_exists;'
+    echo 'SELECT count(*) FROM customers; SELECT count(*) FROM customers_exists; SELECT count(*) FROM customers_open;'
+    echo '\echo @plan_w2'
+    echo "$PARALLEL_ON EXPLAIN (COSTS OFF) SELECT count(*) FROM customers; $PARALLEL_OFF"
     for r in $(seq 1 "$RUNS"); do
         echo '\echo @policy_scan'
         echo 'SELECT count(*), sum(length(name)) FROM customers;'
+        echo '\echo @open_scan'
+        echo 'SELECT count(*), sum(length(name)) FROM customers_open;'
         echo '\echo @exists_scan'
         echo 'SELECT count(*), sum(length(name)) FROM customers_exists;'
+        echo '\echo @policy_count'
+        echo 'SELECT count(*) FROM customers;'
+        echo "$PARALLEL_ON"
+        echo '\echo @policy_count_w2'
+        echo 'SELECT count(*) FROM customers;'
+        echo '\echo @open_count_w2'
+        echo 'SELECT count(*) FROM customers_open;'
+        echo "$PARALLEL_OFF"
+        echo '\echo @open_count'
+        echo 'SELECT count(*) FROM customers_open;'
         if [ "$r" -le 2 ]; then
             echo '\echo @sqlfn_scan'
             echo 'SELECT count(*), sum(length(name)) FROM customers_sqlfn;'
@@ -87,6 +106,8 @@ SQL
 echo "timing full scans ..."
 "${PSQL[@]}" -f "$WORK/timed.sql" > "$WORK/timed.out"
 grep -A3 '^@policy_scan' "$WORK/timed.out" | grep -m1 -E '^ *[0-9]+ \|' | awk '{ print "rows visible through the policy: " $1 }'
+echo "plan of the 2-worker count:"
+sed -n '/^@plan_w2/,/^@/p' "$WORK/timed.out" | grep -E 'Gather|Workers|Filter' | sed 's/^/  /'
 
 awk -v rows="$ROWS" '
     /^@/ { name = substr($1, 2); next }
@@ -96,14 +117,35 @@ awk -v rows="$ROWS" '
         for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
+    # the median over rounds of the ratio within each round, with its spread
+    function paired(num, den,   a, b, n, i, list, x) {
+        n = split(t[num], a, " "); split(t[den], b, " "); list = ""; lo = 1e9; hi = 0
+        for (i = 1; i <= n; i++) {
+            x = a[i] / b[i]; list = list " " x
+            if (x < lo) lo = x
+            if (x > hi) hi = x
+        }
+        return median(list)
+    }
+    function line(label, r, target, le, spread) {
+        printf "%-52s %8.2f %8s  %-5s %s\n", label, r, (le ? "<= " : ">= ") target,
+            ((le ? r <= target + 0 : r >= target + 0) ? "PASS" : "FAIL"), spread
+    }
     END {
-        split("policy_scan exists_scan sqlfn_scan", order, " ")
+        nm = split("policy_scan open_scan exists_scan sqlfn_scan policy_count policy_count_w2 open_count open_count_w2", order, " ")
         printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
-        for (k = 1; k <= 3; k++) { n = order[k]; m[n] = median(t[n]); printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n] }
+        for (k = 1; k <= nm; k++) { n = order[k]; m[n] = median(t[n]); printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n] }
+        printf "\n%-52s %8s %8s  %-5s %s\n", "ratio", "value", "limit", "", "spread (paired rounds)"
         r = m["policy_scan"] / m["exists_scan"]
-        printf "\n%-48s %8.2f %8s  %s\n", "protect_table policy / inline EXISTS policy", r, "<= 1.0", (r <= 1.0 ? "PASS" : "FAIL")
+        line("protect_table policy / inline EXISTS policy", r, "1.0", 1, "(of medians)")
         r = m["sqlfn_scan"] / m["policy_scan"]
-        printf "%-48s %8.2f %8s  %s\n", "STABLE SQL function policy / protect_table", r, ">= 10", (r >= 10 ? "PASS" : "FAIL")
+        line("STABLE SQL function policy / protect_table", r, "10", 0, "(of medians)")
+        r = paired("policy_scan", "open_scan")
+        line("consent-filtered scan / unprotected copy", r, "2.0", 1, sprintf("%.2f..%.2f", lo, hi))
+        r = paired("policy_count", "policy_count_w2")
+        line("consent count(*): 0 workers / 2 workers", r, "1.6", 0, sprintf("%.2f..%.2f", lo, hi))
+        r = paired("open_count", "open_count_w2")
+        printf "%-52s %8.2f %8s  %-5s %s\n", "  unprotected count(*): 0 workers / 2 workers", r, "", "", sprintf("%.2f..%.2f", lo, hi)
     }' "$WORK/timed.out"
 
 # Primary-key lookups, pgbench, prepared, through the policy and with RLS off.
