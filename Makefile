@@ -96,11 +96,12 @@ unit-test: test/unit/test_core
 	test/unit/test_core
 
 # Fuzzing (libFuzzer, clang) and sanitizers for the backend-free core.
-FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip
+FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip \
+               fuzz_gcm_diff fuzz_siv_diff fuzz_keywrap_diff
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 
-test/fuzz/%: test/fuzz/%.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
+test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_input.h $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 .PHONY: fuzz fuzz-smoke unit-asan
