@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(gcc make postgresql-server-dev-15 libssl-dev libipc-run-perl
           python3-cryptography openssl perl clang libclang-rt-14-dev
           # the clients and tools users run, for test/t/012_clients.pl and others
-          default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 python3-psycopg pgbouncer)
+          default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 python3-psycopg pgbouncer
+          # random SQL for make sqlsmith and its smoke in make test
+          sqlsmith)
 
 missing=()
 for p in "${packages[@]}"; do
