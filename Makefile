@@ -134,6 +134,18 @@ bench-consent:
 load:
 	bash test/load/run_load.sh
 
+# make load's mix for SOAK_SECONDS (600) with key rotation, re-encryption
+# and consent churn, then the crash points on a 1M-row table.
+.PHONY: soak
+soak:
+	bash test/load/run_soak.sh
+
+# Random SQL against a database with every feature in use, as a superuser
+# and as a masked role, SQLSMITH_QUERIES (20000) queries each.
+.PHONY: sqlsmith
+sqlsmith:
+	bash test/sqlsmith/run_sqlsmith.sh
+
 .PHONY: valgrind
 valgrind:
 	bash test/valgrind/run_regress_valgrind.sh
