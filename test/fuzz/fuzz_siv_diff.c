@@ -8,7 +8,7 @@
  * and the other rejects, and when a single flipped bit anywhere is
  * accepted by anyone or leaves plaintext in our output buffer.
  *
- * OpenSSL 3.0's EVP SIV refuses an empty plaintext (its update call fails
+ * OpenSSL 3.0's EVP SIV refuses an empty plaintext (EVP_EncryptFinal_ex fails
  * for length 0), so for length 0 only our own seal/open agreement and the
  * flipped-bit rejection are checked; the RFC 5297 vectors in
  * test/unit/test_core.c cover S2V's short-string case.
