@@ -123,7 +123,7 @@ fi
 # 2a. Random SQL: a short SQLsmith run (make sqlsmith is the long one), a
 # fixed number of queries per role with a time bound, about 60 s in all.
 echo "== sqlsmith smoke"
-if SQLSMITH_QUERIES=${PRIVACY_SQLSMITH_SMOKE_QUERIES:-1000} SQLSMITH_TIMEOUT=25 \
+if SQLSMITH_QUERIES=${PRIVACY_SQLSMITH_SMOKE_QUERIES:-400} SQLSMITH_TIMEOUT=40 \
    PRIVACY_SQLSMITH_PORT=$((PORT + 4)) bash test/sqlsmith/run_sqlsmith.sh >"$WORK/sqlsmith.log" 2>&1; then
     count "sqlsmith smoke" 1 0
 else

@@ -31,8 +31,13 @@ if [ "$ROWS" -gt 0 ]; then
     [ "$(id -u)" -eq 0 ] && chown postgres: "$TAPDIR"
     px_as_server_user env PATH="$PG_BIN:$PATH" PERL5LIB="$PGXS_DIR/src/test/perl" \
         PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" TESTDIR="$TAPDIR" PRIVACY_SRC="$SRC" \
-        CRASH_ROWS="$ROWS" prove test/t/018_crash_points.pl || fail=1
-    rm -rf "$TAPDIR"
+        CRASH_ROWS="$ROWS" prove -v test/t/018_crash_points.pl > "$TAPDIR/018.out" 2>&1
+    if [ $? -eq 0 ]; then
+        grep -E '^(ok|not ok) |^# crash points' "$TAPDIR/018.out" | tail -n 5
+        rm -rf "$TAPDIR"
+    else
+        grep -E '^not ok|Bail' "$TAPDIR/018.out"; echo "(kept $TAPDIR)"; fail=1
+    fi
 fi
 [ $fail -eq 0 ] && echo "soak: 0 failures" || echo "soak: FAILED"
 exit $fail

@@ -87,7 +87,15 @@ SQL
 
 failed=0
 total=0
+# Statements the server ran in the database (sqlsmith sends each in a
+# transaction of its own and rolls it back): the count that holds also for
+# a pass stopped by the time bound, which prints no report.
+executed() {
+    "$PG_BIN/psql" -X -At -d postgres -c "SELECT pg_stat_force_next_flush()" \
+        -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'smith'"
+}
 for role in smith_super smith_masked; do
+    before=$(executed | tail -n 1)
     start=$(date +%s)
     timeout "$PASS_TIMEOUT" "$SQLSMITH" --verbose --exclude-catalog --seed="$SEED" --max-queries="$QUERIES" \
         --target="host=$PGHOST port=$PGPORT dbname=smith user=$role application_name=sqlsmith" \
@@ -97,12 +105,17 @@ for role in smith_super smith_masked; do
     # sqlsmith's last progress line reports the queries generated so far.
     generated=$(grep -aoE 'queries: [0-9]+' "$WORK/$role.err" | tail -n 1 | grep -oE '[0-9]+')
     generated=${generated:-0}
-    echo "sqlsmith as $role: exit $rc after ${secs}s, $generated queries generated (of $QUERIES)"
+    sleep 1    # the backend's statistics reach shared memory as it exits
+    ran=$(( $(executed | tail -n 1) - before ))
+    echo "sqlsmith as $role: exit $rc after ${secs}s, $generated queries generated (of $QUERIES), $ran transactions run"
+    if [ "$ran" -lt 1 ]; then
+        echo "sqlsmith as $role ran nothing"; failed=1
+    fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
         echo "sqlsmith as $role did not finish cleanly:"; tail -n 15 "$WORK/$role.err"; failed=1
     fi
     [ "$rc" -eq 124 ] && echo "  (stopped by the ${PASS_TIMEOUT}s bound)"
-    total=$((total + generated))
+    total=$((total + (generated > 0 ? generated : ran)))
     # Each pass gets the same number of queries: a pass that could not
     # connect or died early is a failure, not a short run.
     if [ "$generated" -lt $((QUERIES / 2)) ] && [ "$rc" -ne 124 ]; then
@@ -118,13 +131,17 @@ fi
 if grep -a 'TRAP:' "$LOG"; then
     echo "FAIL: an assertion failed"; failed=1
 fi
-# An XX00x error line, then (verbose) its LOCATION line naming the source file.
+# An XX00x error line, then (verbose) its LOCATION line naming the source
+# file; it is the extension's if that file is one of src/**/*.c, or if a
+# CONTEXT line between them names one of the extension's functions (core
+# code reached through the extension's SPI statements or PL/pgSQL).
 awk -v ours="^($ours)$" '
-    / (XX000|XX001|XX002) (ERROR|FATAL|PANIC):/ { pending = $0; next }
+    / (XX000|XX001|XX002) (ERROR|FATAL|PANIC):/ { pending = $0; ctx = 0; next }
+    pending != "" && /CONTEXT:/ && /privacy\./ { ctx = 1 }
     pending != "" && /LOCATION:/ {
         n = split($0, parts, ", ")
         file = parts[n]; sub(/:[0-9]+$/, "", file)
-        if (file ~ ours) print "EXTENSION " pending " @ " file; else print "CORE " pending " @ " file
+        if (file ~ ours || ctx) print "EXTENSION " pending " @ " file; else print "CORE " pending " @ " file
         pending = ""
     }' "$LOG" >"$WORK/internal_errors.txt"
 ext_internal=$(grep -c '^EXTENSION' "$WORK/internal_errors.txt")
