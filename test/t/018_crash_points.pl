@@ -66,8 +66,8 @@ sub wait_for_backend
 		"SELECT pid FROM pg_stat_activity WHERE query LIKE '$like' AND $cond");
 }
 
-# The two ways to crash: SIGKILL one backend (crash restart), or kill the
-# postmaster with everything (immediate stop, then crash recovery at start).
+# The two ways to crash: SIGKILL to one backend (the postmaster's crash
+# restart), or SIGKILL to the postmaster (crash recovery at the next start).
 sub crash
 {
 	my ($how, $pid) = @_;
@@ -99,7 +99,8 @@ sub crash
 	}
 }
 
-# amcheck on every btree index over a column of a deterministic type.
+# amcheck on every btree index over a column of a deterministic type
+# (PostgreSQL 15's amcheck has no check for hash indexes).
 sub check_det_indexes
 {
 	my ($label) = @_;
