@@ -112,11 +112,13 @@ unit-test: test/unit/test_core
 	test/unit/test_core
 
 # Fuzzing (libFuzzer, clang) and sanitizers for the backend-free core.
-FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip fuzz_fake fuzz_json_path fuzz_detect
+FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip \
+               fuzz_fake fuzz_json_path fuzz_detect \
+               fuzz_gcm_diff fuzz_siv_diff fuzz_keywrap_diff
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 
-test/fuzz/%: test/fuzz/%.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
+test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_input.h $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 .PHONY: fuzz fuzz-smoke unit-asan
@@ -155,6 +157,18 @@ bench-growth:
 .PHONY: load
 load:
 	bash test/load/run_load.sh
+
+# make load's mix for SOAK_SECONDS (600) with key rotation, re-encryption
+# and consent churn, then the crash points on a 1M-row table.
+.PHONY: soak
+soak:
+	bash test/load/run_soak.sh
+
+# Random SQL against a database with every feature in use, as a superuser
+# and as a masked role, SQLSMITH_QUERIES (20000) queries each.
+.PHONY: sqlsmith
+sqlsmith:
+	bash test/sqlsmith/run_sqlsmith.sh
 
 .PHONY: valgrind
 valgrind:

@@ -4,6 +4,7 @@
 #   1. C unit tests of the backend-free core
 #   2. pg_regress (sql/, expected/) and the demo script on a cluster started here
 #   3. TAP tests (test/t/*.pl), which start their own clusters
+# and, between them, a short run of each fuzzer and of SQLsmith.
 # Prints "N passed, N failed" and exits non-zero on any failure.  The server
 # it started is stopped however the script ends.  Before the suites, the
 # include graph of src/ is checked (test/tools/include_graph.py).
@@ -118,6 +119,18 @@ else
     echo "could not start the test cluster" >&2
     count "pg_regress" 0 1
 fi
+
+# 2a. Random SQL: a short SQLsmith run (make sqlsmith is the long one), a
+# fixed number of queries per role with a time bound, about 60 s in all.
+echo "== sqlsmith smoke"
+if SQLSMITH_QUERIES=${PRIVACY_SQLSMITH_SMOKE_QUERIES:-400} SQLSMITH_TIMEOUT=40 \
+   PRIVACY_SQLSMITH_PORT=$((PORT + 4)) bash test/sqlsmith/run_sqlsmith.sh >"$WORK/sqlsmith.log" 2>&1; then
+    count "sqlsmith smoke" 1 0
+else
+    tail -n 40 "$WORK/sqlsmith.log"
+    count "sqlsmith smoke" 0 1
+fi
+grep -E '^sqlsmith' "$WORK/sqlsmith.log" || true
 
 # 2b. The same suites against the extension built with AddressSanitizer.
 echo "== pg_regress and isolation under AddressSanitizer"

@@ -8,7 +8,9 @@ packages=(gcc make postgresql-server-dev-15 libssl-dev libipc-run-perl
           # the clients and tools users run, for test/t/012_clients.pl and others
           default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 python3-psycopg pgbouncer
           # the KMIP client of bin/privacy_ext_kmip_key and the server of test/t/017_kmip.pl
-          python3-pykmip)
+          python3-pykmip
+          # random SQL for make sqlsmith and its smoke in make test
+          sqlsmith)
 
 # Optional: headless Chromium, for test/t/020_report_browser.pl (it renders
 # the HTML report).  Large, so PRIVACY_NO_CHROMIUM=1 leaves it out; if it

@@ -321,6 +321,15 @@ px_destroy_key(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not destroy privacy_ext key");
 	if (SPI_processed != 1)
 		px_report_destroyed_key(key_id);
+
+	/*
+	 * Version 1 first: once its material is overwritten, the key counts as
+	 * destroyed even if the server crashes before this transaction commits
+	 * (key_store.c, key_row), because the overwrite survives the crash and
+	 * the UPDATE above does not.  drop_key_version never overwrites version
+	 * 1, so a wiped version 1 can only mean a destruction under way.
+	 */
+	wipe_wrapped_keys(key_id, PX_DET_KEY_VERSION);
 	wipe_wrapped_keys(key_id, 0);
 	if (SPI_execute_with_args("UPDATE privacy.data_key_versions"
 							  " SET wrapped_key = NULL, root_key_check = NULL"

@@ -340,6 +340,10 @@ key_snapshot(void)
 	return px_catalog_snapshot();
 }
 
+static bool read_wrapped_key(uint32 key_id, uint32 key_version,
+							 uint8_t wrapped[PX_WRAPPED_KEY_LEN],
+							 uint8_t check[PX_KEY_CHECK_LEN], bool *destroyed);
+
 static KeyRowEntry *
 key_row(uint32 key_id)
 {
@@ -380,6 +384,24 @@ key_row(uint32 key_id)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 
+	/*
+	 * destroy_key overwrites version 1's material in place before anything
+	 * else, and nothing else ever overwrites version 1 (drop_key_version
+	 * refuses it).  That overwrite is not undone by a crash before the
+	 * destruction commits, while destroyed_at is: a wiped version 1 is a
+	 * destruction that had begun, and the key is destroyed.
+	 */
+	if (row.found && !row.destroyed)
+	{
+		uint8_t		wrapped[PX_WRAPPED_KEY_LEN];
+		uint8_t		check[PX_KEY_CHECK_LEN];
+		bool		wiped = false;
+
+		(void) read_wrapped_key(key_id, PX_DET_KEY_VERSION, wrapped, check, &wiped);
+		px_wipe(wrapped, sizeof(wrapped));
+		row.destroyed = wiped;
+	}
+
 	/* Any role can ask for any number of keys that do not exist. */
 	if (!row.found)
 	{
@@ -399,7 +421,27 @@ key_row(uint32 key_id)
 	return entry;
 }
 
-/* Returns false when the version row does not exist; *destroyed when its key is gone. */
+/*
+ * Whether bytes are all zero: what destroy_key and drop_key_version leave
+ * in place of a wrapped key and its check value (px_wipe), visible after a
+ * crash that came before their transaction committed.  A real wrapped key
+ * (nonce, ciphertext and tag) is all zero with probability 2^-480.
+ */
+static bool
+all_zero(const uint8_t *p, size_t len)
+{
+	uint8_t		acc = 0;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+/*
+ * Returns false when the version row does not exist; *destroyed when its
+ * key material is gone (set to NULL, or overwritten in place).
+ */
 static bool
 read_wrapped_key(uint32 key_id, uint32 key_version, uint8_t wrapped[PX_WRAPPED_KEY_LEN],
 				 uint8_t check[PX_KEY_CHECK_LEN], bool *destroyed)
@@ -440,6 +482,8 @@ read_wrapped_key(uint32 key_id, uint32 key_version, uint8_t wrapped[PX_WRAPPED_K
 								key_id, key_version)));
 			memcpy(wrapped, VARDATA_ANY(w), PX_WRAPPED_KEY_LEN);
 			memcpy(check, VARDATA_ANY(c), PX_KEY_CHECK_LEN);
+			if (all_zero(wrapped, PX_WRAPPED_KEY_LEN) && all_zero(check, PX_KEY_CHECK_LEN))
+				*destroyed = true;
 		}
 	}
 	systable_endscan(scan);
@@ -599,6 +643,12 @@ px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok, PxKey
 	if (found && entry->verified && entry->root_gen == px_root_key_generation())
 		goto done;
 
+	/*
+	 * A key whose destruction had begun when the server crashed (see
+	 * key_row) is destroyed for every version, also those not yet wiped.
+	 */
+	if (key_row(key_id)->destroyed)
+		px_report_destroyed_key(key_id);
 	if (!read_wrapped_key(key_id, key_version, wrapped, check, &destroyed) || destroyed)
 	{
 		/* Gone: drop whatever this backend still holds of it. */

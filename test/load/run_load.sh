@@ -4,6 +4,11 @@
 # consent-filtered reads and consent grants / withdrawals.  Afterwards it
 # checks that no transaction failed, that every insert and every consent
 # event is there, and prints the backends' private memory early and late.
+# make soak (test/load/run_soak.sh) runs the same mix for longer, with two
+# hooks: LOAD_DURING, a script run beside pgbench (rotation, re-encryption,
+# consent churn), and LOAD_AFTER, a script of further checks run at the end
+# whose failure fails the run; LOAD_MEM_EARLY is when the first memory
+# sample is taken (seconds, 5 by default).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -76,12 +81,13 @@ PGB
 events_before=$("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.consent_events')
 audit_consent_before=$("${PSQL[@]}" -At -c "SELECT count(*) FROM privacy.audit_log WHERE action IN ('consent_grant', 'consent_withdraw')")
 echo "pgbench: $CLIENTS clients, ${SECONDS_TO_RUN}s, weights insert 4, masked read 3, consent read 3, consent change 1"
-( sleep 5; echo "private memory of the pgbench backends after 5s:";
+MEM_EARLY=${LOAD_MEM_EARLY:-5}
+( sleep "$MEM_EARLY"; echo "private memory of the pgbench backends after ${MEM_EARLY}s:";
   for p in $(pgrep -f "postgres: postgres postgres \[local\]"); do grep -H RssAnon /proc/$p/status; done ) \
     > "$WORK/mem_early.txt" 2>/dev/null &
 # Sample again every 2 s while pgbench runs; the last sample is kept.
 touch "$WORK/mem_early.txt" "$WORK/mem_late.txt"
-( sleep 3; while sleep 2; do
+( sleep $((MEM_EARLY - 2 > 3 ? MEM_EARLY - 2 : 3)); while sleep 2; do
     { echo "private memory of the pgbench backends near the end:";
       for p in $(pgrep -f "postgres: postgres postgres \[local\]"); do grep -H RssAnon /proc/$p/status; done; } \
       > "$WORK/mem_sample.txt" 2>/dev/null
@@ -105,6 +111,9 @@ touch "$WORK/mem_early.txt" "$WORK/mem_late.txt"
     echo "SELECT 'sets kept at the end: ' || count(*) FROM privacy.consent_cache_info();"
 } > "$WORK/consistency.sql"
 "$PG_BIN/psql" -X -q -At -d postgres -f "$WORK/consistency.sql" > "$WORK/consistency.out" 2>&1 &
+if [ -n "${LOAD_DURING:-}" ]; then
+    LOAD_WORK="$WORK" LOAD_SECONDS="$SECONDS_TO_RUN" bash "$LOAD_DURING" > "$WORK/during.out" 2>&1 &
+fi
 "$PG_BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_TO_RUN" -l --log-prefix="$WORK/txlog" \
     -f "$WORK/insert.pgb@4" -f "$WORK/masked.pgb@3" -f "$WORK/consent_read.pgb@3" \
     -f "$WORK/consent_change.pgb@1" postgres > "$WORK/pgbench.out" 2>&1 || true
@@ -118,11 +127,13 @@ completed() { cat "$WORK"/txlog.* | awk -v n="$1" '$4 == n && $3 ~ /^[0-9]+$/' |
 inserts=$(completed 0)
 changes=$(completed 3)
 rows=$("${PSQL[@]}" -At -c 'SELECT count(*) FROM accounts')
-events=$(( $("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.consent_events') - events_before ))
+# (less those a LOAD_DURING hook made itself, which it counts in this file)
+extra_events=$(cat "$WORK/extra_consent_events" 2>/dev/null || echo 0)
+events=$(( $("${PSQL[@]}" -At -c 'SELECT count(*) FROM privacy.consent_events') - events_before - extra_events ))
 masked_reads=$(completed 1)
 consent_reads=$(completed 2)
 audit() { "${PSQL[@]}" -At -c "SELECT count(*) FROM privacy.audit_log WHERE action $1"; }
-audit_consent=$(( $(audit "IN ('consent_grant', 'consent_withdraw')") - audit_consent_before ))
+audit_consent=$(( $(audit "IN ('consent_grant', 'consent_withdraw')") - audit_consent_before - extra_events ))
 audit_masked=$(audit "= 'masked_read'")
 audit_purpose=$(audit "= 'purpose_declared'")
 audit_lines=$(grep -c 'privacy_audit: ' "$WORK/cluster/server.log" || true)
@@ -163,4 +174,8 @@ else
 fi
 grep -q 'number of failed transactions: 0' "$WORK/pgbench.out" && echo "ok: no failed transaction" \
     || { echo "FAILED: failed transactions"; fail=1; }
+if [ -n "${LOAD_AFTER:-}" ]; then
+    sed 's/^/  /' "$WORK/during.out" 2>/dev/null || true
+    LOAD_WORK="$WORK" bash "$LOAD_AFTER" || fail=1
+fi
 exit $fail
