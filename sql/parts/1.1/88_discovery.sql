@@ -388,11 +388,13 @@ EXCEPTION WHEN undefined_function OR insufficient_privilege THEN
 END
 $$;
 
--- The replicated extension tables (sql/parts/1.1/78_replication.sql) now
--- include the declared quasi-identifiers.
+-- The replicated extension tables (sql/parts/1.1/78_replication.sql, and
+-- the root derivation key of 86_root_rotation.sql) now include the declared
+-- quasi-identifiers.
 CREATE OR REPLACE FUNCTION privacy.replicated_tables() RETURNS SETOF regclass
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT unnest(ARRAY['privacy.data_keys', 'privacy.data_key_versions', 'privacy.key_grants',
+                        'privacy.root_derivation_key',
                         'privacy.purposes', 'privacy.purpose_grants', 'privacy.policy_versions',
                         'privacy.consent_state', 'privacy.consent_events',
                         'privacy.mask_rules', 'privacy.masking_views', 'privacy.masked_roles',
@@ -544,6 +546,12 @@ SELECT n.nspname AS schema_name,
                 THEN 'column under a destroyed key' END,
            CASE WHEN f.encrypted AND f.key_id IS NULL
                 THEN 'column under an unknown key' END,
+           CASE WHEN f.encrypted AND EXISTS (
+                    SELECT 1 FROM privacy.data_key_versions kv
+                     WHERE kv.key_id = f.key_id AND kv.wrapped_key IS NOT NULL
+                       AND kv.root_key_check IS DISTINCT FROM privacy.root_key_check())
+                THEN 'key versions wrapped under an old root key: run privacy.rewrap_keys() '
+                     || '(see privacy.key_versions)' END,
            -- unique combinations of quasi-identifiers, unless the masking
            -- view's rules generalize them away
            CASE WHEN f.quasi_identifier AND f.k = 1 AND coalesce(f.masked_k, 1) = 1
