@@ -249,6 +249,7 @@ SELECT table_name, column_name, level, category, mask_rules
 SELECT category, count(*) FROM privacy.detect_personal_data()
  WHERE table_name::text LIKE 'disc.%' GROUP BY category ORDER BY category;
 -- The rules work: the masking view shows masked values.
+SELECT privacy.set_mask('disc.payments', 'id', 'none');   -- privacy by default: the id is shown when declared
 SELECT privacy.create_masking_view('disc.payments');
 SELECT card_number, iban FROM masked.payments ORDER BY id LIMIT 2;
 

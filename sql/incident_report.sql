@@ -46,6 +46,7 @@ SELECT privacy.set_mask('customers', 'email', 'email');
 SELECT privacy.set_mask('customers', 'phone|<b>
 no', 'none');
 SELECT privacy.set_mask('customers', 'city', 'none');
+SELECT privacy.set_mask('customers', 'id', 'none');   -- privacy by default: clear only when declared
 SELECT privacy.create_masking_view('customers');
 SELECT privacy.mask_role('regress_px_inc</td>|''intruder');
 GRANT SELECT ON "pay</td><script>x</script>" TO "regress_px_inc</td>|'intruder", regress_px_inc_other;

@@ -1906,6 +1906,9 @@ test_fake_jsonb_rules(void)
 		ok = !px_rule_parse(text, n, &rule, &error, &at) && error != NULL &&
 			strstr(error, "too long") != NULL;
 		CHECK(ok, "a jsonb rule past its pool is refused (%s)", error ? error : "no message");
+	}
+}
+
 /* Personal-data recognisers (px_detect.h): each format and its decoys. */
 static void
 test_detect(void)
