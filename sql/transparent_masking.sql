@@ -121,6 +121,7 @@ SET search_path = public;
 COPY tm_people (id, email) TO STDOUT;
 RESET search_path;
 COPY (SELECT email FROM public.tm_people ORDER BY id) TO STDOUT;
+COPY masked.tm_people (id, email) TO STDOUT;         -- the view, by its name (masked search_path)
 COPY (SELECT ssn FROM public.tm_people ORDER BY id) TO STDOUT (FORMAT csv);
 EXPLAIN (COSTS OFF) SELECT email FROM public.tm_people WHERE email = 'x';
 BEGIN;
