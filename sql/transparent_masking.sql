@@ -150,6 +150,11 @@ BEGIN
     END LOOP;
     EXECUTE 'SELECT name FROM public.tm_people WHERE id = $1' INTO x USING 1;
     RAISE NOTICE 'dynamic: %', x;
+    -- "(SELECT ...)" is also a statement: the expression is what counts.
+    RAISE NOTICE 'expression: %', (SELECT email FROM public.tm_people WHERE id = 2);
+    IF (SELECT count(*) FROM public.tm_people WHERE email = 'ann@example.com') = 0 THEN
+        RAISE NOTICE 'condition: no plaintext';
+    END IF;
 END
 $$;
 PREPARE tm_q(int) AS SELECT email FROM public.tm_people WHERE id = $1;
