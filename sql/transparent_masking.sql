@@ -121,6 +121,7 @@ SET search_path = public;
 COPY tm_people (id, email) TO STDOUT;
 RESET search_path;
 COPY (SELECT email FROM public.tm_people ORDER BY id) TO STDOUT;
+COPY masked.tm_people (id, email) TO STDOUT;         -- the view, by its name (masked search_path)
 COPY (SELECT ssn FROM public.tm_people ORDER BY id) TO STDOUT (FORMAT csv);
 EXPLAIN (COSTS OFF) SELECT email FROM public.tm_people WHERE email = 'x';
 BEGIN;
@@ -149,6 +150,11 @@ BEGIN
     END LOOP;
     EXECUTE 'SELECT name FROM public.tm_people WHERE id = $1' INTO x USING 1;
     RAISE NOTICE 'dynamic: %', x;
+    -- "(SELECT ...)" is also a statement: the expression is what counts.
+    RAISE NOTICE 'expression: %', (SELECT email FROM public.tm_people WHERE id = 2);
+    IF (SELECT count(*) FROM public.tm_people WHERE email = 'ann@example.com') = 0 THEN
+        RAISE NOTICE 'condition: no plaintext';
+    END IF;
 END
 $$;
 PREPARE tm_q(int) AS SELECT email FROM public.tm_people WHERE id = $1;

@@ -603,8 +603,23 @@ mask_utility(Query *query)
 		if (copy->relation == NULL)
 			return;
 		relid = RangeVarGetRelid(copy->relation, NoLock, true);
-		if (!OidIsValid(relid) || !OidIsValid(view = masking_view_of(&find, relid)) ||
-			!current_user_is_masked())
+		if (!OidIsValid(relid))
+			return;
+		/*
+		 * COPY masked.<table> TO (what a masked role's search_path makes of
+		 * COPY <table> TO): a view cannot be copied from; its query can.
+		 */
+		if (!copy->is_from && get_rel_relkind(relid) == RELKIND_VIEW &&
+			get_rel_namespace(relid) == get_namespace_oid("masked", true))
+		{
+			copy = copyObject(copy);
+			copy->query = select_from_view(relid, copy->relation->relname, copy->attlist);
+			copy->relation = NULL;
+			copy->attlist = NIL;
+			query->utilityStmt = (Node *) copy;
+			return;
+		}
+		if (!OidIsValid(view = masking_view_of(&find, relid)) || !current_user_is_masked())
 			return;
 		if (copy->is_from)
 			refuse_write(relid);

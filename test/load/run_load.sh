@@ -34,6 +34,7 @@ CREATE TABLE people (id int PRIMARY KEY, email text, ssn privacy.encrypted_text(
 INSERT INTO people SELECT g, 'user' || g || '@example.org', 'ssn-' || g FROM generate_series(1, 10000) g;
 SELECT privacy.set_mask('people', 'email', 'email');
 SELECT privacy.set_mask('people', 'ssn', 'partial(0, ''***'', 2)');
+SELECT privacy.set_mask('people', 'id', 'none');   -- 1.1: clear only by saying so
 SELECT privacy.create_masking_view('people');
 SELECT privacy.mask_role('support');
 SELECT privacy.create_purpose('marketing', 'consent');

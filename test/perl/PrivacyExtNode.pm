@@ -39,6 +39,7 @@ sub create_fixture
 	CREATE TABLE staff (id int PRIMARY KEY, ssn privacy.encrypted_text('hr'), email privacy.encrypted_text_det('hr'));
 	INSERT INTO staff VALUES (1, '123-45-6789', 'ann@example.com'), (2, '987-65-4321', 'bob@example.com');
 	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''***-**-'', 4)');
+	SELECT privacy.set_mask('staff', 'id', 'none');   -- 1.1: clear only by saying so
 	SELECT privacy.create_masking_view('staff');
 	CREATE ROLE support LOGIN;
 	SELECT privacy.mask_role('support');

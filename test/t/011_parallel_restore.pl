@@ -42,6 +42,7 @@ $node->safe_psql('src', q{
 	GRANT SELECT ON staff TO pr_payroll;
 	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''***'', 2)');
 	SELECT privacy.set_mask('staff', 'ssn', 'none', role => 'pr_payroll');
+	SELECT privacy.set_mask('staff', 'id', 'none');   -- 1.1: clear only by saying so
 	SELECT privacy.create_masking_view('staff');
 	SELECT privacy.mask_role('pr_support');
 	SELECT privacy.create_purpose('news', 'consent');

@@ -39,6 +39,7 @@ $pub->safe_psql('postgres', q{
 	INSERT INTO staff SELECT g, 'LR-SSN-' || g, 'lr' || g || '@example.com' FROM generate_series(1, 100) g;
 	GRANT SELECT ON staff TO lr_payroll;
 	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''***'', 2)');
+	SELECT privacy.set_mask('staff', 'id', 'none');   -- 1.1: clear only by saying so
 	SELECT privacy.create_masking_view('staff');
 	SELECT privacy.mask_role('lr_support');
 	SELECT privacy.create_purpose('lr_news', 'consent');
