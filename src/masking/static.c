@@ -34,6 +34,8 @@
 #include "catalog.h"
 #include "subjects.h"
 
+#include "access/table.h"
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/catalog.h"
 #include "catalog/pg_class.h"
@@ -41,17 +43,13 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
-#include "utils/array.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "access/table.h"
-#include "access/xact.h"
-#include "storage/bufmgr.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
-#include "storage/lmgr.h"
 
 /*
  * Blocks per UPDATE (1 MB: some thousands of rows): large enough to
