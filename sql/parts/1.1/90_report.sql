@@ -129,7 +129,8 @@ $$;
 ------------------------------------------------------------------------
 -- jit is off for both documents: their many small queries over small, often
 -- never analyzed tables get estimates that would have each one JIT-compiled,
--- for far longer than it runs (seconds per document).
+-- for far longer than it runs (seconds per document).  report() is volatile
+-- because it calls privacy.detect_personal_data, whatever that does.
 CREATE FUNCTION privacy.report(format text DEFAULT 'html') RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
@@ -431,7 +432,7 @@ GRANT EXECUTE ON FUNCTION privacy.report_incident_events(text, timestamptz, time
 CREATE FUNCTION privacy.incident_report(role_name text, from_time timestamptz,
                                         to_time timestamptz DEFAULT now(), format text DEFAULT 'html')
 RETURNS text
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
     fmt text;
     body text := '';
