@@ -185,6 +185,23 @@ EXPLAIN (COSTS OFF) SELECT count(*) FROM par_plain WHERE privacy.has_consent(cus
 SELECT count(*) FROM par_plain WHERE privacy.has_consent(customer_id, 'par_mkt');
 RESET ROLE;
 
+-- A data-subject request reads its subject's rows whatever the consent:
+-- its statements run without workers (the request is the leader's state).
+-- par_requests has no index on the subject, so the request's scan would be
+-- parallel; p2 has no consent at all.
+CREATE ROLE regress_par_owner;
+CREATE ROLE regress_par_admin IN ROLE privacy_admin;
+CREATE TABLE par_requests (customer_id text, n int);
+INSERT INTO par_requests SELECT 'p' || g, g FROM generate_series(1, 3000) g;
+ANALYZE par_requests;
+ALTER TABLE par_requests OWNER TO regress_par_owner;
+SELECT privacy.protect_table('par_requests', 'customer_id');
+EXPLAIN (COSTS OFF) SELECT * FROM par_requests WHERE customer_id = 'p2';
+RESET privacy.purpose;
+SET ROLE regress_par_admin;
+SELECT privacy.export_subject('p2') -> 'tables' -> 'public.par_requests' AS p2_rows;
+RESET ROLE;
+
 -- 3. Decryption and masking views run in parallel too.
 SELECT privacy.create_key('par_key') > 0 AS created;
 CREATE TABLE par_secrets (id int, email privacy.encrypted_text('par_key'),
@@ -214,7 +231,7 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 SELECT privacy.unmask_role('regress_par_masked');
 DROP TABLE par_secrets CASCADE;
-DROP TABLE par_customers, par_plain;
+DROP TABLE par_customers, par_plain, par_requests;
 DROP FUNCTION par_hidden_consent(text);
 DELETE FROM privacy.protected_tables WHERE relid NOT IN (SELECT oid FROM pg_class);
 DELETE FROM privacy.consent_state WHERE purpose LIKE 'par\_%';
@@ -222,5 +239,5 @@ DELETE FROM privacy.consent_events WHERE purpose LIKE 'par\_%';
 DELETE FROM privacy.purpose_grants WHERE role_name LIKE 'regress_par%';
 DELETE FROM privacy.purposes WHERE name = 'par_mkt.mail';
 DELETE FROM privacy.purposes WHERE name LIKE 'par\_%';
-DROP OWNED BY regress_par_app, regress_par_other, regress_par_masked;
-DROP ROLE regress_par_app, regress_par_other, regress_par_masked;
+DROP OWNED BY regress_par_app, regress_par_other, regress_par_masked, regress_par_owner, regress_par_admin;
+DROP ROLE regress_par_app, regress_par_other, regress_par_masked, regress_par_owner, regress_par_admin;

@@ -1052,8 +1052,12 @@ decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
 	PxCallCache *cache = call_cache(fcinfo);
 	struct varlena *plain = open_value(cache, data, len, type, true);
 
+	/*
+	 * open_value() for a user leaves the key it opened with in cache->hot:
+	 * the envelope's key, without reading its header a second time per row.
+	 */
 	px_audit_count(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
-				   px_audit_key_of(data, len));
+				   cache->hot.key_id);
 	PG_RETURN_POINTER(plain);
 }
 
