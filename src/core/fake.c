@@ -168,7 +168,25 @@ lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char) (c + ('a' - 'A')) : c;
 }
 
-/* Equal, ASCII letters without case (other bytes exactly). */
+/*
+ * Byte i of s with case folded: ASCII letters, and the upper-case letters
+ * of Latin-1 (UTF-8 C3 80..9E but the multiplication sign, the only accents
+ * the dictionaries hold) to their lower-case form, which keeps the length.
+ */
+static unsigned char
+folded_at(const char *s, size_t i)
+{
+	unsigned char c = (unsigned char) s[i];
+
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned char) (c + ('a' - 'A'));
+	/* 0xC3 is a lead byte, never a continuation, so s[i] follows it in one character */
+	if (i > 0 && (unsigned char) s[i - 1] == 0xC3 && c >= 0x80 && c <= 0x9E && c != 0x97)
+		return (unsigned char) (c + 0x20);
+	return c;
+}
+
+/* Equal with case folded as above (every other byte compared exactly). */
 static bool
 same_text(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -177,7 +195,7 @@ same_text(const char *a, size_t alen, const char *b, size_t blen)
 	if (alen != blen)
 		return false;
 	for (i = 0; i < alen; i++)
-		if (lower((unsigned char) a[i]) != lower((unsigned char) b[i]))
+		if (folded_at(a, i) != folded_at(b, i))
 			return false;
 	return true;
 }
@@ -203,23 +221,29 @@ append(char *out, size_t n, const char *s)
 }
 
 /*
- * A dictionary entry that is not the input: the chosen one, or its
- * neighbour, which differs from it even without case (entries are unique
- * that way), so it cannot equal the input too.
+ * A dictionary entry that is not the input: the chosen one, or the next
+ * one that differs from the input with case folded (entries are unique
+ * without ASCII case, so that is nearly always the neighbour; Latin-1 case
+ * may make two entries the same).
  */
 static const char *
 dict_pick(PxDictKind dict, Choices *c, const char *in, size_t len)
 {
 	int			size = px_dict_size(dict);
 	int			i = (int) choose(c, (uint32_t) size);
-	const char *e = px_dict_entry(dict, i);
+	int			tried;
 
 	/* a build without data/dict has empty dictionaries: no fake, not a crash */
-	if (e == NULL || size < 2)
+	if (size < 2)
 		return NULL;
-	if (same_text(e, strlen(e), in, len))
-		e = px_dict_entry(dict, (i + 1) % size);
-	return e;
+	for (tried = 0; tried < size; tried++)
+	{
+		const char *e = px_dict_entry(dict, (i + tried) % size);
+
+		if (!same_text(e, strlen(e), in, len))
+			return e;
+	}
+	return NULL;
 }
 
 /*

@@ -198,7 +198,8 @@ extern const char *px_fake_kind_name(px_fake_kind kind);
  * A realistic fake of the given kind for in[0..len), chosen by HMAC-SHA-256
  * of the kind and the input under key: the same key and input always give
  * the same fake, and without the key the mapping cannot be computed.  The
- * fake never equals the input (ASCII letters compared without case).
+ * fake never equals the input (ASCII and Latin-1 letters compared without
+ * case).
  * Writes a NUL-terminated string of at most PX_FAKE_MAX - 1 bytes and
  * returns its length; 0 only if HMAC fails (nothing usable was written).
  */

@@ -5,7 +5,7 @@
  * The first byte picks the kind (values past the last kind included, which
  * must give nothing), the next 32 the key, the rest is the input.  A fake
  * must be a NUL-terminated string of the length returned, below
- * PX_FAKE_MAX, never the input (ASCII case ignored), the same when asked
+ * PX_FAKE_MAX, never the input (ASCII and Latin-1 case ignored), the same when asked
  * again, and for IBANs pass the mod-97 check.
  */
 #include "px_mask.h"
@@ -26,6 +26,19 @@ check(int ok, const char *what)
 	}
 }
 
+/* Byte i with ASCII and Latin-1 (UTF-8 C3 80..9E) upper case folded. */
+static unsigned char
+fold_byte(const char *s, size_t i)
+{
+	unsigned char c = (unsigned char) s[i];
+
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned char) (c + 32);
+	if (i > 0 && (unsigned char) s[i - 1] == 0xC3 && c >= 0x80 && c <= 0x9E && c != 0x97)
+		return (unsigned char) (c + 0x20);
+	return c;
+}
+
 static int
 same_ci(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -34,17 +47,8 @@ same_ci(const char *a, size_t alen, const char *b, size_t blen)
 	if (alen != blen)
 		return 0;
 	for (i = 0; i < alen; i++)
-	{
-		unsigned char x = (unsigned char) a[i];
-		unsigned char y = (unsigned char) b[i];
-
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		if (x != y)
+		if (fold_byte(a, i) != fold_byte(b, i))
 			return 0;
-	}
 	return 1;
 }
 
