@@ -5,11 +5,12 @@
  *
  * The key is HKDF-SHA-256 of the root key with its own label, so fakes are
  * the same in every backend and database of the cluster, and nobody without
- * the root key can compute the mapping.  A different root key gives other
- * fakes (see README, "Fake data"): the derived key follows the root key
- * loaded (px_root_key_generation), like the noise key.
+ * the root key can compute the mapping.  It is derived from the root
+ * derivation key, like the noise key, so rotating the root key with
+ * privacy.rewrap_keys() keeps every fake (see README, "Fake data").
  */
 #include "errors.h"
+#include "keys/key_store.h"
 #include "keys/root_key.h"
 #include "masking/fake.h"
 
@@ -19,22 +20,22 @@ static uint8_t fake_key[PX_KEY_LEN];
 static uint64 fake_key_gen = 0;
 static bool fake_key_ready = false;
 
-/* The derived key, or NULL when it cannot be derived (never an error). */
+/*
+ * The derived key.  It comes from the root derivation key (keys/key_store.c),
+ * as the noise and transit keys do, so a root-key rotation with
+ * privacy.rewrap_keys() leaves every fake as it was.
+ */
 static const uint8_t *
 current_fake_key(void)
 {
-	const uint8_t *root = px_root_key();
 	uint64		gen = px_root_key_generation();
 
 	if (fake_key_ready && gen == fake_key_gen)
 		return fake_key;
 	fake_key_ready = false;
-	if (root == NULL ||
-		px_derive_key(root, PX_KEY_LEN, "privacy_ext fake v1", fake_key, PX_KEY_LEN) != PX_OK)
-	{
-		px_wipe(fake_key, sizeof(fake_key));
+	if (px_root_key() == NULL)
 		return NULL;
-	}
+	px_root_derived_key("privacy_ext fake v1", fake_key, PX_KEY_LEN);
 	fake_key_gen = gen;
 	fake_key_ready = true;
 	return fake_key;
