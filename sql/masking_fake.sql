@@ -140,6 +140,8 @@ SELECT privacy.set_mask('mf_people', 'town', 'fake(''city'')');
 SELECT privacy.set_mask('mf_people', 'land', 'fake(''country'')');
 SELECT privacy.set_mask('mf_people', 'employer', 'fake(''company'')');
 SELECT privacy.set_mask('mf_people', 'account', 'fake(''iban'')');
+-- Privacy by default: the id is shown only because it says none.
+SELECT privacy.set_mask('mf_people', 'id', 'none');
 SELECT column_name, rule FROM privacy.mask_rules WHERE relid = 'mf_people'::regclass ORDER BY column_name;
 -- wrong arity, unknown kinds, bad quoting, trailing text, type mismatches
 SELECT privacy.set_mask('mf_people', 'first', 'fake');
@@ -172,11 +174,14 @@ CREATE ROLE regress_mf_support;
 SELECT privacy.mask_role('regress_mf_support');
 CREATE TABLE mf_seen (id int, first text, last varchar(40), mail text, phone bpchar(20),
                       town text, land text, employer text, account text);
-GRANT INSERT ON mf_seen TO regress_mf_support;
+GRANT INSERT, SELECT ON mf_seen TO regress_mf_support;
 SET ROLE regress_mf_support;
 INSERT INTO mf_seen SELECT id, first, last, mail, phone, town, land, employer, account
   FROM masked.mf_people;
+-- Transparent masking: the table itself reads as its masking view.
 SELECT count(*) FROM mf_people;
+SELECT count(*) AS faked_through_the_table FROM mf_people t JOIN mf_seen s USING (id)
+ WHERE t.first IS NOT DISTINCT FROM s.first AND t.mail IS NOT DISTINCT FROM s.mail;
 RESET ROLE;
 SELECT s.id,
        s.first <> p.first AND s.last <> p.last AND s.mail <> p.mail AND s.phone <> p.phone AND
