@@ -56,7 +56,23 @@ INSERT INTO parallel_reasons VALUES
   ('privacy.anonymize_value(anyelement,regclass,name)', 'only inside erase_subject(), a request of the leader''s backend'),
   ('privacy.anonymize_value(privacy.encrypted_text,regclass,name)', 'only inside erase_subject(), a request of the leader''s backend'),
   ('privacy.anonymize_value(privacy.encrypted_text_det,regclass,name)', 'only inside erase_subject(), a request of the leader''s backend'),
-  ('privacy.log_setting_findings()', 'compares settings with the session''s reset values, which workers do not have');
+  ('privacy.log_setting_findings()', 'compares settings with the session''s reset values, which workers do not have'),
+  ('privacy.adopt_finding(regclass,name,text,text,text)', 'writes the classification inventory and mask rules'),
+  ('privacy.adopt_findings(real,integer)', 'writes the classification inventory and mask rules'),
+  ('privacy.set_quasi_identifiers(regclass,name[])', 'writes the quasi-identifier registry'),
+  ('privacy.anonymize_table(regclass)', 'static masking: rewrites every row of the table'),
+  ('privacy.anonymize_database()', 'static masking: rewrites every row of the tables'),
+  ('privacy.rewrap_keys()', 'writes the key tables'),
+  ('privacy.detect_personal_data(integer)', 'samples every table with queries of its own (SPI), which may use workers themselves'),
+  ('privacy.detect_suggested_rule(text,regtype)', 'part of detect_personal_data(), called by it only'),
+  ('privacy.k_anonymity(regclass,text[])', 'a GROUP BY query of its own (SPI) over the relation, which may use workers itself'),
+  ('privacy.k_anonymity_if_readable(regclass,name[])', 'a GROUP BY query of its own (SPI) over the relation, which may use workers itself'),
+  ('privacy.report(text)', 'one document per call, from queries of its own (SPI) over the inventory, audit trail and catalogs, which may use workers themselves'),
+  ('privacy.incident_report(text,timestamp with time zone,timestamp with time zone,text)', 'one document per call, from queries of its own (SPI) over the audit trail, which may use workers themselves'),
+  ('privacy.report_incident_events(text,timestamp with time zone,timestamp with time zone)', 'part of incident_report(), called by it only'),
+  ('privacy.crypto_counters()', 'this backend''s own counters: a worker would report its own'),
+  ('privacy.root_key_check()', 'root keys are reloaded per session after a reload (privacy.previous_root_key_*): the leader''s are the ones in force'),
+  ('privacy.previous_root_key_check()', 'root keys are reloaded per session after a reload (privacy.previous_root_key_*): the leader''s are the ones in force');
 CREATE TEMP VIEW extension_functions AS
 SELECT p.oid::regprocedure::text AS fn, p.proparallel AS marking, p.prorettype
   FROM pg_proc p

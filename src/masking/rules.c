@@ -104,7 +104,8 @@ parse_or_error(const char *rule_text, px_mask_rule *rule)
 				 errmsg("invalid masking rule: %s", error),
 				 errdetail("At character %zu of \"%s\".", error_at + 1, rule_text),
 				 errhint("Rules are: none, null, redact, email, credit_card, partial(prefix, 'padding', suffix), "
-						 "hash('key'), generalize(step or 'month'/'year'/'decade'), noise(ratio), value 'constant'.")));
+						 "hash('key'), generalize(step or 'month'/'year'/'decade'), noise(ratio), value 'constant', "
+						 "fake('kind'), jsonb('path' rule, ...).")));
 }
 
 /*
