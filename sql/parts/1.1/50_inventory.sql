@@ -220,13 +220,7 @@ SELECT n.nspname AS schema_name,
            CASE WHEN f.encrypted AND f.destroyed_at IS NOT NULL
                 THEN 'column under a destroyed key' END,
            CASE WHEN f.encrypted AND f.key_id IS NULL
-                THEN 'column under an unknown key' END,
-           CASE WHEN f.encrypted AND EXISTS (
-                    SELECT 1 FROM privacy.data_key_versions kv
-                     WHERE kv.key_id = f.key_id AND kv.wrapped_key IS NOT NULL
-                       AND kv.root_key_check IS DISTINCT FROM privacy.root_key_check())
-                THEN 'key versions wrapped under an old root key: run privacy.rewrap_keys() '
-                     || '(see privacy.key_versions)' END
+                THEN 'column under an unknown key' END
        ], NULL) AS findings
   FROM facts f
   JOIN pg_catalog.pg_class c ON c.oid = f.relid

@@ -56,12 +56,5 @@ GRANT SELECT ON privacy.key_versions TO PUBLIC;
 CREATE TRIGGER key_cache_invalidation_replica AFTER INSERT OR UPDATE OR DELETE
     ON privacy.root_derivation_key FOR EACH ROW EXECUTE FUNCTION privacy.key_tables_changed();
 ALTER TABLE privacy.root_derivation_key ENABLE REPLICA TRIGGER key_cache_invalidation_replica;
-CREATE OR REPLACE FUNCTION privacy.replicated_tables() RETURNS SETOF regclass
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT unnest(ARRAY['privacy.data_keys', 'privacy.data_key_versions', 'privacy.key_grants',
-                        'privacy.root_derivation_key',
-                        'privacy.purposes', 'privacy.purpose_grants', 'privacy.policy_versions',
-                        'privacy.consent_state', 'privacy.consent_events',
-                        'privacy.mask_rules', 'privacy.masking_views', 'privacy.masked_roles',
-                        'privacy.protected_tables', 'privacy.classifications']::regclass[])
-$$;
+-- privacy.replicated_tables() lists the derivation key from 88_discovery.sql on
+-- (that part redefines it for its own table as well).
