@@ -41,7 +41,7 @@ PG_BIN="$ROOT$BINDIR"
 # The extension, built apart with the sanitizer (no bitcode: LLVM's JIT is off).
 BUILD="$WORK/build"
 mkdir -p "$BUILD"
-cp -a Makefile privacy_ext.control src sql expected test data "$BUILD/"
+cp -a Makefile privacy_ext.control src sql expected test data bin "$BUILD/"
 make -s -C "$BUILD" clean >/dev/null 2>&1 || true
 make -s -C "$BUILD" with_llvm=no \
     PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -fsanitize=address -fno-omit-frame-pointer -g" \
