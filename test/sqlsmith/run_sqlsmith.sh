@@ -48,6 +48,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+[ "$SQLSMITH" = sqlsmith ] && ! command -v sqlsmith >/dev/null && bash test/setup_deps.sh
 command -v "$SQLSMITH" >/dev/null || { echo "sqlsmith is not installed (apt-get install sqlsmith)" >&2; exit 1; }
 
 px_cluster_start "$WORK/cluster" "$PORT" \

@@ -1,8 +1,8 @@
 # Crashes at the worst moment.  Each operation that changes encrypted data,
 # key material or consent is stopped dead in the middle - its backend killed
 # with SIGKILL (the postmaster then restarts every process and replays the
-# WAL) or the postmaster itself killed with SIGKILL (its children exit when
-# they see it gone; the next start runs crash recovery) - and afterwards:
+# WAL) or the postmaster killed with SIGKILL and its children with it (the
+# next start runs crash recovery) - and afterwards:
 #   - no value is lost or unreadable: every row decrypts, to its old or its
 #     new state, and exactly one of them;
 #   - a destroyed key is fully destroyed (no version opens, PXK02, status
@@ -66,6 +66,17 @@ sub wait_for_backend
 		"SELECT pid FROM pg_stat_activity WHERE query LIKE '$like' AND $cond");
 }
 
+# Whether a process is still running (an exited child of the killed
+# postmaster may stay a zombie here, with nothing left to hold).
+sub alive
+{
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or return 0;
+	my $stat = <$fh>;
+	close($fh);
+	return defined $stat && $stat =~ /\) (\S)/ && $1 ne 'Z';
+}
+
 # The two ways to crash: SIGKILL to one backend (the postmaster's crash
 # restart), or SIGKILL to the postmaster (crash recovery at the next start).
 sub crash
@@ -81,18 +92,31 @@ sub crash
 	}
 	else
 	{
-		# SIGKILL to the postmaster: its children notice it is gone and exit;
-		# the next start finds the shared memory free and runs crash recovery.
+		# SIGKILL to the postmaster, then to its children: a backend busy in
+		# a loop (the consent writers) would not notice the postmaster gone
+		# for a long time, and the next start needs them gone.  The whole
+		# server dies at once, as in a power cut (less the OS page cache).
 		my ($postmaster) = slurp_file($node->data_dir . '/postmaster.pid') =~ /^(\d+)/
 		  or die 'no postmaster.pid';
-		my @children = split /\s+/, `pgrep -P $postmaster`;
+		my @children = grep { /^\d+$/ } split /\s+/, `pgrep -P $postmaster`;
 		my $log_offset = -s $node->logfile;
 		$node->kill9;
+		kill 'KILL', @children if @children;
 		for (1 .. 600)
 		{
-			last unless grep { $_ ne '' && kill(0, $_) } @children;
+			last unless grep { alive($_) } @children;
 			usleep(100_000);
 		}
+		# The start refuses while the old postmaster's pid exists, even as a
+		# zombie nobody has reaped yet: wait for it, and if it stays a zombie,
+		# remove its lock file, as an administrator would for a dead server.
+		for (1 .. 300)
+		{
+			last unless -e "/proc/$postmaster";
+			usleep(100_000);
+		}
+		unlink($node->data_dir . '/postmaster.pid')
+		  if -e "/proc/$postmaster" && !alive($postmaster);
 		$node->start;
 		ok($node->log_contains('database system was interrupted', $log_offset),
 			'after a SIGKILL of the postmaster, the start ran crash recovery');
