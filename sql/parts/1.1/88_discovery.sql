@@ -461,7 +461,8 @@ WITH cols AS (
     -- Roles that read a personal column in clear with no masking rule of
     -- their own for it (owners and superusers aside): straight from the
     -- table (and, if it is encrypted, holding its key), or through the
-    -- masking view, which shows a column without any rule as it is.
+    -- masking view when the column's default rule is none (a column
+    -- without any rule is redacted there: privacy by default, 80_...).
     SELECT f.relid, f.column_name,
            pg_catalog.array_agg(DISTINCT r.rolname::text ORDER BY r.rolname::text) AS roles
       FROM facts f
@@ -480,8 +481,9 @@ WITH cols AS (
             OR (v.view_name IS NOT NULL AND NOT f.encrypted
                 AND pg_catalog.to_regclass(v.view_name) IS NOT NULL
                 AND pg_catalog.has_table_privilege(r.oid, pg_catalog.to_regclass(v.view_name), 'SELECT')
-                AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
-                                 WHERE m.relid = f.relid AND m.column_name = f.column_name)))
+                AND EXISTS (SELECT 1 FROM privacy.mask_rules m
+                             WHERE m.relid = f.relid AND m.column_name = f.column_name
+                               AND m.role_name IS NULL AND m.rule = 'none')))
      GROUP BY f.relid, f.column_name
 )
 SELECT n.nspname AS schema_name,
