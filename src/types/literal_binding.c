@@ -416,13 +416,14 @@ literal_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate
 			ctx.bound_literal = InvalidOid;
 		(void) bind_walker((Node *) query, &ctx);
 
-		/* Every pending value made by this analysis must be in its tree. */
-		if (px_literal_pending_count() > 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("an encrypted literal was never bound to a key"),
-					 errhint("Cast the literal to the column's type, as in "
-							 "'...'::privacy.encrypted_text('keyname').")));
+		/*
+		 * What this analysis made and its final tree does not hold was in a
+		 * tree a hook replaced (transparent masking analyses a masked role's
+		 * statement again, and that analysis binds its own literals): it
+		 * can never be reached, so forget it now.  Pending values of an
+		 * analysis whose hook never runs make the commit fail.
+		 */
+		px_literal_release_analysis(pstate);
 	}
 }
 

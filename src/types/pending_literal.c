@@ -43,6 +43,7 @@ typedef struct PendingLiteral
 	bool		in_use;
 	px_value_type type;
 	SubTransactionId subxact;
+	const void *analysis;		/* the top-level ParseState that made it */
 	uint8		token[PENDING_TOKEN_LEN];
 	char	   *plaintext;
 	size_t		len;
@@ -53,6 +54,9 @@ static PendingLiteral *pending = NULL;
 static int	npending_slots = 0;
 static int	npending_live = 0;
 static int	unhooked_utility_depth = 0;
+
+/* The analysis px_literal_can_wait() last said yes for (its top ParseState). */
+static const void *waiting_analysis = NULL;
 
 /* The parser's error-position callback (parse_node.c keeps it static). */
 static void (*parser_position_callback) (void *arg) = NULL;
@@ -207,6 +211,9 @@ px_literal_can_wait(void)
 	rel = pstate->p_target_relation;
 	if (rel == NULL || !IsTransactionState())
 		return false;
+	waiting_analysis = pstate;
+	while (((const ParseState *) waiting_analysis)->parentParseState != NULL)
+		waiting_analysis = ((const ParseState *) waiting_analysis)->parentParseState;
 	for (i = 0; i < RelationGetDescr(rel)->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), i);
@@ -253,6 +260,7 @@ px_literal_make_pending(px_value_type type, const char *pt, size_t len)
 	slot->len = len;
 	slot->type = type;
 	slot->subxact = GetCurrentSubTransactionId();
+	slot->analysis = waiting_analysis;
 	if (!pg_strong_random(slot->token, PENDING_TOKEN_LEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -316,4 +324,14 @@ int
 px_literal_pending_count(void)
 {
 	return npending_live;
+}
+
+void
+px_literal_release_analysis(const void *analysis)
+{
+	int			i;
+
+	for (i = 0; i < npending_slots; i++)
+		if (pending[i].in_use && pending[i].analysis == analysis)
+			release_slot(&pending[i]);
 }

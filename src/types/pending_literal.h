@@ -51,6 +51,14 @@ extern void px_literal_release(const bytea *env);
 /* Number of pending values not yet sealed. */
 extern int	px_literal_pending_count(void);
 
+/*
+ * Forgets (and wipes) the pending values the analysis whose top-level
+ * ParseState is analysis made and that are not in its final tree: a hook
+ * may have replaced the tree it analysed (transparent masking analyses a
+ * masked role's statement again), so they can never be reached.
+ */
+extern void px_literal_release_analysis(const void *analysis);
+
 /* Utility statements whose analyses never reach post_parse_analyze_hook. */
 extern void px_literal_enter_unhooked_utility(void);
 extern void px_literal_leave_unhooked_utility(void);
