@@ -1369,30 +1369,17 @@ test_masking_core(void)
 	}
 }
 
-static void
-test_rule_parser(void)
+/*
+ * Each good[i][0] parses, formats as good[i][1] (its canonical text), and
+ * that text parses back to the same rule.
+ */
+static int
+rules_round_trip(const char *const good[][2], size_t ngood)
 {
-	static const char *good[][2] = {
-		{"none", "none"}, {" NULL ", "null"}, {"redact", "redact"}, {"Email", "email"},
-		{"credit_card", "credit_card"},
-		{"partial(0, '***-**-', 4)", "partial(0, '***-**-', 4)"},
-		{"partial( 2 ,'it''s', 0 )", "partial(2, 'it''s', 0)"},
-		{"hash('pseudo')", "hash('pseudo')"}, {"generalize(10)", "generalize(10)"},
-		{"generalize('decade')", "generalize('decade')"}, {"noise(0.25)", "noise(0.25)"},
-		{"value 'n/a'", "value 'n/a'"}};
-	static const char *bad[] = {
-		"", "shuffle", "partial(-1, '*', 1)", "partial(1, '*')", "partial(1, *, 1)",
-		"partial(1.5, '*', 1)", "hash(pseudo)", "hash('unterminated)", "generalize(0)",
-		"generalize(-5)", "generalize('week')", "noise(0)", "noise(1.5)", "noise(nan)",
-		"value", "email; DROP TABLE t", "value 'x' || current_user", "redact()", "none none",
-		/* found by fuzz_rule: a huge integer once reached an int conversion */
-		"partial(-1555555555555555555555555", "partial(1, '*', 99999999999999999999)"};
-	size_t		i;
+	char		out[PX_RULE_FORMAT_MAX];
 	int			ok = 1;
-	int			refused = 1;
-	char		out[2 * PX_RULE_TEXT_MAX + 64];
 
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	for (size_t i = 0; i < ngood; i++)
 	{
 		px_mask_rule rule;
 		px_mask_rule again;
@@ -1408,26 +1395,61 @@ test_rule_parser(void)
 		}
 		n = px_rule_format(&rule, out);
 		if (n != strlen(good[i][1]) || memcmp(out, good[i][1], n) != 0 ||
-			!px_rule_parse(out, n, &again, &error, &at) || again.kind != rule.kind)
+			!px_rule_parse(out, n, &again, &error, &at) || again.kind != rule.kind ||
+			again.nparts != rule.nparts || again.pool_len != rule.pool_len ||
+			memcmp(again.pool, rule.pool, rule.pool_len) != 0)
 		{
 			printf("# bad canonical form for %s: %.*s\n", good[i][0], (int) n, out);
 			ok = 0;
 		}
 	}
-	CHECK(ok, "rule parser accepts every form and its canonical text parses back the same");
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	return ok;
+}
+
+/* Each bad[i] is refused with a message and a position inside the text. */
+static int
+rules_refused(const char *const bad[], size_t nbad)
+{
+	int			refused = 1;
+
+	for (size_t i = 0; i < nbad; i++)
 	{
 		px_mask_rule rule;
 		const char *error = NULL;
 		size_t		at = 0;
 
-		if (px_rule_parse(bad[i], strlen(bad[i]), &rule, &error, &at) || error == NULL)
+		if (px_rule_parse(bad[i], strlen(bad[i]), &rule, &error, &at) || error == NULL ||
+			at > strlen(bad[i]))
 		{
 			printf("# accepted bad rule: %s\n", bad[i]);
 			refused = 0;
 		}
 	}
-	CHECK(refused, "rule parser refuses unknown rules, wrong arity, bad parameters and trailing SQL");
+	return refused;
+}
+
+static void
+test_rule_parser(void)
+{
+	static const char *const good[][2] = {
+		{"none", "none"}, {" NULL ", "null"}, {"redact", "redact"}, {"Email", "email"},
+		{"credit_card", "credit_card"},
+		{"partial(0, '***-**-', 4)", "partial(0, '***-**-', 4)"},
+		{"partial( 2 ,'it''s', 0 )", "partial(2, 'it''s', 0)"},
+		{"hash('pseudo')", "hash('pseudo')"}, {"generalize(10)", "generalize(10)"},
+		{"generalize('decade')", "generalize('decade')"}, {"noise(0.25)", "noise(0.25)"},
+		{"value 'n/a'", "value 'n/a'"}};
+	static const char *const bad[] = {
+		"", "shuffle", "partial(-1, '*', 1)", "partial(1, '*')", "partial(1, *, 1)",
+		"partial(1.5, '*', 1)", "hash(pseudo)", "hash('unterminated)", "generalize(0)",
+		"generalize(-5)", "generalize('week')", "noise(0)", "noise(1.5)", "noise(nan)",
+		"value", "email; DROP TABLE t", "value 'x' || current_user", "redact()", "none none",
+		/* found by fuzz_rule: a huge integer once reached an int conversion */
+		"partial(-1555555555555555555555555", "partial(1, '*', 99999999999999999999)"};
+	CHECK(rules_round_trip(good, sizeof(good) / sizeof(good[0])),
+		  "rule parser accepts every form and its canonical text parses back the same");
+	CHECK(rules_refused(bad, sizeof(bad) / sizeof(bad[0])),
+		  "rule parser refuses unknown rules, wrong arity, bad parameters and trailing SQL");
 }
 
 /*
@@ -1824,7 +1846,7 @@ test_json_paths(void)
 static void
 test_fake_jsonb_rules(void)
 {
-	static const char *good[][2] = {
+	static const char *const good[][2] = {
 		{"fake('first_name')", "fake('first_name')"}, {"FAKE ( 'iban' )", "fake('iban')"},
 		{"jsonb('$.a' email)", "jsonb('$.a' email)"},
 		{"jsonb( '$.\"a\"'  EMAIL , '$.b[*]' partial(1,'*',1),'$.c' value 'it''s')",
@@ -1834,7 +1856,7 @@ test_fake_jsonb_rules(void)
 		{"jsonb('$.x' none, '$.y' null, '$.z' redact, '$.w' credit_card)",
 		 "jsonb('$.x' none, '$.y' null, '$.z' redact, '$.w' credit_card)"},
 		{"jsonb('$.\"it''s\"' redact)", "jsonb('$.\"it''s\"' redact)"}};
-	static const char *bad[] = {
+	static const char *const bad[] = {
 		"fake", "fake()", "fake('')", "fake('FIRST_NAME')", "fake('nope')", "fake(first_name)",
 		"fake('email', 'x')", "fake('email'", "jsonb", "jsonb()", "jsonb('$.a')", "jsonb('$.a' email,)",
 		"jsonb($.a email)", "jsonb('a' email)", "jsonb('$' email)", "jsonb('$.a' shuffle)",
@@ -1844,57 +1866,20 @@ test_fake_jsonb_rules(void)
 		"jsonb('$.a' email '$.b' email)", "jsonb('$[-1]' email)", "jsonb('$.a' partial(1, '*'))",
 		"jsonb('$.1' email, '$.2' email, '$.3' email, '$.4' email, '$.5' email, '$.6' email, "
 		"'$.7' email, '$.8' email, '$.9' email)"};
-	char		out[PX_RULE_FORMAT_MAX];
-	int			ok = 1;
-	int			refused = 1;
-
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-	{
-		px_mask_rule rule;
-		px_mask_rule again;
-		const char *error;
-		size_t		at;
-		size_t		n;
-
-		if (!px_rule_parse(good[i][0], strlen(good[i][0]), &rule, &error, &at))
-		{
-			printf("# refused good rule: %s (%s)\n", good[i][0], error);
-			ok = 0;
-			continue;
-		}
-		n = px_rule_format(&rule, out);
-		if (n != strlen(good[i][1]) || memcmp(out, good[i][1], n) != 0 ||
-			!px_rule_parse(out, n, &again, &error, &at) || again.kind != rule.kind ||
-			again.nparts != rule.nparts || again.pool_len != rule.pool_len ||
-			memcmp(again.pool, rule.pool, rule.pool_len) != 0)
-		{
-			printf("# bad canonical form for %s: %.*s\n", good[i][0], (int) n, out);
-			ok = 0;
-		}
-	}
-	CHECK(ok, "fake and jsonb rules: every form accepted, canonical text parses back the same");
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-	{
-		px_mask_rule rule;
-		const char *error = NULL;
-		size_t		at = 0;
-
-		if (px_rule_parse(bad[i], strlen(bad[i]), &rule, &error, &at) || error == NULL ||
-			at > strlen(bad[i]))
-		{
-			printf("# accepted bad rule: %s\n", bad[i]);
-			refused = 0;
-		}
-	}
-	CHECK(refused, "fake and jsonb rules: wrong arity, unknown kinds, bad and repeated paths, nesting, "
+	CHECK(rules_round_trip(good, sizeof(good) / sizeof(good[0])),
+		  "fake and jsonb rules: every form accepted, canonical text parses back the same");
+	CHECK(rules_refused(bad, sizeof(bad) / sizeof(bad[0])),
+		  "fake and jsonb rules: wrong arity, unknown kinds, bad and repeated paths, nesting, "
 		  "date units, too many paths refused");
 	{
 		/* the largest jsonb rule: 8 parts of the longest paths and strings */
 		char		text[8 * 600];
+		char		out[PX_RULE_FORMAT_MAX];
 		size_t		n = (size_t) sprintf(text, "jsonb(");
 		px_mask_rule rule;
 		const char *error;
 		size_t		at;
+		int			ok;
 
 		for (int i = 0; i < 8; i++)
 		{
