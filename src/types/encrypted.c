@@ -406,6 +406,35 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
  * Input and output
  * --------------------------------------------------------------------- */
 
+/*
+ * Plaintext given as text input (str is NUL-terminated; for the bytea type
+ * it is bytea's input syntax), sealed under key_id, or left pending for
+ * its column's key when wait is set (types/pending_literal.h).
+ */
+static bytea *
+seal_text_input(PxCallCache *cache, const char *str, size_t len, px_value_type type,
+				uint32 key_id, bool wait)
+{
+	bytea	   *result;
+
+	px_note_plaintext_in();
+	if (type == PX_TYPE_BYTEA)
+	{
+		bytea	   *plain = DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(str)));
+
+		result = wait
+			? px_literal_make_pending(type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain))
+			: seal_value(cache, key_id, type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		px_wipe(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
+		return result;
+	}
+	if (!wait)
+		return seal_value(cache, key_id, type, str, len);
+	if (len > PX_MAX_PLAINTEXT)
+		px_report_status(PX_ERR_TOO_LONG, true);
+	return px_literal_make_pending(type, str, len);
+}
+
 /* An armored envelope given as input, checked (see verify_envelope). */
 static bytea *
 decode_armored(PxCallCache *cache, const char *str, size_t len, px_value_type type,
@@ -438,26 +467,7 @@ encrypted_in(FunctionCallInfo fcinfo, px_value_type type)
 	 * types/pending_literal.h).
 	 */
 	wait = typmod < 0 && px_literal_can_wait();
-	if (type == PX_TYPE_BYTEA)
-	{
-		bytea	   *plain = DatumGetByteaPP(DirectFunctionCall1(byteain, CStringGetDatum(str)));
-		bytea	   *result;
-
-		px_note_plaintext_in();
-		result = wait
-			? px_literal_make_pending(type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain))
-			: seal_value(cache, key_id, type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-		px_wipe(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-		PG_RETURN_BYTEA_P(result);
-	}
-	if (wait)
-	{
-		px_note_plaintext_in();
-		if (len > PX_MAX_PLAINTEXT)
-			px_report_status(PX_ERR_TOO_LONG, true);
-		PG_RETURN_BYTEA_P(px_literal_make_pending(type, str, len));
-	}
-	PG_RETURN_BYTEA_P(seal_value(cache, key_id, type, str, len));
+	PG_RETURN_BYTEA_P(seal_text_input(cache, str, len, type, key_id, wait));
 }
 
 static Datum
@@ -902,7 +912,6 @@ input_to_encrypted(FunctionCallInfo fcinfo, px_value_type type)
 	size_t		len = VARSIZE_ANY_EXHDR(in) - 1;
 	uint32		key_id = typmod >= 0 ? (uint32) typmod : PX_TRANSIT_KEY_ID;
 	bytea	   *env;
-	bytea	   *result;
 
 	if (VARSIZE_ANY_EXHDR(in) < 1)
 		ereport(ERROR,
@@ -922,20 +931,8 @@ input_to_encrypted(FunctionCallInfo fcinfo, px_value_type type)
 		env = decode_armored(cache, data, len, type, -1);
 		PG_RETURN_BYTEA_P(coerce_to_key(cache, fcinfo->flinfo->fn_mcxt, env, type, typmod));
 	}
-	if (type == PX_TYPE_BYTEA)
-	{
-		bytea	   *plain = DatumGetByteaPP(DirectFunctionCall1(byteain,
-																 CStringGetDatum(pnstrdup(data, len))));
-
-		result = seal_value(cache, key_id, type, VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-		px_wipe(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain));
-		PG_RETURN_BYTEA_P(result);
-	}
-	if (memchr(data, '\0', len) != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
-				 errmsg("invalid byte sequence for encoding \"UTF8\": 0x00")));
-	PG_RETURN_BYTEA_P(seal_value(cache, key_id, type, data, len));
+	/* What the type's input would have done, sealing under the key at once. */
+	PG_RETURN_BYTEA_P(seal_text_input(cache, pnstrdup(data, len), len, type, key_id, false));
 }
 
 PG_FUNCTION_INFO_V1(px_encrypted_input_to_text);
