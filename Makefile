@@ -168,6 +168,12 @@ soak:
 sqlsmith:
 	bash test/sqlsmith/run_sqlsmith.sh
 
+# The Citus suite (test/citus): a coordinator and two workers on loopback;
+# says it was skipped when Citus is not installed (make test runs it too).
+.PHONY: test-citus
+test-citus:
+	bash test/citus/run_citus.sh
+
 .PHONY: valgrind
 valgrind:
 	bash test/valgrind/run_regress_valgrind.sh

@@ -178,6 +178,20 @@ else
     done
 fi
 
+# 4. The Citus suite (make test-citus) when Citus is installed: here only
+# its first file, a smoke; without Citus it says it was skipped.
+echo "== Citus"
+citus_out=$(PRIVACY_CITUS_NO_BUILD=1 PRIVACY_CITUS_TESTS="${PRIVACY_CITUS_SMOKE:-test/citus/t/001_setup.pl}" \
+    bash test/citus/run_citus.sh 2>&1)
+echo "$citus_out" | tail -n 40
+if echo "$citus_out" | grep -q '^test-citus: SKIPPED'; then
+    :
+else
+    ok=$(echo "$citus_out" | sed -n 's/^test-citus: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+    nok=$(echo "$citus_out" | sed -n 's/^test-citus: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    count "Citus smoke" "${ok:-0}" "${nok:-1}"
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$broken" -eq 0 ]

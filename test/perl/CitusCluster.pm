@@ -1,0 +1,84 @@
+# A Citus cluster for the tests of test/citus: a coordinator and two workers,
+# each a PostgreSQL::Test::Cluster node listening on 127.0.0.1 only, with
+# citus and privacy_ext preloaded (citus first, as Citus requires) and the
+# same root key file content on every node (README, "Running on Citus").
+# The coordinator is in the metadata (citus_set_coordinator_host), so
+# reference tables have a placement on every node.
+package CitusCluster;
+
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use File::Spec;
+
+# available(): true when Citus is installed beside the server under test.
+sub available
+{
+	my $pg_config = $ENV{PG_CONFIG} // 'pg_config';
+	chomp(my $pkglib = `$pg_config --pkglibdir`);
+	chomp(my $share = `$pg_config --sharedir`);
+	return -f "$pkglib/citus.so" && -f "$share/extension/citus.control";
+}
+
+# new(prefix, root_hex, conf => "extra lines", workers => 2): started,
+# citus created on every node, workers added; privacy_ext is NOT created yet
+# (tests do it on the coordinator, as a DBA would).
+sub new
+{
+	my ($class, $prefix, $root_hex, %opts) = @_;
+	my $self = bless { nodes => [] }, $class;
+	my $nworkers = $opts{workers} // 2;
+	for my $i (0 .. $nworkers)
+	{
+		my $name = $i == 0 ? "${prefix}_coord" : "${prefix}_worker$i";
+		my $node = PostgreSQL::Test::Cluster->new($name);
+		$node->init;
+		my $keyfile = $node->basedir . '/root.key';
+		open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
+		print $fh "$root_hex\n";
+		close($fh);
+		chmod(0600, $keyfile) or die "chmod $keyfile: $!";
+		$node->append_conf('postgresql.conf',
+			"listen_addresses = '127.0.0.1'\n"
+			  . "shared_preload_libraries = 'citus,privacy_ext'\n"
+			  . "privacy.root_key_file = '$keyfile'\n"
+			  . "max_prepared_transactions = 50\n"
+			  . "citus.shard_count = 4\n"
+			  . "citus.shard_replication_factor = 1\n"
+			  . "fsync = off\n"
+			  . ($opts{conf} // ''));
+		$node->start;
+		$node->safe_psql('postgres', 'CREATE EXTENSION citus');
+		push @{ $self->{nodes} }, $node;
+	}
+	my $coord = $self->coordinator;
+	$coord->safe_psql('postgres',
+		"SELECT citus_set_coordinator_host('127.0.0.1', " . $coord->port . ')');
+	for my $w ($self->workers)
+	{
+		$coord->safe_psql('postgres',
+			"SELECT citus_add_node('127.0.0.1', " . $w->port . ')');
+	}
+	return $self;
+}
+
+sub coordinator { return $_[0]->{nodes}[0]; }
+sub workers { my $n = $_[0]->{nodes}; return @{$n}[ 1 .. $#$n ]; }
+sub nodes { return @{ $_[0]->{nodes} }; }
+
+# safe_psql_all(sql): the same SQL on every node; returns the outputs.
+sub safe_psql_all
+{
+	my ($self, $sql, %params) = @_;
+	return map { $_->safe_psql('postgres', $sql, %params) } $self->nodes;
+}
+
+# Stops every node.
+sub stop
+{
+	my ($self) = @_;
+	$_->stop for reverse $self->nodes;
+}
+
+1;
