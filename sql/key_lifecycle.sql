@@ -27,6 +27,13 @@ SELECT count(*) FILTER (WHERE privacy.decrypt(secret) = 'secret-' || id) AS inta
        count(*) FILTER (WHERE privacy.decrypt(blob) = convert_to('blob-' || id, 'UTF8')) AS blobs_intact
   FROM vault;
 SELECT versions_in_use FROM privacy.keys WHERE name = 'life';
+-- Not inside a transaction block: the overwrite could not be rolled back,
+-- and the version is kept.
+BEGIN;
+SELECT privacy.drop_key_version('life', 2);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT versions FROM privacy.keys WHERE name = 'life';
 -- Now version 2 is unused and can go; its key material is gone.
 SELECT privacy.drop_key_version('life', 2);
 SELECT versions FROM privacy.keys WHERE name = 'life';

@@ -369,6 +369,17 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 
+	/*
+	 * As for destroy_key: the wrapped key is overwritten in place before the
+	 * row is deleted, and a rollback of an enclosing transaction would bring
+	 * the row back with its material gone.
+	 */
+	if (IsTransactionBlock())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("privacy.drop_key_version() cannot run inside a transaction block"),
+				 errdetail("The version's key material is overwritten at once and a rollback could not bring it back.")));
+
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
 	values[1] = Int32GetDatum(version);
