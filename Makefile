@@ -57,6 +57,10 @@ OBJS        = src/module.o \
               src/audit/counts.o \
               src/subjects.o \
               src/discovery/recognise.o \
+              src/citus/citus_presence.o \
+              src/citus/sync_state.o \
+              src/citus/sync_ship.o \
+              src/citus/sync_apply.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core

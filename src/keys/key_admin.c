@@ -14,6 +14,7 @@
 #include "keys/key_usage.h"
 #include "audit/events.h"
 #include "admin.h"
+#include "citus/sync_ship.h"
 
 #include "access/genam.h"
 #include "access/heapam.h"
@@ -231,8 +232,8 @@ px_revoke_key(PG_FUNCTION_ARGS)
  * by a rollback, which is why destroy_key refuses to run in a transaction
  * block.
  */
-static void
-wipe_wrapped_keys(uint32 key_id, uint32 version)
+void
+px_wipe_wrapped_keys(uint32 key_id, uint32 version)
 {
 	Relation	rel = px_open_key_table(PX_TABLE_VERSIONS, RowExclusiveLock);
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -328,9 +329,14 @@ px_destroy_key(PG_FUNCTION_ARGS)
 	 * (key_store.c, key_row), because the overwrite survives the crash and
 	 * the UPDATE above does not.  drop_key_version never overwrites version
 	 * 1, so a wiped version 1 can only mean a destruction under way.
+	 * On a Citus coordinator every node is told first (citus/sync_ship.c):
+	 * a node that cannot be reached refuses the destruction before any
+	 * material is overwritten here.
 	 */
-	wipe_wrapped_keys(key_id, PX_DET_KEY_VERSION);
-	wipe_wrapped_keys(key_id, 0);
+	px_citus_ship_wipe(key_id, PX_DET_KEY_VERSION);
+	px_citus_ship_wipe(key_id, 0);
+	px_wipe_wrapped_keys(key_id, PX_DET_KEY_VERSION);
+	px_wipe_wrapped_keys(key_id, 0);
 	if (SPI_execute_with_args("UPDATE privacy.data_key_versions"
 							  " SET wrapped_key = NULL, root_key_check = NULL"
 							  " WHERE key_id OPERATOR(pg_catalog.=) $1",
@@ -412,7 +418,8 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("version %d of privacy_ext key \"%s\" is still in use by %s", version, name, user),
 				 errhint("Run privacy.reencrypt() on that column first.")));
-	wipe_wrapped_keys(key_id, (uint32) version);
+	px_citus_ship_wipe(key_id, (uint32) version);
+	px_wipe_wrapped_keys(key_id, (uint32) version);
 	if (SPI_execute_with_args("DELETE FROM privacy.data_key_versions"
 							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
