@@ -107,7 +107,7 @@ test:
 	bash test/run_tests.sh
 
 # Backend-free core unit tests (no server needed).
-test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
+test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-test: test/unit/test_core
@@ -120,7 +120,7 @@ FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip 
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 
-test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_input.h $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
+test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_input.h $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 .PHONY: fuzz fuzz-smoke unit-asan
@@ -133,7 +133,7 @@ fuzz-smoke: $(addprefix test/fuzz/,$(FUZZ_TARGETS))
 	for t in $(FUZZ_TARGETS); do test/fuzz/$$t -runs=20000 -seed=1 >/dev/null 2>&1 || exit 1; done
 
 # The core unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
+test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
 	clang -std=c99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-asan: test/unit/test_core_asan

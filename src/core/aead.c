@@ -19,6 +19,7 @@
  * the short path's limits.
  */
 #include "px_core.h"
+#include "px_block.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +110,6 @@ static void
 aes_block(const unsigned char in[16], unsigned char out[16], const void *key)
 {
 	px_aead    *aead = (px_aead *) key;
-	int			outl;
 	int			i;
 
 	/* GCM asks for the counters in order: try the expected one first. */
@@ -126,7 +126,7 @@ aes_block(const unsigned char in[16], unsigned char out[16], const void *key)
 			return;
 		}
 	}
-	if (EVP_EncryptUpdate(aead->ecb, out, &outl, in, 16) != 1 || outl != 16)
+	if (!px_aes_blocks(aead->ecb, in, out, 16))
 		aead->failed = 1;
 }
 
@@ -175,12 +175,10 @@ aes_ctr32(const unsigned char *in, unsigned char *out, size_t blocks,
 	{
 		size_t		n = blocks < CTR_BATCH ? blocks : CTR_BATCH;
 		size_t		i;
-		int			outl;
 
 		for (i = 0; i < n; i++, ctr++)
 			write_counter(counters + 16 * i, ivec, ctr);
-		if (EVP_EncryptUpdate(aead->ecb, stream, &outl, counters, (int) (16 * n)) != 1 ||
-			outl != (int) (16 * n))
+		if (!px_aes_blocks(aead->ecb, counters, stream, 16 * n))
 		{
 			aead->failed = 1;
 			break;
@@ -296,98 +294,11 @@ ghash_powers(px_aead *aead, const unsigned char h_block[16])
 	}
 }
 
-/*
- * The first r (0..8) bytes at p as a little-endian integer, zero above.
- * Overlapping fixed-size loads instead of a byte copy into a padded buffer:
- * a 16-byte load of bytes just stored one by one cannot be forwarded by
- * the CPU and stalls (measured: half of GHASH's time).  The branches
- * depend only on the length, which the envelope makes public.
- */
-static inline uint64_t
-load_upto8(const unsigned char *p, size_t r)
-{
-	uint32_t	a,
-				b;
-
-	if (r >= 4)
-	{
-		memcpy(&a, p, 4);
-		memcpy(&b, p + r - 4, 4);
-		return (uint64_t) a | ((uint64_t) b << (8 * (r - 4)));
-	}
-	if (r == 0)
-		return 0;
-	return (uint64_t) p[0] | ((uint64_t) p[r >> 1] << (8 * (r >> 1))) |
-		((uint64_t) p[r - 1] << (8 * (r - 1)));
-}
-
-/* A block of len (0..16) bytes at p, zero-padded; reads no byte past p[len-1]. */
-static inline __m128i
-load_block(const unsigned char *p, size_t len)
-{
-	uint64_t	lo;
-
-	if (len == 16)
-		return _mm_loadu_si128((const __m128i *) p);
-	if (len >= 8)
-	{
-		memcpy(&lo, p, 8);
-		return _mm_set_epi64x((long long) load_upto8(p + 8, len - 8), (long long) lo);
-	}
-	return _mm_set_epi64x(0, (long long) load_upto8(p, len));
-}
-
-static inline void
-store_upto8(unsigned char *p, uint64_t x, size_t r)
-{
-	uint32_t	w;
-	uint16_t	h;
-
-	if (r >= 4)
-	{
-		w = (uint32_t) (x >> (8 * (r - 4)));
-		memcpy(p + r - 4, &w, 4);
-		w = (uint32_t) x;
-		memcpy(p, &w, 4);
-	}
-	else if (r >= 2)
-	{
-		h = (uint16_t) (x >> (8 * (r - 2)));
-		memcpy(p + r - 2, &h, 2);
-		h = (uint16_t) x;
-		memcpy(p, &h, 2);
-	}
-	else if (r == 1)
-		p[0] = (unsigned char) x;
-}
-
-/* Store the first len (0..16) bytes of v at p. */
-static inline void
-store_block(unsigned char *p, __m128i v, size_t len)
-{
-	uint64_t	lo = (uint64_t) _mm_cvtsi128_si64(v);
-
-	if (len == 16)
-		_mm_storeu_si128((__m128i *) p, v);
-	else if (len >= 8)
-	{
-		memcpy(p, &lo, 8);
-		store_upto8(p + 8, (uint64_t) _mm_cvtsi128_si64(_mm_srli_si128(v, 8)), len - 8);
-	}
-	else
-		store_upto8(p, lo, len);
-}
-
 /* Keystream block i, keeping only its first len bytes (the rest zero). */
 static inline __m128i
 keystream_block(const unsigned char *stream, int i, size_t len)
 {
-	static const unsigned char ones_then_zeros[32] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-
-	return _mm_and_si128(_mm_loadu_si128((const __m128i *) (stream + 16 * i)),
-						 _mm_loadu_si128((const __m128i *) (ones_then_zeros + 16 - len)));
+	return _mm_and_si128(_mm_loadu_si128((const __m128i *) (stream + 16 * i)), px_block_mask(len));
 }
 
 /*
@@ -444,12 +355,10 @@ short_keystream(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN], size_t text_le
 	unsigned char counters[16 * SHORT_KEYSTREAM_BLOCKS];
 	int			n = 1 + (int) ((text_len + 15) / 16);
 	int			i;
-	int			outl;
 
 	for (i = 0; i < n; i++)
 		write_counter(counters + 16 * i, nonce, (uint32_t) (i + 1));
-	return EVP_EncryptUpdate(aead->ecb, stream, &outl, counters, 16 * n) == 1 &&
-		outl == 16 * n;
+	return px_aes_blocks(aead->ecb, counters, stream, (size_t) (16 * n));
 }
 
 /* Seal with the keystream E(J0), E(J0+1), ... already computed. */
@@ -488,7 +397,7 @@ seal_short(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN],
 		return PX_ERR_CRYPTO;
 	}
 	seal_with_stream(aead, stream, aad, aad_len, pt, pt_len, ct, tag);
-	OPENSSL_cleanse(stream, sizeof(stream));
+	px_wipe_blocks(stream, 1 + (pt_len + 15) / 16);
 	return PX_OK;
 }
 
@@ -502,8 +411,7 @@ fresh_refill(px_aead *aead, px_nonce_pool *pool, long owner)
 {
 	unsigned char counters[FRESH_BATCH][16 * FRESH_BLOCKS];
 	int			i,
-				j,
-				outl;
+				j;
 
 	aead->fresh_owner = 0;
 	aead->fresh_next = FRESH_BATCH;
@@ -514,8 +422,7 @@ fresh_refill(px_aead *aead, px_nonce_pool *pool, long owner)
 		for (j = 0; j < FRESH_BLOCKS; j++)
 			write_counter(counters[i] + 16 * j, aead->fresh_nonce[i], (uint32_t) (j + 1));
 	}
-	if (EVP_EncryptUpdate(aead->ecb, aead->fresh_stream[0], &outl, counters[0],
-						  (int) sizeof(counters)) != 1 || outl != (int) sizeof(counters))
+	if (!px_aes_blocks(aead->ecb, counters[0], aead->fresh_stream[0], sizeof(counters)))
 		return false;
 	aead->fresh_owner = owner;
 	aead->fresh_next = 0;
@@ -533,7 +440,7 @@ open_short(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN],
 		   const uint8_t *ct, size_t ct_len, const uint8_t tag[PX_TAG_LEN], uint8_t *pt)
 {
 	unsigned char stream[16 * SHORT_KEYSTREAM_BLOCKS];
-	unsigned char expected[16];
+	__m128i		expected;
 	ghash_sum	sum;
 	size_t		off;
 	int			i;
@@ -547,8 +454,8 @@ open_short(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN],
 	ghash_start(aead, &sum, aad, aad_len, ct_len);
 	for (off = 0; off < ct_len; off += 16)
 		ghash_add(aead, &sum, load_block(ct + off, ct_len - off < 16 ? ct_len - off : 16));
-	_mm_storeu_si128((__m128i *) expected, ghash_finish(aead, &sum, aad_len, ct_len, stream));
-	if (CRYPTO_memcmp(expected, tag, PX_TAG_LEN) != 0)
+	expected = ghash_finish(aead, &sum, aad_len, ct_len, stream);
+	if (!px_blocks_equal(expected, _mm_loadu_si128((const __m128i *) tag)))
 	{
 		status = PX_ERR_AUTH;
 		px_wipe(pt, ct_len);
@@ -561,7 +468,7 @@ open_short(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN],
 			store_block(pt + off, _mm_xor_si128(load_block(ct + off, n),
 												keystream_block(stream, i, n)), n);
 		}
-	OPENSSL_cleanse(stream, sizeof(stream));
+	px_wipe_blocks(stream, 1 + (ct_len + 15) / 16);
 	return status;
 }
 
@@ -648,15 +555,13 @@ precompute_keystream(px_aead *aead, const uint8_t nonce[PX_NONCE_LEN], size_t te
 {
 	int			n = 1 + (int) ((text_len + 15) / 16);
 	int			i;
-	int			outl;
 
 	aead->nprecomputed = 0;
 	if (n > PRECOMPUTED_BLOCKS)
 		return;
 	for (i = 0; i < n; i++)
 		write_counter(aead->counters + 16 * i, nonce, (uint32_t) (i + 1));
-	if (EVP_EncryptUpdate(aead->ecb, aead->keystream, &outl, aead->counters, 16 * n) == 1 &&
-		outl == 16 * n)
+	if (px_aes_blocks(aead->ecb, aead->counters, aead->keystream, (size_t) (16 * n)))
 	{
 		aead->nprecomputed = n;
 		aead->next_block = 0;
@@ -744,7 +649,7 @@ px_gcm_seal_fresh(px_aead *aead, px_nonce_pool *pool, long owner,
 		i = aead->fresh_next++;
 		memcpy(nonce, aead->fresh_nonce[i], PX_NONCE_LEN);
 		seal_with_stream(aead, aead->fresh_stream[i], aad, aad_len, pt, pt_len, ct, tag);
-		OPENSSL_cleanse(aead->fresh_stream[i], sizeof(aead->fresh_stream[i]));
+		px_wipe_blocks(aead->fresh_stream[i], FRESH_BLOCKS);
 		memset(aead->fresh_nonce[i], 0, PX_NONCE_LEN);
 		return PX_OK;
 	}

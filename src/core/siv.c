@@ -12,6 +12,7 @@
  * inputs, so the two stay byte-for-byte interchangeable.
  */
 #include "px_core.h"
+#include "px_block.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 struct px_siv
 {
 	EVP_CIPHER_CTX *mac;		/* AES(K1), for CMAC */
+	EVP_CIPHER_CTX *mac_dec;	/* AES^-1(K1), for checking a tag */
 	EVP_CIPHER_CTX *ctr;		/* AES(K2), for counter mode */
 	uint8_t		k1sub[BLOCK];	/* CMAC subkeys */
 	uint8_t		k2sub[BLOCK];
@@ -43,12 +45,10 @@ struct px_siv
 	uint8_t		ad_memo_d[BLOCK];
 };
 
-static int
+static inline int
 aes(EVP_CIPHER_CTX *ctx, const uint8_t *in, uint8_t *out, size_t len)
 {
-	int			outl;
-
-	return EVP_EncryptUpdate(ctx, out, &outl, in, (int) len) == 1 && outl == (int) len;
+	return px_aes_blocks(ctx, in, out, len);
 }
 
 static void
@@ -170,6 +170,7 @@ s2v(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 			return 0;
 		if (n_ad == 1 && ad_len[0] <= sizeof(s->ad_memo))
 		{
+			memset(s->ad_memo, 0, sizeof(s->ad_memo));
 			memcpy(s->ad_memo, ad[0], ad_len[0]);
 			memcpy(s->ad_memo_d, d, BLOCK);
 			s->ad_memo_len = ad_len[0];
@@ -247,11 +248,20 @@ siv_ctr(px_siv *s, const uint8_t v[BLOCK], const uint8_t *in, uint8_t *out, size
  * reads is written with one 16-byte store, or well before it is read: what
  * turns the plaintext into S2V's last string (D at its place, the padding)
  * is laid out before counter mode runs.  Temporaries live in one scratch
- * structure, wiped once.  SSE2 (x86-64) only; elsewhere every value takes
- * the general path.  Same construction, same results: the unit tests hold
- * both paths to RFC 5297's vectors and to EVP's AES-256-SIV.
+ * structure, wiped once; a partial last block is loaded and stored with
+ * the overlapping fixed-size accesses of px_block.h, not byte by byte.
+ * x86-64 (SSE2) only; elsewhere every value takes the general path.
+ *
+ * Opening checks the tag without computing it: V = AES(K1, X ^ M_last ^
+ * K'), where X is CMAC's chaining value before the last block, holds
+ * exactly when X = AES^-1(K1, V) ^ M_last ^ K', AES being a permutation.
+ * AES^-1(K1, V) needs nothing but the envelope, so it runs beside counter
+ * mode instead of after the plaintext: a two-block value waits for two AES
+ * calls in sequence, not three.  Same construction, same results: the
+ * unit tests hold both paths to RFC 5297's vectors and to EVP's
+ * AES-256-SIV.
  */
-#if defined(__SSE2__)
+#if defined(PX_BLOCK_SSE)
 #define SHORT_MSG 64
 
 typedef struct short_scratch
@@ -261,11 +271,11 @@ typedef struct short_scratch
 	uint8_t		stream[SHORT_MSG];
 	uint8_t		x[BLOCK];
 	uint8_t		d[BLOCK];
+	uint8_t		vdec[BLOCK];	/* AES^-1(K1, V): X ^ M_last ^ K' of an authentic value */
 	/* not secret (derived from the tag), so not wiped: */
 	uint8_t		counters[SHORT_MSG];
 } short_scratch;
 
-#define SCRATCH_SECRET_BYTES offsetof(short_scratch, counters)
 
 static inline __m128i
 load16(const uint8_t *p)
@@ -285,7 +295,10 @@ s2v_ad(px_siv *s, const uint8_t *ad, size_t ad_len, uint8_t d[BLOCK])
 {
 	uint8_t		mac[BLOCK];
 
-	if (s->ad_memo_valid && s->ad_memo_len == ad_len && memcmp(s->ad_memo, ad, ad_len) == 0)
+	/* the memo is zero past its length, as load_block pads */
+	if (s->ad_memo_valid && s->ad_memo_len == ad_len &&
+		(ad_len <= BLOCK ? px_blocks_equal(load_block(ad, ad_len), load16(s->ad_memo))
+		 : memcmp(s->ad_memo, ad, ad_len) == 0))
 	{
 		memcpy(d, s->ad_memo_d, BLOCK);
 		return 1;
@@ -297,6 +310,7 @@ s2v_ad(px_siv *s, const uint8_t *ad, size_t ad_len, uint8_t d[BLOCK])
 	xor_block(d, mac);
 	if (ad_len <= sizeof(s->ad_memo))
 	{
+		memset(s->ad_memo, 0, sizeof(s->ad_memo));
 		memcpy(s->ad_memo, ad, ad_len);
 		memcpy(s->ad_memo_d, d, BLOCK);
 		s->ad_memo_len = ad_len;
@@ -310,6 +324,25 @@ static inline size_t
 m_blocks(size_t len)
 {
 	return len <= BLOCK ? 1 : (len + BLOCK - 1) / BLOCK;
+}
+
+/*
+ * Wipe what a value of len bytes left in the scratch: the blocks of m, dz
+ * and stream it used, x and d (the counters derive from the tag, which is
+ * stored in the envelope).  Which blocks were used depends on the length
+ * only, which the envelope makes public.
+ */
+static inline void
+wipe_scratch(short_scratch *sc, size_t len)
+{
+	size_t		n = m_blocks(len);
+
+	px_wipe_blocks(sc->m, n);
+	px_wipe_blocks(sc->dz, n);
+	px_wipe_blocks(sc->stream, (len + BLOCK - 1) / BLOCK);
+	px_wipe_blocks(sc->x, 1);
+	px_wipe_blocks(sc->d, 1);
+	px_wipe_blocks(sc->vdec, 1);
 }
 
 /*
@@ -335,7 +368,10 @@ prepare_dz(short_scratch *sc, size_t len)
 	}
 }
 
-/* sc->m: pt xor sc->dz over the text, sc->dz over the padding after it. */
+/*
+ * sc->m: pt xor sc->dz over the text, sc->dz over the padding after it
+ * (a partial or empty last block: the text zero-padded, xor dz).
+ */
 static void
 fill_m(short_scratch *sc, const uint8_t *pt, size_t len)
 {
@@ -344,10 +380,9 @@ fill_m(short_scratch *sc, const uint8_t *pt, size_t len)
 
 	for (i = 0; i < full; i++)
 		store16(sc->m + BLOCK * i, _mm_xor_si128(load16(pt + BLOCK * i), load16(sc->dz + BLOCK * i)));
-	for (i = BLOCK * full; i < len; i++)
-		sc->m[i] = pt[i] ^ sc->dz[i];
-	for (; i < BLOCK * m_blocks(len); i++)
-		sc->m[i] = sc->dz[i];
+	if (full < m_blocks(len))
+		store16(sc->m + BLOCK * full, _mm_xor_si128(load_block(pt + BLOCK * full, len % BLOCK),
+													load16(sc->dz + BLOCK * full)));
 }
 
 /* CMAC(K1, sc->m): the last block is complete (K1') unless padded (K2'). */
@@ -412,18 +447,30 @@ seal_short(px_siv *s, const uint8_t *ad, size_t ad_len, const uint8_t *pt, size_
 	/* pt and ct may be the same buffer: each block is read before it is written */
 	for (i = 0; i < full; i++)
 		store16(ct + BLOCK * i, _mm_xor_si128(load16(pt + BLOCK * i), load16(sc->stream + BLOCK * i)));
-	for (i = BLOCK * full; i < len; i++)
-		ct[i] = pt[i] ^ sc->stream[i];
+	if (len % BLOCK != 0)
+		store_block(ct + BLOCK * full,
+					_mm_xor_si128(load_block(pt + BLOCK * full, len % BLOCK),
+								  load16(sc->stream + BLOCK * full)), len % BLOCK);
 	return 1;
 }
 
+/*
+ * Open into pt; *authentic says whether V is the value's tag (see above).
+ * Returns 0 when an AES call fails.
+ */
 static int
 open_short(px_siv *s, const uint8_t *ad, size_t ad_len, const uint8_t v[BLOCK],
-		   const uint8_t *ct, size_t len, uint8_t *pt, uint8_t check[BLOCK], short_scratch *sc)
+		   const uint8_t *ct, size_t len, uint8_t *pt, bool *authentic, short_scratch *sc)
 {
 	size_t		full = len / BLOCK;
+	size_t		n = m_blocks(len);
+	bool		padded = len > BLOCK && len % BLOCK != 0;
+	__m128i		x = _mm_setzero_si128();
 	size_t		i;
 
+	/* first: it depends on nothing that follows, so its latency overlaps theirs */
+	if (!aes(s->mac_dec, v, sc->vdec, BLOCK))
+		return 0;
 	/* laid out first, so that its stores are done when its blocks are read */
 	if (!s2v_ad(s, ad, ad_len, sc->d))
 		return 0;
@@ -438,16 +485,34 @@ open_short(px_siv *s, const uint8_t *ad, size_t ad_len, const uint8_t v[BLOCK],
 		store16(pt + BLOCK * i, p);
 		store16(sc->m + BLOCK * i, _mm_xor_si128(p, load16(sc->dz + BLOCK * i)));
 	}
-	for (i = BLOCK * full; i < len; i++)
+	/*
+	 * A partial or empty last block: the keystream past the text is masked
+	 * off, so what lies there in m is the padding of dz alone.
+	 */
+	if (full < m_blocks(len))
 	{
-		pt[i] = ct[i] ^ sc->stream[i];
-		sc->m[i] = pt[i] ^ sc->dz[i];
+		size_t		rem = len % BLOCK;
+		__m128i		p = _mm_xor_si128(load_block(ct + BLOCK * full, rem),
+									  _mm_and_si128(load16(sc->stream + BLOCK * full),
+													px_block_mask(rem)));
+
+		store_block(pt + BLOCK * full, p, rem);
+		store16(sc->m + BLOCK * full, _mm_xor_si128(p, load16(sc->dz + BLOCK * full)));
 	}
-	for (; i < BLOCK * m_blocks(len); i++)
-		sc->m[i] = sc->dz[i];
-	return cmac_m(s, sc, len, check);
+	/* CMAC's chain up to its last block (as cmac_m), then the check */
+	for (i = 0; i + 1 < n; i++)
+	{
+		store16(sc->x, _mm_xor_si128(x, load16(sc->m + BLOCK * i)));
+		if (!aes(s->mac, sc->x, sc->x, BLOCK))
+			return 0;
+		x = load16(sc->x);
+	}
+	*authentic = px_blocks_equal(x, _mm_xor_si128(_mm_xor_si128(load16(sc->vdec),
+																load16(sc->m + BLOCK * (n - 1))),
+												  load16(padded ? s->k2sub : s->k1sub)));
+	return 1;
 }
-#endif							/* SSE2 */
+#endif							/* PX_BLOCK_SSE */
 
 px_siv *
 px_siv_new(const uint8_t *key, size_t key_len)
@@ -467,9 +532,12 @@ px_siv_new(const uint8_t *key, size_t key_len)
 	if (s == NULL)
 		return NULL;
 	s->mac = EVP_CIPHER_CTX_new();
+	s->mac_dec = EVP_CIPHER_CTX_new();
 	s->ctr = EVP_CIPHER_CTX_new();
-	if (s->mac == NULL || s->ctr == NULL ||
+	if (s->mac == NULL || s->mac_dec == NULL || s->ctr == NULL ||
 		EVP_EncryptInit_ex(s->mac, cipher, NULL, key, NULL) != 1 ||
+		EVP_DecryptInit_ex(s->mac_dec, cipher, NULL, key, NULL) != 1 ||
+		EVP_CIPHER_CTX_set_padding(s->mac_dec, 0) != 1 ||
 		EVP_EncryptInit_ex(s->ctr, cipher, NULL, key + half, NULL) != 1 ||
 		EVP_CIPHER_CTX_set_padding(s->mac, 0) != 1 ||
 		EVP_CIPHER_CTX_set_padding(s->ctr, 0) != 1 ||
@@ -496,6 +564,7 @@ px_siv_free(px_siv *s)
 	if (s == NULL)
 		return;
 	EVP_CIPHER_CTX_free(s->mac);
+	EVP_CIPHER_CTX_free(s->mac_dec);
 	EVP_CIPHER_CTX_free(s->ctr);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
@@ -513,7 +582,7 @@ px_siv_seal(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 		short_scratch sc;
 		int			ok = seal_short(s, ad[0], ad_len[0], pt, pt_len, v, ct, &sc);
 
-		OPENSSL_cleanse(&sc, SCRATCH_SECRET_BYTES);
+		wipe_scratch(&sc, pt_len);
 		if (!ok)
 		{
 			OPENSSL_cleanse(ct, pt_len);
@@ -542,16 +611,22 @@ px_siv_open(px_siv *s, const uint8_t *const *ad, const size_t *ad_len, int n_ad,
 	if (n_ad == 1 && ct_len <= SHORT_MSG)
 	{
 		short_scratch sc;
-		int			ok = open_short(s, ad[0], ad_len[0], v, ct, ct_len, pt, check, &sc);
+		bool		authentic = false;
+		int			ok = open_short(s, ad[0], ad_len[0], v, ct, ct_len, pt, &authentic, &sc);
 
-		OPENSSL_cleanse(&sc, SCRATCH_SECRET_BYTES);
+		wipe_scratch(&sc, ct_len);
 		if (!ok)
 		{
 			OPENSSL_cleanse(pt, ct_len);
 			return PX_ERR_CRYPTO;
 		}
+		if (!authentic)
+		{
+			OPENSSL_cleanse(pt, ct_len);	/* never hand back unauthenticated plaintext */
+			return PX_ERR_AUTH;
+		}
+		return PX_OK;
 	}
-	else
 #endif
 	if (!siv_ctr(s, v, ct, pt, ct_len) || !s2v(s, ad, ad_len, n_ad, pt, ct_len, check))
 	{

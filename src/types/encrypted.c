@@ -66,6 +66,7 @@ typedef struct PxCallCache
 	PxKeyRef	open[CACHE_SLOTS];	/* aead NULL: key not restored yet */
 	Oid			perm_user;
 	PxKeyRef	hot;			/* last version opened for perm_user, allowed */
+	uint8		hot_header[PX_HEADER_LEN];	/* ... and the header naming it */
 	PxKeyRef	transit;
 	int			nperm;
 	uint32		perm_key[CACHE_SLOTS];
@@ -367,26 +368,34 @@ open_value(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type typ
 
 	if (for_user)
 		px_note_plaintext_out();
-	read_header(env, len, type, &hdr);
-	if (hdr.key_id == PX_TRANSIT_KEY_ID && for_user)
-		ereport(ERROR,
-				(errcode(ERRCODE_PX_UNBOUND_VALUE),
-				 errmsg("value is not encrypted under a key"),
-				 errdetail("Typed input becomes a %s value only when it is cast to a type "
-						   "naming a key, such as %s('keyname'), or stored in such a column.",
-						   px_encrypted_type_name(type), px_encrypted_type_name(type)),
-				 px_errhide()));
-	/* Fast path: the same key version as the previous row, same user. */
-	if (for_user && cache->hot.aead != NULL && cache->perm_user == GetUserId() &&
-		cache->hot.key_id == hdr.key_id && cache->hot.key_version == hdr.key_version)
+	/*
+	 * Fast path: the same header as the previous row's (format, type, key
+	 * and version, all checked then), same user.  The open below checks
+	 * the length and authenticates the header with the value.
+	 */
+	if (for_user && cache->hot.aead != NULL && len >= PX_HEADER_LEN &&
+		memcmp(env, cache->hot_header, PX_HEADER_LEN) == 0 && env[1] == (uint8) type &&
+		cache->perm_user == GetUserId())
 		ref = &cache->hot;
 	else
 	{
+		read_header(env, len, type, &hdr);
+		if (hdr.key_id == PX_TRANSIT_KEY_ID && for_user)
+			ereport(ERROR,
+					(errcode(ERRCODE_PX_UNBOUND_VALUE),
+					 errmsg("value is not encrypted under a key"),
+					 errdetail("Typed input becomes a %s value only when it is cast to a type "
+							   "naming a key, such as %s('keyname'), or stored in such a column.",
+							   px_encrypted_type_name(type), px_encrypted_type_name(type)),
+					 px_errhide()));
 		if (for_user)
 			check_decrypt_permission(cache, hdr.key_id);
 		ref = open_ref(cache, &hdr, false);
 		if (for_user)
+		{
 			cache->hot = *ref;
+			memcpy(cache->hot_header, env, PX_HEADER_LEN);
+		}
 	}
 
 	/*
