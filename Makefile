@@ -57,6 +57,8 @@ OBJS        = src/module.o \
               src/audit/counts.o \
               src/subjects.o \
               src/discovery/recognise.o \
+              src/citus/shard_map.o \
+              src/citus/shard_view.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core

@@ -12,6 +12,7 @@
 #include "masking/guard.h"
 #include "types/literal_binding.h"
 #include "masking/transparent.h"
+#include "citus/shard_view.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
 #include "statement.h"
@@ -137,6 +138,8 @@ _PG_init(void)
 	/* Before the guard: its hook runs this one first, then checks the result. */
 	px_install_transparent_masking();
 	px_install_mask_guard();
+	/* After the guard: its hook runs first, so a query it accepts is checked by the guard already. */
+	px_install_shard_view();
 	px_install_literal_binding();
 	px_install_audit_hooks();
 }
