@@ -59,6 +59,7 @@ OBJS        = src/module.o \
               src/discovery/recognise.o \
               src/citus/shard_map.o \
               src/citus/shard_view.o \
+              src/citus/purpose_marker.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core
