@@ -17,7 +17,7 @@
  *	- every column of the shard it reads is the value of an apply_mask call
  *	  (the masking guard has checked that each names its own column and T),
  *	  or the subject given to has_consent; system columns are no data;
- *	- its WHERE is only has_consent calls and purpose markers
+ *	- its WHERE is only has_consent calls, purpose markers and "true"
  *	  (citus/purpose_marker.c), and when T is protected, one of them asks
  *	  for the consent of the subject column; no sublinks, no aggregates,
  *	  no grouping, no set operations;
@@ -41,6 +41,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
@@ -127,7 +128,7 @@ shard_var(Node *node, ShapeContext *ctx, AttrNumber attno)
 		(attno == 0 || ((Var *) node)->varattno == attno);
 }
 
-/* apply_mask(column, ...), or has_consent(subject column, ...) */
+/* apply_mask(column, ...), or has_consent or a marker of the subject column */
 static bool
 allowed_reader(FuncExpr *f, ShapeContext *ctx)
 {
@@ -135,7 +136,8 @@ allowed_reader(FuncExpr *f, ShapeContext *ctx)
 		return false;
 	if (in_list(f->funcid, ctx->funcs->apply_mask, ctx->funcs->napply))
 		return shard_var(linitial(f->args), ctx, 0);
-	if (ctx->subject != 0 && in_list(f->funcid, ctx->funcs->has_consent, ctx->funcs->nconsent))
+	if (ctx->subject != 0 && (in_list(f->funcid, ctx->funcs->has_consent, ctx->funcs->nconsent) ||
+							  in_list(f->funcid, ctx->funcs->marker, ctx->funcs->nmarker)))
 		return shard_var(linitial(f->args), ctx, ctx->subject);
 	return false;
 }
@@ -210,7 +212,7 @@ protected_subject(Oid table)
 
 /*
  * The WHERE of a view-shaped level: only has_consent calls of the subject
- * column (at least one when T is protected) and purpose markers.
+ * column (at least one when T is protected), purpose markers and true.
  */
 static bool
 quals_shaped(Node *quals, ShapeContext *ctx)
@@ -228,6 +230,10 @@ quals_shaped(Node *quals, ShapeContext *ctx)
 		Node	   *item = lfirst(lc);
 		FuncExpr   *f;
 
+		/* Citus writes WHERE true for a subplan it reads whole. */
+		if (IsA(item, Const) && ((Const *) item)->consttype == BOOLOID &&
+			!((Const *) item)->constisnull && DatumGetBool(((Const *) item)->constvalue))
+			continue;
 		if (!IsA(item, FuncExpr))
 			return false;
 		f = (FuncExpr *) item;
