@@ -40,6 +40,7 @@
 #include "catalog.h"
 #include "purpose_scope.h"
 #include "citus/purpose_marker.h"
+#include "citus/shard_map.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -87,8 +88,7 @@ citus_here(void)
 {
 	if (citus_seen)
 		return true;
-	/* Cheap: citus.so defines its settings when loaded. */
-	if (GetConfigOption("citus.version", true, false) == NULL)
+	if (!px_citus_loaded())
 		return false;
 	if (!IsTransactionState() || !OidIsValid(get_extension_oid("citus", true)))
 		return false;

@@ -32,6 +32,7 @@
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
@@ -135,7 +136,7 @@ px_citus_shard_parent(Oid relid)
 
 	/* Cheap refusals first: no shard id suffix, no Citus. */
 	shard_id = shard_id_suffix(relname);
-	if (shard_id <= 0 || !OidIsValid(get_extension_oid("citus", true)))
+	if (shard_id <= 0 || !px_citus_loaded() || !OidIsValid(get_extension_oid("citus", true)))
 		return InvalidOid;
 	table = shard_logical_relid(shard_id);
 	if (!OidIsValid(table) || table == relid)
@@ -160,4 +161,10 @@ px_citus_shard_parent(Oid relid)
 	else
 		mine = quote_qualified_identifier(nspname, relname);
 	return strcmp(expected, mine) == 0 ? table : InvalidOid;
+}
+
+bool
+px_citus_loaded(void)
+{
+	return GetConfigOption("citus.version", true, false) != NULL;
 }

@@ -16,4 +16,11 @@
  */
 extern Oid	px_citus_shard_parent(Oid relid);
 
+/*
+ * Whether citus.so is loaded into this server (it defines citus.version):
+ * a check without catalog access, for hooks to leave at once without Citus.
+ * (citus_presence.c says whether the extension is created in the database.)
+ */
+extern bool px_citus_loaded(void);
+
 #endif							/* PX_CITUS_SHARD_MAP_H */

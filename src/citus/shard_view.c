@@ -347,8 +347,8 @@ px_shard_view_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *
 
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
-	/* Cheap exits: a utility statement (COPY's query comes here itself), no privacy schema. */
-	if (query->utilityStmt != NULL)
+	/* Cheap exits: no Citus, a utility statement (COPY's query comes here itself), no privacy schema. */
+	if (query->utilityStmt != NULL || !px_citus_loaded())
 		return;
 	funcs.napply = lookup_funcs("apply_mask", funcs.apply_mask);
 	if (funcs.napply == 0)
