@@ -61,6 +61,9 @@ OBJS        = src/module.o \
               src/citus/sync_state.o \
               src/citus/sync_ship.o \
               src/citus/sync_apply.o \
+              src/citus/shard_map.o \
+              src/citus/shard_view.o \
+              src/citus/purpose_marker.o \
               $(CORE_OBJS)
 
 PG_CPPFLAGS = -Isrc -Isrc/core

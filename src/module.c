@@ -12,6 +12,8 @@
 #include "masking/guard.h"
 #include "types/literal_binding.h"
 #include "masking/transparent.h"
+#include "citus/shard_view.h"
+#include "citus/purpose_marker.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
 #include "statement.h"
@@ -94,7 +96,7 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   px_check_purpose, NULL, NULL);
+							   px_check_purpose, px_purpose_marker_assign, NULL);
 
 	DefineCustomStringVariable("privacy.audit",
 							   "Where audit events go: off, log, table, or log,table.",
@@ -137,6 +139,9 @@ _PG_init(void)
 	/* Before the guard: its hook runs this one first, then checks the result. */
 	px_install_transparent_masking();
 	px_install_mask_guard();
+	/* After the guard: its hook runs first, so a query it accepts is checked by the guard already. */
+	px_install_shard_view();
+	px_install_purpose_marker();
 	px_install_literal_binding();
 	px_install_audit_hooks();
 }

@@ -8,13 +8,15 @@
  * read it through a more revealing rule.  So every query is checked after
  * parse analysis (a masking view's query when the view is created, a
  * function's queries when they are planned): each call must take the
- * column it names, straight from the table it names.  This check needs
+ * column it names, straight from the table it names, or from a shard of it
+ * on a Citus node (citus/shard_map.c).  This check needs
  * privacy_ext in shared_preload_libraries, so that it is installed before
  * any query is analysed; apply_mask refuses to run otherwise.
  */
 #include "errors.h"
 #include "masking/guard.h"
 #include "catalog.h"
+#include "citus/shard_map.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
@@ -98,7 +100,11 @@ check_call(FuncExpr *f, GuardContext *ctx)
 	if (var->varno < 1 || var->varno > list_length(q->rtable) || var->varattno <= 0)
 		refuse("The value must be a column of the table.");
 	rte = rt_fetch(var->varno, q->rtable);
-	if (rte->rtekind != RTE_RELATION || rte->relid != DatumGetObjectId(rel->constvalue))
+	if (rte->rtekind != RTE_RELATION)
+		refuse("The value is not read from the table named.");
+	/* On a Citus node, a query the coordinator sent reads a shard of the table. */
+	if (rte->relid != DatumGetObjectId(rel->constvalue) &&
+		px_citus_shard_parent(rte->relid) != DatumGetObjectId(rel->constvalue))
 		refuse("The value is not read from the table named.");
 	attname = get_attname(rte->relid, var->varattno, true);
 	if (attname == NULL || strcmp(attname, NameStr(*DatumGetName(col->constvalue))) != 0)

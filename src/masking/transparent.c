@@ -146,8 +146,8 @@ view_reads(Oid view, Oid relid)
  * without this).  The catalogs, the extension's schema and schema masked
  * itself have none, and are not looked up.
  */
-static Oid
-find_masking_view(Oid relid)
+Oid
+px_masking_view_of(Oid relid)
 {
 	Oid			relnsp = get_rel_namespace(relid);
 	Oid			masked_nsp = get_namespace_oid("masked", true);
@@ -210,7 +210,7 @@ masking_view_of(FindContext *ctx, Oid relid)
 	}
 	l = palloc(sizeof(LookedUp));
 	l->relid = relid;
-	l->view = find_masking_view(relid);
+	l->view = px_masking_view_of(relid);
 	ctx->looked_up = lappend(ctx->looked_up, l);
 	return l->view;
 }
