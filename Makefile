@@ -56,6 +56,9 @@ OBJS        = src/module.o \
               src/audit/events.o \
               src/audit/counts.o \
               src/subjects.o \
+              src/citus/citus_presence.o \
+              src/citus/dist_routing.o \
+              src/citus/dist_insert_select.o \
               src/discovery/recognise.o \
               $(CORE_OBJS)
 

@@ -11,6 +11,7 @@
 #include "audit/events.h"
 #include "masking/guard.h"
 #include "types/literal_binding.h"
+#include "citus/dist_routing.h"
 #include "masking/transparent.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
@@ -139,4 +140,5 @@ _PG_init(void)
 	px_install_mask_guard();
 	px_install_literal_binding();
 	px_install_audit_hooks();
+	px_install_dist_routing();
 }

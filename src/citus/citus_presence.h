@@ -1,0 +1,34 @@
+/*
+ * citus/citus_presence.h
+ *		Is Citus here, is this node its coordinator, which nodes are there
+ *		(citus_presence.c).  Found at run time from the catalogs: privacy_ext
+ *		neither links against Citus nor includes its headers, and without
+ *		Citus every answer is "no".
+ */
+#ifndef PX_CITUS_PRESENCE_H
+#define PX_CITUS_PRESENCE_H
+
+#include "postgres.h"
+
+/* The group id Citus gives the coordinator (pg_dist_local_group). */
+#define PX_CITUS_COORDINATOR_GROUP 0
+
+/* The citus extension is created in this database. */
+extern bool px_citus_present(void);
+
+/*
+ * This node's Citus group id (pg_dist_local_group), -1 without Citus.
+ * A worker knows its group once the coordinator has added it.
+ */
+extern int32 px_citus_local_group(void);
+
+/* Citus is here and this node is its coordinator (group 0). */
+extern bool px_citus_is_coordinator(void);
+
+/*
+ * How many primary worker nodes the coordinator's metadata lists
+ * (pg_dist_node, groups other than the coordinator's); 0 without Citus.
+ */
+extern int	px_citus_worker_count(void);
+
+#endif							/* PX_CITUS_PRESENCE_H */
