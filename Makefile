@@ -59,6 +59,7 @@ OBJS        = src/module.o \
               src/citus/citus_presence.o \
               src/citus/dist_routing.o \
               src/citus/dist_insert_select.o \
+              src/citus/dist_shards.o \
               src/discovery/recognise.o \
               $(CORE_OBJS)
 
