@@ -156,6 +156,12 @@ bench-detect:
 bench-growth:
 	bash test/bench/growth_bench.sh
 
+# Distributed (Citus, coordinator + 2 workers on this machine) against local
+# tables; skipped without Citus.
+.PHONY: bench-citus
+bench-citus:
+	bash test/bench/citus_bench.sh
+
 .PHONY: load
 load:
 	bash test/load/run_load.sh

@@ -50,6 +50,8 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/clauses.h"
+#include "rewrite/rewriteManip.h"
 #include "optimizer/planner.h"
 #include "parser/parse_func.h"
 #include "parser/parse_oper.h"
@@ -150,6 +152,31 @@ param_value(Param *p, RouteContext *ctx)
 }
 
 /*
+ * An expression of the custom plan's parameters and immutable functions
+ * ('u' || $1), folded into the constant the planner would make of it; NULL
+ * for anything else (left to the plan-time binding).
+ */
+static Const *
+folded_value(Node *value, RouteContext *ctx)
+{
+	PlannerGlobal *glob;
+	PlannerInfo *root;
+	Node	   *folded;
+
+	if (ctx->params == NULL || contain_var_clause(value) ||
+		contain_mutable_functions(value) || contain_subplans(value) ||
+		checkExprHasSubLink(value) || contain_agg_clause(value) ||
+		contain_window_function(value))
+		return NULL;
+	glob = makeNode(PlannerGlobal);
+	glob->boundParams = ctx->params;
+	root = makeNode(PlannerInfo);
+	root->glob = glob;
+	folded = eval_const_expressions(root, copyObject(value));
+	return IsA(folded, Const) ? (Const *) folded : NULL;
+}
+
+/*
  * The value side of "col = value", bound to key_id: a constant of the
  * column's type, or the value in the type's cast; NULL to leave it alone.
  */
@@ -178,7 +205,7 @@ bind_value(Node *value, int32 key_id, RouteContext *ctx)
 		c = (Const *) value;
 	else if (IsA(value, Param))
 		c = param_value((Param *) value, ctx);
-	else
+	else if ((c = folded_value(value, ctx)) == NULL)
 		return NULL;
 
 	if (c == NULL)
