@@ -56,6 +56,9 @@ OBJS        = src/module.o \
               src/audit/events.o \
               src/audit/counts.o \
               src/subjects.o \
+              src/citus/dist_routing.o \
+              src/citus/dist_insert_select.o \
+              src/citus/dist_shards.o \
               src/discovery/recognise.o \
               src/citus/citus_presence.o \
               src/citus/sync_state.o \
@@ -158,6 +161,12 @@ bench-detect:
 .PHONY: bench-growth
 bench-growth:
 	bash test/bench/growth_bench.sh
+
+# Distributed (Citus, coordinator + 2 workers on this machine) against local
+# tables; skipped without Citus.
+.PHONY: bench-citus
+bench-citus:
+	bash test/bench/citus_bench.sh
 
 .PHONY: load
 load:

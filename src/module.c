@@ -11,6 +11,7 @@
 #include "audit/events.h"
 #include "masking/guard.h"
 #include "types/literal_binding.h"
+#include "citus/dist_routing.h"
 #include "masking/transparent.h"
 #include "citus/shard_view.h"
 #include "citus/purpose_marker.h"
@@ -144,4 +145,5 @@ _PG_init(void)
 	px_install_purpose_marker();
 	px_install_literal_binding();
 	px_install_audit_hooks();
+	px_install_dist_routing();
 }

@@ -9,6 +9,7 @@
 #include "keys/key_store.h"
 #include "admin.h"
 #include "catalog.h"
+#include "citus/dist_shards.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -273,6 +274,30 @@ px_reencrypt(PG_FUNCTION_ARGS)
 		if (SPI_processed != 1)
 			px_report_destroyed_key((uint32) typmod);
 		active = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+
+	/*
+	 * A Citus distributed table: Citus refuses an UPDATE calling reseal()
+	 * (VOLATILE), so each shard is re-encrypted on its node, by this same
+	 * function (README, "Running on Citus").
+	 */
+	if (px_citus_hash_distributed(relid))
+	{
+		StringInfoData cmd;
+		const char *p;
+
+		initStringInfo(&cmd);
+		appendStringInfoString(&cmd, "SELECT privacy.reencrypt(%L::pg_catalog.regclass, ");
+		for (p = quote_literal_cstr(colname); *p; p++)
+		{
+			if (*p == '%')
+				appendStringInfoChar(&cmd, '%');
+			appendStringInfoChar(&cmd, *p);
+		}
+		appendStringInfo(&cmd, ", %d)", batch_rows);
+		changed = px_citus_sum_over_shards(relid, cmd.data);
+		SPI_finish();
+		PG_RETURN_INT64(changed);
 	}
 
 	rel = psprintf("%s", DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))));
