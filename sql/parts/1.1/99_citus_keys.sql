@@ -122,6 +122,13 @@ BEGIN
         CREATE TRIGGER apply_change BEFORE INSERT ON privacy.cluster_sync
             FOR EACH ROW EXECUTE FUNCTION privacy.citus_sync_apply();
         PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
+    ELSIF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'privacy.cluster_sync'::regclass) THEN
+        -- A plain table (a dump restored onto a new coordinator): shipping
+        -- into it would reach no node.
+        unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+        PERFORM create_reference_table('privacy.cluster_sync');
+        PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
     END IF;
     -- A node disabled since its copy may have missed changes.
     DELETE FROM privacy.citus_synced_nodes s

@@ -116,15 +116,23 @@ is(($cluster->workers)[1]->safe_psql('postgres',
 same_everywhere('after revoke_purpose, unmask_role, a role rule');
 $coord->safe_psql('postgres', q{SELECT privacy.grant_purpose('crm', 'marketing')});
 
-# --- a node added later ----------------------------------------------------
+# A worker changed by hand (changes made on a worker stay there) ...
+my $w1 = ($cluster->workers)[0];
+$w1->safe_psql('postgres', q{DELETE FROM privacy.consent_state; DELETE FROM privacy.purpose_grants});
+isnt(rows($w1, 'consent_state'), rows($coord, 'consent_state'), 'control: a worker changed by hand differs');
+
+# --- a node added later (and the worker above repaired) ----------------------
 my $w3 = $cluster->add_worker;
 is($w3->safe_psql('postgres', q{SELECT count(*) FROM privacy.data_keys}), '0',
 	'control: the new node has the extension but none of its rows');
 my ($ret, $out, $err) = $coord->psql('postgres', q{SELECT privacy.grant_consent('c6', 'marketing')});
 like($err, qr/cannot reach Citus node 127\.0\.0\.1:\d+ yet.*\n.*\n.*privacy\.citus_sync\(\)/,
 	'until it is given the tables, changes are refused with a hint to privacy.citus_sync()');
-is($coord->safe_psql('postgres', q{SELECT privacy.citus_sync()}), '3',
-	'privacy.citus_sync() reaches the three workers');
+$coord->safe_psql('postgres', q{CREATE ROLE keyadm LOGIN; GRANT privacy_admin TO keyadm});
+($ret, $out, $err) = $coord->psql('postgres', q{SET ROLE crm; SELECT privacy.citus_sync()});
+like($err, qr/permission denied for function citus_sync/, 'a role without privacy_admin may not run citus_sync()');
+is($coord->safe_psql('postgres', q{SET ROLE keyadm; SELECT privacy.citus_sync()}), '3',
+	'privacy.citus_sync() (by a privacy_admin member) reaches the three workers');
 same_everywhere('after citus_sync with a third worker');
 $coord->safe_psql('postgres', q{SELECT privacy.grant_consent('c6', 'marketing')});
 is(rows($w3, 'consent_state'), rows($coord, 'consent_state'), 'the next consent reaches the new node');
