@@ -12,6 +12,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "storage/proc.h"
+#include "utils/guc.h"
 
 typedef struct CitusPresence
 {
@@ -103,4 +104,13 @@ px_citus_worker_count(void)
 		p->workers_known = true;
 	}
 	return p->workers;
+}
+
+bool
+px_citus_internal_session(void)
+{
+	const char *name = GetConfigOption("application_name", true, false);
+
+	return name != NULL && strncmp(name, "citus_internal", strlen("citus_internal")) == 0 &&
+		px_citus_present();
 }

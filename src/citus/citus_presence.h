@@ -31,4 +31,14 @@ extern bool px_citus_is_coordinator(void);
  */
 extern int	px_citus_worker_count(void);
 
+/*
+ * The session is one Citus opened to run the coordinator's commands on
+ * this node (Citus names such sessions "citus_internal ..." in
+ * application_name): e.g. the shell tables Citus creates on a node it is
+ * adding, before privacy_ext's own tables reach that node.  Anyone may
+ * set application_name: use this only to relax a check that guards no
+ * secret.
+ */
+extern bool px_citus_internal_session(void);
+
 #endif							/* PX_CITUS_PRESENCE_H */

@@ -205,8 +205,9 @@ px_citus_sync(PG_FUNCTION_ARGS)
 		PG_RETURN_INT32(0);
 
 	SPI_connect();
-	if (SPI_execute("SELECT pg_catalog.replicate_reference_tables()", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not copy the Citus reference tables to every node");
+	/* block_writes: privacy.cluster_sync has no replica identity (always empty). */
+	ship_as_owner("SELECT pg_catalog.replicate_reference_tables('block_writes')", 0, NULL, NULL, NULL,
+				  SPI_OK_SELECT, false);
 	/* Every node gets the copy, not only those never given one. */
 	ship_as_owner("DELETE FROM privacy.citus_synced_nodes", 0, NULL, NULL, NULL, SPI_OK_DELETE, false);
 	ship_as_owner("SELECT privacy.citus_sync_prepare()", 0, NULL, NULL, NULL, SPI_OK_SELECT, false);

@@ -27,6 +27,7 @@
 #include "audit/counts.h"
 #include "log_redact.h"
 #include "statement.h"
+#include "citus/citus_presence.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -581,7 +582,9 @@ px_encrypted_send(PG_FUNCTION_ARGS)
  * that no longer exists).  A key that does not exist is an error, except
  * while check_function_bodies is off, as pg_dump's output sets it: the dump
  * creates tables before it restores the key tables, and the id is derived
- * from the name, so the column is correct once the keys arrive.
+ * from the name, so the column is correct once the keys arrive.  The same
+ * holds for the tables Citus creates on a node it is adding, before the
+ * key store reaches it (citus/citus_presence.h).
  */
 PG_FUNCTION_INFO_V1(px_encrypted_typmod_in);
 Datum
@@ -592,6 +595,7 @@ px_encrypted_typmod_in(PG_FUNCTION_ARGS)
 	int			nelems;
 	char	   *arg;
 	uint32		key_id;
+	bool		unknown_ok;
 
 	deconstruct_array(arr, CSTRINGOID, -2, false, TYPALIGN_CHAR, &elems, NULL, &nelems);
 	if (nelems != 1)
@@ -600,6 +604,7 @@ px_encrypted_typmod_in(PG_FUNCTION_ARGS)
 				 errmsg("an encrypted type takes exactly one modifier: the key name"),
 				 errhint("For example: privacy.encrypted_text('hr').")));
 	arg = DatumGetCString(elems[0]);
+	unknown_ok = !check_function_bodies || px_citus_internal_session();
 
 	if (arg[0] >= '0' && arg[0] <= '9')
 	{
@@ -611,7 +616,7 @@ px_encrypted_typmod_in(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid privacy_ext key id \"%s\"", arg)));
 		key_id = (uint32) v;
-		if (check_function_bodies && !px_key_exists(key_id))
+		if (!unknown_ok && !px_key_exists(key_id))
 			ereport(ERROR,
 					(errcode(ERRCODE_PX_UNKNOWN_KEY),
 					 errmsg("privacy_ext key with id %u does not exist", key_id)));
@@ -619,7 +624,7 @@ px_encrypted_typmod_in(PG_FUNCTION_ARGS)
 	else
 	{
 		px_check_key_name(arg);
-		key_id = px_key_id_for_name(arg, !check_function_bodies);
+		key_id = px_key_id_for_name(arg, unknown_ok);
 		if (key_id == 0)
 			key_id = px_key_id_from_name(arg, strlen(arg));
 	}

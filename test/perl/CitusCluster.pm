@@ -31,27 +31,12 @@ sub new
 	my $nworkers = $opts{workers} // 2;
 	for my $i (0 .. $nworkers)
 	{
-		my $name = $i == 0 ? "${prefix}_coord" : "${prefix}_worker$i";
-		my $node = PostgreSQL::Test::Cluster->new($name);
-		$node->init;
-		my $keyfile = $node->basedir . '/root.key';
-		open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
-		print $fh "$root_hex\n";
-		close($fh);
-		chmod(0600, $keyfile) or die "chmod $keyfile: $!";
-		$node->append_conf('postgresql.conf',
-			"listen_addresses = '127.0.0.1'\n"
-			  . "shared_preload_libraries = 'citus,privacy_ext'\n"
-			  . "privacy.root_key_file = '$keyfile'\n"
-			  . "max_prepared_transactions = 50\n"
-			  . "citus.shard_count = 4\n"
-			  . "citus.shard_replication_factor = 1\n"
-			  . "fsync = off\n"
-			  . ($opts{conf} // ''));
-		$node->start;
-		$node->safe_psql('postgres', 'CREATE EXTENSION citus');
-		push @{ $self->{nodes} }, $node;
+		push @{ $self->{nodes} },
+		  _start_node($i == 0 ? "${prefix}_coord" : "${prefix}_worker$i", $root_hex, $opts{conf});
 	}
+	$self->{prefix} = $prefix;
+	$self->{root_hex} = $root_hex;
+	$self->{conf} = $opts{conf};
 	my $coord = $self->coordinator;
 	$coord->safe_psql('postgres',
 		"SELECT citus_set_coordinator_host('127.0.0.1', " . $coord->port . ')');
@@ -61,6 +46,44 @@ sub new
 			"SELECT citus_add_node('127.0.0.1', " . $w->port . ')');
 	}
 	return $self;
+}
+
+# A node configured like the others, started, with citus created.
+sub _start_node
+{
+	my ($name, $root_hex, $conf) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	my $keyfile = $node->basedir . '/root.key';
+	open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
+	print $fh "$root_hex\n";
+	close($fh);
+	chmod(0600, $keyfile) or die "chmod $keyfile: $!";
+	$node->append_conf('postgresql.conf',
+		"listen_addresses = '127.0.0.1'\n"
+		  . "shared_preload_libraries = 'citus,privacy_ext'\n"
+		  . "privacy.root_key_file = '$keyfile'\n"
+		  . "max_prepared_transactions = 50\n"
+		  . "citus.shard_count = 4\n"
+		  . "citus.shard_replication_factor = 1\n"
+		  . "fsync = off\n"
+		  . ($conf // ''));
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
+	return $node;
+}
+
+# add_worker(): one more worker, started and added with citus_add_node
+# (README, "Running on Citus": adding a node); returns it.
+sub add_worker
+{
+	my ($self) = @_;
+	my $n = scalar @{ $self->{nodes} };
+	my $node = _start_node("$self->{prefix}_worker$n", $self->{root_hex}, $self->{conf});
+	$self->coordinator->safe_psql('postgres',
+		"SELECT citus_add_node('127.0.0.1', " . $node->port . ')');
+	push @{ $self->{nodes} }, $node;
+	return $node;
 }
 
 sub coordinator { return $_[0]->{nodes}[0]; }

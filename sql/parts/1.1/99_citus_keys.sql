@@ -59,24 +59,28 @@ BEGIN
 END
 $$;
 
--- A full copy of the replicated tables, to every node: each table is
--- emptied and refilled (in chunks), except that key material the
--- coordinator no longer has is first overwritten in place on the nodes.
+-- A full copy of the replicated tables, to every node: each node empties
+-- its tables (TRUNCATE: a lock for the rest of the transaction) and refills
+-- them (in chunks), except
+-- that key material the coordinator no longer has is first overwritten in
+-- place there.
 CREATE FUNCTION privacy.citus_push_snapshot() RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t regclass;
+    n bigint;
     chunk jsonb;
 BEGIN
+    FOR t, n IN SELECT * FROM privacy.citus_replicated_tables() WITH ORDINALITY ORDER BY 2 DESC LOOP
+        PERFORM privacy.citus_ship((SELECT relname FROM pg_class WHERE oid = t), 'RESET', NULL,
+            CASE WHEN t = 'privacy.data_key_versions'::regclass THEN
+                -- The versions that still have material, for each node to
+                -- compare with what it holds.
+                (SELECT coalesce(jsonb_agg(jsonb_build_object('key_id', v.key_id, 'version', v.version)), '[]')
+                   FROM privacy.data_key_versions v WHERE v.wrapped_key IS NOT NULL)
+            END);
+    END LOOP;
     FOR t IN SELECT * FROM privacy.citus_replicated_tables() LOOP
-        IF t = 'privacy.data_key_versions'::regclass THEN
-            -- In one piece: the nodes compare it with what they hold.
-            PERFORM privacy.citus_ship('data_key_versions', 'RESET',
-                                       NULL, (SELECT coalesce(jsonb_agg(to_jsonb(v)), '[]')
-                                                FROM privacy.data_key_versions v));
-            CONTINUE;
-        END IF;
-        PERFORM privacy.citus_ship((SELECT relname FROM pg_class WHERE oid = t), 'RESET', NULL, NULL);
         FOR chunk IN EXECUTE format(
             'SELECT jsonb_agg(j) FROM (SELECT to_jsonb(r) AS j, (row_number() OVER () - 1) / 2000 AS g'
             ' FROM %s r) s GROUP BY g ORDER BY g', t)
@@ -117,6 +121,13 @@ BEGIN
         PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
         CREATE TRIGGER apply_change BEFORE INSERT ON privacy.cluster_sync
             FOR EACH ROW EXECUTE FUNCTION privacy.citus_sync_apply();
+        PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
+    ELSIF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'privacy.cluster_sync'::regclass) THEN
+        -- A plain table (a dump restored onto a new coordinator): shipping
+        -- into it would reach no node.
+        unsafe_triggers := current_setting('citus.enable_unsafe_triggers');
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+        PERFORM create_reference_table('privacy.cluster_sync');
         PERFORM set_config('citus.enable_unsafe_triggers', unsafe_triggers, true);
     END IF;
     -- A node disabled since its copy may have missed changes.
@@ -209,9 +220,13 @@ $$;
 -- privacy.cluster_sync's placement, src/citus/sync_apply.c).  Rows are
 -- found by the table's primary key (its unique key for mask_rules); an
 -- insert of a row the node has, or an update of one it lacks, leaves the
--- node with the coordinator's row.
+-- node with the coordinator's row.  The references between the tables
+-- (config_refs.c) were checked at the coordinator: a node loads rows in
+-- the order they come, as a restore does (check_function_bodies off, for
+-- an owner that is superuser).
 CREATE FUNCTION privacy.citus_apply_change(table_name text, op text, old_row jsonb, new_row jsonb)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp SET check_function_bodies = off AS $$
 DECLARE
     rel regclass;
     keys text[];
@@ -283,7 +298,7 @@ BEGIN
     ELSIF op = 'WIPE' THEN
         PERFORM privacy.citus_wipe_key_version((new_row->>'key_id')::int4, (new_row->>'version')::int4);
     ELSIF op = 'TRUNCATE' THEN
-        EXECUTE format('DELETE FROM %s', rel);
+        EXECUTE format('TRUNCATE %s', rel);
     ELSIF op = 'RESET' THEN
         IF rel = 'privacy.data_key_versions'::regclass THEN
             -- Material this node holds that the coordinator no longer has.
@@ -291,21 +306,15 @@ BEGIN
                       WHERE l.wrapped_key IS NOT NULL
                         AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(new_row) e
                                          WHERE (e->>'key_id')::int4 = l.key_id
-                                           AND (e->>'version')::int4 = l.version
-                                           AND e->>'wrapped_key' IS NOT NULL)
+                                           AND (e->>'version')::int4 = l.version)
             LOOP
                 PERFORM privacy.citus_wipe_key_version(v.key_id, v.version);
             END LOOP;
         END IF;
-        EXECUTE format('DELETE FROM %s', rel);
-        IF new_row IS NOT NULL THEN
-            FOR r IN SELECT e FROM jsonb_array_elements(new_row) e LOOP
-                r := privacy.citus_local_row(rel, r);
-                IF r IS NOT NULL THEN
-                    EXECUTE upsert USING r;
-                END IF;
-            END LOOP;
-        END IF;
+        -- TRUNCATE: no row triggers, so no reference checks between tables
+        -- that are all being refilled; the statement triggers invalidate
+        -- the caches.
+        EXECUTE format('TRUNCATE %s', rel);
     ELSIF op = 'ROWS' THEN
         FOR r IN SELECT e FROM jsonb_array_elements(new_row) e LOOP
             r := privacy.citus_local_row(rel, r);

@@ -217,5 +217,44 @@ unlike($w1_log, qr/[0-9a-f]{100}/, 'no key-sized hex (a wrapped key) in the work
 unlike($w1_log, qr/$root_hex/, 'no root key in the worker log');
 $w1->safe_psql('postgres', q{SET citus.enable_ddl_propagation = off; DROP TRIGGER refuse ON privacy.data_key_versions});
 
+# --- rewrap (changing the root key): the new wrapping reaches every node ----
+$coord->safe_psql('postgres', q{
+	CREATE TABLE notes (id int PRIMARY KEY, body privacy.encrypted_text('other'));
+	SELECT create_distributed_table('notes', 'id');
+	INSERT INTO notes VALUES (1, 'b1'), (2, 'b2'), (3, 'b3'), (4, 'b4'), (5, 'b5'), (6, 'b6');
+});
+my $new_root = PrivacyExtNode::random_key_hex();
+for my $n ($coord, $w1, $w2)
+{
+	my $new_file = $n->basedir . '/root2.key';
+	open(my $fh, '>', $new_file) or die "$new_file: $!";
+	print $fh "$new_root\n";
+	close($fh);
+	chmod(0600, $new_file) or die;
+	# (postgresql.conf, last setting wins: Citus keeps its own in postgresql.auto.conf)
+	$n->append_conf('postgresql.conf', "privacy.root_key_file = '$new_file'\n"
+		  . "privacy.previous_root_key_file = '" . $n->basedir . "/root.key'\n");
+	$n->restart;
+}
+my $before_rewrap = same_everywhere('before rewrap');
+isnt($coord->safe_psql('postgres', 'SELECT privacy.rewrap_keys()'), '0', 'rewrap_keys() rewraps versions');
+my $after_rewrap = same_everywhere('rewrap_keys');
+isnt($after_rewrap, $before_rewrap, 'the workers hold the new wrapping');
+is($w2->safe_psql('postgres', q{SELECT count(*) FROM privacy.data_key_versions
+	WHERE wrapped_key IS NOT NULL AND root_key_check <> privacy.root_key_check()}), '0',
+	"every version on a worker is under the new root key, by the worker's own check value");
+my @derivation = map { $_->safe_psql('postgres', q{SELECT md5(wrapped_key) FROM privacy.root_derivation_key}) }
+  ($coord, $w1, $w2);
+ok($derivation[0] ne '' && $derivation[1] eq $derivation[0] && $derivation[2] eq $derivation[0],
+	"the rewrap's stored root derivation key is the same on every node");
+# The old root key leaves the workers: what they decrypt is under the new one.
+for my $n ($w1, $w2)
+{
+	$n->append_conf('postgresql.conf', "privacy.previous_root_key_file = ''\n");
+	$n->restart;
+}
+is($coord->safe_psql('postgres', q{SELECT string_agg(body::text, ',' ORDER BY id) FROM notes}),
+	'b1,b2,b3,b4,b5,b6', 'workers without the old root key decrypt every row after the rewrap');
+
 $cluster->stop;
 done_testing();
