@@ -161,6 +161,35 @@ first_char_stars(const char *s, size_t len, char *out)
 	return first + 3;
 }
 
+/*
+ * The last byte c of s, or NULL: eight bytes at a time from the end, then
+ * byte by byte within the eight that hold it (or the fewer left at the
+ * start).
+ */
+static inline const char *
+last_byte(const char *s, size_t len, char c)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+	const uint64_t pattern = ones * (unsigned char) c;
+
+	while (len >= 8)
+	{
+		uint64_t	w;
+
+		memcpy(&w, s + len - 8, 8);
+		w ^= pattern;
+		/* some byte of w is zero, i.e. one of the eight is c (exact test) */
+		if (~(((w & low7) + low7) | w | low7) != 0)
+			break;
+		len -= 8;
+	}
+	for (; len > 0; len--)
+		if (s[len - 1] == c)
+			return s + len - 1;
+	return NULL;
+}
+
 size_t
 px_mask_email(const char *in, size_t len, char *out)
 {
@@ -172,12 +201,7 @@ px_mask_email(const char *in, size_t len, char *out)
 	size_t		i;
 
 	/* The last '@', and the domain's last '.': searched from the end. */
-	for (i = len; i > 0; i--)
-		if (in[i - 1] == '@')
-		{
-			at = in + i - 1;
-			break;
-		}
+	at = last_byte(in, len, '@');
 	if (at == NULL)
 		return first_char_stars(in, len, out);
 
