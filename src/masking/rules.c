@@ -823,8 +823,9 @@ px_apply_mask(PG_FUNCTION_ARGS)
  * Decrypt and mask in one step, for the fast rules: the value is decrypted
  * into the call site's scratch buffer, masked from there into the result
  * (allocated first, so that nothing can fail while the plaintext is in the
- * buffer) and wiped.  The envelope's header is read once.  False when the
- * value is too long for the scratch buffer: apply_mask_encrypted() then.
+ * buffer), wiped, and then counted.  The envelope's header is read once.
+ * False when the value is too long for the scratch buffer:
+ * apply_mask_encrypted() then.
  */
 static inline bool
 apply_mask_encrypted_fast(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type,
@@ -859,10 +860,11 @@ apply_mask_encrypted_fast(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type 
 		fcinfo->isnull = true;
 		return true;
 	}
-	px_audit_count(&mc->audit, fcinfo->flinfo, PX_AUDIT_MASKED_READ, mc->relid,
-				   NameStr(mc->column), key_id);
 	out = mask_text_fast(mc, (const char *) mc->scratch + 1, pt_len, out);
 	px_wipe(mc->scratch + 1, pt_len);
+	/* counted once the plaintext is gone: binding a counter may fail */
+	px_audit_count(&mc->audit, fcinfo->flinfo, PX_AUDIT_MASKED_READ, mc->relid,
+				   NameStr(mc->column), key_id);
 	*result = PointerGetDatum(out);
 	return true;
 }
