@@ -65,6 +65,34 @@ offset_of_last_chars(const char *s, size_t len, size_t chars)
 	return i;
 }
 
+/*
+ * Copy n bytes.  The pieces a mask keeps are a few bytes long, for which a
+ * call to memcpy() costs more than the copy: up to 16 bytes are moved with
+ * two overlapping fixed-size copies, which compilers inline.
+ */
+static inline void
+copy_piece(char *out, const char *in, size_t n)
+{
+	if (n >= 8 && n <= 16)
+	{
+		memcpy(out, in, 8);
+		memcpy(out + n - 8, in + n - 8, 8);
+	}
+	else if (n >= 4 && n < 8)
+	{
+		memcpy(out, in, 4);
+		memcpy(out + n - 4, in + n - 4, 4);
+	}
+	else if (n > 0 && n < 4)
+	{
+		out[0] = in[0];
+		out[n / 2] = in[n / 2];
+		out[n - 1] = in[n - 1];
+	}
+	else if (n > 16)
+		memcpy(out, in, n);
+}
+
 size_t
 px_mask_partial(const char *in, size_t len, int prefix, const char *pad,
 				size_t pad_len, int suffix, char *out)
@@ -82,16 +110,16 @@ px_mask_partial(const char *in, size_t len, int prefix, const char *pad,
 	 */
 	if (front_end < back_start)
 	{
-		memcpy(out, in, front_end);
+		copy_piece(out, in, front_end);
 		n = front_end;
-		memcpy(out + n, pad, pad_len);
+		copy_piece(out + n, pad, pad_len);
 		n += pad_len;
-		memcpy(out + n, in + back_start, len - back_start);
+		copy_piece(out + n, in + back_start, len - back_start);
 		n += len - back_start;
 	}
 	else
 	{
-		memcpy(out, pad, pad_len);
+		copy_piece(out, pad, pad_len);
 		n = pad_len;
 	}
 	/* Never hand back the value itself (short values, padding equal to it). */
@@ -100,15 +128,66 @@ px_mask_partial(const char *in, size_t len, int prefix, const char *pad,
 	return n;
 }
 
+/*
+ * The bytes of s's first character: any stray continuation bytes before
+ * it, its lead byte and its continuation bytes (offset_of_char(s, len, 1)).
+ */
+static inline size_t
+first_char_len(const char *s, size_t len)
+{
+	size_t		i = 0;
+
+	/* ASCII, the usual case */
+	if (len > 1 && !is_continuation((unsigned char) s[0]) &&
+		!is_continuation((unsigned char) s[1]))
+		return 1;
+	while (i < len && is_continuation((unsigned char) s[i]))
+		i++;
+	if (i < len)
+		i++;
+	while (i < len && is_continuation((unsigned char) s[i]))
+		i++;
+	return i;
+}
+
 /* First character of s (whole UTF-8 sequence), then "***". */
-static size_t
+static inline size_t
 first_char_stars(const char *s, size_t len, char *out)
 {
-	size_t		first = offset_of_char(s, len, 1);
+	size_t		first = first_char_len(s, len);
 
-	memcpy(out, s, first);
+	copy_piece(out, s, first);
 	memcpy(out + first, "***", 3);
 	return first + 3;
+}
+
+/*
+ * The last byte c of s, or NULL: eight bytes at a time from the end, then
+ * byte by byte within the eight that hold it (or the fewer left at the
+ * start).
+ */
+static inline const char *
+last_byte(const char *s, size_t len, char c)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t low7 = UINT64_C(0x7f7f7f7f7f7f7f7f);
+	const uint64_t pattern = ones * (unsigned char) c;
+
+	while (len >= 8)
+	{
+		uint64_t	w;
+
+		memcpy(&w, s + len - 8, 8);
+		w ^= pattern;
+		/* some byte of w is zero, i.e. one of the eight is c (exact test) */
+		if (~(((w & low7) + low7) | w | low7) != 0)
+			break;
+		len -= 8;
+	}
+	for (; len > 0; len--)
+		if (s[len - 1] == c)
+			return s + len - 1;
+	return NULL;
 }
 
 size_t
@@ -122,12 +201,7 @@ px_mask_email(const char *in, size_t len, char *out)
 	size_t		i;
 
 	/* The last '@', and the domain's last '.': searched from the end. */
-	for (i = len; i > 0; i--)
-		if (in[i - 1] == '@')
-		{
-			at = in + i - 1;
-			break;
-		}
+	at = last_byte(in, len, '@');
 	if (at == NULL)
 		return first_char_stars(in, len, out);
 
@@ -144,7 +218,7 @@ px_mask_email(const char *in, size_t len, char *out)
 	if (dot == NULL)
 		return n + first_char_stars(domain, domain_len, out + n);
 	n += first_char_stars(domain, (size_t) (dot - domain), out + n);
-	memcpy(out + n, dot, domain_len - (size_t) (dot - domain));
+	copy_piece(out + n, dot, domain_len - (size_t) (dot - domain));
 	return n + domain_len - (size_t) (dot - domain);
 }
 

@@ -203,6 +203,21 @@ typedef struct RuleEntry
 	px_mask_rule rule;
 } RuleEntry;
 
+/* Encrypted values up to this long are masked through the scratch buffer. */
+#define MASK_SCRATCH_MAX 2048
+
+/*
+ * The text rules a masking view applies row after row, each with its own
+ * per-row path (px_apply_mask()): chosen once per statement and role.
+ */
+typedef enum FastRule
+{
+	FAST_OFF = 0,				/* any other rule, or not yet chosen */
+	FAST_EMAIL,
+	FAST_PARTIAL,
+	FAST_CREDIT_CARD
+} FastRule;
+
 typedef struct MaskCache
 {
 	Oid			relid;
@@ -213,9 +228,12 @@ typedef struct MaskCache
 	RuleEntry  *rules;
 	Oid			chosen_for;		/* user the choice below was made for */
 	const px_mask_rule *chosen;	/* NULL: no rule applies (fail closed) */
+	FastRule	fast;			/* chosen, for a text column read for chosen_for */
 	PxKeyRef	hash_ref;		/* hash('key') rules: the key, once */
 	bool		have_hash_ref;
 	void	   *decrypt_cache;	/* encrypted columns: keys, per call site */
+	uint8_t    *scratch;		/* ... and their plaintext while it is masked */
+	size_t		scratch_len;
 	Oid			argtype;		/* the column's type, and its class */
 	TypeClass	tc;
 	PxAuditSite audit;			/* reads through the view, this statement */
@@ -326,6 +344,25 @@ default_rule(MaskCache *mc)
 	return NULL;
 }
 
+/* The per-row path for the chosen rule, if it has one. */
+static FastRule
+fast_rule(const MaskCache *mc)
+{
+	if (mc->tc != TC_TEXT || mc->chosen == NULL)
+		return FAST_OFF;
+	switch (mc->chosen->kind)
+	{
+		case PX_RULE_EMAIL:
+			return FAST_EMAIL;
+		case PX_RULE_PARTIAL:
+			return FAST_PARTIAL;
+		case PX_RULE_CREDIT_CARD:
+			return FAST_CREDIT_CARD;
+		default:
+			return FAST_OFF;
+	}
+}
+
 /*
  * The rules of the column named by arguments 2 and 3, and the one that
  * applies: the current role's, or with anonymize (privacy.erase_subject())
@@ -370,7 +407,12 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		fcinfo->flinfo->fn_extra = mc;
 	}
 	if (anonymize)
+	{
+		/* never the per-row path: that is for the current role's rule */
 		mc->chosen = default_rule(mc);
+		mc->fast = FAST_OFF;
+		mc->chosen_for = InvalidOid;
+	}
 	else if (mc->chosen_for != GetUserId())
 	{
 		/*
@@ -379,6 +421,7 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		 */
 		mc->chosen = mc->nrules == 0 ? &redact_by_default : choose_rule(mc);
 		mc->chosen_for = GetUserId();
+		mc->fast = fast_rule(mc);
 	}
 	return mc;
 }
@@ -703,17 +746,139 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 	PG_RETURN_TEXT_P(masked);
 }
 
+/*
+ * Whether this call may take the per-row path: the statement's cache of the
+ * same column (the view's constant arguments: a pointer comparison), its
+ * rule chosen for the current user and one of the fast text rules.
+ */
+static inline bool
+fast_path_applies(FunctionCallInfo fcinfo, const MaskCache *mc)
+{
+	return likely(mc != NULL) && mc->fast != FAST_OFF && mc->column_arg_stable &&
+		mc->column_arg == (const void *) PG_GETARG_POINTER(2) &&
+		mc->relid == PG_GETARG_OID(1) && mc->chosen_for == GetUserId();
+}
+
+/* The most bytes the fast rule can make of len bytes of text. */
+static inline size_t
+fast_max_len(const MaskCache *mc, size_t len)
+{
+	switch (mc->fast)
+	{
+		case FAST_EMAIL:
+			return len + 8;
+		case FAST_PARTIAL:
+			return len + mc->chosen->text_len + 1;
+		case FAST_CREDIT_CARD:
+		default:
+			return len + 1;
+	}
+}
+
+/*
+ * The fast rule on s, written into out (fast_max_len() bytes of data);
+ * nothing here can fail.  The rule was chosen for a text column, so s is
+ * the value's text.
+ */
+static inline text *
+mask_text_fast(const MaskCache *mc, const char *s, size_t len, text *out)
+{
+	const px_mask_rule *rule = mc->chosen;
+
+	switch (mc->fast)
+	{
+		case FAST_EMAIL:
+			return finish_text(out, px_mask_email(s, len, VARDATA(out)));
+		case FAST_PARTIAL:
+			return finish_text(out, px_mask_partial(s, len, rule->prefix, rule->text,
+													rule->text_len, rule->suffix, VARDATA(out)));
+		case FAST_CREDIT_CARD:
+		default:
+			return finish_text(out, px_mask_credit_card(s, len, VARDATA(out)));
+	}
+}
+
 PG_FUNCTION_INFO_V1(px_apply_mask);
 Datum
 px_apply_mask(PG_FUNCTION_ARGS)
 {
+	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
+
+	/* STRICT: the value is not NULL. */
+	if (fast_path_applies(fcinfo, mc))
+	{
+		struct varlena *v = (struct varlena *) PG_GETARG_POINTER(0);
+
+		/* A value stored inline (the common case) needs no call to detoast. */
+		if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
+			v = (struct varlena *) DatumGetTextPP(PointerGetDatum(v));
+		count_read(fcinfo, mc, NULL, 0);
+		PG_RETURN_TEXT_P(mask_text_fast(mc, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
+										new_text(fast_max_len(mc, VARSIZE_ANY_EXHDR(v)))));
+	}
 	return mask_value(fcinfo, mask_cache(fcinfo, false));
+}
+
+/*
+ * Decrypt and mask in one step, for the fast rules: the value is decrypted
+ * into the call site's scratch buffer, masked from there into the result
+ * (allocated first, so that nothing can fail while the plaintext is in the
+ * buffer), wiped, and then counted.  The envelope's header is read once.
+ * False when the value is too long for the scratch buffer:
+ * apply_mask_encrypted() then.
+ */
+static inline bool
+apply_mask_encrypted_fast(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type,
+						  Datum *result)
+{
+	struct varlena *env = (struct varlena *) PG_GETARG_POINTER(0);
+	const uint8_t *data;
+	size_t		len;
+	size_t		pt_len;
+	uint32		key_id;
+	text	   *out;
+
+	if (unlikely(VARATT_IS_EXTERNAL(env) || VARATT_IS_COMPRESSED(env)))
+		env = (struct varlena *) PG_DETOAST_DATUM_PACKED(PointerGetDatum(env));
+	data = (const uint8_t *) VARDATA_ANY(env);
+	len = VARSIZE_ANY_EXHDR(env);
+
+	/* The plaintext is shorter than its envelope: len bytes bound it. */
+	if (unlikely(len + 1 > mc->scratch_len))
+	{
+		if (len + 1 > MASK_SCRATCH_MAX)
+			return false;
+		mc->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, MASK_SCRATCH_MAX);
+		mc->scratch_len = MASK_SCRATCH_MAX;
+	}
+	out = new_text(fast_max_len(mc, len));
+	if (!px_open_for_masking_into(data, len, type, &mc->decrypt_cache, fcinfo->flinfo->fn_mcxt,
+								  mc->scratch, &pt_len, &key_id))
+	{
+		pfree(out);
+		*result = (Datum) 0;
+		fcinfo->isnull = true;
+		return true;
+	}
+	out = mask_text_fast(mc, (const char *) mc->scratch + 1, pt_len, out);
+	px_wipe(mc->scratch + 1, pt_len);
+	/* counted once the plaintext is gone: binding a counter may fail */
+	px_audit_count(&mc->audit, fcinfo->flinfo, PX_AUDIT_MASKED_READ, mc->relid,
+				   NameStr(mc->column), key_id);
+	*result = PointerGetDatum(out);
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text);
 Datum
 px_apply_mask_encrypted_text(PG_FUNCTION_ARGS)
 {
+	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
+	Datum		result;
+
+	if (fast_path_applies(fcinfo, mc) &&
+		apply_mask_encrypted_fast(fcinfo, mc, PX_TYPE_TEXT, &result))
+		return result;
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT);
 }
 
@@ -721,6 +886,12 @@ PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text_det);
 Datum
 px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 {
+	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
+	Datum		result;
+
+	if (fast_path_applies(fcinfo, mc) &&
+		apply_mask_encrypted_fast(fcinfo, mc, PX_TYPE_TEXT_DET, &result))
+		return result;
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT_DET);
 }
 

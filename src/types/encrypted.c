@@ -688,6 +688,35 @@ px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext
 	return open_value(cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, false);
 }
 
+/*
+ * px_open_for_masking() without a new varlena: the plaintext of env
+ * decrypted into the caller's scratch buffer (len + 1 bytes suffice: a
+ * plaintext is shorter than its envelope; it starts at scratch + 1), for a
+ * masking view that masks it from there and wipes it.  The envelope's header is read once:
+ * *key_id is its key.  False, with nothing decrypted, for a transit value.
+ */
+bool
+px_open_for_masking_into(const uint8_t *env, size_t len, px_value_type type, void **cachep,
+						 MemoryContext mcxt, uint8_t *scratch, size_t *pt_len, uint32 *key_id)
+{
+	PxCallCache *cache = (PxCallCache *) *cachep;
+	px_header	hdr;
+	PxKeyRef   *ref;
+
+	if (unlikely(cache == NULL))
+		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
+	current_cache(cache);
+	px_note_plaintext_out();
+	read_header(env, len, type, &hdr);
+	*key_id = hdr.key_id;
+	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+		return false;
+	ref = open_ref(cache, &hdr, false);
+	px_report_status(open_into(ref, type, env, len, scratch + 1, pt_len), true);
+	open_count++;
+	return true;
+}
+
 /* For types/det_ops.c: bind a deterministic transit value, without a call cache. */
 bytea *
 px_det_bind_transit(bytea *env, uint32 key_id)
