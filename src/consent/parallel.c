@@ -218,7 +218,8 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 	{
 		slots_bytes = sizeof(uint64) * (set->mask + 1);
 		exp_bytes = sizeof(uint64) * (set->exp_mask + 1);
-		if (watch != NULL)
+		/* No subject changed since the set was read (the usual case): no table to copy. */
+		if (watch != NULL && watch->ndirty > 0)
 			dirty_bytes = sizeof(uint64) * PX_CONSENT_DIRTY_SLOTS;
 		/* Too big to copy: the workers probe instead. */
 		if (slots_bytes + 2 * exp_bytes + dirty_bytes > PX_PARALLEL_SET_MAX_BYTES)
@@ -246,8 +247,8 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 	d->leader_pid = MyProcPid;
 	d->statement_start = GetCurrentStatementStartTimestamp();
 	d->has_set = (set != NULL);
-	d->has_dirty = (watch != NULL);
-	d->ndirty = watch != NULL ? watch->ndirty : 0;
+	d->has_dirty = (watch != NULL && dirty_bytes > 0);
+	d->ndirty = d->has_dirty ? watch->ndirty : 0;
 	d->xmin = snap->xmin;
 	d->xmax = snap->xmax;
 	d->xcnt = snap->xcnt;
@@ -278,7 +279,7 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 		return false;
 	base = dsm_segment_address(seg);
 	memcpy(base, d, sizeof(PxConsentDecision));
-	if (watch != NULL)
+	if (d->has_dirty)
 		memcpy(base + d->off_dirty, watch->dirty, dirty_bytes);
 	if (snap->xcnt > 0)
 		memcpy(base + d->off_xip, snap->xip, sizeof(TransactionId) * snap->xcnt);

@@ -27,6 +27,7 @@
 #include "purpose_scope.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
 #include "access/parallel.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
@@ -191,11 +192,22 @@ probe(ConsentCache *cc, const char *subject, size_t len)
 					   subject, len);
 }
 
+/* A text value read in place when it is stored inline, uncompressed. */
+static inline struct varlena *
+text_in_place(Datum d)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+
+	if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
+		v = pg_detoast_datum_packed(v);
+	return v;
+}
+
 /* The chain purpose a consent row is for, or -1. */
-static int
+static inline int
 chain_index(ConsentCache *cc, Datum purpose)
 {
-	text	   *p = DatumGetTextPP(purpose);
+	struct varlena *p = text_in_place(purpose);
 	size_t		len = VARSIZE_ANY_EXHDR(p);
 	int			i;
 
@@ -207,42 +219,107 @@ chain_index(ConsentCache *cc, Datum purpose)
 }
 
 /*
+ * The first natts columns of a consent row, read in place from the heap
+ * tuple (as heap_deform_tuple would, stopping at natts).
+ */
+static inline void
+consent_row_columns(HeapTuple tup, TupleDesc desc, int natts, Datum *values, bool *nulls)
+{
+	HeapTupleHeader hdr = tup->t_data;
+	bool		hasnulls = HeapTupleHasNulls(tup);
+	bits8	   *bits = hdr->t_bits;
+	char	   *tp = (char *) hdr + hdr->t_hoff;
+	uint32		off = 0;
+	int			n = Min(natts, (int) HeapTupleHeaderGetNatts(hdr));
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (hasnulls && att_isnull(i, bits))
+		{
+			values[i] = (Datum) 0;
+			nulls[i] = true;
+			continue;
+		}
+		nulls[i] = false;
+		off = att_align_pointer(off, att->attalign, att->attlen, tp + off);
+		values[i] = fetchatt(att, tp + off);
+		off = att_addlength_pointer(off, att->attlen, tp + off);
+	}
+	/* Columns added after the row was written (none today): their missing values. */
+	for (; i < natts; i++)
+		values[i] = heap_getattr(tup, i + 1, desc, &nulls[i]);
+}
+
+/*
+ * Add a consent row's subject to the set if the row is valid consent to
+ * the chain at cc->now.  False when the set would grow past its limit.
+ */
+static inline bool
+read_set_row(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt,
+			 const Datum *values, const bool *nulls)
+{
+	struct varlena *subject;
+	TimestampTz expires;
+
+	if (nulls[Anum_consent_granted - 1] || !DatumGetBool(values[Anum_consent_granted - 1]) ||
+		nulls[Anum_consent_purpose - 1] || nulls[Anum_consent_subject - 1] ||
+		DatumGetInt32(values[Anum_consent_ordinal - 1]) < px_registry.min_ordinal ||
+		chain_index(cc, values[Anum_consent_purpose - 1]) < 0)
+		return true;
+	expires = nulls[Anum_consent_expires - 1] ? DT_NOEND :
+		DatumGetTimestampTz(values[Anum_consent_expires - 1]);
+	if (expires != DT_NOEND && expires <= cc->now)
+		return true;
+	subject = text_in_place(values[Anum_consent_subject - 1]);
+	return px_subject_set_add(set, px_consent_hash(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)),
+							  expires, mcxt);
+}
+
+/*
  * Read every subject with valid consent to the chain, under the active
  * snapshot, into set (allocated in mcxt).  False when there are too many.
- * One pass over the table, each row deformed once: this is the whole cost
- * of a set, paid once per backend and purpose while nothing invalidates it.
+ * One pass over the table, each row read once: this is the whole cost of
+ * a set, paid once per backend and purpose while nothing invalidates it,
+ * and by every new connection that checks many subjects (a pooled
+ * application's).  So the heap is read tuple by tuple in page mode, with
+ * no slot (no buffer pin per row), and only the columns judged are read.
  */
 static bool
 read_set(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt)
 {
 	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
 	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	bool		ok = true;
 
 	px_subject_set_init(set, mcxt);
-	while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	if (rel->rd_tableam == GetHeapamTableAmRoutine())
 	{
-		Datum	   *values = slot->tts_values;
-		bool	   *nulls = slot->tts_isnull;
-		text	   *subject;
-		TimestampTz expires;
+		HeapTuple	tup;
+		Datum		values[Anum_consent_ordinal];
+		bool		nulls[Anum_consent_ordinal];
 
-		slot_getsomeattrs(slot, Anum_consent_ordinal);
-		if (nulls[Anum_consent_granted - 1] || !DatumGetBool(values[Anum_consent_granted - 1]) ||
-			nulls[Anum_consent_purpose - 1] || nulls[Anum_consent_subject - 1] ||
-			DatumGetInt32(values[Anum_consent_ordinal - 1]) < px_registry.min_ordinal ||
-			chain_index(cc, values[Anum_consent_purpose - 1]) < 0)
-			continue;
-		expires = nulls[Anum_consent_expires - 1] ? DT_NOEND :
-			DatumGetTimestampTz(values[Anum_consent_expires - 1]);
-		if (expires != DT_NOEND && expires <= cc->now)
-			continue;
-		subject = DatumGetTextPP(values[Anum_consent_subject - 1]);
-		ok = px_subject_set_add(set, px_consent_hash(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)),
-					 expires, mcxt);
+		while (ok && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		{
+			consent_row_columns(tup, desc, Anum_consent_ordinal, values, nulls);
+			ok = read_set_row(cc, set, mcxt, values, nulls);
+		}
 	}
-	ExecDropSingleTupleTableSlot(slot);
+	else
+	{
+		/* consent_state made with another table access method: through a slot. */
+		TupleTableSlot *slot = table_slot_create(rel, NULL);
+
+		while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			slot_getsomeattrs(slot, Anum_consent_ordinal);
+			ok = read_set_row(cc, set, mcxt, slot->tts_values, slot->tts_isnull);
+		}
+		ExecDropSingleTupleTableSlot(slot);
+	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return ok;
@@ -310,17 +387,19 @@ cross_slot(const char *purpose)
 
 /*
  * The backend's set for this call site's purpose, if this statement may
- * answer from it, caught up with the changes since its last use.
+ * answer from it, caught up with the changes committed before the
+ * statement's snapshot.  Decided once per statement, snapshot and set
+ * (usable_cross() answers the other rows alone): a writer appends its
+ * subjects to the ring before it can commit, so what the snapshot sees
+ * committed is in the ring by the catch-up made under it; what commits
+ * later the snapshot does not see, and the set's answer stands.
  */
-static CrossSet *
-usable_cross(ConsentCache *cc)
+static pg_noinline CrossSet *
+usable_cross_decide(ConsentCache *cc)
 {
-	CrossSet   *cs;
+	CrossSet   *cs = &cross_sets[cc->cross];
 	Snapshot	snap;
 
-	if (cc->cross < 0)
-		return NULL;
-	cs = &cross_sets[cc->cross];
 	if (cs->cxt == NULL)
 		return NULL;
 	if (cs->registry_gen != px_registry_generation || !px_registry.valid ||
@@ -353,15 +432,34 @@ usable_cross(ConsentCache *cc)
 		cc->cross_version = cs->version;
 		cc->cross_snap = snap;
 		cc->cross_covers = px_consent_watch_covers(&cs->watch, snap);
+		if (cc->cross_covers && !px_consent_watch_catch_up(&cs->watch))
+		{
+			cc->cross_covers = false;
+			cross_drop(cs);
+			return NULL;
+		}
 	}
-	if (!cc->cross_covers)
+	return cc->cross_covers ? cs : NULL;
+}
+
+/*
+ * The same, per row: the set decided usable for this statement and
+ * snapshot, still the same set (another call site may have read it again
+ * or dropped it) under the same registry.
+ */
+static inline CrossSet *
+usable_cross(ConsentCache *cc)
+{
+	CrossSet   *cs;
+
+	if (cc->cross < 0)
 		return NULL;
-	if (!px_consent_watch_catch_up(&cs->watch))
-	{
-		cross_drop(cs);
-		return NULL;
-	}
-	return cs;
+	cs = &cross_sets[cc->cross];
+	if (likely(cc->cross_covers && cc->cross_version == cs->version && cs->cxt != NULL &&
+			   cs->registry_gen == px_registry_generation && px_registry.valid &&
+			   cc->cross_snap == GetActiveSnapshot()))
+		return cs;
+	return usable_cross_decide(cc);
 }
 
 /*
@@ -724,8 +822,13 @@ px_consent_prepare_workers(void)
 	return ok ? PX_WORKERS_PUBLISHED : PX_WORKERS_SERIAL;
 }
 
-static bool
-has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char *purpose)
+/*
+ * has_consent() when the row cannot be answered from a set already decided
+ * usable for this statement: the first row of a statement, a request, no
+ * purpose, a worker, a changed subject, no set yet.
+ */
+static pg_noinline bool
+has_consent_slow(FunctionCallInfo fcinfo, const char *subject, size_t len, const char *purpose)
 {
 	ConsentCache *cc;
 	CrossSet   *cs;
@@ -777,6 +880,42 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 }
 
 /*
+ * has_consent() per row: the checks of has_consent_slow() that hold for a
+ * call site already validated in this statement (no request, a purpose,
+ * the leader), then its set.  Everything else is has_consent_slow()'s.
+ */
+static inline bool
+has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char *purpose)
+{
+	ConsentCache *cc = (ConsentCache *) fcinfo->flinfo->fn_extra;
+	uint64		h;
+
+	if (likely(cc != NULL && px_statement_current(cc->epoch) &&
+			   px_request_in_progress == PX_REQUEST_NONE && purpose != NULL &&
+			   !IsParallelWorker()) &&
+		strcmp(cc->purpose, purpose) == 0 && cc->checked_user == GetUserId())
+	{
+		const PxSubjectSet *set = NULL;
+
+		if (!cc->needs_consent)
+			return true;
+		h = px_consent_hash(subject, len);
+		if (cc->have_set)
+			set = &cc->set;
+		else if (cc->cross >= 0)
+		{
+			CrossSet   *cs = usable_cross(cc);
+
+			if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
+				set = &cs->set;
+		}
+		if (likely(set != NULL))
+			return px_subject_set_contains(set, h, cc->now);
+	}
+	return has_consent_slow(fcinfo, subject, len, purpose);
+}
+
+/*
  * privacy.consent_cache_info(): the sets this backend keeps across
  * statements, for a DBA sizing privacy.consent_cache_size (and for tests).
  */
@@ -821,11 +960,14 @@ PG_FUNCTION_INFO_V1(px_has_consent_text);
 Datum
 px_has_consent_text(PG_FUNCTION_ARGS)
 {
-	text	   *subject;
+	struct varlena *subject;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);	/* no subject, no consent */
-	subject = PG_GETARG_TEXT_PP(0);
+	/* A key stored in the row (short or plain varlena) is read in place. */
+	subject = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(0));
+	if (unlikely(VARATT_IS_EXTERNAL(subject) || VARATT_IS_COMPRESSED(subject)))
+		subject = pg_detoast_datum_packed(subject);
 	PG_RETURN_BOOL(has_consent(fcinfo, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject),
 							   purpose_arg(fcinfo)));
 }

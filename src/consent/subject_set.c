@@ -46,36 +46,6 @@ slots_add(uint64 *slots, uint64 mask, uint64 h, TimestampTz *at, TimestampTz exp
 	(*count)++;
 }
 
-static int64
-slots_find(const uint64 *slots, uint64 mask, uint64 h)
-{
-	uint64		i;
-
-	if (slots == NULL)
-		return -1;
-	i = h & mask;
-	while (slots[i] != 0)
-	{
-		if (slots[i] == h)
-			return (int64) i;
-		i = (i + 1) & mask;
-	}
-	return -1;
-}
-
-bool
-px_subject_set_contains(const PxSubjectSet *set, uint64 h, TimestampTz now)
-{
-	int64		i;
-
-	if (slots_find(set->slots, set->mask, h) >= 0)
-		return true;
-	if (set->exp_count == 0)
-		return false;
-	i = slots_find(set->exp_hash, set->exp_mask, h);
-	return i >= 0 && set->exp_at[i] > now;
-}
-
 /*
  * Add h (expiring at expires, or never: DT_NOEND) to the set, growing it
  * to twice the slots when half full.  False when it would pass SET_LIMIT.

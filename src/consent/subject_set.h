@@ -26,7 +26,41 @@ typedef struct PxSubjectSet
 
 /* An empty set, its slots allocated in mcxt. */
 extern void px_subject_set_init(PxSubjectSet *set, MemoryContext mcxt);
-extern bool px_subject_set_contains(const PxSubjectSet *set, uint64 h, TimestampTz now);
 extern bool px_subject_set_add(PxSubjectSet *set, uint64 h, TimestampTz expires, MemoryContext mcxt);
+
+/* The slot of h in an open-addressing table of hashes, or -1. */
+static inline int64
+px_subject_slots_find(const uint64 *slots, uint64 mask, uint64 h)
+{
+	uint64		i;
+
+	if (slots == NULL)
+		return -1;
+	i = h & mask;
+	while (slots[i] != 0)
+	{
+		if (slots[i] == h)
+			return (int64) i;
+		i = (i + 1) & mask;
+	}
+	return -1;
+}
+
+/*
+ * Whether h has valid consent at now.  Inline: has_consent() asks it for
+ * every row a protected table shows.
+ */
+static inline bool
+px_subject_set_contains(const PxSubjectSet *set, uint64 h, TimestampTz now)
+{
+	int64		i;
+
+	if (px_subject_slots_find(set->slots, set->mask, h) >= 0)
+		return true;
+	if (set->exp_count == 0)
+		return false;
+	i = px_subject_slots_find(set->exp_hash, set->exp_mask, h);
+	return i >= 0 && set->exp_at[i] > now;
+}
 
 #endif							/* PX_CONSENT_SUBJECT_SET_H */

@@ -10,8 +10,8 @@
  * shared memory, before the change can commit.  A backend holding a set:
  *	- when it builds the set, marks "dirty" every subject in the ring whose
  *	  writer S still sees as in progress (its outcome is not in the set);
- *	- before each use, marks dirty every subject appended since, committed
- *	  or not;
+ *	- before a statement uses it (once per statement and snapshot), marks
+ *	  dirty every subject appended since, committed or not;
  *	- answers a dirty subject by probing the table with the statement's own
  *	  snapshot, and every other subject from the set.
  * A writer whose ring entry has been overwritten is accounted for by
@@ -75,8 +75,6 @@ static ConsentShared *shared = NULL;
 static LWLock *ring_lock = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static uint64 local_seed = 0;
-static bool local_seed_set = false;
 
 /* Copy of the ring taken under the spinlock (too big for the stack). */
 static RingEntry ring_copy[RING_SIZE];
@@ -135,28 +133,105 @@ px_consent_cache_available(void)
  * The 64-bit keyed hash sets and the ring identify subjects by.  The key is
  * random per server (per backend without shared memory), so nobody can
  * choose a subject id whose hash collides with another's.
+ *
+ * Every row a protected table shows is hashed, so it is short: the length
+ * and then each 8 bytes of the subject (the last ones zero-padded) are mixed
+ * into the keyed state by mix64(), a bijection of 64-bit words, and a
+ * second key word is mixed in at the end.  Two subjects of one
+ * length that differ in one 8-byte word never collide; other collisions
+ * depend on the key.
  */
+/*
+ * A bijection of 64-bit words with full avalanche: the 64-bit finalizer
+ * of MurmurHash3 (public domain), whose 32-bit form is common/hashfn.h's
+ * murmurhash32().
+ */
+static inline uint64
+mix64(uint64 x)
+{
+	x ^= x >> 33;
+	x *= UINT64CONST(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * The hash's key words, derived once per process from the server's seed:
+ * the first state of the hash for each short length, and the word mixed
+ * in at the end.
+ */
+#define KEYED_LENGTHS 32
+static uint64 key_by_length[KEYED_LENGTHS];
+static uint64 key_seed;
+static uint64 key_final;
+static bool keys_ready = false;
+
+static pg_noinline void
+consent_hash_keys(void)
+{
+	int			i;
+
+	if (shared != NULL)
+		key_seed = shared->seed;
+	else
+	{
+		if (!pg_strong_random(&key_seed, sizeof(key_seed)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INTERNAL_ERROR),
+					 errmsg("could not generate a random seed for privacy_ext")));
+	}
+	for (i = 0; i < KEYED_LENGTHS; i++)
+		key_by_length[i] = mix64(key_seed ^ (uint64) i);
+	key_final = mix64(~key_seed);
+	keys_ready = true;
+}
+
 uint64
 px_consent_hash(const char *subject, size_t len)
 {
-	uint64		seed;
+	const unsigned char *s = (const unsigned char *) subject;
 	uint64		h;
+	uint64		w;
+	size_t		rest;
 
-	if (shared != NULL)
-		seed = shared->seed;
-	else
+	if (unlikely(!keys_ready))
+		consent_hash_keys();
+	h = likely(len < KEYED_LENGTHS) ? key_by_length[len] : mix64(key_seed ^ (uint64) len);
+	for (rest = len; rest >= 8; rest -= 8, s += 8)
 	{
-		if (!local_seed_set)
-		{
-			if (!pg_strong_random(&local_seed, sizeof(local_seed)))
-				ereport(ERROR,
-						(errcode(ERRCODE_INTERNAL_ERROR),
-						 errmsg("could not generate a random seed for privacy_ext")));
-			local_seed_set = true;
-		}
-		seed = local_seed;
+		memcpy(&w, s, 8);
+		h = mix64(h ^ w);
 	}
-	h = hash_bytes_extended((const unsigned char *) subject, (int) len, seed);
+	if (rest > 0)
+	{
+		int			shift = 0;
+
+		w = 0;
+		if (rest & 4)
+		{
+			uint32		x;
+
+			memcpy(&x, s, 4);
+			w = x;
+			s += 4;
+			shift = 32;
+		}
+		if (rest & 2)
+		{
+			uint16		x;
+
+			memcpy(&x, s, 2);
+			w |= (uint64) x << shift;
+			s += 2;
+			shift += 16;
+		}
+		if (rest & 1)
+			w |= (uint64) *s << shift;
+		h = mix64(h ^ w);
+	}
+	h = mix64(h ^ key_final);
 	return h == EVERY_SUBJECT ? 1 : h;
 }
 
@@ -290,23 +365,6 @@ dirty_add(PxConsentWatch *w, uint64 h)
 	w->dirty[i] = h;
 	w->ndirty++;
 	return true;
-}
-
-bool
-px_consent_watch_dirty(const PxConsentWatch *w, uint64 h)
-{
-	uint64		i;
-
-	if (w->ndirty == 0)
-		return false;
-	i = h & (DIRTY_SLOTS - 1);
-	while (w->dirty[i] != 0)
-	{
-		if (w->dirty[i] == h)
-			return true;
-		i = (i + 1) & (DIRTY_SLOTS - 1);
-	}
-	return false;
 }
 
 static int

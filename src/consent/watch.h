@@ -29,7 +29,27 @@ extern bool px_consent_cache_available(void);
 extern uint64 px_consent_hash(const char *subject, size_t len);
 extern bool px_consent_watch_start(PxConsentWatch *w, Snapshot snap, MemoryContext cxt);
 extern bool px_consent_watch_catch_up(PxConsentWatch *w);
-extern bool px_consent_watch_dirty(const PxConsentWatch *w, uint64 h);
 extern bool px_consent_watch_covers(const PxConsentWatch *w, Snapshot snap);
+
+/*
+ * Whether subject h changed since the set was read (as far as the last
+ * catch-up knows).  Inline: asked for every row answered from a set.
+ */
+static inline bool
+px_consent_watch_dirty(const PxConsentWatch *w, uint64 h)
+{
+	uint64		i;
+
+	if (w->ndirty == 0)
+		return false;
+	i = h & (PX_CONSENT_DIRTY_SLOTS - 1);
+	while (w->dirty[i] != 0)
+	{
+		if (w->dirty[i] == h)
+			return true;
+		i = (i + 1) & (PX_CONSENT_DIRTY_SLOTS - 1);
+	}
+	return false;
+}
 
 #endif							/* PX_CONSENT_WATCH_H */
