@@ -42,12 +42,12 @@ PG_BIN="$ROOT$BINDIR"
 BUILD="$WORK/build"
 mkdir -p "$BUILD"
 cp -a Makefile privacy_ext.control src sql expected test data bin "$BUILD/"
-make -s -C "$BUILD" clean >/dev/null 2>&1 || true
-make -s -C "$BUILD" with_llvm=no \
+make -s -C "$BUILD" PG_CONFIG="$PG_CONFIG" clean >/dev/null 2>&1 || true
+make -s -C "$BUILD" PG_CONFIG="$PG_CONFIG" with_llvm=no \
     PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -fsanitize=address -fno-omit-frame-pointer -g" \
     SHLIB_LINK="-lcrypto -fsanitize=address" >"$WORK/build.log" 2>&1 ||
     { tail -n 30 "$WORK/build.log"; exit 1; }
-make -s -C "$BUILD" with_llvm=no install >>"$WORK/build.log" 2>&1 || { tail -n 30 "$WORK/build.log"; exit 1; }
+make -s -C "$BUILD" PG_CONFIG="$PG_CONFIG" with_llvm=no install >>"$WORK/build.log" 2>&1 || { tail -n 30 "$WORK/build.log"; exit 1; }
 nm -D "$ROOT$PKGLIB/privacy_ext.so" | grep __asan_init >/dev/null || { echo "privacy_ext.so is not instrumented" >&2; exit 1; }
 
 # The runtime comes in with privacy_ext.so (linked against libasan), loaded
@@ -66,7 +66,7 @@ export PGHOST="$DIR/socket" PGPORT="$PORT" PGUSER=postgres
 
 print_var() { make -s -f Makefile --eval "print-var: ; @echo \$($1)" print-var; }
 status=0
-make -s -C "$BUILD" with_llvm=no installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
+make -s -C "$BUILD" PG_CONFIG="$PG_CONFIG" with_llvm=no installcheck PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER=postgres \
     REGRESS="$(print_var REGRESS)" ISOLATION="$(print_var ISOLATION)" > "$WORK/regress.log" 2>&1 || status=$?
 ok=$(grep -cE '\.\.\. ok' "$WORK/regress.log" || true)
 bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$WORK/regress.log" || true)
