@@ -53,19 +53,6 @@ echo "loading $ROWS rows into a local and a distributed table (coordinator + 2 w
 CREATE EXTENSION privacy_ext;
 SELECT privacy.create_key('bench');
 SQL
-# Until the key store replicates (issue 21, point 1): the key tables are
-# copied to the workers.
-for i in 1 2; do
-    {
-        echo "SET session_replication_role = replica;"
-        echo "TRUNCATE privacy.key_grants, privacy.data_key_versions, privacy.data_keys, privacy.root_derivation_key CASCADE;"
-        for t in data_keys data_key_versions key_grants root_derivation_key; do
-            echo "COPY privacy.$t FROM STDIN;"
-            "${C[@]}" -c "COPY privacy.$t TO STDOUT"
-            echo '\.'
-        done
-    } | "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $((PORT + i)) -U postgres -d postgres >/dev/null
-done
 "${C[@]}" >/dev/null <<SQL
 CREATE TABLE src (id int, email text, phone text);
 INSERT INTO src SELECT g, 'u' || lpad(g::text, 9, '0') || '@example.org',

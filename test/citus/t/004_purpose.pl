@@ -36,28 +36,6 @@ SELECT privacy.grant_consent('s' || g, 'analytics') FROM generate_series(1, 5) g
 SELECT privacy.grant_consent('s' || g, 'billing') FROM generate_series(4, 8) g;
 });
 
-# until the key store replicates: the extension's tables copied to the workers by hand
-sub copy_privacy_tables
-{
-	my $dump = $coord->basedir . '/privacy_data.sql';
-	PostgreSQL::Test::Utils::system_or_bail('pg_dump', '-h', $coord->host, '-p', $coord->port,
-		'-U', $ENV{USER} // 'postgres', '--data-only', '--disable-triggers', '-n', 'privacy',
-		'-f', $dump, 'postgres');
-	for my $w ($cluster->workers)
-	{
-		$w->safe_psql('postgres', q{
-SET session_replication_role = replica;
-DO $$DECLARE r record; BEGIN
-  FOR r IN SELECT c.oid::regclass AS t FROM pg_class c
-            WHERE c.relnamespace = 'privacy'::regnamespace AND c.relkind = 'r' LOOP
-    EXECUTE 'TRUNCATE ' || r.t || ' CASCADE';
-  END LOOP; END$$;
-});
-		$w->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $w->connstr('postgres'),
-			'-f', $dump ], 'privacy tables copied to ' . $w->name);
-	}
-}
-copy_privacy_tables();
 
 # What a statement returns for the analyst through the coordinator.
 sub as_analyst { return $coord->safe_psql('postgres', $_[0], extra_params => [ '-U', 'analyst' ]); }
@@ -118,7 +96,6 @@ is(as_analyst("SELECT count(*) FROM cust WHERE privacy.shard_purpose(subject, ''
 
 # A withdrawal on the coordinator: the next statement does not see the subject.
 $coord->safe_psql('postgres', "SELECT privacy.withdraw_consent('s2', 'analytics')");
-copy_privacy_tables();    # until the key store replicates
 is(as_analyst("SET privacy.purpose = 'analytics'; $sum"), '13',
 	'a withdrawal is honoured by the next statement on the workers');
 

@@ -39,27 +39,6 @@ CREATE ROLE support LOGIN;
 SELECT privacy.mask_role('support');
 });
 
-# until the key store replicates: the extension's tables copied to the workers by hand
-sub copy_privacy_tables
-{
-	my $dump = $coord->basedir . '/privacy_data.sql';
-	PostgreSQL::Test::Utils::system_or_bail('pg_dump', '-h', $coord->host, '-p', $coord->port,
-		'--data-only', '--disable-triggers', '-n', 'privacy', '-f', $dump, 'postgres');
-	for my $w ($cluster->workers)
-	{
-		$w->safe_psql('postgres', q{
-SET session_replication_role = replica;
-DO $$DECLARE r record; BEGIN
-  FOR r IN SELECT c.oid::regclass AS t FROM pg_class c
-            WHERE c.relnamespace = 'privacy'::regnamespace AND c.relkind = 'r' LOOP
-    EXECUTE 'TRUNCATE ' || r.t || ' CASCADE';
-  END LOOP; END$$;
-});
-		$w->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $w->connstr('postgres'),
-			'-f', $dump ], 'privacy tables copied to ' . $w->name);
-	}
-}
-copy_privacy_tables();
 
 sub as_support { return $coord->psql('postgres', $_[0], extra_params => [ '-U', 'support' ]); }
 sub support_ok
@@ -117,7 +96,6 @@ SELECT privacy.grant_purpose('support', 'support');
 SELECT privacy.protect_table('emp', 'subject');
 SELECT privacy.grant_consent('s' || g, 'support') FROM generate_series(1, 3) g;
 });
-copy_privacy_tables();    # until the key store replicates
 support_ok('SELECT count(*) FROM emp', '0', 'protected and masked: no purpose, no rows');
 support_ok("SET privacy.purpose = 'support'; SELECT id, email FROM emp ORDER BY id",
 	join("\n", map { "$_|u***\@e***.com" } 1 .. 3), 'protected and masked: the consenting subjects, masked');

@@ -19,26 +19,8 @@ my $cluster = CitusCluster->new('det', PrivacyExtNode::random_key_hex());
 my $coord = $cluster->coordinator;
 my @workers = $cluster->workers;
 
-# until the key store replicates: the key tables copied to every worker.
-sub copy_keys
-{
-	for my $w (@workers)
-	{
-		my $sql = "SET session_replication_role = replica;\n"
-		  . "TRUNCATE privacy.key_grants, privacy.data_key_versions, privacy.data_keys,"
-		  . " privacy.root_derivation_key CASCADE;\n";
-		for my $t (qw(data_keys data_key_versions key_grants root_derivation_key))
-		{
-			my $rows = $coord->safe_psql('postgres', "COPY privacy.$t TO STDOUT");
-			$sql .= "COPY privacy.$t FROM STDIN;\n" . ($rows eq '' ? '' : "$rows\n") . "\\.\n";
-		}
-		$w->safe_psql('postgres', $sql);
-	}
-}
-
 $coord->safe_psql('postgres', 'CREATE EXTENSION privacy_ext');
 $coord->safe_psql('postgres', "SELECT privacy.create_key('k')");
-copy_keys();
 $coord->safe_psql('postgres', q{
 	CREATE TABLE people (email privacy.encrypted_text_det('k'), name privacy.encrypted_text('k'), n int);
 	SELECT create_distributed_table('people', 'email');
@@ -108,7 +90,6 @@ is(tasks($workers[1], "EXPLAIN (COSTS OFF) SELECT n FROM people WHERE email = 'u
 
 # A rotation moves no row: deterministic values stay under version 1.
 $coord->safe_psql('postgres', "SELECT privacy.rotate_key('k')");
-copy_keys();
 $coord->safe_psql('postgres', "INSERT INTO people VALUES ('late\@x', 'Late', 101)");
 is($coord->safe_psql('postgres', "SELECT n FROM people WHERE email = 'u3\@x'"), '3',
 	'after rotate_key: an old row found by lookup');
@@ -143,7 +124,6 @@ is($coord->safe_psql('postgres', q{
 
 # A plan kept across a destroy_key refuses to run (the key check travels
 # with the constant to the worker).
-copy_keys();
 ($rc, $out, $err) = $coord->psql('postgres', q{
 	PREPARE kept AS SELECT v FROM accounts WHERE email = 'b@x';
 	EXECUTE kept;

@@ -17,26 +17,8 @@ my $cluster = CitusCluster->new('writes', PrivacyExtNode::random_key_hex());
 my $coord = $cluster->coordinator;
 my @workers = $cluster->workers;
 
-# until the key store replicates: the key tables copied to every worker.
-sub copy_keys
-{
-	for my $w (@workers)
-	{
-		my $sql = "SET session_replication_role = replica;\n"
-		  . "TRUNCATE privacy.key_grants, privacy.data_key_versions, privacy.data_keys,"
-		  . " privacy.root_derivation_key CASCADE;\n";
-		for my $t (qw(data_keys data_key_versions key_grants root_derivation_key))
-		{
-			my $rows = $coord->safe_psql('postgres', "COPY privacy.$t TO STDOUT");
-			$sql .= "COPY privacy.$t FROM STDIN;\n" . ($rows eq '' ? '' : "$rows\n") . "\\.\n";
-		}
-		$w->safe_psql('postgres', $sql);
-	}
-}
-
 $coord->safe_psql('postgres', 'CREATE EXTENSION privacy_ext');
 $coord->safe_psql('postgres', "SELECT privacy.create_key('k')");
-copy_keys();
 $coord->safe_psql('postgres', q{
 	CREATE TABLE customers (id int, subject text, email privacy.encrypted_text_det('k'),
 	                        name privacy.encrypted_text('k'), note privacy.encrypted_bytea('k'));
@@ -84,7 +66,6 @@ is($coord->safe_psql('postgres', "SELECT id FROM customers WHERE email = 'copy3\
 
 # reencrypt after a rotation: every shard rewritten, count returned.
 $coord->safe_psql('postgres', "SELECT privacy.rotate_key('k')");
-copy_keys();
 $coord->safe_psql('postgres', "INSERT INTO customers (id, subject, name) VALUES (400, 's9', 'new version')");
 is($coord->safe_psql('postgres', q{
 	SELECT string_agg(v || ':' || c, ',' ORDER BY v) FROM
