@@ -10,6 +10,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use PrivacyExtNode;
 use File::Spec;
 
 # available(): true when Citus is installed beside the server under test.
@@ -52,23 +53,14 @@ sub new
 sub _start_node
 {
 	my ($name, $root_hex, $conf) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
-	my $keyfile = $node->basedir . '/root.key';
-	open(my $fh, '>', $keyfile) or die "could not write $keyfile: $!";
-	print $fh "$root_hex\n";
-	close($fh);
-	chmod(0600, $keyfile) or die "chmod $keyfile: $!";
-	$node->append_conf('postgresql.conf',
-		"listen_addresses = '127.0.0.1'\n"
-		  . "shared_preload_libraries = 'citus,privacy_ext'\n"
-		  . "privacy.root_key_file = '$keyfile'\n"
+	my $node = PrivacyExtNode::new_node($name, $root_hex,
+		preload => 'citus,privacy_ext',
+		conf => "listen_addresses = '127.0.0.1'\n"
 		  . "max_prepared_transactions = 50\n"
 		  . "citus.shard_count = 4\n"
 		  . "citus.shard_replication_factor = 1\n"
 		  . "fsync = off\n"
 		  . ($conf // ''));
-	$node->start;
 	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
 	return $node;
 }

@@ -6,7 +6,8 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 
-# new_node(name, root_key_hex, [allows_streaming => 1], [conf => "extra lines"]):
+# new_node(name, root_key_hex, [allows_streaming => 1], [conf => "extra lines"],
+#          [preload => "citus,privacy_ext"]: the preload list, privacy_ext alone by default):
 # initialised, configured and started; its key file is basedir/root.key.
 sub new_node
 {
@@ -18,8 +19,9 @@ sub new_node
 	print $fh "$root_hex\n";
 	close($fh);
 	chmod(0600, $keyfile) or die "chmod $keyfile: $!";
+	my $preload = $opts{preload} // 'privacy_ext';
 	$node->append_conf('postgresql.conf',
-		"shared_preload_libraries = 'privacy_ext'\n"
+		"shared_preload_libraries = '$preload'\n"
 		  . "privacy.root_key_file = '$keyfile'\n"
 		  . ($opts{conf} // ''));
 	$node->start;
