@@ -109,23 +109,7 @@ echo "plans: $("${C[@]}" -At -c 'EXPLAIN SELECT sum(length(privacy.decrypt(email
 echo "timing $RUNS rounds ..."
 "${C[@]}" -f "$WORK/timed.sql" > "$WORK/timed.out"
 
-awk -v rows="$ROWS" -v masked="$MASKED_DIST" '
-    /^@/ { name = substr($1, 2); next }
-    /^Time: / && name != "" { t[name] = t[name] " " $2; name = "" }
-    function median(list,   a, n, i, j, x) {
-        n = split(list, a, " ")
-        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
-    function paired(num, den,   a, b, n, i, list, x) {
-        n = split(t[num], a, " "); split(t[den], b, " "); list = ""; lo = 1e9; hi = 0
-        for (i = 1; i <= n; i++) {
-            x = a[i] / b[i]; list = list " " x
-            if (x < lo) lo = x
-            if (x > hi) hi = x
-        }
-        return median(list)
-    }
+awk -v rows="$ROWS" -v masked="$MASKED_DIST" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.out" <<'AWK'
     function line(label, num, den,   r) {
         r = paired(num, den)
         printf "%-44s %8.2f %9.2f  %5.2f..%-5.2f\n", label, r, m[num] / m[den], lo, hi
@@ -140,7 +124,8 @@ awk -v rows="$ROWS" -v masked="$MASKED_DIST" '
         printf "\n%-44s %8s %9s  %s\n", "ratio distributed / local (one machine)", "paired", "of medians", "spread"
         line("decrypt scan of " rows " rows", "decrypt_dist", "decrypt_local")
         if (masked == 1) line("masked read (masking view, 2 columns)", "masked_dist", "masked_local")
-    }' "$WORK/timed.out"
+    }
+AWK
 
 # Point lookups on the deterministic column, prepared statements, through
 # the coordinator: the distributed lookup is routed to one shard.

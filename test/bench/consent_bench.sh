@@ -109,24 +109,7 @@ grep -A3 '^@policy_scan' "$WORK/timed.out" | grep -m1 -E '^ *[0-9]+ \|' | awk '{
 echo "plan of the 2-worker count:"
 sed -n '/^@plan_w2/,/^@/p' "$WORK/timed.out" | grep -E 'Gather|Workers|Filter' | sed 's/^/  /'
 
-awk -v rows="$ROWS" '
-    /^@/ { name = substr($1, 2); next }
-    /^Time: / && name != "" { t[name] = t[name] " " $2; name = "" }
-    function median(list,   a, n, i, j, x) {
-        n = split(list, a, " ")
-        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
-    # the median over rounds of the ratio within each round, with its spread
-    function paired(num, den,   a, b, n, i, list, x) {
-        n = split(t[num], a, " "); split(t[den], b, " "); list = ""; lo = 1e9; hi = 0
-        for (i = 1; i <= n; i++) {
-            x = a[i] / b[i]; list = list " " x
-            if (x < lo) lo = x
-            if (x > hi) hi = x
-        }
-        return median(list)
-    }
+awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.out" <<'AWK'
     function line(label, r, target, le, spread) {
         printf "%-52s %8.2f %8s  %-5s %s\n", label, r, (le ? "<= " : ">= ") target,
             ((le ? r <= target + 0 : r >= target + 0) ? "PASS" : "FAIL"), spread
@@ -146,7 +129,8 @@ awk -v rows="$ROWS" '
         line("consent count(*): 0 workers / 2 workers", r, "1.6", 0, sprintf("%.2f..%.2f", lo, hi))
         r = paired("open_count", "open_count_w2")
         printf "%-52s %8.2f %8s  %-5s %s\n", "  unprotected count(*): 0 workers / 2 workers", r, "", "", sprintf("%.2f..%.2f", lo, hi)
-    }' "$WORK/timed.out"
+    }
+AWK
 
 # Primary-key lookups, pgbench, prepared, through the policy and with RLS off.
 cat > "$WORK/policy.pgb" <<'PGB'

@@ -184,23 +184,7 @@ echo "timing $RUNS rounds ..."
 # queries of a round ran seconds apart, so a slow spell of this shared VM
 # (which moved single timings by 50%) weighs on both.  The ratio of the two
 # medians is printed beside it.
-awk -v rows="$ROWS" '
-    /^@/ { name = substr($1, 2); next }
-    /^Time: / && name != "" { t[name] = t[name] " " $2; name = "" }
-    function median(list,   a, n, i, j, x) {
-        n = split(list, a, " ")
-        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
-    function paired(num, den,   a, b, n, i, list, x) {
-        n = split(t[num], a, " "); split(t[den], b, " "); list = ""; lo = 1e9; hi = 0
-        for (i = 1; i <= n; i++) {
-            x = a[i] / b[i]; list = list " " x
-            if (x < lo) lo = x
-            if (x > hi) hi = x
-        }
-        return median(list)
-    }
+awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.out" <<'AWK'
     # the paired median, the ratio of the medians, the limit, the verdict,
     # and the spread: the lowest and highest ratio of a round
     function line(label, num, den, target, le,   r) {
@@ -235,7 +219,8 @@ awk -v rows="$ROWS" '
         printf "\n%-48s %8s %9s %8s  %-7s %s\n", "static masking", "paired", "of medians", "", "", "spread"
         line("anonymize_table (2 rules) / same SQL UPDATE", "anonymize_table", "sql_update", "", 1)
         printf "%-48s %8.0f ns/row\n", "anonymize_table, " rows " rows, 2 rules", m["anonymize_table"] * 1e6 / rows
-    }' "$WORK/timed.out"
+    }
+AWK
 
 # Point lookups through an index, prepared statements, pgbench: TPS of the
 # deterministic column against the plain one, alternating runs, medians.
