@@ -53,6 +53,7 @@ typedef struct CountKey
 	NameData	column;
 	uint32		key_id;
 	Oid			userid;
+	bool		forward_only;	/* counts merged to be sent on, kept apart */
 } CountKey;
 
 /*
@@ -309,13 +310,14 @@ table_of(Oid relid)
  * The counter of action on relid's column under key_id for userid in this
  * statement, created if new.  A shard of a Citus table counts as the table
  * (citus/shard_map.c): Citus keeps the column names, and the trail names
- * what the user queried, not where Citus placed its rows.  relay: the
- * counter may be sent up to a Citus coordinator (audit/relay.c), which is
- * so in a session Citus opened; counts merged from a relay are not.
+ * what the user queried, not where Citus placed its rows.  In a session
+ * Citus opened the counter is sent up to the coordinator (audit/relay.c).
+ * merged: counts of a relay; in a session Citus opened they come from its
+ * parallel workers (which write their own events) and are only sent on.
  */
 static CountEntry *
 count_entry(PxAuditAction action, Oid relid, const char *column, uint32 key_id,
-			Oid userid, bool relay)
+			Oid userid, bool merged)
 {
 	CountKey	key;
 	CountEntry *entry;
@@ -330,6 +332,7 @@ count_entry(PxAuditAction action, Oid relid, const char *column, uint32 key_id,
 	key.relid = relid;
 	if (OidIsValid(relid))
 		namestrcpy(&key.column, column);
+	key.forward_only = merged && px_citus_loaded() && px_citus_internal_session();
 
 	ensure_counts();
 	entry = (CountEntry *) hash_search(counts, &key, HASH_ENTER, &found);
@@ -340,7 +343,7 @@ count_entry(PxAuditAction action, Oid relid, const char *column, uint32 key_id,
 
 		entry->count = 0;
 		entry->relayed = 0;
-		entry->relay = relay && px_citus_loaded() && px_citus_internal_session();
+		entry->relay = px_citus_loaded() && px_citus_internal_session();
 		entry->object[0] = '\0';
 		copy_name(entry->schema, nspname);
 		copy_name(entry->table, relname);
@@ -388,7 +391,7 @@ px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 		relid = site->column_relid;
 		column = NameStr(site->column_name);
 	}
-	entry = count_entry(action, relid, column, key_id, userid, true);
+	entry = count_entry(action, relid, column, key_id, userid, false);
 	site->counter = &entry->count;
 	site->generation = px_audit_generation;
 	site->key_id = key_id;
@@ -409,7 +412,7 @@ px_audit_merge_relayed(PxAuditAction action, Oid relid, const char *column,
 
 	if (!px_audit_counting() || count <= 0)
 		return;
-	entry = count_entry(action, relid, column, key_id, GetUserId(), false);
+	entry = count_entry(action, relid, column, key_id, GetUserId(), true);
 	if (entry->count > PG_INT64_MAX - count)
 		entry->count = PG_INT64_MAX;
 	else
@@ -501,7 +504,7 @@ flush(bool table_ok)
 			entries = palloc(sizeof(CountEntry) * total);
 			hash_seq_init(&seq, counts);
 			while ((e = (CountEntry *) hash_seq_search(&seq)) != NULL)
-				if (e->count > 0)
+				if (e->count > 0 && !e->key.forward_only)
 					entries[n++] = *e;
 		}
 		hash_destroy(counts);

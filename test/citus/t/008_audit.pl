@@ -205,5 +205,50 @@ for my $setting ('SET citus.worker_min_messages = error', 'SET citus.worker_min_
 		'warning'), '1000', 'citus.worker_min_messages = warning: runs');
 }
 
+# Parallel plans on the workers: their parallel workers' counts go up
+# through the leader, and are written once on the node.
+for my $w (@workers)
+{
+	$w->safe_psql('postgres', q{
+		ALTER SYSTEM SET force_parallel_mode = on;
+		ALTER SYSTEM SET parallel_setup_cost = 0;
+		ALTER SYSTEM SET parallel_tuple_cost = 0;
+		ALTER SYSTEM SET min_parallel_table_scan_size = 0;
+		SELECT pg_reload_conf();
+	});
+}
+my %wmark = map { $_->name => mark($_) } @workers;
+is(coord_events('reader', $set . 'SELECT count(privacy.decrypt(email)) FROM t', 'parallel on the workers'),
+	'decrypt|public.t.email|1000|k|reader|reader|analytics',
+	'parallel plans on the workers: the coordinator counts 1000');
+
+# The same on a worker, in a session named as Citus names its own (anyone
+# may): a parallel plan over one shard; its client gets one relay with the
+# shard's count, the node's table the leader's own share, the node's log
+# the parallel workers' shares.
+{
+	my $w = $workers[0];
+	my $shard = $w->safe_psql('postgres', q{SET citus.override_table_visibility = off;
+		SELECT relname FROM pg_class WHERE relname ~ '^t_[0-9]+$' ORDER BY relname LIMIT 1});
+	my $rows = $w->safe_psql('postgres', "SET citus.override_table_visibility = off; SELECT count(*) FROM $shard");
+	my $wm = mark($w);
+	my $log_pos = -s $w->logfile;
+	my ($ret, $out, $err) = $w->psql('postgres',
+		"SET citus.override_table_visibility = off; SET parallel_leader_participation = off; "
+		  . "SELECT count(privacy.decrypt(email)) FROM $shard",
+		extra_params => [ '-U', 'reader' ],
+		connstr => 'dbname=postgres application_name=citus_internal_test');
+	is($out, $rows, "parallel scan of shard $shard on a worker: $rows rows");
+	my @relays = $err =~ /privacy_ext:audit-relay v1 ([^\n]*)/g;
+	is(join(',', @relays), "decrypt public t email k $rows",
+		'one relay message with the parallel workers\' counts and the leader\'s');
+	my $own = $w->safe_psql('postgres', "SELECT coalesce(sum(count), 0) FROM privacy.audit_log "
+		  . "WHERE event_id > $wm AND action = 'decrypt'");
+	my $logged = 0;
+	$logged += $_ for slurp_file($w->logfile, $log_pos) =~ /privacy_audit: [^\n]*"object":"public\.t\.email","count":(\d+)/g;
+	is($own, 0, "the leader (not participating) wrote none of its parallel workers' counts ($own of $rows)");
+	is($logged, $rows, 'the node\'s log has every value once (leader and parallel workers)');
+}
+
 $cluster->stop;
 done_testing();
