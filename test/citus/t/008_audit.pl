@@ -94,6 +94,9 @@ is(coord_events('reader', $set . 'SELECT privacy.decrypt(t.email), privacy.decry
 	  . 'FROM t JOIN ref r ON r.id = t.id', 'join'),
 	"decrypt|public.t.email|10|k|reader|reader|analytics\ndecrypt|public.ref.secret|10|k|reader|reader|analytics",
 	'join of a distributed and a reference table: one event per column');
+is(coord_events('postgres', 'SET ROLE reader; ' . $set . 'SELECT privacy.decrypt(email) FROM t WHERE id <= 50',
+	'set role'), 'decrypt|public.t.email|50|k|postgres|reader|analytics',
+	"the coordinator session's identity: session user postgres, current role reader (the workers' sessions are reader's)");
 is(coord_events('reader', 'SELECT count(*) FROM plain', 'plain'), '',
 	'no protected column read: no event');
 
