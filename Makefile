@@ -55,6 +55,7 @@ OBJS        = src/module.o \
               src/consent/parallel_run.o \
               src/audit/events.o \
               src/audit/counts.o \
+              src/audit/relay.o \
               src/subjects.o \
               src/citus/dist_routing.o \
               src/citus/dist_insert_select.o \

@@ -80,6 +80,7 @@
 #include "utils/varlena.h"
 
 #include "log_redact.h"
+#include "audit/relay.h"
 #include "errors.h"
 #include "statement.h"
 
@@ -970,6 +971,9 @@ px_emit_log(ErrorData *edata)
 	bool		statement_log = false;
 	MemoryContext old;
 
+	/* A Citus worker's audit counts: merged and dropped (audit/relay.c). */
+	if (px_audit_relay_intercept(edata))
+		return;
 	if (in_substitute)
 	{
 		/* The substitute shows the severity of the report it replaces. */

@@ -9,6 +9,7 @@
 #include "consent/parallel_run.h"
 #include "audit/counts.h"
 #include "audit/events.h"
+#include "audit/relay.h"
 #include "masking/guard.h"
 #include "types/literal_binding.h"
 #include "citus/dist_routing.h"
@@ -145,5 +146,6 @@ _PG_init(void)
 	px_install_purpose_marker();
 	px_install_literal_binding();
 	px_install_audit_hooks();
+	px_install_audit_relay();
 	px_install_dist_routing();
 }

@@ -11,6 +11,8 @@
 #include "errors.h"
 #include "audit/counts.h"
 #include "audit/events.h"
+#include "citus/citus_presence.h"
+#include "citus/shard_map.h"
 #include "keys/key_store.h"
 #include "purpose_scope.h"
 
@@ -29,12 +31,19 @@
 
 uint64		px_audit_generation = 1;
 int			px_audit_suppressed = 0;
+void		(*px_audit_before_flush) (void) = NULL;
 
 static const char *const action_names[] = {
 	[PX_AUDIT_DECRYPT] = "decrypt",
 	[PX_AUDIT_MASKED_READ] = "masked_read",
 	[PX_AUDIT_UNMASK] = "unmask",
 };
+
+const char *
+px_audit_action_name(PxAuditAction action)
+{
+	return action_names[action];
+}
 
 /* One counter per action, column, key and role within a statement. */
 typedef struct CountKey
@@ -44,6 +53,7 @@ typedef struct CountKey
 	NameData	column;
 	uint32		key_id;
 	Oid			userid;
+	bool		forward_only;	/* counts merged to be sent on, kept apart */
 } CountKey;
 
 /*
@@ -55,6 +65,10 @@ typedef struct CountEntry
 {
 	CountKey	key;
 	int64		count;
+	bool		relay;			/* counted for a Citus coordinator: send it up */
+	int64		relayed;		/* how much of count was sent up already */
+	char		schema[NAMEDATALEN];	/* the table's, unquoted: for the relay */
+	char		table[NAMEDATALEN];
 	char		object[3 * NAMEDATALEN + 8];
 	char		key_name[NAMEDATALEN];
 	char		session_user_name[NAMEDATALEN];
@@ -271,6 +285,81 @@ ensure_counts(void)
 }
 
 /*
+ * relid, or the Citus table it is a shard of.  The last answer is kept for
+ * the statement: a call site meeting values under several keys row by row
+ * binds again for each, and must not pay a catalog lookup every time.
+ */
+static Oid
+table_of(Oid relid)
+{
+	static uint64 cached_generation = 0;
+	static Oid	cached_relid = InvalidOid;
+	static Oid	cached_table = InvalidOid;
+	Oid			parent;
+
+	if (cached_generation == px_audit_generation && cached_relid == relid)
+		return cached_table;
+	parent = px_citus_shard_parent(relid);
+	cached_generation = px_audit_generation;
+	cached_relid = relid;
+	cached_table = OidIsValid(parent) ? parent : relid;
+	return cached_table;
+}
+
+/*
+ * The counter of action on relid's column under key_id for userid in this
+ * statement, created if new.  A shard of a Citus table counts as the table
+ * (citus/shard_map.c): Citus keeps the column names, and the trail names
+ * what the user queried, not where Citus placed its rows.  In a session
+ * Citus opened the counter is sent up to the coordinator (audit/relay.c).
+ * merged: counts of a relay; in a session Citus opened they come from its
+ * parallel workers (which write their own events) and are only sent on.
+ */
+static CountEntry *
+count_entry(PxAuditAction action, Oid relid, const char *column, uint32 key_id,
+			Oid userid, bool merged)
+{
+	CountKey	key;
+	CountEntry *entry;
+	bool		found;
+
+	if (OidIsValid(relid))
+		relid = table_of(relid);
+	memset(&key, 0, sizeof(key));
+	key.action = action;
+	key.key_id = key_id;
+	key.userid = userid;
+	key.relid = relid;
+	if (OidIsValid(relid))
+		namestrcpy(&key.column, column);
+	key.forward_only = merged && px_citus_loaded() && px_citus_internal_session();
+
+	ensure_counts();
+	entry = (CountEntry *) hash_search(counts, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		char	   *relname = OidIsValid(relid) ? get_rel_name(relid) : NULL;
+		char	   *nspname = relname ? get_namespace_name(get_rel_namespace(relid)) : NULL;
+
+		entry->count = 0;
+		entry->relayed = 0;
+		entry->relay = px_citus_loaded() && px_citus_internal_session();
+		entry->object[0] = '\0';
+		copy_name(entry->schema, nspname);
+		copy_name(entry->table, relname);
+		if (relname != NULL)
+			snprintf(entry->object, sizeof(entry->object), "%s.%s",
+					 quote_qualified_identifier(nspname, relname),
+					 quote_identifier(column));
+		copy_name(entry->key_name, key_id ? px_key_name(key_id) : NULL);
+		copy_name(entry->session_user_name, GetUserNameFromId(GetSessionUserId(), true));
+		copy_name(entry->current_role_name, GetUserNameFromId(userid, true));
+		copy_name(entry->purpose, px_purpose);
+	}
+	return entry;
+}
+
+/*
  * First use of a call site in this statement: find (or create) its counter.
  * relid and column are known to masking calls; decrypt calls look for
  * their argument's column in the running plan.  key_id: the values' key.
@@ -279,14 +368,9 @@ void
 px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 			  Oid relid, const char *column, uint32 key_id)
 {
-	CountKey	key;
+	Oid			userid = GetUserId();
 	CountEntry *entry;
-	bool		found;
 
-	memset(&key, 0, sizeof(key));
-	key.action = action;
-	key.key_id = key_id;
-	key.userid = GetUserId();
 	if (!OidIsValid(relid))
 	{
 		/* Once per statement and site: the plan walk is the costly part. */
@@ -307,32 +391,67 @@ px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 		relid = site->column_relid;
 		column = NameStr(site->column_name);
 	}
-	key.relid = relid;
-	if (OidIsValid(relid))
-		namestrcpy(&key.column, column);
-
-	ensure_counts();
-	entry = (CountEntry *) hash_search(counts, &key, HASH_ENTER, &found);
-	if (!found)
-	{
-		char	   *relname = OidIsValid(relid) ? get_rel_name(relid) : NULL;
-
-		entry->count = 0;
-		entry->object[0] = '\0';
-		if (relname != NULL)
-			snprintf(entry->object, sizeof(entry->object), "%s.%s",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-												relname),
-					 quote_identifier(column));
-		copy_name(entry->key_name, key_id ? px_key_name(key_id) : NULL);
-		copy_name(entry->session_user_name, GetUserNameFromId(GetSessionUserId(), true));
-		copy_name(entry->current_role_name, GetUserNameFromId(key.userid, true));
-		copy_name(entry->purpose, px_purpose);
-	}
+	entry = count_entry(action, relid, column, key_id, userid, false);
 	site->counter = &entry->count;
 	site->generation = px_audit_generation;
 	site->key_id = key_id;
-	site->userid = key.userid;
+	site->userid = userid;
+}
+
+/*
+ * Counts a Citus worker relayed (audit/relay.c), added to this statement's
+ * as if read here: under this session's user, current role and purpose,
+ * whatever the worker's session was, so that a forged relay can only
+ * charge its sender.
+ */
+void
+px_audit_merge_relayed(PxAuditAction action, Oid relid, const char *column,
+					   uint32 key_id, int64 count)
+{
+	CountEntry *entry;
+
+	if (!px_audit_counting() || count <= 0)
+		return;
+	entry = count_entry(action, relid, column, key_id, GetUserId(), true);
+	if (entry->count > PG_INT64_MAX - count)
+		entry->count = PG_INT64_MAX;
+	else
+		entry->count += count;
+}
+
+/*
+ * The counters of a session Citus opened, with what they counted since
+ * last taken (audit/relay.c sends that up to the coordinator); each is
+ * then marked as sent.  Returns how many, *items palloc'd.
+ */
+int
+px_audit_take_relay(PxAuditRelayItem **items)
+{
+	HASH_SEQ_STATUS seq;
+	CountEntry *e;
+	int			n = 0;
+
+	*items = NULL;
+	if (counts == NULL || hash_get_num_entries(counts) == 0)
+		return 0;
+	*items = palloc(sizeof(PxAuditRelayItem) * hash_get_num_entries(counts));
+	hash_seq_init(&seq, counts);
+	while ((e = (CountEntry *) hash_seq_search(&seq)) != NULL)
+	{
+		PxAuditRelayItem *item = &(*items)[n];
+
+		if (!e->relay || e->count <= e->relayed)
+			continue;
+		item->action = action_names[e->key.action];
+		item->schema = e->schema;
+		item->table = e->table;
+		item->column = OidIsValid(e->key.relid) ? NameStr(e->key.column) : "";
+		item->key_name = e->key_name;
+		item->count = e->count - e->relayed;
+		e->relayed = e->count;
+		n++;
+	}
+	return n;
 }
 
 /* SET privacy.purpose = '...' passed its checks: an event at statement end. */
@@ -365,6 +484,8 @@ flush(bool table_ok)
 
 	if (px_audit_writing())
 		return;
+	if (px_audit_before_flush)
+		px_audit_before_flush();
 	purpose_pending = false;
 	if (had_purpose)
 	{
@@ -383,7 +504,7 @@ flush(bool table_ok)
 			entries = palloc(sizeof(CountEntry) * total);
 			hash_seq_init(&seq, counts);
 			while ((e = (CountEntry *) hash_seq_search(&seq)) != NULL)
-				if (e->count > 0)
+				if (e->count > 0 && !e->key.forward_only)
 					entries[n++] = *e;
 		}
 		hash_destroy(counts);
@@ -403,15 +524,21 @@ flush(bool table_ok)
 	for (i = 0; i < n; i++)
 	{
 		CountEntry *e = &entries[i];
-		char		detail[NAMEDATALEN * 2 + 16];
+		char		detail[NAMEDATALEN * 2 + 40];
 		PxAuditEvent	ev;
 
 		detail[0] = '\0';
+		/*
+		 * Key names are restricted to [a-z0-9_.-]: no escaping needed.
+		 * "relayed": work done for a Citus coordinator, which has the
+		 * statement's totals; this node's record of it stays all the same
+		 * (anyone may name a session "citus_internal").
+		 */
 		if (e->key_name[0])
-		{
-			/* Key names are restricted to [a-z0-9_.-]: no escaping needed. */
-			snprintf(detail, sizeof(detail), "{\"key\": \"%s\"}", e->key_name);
-		}
+			snprintf(detail, sizeof(detail), "{\"key\": \"%s\"%s}", e->key_name,
+					 e->relay ? ", \"relayed\": true" : "");
+		else if (e->relay)
+			snprintf(detail, sizeof(detail), "{\"relayed\": true}");
 		ev.at = GetCurrentTimestamp();
 		ev.action = action_names[e->key.action];
 		ev.object = e->object[0] ? e->object : NULL;

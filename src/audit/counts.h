@@ -43,6 +43,25 @@ extern uint64 px_audit_generation;
 extern int	px_audit_suppressed;
 
 extern void px_install_audit_hooks(void);
+extern const char *px_audit_action_name(PxAuditAction action);
+extern void px_audit_merge_relayed(PxAuditAction action, Oid relid, const char *column,
+								   uint32 key_id, int64 count);
+
+/* A counter's names and what it counted since last taken; never a value. */
+typedef struct PxAuditRelayItem
+{
+	const char *action;			/* "decrypt", "masked_read", "unmask" */
+	const char *schema;			/* "": not a table column */
+	const char *table;
+	const char *column;
+	const char *key_name;		/* "": none */
+	int64		count;
+} PxAuditRelayItem;
+
+extern int	px_audit_take_relay(PxAuditRelayItem **items);
+
+/* Called before the counts are written as events (audit/relay.c sets it). */
+extern void (*px_audit_before_flush) (void);
 extern void px_audit_note_purpose(const char *purpose);
 extern void px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 						  Oid relid, const char *column, uint32 key_id);

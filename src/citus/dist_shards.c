@@ -1,6 +1,6 @@
 /*
  * citus/dist_shards.c
- *		Is a table hash-distributed, and running one statement on each of
+ *		Is a table a Citus table, hash-distributed, and running one statement on each of
  *		its shards.
  *
  * Some statements cannot go through Citus's planner on a distributed
@@ -15,6 +15,26 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+
+bool
+px_citus_table(Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	bool		result;
+
+	if (!px_citus_present())
+		return false;
+	values[0] = ObjectIdGetDatum(relid);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_dist_partition"
+							  " WHERE logicalrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the Citus metadata");
+	result = SPI_processed == 1;
+	SPI_finish();
+	return result;
+}
 
 bool
 px_citus_hash_distributed(Oid relid)

@@ -8,6 +8,9 @@
 
 #include "postgres.h"
 
+/* relid is a Citus table of any kind: distributed, reference (false without Citus). */
+extern bool px_citus_table(Oid relid);
+
 /* relid is a hash-distributed Citus table (false without Citus). */
 extern bool px_citus_hash_distributed(Oid relid);
 
