@@ -56,6 +56,21 @@ offset_of_last_chars(const char *s, size_t len, size_t chars)
 	size_t		i = len;
 	size_t		seen = 0;
 
+	/*
+	 * The usual case: the last `chars` bytes are ASCII, so each is a
+	 * character and no byte needs the continuation test (which the loop
+	 * below makes, for the same answer).
+	 */
+	if (chars <= len)
+	{
+		unsigned char any = 0;
+		size_t		j;
+
+		for (j = len - chars; j < len; j++)
+			any |= (unsigned char) s[j];
+		if ((any & 0x80) == 0)
+			return len - chars;
+	}
 	while (seen < chars && i > 0)
 	{
 		i--;

@@ -68,6 +68,10 @@ typedef struct PxCallCache
 	Oid			perm_user;
 	PxKeyRef	hot;			/* last version opened for perm_user, allowed */
 	uint8		hot_header[PX_HEADER_LEN];	/* ... and the header naming it */
+	PxKeyRef	mask_hot;		/* masking: last version opened (no grant needed) */
+	uint8		mask_hot_header[PX_HEADER_LEN];	/* ... the header naming it */
+	uint32		mask_hot_key_id;	/* ... and its key */
+	size_t		mask_pt_len;	/* the open's output (a field: no stack canary per row) */
 	PxKeyRef	transit;
 	int			nperm;
 	uint32		perm_key[CACHE_SLOTS];
@@ -92,6 +96,7 @@ revalidate_cache(PxCallCache *cache)
 	cache->perm_user = InvalidOid;
 	cache->nperm = 0;
 	memset(&cache->hot, 0, sizeof(cache->hot));
+	memset(&cache->mask_hot, 0, sizeof(cache->mask_hot));
 	memset(&cache->transit, 0, sizeof(cache->transit));
 	if (cache->memo_in != NULL)
 	{
@@ -689,32 +694,67 @@ px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext
 }
 
 /*
+ * px_open_for_masking_into()'s key version for a header other than the
+ * previous value's, remembered as the hot one; NULL for a transit value.
+ * Apart, so that the per-row path keeps a small frame.
+ */
+static pg_noinline PxKeyRef *
+masking_ref(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type type,
+			uint32 *key_id)
+{
+	px_header	hdr;
+	PxKeyRef   *ref;
+
+	read_header(env, len, type, &hdr);
+	*key_id = hdr.key_id;
+	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+		return NULL;
+	ref = open_ref(cache, &hdr, false);
+	cache->mask_hot = *ref;
+	memcpy(cache->mask_hot_header, env, PX_HEADER_LEN);
+	cache->mask_hot_key_id = hdr.key_id;
+	return ref;
+}
+
+/*
  * px_open_for_masking() without a new varlena: the plaintext of env
  * decrypted into the caller's scratch buffer (len + 1 bytes suffice: a
  * plaintext is shorter than its envelope; it starts at scratch + 1), for a
- * masking view that masks it from there and wipes it.  The envelope's header is read once:
- * *key_id is its key.  False, with nothing decrypted, for a transit value.
+ * masking view that masks it from there and wipes it.  The envelope's
+ * header is read once: *key_id is its key.  Returns the plaintext's length,
+ * or PX_OPEN_TRANSIT, with nothing decrypted, for a transit value.
  */
-bool
+size_t
 px_open_for_masking_into(const uint8_t *env, size_t len, px_value_type type, void **cachep,
-						 MemoryContext mcxt, uint8_t *scratch, size_t *pt_len, uint32 *key_id)
+						 MemoryContext mcxt, uint8_t *scratch, uint32 *key_id)
 {
 	PxCallCache *cache = (PxCallCache *) *cachep;
-	px_header	hdr;
 	PxKeyRef   *ref;
+	size_t		pt_len;
 
 	if (unlikely(cache == NULL))
 		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
 	current_cache(cache);
 	px_note_plaintext_out();
-	read_header(env, len, type, &hdr);
-	*key_id = hdr.key_id;
-	if (hdr.key_id == PX_TRANSIT_KEY_ID)
-		return false;
-	ref = open_ref(cache, &hdr, false);
-	px_report_status(open_into(ref, type, env, len, scratch + 1, pt_len), true);
+
+	/*
+	 * Per row: the same header as the previous value's (read and checked
+	 * then, in this statement: revalidate_cache() forgets it) names the same
+	 * key version.  The open below checks the length and authenticates the
+	 * header with the value, as it does after read_header().
+	 */
+	if (likely(cache->mask_hot.aead != NULL) && len >= PX_HEADER_LEN &&
+		memcmp(env, cache->mask_hot_header, PX_HEADER_LEN) == 0 && env[1] == (uint8) type)
+	{
+		ref = &cache->mask_hot;
+		*key_id = cache->mask_hot_key_id;
+	}
+	else if ((ref = masking_ref(cache, env, len, type, key_id)) == NULL)
+		return PX_OPEN_TRANSIT;
+	px_report_status(open_into(ref, type, env, len, scratch + 1, &cache->mask_pt_len), true);
+	pt_len = cache->mask_pt_len;
 	open_count++;
-	return true;
+	return pt_len;
 }
 
 /* For types/det_ops.c: bind a deterministic transit value, without a call cache. */
