@@ -804,10 +804,26 @@ mask_text_fast(const MaskCache *mc, const char *s, size_t len, text *out)
 	}
 }
 
+/*
+ * privacy.apply_mask() is not STRICT (1.1: the executor's test of its three
+ * arguments cost more than the per-row path's own): a NULL argument gives
+ * NULL, uncounted, as STRICT did.  The per-row path tests only the value:
+ * it is taken only when the column argument is the pointer of the non-NULL
+ * constant the cache was made for (and masking/guard.c admits non-NULL
+ * constants only).
+ */
+static inline bool
+any_arg_null(FunctionCallInfo fcinfo)
+{
+	return PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2);
+}
+
 /* Every call but the per-row path's: apart, so that path keeps a small frame. */
 static pg_noinline Datum
 apply_mask_slow(FunctionCallInfo fcinfo)
 {
+	if (any_arg_null(fcinfo))
+		PG_RETURN_NULL();
 	return mask_value(fcinfo, mask_cache(fcinfo, false));
 }
 
@@ -822,8 +838,7 @@ px_apply_mask(PG_FUNCTION_ARGS)
 	size_t		len;
 	text	   *out;
 
-	/* STRICT: the value is not NULL. */
-	if (!fast_path_applies(fcinfo, mc, userid))
+	if (!fast_path_applies(fcinfo, mc, userid) || unlikely(PG_ARGISNULL(0)))
 		return apply_mask_slow(fcinfo);
 	v = (struct varlena *) PG_GETARG_POINTER(0);
 	/* A short value stored inline (the common case): no call to detoast. */
@@ -850,6 +865,8 @@ px_apply_mask(PG_FUNCTION_ARGS)
 static pg_noinline Datum
 apply_mask_encrypted_slow(FunctionCallInfo fcinfo, px_value_type type)
 {
+	if (any_arg_null(fcinfo))
+		PG_RETURN_NULL();
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), type);
 }
 
@@ -872,7 +889,7 @@ apply_mask_encrypted_call(FunctionCallInfo fcinfo, px_value_type type)
 	size_t		pt_len;
 	text	   *out;
 
-	if (!fast_path_applies(fcinfo, mc, userid))
+	if (!fast_path_applies(fcinfo, mc, userid) || unlikely(PG_ARGISNULL(0)))
 		return apply_mask_encrypted_slow(fcinfo, type);
 	env = (struct varlena *) PG_GETARG_POINTER(0);
 	if (unlikely(VARATT_IS_EXTERNAL(env) || VARATT_IS_COMPRESSED(env)))
