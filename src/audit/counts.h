@@ -100,12 +100,28 @@ px_audit_key_of(const uint8_t *env, size_t len)
 	return px_header_read(env, len, &hdr) == PX_OK ? hdr.key_id : 0;
 }
 
-/* Whether the site's counter counts key_id's values read now. */
+/* Whether the site's counter counts key_id's values read now by userid. */
 static inline bool
-px_audit_site_bound(const PxAuditSite *site, uint32 key_id)
+px_audit_site_bound(const PxAuditSite *site, uint32 key_id, Oid userid)
 {
 	return site->generation == px_audit_generation && site->key_id == key_id &&
-		site->userid == GetUserId();
+		site->userid == userid;
+}
+
+/*
+ * One more value under key_id read at this call site by userid, which the
+ * caller read with GetUserId() for this value already (a per-row path that
+ * checked its own cache against it need not call it twice).
+ */
+static inline void
+px_audit_count_as(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
+				  Oid relid, const char *column, uint32 key_id, Oid userid)
+{
+	if (!px_audit_counting())
+		return;
+	if (unlikely(!px_audit_site_bound(site, key_id, userid)))
+		px_audit_bind(site, flinfo, action, relid, column, key_id);
+	(*site->counter)++;
 }
 
 /* One more value under key_id read at this call site (inline: per row). */
@@ -115,7 +131,7 @@ px_audit_count(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 {
 	if (!px_audit_counting())
 		return;
-	if (unlikely(!px_audit_site_bound(site, key_id)))
+	if (unlikely(!px_audit_site_bound(site, key_id, GetUserId())))
 		px_audit_bind(site, flinfo, action, relid, column, key_id);
 	(*site->counter)++;
 }

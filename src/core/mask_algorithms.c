@@ -56,6 +56,21 @@ offset_of_last_chars(const char *s, size_t len, size_t chars)
 	size_t		i = len;
 	size_t		seen = 0;
 
+	/*
+	 * The usual case: the last `chars` bytes are ASCII, so each is a
+	 * character and no byte needs the continuation test (which the loop
+	 * below makes, for the same answer).
+	 */
+	if (chars <= len)
+	{
+		unsigned char any = 0;
+		size_t		j;
+
+		for (j = len - chars; j < len; j++)
+			any |= (unsigned char) s[j];
+		if ((any & 0x80) == 0)
+			return len - chars;
+	}
 	while (seen < chars && i > 0)
 	{
 		i--;
@@ -154,8 +169,17 @@ first_char_len(const char *s, size_t len)
 static inline size_t
 first_char_stars(const char *s, size_t len, char *out)
 {
-	size_t		first = first_char_len(s, len);
+	size_t		first;
 
+	/* a one-byte first character, the usual case: one store, no copy_piece() branches */
+	if (len > 1 && !is_continuation((unsigned char) s[0]) &&
+		!is_continuation((unsigned char) s[1]))
+	{
+		out[0] = s[0];
+		memcpy(out + 1, "***", 3);
+		return 4;
+	}
+	first = first_char_len(s, len);
 	copy_piece(out, s, first);
 	memcpy(out + first, "***", 3);
 	return first + 3;
@@ -176,12 +200,21 @@ last_byte(const char *s, size_t len, char c)
 	while (len >= 8)
 	{
 		uint64_t	w;
+		uint64_t	zero;
 
 		memcpy(&w, s + len - 8, 8);
 		w ^= pattern;
-		/* some byte of w is zero, i.e. one of the eight is c (exact test) */
-		if (~(((w & low7) + low7) | w | low7) != 0)
+		/* bit 7 of each byte of w that is zero, i.e. of each byte equal to c (exact) */
+		zero = ~(((w & low7) + low7) | w | low7);
+		if (zero != 0)
+		{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* the last of them is the most significant: no byte loop */
+			return s + len - 8 + (63 - __builtin_clzll(zero)) / 8;
+#else
 			break;
+#endif
+		}
 		len -= 8;
 	}
 	for (; len > 0; len--)
@@ -196,9 +229,8 @@ px_mask_email(const char *in, size_t len, char *out)
 	const char *at = NULL;
 	const char *domain;
 	size_t		domain_len;
-	const char *dot = NULL;
+	const char *dot;
 	size_t		n;
-	size_t		i;
 
 	/* The last '@', and the domain's last '.': searched from the end. */
 	at = last_byte(in, len, '@');
@@ -209,12 +241,7 @@ px_mask_email(const char *in, size_t len, char *out)
 	out[n++] = '@';
 	domain = at + 1;
 	domain_len = len - (size_t) (domain - in);
-	for (i = domain_len; i > 0; i--)
-		if (domain[i - 1] == '.')
-		{
-			dot = domain + i - 1;
-			break;
-		}
+	dot = last_byte(domain, domain_len, '.');
 	if (dot == NULL)
 		return n + first_char_stars(domain, domain_len, out + n);
 	n += first_char_stars(domain, (size_t) (dot - domain), out + n);

@@ -205,6 +205,7 @@ typedef struct RuleEntry
 
 /* Encrypted values up to this long are masked through the scratch buffer. */
 #define MASK_SCRATCH_MAX 2048
+StaticAssertDecl(MASK_SCRATCH_MAX % 8 == 0, "the scratch buffer is wiped in whole 8-byte words");
 
 /*
  * The text rules a masking view applies row after row, each with its own
@@ -229,11 +230,13 @@ typedef struct MaskCache
 	Oid			chosen_for;		/* user the choice below was made for */
 	const px_mask_rule *chosen;	/* NULL: no rule applies (fail closed) */
 	FastRule	fast;			/* chosen, for a text column read for chosen_for */
+	const void *fast_arg;		/* with fast on: the constant column argument, else NULL */
 	PxKeyRef	hash_ref;		/* hash('key') rules: the key, once */
 	bool		have_hash_ref;
 	void	   *decrypt_cache;	/* encrypted columns: keys, per call site */
 	uint8_t    *scratch;		/* ... and their plaintext while it is masked */
 	size_t		scratch_len;
+	uint32		key_id;			/* ... the key of the value in it */
 	Oid			argtype;		/* the column's type, and its class */
 	TypeClass	tc;
 	PxAuditSite audit;			/* reads through the view, this statement */
@@ -411,6 +414,7 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		/* never the per-row path: that is for the current role's rule */
 		mc->chosen = default_rule(mc);
 		mc->fast = FAST_OFF;
+		mc->fast_arg = NULL;
 		mc->chosen_for = InvalidOid;
 	}
 	else if (mc->chosen_for != GetUserId())
@@ -422,6 +426,8 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		mc->chosen = mc->nrules == 0 ? &redact_by_default : choose_rule(mc);
 		mc->chosen_for = GetUserId();
 		mc->fast = fast_rule(mc);
+		/* the per-row path recognises its call by the constant's pointer */
+		mc->fast_arg = mc->fast != FAST_OFF && mc->column_arg_stable ? mc->column_arg : NULL;
 	}
 	return mc;
 }
@@ -748,15 +754,15 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 
 /*
  * Whether this call may take the per-row path: the statement's cache of the
- * same column (the view's constant arguments: a pointer comparison), its
- * rule chosen for the current user and one of the fast text rules.
+ * same column (the view's constant arguments: a pointer comparison; fast_arg
+ * is NULL unless the rule is one of the fast text rules and the argument a
+ * constant), its rule chosen for userid, the current user.
  */
 static inline bool
-fast_path_applies(FunctionCallInfo fcinfo, const MaskCache *mc)
+fast_path_applies(FunctionCallInfo fcinfo, const MaskCache *mc, Oid userid)
 {
-	return likely(mc != NULL) && mc->fast != FAST_OFF && mc->column_arg_stable &&
-		mc->column_arg == (const void *) PG_GETARG_POINTER(2) &&
-		mc->relid == PG_GETARG_OID(1) && mc->chosen_for == GetUserId();
+	return likely(mc != NULL) && mc->fast_arg == (const void *) PG_GETARG_POINTER(2) &&
+		mc->relid == PG_GETARG_OID(1) && mc->chosen_for == userid;
 }
 
 /* The most bytes the fast rule can make of len bytes of text. */
@@ -798,25 +804,70 @@ mask_text_fast(const MaskCache *mc, const char *s, size_t len, text *out)
 	}
 }
 
+/*
+ * privacy.apply_mask() is not STRICT (1.1: the executor's test of its three
+ * arguments cost more than the per-row path's own): a NULL argument gives
+ * NULL, uncounted, as STRICT did.  The per-row path tests only the value:
+ * it is taken only when the column argument is the pointer of the non-NULL
+ * constant the cache was made for (and masking/guard.c admits non-NULL
+ * constants only).
+ */
+static inline bool
+any_arg_null(FunctionCallInfo fcinfo)
+{
+	return PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2);
+}
+
+/* Every call but the per-row path's: apart, so that path keeps a small frame. */
+static pg_noinline Datum
+apply_mask_slow(FunctionCallInfo fcinfo)
+{
+	if (any_arg_null(fcinfo))
+		PG_RETURN_NULL();
+	return mask_value(fcinfo, mask_cache(fcinfo, false));
+}
+
 PG_FUNCTION_INFO_V1(px_apply_mask);
 Datum
 px_apply_mask(PG_FUNCTION_ARGS)
 {
 	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
+	Oid			userid = GetUserId();
+	struct varlena *v;
+	const char *s;
+	size_t		len;
+	text	   *out;
 
-	/* STRICT: the value is not NULL. */
-	if (fast_path_applies(fcinfo, mc))
+	if (!fast_path_applies(fcinfo, mc, userid) || unlikely(PG_ARGISNULL(0)))
+		return apply_mask_slow(fcinfo);
+	v = (struct varlena *) PG_GETARG_POINTER(0);
+	/* A short value stored inline (the common case): no call to detoast. */
+	if (likely(VARATT_IS_1B(v) && !VARATT_IS_1B_E(v)))
 	{
-		struct varlena *v = (struct varlena *) PG_GETARG_POINTER(0);
-
-		/* A value stored inline (the common case) needs no call to detoast. */
-		if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
-			v = (struct varlena *) DatumGetTextPP(PointerGetDatum(v));
-		count_read(fcinfo, mc, NULL, 0);
-		PG_RETURN_TEXT_P(mask_text_fast(mc, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v),
-										new_text(fast_max_len(mc, VARSIZE_ANY_EXHDR(v)))));
+		s = VARDATA_1B(v);
+		len = VARSIZE_1B(v) - VARHDRSZ_SHORT;
 	}
-	return mask_value(fcinfo, mask_cache(fcinfo, false));
+	else
+	{
+		if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+			v = (struct varlena *) DatumGetTextPP(PointerGetDatum(v));
+		s = VARDATA_ANY(v);
+		len = VARSIZE_ANY_EXHDR(v);
+	}
+	/* counted as count_read() does: the fast rules are never 'none' */
+	px_audit_count_as(&mc->audit, fcinfo->flinfo, PX_AUDIT_MASKED_READ, mc->relid,
+					  NameStr(mc->column), 0, userid);
+	out = mask_text_fast(mc, s, len, new_text(fast_max_len(mc, len)));
+	PG_RETURN_TEXT_P(out);
+}
+
+/* Every call of an encrypted column but the per-row path's (apart: a small frame). */
+static pg_noinline Datum
+apply_mask_encrypted_slow(FunctionCallInfo fcinfo, px_value_type type)
+{
+	if (any_arg_null(fcinfo))
+		PG_RETURN_NULL();
+	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), type);
 }
 
 /*
@@ -824,20 +875,23 @@ px_apply_mask(PG_FUNCTION_ARGS)
  * into the call site's scratch buffer, masked from there into the result
  * (allocated first, so that nothing can fail while the plaintext is in the
  * buffer), wiped, and then counted.  The envelope's header is read once.
- * False when the value is too long for the scratch buffer:
- * apply_mask_encrypted() then.
+ * A value too long for the scratch buffer goes to apply_mask_encrypted().
+ * No local has its address taken: no stack canary per row.
  */
-static inline bool
-apply_mask_encrypted_fast(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type,
-						  Datum *result)
+static pg_attribute_always_inline Datum
+apply_mask_encrypted_call(FunctionCallInfo fcinfo, px_value_type type)
 {
-	struct varlena *env = (struct varlena *) PG_GETARG_POINTER(0);
+	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
+	Oid			userid = GetUserId();
+	struct varlena *env;
 	const uint8_t *data;
 	size_t		len;
 	size_t		pt_len;
-	uint32		key_id;
 	text	   *out;
 
+	if (!fast_path_applies(fcinfo, mc, userid) || unlikely(PG_ARGISNULL(0)))
+		return apply_mask_encrypted_slow(fcinfo, type);
+	env = (struct varlena *) PG_GETARG_POINTER(0);
 	if (unlikely(VARATT_IS_EXTERNAL(env) || VARATT_IS_COMPRESSED(env)))
 		env = (struct varlena *) PG_DETOAST_DATUM_PACKED(PointerGetDatum(env));
 	data = (const uint8_t *) VARDATA_ANY(env);
@@ -847,52 +901,39 @@ apply_mask_encrypted_fast(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type 
 	if (unlikely(len + 1 > mc->scratch_len))
 	{
 		if (len + 1 > MASK_SCRATCH_MAX)
-			return false;
+			return apply_mask_encrypted_slow(fcinfo, type);
 		mc->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, MASK_SCRATCH_MAX);
 		mc->scratch_len = MASK_SCRATCH_MAX;
 	}
 	out = new_text(fast_max_len(mc, len));
-	if (!px_open_for_masking_into(data, len, type, &mc->decrypt_cache, fcinfo->flinfo->fn_mcxt,
-								  mc->scratch, &pt_len, &key_id))
+	pt_len = px_open_for_masking_into(data, len, type, &mc->decrypt_cache,
+									  fcinfo->flinfo->fn_mcxt, mc->scratch, &mc->key_id);
+	if (unlikely(pt_len == PX_OPEN_TRANSIT))
 	{
 		pfree(out);
-		*result = (Datum) 0;
-		fcinfo->isnull = true;
-		return true;
+		PG_RETURN_NULL();
 	}
 	out = mask_text_fast(mc, (const char *) mc->scratch + 1, pt_len, out);
-	px_wipe(mc->scratch + 1, pt_len);
+	/* from the buffer's start, 8-byte aligned: MASK_SCRATCH_MAX is a multiple of 8 */
+	px_wipe_words(mc->scratch, 1 + pt_len);
 	/* counted once the plaintext is gone: binding a counter may fail */
-	px_audit_count(&mc->audit, fcinfo->flinfo, PX_AUDIT_MASKED_READ, mc->relid,
-				   NameStr(mc->column), key_id);
-	*result = PointerGetDatum(out);
-	return true;
+	px_audit_count_as(&mc->audit, fcinfo->flinfo, PX_AUDIT_MASKED_READ, mc->relid,
+					  NameStr(mc->column), mc->key_id, userid);
+	PG_RETURN_TEXT_P(out);
 }
 
 PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text);
 Datum
 px_apply_mask_encrypted_text(PG_FUNCTION_ARGS)
 {
-	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
-	Datum		result;
-
-	if (fast_path_applies(fcinfo, mc) &&
-		apply_mask_encrypted_fast(fcinfo, mc, PX_TYPE_TEXT, &result))
-		return result;
-	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT);
+	return apply_mask_encrypted_call(fcinfo, PX_TYPE_TEXT);
 }
 
 PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_text_det);
 Datum
 px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 {
-	MaskCache  *mc = (MaskCache *) fcinfo->flinfo->fn_extra;
-	Datum		result;
-
-	if (fast_path_applies(fcinfo, mc) &&
-		apply_mask_encrypted_fast(fcinfo, mc, PX_TYPE_TEXT_DET, &result))
-		return result;
-	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, false), PX_TYPE_TEXT_DET);
+	return apply_mask_encrypted_call(fcinfo, PX_TYPE_TEXT_DET);
 }
 
 /*

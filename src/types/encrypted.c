@@ -68,6 +68,11 @@ typedef struct PxCallCache
 	Oid			perm_user;
 	PxKeyRef	hot;			/* last version opened for perm_user, allowed */
 	uint8		hot_header[PX_HEADER_LEN];	/* ... and the header naming it */
+	PxKeyRef	mask_hot;		/* masking: last version opened (no grant needed) */
+	uint8		mask_hot_header[PX_HEADER_LEN];	/* ... the header naming it */
+	uint32		mask_hot_key_id;	/* ... and its key */
+	size_t		mask_pt_len;	/* the open's output (a field: no stack canary per row) */
+	size_t		hot_pt_len;		/* ... and privacy.decrypt()'s per-row open's */
 	PxKeyRef	transit;
 	int			nperm;
 	uint32		perm_key[CACHE_SLOTS];
@@ -92,6 +97,7 @@ revalidate_cache(PxCallCache *cache)
 	cache->perm_user = InvalidOid;
 	cache->nperm = 0;
 	memset(&cache->hot, 0, sizeof(cache->hot));
+	memset(&cache->mask_hot, 0, sizeof(cache->mask_hot));
 	memset(&cache->transit, 0, sizeof(cache->transit));
 	if (cache->memo_in != NULL)
 	{
@@ -689,32 +695,67 @@ px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext
 }
 
 /*
+ * px_open_for_masking_into()'s key version for a header other than the
+ * previous value's, remembered as the hot one; NULL for a transit value.
+ * Apart, so that the per-row path keeps a small frame.
+ */
+static pg_noinline PxKeyRef *
+masking_ref(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type type,
+			uint32 *key_id)
+{
+	px_header	hdr;
+	PxKeyRef   *ref;
+
+	read_header(env, len, type, &hdr);
+	*key_id = hdr.key_id;
+	if (hdr.key_id == PX_TRANSIT_KEY_ID)
+		return NULL;
+	ref = open_ref(cache, &hdr, false);
+	cache->mask_hot = *ref;
+	memcpy(cache->mask_hot_header, env, PX_HEADER_LEN);
+	cache->mask_hot_key_id = hdr.key_id;
+	return ref;
+}
+
+/*
  * px_open_for_masking() without a new varlena: the plaintext of env
  * decrypted into the caller's scratch buffer (len + 1 bytes suffice: a
  * plaintext is shorter than its envelope; it starts at scratch + 1), for a
- * masking view that masks it from there and wipes it.  The envelope's header is read once:
- * *key_id is its key.  False, with nothing decrypted, for a transit value.
+ * masking view that masks it from there and wipes it.  The envelope's
+ * header is read once: *key_id is its key.  Returns the plaintext's length,
+ * or PX_OPEN_TRANSIT, with nothing decrypted, for a transit value.
  */
-bool
+size_t
 px_open_for_masking_into(const uint8_t *env, size_t len, px_value_type type, void **cachep,
-						 MemoryContext mcxt, uint8_t *scratch, size_t *pt_len, uint32 *key_id)
+						 MemoryContext mcxt, uint8_t *scratch, uint32 *key_id)
 {
 	PxCallCache *cache = (PxCallCache *) *cachep;
-	px_header	hdr;
 	PxKeyRef   *ref;
+	size_t		pt_len;
 
 	if (unlikely(cache == NULL))
 		*cachep = cache = MemoryContextAllocZero(mcxt, sizeof(PxCallCache));
 	current_cache(cache);
 	px_note_plaintext_out();
-	read_header(env, len, type, &hdr);
-	*key_id = hdr.key_id;
-	if (hdr.key_id == PX_TRANSIT_KEY_ID)
-		return false;
-	ref = open_ref(cache, &hdr, false);
-	px_report_status(open_into(ref, type, env, len, scratch + 1, pt_len), true);
+
+	/*
+	 * Per row: the same header as the previous value's (read and checked
+	 * then, in this statement: revalidate_cache() forgets it) names the same
+	 * key version.  The open below checks the length and authenticates the
+	 * header with the value, as it does after read_header().
+	 */
+	if (likely(cache->mask_hot.aead != NULL) && len >= PX_HEADER_LEN &&
+		memcmp(env, cache->mask_hot_header, PX_HEADER_LEN) == 0 && env[1] == (uint8) type)
+	{
+		ref = &cache->mask_hot;
+		*key_id = cache->mask_hot_key_id;
+	}
+	else if ((ref = masking_ref(cache, env, len, type, key_id)) == NULL)
+		return PX_OPEN_TRANSIT;
+	px_report_status(open_into(ref, type, env, len, scratch + 1, &cache->mask_pt_len), true);
+	pt_len = cache->mask_pt_len;
 	open_count++;
-	return true;
+	return pt_len;
 }
 
 /* For types/det_ops.c: bind a deterministic transit value, without a call cache. */
@@ -1083,8 +1124,8 @@ px_encrypt_bytea(PG_FUNCTION_ARGS)
  * returned in clear is counted for the audit trail (one event per
  * statement and column, written when the statement ends).
  */
-static Datum
-decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
+static pg_noinline Datum
+decrypt_counted_slow(FunctionCallInfo fcinfo, px_value_type type)
 {
 	bytea	   *env = PG_GETARG_BYTEA_PP(0);
 	uint8_t    *data = (uint8_t *) VARDATA_ANY(env);
@@ -1099,6 +1140,45 @@ decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
 	px_audit_count(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
 				   cache->hot.key_id);
 	PG_RETURN_POINTER(plain);
+}
+
+/*
+ * The per-row path of decrypt_counted(): open_value()'s fast path without
+ * its calls.  A short envelope stored inline (no detoast call) whose header
+ * is the previous row's, opened for the same user in this statement (the
+ * key version and the grant checked then: revalidate_cache() forgets them).
+ * The current user is read once, and no local has its address taken (no
+ * stack canary per row).  Everything else goes through
+ * decrypt_counted_slow(), which does what this does.
+ */
+static pg_attribute_always_inline Datum
+decrypt_counted(FunctionCallInfo fcinfo, px_value_type type)
+{
+	struct varlena *v = (struct varlena *) PG_GETARG_POINTER(0);
+	PxCallCache *cache = (PxCallCache *) fcinfo->flinfo->fn_extra;
+	Oid			userid = GetUserId();
+	const uint8_t *env;
+	size_t		len;
+	struct varlena *result;
+
+	if (unlikely(cache == NULL || !px_statement_current(cache->epoch) ||
+				 !VARATT_IS_1B(v) || VARATT_IS_1B_E(v)))
+		return decrypt_counted_slow(fcinfo, type);
+	env = (const uint8_t *) VARDATA_1B(v);
+	len = VARSIZE_1B(v) - VARHDRSZ_SHORT;
+	if (unlikely(cache->hot.aead == NULL || len < PX_HEADER_LEN ||
+				 memcmp(env, cache->hot_header, PX_HEADER_LEN) != 0 ||
+				 env[1] != (uint8) type || cache->perm_user != userid))
+		return decrypt_counted_slow(fcinfo, type);
+	px_note_plaintext_out();
+	result = palloc(VARHDRSZ + plaintext_len(type, len));
+	px_report_status(open_into(&cache->hot, type, env, len, (uint8_t *) VARDATA(result),
+							   &cache->hot_pt_len), true);
+	open_count++;
+	SET_VARSIZE(result, VARHDRSZ + cache->hot_pt_len);
+	px_audit_count_as(&cache->audit, fcinfo->flinfo, PX_AUDIT_DECRYPT, InvalidOid, NULL,
+					  cache->hot.key_id, userid);
+	PG_RETURN_POINTER(result);
 }
 
 PG_FUNCTION_INFO_V1(px_decrypt_text);

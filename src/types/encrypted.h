@@ -14,8 +14,10 @@ extern bytea *px_reseal_under_own_key(bytea *env, void **cachep, MemoryContext m
 extern bytea *px_seal_for_key(px_value_type type, uint32 key_id, const char *pt, size_t len);
 extern struct varlena *px_open_for_masking(bytea *env, px_value_type type, void **cachep,
 											   MemoryContext mcxt);
-extern bool px_open_for_masking_into(const uint8_t *env, size_t len, px_value_type type,
-									 void **cachep, MemoryContext mcxt, uint8_t *scratch,
-									 size_t *pt_len, uint32 *key_id);
+/* px_open_for_masking_into()'s answer for a transit value (nothing decrypted) */
+#define PX_OPEN_TRANSIT SIZE_MAX
+extern size_t px_open_for_masking_into(const uint8_t *env, size_t len, px_value_type type,
+									   void **cachep, MemoryContext mcxt, uint8_t *scratch,
+									   uint32 *key_id);
 
 #endif							/* PX_TYPES_ENCRYPTED_H */
