@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "catalog.h"
 #include "citus/dist_shards.h"
+#include "citus/dist_rewrite.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -281,6 +282,17 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	 * (VOLATILE), so each shard is re-encrypted on its node, by this same
 	 * function (README, "Running on Citus").
 	 */
+	/*
+	 * A reference table: one reseal per value here, written to every
+	 * placement as the same constant (citus/dist_rewrite.c), in this
+	 * transaction.
+	 */
+	if (px_citus_table_kind(relid, NULL) == PX_CITUS_REFERENCE)
+	{
+		changed = px_citus_reencrypt_reference(relid, colname, vtype, active, batch_rows);
+		SPI_finish();
+		PG_RETURN_INT64(changed);
+	}
 	if (px_citus_hash_distributed(relid))
 	{
 		StringInfoData cmd;
