@@ -27,7 +27,6 @@
 #include "errors.h"
 #include "admin.h"
 #include "citus/dist_rewrite.h"
-#include "types/encrypted.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -431,7 +430,7 @@ px_citus_anonymize_subject(Oid relid, PxCitusKind kind, const char *dist_column,
 
 /*
  * reencrypt of a reference table: batches of the values under an older
- * version, each resealed here and written by an UPDATE matching the old
+ * version, each resealed here (privacy.reseal, run locally) and written by an UPDATE matching the old
  * envelope's bytes (unique: a random nonce each; rows holding a copy of
  * the same envelope get the same new one), until none is left.
  */
@@ -445,10 +444,10 @@ px_citus_reencrypt_reference(Oid relid, const char *colname, px_value_type vtype
 	Oid			coltype = get_atttype(relid, get_attnum(relid, colname));
 	char	   *select;
 	char	   *update;
+	char	   *reseal;
 	Oid			seltypes[2] = {INT4OID, INT8OID};
 	Datum		selvals[2];
 	Oid			updtypes[2];
-	void	   *cache = NULL;
 	int64		changed = 0;
 
 	/* The envelopes' bytes (the types have no equality; a datum of them is those bytes). */
@@ -458,6 +457,8 @@ px_citus_reencrypt_reference(Oid relid, const char *colname, px_value_type vtype
 	update = psprintf("UPDATE %s t SET %s = $1"
 					  " WHERE privacy.%s(t.%s) OPERATOR(pg_catalog.=) $2",
 					  rel, col, send, col);
+	/* Runs here, on the coordinator: it reads no table. */
+	reseal = psprintf("SELECT privacy.reseal($1::%s)", format_type_be_qualified(coltype));
 	updtypes[0] = coltype;
 	updtypes[1] = BYTEAOID;
 	selvals[0] = Int32GetDatum(active);
@@ -480,11 +481,13 @@ px_citus_reencrypt_reference(Oid relid, const char *colname, px_value_type vtype
 		{
 			bool		isnull;
 			Datum		old = SPI_getbinval(found->vals[i], found->tupdesc, 1, &isnull);
-			bytea	   *env = DatumGetByteaPP(old);
 			Datum		args[2];
 
-			args[0] = PointerGetDatum(px_reseal_under_own_key(env, &cache, CurrentMemoryContext));
-			args[1] = PointerGetDatum(env);
+			if (SPI_execute_with_args(reseal, 1, &coltype, &old, NULL, false, 1) != SPI_OK_SELECT ||
+				SPI_processed != 1)
+				elog(ERROR, "could not re-encrypt %s", rel);
+			args[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			args[1] = old;
 			if (SPI_execute_with_args(update, 2, updtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not re-encrypt %s", rel);
 			changed += (int64) SPI_processed;
