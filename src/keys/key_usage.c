@@ -211,6 +211,7 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
 	Datum		values[3];
 	bool		isnull;
+	PxCitusKind citus_kind;
 
 	px_require_key_admin();
 	if (batch_rows < 1)
@@ -287,13 +288,14 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	 * placement as the same constant (citus/dist_rewrite.c), in this
 	 * transaction.
 	 */
-	if (px_citus_table_kind(relid, NULL) == PX_CITUS_REFERENCE)
+	citus_kind = px_citus_table_kind(relid, NULL);
+	if (citus_kind == PX_CITUS_REFERENCE)
 	{
 		changed = px_citus_reencrypt_reference(relid, colname, vtype, active, batch_rows);
 		SPI_finish();
 		PG_RETURN_INT64(changed);
 	}
-	if (px_citus_hash_distributed(relid))
+	if (citus_kind == PX_CITUS_HASH)
 	{
 		StringInfoData cmd;
 		const char *p;
