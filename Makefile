@@ -60,6 +60,8 @@ OBJS        = src/module.o \
               src/citus/dist_routing.o \
               src/citus/dist_insert_select.o \
               src/citus/dist_shards.o \
+              src/citus/dist_update_consts.o \
+              src/citus/dist_rewrite.o \
               src/discovery/recognise.o \
               src/citus/citus_presence.o \
               src/citus/sync_state.o \

@@ -38,6 +38,7 @@
 #include "audit/events.h"
 #include "admin.h"
 #include "log_redact.h"
+#include "citus/dist_rewrite.h"
 
 #include <ctype.h>
 
@@ -944,16 +945,18 @@ erase_order(List *tables)
 	return order;
 }
 
-/* UPDATE ... SET each column with a default rule to its masked value. */
-static char *
-anonymize_assignments(ProtectedTable *t)
+/*
+ * The columns with a default rule (other than 'none'), rewritten by an
+ * anonymizing erasure; the subject column must be one of them.
+ */
+static List *
+anonymized_columns(ProtectedTable *t)
 {
-	StringInfoData set;
 	Oid			argtype = OIDOID;
 	Datum		relid = ObjectIdGetDatum(t->relid);
 	bool		subject_masked = false;
+	List	   *cols = NIL;
 	uint64		i;
-	char	   *table_literal = quote_literal_cstr(qualified_name(t->relid));
 
 	if (SPI_execute_with_args("SELECT column_name::pg_catalog.text FROM privacy.mask_rules"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
@@ -961,7 +964,6 @@ anonymize_assignments(ProtectedTable *t)
 							  " ORDER BY attnum",
 							  1, &argtype, &relid, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read privacy.mask_rules");
-	initStringInfo(&set);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	   *col = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -970,9 +972,7 @@ anonymize_assignments(ProtectedTable *t)
 			continue;
 		if (strcmp(col, t->subject_column) == 0)
 			subject_masked = true;
-		appendStringInfo(&set, "%s%s = privacy.anonymize_value(t.%s, %s, %s)",
-						 set.len > 0 ? ", " : "", quote_identifier(col), quote_identifier(col),
-						 table_literal, quote_literal_cstr(col));
+		cols = lappend(cols, col);
 	}
 	if (!subject_masked)
 		ereport(ERROR,
@@ -981,7 +981,60 @@ anonymize_assignments(ProtectedTable *t)
 						qualified_name(t->relid), t->subject_column),
 				 errdetail("Its rows would still name the subject."),
 				 errhint("Give the column a rule with privacy.set_mask(), or protect the table with on_erase => 'delete'.")));
+	return cols;
+}
+
+/* UPDATE ... SET each column with a default rule to its masked value. */
+static char *
+anonymize_assignments(ProtectedTable *t, List *cols)
+{
+	StringInfoData set;
+	ListCell   *lc;
+	char	   *table_literal = quote_literal_cstr(qualified_name(t->relid));
+
+	initStringInfo(&set);
+	foreach(lc, cols)
+	{
+		const char *col = (const char *) lfirst(lc);
+
+		appendStringInfo(&set, "%s%s = privacy.anonymize_value(t.%s, %s, %s)",
+						 set.len > 0 ? ", " : "", quote_identifier(col), quote_identifier(col),
+						 table_literal, quote_literal_cstr(col));
+	}
 	return set.data;
+}
+
+/*
+ * A table's part of an erasure; returns the rows deleted or anonymized.
+ * A distributed or reference Citus table is anonymized with values
+ * computed on the coordinator (citus/dist_rewrite.c): Citus refuses the
+ * UPDATE below, its functions and casts not being immutable.
+ */
+static uint64
+erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
+{
+	StringInfoData query;
+	int			rc_spi;
+
+	initStringInfo(&query);
+	if (t->anonymize)
+	{
+		List	   *cols = anonymized_columns(t);
+		char	   *dist_column;
+		PxCitusKind kind = px_citus_table_kind(t->relid, &dist_column);
+
+		if (kind == PX_CITUS_HASH || kind == PX_CITUS_REFERENCE)
+			return (uint64) px_citus_anonymize_subject(t->relid, kind, dist_column,
+													   t->subject_column, paramtype, param, cols);
+		appendStringInfo(&query, "UPDATE %s t SET %s WHERE %s", qualified_name(t->relid),
+						 anonymize_assignments(t, cols), where);
+	}
+	else
+		appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid), where);
+	rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
+	if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
+		elog(ERROR, "could not erase from %s", qualified_name(t->relid));
+	return SPI_processed;
 }
 
 /*
@@ -1018,27 +1071,13 @@ px_erase_subject(PG_FUNCTION_ARGS)
 		{
 			ProtectedTable *t = (ProtectedTable *) lfirst(lc);
 			StringInfoData where;
-			StringInfoData query;
 			Oid			paramtype;
 			Datum		param;
-			int			rc_spi;
 			uint64		n = 0;
 
 			initStringInfo(&where);
 			if (subject_condition(t, subject, &where, &paramtype, &param))
-			{
-				initStringInfo(&query);
-				if (t->anonymize)
-					appendStringInfo(&query, "UPDATE %s t SET %s WHERE %s", qualified_name(t->relid),
-									 anonymize_assignments(t), where.data);
-				else
-					appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid),
-									 where.data);
-				rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
-				if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
-					elog(ERROR, "could not erase from %s", qualified_name(t->relid));
-				n = SPI_processed;
-			}
+				n = erase_table(t, where.data, paramtype, param);
 			rows += (int64) n;
 			appendStringInfoString(&summary, first ? "" : ", ");
 			first = false;

@@ -34,12 +34,14 @@
  * rotation never moves a row to another shard (README, "Running on Citus").
  *
  * The same hook moves the casts of an INSERT ... SELECT into the SELECT
- * (dist_insert_select.c).  Without Citus nothing here runs: the hook only
+ * (dist_insert_select.c) and folds an UPDATE's key casts over envelopes
+ * already under the key into constants (dist_update_consts.c).  Without Citus nothing here runs: the hook only
  * passes the query on.
  */
 #include "citus/citus_presence.h"
 #include "citus/dist_routing.h"
 #include "citus/dist_insert_select.h"
+#include "citus/dist_update_consts.h"
 #include "catalog.h"
 #include "keys/key_store.h"
 #include "types/det_ops.h"
@@ -337,6 +339,7 @@ dist_planner(Query *parse, const char *query_string, int cursor_options,
 		(void) route_walker((Node *) parse, &ctx);
 		bound_any = ctx.bound_any;
 		px_dist_move_insert_casts(parse);
+		px_dist_fold_update_casts(parse, bound_params);
 	}
 	if (prev_planner)
 		result = prev_planner(parse, query_string, cursor_options, bound_params);

@@ -8,6 +8,21 @@
 
 #include "postgres.h"
 
+/* What kind of Citus table a relation is. */
+typedef enum PxCitusKind
+{
+	PX_CITUS_NONE,				/* not a Citus table, or no Citus */
+	PX_CITUS_HASH,				/* hash-distributed */
+	PX_CITUS_REFERENCE,			/* a reference table (a placement per node) */
+	PX_CITUS_OTHER				/* a Citus local, append- or range-distributed table */
+} PxCitusKind;
+
+/*
+ * relid's kind; for a hash-distributed table *dist_column (if not NULL) is
+ * set to its distribution column's name, NULL otherwise.
+ */
+extern PxCitusKind px_citus_table_kind(Oid relid, char **dist_column);
+
 /* relid is a Citus table of any kind: distributed, reference (false without Citus). */
 extern bool px_citus_table(Oid relid);
 

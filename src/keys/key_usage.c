@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "catalog.h"
 #include "citus/dist_shards.h"
+#include "citus/dist_rewrite.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -210,6 +211,7 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT4OID};
 	Datum		values[3];
 	bool		isnull;
+	PxCitusKind citus_kind;
 
 	px_require_key_admin();
 	if (batch_rows < 1)
@@ -281,7 +283,19 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	 * (VOLATILE), so each shard is re-encrypted on its node, by this same
 	 * function (README, "Running on Citus").
 	 */
-	if (px_citus_hash_distributed(relid))
+	/*
+	 * A reference table: one reseal per value here, written to every
+	 * placement as the same constant (citus/dist_rewrite.c), in this
+	 * transaction.
+	 */
+	citus_kind = px_citus_table_kind(relid, NULL);
+	if (citus_kind == PX_CITUS_REFERENCE)
+	{
+		changed = px_citus_reencrypt_reference(relid, colname, vtype, active, batch_rows);
+		SPI_finish();
+		PG_RETURN_INT64(changed);
+	}
+	if (citus_kind == PX_CITUS_HASH)
 	{
 		StringInfoData cmd;
 		const char *p;

@@ -33,6 +33,7 @@
 #include "audit/events.h"
 #include "catalog.h"
 #include "subjects.h"
+#include "citus/dist_shards.h"
 
 #include "access/table.h"
 #include "access/xact.h"
@@ -323,6 +324,19 @@ anonymize_one(Oid relid, List **done)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot anonymize %s: it belongs to the system or to privacy_ext",
 						qualified_name(relid))));
+	/*
+	 * A Citus table's rows are in its shards, not in the coordinator's
+	 * relation, which a block-range rewrite would find empty, and Citus
+	 * refuses an UPDATE calling anonymize_value's casts (README, "Running
+	 * on Citus").
+	 */
+	if (px_citus_table_kind(relid, NULL) != PX_CITUS_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot anonymize %s: static masking of Citus tables is not supported",
+						qualified_name(relid)),
+				 errdetail("Its rows are in its shards, which a rewrite on the coordinator does not reach."),
+				 errhint("Anonymize a local copy of the table (before create_distributed_table or create_reference_table), or use a masking view.")));
 	/* Checked first, locked then: readers go on; writers (and other runs) wait for the commit. */
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	if (get_rel_relkind(relid) == '\0')
