@@ -62,6 +62,7 @@ OBJS        = src/module.o \
               src/citus/dist_shards.o \
               src/citus/dist_update_consts.o \
               src/citus/dist_rewrite.o \
+              src/citus/plan_nodes.o \
               src/discovery/recognise.o \
               src/citus/citus_presence.o \
               src/citus/sync_state.o \

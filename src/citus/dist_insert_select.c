@@ -19,6 +19,7 @@
  * operation's; those keep the plan PostgreSQL made.
  */
 #include "citus/dist_insert_select.h"
+#include "citus/plan_nodes.h"
 #include "catalog.h"
 
 #include "catalog/pg_type.h"
@@ -35,11 +36,7 @@ cast_of_subquery_column(Node *expr, Index subrti, Oid schema, Node ***argp)
 	Node	   *arg;
 	px_value_type vtype;
 
-	if (expr == NULL || !IsA(expr, FuncExpr))
-		return NULL;
-	f = (FuncExpr *) expr;
-	if (list_length(f->args) != 3 || !px_encrypted_type(f->funcresulttype, &vtype) ||
-		get_func_namespace(f->funcid) != schema)
+	if ((f = px_key_cast_call(expr, schema, &vtype)) == NULL)
 		return NULL;
 	*argp = (Node **) &linitial(f->args);
 	arg = linitial(f->args);

@@ -42,6 +42,7 @@
 #include "citus/dist_routing.h"
 #include "citus/dist_insert_select.h"
 #include "citus/dist_update_consts.h"
+#include "citus/plan_nodes.h"
 #include "catalog.h"
 #include "keys/key_store.h"
 #include "types/det_ops.h"
@@ -131,28 +132,6 @@ keyed_det_var(Node *node, RouteContext *ctx, int32 *key_id)
 	return true;
 }
 
-/* The value of an external parameter a custom plan may use as a constant. */
-static Const *
-param_value(Param *p, RouteContext *ctx)
-{
-	ParamListInfo params = ctx->params;
-	ParamExternData *prm;
-	ParamExternData prmdata;
-
-	if (params == NULL || p->paramkind != PARAM_EXTERN ||
-		p->paramid <= 0 || p->paramid > params->numParams)
-		return NULL;
-	if (params->paramFetch != NULL)
-		prm = params->paramFetch(params, p->paramid, false, &prmdata);
-	else
-		prm = &params->params[p->paramid - 1];
-	if (prm == NULL || !OidIsValid(prm->ptype) || prm->ptype != p->paramtype ||
-		!(prm->pflags & PARAM_FLAG_CONST))
-		return NULL;
-	return makeConst(p->paramtype, p->paramtypmod, p->paramcollid,
-					 -1, prm->value, prm->isnull, false);
-}
-
 /*
  * An expression of the custom plan's parameters and immutable functions
  * ('u' || $1), folded into the constant the planner would make of it; NULL
@@ -206,7 +185,7 @@ bind_value(Node *value, int32 key_id, RouteContext *ctx)
 	if (IsA(value, Const))
 		c = (Const *) value;
 	else if (IsA(value, Param))
-		c = param_value((Param *) value, ctx);
+		c = px_plan_param_const((Param *) value, ctx->params);
 	else if ((c = folded_value(value, ctx)) == NULL)
 		return NULL;
 

@@ -19,6 +19,7 @@
  * reference table gets the same bytes.
  */
 #include "citus/dist_update_consts.h"
+#include "citus/plan_nodes.h"
 #include "catalog.h"
 
 #include "catalog/pg_type.h"
@@ -35,22 +36,7 @@ known_value(Node *node, ParamListInfo params)
 	if (IsA(node, Const))
 		return (Const *) node;
 	if (IsA(node, Param))
-	{
-		Param	   *p = (Param *) node;
-		ParamExternData *prm;
-		ParamExternData prmdata;
-
-		if (params == NULL || p->paramkind != PARAM_EXTERN ||
-			p->paramid <= 0 || p->paramid > params->numParams)
-			return NULL;
-		if (params->paramFetch != NULL)
-			prm = params->paramFetch(params, p->paramid, false, &prmdata);
-		else
-			prm = &params->params[p->paramid - 1];
-		if (prm == NULL || prm->ptype != p->paramtype || !(prm->pflags & PARAM_FLAG_CONST))
-			return NULL;
-		return makeConst(p->paramtype, -1, InvalidOid, -1, prm->value, prm->isnull, false);
-	}
+		return px_plan_param_const((Param *) node, params);
 	return NULL;
 }
 
@@ -66,11 +52,7 @@ folded_key_cast(Node *expr, Oid schema, ParamListInfo params)
 	px_header	hdr;
 	int32		key_id;
 
-	if (expr == NULL || !IsA(expr, FuncExpr))
-		return NULL;
-	f = (FuncExpr *) expr;
-	if (list_length(f->args) != 3 || !px_encrypted_type(f->funcresulttype, &vtype) ||
-		get_func_namespace(f->funcid) != schema)
+	if ((f = px_key_cast_call(expr, schema, &vtype)) == NULL)
 		return NULL;
 	value = known_value(linitial(f->args), params);
 	if (value == NULL || value->consttype != f->funcresulttype || !IsA(lsecond(f->args), Const))
