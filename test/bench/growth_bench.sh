@@ -196,21 +196,15 @@ SQL
     done
 } > "$WORK/scan.sql"
 "${PSQL[@]}" -f "$WORK/scan.sql" > "$WORK/scan.out"
-awk -v small="$SMALL" -v big="$BIG" '
-    /^@/ { name = substr($1, 2); next }
-    /^Time: / && name != "" { t[name] = t[name] " " $2; name = "" }
-    function median(list,   a, n, i, j, x) {
-        n = split(list, a, " ")
-        for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-        return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+awk -v small="$SMALL" -v big="$BIG" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/scan.out" <<'AWK'
     END {
         s = median(t["small"]) * 1e6 / small; b = median(t["big"]) * 1e6 / big
         printf "%-44s %8.0f   %s\n", "decrypt scan, " small " rows (ns/row)", s, t["small"]
         printf "%-44s %8.0f   %s\n", "decrypt scan, " big " rows (ns/row)", b, t["big"]
         r = b / s
         printf "%-44s %8.2f %8s  %s\n", "per row: big / small", r, "0.9..1.1", (r >= 0.9 && r <= 1.1 ? "PASS" : "FAIL")
-    }' "$WORK/scan.out"
+    }
+AWK
 
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
