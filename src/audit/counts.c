@@ -32,6 +32,8 @@
 uint64		px_audit_generation = 1;
 int			px_audit_suppressed = 0;
 void		(*px_audit_before_flush) (void) = NULL;
+void		(*px_audit_outermost_run_start) (QueryDesc *queryDesc) = NULL;
+void		(*px_audit_outermost_run_end) (void) = NULL;
 
 static const char *const action_names[] = {
 	[PX_AUDIT_DECRYPT] = "decrypt",
@@ -564,6 +566,8 @@ px_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count, boo
 	run_depth++;
 	PG_TRY();
 	{
+		if (save_depth == 0 && px_audit_outermost_run_start)
+			px_audit_outermost_run_start(queryDesc);
 		if (prev_executor_run)
 			prev_executor_run(queryDesc, direction, count, execute_once);
 		else
@@ -575,6 +579,8 @@ px_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count, boo
 		run_depth = save_depth;
 	}
 	PG_END_TRY();
+	if (run_depth == 0 && px_audit_outermost_run_end)
+		px_audit_outermost_run_end();
 }
 
 static void

@@ -7,6 +7,7 @@
 #define PX_AUDIT_COUNTS_H
 
 #include "postgres.h"
+#include "executor/execdesc.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "audit/events.h"
@@ -62,6 +63,13 @@ extern int	px_audit_take_relay(PxAuditRelayItem **items);
 
 /* Called before the counts are written as events (audit/relay.c sets it). */
 extern void (*px_audit_before_flush) (void);
+/*
+ * Called when an outermost executor run starts (inside its depth, so the
+ * callback's own queries are nested) and after it ends; audit/relay.c sets
+ * them, so that statement boundaries are tracked by one executor hook.
+ */
+extern void (*px_audit_outermost_run_start) (QueryDesc *queryDesc);
+extern void (*px_audit_outermost_run_end) (void);
 extern void px_audit_note_purpose(const char *purpose);
 extern void px_audit_bind(PxAuditSite *site, FmgrInfo *flinfo, PxAuditAction action,
 						  Oid relid, const char *column, uint32 key_id);

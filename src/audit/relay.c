@@ -402,49 +402,12 @@ relay_check(QueryDesc *queryDesc)
 }
 
 /* ---------------------------------------------------------------------
- * Statement boundaries
+ * Statement boundaries: audit/counts.c's executor hook calls these
  * --------------------------------------------------------------------- */
-static ExecutorRun_hook_type prev_executor_run = NULL;
-static int	run_depth = 0;
-
-static void
-relay_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-				   bool execute_once)
-{
-	int			save_depth = run_depth;
-
-	run_depth++;
-	PG_TRY();
-	{
-		/* Inside the depth: its own catalog queries are no outermost statement. */
-		if (save_depth == 0)
-			relay_check(queryDesc);
-		if (prev_executor_run)
-			prev_executor_run(queryDesc, direction, count, execute_once);
-		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
-	}
-	PG_FINALLY();
-	{
-		run_depth = save_depth;
-	}
-	PG_END_TRY();
-	if (run_depth == 0)
-		px_audit_relay_pending();
-}
-
-static void
-relay_xact_callback(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		run_depth = 0;
-}
-
 void
 px_install_audit_relay(void)
 {
-	prev_executor_run = ExecutorRun_hook;
-	ExecutorRun_hook = relay_executor_run;
+	px_audit_outermost_run_start = relay_check;
+	px_audit_outermost_run_end = px_audit_relay_pending;
 	px_audit_before_flush = px_audit_relay_pending;
-	RegisterXactCallback(relay_xact_callback, NULL);
 }
