@@ -19,7 +19,8 @@ SCRIPTS     = bin/privacy_ext_kmip_key
 CORE_OBJS   = src/core/aead.o src/core/envelope.o src/core/keywrap.o src/core/siv.o \
               src/core/mask_algorithms.o src/core/rule_parser.o \
               src/core/dictionaries.o src/core/dict_data.o \
-              src/core/fake.o src/core/json_path.o src/core/detect.o
+              src/core/fake.o src/core/json_path.o src/core/detect.o \
+              src/core/ordered_keys.o
 OBJS        = src/module.o \
               src/errors.o \
               src/catalog.o \
@@ -49,6 +50,7 @@ OBJS        = src/module.o \
               src/consent/registry.o \
               src/consent/policy.o \
               src/consent/subject_set.o \
+              src/consent/subject_order.o \
               src/consent/watch.o \
               src/consent/record.o \
               src/consent/parallel.o \
@@ -78,7 +80,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views masking_nulls masking_versions role_switch_rows consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking root_rotation discovery k_anonymity report incident_report parallel_safety
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views masking_nulls masking_versions role_switch_rows consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking root_rotation discovery k_anonymity report incident_report parallel_safety consent_ordered
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
@@ -117,7 +119,7 @@ test:
 	bash test/run_tests.sh
 
 # Backend-free core unit tests (no server needed).
-test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
+test/unit/test_core: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h src/core/px_ordered.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-test: test/unit/test_core
@@ -130,7 +132,7 @@ FUZZ_TARGETS = fuzz_armor fuzz_envelope fuzz_rule fuzz_mask fuzz_rule_roundtrip 
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core
 
-test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_input.h $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
+test/fuzz/%: test/fuzz/%.c test/fuzz/fuzz_input.h $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h src/core/px_ordered.h
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 .PHONY: fuzz fuzz-smoke unit-asan
@@ -143,7 +145,7 @@ fuzz-smoke: $(addprefix test/fuzz/,$(FUZZ_TARGETS))
 	for t in $(FUZZ_TARGETS); do test/fuzz/$$t -runs=20000 -seed=1 >/dev/null 2>&1 || exit 1; done
 
 # The core unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h
+test/unit/test_core_asan: test/unit/test_core.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h src/core/px_mask.h src/core/px_dict.h src/core/px_detect.h src/core/px_ordered.h
 	clang -std=c99 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc/core -o $@ test/unit/test_core.c $(CORE_OBJS:.o=.c) -lcrypto -lm
 
 unit-asan: test/unit/test_core_asan

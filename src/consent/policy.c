@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "consent/registry.h"
 #include "consent/subject_set.h"
+#include "consent/subject_order.h"
 #include "consent/watch.h"
 #include "consent/parallel.h"
 #include "consent/policy.h"
@@ -76,6 +77,7 @@ typedef struct CrossSet
 	MemoryContext cxt;			/* NULL: no set now */
 	Size		bytes;
 	PxSubjectSet	set;
+	PxSubjectOrder order;		/* its never-expiring subjects, sorted */
 	PxConsentWatch watch;
 	int64		probes;			/* index probes since the set was dropped */
 	int64		build_at;		/* probes at which to read a set */
@@ -120,7 +122,9 @@ typedef struct ConsentCache
 	bool		tried_set;		/* this statement read a set (or could not) */
 	bool		have_set;		/* a set for this statement only */
 	PxSubjectSet	set;
+	PxSubjectOrder order;		/* ... its never-expiring subjects, sorted */
 	MemoryContext set_cxt;		/* its memory */
+	px_key_cursor cursor;		/* where this statement's last subject fell in a list */
 	int			cross;			/* cross_sets index, -1 for none */
 	uint64		cross_version;	/* the version cross_covers was decided for */
 	Snapshot	cross_snap;		/* ... and the snapshot */
@@ -258,7 +262,7 @@ consent_row_columns(HeapTuple tup, TupleDesc desc, int natts, Datum *values, boo
  * the chain at cc->now.  False when the set would grow past its limit.
  */
 static inline bool
-read_set_row(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt,
+read_set_row(ConsentCache *cc, PxSubjectSet *set, PxOrderBuilder *order, MemoryContext mcxt,
 			 const Datum *values, const bool *nulls)
 {
 	struct varlena *subject;
@@ -274,13 +278,16 @@ read_set_row(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt,
 	if (expires != DT_NOEND && expires <= cc->now)
 		return true;
 	subject = text_in_place(values[Anum_consent_subject - 1]);
+	if (expires == DT_NOEND)
+		px_order_add(order, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
 	return px_subject_set_add(set, px_consent_hash(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)),
 							  expires, mcxt);
 }
 
 /*
  * Read every subject with valid consent to the chain, under the active
- * snapshot, into set (allocated in mcxt).  False when there are too many.
+ * snapshot, into set (allocated in mcxt), and those whose consent never
+ * expires into order as well.  False when there are too many.
  * One pass over the table, each row read once: this is the whole cost of
  * a set, paid once per backend and purpose while nothing invalidates it,
  * and by every new connection that checks many subjects (a pooled
@@ -288,14 +295,16 @@ read_set_row(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt,
  * no slot (no buffer pin per row), and only the columns judged are read.
  */
 static bool
-read_set(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt)
+read_set(ConsentCache *cc, PxSubjectSet *set, PxSubjectOrder *order, MemoryContext mcxt)
 {
+	PxOrderBuilder builder;
 	Relation	rel = table_open(px_registry.consent_relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	bool		ok = true;
 
 	px_subject_set_init(set, mcxt);
+	px_order_start(&builder, mcxt);
 	if (rel->rd_tableam == GetHeapamTableAmRoutine())
 	{
 		HeapTuple	tup;
@@ -305,7 +314,7 @@ read_set(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt)
 		while (ok && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
 		{
 			consent_row_columns(tup, desc, Anum_consent_ordinal, values, nulls);
-			ok = read_set_row(cc, set, mcxt, values, nulls);
+			ok = read_set_row(cc, set, &builder, mcxt, values, nulls);
 		}
 	}
 	else
@@ -316,12 +325,15 @@ read_set(ConsentCache *cc, PxSubjectSet *set, MemoryContext mcxt)
 		while (ok && table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
 			slot_getsomeattrs(slot, Anum_consent_ordinal);
-			ok = read_set_row(cc, set, mcxt, slot->tts_values, slot->tts_isnull);
+			ok = read_set_row(cc, set, &builder, mcxt, slot->tts_values, slot->tts_isnull);
 		}
 		ExecDropSingleTupleTableSlot(slot);
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
+	if (!ok)
+		builder.failed = true;
+	px_order_finish(&builder, order);
 	return ok;
 }
 
@@ -331,6 +343,7 @@ cross_drop(CrossSet *cs)
 	if (cs->cxt != NULL)
 		MemoryContextDelete(cs->cxt);
 	cs->cxt = NULL;
+	memset(&cs->order, 0, sizeof(PxSubjectOrder));	/* was in cxt */
 	cs->version++;
 	cs->probes = 0;
 	cs->build_at = px_registry.cross_threshold;
@@ -474,11 +487,12 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 	MemoryContext cxt = AllocSetContextCreate(fn_mcxt, "privacy_ext consent set",
 											  ALLOCSET_DEFAULT_SIZES);
 	PxSubjectSet	set;
+	PxSubjectOrder order;
 	PxConsentWatch watch;
 	Size		bytes;
 
 	cc->tried_set = true;
-	if (!read_set(cc, &set, cxt))
+	if (!read_set(cc, &set, &order, cxt))
 	{
 		/* Too many to hold: keep probing the index instead. */
 		MemoryContextDelete(cxt);
@@ -490,6 +504,13 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		return;
 	}
 	bytes = MemoryContextMemAllocated(cxt, true);
+	/* The list is the lesser part: go without it if that keeps the set. */
+	if (cs != NULL && order.cxt != NULL && bytes > (Size) px_consent_cache_kb * 1024 &&
+		bytes - MemoryContextMemAllocated(order.cxt, true) <= (Size) px_consent_cache_kb * 1024)
+	{
+		px_order_drop(&order);
+		bytes = MemoryContextMemAllocated(cxt, true);
+	}
 	if (cs != NULL && bytes <= (Size) px_consent_cache_kb * 1024 &&
 		px_consent_watch_start(&watch, GetActiveSnapshot(), cxt))
 	{
@@ -497,6 +518,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		MemoryContextSetParent(cxt, cross_cxt);
 		cs->cxt = cxt;
 		cs->set = set;
+		cs->order = order;
 		cs->watch = watch;
 		cs->bytes = bytes;
 		cs->registry_gen = px_registry_generation;
@@ -505,6 +527,7 @@ build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 		return;
 	}
 	cc->set = set;
+	cc->order = order;
 	cc->set_cxt = cxt;
 	cc->have_set = true;
 	if (cs != NULL)
@@ -523,6 +546,8 @@ statement_reset(ConsentCache *cc)
 		MemoryContextDelete(cc->set_cxt);
 	cc->set_cxt = NULL;
 	memset(&cc->set, 0, sizeof(PxSubjectSet));
+	memset(&cc->order, 0, sizeof(PxSubjectOrder));	/* was in set_cxt */
+	memset(&cc->cursor, 0, sizeof(px_key_cursor));
 	cc->have_set = false;
 	cc->tried_set = false;
 	cc->probes = 0;
@@ -823,6 +848,30 @@ px_consent_prepare_workers(void)
 }
 
 /*
+ * A set's answer for subject: from the set's sorted list when this call
+ * site's cursor follows it (the scan meets its subjects in order: see
+ * px_ordered.h), else from the set's hashes.  The list holds exactly the
+ * subjects of the set's never-expiring part, so a subject not in it can
+ * only have consent that expires.
+ */
+static inline bool
+set_answer(ConsentCache *cc, const PxSubjectSet *set, const PxSubjectOrder *order,
+		   const char *subject, size_t len)
+{
+	if (order->keys.n > 0)
+	{
+		int			found = px_ordered_find(&order->keys, &cc->cursor, subject, len);
+
+		if (found > 0)
+			return true;
+		if (found == 0)
+			return set->exp_count > 0 &&
+				px_subject_set_expiring_contains(set, px_consent_hash(subject, len), cc->now);
+	}
+	return px_subject_set_contains(set, px_consent_hash(subject, len), cc->now);
+}
+
+/*
  * has_consent() when the row cannot be answered from a set already decided
  * usable for this statement: the first row of a statement, a request, no
  * purpose, a worker, a changed subject, no set yet.
@@ -852,10 +901,10 @@ has_consent_slow(FunctionCallInfo fcinfo, const char *subject, size_t len, const
 		return true;			/* another legal basis covers every subject */
 	h = px_consent_hash(subject, len);
 	if (cc->have_set)
-		return px_subject_set_contains(&cc->set, h, cc->now);
+		return set_answer(cc, &cc->set, &cc->order, subject, len);
 	cs = usable_cross(cc);
 	if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
-		return px_subject_set_contains(&cs->set, h, cc->now);
+		return set_answer(cc, &cs->set, &cs->order, subject, len);
 
 	/*
 	 * The table decides: there is no set, or this subject changed since the
@@ -871,10 +920,10 @@ has_consent_slow(FunctionCallInfo fcinfo, const char *subject, size_t len, const
 	{
 		build_set(cc, fcinfo->flinfo->fn_mcxt);
 		if (cc->have_set)
-			return px_subject_set_contains(&cc->set, h, cc->now);
+			return set_answer(cc, &cc->set, &cc->order, subject, len);
 		cs = usable_cross(cc);
 		if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
-			return px_subject_set_contains(&cs->set, h, cc->now);
+			return set_answer(cc, &cs->set, &cs->order, subject, len);
 	}
 	return probe(cc, subject, len);
 }
@@ -888,29 +937,25 @@ static inline bool
 has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char *purpose)
 {
 	ConsentCache *cc = (ConsentCache *) fcinfo->flinfo->fn_extra;
-	uint64		h;
 
 	if (likely(cc != NULL && px_statement_current(cc->epoch) &&
 			   px_request_in_progress == PX_REQUEST_NONE && purpose != NULL &&
 			   !IsParallelWorker()) &&
 		strcmp(cc->purpose, purpose) == 0 && cc->checked_user == GetUserId())
 	{
-		const PxSubjectSet *set = NULL;
-
 		if (!cc->needs_consent)
 			return true;
-		h = px_consent_hash(subject, len);
 		if (cc->have_set)
-			set = &cc->set;
-		else if (cc->cross >= 0)
+			return set_answer(cc, &cc->set, &cc->order, subject, len);
+		if (cc->cross >= 0)
 		{
 			CrossSet   *cs = usable_cross(cc);
 
-			if (cs != NULL && !px_consent_watch_dirty(&cs->watch, h))
-				set = &cs->set;
+			/* The subject's hash only when changes since the set was read are to be checked. */
+			if (cs != NULL && (cs->watch.ndirty == 0 ||
+							   !px_consent_watch_dirty(&cs->watch, px_consent_hash(subject, len))))
+				return set_answer(cc, &cs->set, &cs->order, subject, len);
 		}
-		if (likely(set != NULL))
-			return px_subject_set_contains(set, h, cc->now);
 	}
 	return has_consent_slow(fcinfo, subject, len, purpose);
 }

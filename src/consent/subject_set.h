@@ -46,6 +46,18 @@ px_subject_slots_find(const uint64 *slots, uint64 mask, uint64 h)
 	return -1;
 }
 
+/* Whether h has consent that expires and is valid at now. */
+static inline bool
+px_subject_set_expiring_contains(const PxSubjectSet *set, uint64 h, TimestampTz now)
+{
+	int64		i;
+
+	if (set->exp_count == 0)
+		return false;
+	i = px_subject_slots_find(set->exp_hash, set->exp_mask, h);
+	return i >= 0 && set->exp_at[i] > now;
+}
+
 /*
  * Whether h has valid consent at now.  Inline: has_consent() asks it for
  * every row a protected table shows.
@@ -53,14 +65,9 @@ px_subject_slots_find(const uint64 *slots, uint64 mask, uint64 h)
 static inline bool
 px_subject_set_contains(const PxSubjectSet *set, uint64 h, TimestampTz now)
 {
-	int64		i;
-
 	if (px_subject_slots_find(set->slots, set->mask, h) >= 0)
 		return true;
-	if (set->exp_count == 0)
-		return false;
-	i = px_subject_slots_find(set->exp_hash, set->exp_mask, h);
-	return i >= 0 && set->exp_at[i] > now;
+	return px_subject_set_expiring_contains(set, h, now);
 }
 
 #endif							/* PX_CONSENT_SUBJECT_SET_H */

@@ -22,6 +22,7 @@
 #include "px_detect.h"
 #include "px_dict.h"
 #include "px_mask.h"
+#include "px_ordered.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -2168,6 +2169,270 @@ test_detect(void)
 	}
 }
 
+
+/* ------------------------------------------------------------------------
+ * Sorted keys searched from a cursor (has_consent's ordered scans)
+ * ------------------------------------------------------------------------ */
+
+typedef struct OrderedFixture
+{
+	px_ordered_keys keys;
+	uint32_t   *start;
+	char	   *bytes;
+} OrderedFixture;
+
+typedef struct TestKey
+{
+	char		s[80];
+	size_t		len;
+} TestKey;
+
+static int
+testkey_cmp(const void *a, const void *b)
+{
+	const TestKey *x = a;
+	const TestKey *y = b;
+
+	return px_ordered_compare(x->s, x->len, y->s, y->len);
+}
+
+/* The distinct keys of k[0..n) as a px_ordered_keys (k is sorted in place). */
+static void
+ordered_fixture(OrderedFixture *f, TestKey *k, size_t n)
+{
+	size_t		i,
+				used = 0,
+				m = 0;
+
+	qsort(k, n, sizeof(TestKey), testkey_cmp);
+	f->start = xmalloc(sizeof(uint32_t) * (n + 1));
+	f->bytes = xmalloc(n * 80 + 1);
+	for (i = 0; i < n; i++)
+	{
+		if (m > 0 && testkey_cmp(&k[i], &k[i - 1]) == 0)
+			continue;
+		f->start[m++] = (uint32_t) used;
+		memcpy(f->bytes + used, k[i].s, k[i].len);
+		used += k[i].len;
+	}
+	f->start[m] = (uint32_t) used;
+	f->keys.n = (uint32_t) m;
+	f->keys.start = f->start;
+	f->keys.bytes = f->bytes;
+}
+
+static int
+truth_find(const OrderedFixture *f, const TestKey *q)
+{
+	uint32_t	lo = 0,
+				hi = f->keys.n;
+
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+		int			c = px_ordered_compare(f->bytes + f->start[mid], f->start[mid + 1] - f->start[mid],
+										   q->s, q->len);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Run queries through one cursor: wrong answers, and how many it gave (not -1). */
+static void
+run_cursor(const OrderedFixture *f, px_key_cursor *cur, const TestKey *q, size_t nq,
+		   size_t *wrong, size_t *answered)
+{
+	size_t		i;
+
+	*wrong = *answered = 0;
+	for (i = 0; i < nq; i++)
+	{
+		int			r = px_ordered_find(&f->keys, cur, q[i].s, q[i].len);
+
+		if (r == -1)
+			continue;
+		(*answered)++;
+		if (r != truth_find(f, &q[i]))
+			(*wrong)++;
+	}
+}
+
+static void
+test_ordered_keys(void)
+{
+	enum
+	{
+		N = 6000
+	};
+	TestKey    *all = xmalloc(sizeof(TestKey) * N * 2);
+	TestKey    *members = xmalloc(sizeof(TestKey) * N * 2);
+	TestKey    *queries = xmalloc(sizeof(TestKey) * N * 4);
+	OrderedFixture f;
+	px_key_cursor cur;
+	size_t		nm = 0,
+				nq,
+				i,
+				wrong,
+				answered;
+	int			shape;
+
+	srand(20261202);
+	/* 'c1' .. 'c6000' in table order, about half of them members */
+	for (i = 0; i < N; i++)
+	{
+		all[i].len = (size_t) snprintf(all[i].s, sizeof(all[i].s), "c%zu", i + 1);
+		if (rand() % 2 == 0)
+			members[nm++] = all[i];
+	}
+	ordered_fixture(&f, members, nm);
+	memset(&cur, 0, sizeof(cur));
+	run_cursor(&f, &cur, all, N, &wrong, &answered);
+	CHECK(wrong == 0, "ordered keys: subjects c1..c%d in table order, %zu answers, all exact", N, answered);
+	CHECK(answered > N * 8 / 10,
+		  "ordered keys: the cursor follows subjects in table order (%zu of %d answered)", answered, N);
+
+	/* the same subjects in random order: exact, and mostly left to the caller */
+	for (i = 0; i < N; i++)
+		queries[i] = all[rand() % N];
+	memset(&cur, 0, sizeof(cur));
+	run_cursor(&f, &cur, queries, N, &wrong, &answered);
+	CHECK(wrong == 0 && answered < N / 10,
+		  "ordered keys: random order: exact, and the cursor stops (%zu answered)", answered);
+
+	/* each subject three times (a child table), then descending */
+	for (i = 0; i < 3 * (size_t) N; i++)
+		queries[i] = all[i / 3];
+	memset(&cur, 0, sizeof(cur));
+	run_cursor(&f, &cur, queries, 3 * (size_t) N, &wrong, &answered);
+	CHECK(wrong == 0 && answered > 3 * (size_t) N * 8 / 10,
+		  "ordered keys: repeated subjects in order are followed exactly (%zu answered)", answered);
+	for (i = 0; i < (size_t) N; i++)
+		queries[i] = all[N - 1 - i];
+	run_cursor(&f, &cur, queries, N, &wrong, &answered);
+	CHECK(wrong == 0, "ordered keys: the same cursor, subjects descending: exact (%zu answered)", answered);
+	free(f.start);
+	free(f.bytes);
+
+	/*
+	 * Binary keys: empty, embedded zero bytes, prefixes of one another and
+	 * long common prefixes past PX_CURSOR_PREFIX, queried in sorted runs
+	 * with jumps between them, so every state of the cursor is met.
+	 */
+	for (shape = 0; shape < 3; shape++)
+	{
+		size_t		nall = 2 * (size_t) N;
+		size_t		run = 0;
+
+		for (i = 0; i < nall; i++)
+		{
+			size_t		j;
+			size_t		lead = shape == 2 ? 60 : (size_t) (rand() % 3);
+
+			all[i].len = lead + (size_t) (rand() % (shape == 0 ? 3 : 12));
+			if (all[i].len > sizeof(all[i].s))
+				all[i].len = sizeof(all[i].s);
+			for (j = 0; j < all[i].len; j++)
+				all[i].s[j] = j < lead ? 'p' : (char) (shape == 0 ? rand() % 3 : rand() % 256);
+		}
+		all[0].len = 0;			/* the empty key */
+		nm = 0;
+		for (i = 0; i < nall; i++)
+			if (rand() % 3 != 0)
+				members[nm++] = all[i];
+		ordered_fixture(&f, members, nm);
+		qsort(all, nall, sizeof(TestKey), testkey_cmp);
+		for (nq = 0; nq < 4 * (size_t) N; nq++)
+		{
+			if (run == 0)
+			{
+				run = (size_t) (rand() % 400);
+				i = (size_t) rand() % nall;
+			}
+			queries[nq] = all[i];
+			i = (i + (size_t) (rand() % 3)) % nall;
+			run--;
+		}
+		memset(&cur, 0, sizeof(cur));
+		run_cursor(&f, &cur, queries, nq, &wrong, &answered);
+		CHECK(wrong == 0 && answered > 0,
+			  "ordered keys: binary keys (shape %d, %u distinct) in runs with jumps: %zu answers, all exact",
+			  shape, f.keys.n, answered);
+
+		/* a cursor left by this list, on a list of one key and on an empty one */
+		{
+			OrderedFixture g;
+			TestKey		one = all[nall / 2];
+			OrderedFixture e;
+
+			ordered_fixture(&g, &one, 1);
+			run_cursor(&g, &cur, queries, nq, &wrong, &answered);
+			CHECK(wrong == 0, "ordered keys: shape %d's cursor on a one-key list: exact", shape);
+			e.keys.n = 0;
+			e.start = xmalloc(sizeof(uint32_t));
+			e.start[0] = 0;
+			e.bytes = xmalloc(1);
+			e.keys.start = e.start;
+			e.keys.bytes = e.bytes;
+			cur.mode = PX_CURSOR_FOLLOWING;
+			cur.pos = 12345;
+			CHECK(px_ordered_find(&e.keys, &cur, queries[0].s, queries[0].len) == 0 &&
+				  px_ordered_lower_bound(&e.keys, "x", 1) == 0,
+				  "ordered keys: an empty list has no key, from a stale position too");
+			free(g.start);
+			free(g.bytes);
+			free(e.start);
+			free(e.bytes);
+		}
+		free(f.start);
+		free(f.bytes);
+	}
+	/*
+	 * 'c1' .. 'c200000' in table order: the first thousand subjects lie
+	 * thousands of places apart in the list ('c64' ... 'c640000' ...
+	 * 'c65'), so the cursor runs out of credit, backs off and comes back.
+	 */
+	{
+		size_t		big = 200000;
+		TestKey    *bk = xmalloc(sizeof(TestKey) * big);
+		TestKey    *bm = xmalloc(sizeof(TestKey) * big);
+		size_t		nbm = 0;
+
+		for (i = 0; i < big; i++)
+		{
+			bk[i].len = (size_t) snprintf(bk[i].s, sizeof(bk[i].s), "c%zu", i + 1);
+			if (rand() % 2 == 0)
+				bm[nbm++] = bk[i];
+		}
+		ordered_fixture(&f, bm, nbm);
+		memset(&cur, 0, sizeof(cur));
+		run_cursor(&f, &cur, bk, 2000, &wrong, &answered);
+		CHECK(wrong == 0 && cur.backoff > 0,
+			  "ordered keys: c1..c2000 of 200000: exact, the cursor backed off (%zu answered, backoff %u)",
+			  answered, cur.backoff);
+		run_cursor(&f, &cur, bk + 2000, big - 2000, &wrong, &answered);
+		CHECK(wrong == 0 && answered > (big - 2000) * 9 / 10,
+			  "ordered keys: c2001..c200000: exact, followed again (%zu of %zu answered)",
+			  answered, big - 2000);
+		free(f.start);
+		free(f.bytes);
+		free(bk);
+		free(bm);
+	}
+	CHECK(px_ordered_compare("ab", 2, "abc", 3) < 0 && px_ordered_compare("abc", 3, "ab", 2) > 0 &&
+		  px_ordered_compare("", 0, "", 0) == 0 && px_ordered_compare("b", 1, "abc", 3) > 0 &&
+		  px_ordered_compare("a\0", 2, "a", 1) > 0,
+		  "ordered keys: bytewise order, a prefix first");
+	free(all);
+	free(members);
+	free(queries);
+}
+
 int
 main(void)
 {
@@ -2203,6 +2468,7 @@ main(void)
 	test_json_paths();
 	test_fake_jsonb_rules();
 	test_detect();
+	test_ordered_keys();
 	printf("1..%d\n", checks);
 	printf("core unit tests: %d passed, %d failed\n", checks - failures, failures);
 	return failures == 0 ? 0 : 1;
