@@ -6,6 +6,7 @@
 #    hand-written SQL policy (an inline EXISTS), a policy calling a STABLE
 #    SQL function and the same scan of an unprotected copy, all in one
 #    session, 5 runs each, interleaved (median, and paired ratios per round);
+#    and the same scan of copies stored in random subject order;
 #  - the consent-filtered count(*) with no parallel workers and with 2
 #    (parallel plans forced), paired in each round;
 #  - primary-key lookups through the policy (pgbench, prepared) against the
@@ -51,6 +52,14 @@ CREATE TABLE customers_sqlfn (LIKE customers INCLUDING ALL);
 INSERT INTO customers_sqlfn SELECT * FROM customers;
 CREATE TABLE customers_open (LIKE customers INCLUDING ALL);
 INSERT INTO customers_open SELECT * FROM customers;
+-- the same rows stored in random subject order, protected and open: the
+-- sorted-list walk (rows in subject order) cannot help, the hash set answers
+CREATE TABLE customers_shuffled (LIKE customers INCLUDING ALL);
+INSERT INTO customers_shuffled SELECT * FROM customers ORDER BY md5(customer_id);
+CREATE TABLE customers_shuffled_open (LIKE customers INCLUDING ALL);
+INSERT INTO customers_shuffled_open SELECT * FROM customers_shuffled;
+VACUUM ANALYZE customers_shuffled; VACUUM ANALYZE customers_shuffled_open;
+SELECT privacy.protect_table('customers_shuffled', 'customer_id');
 VACUUM ANALYZE customers; VACUUM ANALYZE customers_exists; VACUUM ANALYZE customers_sqlfn; VACUUM ANALYZE customers_open;
 SELECT privacy.protect_table('customers', 'customer_id');
 -- the best hand-written policy: an inline EXISTS the planner can turn into a join
@@ -68,7 +77,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS \$\$
 \$\$;
 ALTER TABLE customers_sqlfn ENABLE ROW LEVEL SECURITY;
 CREATE POLICY consent ON customers_sqlfn USING (sql_has_consent(customer_id));
-GRANT SELECT ON customers, customers_exists, customers_sqlfn, customers_open, privacy.consent_state TO app;
+GRANT SELECT ON customers, customers_exists, customers_sqlfn, customers_open, customers_shuffled,
+      customers_shuffled_open, privacy.consent_state TO app;
 SQL
 
 PARALLEL_ON='SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;'
@@ -77,7 +87,7 @@ PARALLEL_OFF='RESET max_parallel_workers_per_gather; RESET parallel_setup_cost; 
     echo '\timing on'
     echo 'SET ROLE app;'
     echo "SET privacy.purpose = 'marketing';"
-    echo 'SELECT count(*) FROM customers; SELECT count(*) FROM customers_exists; SELECT count(*) FROM customers_open;'
+    echo 'SELECT count(*) FROM customers; SELECT count(*) FROM customers_exists; SELECT count(*) FROM customers_open; SELECT count(*) FROM customers_shuffled; SELECT count(*) FROM customers_shuffled_open;'
     echo '\echo @plan_w2'
     echo "$PARALLEL_ON EXPLAIN (COSTS OFF) SELECT count(*) FROM customers; $PARALLEL_OFF"
     for r in $(seq 1 "$RUNS"); do
@@ -97,6 +107,10 @@ PARALLEL_OFF='RESET max_parallel_workers_per_gather; RESET parallel_setup_cost; 
         echo "$PARALLEL_OFF"
         echo '\echo @open_count'
         echo 'SELECT count(*) FROM customers_open;'
+        echo '\echo @shuffled_policy_scan'
+        echo 'SELECT count(*), sum(length(name)) FROM customers_shuffled;'
+        echo '\echo @shuffled_open_scan'
+        echo 'SELECT count(*), sum(length(name)) FROM customers_shuffled_open;'
         if [ "$r" -le 2 ]; then
             echo '\echo @sqlfn_scan'
             echo 'SELECT count(*), sum(length(name)) FROM customers_sqlfn;'
@@ -115,7 +129,7 @@ awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.o
             ((le ? r <= target + 0 : r >= target + 0) ? "PASS" : "FAIL"), spread
     }
     END {
-        nm = split("policy_scan open_scan exists_scan sqlfn_scan policy_count policy_count_w2 open_count open_count_w2", order, " ")
+        nm = split("policy_scan open_scan exists_scan sqlfn_scan policy_count policy_count_w2 open_count open_count_w2 shuffled_policy_scan shuffled_open_scan", order, " ")
         printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
         for (k = 1; k <= nm; k++) { n = order[k]; m[n] = median(t[n]); printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n] }
         printf "\n%-52s %8s %8s  %-5s %s\n", "ratio", "value", "limit", "", "spread (paired rounds)"
@@ -125,6 +139,8 @@ awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.o
         line("STABLE SQL function policy / protect_table", r, "10", 0, "(of medians)")
         r = paired("policy_scan", "open_scan")
         line("consent-filtered scan / unprotected copy", r, "2.0", 1, sprintf("%.2f..%.2f", lo, hi))
+        r = paired("shuffled_policy_scan", "shuffled_open_scan")
+        printf "%-52s %8.2f %8s  %-5s %s\n", "  the same, rows stored in random subject order", r, "", "", sprintf("%.2f..%.2f", lo, hi)
         r = paired("policy_count", "policy_count_w2")
         line("consent count(*): 0 workers / 2 workers", r, "1.6", 0, sprintf("%.2f..%.2f", lo, hi))
         r = paired("open_count", "open_count_w2")
