@@ -93,6 +93,21 @@ SET ROLE regress_px_ord;
 SET privacy.purpose = 'ordp.child';
 SELECT * FROM ord_checks;
 SELECT count(*) AS int_visible_after_withdrawal FROM ord_int;
+-- Parallel workers answer from the leader's set and its sorted list, copied
+-- to shared memory; with the leader not scanning, only workers answer.
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT count(*), sum(hashtext(subject)) FROM ord_asc;
+SELECT * FROM ord_checks;
+SELECT count(*) AS int_visible_in_workers FROM ord_int;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;
 -- A set for one statement only (no sets kept): the same answers.
 SET privacy.consent_cache_size = 0;
 SELECT * FROM ord_checks;

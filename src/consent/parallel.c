@@ -72,6 +72,7 @@ static dsm_segment *published = NULL;
 static dsm_segment *set_segment = NULL;
 static const void *set_segment_owner = NULL;
 static uint64 set_segment_version = 0;
+static uint32 set_segment_order_n = 0;	/* the sorted list it holds (0: none) */
 
 /* Worker: the leader's set segment, attached once. */
 static dsm_segment *worker_set_segment = NULL;
@@ -167,39 +168,51 @@ unpublish(void)
  * set), with the arrays' offsets in d.  NULL when none can be made.
  */
 static dsm_segment *
-set_segment_for(PxConsentDecision *d, const PxSubjectSet *set, const void *owner,
-				uint64 version)
+set_segment_for(PxConsentDecision *d, const PxSubjectSet *set, const px_ordered_keys *order,
+				const void *owner, uint64 version)
 {
 	Size		slots_bytes = sizeof(uint64) * (set->mask + 1);
 	Size		exp_bytes = sizeof(uint64) * (set->exp_mask + 1);
+	uint32		order_n = order != NULL ? order->n : 0;
+	Size		start_bytes = order_n > 0 ? sizeof(uint32) * ((Size) order_n + 1) : 0;
+	Size		bytes_bytes = order_n > 0 ? order->start[order_n] : 0;
 	char	   *base;
 	dsm_segment *seg;
 
 	d->off_slots = 0;
 	d->off_exp_hash = MAXALIGN(slots_bytes);
 	d->off_exp_at = d->off_exp_hash + MAXALIGN(exp_bytes);
+	d->off_order_start = d->off_exp_at + MAXALIGN(exp_bytes);
+	d->off_order_bytes = d->off_order_start + MAXALIGN(start_bytes);
+	d->order_n = order_n;
 	if (set_segment != NULL && owner != NULL && owner == set_segment_owner &&
-		version == set_segment_version)
+		version == set_segment_version && order_n == set_segment_order_n)
 		return set_segment;
 	drop_set_segment();
-	seg = dsm_create(d->off_exp_at + MAXALIGN(exp_bytes), DSM_CREATE_NULL_IF_MAXSEGMENTS);
+	seg = dsm_create(d->off_order_bytes + MAXALIGN(Max(bytes_bytes, 1)), DSM_CREATE_NULL_IF_MAXSEGMENTS);
 	if (seg == NULL)
 		return NULL;
 	base = dsm_segment_address(seg);
 	memcpy(base + d->off_slots, set->slots, slots_bytes);
 	memcpy(base + d->off_exp_hash, set->exp_hash, exp_bytes);
 	memcpy(base + d->off_exp_at, set->exp_at, exp_bytes);
+	if (order_n > 0)
+	{
+		memcpy(base + d->off_order_start, order->start, start_bytes);
+		memcpy(base + d->off_order_bytes, order->bytes, bytes_bytes);
+	}
 	/* Not the statement's resource: it may serve later statements. */
 	dsm_pin_mapping(seg);
 	set_segment = seg;
 	set_segment_owner = owner;
 	set_segment_version = version;
+	set_segment_order_n = order_n;
 	return seg;
 }
 
 bool
 px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
-				   const void *set_owner, uint64 set_version,
+				   const px_ordered_keys *order, const void *set_owner, uint64 set_version,
 				   const PxConsentWatch *watch, Snapshot snap)
 {
 	LeaderSlot *slot = own_slot();
@@ -222,6 +235,11 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 		if (watch != NULL && watch->ndirty > 0)
 			dirty_bytes = sizeof(uint64) * PX_CONSENT_DIRTY_SLOTS;
 		/* Too big to copy: the workers probe instead. */
+		/* The list is the lesser part: left out if the set fits without it. */
+		if (order != NULL && order->n > 0 &&
+			slots_bytes + 2 * exp_bytes + dirty_bytes + sizeof(uint32) * ((Size) order->n + 1) +
+			order->start[order->n] > PX_PARALLEL_SET_MAX_BYTES)
+			order = NULL;
 		if (slots_bytes + 2 * exp_bytes + dirty_bytes > PX_PARALLEL_SET_MAX_BYTES)
 		{
 			set = NULL;
@@ -232,7 +250,7 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 
 	if (set != NULL)
 	{
-		dsm_segment *sseg = set_segment_for(d, set, set_owner, set_version);
+		dsm_segment *sseg = set_segment_for(d, set, order, set_owner, set_version);
 
 		if (sseg == NULL)
 		{
@@ -272,7 +290,10 @@ px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
 		d->set.exp_at = NULL;
 	}
 	else
+	{
 		memset(&d->set, 0, sizeof(PxSubjectSet));
+		d->order_n = 0;
+	}
 
 	seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
 	if (seg == NULL)
@@ -353,7 +374,8 @@ same_snapshot(const PxConsentDecision *d, Snapshot snap)
 }
 
 bool
-px_consent_decision_set(const PxConsentDecision *d, PxSubjectSet *set, PxConsentWatch *watch)
+px_consent_decision_set(const PxConsentDecision *d, PxSubjectSet *set, px_ordered_keys *order,
+						PxConsentWatch *watch)
 {
 	char	   *base;
 
@@ -371,6 +393,9 @@ px_consent_decision_set(const PxConsentDecision *d, PxSubjectSet *set, PxConsent
 	set->slots = (uint64 *) (base + d->off_slots);
 	set->exp_hash = (uint64 *) (base + d->off_exp_hash);
 	set->exp_at = (TimestampTz *) (base + d->off_exp_at);
+	order->n = d->order_n;
+	order->start = (const uint32 *) (base + d->off_order_start);
+	order->bytes = base + d->off_order_bytes;
 	memset(watch, 0, sizeof(PxConsentWatch));
 	if (d->has_dirty)
 	{

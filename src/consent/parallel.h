@@ -17,6 +17,7 @@
 
 #include "consent/subject_set.h"
 #include "consent/watch.h"
+#include "px_ordered.h"
 
 /* A purpose and its ancestors, at most. */
 #define PX_MAX_CHAIN 16
@@ -57,6 +58,7 @@ typedef struct PxConsentDecision
 	bool		has_set;
 	dsm_handle	set_handle;
 	PxSubjectSet set;			/* pointers are fixed up by the reader */
+	uint32		order_n;		/* its sorted list's length (0: none) */
 	bool		has_dirty;
 	int			ndirty;
 
@@ -73,6 +75,8 @@ typedef struct PxConsentDecision
 	Size		off_slots;
 	Size		off_exp_hash;
 	Size		off_exp_at;
+	Size		off_order_start;
+	Size		off_order_bytes;
 	/* Offsets from the start of this segment of the arrays that follow. */
 	Size		off_dirty;
 	Size		off_xip;
@@ -86,13 +90,14 @@ typedef struct PxConsentDecision
 extern void px_install_consent_parallel(bool preloaded);
 
 /*
- * Leader: publish d (and the set and dirty subjects, when given) for the
- * workers of the statement being run.  set_owner and set_version name a
+ * Leader: publish d (and the set, its sorted list and the dirty subjects,
+ * when given) for the workers of the statement being run.  set_owner and set_version name a
  * set kept across statements, whose copy is then kept too while they stay
  * the same (NULL: a set of this statement only).  False when it cannot (no
  * shared memory): the statement then runs without workers.
  */
 extern bool px_consent_publish(PxConsentDecision *d, const PxSubjectSet *set,
+							   const px_ordered_keys *order,
 							   const void *set_owner, uint64 set_version,
 							   const PxConsentWatch *watch, Snapshot snap);
 
@@ -105,8 +110,8 @@ extern void px_consent_unpublish(void);
 /* Worker: the leader's decisions for this statement, or NULL. */
 extern const PxConsentDecision *px_consent_leader_decision(void);
 
-/* Worker: d's set and dirty subjects, usable only under d's snapshot. */
+/* Worker: d's set, its sorted list and dirty subjects, usable only under d's snapshot. */
 extern bool px_consent_decision_set(const PxConsentDecision *d, PxSubjectSet *set,
-									PxConsentWatch *watch);
+									px_ordered_keys *order, PxConsentWatch *watch);
 
 #endif							/* PX_CONSENT_PARALLEL_H */

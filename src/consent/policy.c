@@ -679,6 +679,30 @@ purpose_error(PxPurposeVerdict verdict, const char *purpose, Oid userid)
 			 errhint("A key administrator can allow it with privacy.grant_purpose().")));
 }
 
+/*
+ * A set's answer for subject at now: from the set's sorted list when the
+ * cursor follows it (the scan meets its subjects in order: see
+ * px_ordered.h), else from the set's hashes.  The list holds exactly the
+ * subjects of the set's never-expiring part, so a subject not in it can
+ * only have consent that expires.
+ */
+static inline bool
+list_answer(const PxSubjectSet *set, const px_ordered_keys *list, px_key_cursor *cursor,
+			TimestampTz now, const char *subject, size_t len)
+{
+	if (list->n > 0)
+	{
+		int			found = px_ordered_find(list, cursor, subject, len);
+
+		if (found > 0)
+			return true;
+		if (found == 0)
+			return set->exp_count > 0 &&
+				px_subject_set_expiring_contains(set, px_consent_hash(subject, len), now);
+	}
+	return px_subject_set_contains(set, px_consent_hash(subject, len), now);
+}
+
 /* ---------------------------------------------------------------------
  * has_consent in a parallel worker: the leader's decisions (consent/parallel.c)
  * --------------------------------------------------------------------- */
@@ -690,6 +714,8 @@ typedef struct WorkerConsent
 	Snapshot	set_snap;		/* the snapshot usable_set was decided for */
 	bool		usable_set;
 	PxSubjectSet set;
+	px_ordered_keys list;		/* the set's sorted list (n = 0: none) */
+	px_key_cursor cursor;
 	PxConsentWatch watch;
 } WorkerConsent;
 
@@ -742,7 +768,6 @@ worker_has_consent(const char *subject, size_t len, const char *purpose)
 	WorkerConsent *wc = worker_consent;
 	const PxConsentDecision *d;
 	Snapshot	snap;
-	uint64		h;
 
 	if (unlikely(wc == NULL || strcmp(wc->decision->purpose, purpose) != 0 ||
 				 wc->decision->userid != GetUserId()))
@@ -755,12 +780,13 @@ worker_has_consent(const char *subject, size_t len, const char *purpose)
 	snap = GetActiveSnapshot();
 	if (wc->set_snap != snap)
 	{
-		wc->usable_set = px_consent_decision_set(d, &wc->set, &wc->watch);
+		wc->usable_set = px_consent_decision_set(d, &wc->set, &wc->list, &wc->watch);
 		wc->set_snap = snap;
+		memset(&wc->cursor, 0, sizeof(px_key_cursor));
 	}
-	h = px_consent_hash(subject, len);
-	if (wc->usable_set && !px_consent_watch_dirty(&wc->watch, h))
-		return px_subject_set_contains(&wc->set, h, d->now);
+	if (wc->usable_set &&
+		(wc->watch.ndirty == 0 || !px_consent_watch_dirty(&wc->watch, px_consent_hash(subject, len))))
+		return list_answer(&wc->set, &wc->list, &wc->cursor, d->now, subject, len);
 	return probe_chain(d->consent_relid, d->consent_index, d->min_ordinal, d->nchain,
 					   wc->chain_datum, d->now, subject, len);
 }
@@ -776,6 +802,7 @@ px_consent_prepare_workers(void)
 	const char *purpose = px_purpose;
 	PxConsentDecision d;
 	const PxSubjectSet *set = NULL;
+	const px_ordered_keys *list = NULL;
 	const PxConsentWatch *watch = NULL;
 	const void *set_owner = NULL;
 	uint64		set_version = 0;
@@ -831,44 +858,32 @@ px_consent_prepare_workers(void)
 				cs = cc->have_set ? NULL : usable_cross(cc);
 			}
 			if (cc->have_set)
+			{
 				set = &cc->set;
+				list = &cc->order.keys;
+			}
 			else if (cs != NULL)
 			{
 				set = &cs->set;
+				list = &cs->order.keys;
 				watch = &cs->watch;
 				set_owner = cs;
 				set_version = cs->version;
 			}
 		}
 	}
-	ok = px_consent_publish(&d, set, set_owner, set_version, watch, snap);
+	ok = px_consent_publish(&d, set, list, set_owner, set_version, watch, snap);
 	if (publish_cc != NULL)
 		statement_reset(publish_cc);	/* a statement-only set was copied */
 	return ok ? PX_WORKERS_PUBLISHED : PX_WORKERS_SERIAL;
 }
 
-/*
- * A set's answer for subject: from the set's sorted list when this call
- * site's cursor follows it (the scan meets its subjects in order: see
- * px_ordered.h), else from the set's hashes.  The list holds exactly the
- * subjects of the set's never-expiring part, so a subject not in it can
- * only have consent that expires.
- */
+/* A call site's answer from a set, with its cursor and time (list_answer()). */
 static inline bool
 set_answer(ConsentCache *cc, const PxSubjectSet *set, const PxSubjectOrder *order,
 		   const char *subject, size_t len)
 {
-	if (order->keys.n > 0)
-	{
-		int			found = px_ordered_find(&order->keys, &cc->cursor, subject, len);
-
-		if (found > 0)
-			return true;
-		if (found == 0)
-			return set->exp_count > 0 &&
-				px_subject_set_expiring_contains(set, px_consent_hash(subject, len), cc->now);
-	}
-	return px_subject_set_contains(set, px_consent_hash(subject, len), cc->now);
+	return list_answer(set, &order->keys, &cc->cursor, cc->now, subject, len);
 }
 
 /*
