@@ -104,79 +104,52 @@ px_ordered_lower_bound(const px_ordered_keys *keys, const char *key, size_t len)
 	return pos;
 }
 
-/* The next key while following: from the last position, galloping. */
+/* A key found near the last one: the cursor moves there and earns credit. */
+static inline int
+found_near(px_key_cursor *cursor, uint32_t pos)
+{
+	cursor->pos = pos;
+	if (cursor->credit < MAX_CREDIT)
+		cursor->credit++;
+	return 1;
+}
+
+/*
+ * The next key while following: from the last position, galloping forward
+ * when keys[pos] < key, backward otherwise (pos = n counts as past every
+ * key), to a bracket (lo, hi) around the key, then a binary search in it.
+ */
 static int
 follow(const px_ordered_keys *keys, px_key_cursor *cursor, const char *key, size_t len)
 {
 	uint32_t	n = keys->n;
 	uint32_t	pos = cursor->pos <= n ? cursor->pos : n;
-	int64_t		lo,
-				hi;
+	int			c = pos < n ? compare_at(keys, pos, key, len) : 1;
+	int			dir = c < 0 ? 1 : -1;
+	int64_t		lo = dir > 0 ? (int64_t) pos : -1;
+	int64_t		hi = dir > 0 ? (int64_t) n : (int64_t) pos;
 	int64_t		step = 1;
 	int			steps;
-	int			c = pos < n ? compare_at(keys, pos, key, len) : 1;
 	int			found;
 
 	if (c == 0)
+		return found_near(cursor, pos);
+	for (steps = 0; steps < GALLOP_STEPS; steps++, step *= 2)
 	{
-		cursor->pos = pos;
-		if (cursor->credit < MAX_CREDIT)
-			cursor->credit++;
-		return 1;
-	}
-	if (c < 0)
-	{
-		/* keys[pos] < key: forward */
-		lo = pos;
-		hi = n;
-		for (steps = 0; steps < GALLOP_STEPS; steps++, step *= 2)
-		{
-			int64_t		probe = (int64_t) pos + step;
+		int64_t		probe = (int64_t) pos + dir * step;
 
-			if (probe >= n)
-				break;
-			c = compare_at(keys, (uint32_t) probe, key, len);
-			if (c == 0)
-			{
-				cursor->pos = (uint32_t) probe;
-				if (cursor->credit < MAX_CREDIT)
-					cursor->credit++;
-				return 1;
-			}
-			if (c > 0)
-			{
-				hi = probe;
-				break;
-			}
-			lo = probe;
-		}
-	}
-	else
-	{
-		/* key < keys[pos] (or pos = n): backward */
-		lo = -1;
-		hi = pos;
-		for (steps = 0; steps < GALLOP_STEPS; steps++, step *= 2)
-		{
-			int64_t		probe = (int64_t) pos - step;
-
-			if (probe < 0)
-				break;
-			c = compare_at(keys, (uint32_t) probe, key, len);
-			if (c == 0)
-			{
-				cursor->pos = (uint32_t) probe;
-				if (cursor->credit < MAX_CREDIT)
-					cursor->credit++;
-				return 1;
-			}
-			if (c < 0)
-			{
-				lo = probe;
-				break;
-			}
+		if (probe < 0 || probe >= n)
+			break;
+		c = compare_at(keys, (uint32_t) probe, key, len);
+		if (c == 0)
+			return found_near(cursor, (uint32_t) probe);
+		/* keys[lo] < key < keys[hi] stays true whichever bound moves */
+		if (c > 0)
 			hi = probe;
-		}
+		else
+			lo = probe;
+		if ((c > 0) == (dir > 0))
+			break;				/* stepped past the key: bracketed */
 	}
 	found = search_between(keys, lo, hi, key, len, &cursor->pos);
 	if (steps < GALLOP_STEPS)
