@@ -3,7 +3,9 @@
 # is missing.  Root uses apt-get directly; a normal user needs sudo.
 set -euo pipefail
 
-packages=(gcc make postgresql-server-dev-15 libssl-dev libipc-run-perl
+# libkrb5-dev: Debian's server headers include gssapi/gssapi.h (libpq-be.h,
+# PostgreSQL built with GSSAPI) but libpq-dev no longer pulls it in.
+packages=(gcc make postgresql-server-dev-15 libkrb5-dev libssl-dev libipc-run-perl
           python3-cryptography openssl perl clang libclang-rt-14-dev
           # the clients and tools users run, for test/t/012_clients.pl and others
           default-jdk-headless libpostgresql-jdbc-java python3-psycopg2 python3-psycopg pgbouncer
