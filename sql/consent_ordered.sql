@@ -68,9 +68,9 @@ SELECT 'desc', (SELECT (count(*), sum(hashtext(subject))) FROM ord_desc) =
 UNION ALL
 SELECT 'repeated', (SELECT (count(*), sum(hashtext(subject))) FROM ord_repeated) =
                    (SELECT (n, h) FROM ord_truth_counts WHERE t = 'ord_repeated');
-SELECT * FROM ord_checks;
-SELECT * FROM ord_checks;
-SELECT * FROM ord_checks;
+SELECT * FROM ord_checks ORDER BY scan;  -- a Parallel Append may emit the branches in any order
+SELECT * FROM ord_checks ORDER BY scan;  -- a Parallel Append may emit the branches in any order
+SELECT * FROM ord_checks ORDER BY scan;  -- a Parallel Append may emit the branches in any order
 SELECT count(*) AS int_visible FROM ord_int;
 SELECT count(*) AS int_visible FROM ord_int;
 RESET ROLE;
@@ -91,7 +91,7 @@ UPDATE ord_truth_counts SET n = q.n, h = q.h
 SELECT t, n FROM ord_truth_counts ORDER BY t;
 SET ROLE regress_px_ord;
 SET privacy.purpose = 'ordp.child';
-SELECT * FROM ord_checks;
+SELECT * FROM ord_checks ORDER BY scan;  -- a Parallel Append may emit the branches in any order
 SELECT count(*) AS int_visible_after_withdrawal FROM ord_int;
 -- Parallel workers answer from the leader's set and its sorted list, copied
 -- to shared memory; with the leader not scanning, only workers answer.
@@ -101,7 +101,7 @@ SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET parallel_leader_participation = off;
 EXPLAIN (COSTS OFF) SELECT count(*), sum(hashtext(subject)) FROM ord_asc;
-SELECT * FROM ord_checks;
+SELECT * FROM ord_checks ORDER BY scan;  -- a Parallel Append may emit the branches in any order
 SELECT count(*) AS int_visible_in_workers FROM ord_int;
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
@@ -110,7 +110,7 @@ RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;
 -- A set for one statement only (no sets kept): the same answers.
 SET privacy.consent_cache_size = 0;
-SELECT * FROM ord_checks;
+SELECT * FROM ord_checks ORDER BY scan;  -- a Parallel Append may emit the branches in any order
 SELECT count(*) AS int_visible_after_withdrawal FROM ord_int;
 RESET privacy.consent_cache_size;
 RESET ROLE;
