@@ -138,9 +138,9 @@ awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.o
             ((le ? r <= target + 0 : r >= target + 0) ? "PASS" : "FAIL"), spread
     }
     END {
-        nm = split("policy_scan open_scan exists_scan sqlfn_scan policy_count policy_count_w2 open_count open_count_w2 launch_w2 shuffled_policy_scan shuffled_open_scan", order, " ")
         printf "%-18s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
-        for (k = 1; k <= nm; k++) { n = order[k]; m[n] = median(t[n]); printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n] }
+        times("policy_scan open_scan exists_scan sqlfn_scan policy_count policy_count_w2 open_count open_count_w2 shuffled_policy_scan shuffled_open_scan")
+        m["launch_w2"] = median(t["launch_w2"])
         printf "\n%-52s %8s %8s  %-5s %s\n", "ratio", "value", "limit", "", "spread (paired rounds)"
         r = m["policy_scan"] / m["exists_scan"]
         line("protect_table policy / inline EXISTS policy", r, "1.0", 1, "(of medians)")
@@ -156,8 +156,8 @@ awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.o
         printf "%-52s %8.2f %8s  %-5s %s\n", "  unprotected count(*): 0 workers / 2 workers", r, "", "", sprintf("%.2f..%.2f", lo, hi)
         # what no plan can save: starting the workers (a 2-worker count of
         # a few pages), against the 0-worker consent count it is won on
-        printf "%-52s %8.1f ms  (%.0f%% of the 0-worker consent count)\n", "  launching 2 workers (2-worker count of 10,000 rows)",
-            m["launch_w2"], 100 * m["launch_w2"] / m["policy_count"]
+        printf "%-52s %8.1f ms  (%.0f%% of the 0-worker consent count; runs:%s)\n", "  launching 2 workers (2-worker count of 10,000 rows)",
+            m["launch_w2"], 100 * m["launch_w2"] / m["policy_count"], t["launch_w2"]
     }
 AWK
 
@@ -225,8 +225,7 @@ SQL
 "${PSQL[@]}" -f "$WORK/x10.sql" > "$WORK/x10.out"
 awk -v rows="$((10 * ROWS))" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/x10.out" <<'AWK'
     END {
-        nm = split("x10_count x10_count_w2 x10_open_count x10_open_count_w2", order, " ")
-        for (k = 1; k <= nm; k++) { n = order[k]; m[n] = median(t[n]); printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n] }
+        times("x10_count x10_count_w2 x10_open_count x10_open_count_w2")
         r = paired("x10_count", "x10_count_w2")
         printf "%-52s %8.2f %8s  %-5s %.2f..%.2f\n", "consent count(*), " rows " rows: 0 / 2 workers", r, "", "", lo, hi
         r = paired("x10_open_count", "x10_open_count_w2")

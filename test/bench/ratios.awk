@@ -9,6 +9,9 @@
 #                    round (both ran seconds apart, so a slow spell of a
 #                    shared machine weighs on both); sets lo and hi to the
 #                    lowest and highest ratio of a round (the spread)
+# times(names)       for each space-separated name: sets m[name] to its
+#                    median and prints it in ms and ns per row (rows, from
+#                    -v) with every run's time
 /^@/ { name = substr($1, 2); next }
 /^Time: / && name != "" { t[name] = t[name] " " $2; name = "" }
 function median(list,   a, n, i, j, x) {
@@ -24,4 +27,11 @@ function paired(num, den,   a, b, n, i, list, x) {
         if (x > hi) hi = x
     }
     return median(list)
+}
+function times(names,   order, nm, k, n) {
+    nm = split(names, order, " ")
+    for (k = 1; k <= nm; k++) {
+        n = order[k]; m[n] = median(t[n])
+        printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n]
+    }
 }
