@@ -40,7 +40,11 @@ px_aes_blocks(EVP_CIPHER_CTX *ecb, const unsigned char *in, unsigned char *out, 
  * OPENSSL_cleanse, a store the compiler may not drop (the empty asm
  * statement takes p and clobbers memory, so the stores must be done
  * before it), but inline: OPENSSL_cleanse of a few blocks costs a call
- * and a byte loop per value.
+ * and a byte loop per value.  The statement sits inside the loop so that
+ * the compiler cannot turn the loop into a memset call or a "rep stos",
+ * whose start-up costs more than the two to five stores a short value
+ * needs (perf, AES-SIV open of a 22-byte value on AMD EPYC: three such
+ * "rep stos" took half of the open's own samples).
  */
 static inline void
 px_wipe_blocks(void *p, size_t nblocks)
@@ -55,10 +59,11 @@ px_wipe_blocks(void *p, size_t nblocks)
 #else
 		memset(b + 16 * i, 0, 16);
 #endif
-	}
 #if defined(__GNUC__)
-	__asm__ __volatile__("" : : "r"(b) : "memory");
-#else
+		__asm__ __volatile__("" : : "r"(b) : "memory");
+#endif
+	}
+#if !defined(__GNUC__)
 	OPENSSL_cleanse(p, 16 * nblocks);
 #endif
 }

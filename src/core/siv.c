@@ -353,7 +353,8 @@ wipe_scratch(short_scratch *sc, size_t len)
 static void
 prepare_dz(short_scratch *sc, size_t len)
 {
-	memset(sc->dz, 0, BLOCK * m_blocks(len));
+	/* all of it, a constant size: a few stores, where a variable-length memset is a call */
+	memset(sc->dz, 0, sizeof(sc->dz));
 	if (len >= BLOCK)
 	{
 		memcpy(sc->dz + len - BLOCK, sc->d, BLOCK);
