@@ -717,6 +717,15 @@ typedef struct WorkerConsent
 	px_ordered_keys list;		/* the set's sorted list (n = 0: none) */
 	px_key_cursor cursor;
 	PxConsentWatch watch;
+
+	/*
+	 * The purpose setting (its string, by address) for which has_consent()
+	 * may answer from the set without the checks above: set once they have
+	 * passed for the statement's snapshot.  The address is enough because a
+	 * worker cannot change a setting (parallel mode refuses SET), so the
+	 * string it points to is neither freed nor replaced while it lives.
+	 */
+	const char *fast_purpose;
 } WorkerConsent;
 
 static WorkerConsent *worker_consent = NULL;
@@ -784,6 +793,7 @@ worker_has_consent(const char *subject, size_t len, const char *purpose)
 		wc->set_snap = snap;
 		memset(&wc->cursor, 0, sizeof(px_key_cursor));
 	}
+	wc->fast_purpose = wc->usable_set ? purpose : NULL;
 	if (wc->usable_set &&
 		(wc->watch.ndirty == 0 || !px_consent_watch_dirty(&wc->watch, px_consent_hash(subject, len))))
 		return list_answer(&wc->set, &wc->list, &wc->cursor, d->now, subject, len);
@@ -971,6 +981,17 @@ has_consent(FunctionCallInfo fcinfo, const char *subject, size_t len, const char
 							   !px_consent_watch_dirty(&cs->watch, px_consent_hash(subject, len))))
 				return set_answer(cc, &cs->set, &cs->order, subject, len);
 		}
+	}
+	else if (IsParallelWorker() && worker_consent != NULL)
+	{
+		/* worker_has_consent()'s answer once its checks passed for this purpose and snapshot */
+		WorkerConsent *wc = worker_consent;
+
+		if (purpose != NULL && purpose == wc->fast_purpose &&
+			px_request_in_progress == PX_REQUEST_NONE &&
+			wc->decision->userid == GetUserId() && wc->set_snap == GetActiveSnapshot() &&
+			(wc->watch.ndirty == 0 || !px_consent_watch_dirty(&wc->watch, px_consent_hash(subject, len))))
+			return list_answer(&wc->set, &wc->list, &wc->cursor, wc->decision->now, subject, len);
 	}
 	return has_consent_slow(fcinfo, subject, len, purpose);
 }
