@@ -8,7 +8,7 @@
 #    session, 5 runs each, interleaved (median, and paired ratios per round);
 #    and the same scan of copies stored in random subject order;
 #  - the consent-filtered count(*) with no parallel workers and with 2
-#    (parallel plans forced), paired in each round, beside what launching
+#    (parallel plans forced), paired 3 times in each round, beside what launching
 #    2 workers costs on this machine, and the same over 10x the rows;
 #  - primary-key lookups through the policy (pgbench, prepared) against the
 #    same lookups with row-level security off;
@@ -24,6 +24,11 @@ BIG=${PRIVACY_BENCH_BIG_ROWS:-10000000}
 RUNS=${PRIVACY_BENCH_RUNS:-5}
 PORT=${PRIVACY_BENCH_PORT:-54341}
 LOOKUP_SECONDS=${PRIVACY_BENCH_LOOKUP_SECONDS:-8}
+# The 0/2-worker counts take a tenth of a second each, and this kind of VM
+# changes speed from one second to the next (a CPU-bound loop: 220 to 320 ms
+# within a minute): COUNT_PAIRS of them per round, so that their paired
+# median has RUNS x COUNT_PAIRS rounds to stand on.
+COUNT_PAIRS=${PRIVACY_BENCH_COUNT_PAIRS:-3}
 WORK=$(mktemp -d /tmp/privacy_ext_consent_bench.XXXXXX)
 chmod 755 "$WORK"
 trap 'px_cluster_stop "$WORK/cluster"; rm -rf "$WORK"' EXIT
@@ -104,18 +109,20 @@ PARALLEL_OFF='RESET max_parallel_workers_per_gather; RESET parallel_setup_cost; 
         echo 'SELECT count(*), sum(length(name)) FROM customers_open;'
         echo '\echo @exists_scan'
         echo 'SELECT count(*), sum(length(name)) FROM customers_exists;'
-        echo '\echo @policy_count'
-        echo 'SELECT count(*) FROM customers;'
-        echo "$PARALLEL_ON"
-        echo '\echo @policy_count_w2'
-        echo 'SELECT count(*) FROM customers;'
-        echo '\echo @open_count_w2'
-        echo 'SELECT count(*) FROM customers_open;'
-        echo '\echo @launch_w2'
-        echo 'SELECT count(*) FROM few_rows;'
-        echo "$PARALLEL_OFF"
-        echo '\echo @open_count'
-        echo 'SELECT count(*) FROM customers_open;'
+        for c in $(seq 1 "$COUNT_PAIRS"); do
+            echo '\echo @policy_count'
+            echo 'SELECT count(*) FROM customers;'
+            echo "$PARALLEL_ON"
+            echo '\echo @policy_count_w2'
+            echo 'SELECT count(*) FROM customers;'
+            echo '\echo @open_count_w2'
+            echo 'SELECT count(*) FROM customers_open;'
+            echo '\echo @launch_w2'
+            echo 'SELECT count(*) FROM few_rows;'
+            echo "$PARALLEL_OFF"
+            echo '\echo @open_count'
+            echo 'SELECT count(*) FROM customers_open;'
+        done
         echo '\echo @shuffled_policy_scan'
         echo 'SELECT count(*), sum(length(name)) FROM customers_shuffled;'
         echo '\echo @shuffled_open_scan'
