@@ -8,8 +8,9 @@
 #    session, 5 runs each, interleaved (median, and paired ratios per round);
 #    and the same scan of copies stored in random subject order;
 #  - the consent-filtered count(*) with no parallel workers and with 2
-#    (parallel plans forced), paired 3 times in each round, beside what launching
-#    2 workers costs on this machine, and the same over 10x the rows;
+#    (parallel plans forced), paired COUNT_PAIRS (3) times in each round,
+#    beside what launching 2 workers costs on this machine, and the same
+#    over 10x the rows;
 #  - primary-key lookups through the policy (pgbench, prepared) against the
 #    same lookups with row-level security off;
 #  - the peak memory of a backend scanning a table of 10M subjects.
@@ -156,11 +157,11 @@ awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.o
         r = paired("policy_scan", "open_scan")
         line("consent-filtered scan / unprotected copy", r, "2.0", 1, sprintf("%.2f..%.2f", lo, hi))
         r = paired("shuffled_policy_scan", "shuffled_open_scan")
-        printf "%-52s %8.2f %8s  %-5s %s\n", "  the same, rows stored in random subject order", r, "", "", sprintf("%.2f..%.2f", lo, hi)
+        aside("  the same, rows stored in random subject order", r)
         r = paired("policy_count", "policy_count_w2")
         line("consent count(*): 0 workers / 2 workers", r, "1.6", 0, sprintf("%.2f..%.2f", lo, hi))
         r = paired("open_count", "open_count_w2")
-        printf "%-52s %8.2f %8s  %-5s %s\n", "  unprotected count(*): 0 workers / 2 workers", r, "", "", sprintf("%.2f..%.2f", lo, hi)
+        aside("  unprotected count(*): 0 workers / 2 workers", r)
         # what no plan can save: starting the workers (a 2-worker count of
         # a few pages), against the 0-worker consent count it is won on
         printf "%-52s %8.1f ms  (%.0f%% of the 0-worker consent count; runs:%s)\n", "  launching 2 workers (2-worker count of 10,000 rows)",
@@ -234,9 +235,9 @@ awk -v rows="$((10 * ROWS))" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WOR
     END {
         times("x10_count x10_count_w2 x10_open_count x10_open_count_w2")
         r = paired("x10_count", "x10_count_w2")
-        printf "%-52s %8.2f %8s  %-5s %.2f..%.2f\n", "consent count(*), " rows " rows: 0 / 2 workers", r, "", "", lo, hi
+        aside("consent count(*), " rows " rows: 0 / 2 workers", r)
         r = paired("x10_open_count", "x10_open_count_w2")
-        printf "%-52s %8.2f %8s  %-5s %.2f..%.2f\n", "  unprotected count(*): 0 / 2 workers", r, "", "", lo, hi
+        aside("  unprotected count(*): 0 / 2 workers", r)
     }
 AWK
 

@@ -9,6 +9,8 @@
 #                    round (both ran seconds apart, so a slow spell of a
 #                    shared machine weighs on both); sets lo and hi to the
 #                    lowest and highest ratio of a round (the spread)
+# aside(label, r)    prints ratio r without a limit, with the spread (lo..hi)
+#                    of the paired() call that gave it
 # times(names)       for each space-separated name: sets m[name] to its
 #                    median and prints it in ms and ns per row (rows, from
 #                    -v) with every run's time
@@ -34,4 +36,7 @@ function times(names,   order, nm, k, n) {
         n = order[k]; m[n] = median(t[n])
         printf "%-18s %12.1f %10.0f  %s\n", n, m[n], m[n] * 1e6 / rows, t[n]
     }
+}
+function aside(label, r) {
+    printf "%-52s %8.2f %8s  %-5s %.2f..%.2f\n", label, r, "", "", lo, hi
 }
