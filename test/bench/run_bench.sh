@@ -5,7 +5,9 @@
 # psql session; the median is reported, with ratios against the plain-text
 # baseline measured in the same session and the spread of those ratios over
 # the rounds.  Scans run with no parallel workers, and the decrypt scans and
-# masked reads once more with 2 (parallel plans forced, "_w2").
+# masked reads once more with 2 (parallel plans forced, "_w2").  The plain
+# scan runs again over rows as large as the envelopes' ("plain_sized"), so
+# that a reader can tell what of the decrypt ratio is the larger rows.
 # Static masking (anonymize_table on 1M rows, two rules) runs
 # PRIVACY_BENCH_ANON_RUNS times (3), each on a fresh copy, alternating with
 # the same rewrite as one SQL UPDATE; its ns/row is printed.
@@ -56,6 +58,10 @@ CREATE TABLE enc2 (c privacy.encrypted_text('bench'));
 CREATE TABLE sized2 (c bytea);   -- plaintext padded to an envelope's size
 CREATE TABLE det (c privacy.encrypted_text_det('bench'));
 INSERT INTO det SELECT c FROM plain;
+-- plain's values in rows as large as enc's (a 38-byte column after them, the
+-- envelope's overhead, never read): the same scan over as many pages as enc
+CREATE TABLE plain_sized (c text, pad bytea);
+INSERT INTO plain_sized SELECT c, '\\x$(printf '00%.0s' $(seq 38))'::bytea FROM plain;
 -- point lookups by e-mail: plain text vs deterministic encryption, both indexed
 CREATE TABLE plain_idx (id int, email text UNIQUE);
 INSERT INTO plain_idx SELECT row_number() OVER (), c FROM plain;
@@ -98,7 +104,7 @@ GRANT SELECT ON sql_masked TO bench_support;
 CREATE TABLE people_anon (id int, email text, phone text);
 SELECT privacy.set_mask('people_anon', 'email', 'email');
 SELECT privacy.set_mask('people_anon', 'phone', 'partial(0, ''*******'', 4)');
-VACUUM ANALYZE plain; VACUUM ANALYZE enc; VACUUM ANALYZE pgc;
+VACUUM ANALYZE plain; VACUUM ANALYZE enc; VACUUM ANALYZE pgc; VACUUM ANALYZE plain_sized;
 SQL
 
 # The plans of the 2-worker runs: each must have a Gather with 2 workers.
@@ -125,6 +131,8 @@ SQL
         echo 'SELECT sum(length(c)) FROM plain;'
         echo '\echo @decrypt_scan'
         echo 'SELECT sum(length(privacy.decrypt(c))) FROM enc;'
+        echo '\echo @plain_sized_scan'
+        echo 'SELECT sum(length(c)) FROM plain_sized;'
         echo '\echo @det_decrypt_scan'
         echo 'SELECT sum(length(privacy.decrypt(c))) FROM det;'
         echo '\echo @pgcrypto_scan'
@@ -193,7 +201,7 @@ awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.o
             target == "" ? "" : ((le ? r <= target + 0 : r >= target + 0) ? "PASS" : "FAIL"), lo, hi
     }
     END {
-        nm = split("plain_scan decrypt_scan det_decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea owner_read masked_read masked_enc_read transparent_read sql_case_read plain_scan_w2 decrypt_scan_w2 det_decrypt_scan_w2 masked_read_w2 masked_enc_read_w2 anonymize_table sql_update", order, " ")
+        nm = split("plain_scan plain_sized_scan decrypt_scan det_decrypt_scan pgcrypto_scan insert_plain insert_encrypted insert_sized_bytea owner_read masked_read masked_enc_read transparent_read sql_case_read plain_scan_w2 decrypt_scan_w2 det_decrypt_scan_w2 masked_read_w2 masked_enc_read_w2 anonymize_table sql_update", order, " ")
         printf "%-19s %12s %10s   %s\n", "measurement", "median ms", "ns/row", "all runs (ms)"
         for (k = 1; k <= nm; k++) {
             n = order[k]; m[n] = median(t[n])
@@ -208,6 +216,8 @@ awk -v rows="$ROWS" -f "$SRC/test/bench/ratios.awk" -f /dev/stdin "$WORK/timed.o
         line("people read by the masked role (transparent) / owner", "transparent_read", "owner_read", "1.35", 1)
         line("pgcrypto decrypt scan / decrypt scan", "pgcrypto_scan", "decrypt_scan", "4", 0)
         line("  (same-size plain bytea / text, for scale)", "insert_sized_bytea", "insert_plain", "", 1)
+        line("  decrypt scan / plain scan of rows as large", "decrypt_scan", "plain_sized_scan", "", 1)
+        line("  (plain scan of rows as large / plain scan)", "plain_sized_scan", "plain_scan", "", 1)
         line("  SQL CASE masking view / owner read", "sql_case_read", "owner_read", "", 1)
         line("  SQL CASE view / masked.people", "sql_case_read", "masked_read", "", 1)
         printf "\n%-48s %8s %9s %8s  %-7s %s\n", "0 workers / 2 workers (speedup)", "paired", "of medians", "", "", "spread"
