@@ -41,6 +41,9 @@ px_cluster_start "$WORK/cluster" "$PORT" \
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres)
 
 echo "loading $ROWS rows ..."
+# 38 zero bytes in hex, an envelope's overhead (header, nonce, tag): the
+# padding that makes a plain row as large as an encrypted one
+ENVELOPE_PAD_HEX=$(printf '00%.0s' $(seq 38))
 PGC_KEY='\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'
 "${PSQL[@]}" -v pgc_key="$PGC_KEY" >/dev/null <<SQL
 CREATE EXTENSION privacy_ext;
@@ -61,7 +64,7 @@ INSERT INTO det SELECT c FROM plain;
 -- plain's values in rows as large as enc's (a 38-byte column after them, the
 -- envelope's overhead, never read): the same scan over as many pages as enc
 CREATE TABLE plain_sized (c text, pad bytea);
-INSERT INTO plain_sized SELECT c, '\\x$(printf '00%.0s' $(seq 38))'::bytea FROM plain;
+INSERT INTO plain_sized SELECT c, '\\x$ENVELOPE_PAD_HEX'::bytea FROM plain;
 -- point lookups by e-mail: plain text vs deterministic encryption, both indexed
 CREATE TABLE plain_idx (id int, email text UNIQUE);
 INSERT INTO plain_idx SELECT row_number() OVER (), c FROM plain;
@@ -172,7 +175,7 @@ SQL
         echo 'INSERT INTO enc2 SELECT c FROM plain;'
         echo 'TRUNCATE sized2; CHECKPOINT;'
         echo '\echo @insert_sized_bytea'
-        echo "INSERT INTO sized2 SELECT convert_to(c, 'UTF8') || '\\x$(printf '00%.0s' $(seq 38))'::bytea FROM plain;"
+        echo "INSERT INTO sized2 SELECT convert_to(c, 'UTF8') || '\\x$ENVELOPE_PAD_HEX'::bytea FROM plain;"
     done
     # Static masking rewrites 1M rows: fewer rounds, each on a fresh copy.
     for r in $(seq 1 "$ANON_RUNS"); do
