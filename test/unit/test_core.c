@@ -390,6 +390,70 @@ test_gcm_against_evp(void)
 }
 
 /*
+ * The short path keeps the GHASH of the AAD and length blocks per text
+ * length for the last AAD (aead.c's ghash_tail): one key used with AADs
+ * that alternate (two headers of one length, then AADs of changing
+ * lengths, each AAD seen again after others) must seal as EVP and open
+ * EVP's output for every text length 0..64 and each change of AAD.
+ */
+static void
+test_gcm_tail_cache(void)
+{
+	uint8_t		key[32], aads[4][32], pt[64];
+	size_t		aad_lens[4] = {10, 10, 0, 32};
+	px_aead    *aead;
+	int			round,
+				sealed_alike = 1,
+				opened_alike = 1,
+				cases = 0;
+
+	px_random_bytes(key, sizeof(key));
+	px_random_bytes(aads[0], sizeof(aads[0]));
+	memcpy(aads[1], aads[0], sizeof(aads[1]));
+	aads[1][9] ^= 0x01;			/* another key version, as in a header */
+	px_random_bytes(aads[2], sizeof(aads[2]));
+	px_random_bytes(aads[3], sizeof(aads[3]));
+	px_random_bytes(pt, sizeof(pt));
+	aead = new_aead(key);
+	for (round = 0; round < 4 * 65 * 2; round++)
+	{
+		int			which = round % 4;
+		size_t		len = (size_t) (round / 8);
+		const uint8_t *aad = aads[which];
+		size_t		aad_len = aad_lens[which];
+		uint8_t		nonce[PX_NONCE_LEN], ct[64], tag[16], ct2[64], tag2[16], out[64];
+		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+		int			outl;
+
+		px_random_bytes(nonce, sizeof(nonce));
+		if (px_gcm_seal(aead, nonce, aad, aad_len, pt, len, ct, tag) != PX_OK ||
+			ctx == NULL ||
+			EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+			(aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1) ||
+			EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len) != 1 ||
+			EVP_EncryptFinal_ex(ctx, ct2 + len, &outl) != 1 ||
+			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag2) != 1 ||
+			memcmp(ct, ct2, len) != 0 || memcmp(tag, tag2, 16) != 0)
+			sealed_alike = 0;
+		memset(out, 0xAA, sizeof(out));
+		if (px_gcm_open(aead, nonce, aad, aad_len, ct2, len, tag2, out) != PX_OK ||
+			memcmp(out, pt, len) != 0)
+			opened_alike = 0;
+		/* and the other header of the same length must not authenticate it */
+		if (which < 2 && px_gcm_open(aead, nonce, aads[1 - which], aad_len, ct2, len, tag2,
+									 out) != PX_ERR_AUTH)
+			opened_alike = 0;
+		EVP_CIPHER_CTX_free(ctx);
+		cases++;
+	}
+	CHECK(sealed_alike && opened_alike,
+		  "GCM (%s) seals and opens as EVP with AADs alternating on one key (two headers "
+		  "of one length, lengths 0 and 32), every text length 0..64 (%d cases)",
+		  gcm_path_label(), cases);
+	px_aead_free(aead);
+}
+
+/*
  * Sealing under fresh nonces: every length round-trips and opens with EVP,
  * nonces do not repeat, and a forked child never reuses a nonce its parent
  * drew ahead (the short path keeps a batch of nonces with their keystream).
@@ -2451,6 +2515,7 @@ main(void)
 		test_gcm_negative_random();
 		test_gcm_against_evp();
 		test_gcm_seal_fresh();
+		test_gcm_tail_cache();
 	}
 	test_envelope();
 	test_armor();
