@@ -157,6 +157,19 @@ EXTRA_CLEAN = src/core/dict_data.c test/unit/test_core test/unit/test_core_asan 
 bench:
 	bash test/bench/run_bench.sh
 
+# The core's short-value GCM open and seal against EVP's, outside the server.
+.PHONY: bench-core
+test/bench/core_bench: test/bench/core_bench.c $(CORE_OBJS:.o=.c) src/core/px_core.h src/core/px_block.h
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc/core -o $@ test/bench/core_bench.c $(CORE_OBJS:.o=.c) -lcrypto -lm
+bench-core: test/bench/core_bench
+	test/bench/core_bench
+
+.PHONY: bench-ab
+# Two builds side by side in alternation: the working tree against BASE.
+BASE ?= HEAD~1
+bench-ab:
+	bash test/bench/ab_bench.sh $(BASE)
+
 .PHONY: bench-consent
 bench-consent:
 	bash test/bench/consent_bench.sh
