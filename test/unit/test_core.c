@@ -341,6 +341,36 @@ test_gcm_negative_random(void)
 }
 
 /*
+ * Seal (nonce, aad, pt) with aead and with EVP AES-256-GCM under key: clear
+ * *sealed unless ciphertext and tag agree, *opened unless aead opens EVP's
+ * output (left in ct2, tag2) to pt.
+ */
+static void
+gcm_alike_evp(px_aead *aead, const uint8_t key[32], const uint8_t nonce[PX_NONCE_LEN],
+			  const uint8_t *aad, size_t aad_len, const uint8_t *pt, size_t len,
+			  uint8_t *ct2, uint8_t tag2[16], int *sealed, int *opened)
+{
+	uint8_t		ct[200], tag[16], out[200];
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int			outl;
+
+	if (px_gcm_seal(aead, nonce, aad, aad_len, pt, len, ct, tag) != PX_OK ||
+		ctx == NULL ||
+		EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
+		(aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1) ||
+		EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len) != 1 ||
+		EVP_EncryptFinal_ex(ctx, ct2 + len, &outl) != 1 ||
+		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag2) != 1 ||
+		memcmp(ct, ct2, len) != 0 || memcmp(tag, tag2, 16) != 0)
+		*sealed = 0;
+	memset(out, 0xAA, sizeof(out));
+	if (px_gcm_open(aead, nonce, aad, aad_len, ct2, len, tag2, out) != PX_OK ||
+		memcmp(out, pt, len) != 0)
+		*opened = 0;
+	EVP_CIPHER_CTX_free(ctx);
+}
+
+/*
  * GCM through the core agrees with OpenSSL's EVP AES-256-GCM on random
  * inputs: every plaintext length 0..130 with every AAD length 0..40 (both
  * sides of the short path's limits), sealing here and opening EVP's output.
@@ -348,8 +378,7 @@ test_gcm_negative_random(void)
 static void
 test_gcm_against_evp(void)
 {
-	uint8_t		key[32], iv[12], aad[40], pt[200], ct[200], tag[16], ct2[200], tag2[16],
-				out[200];
+	uint8_t		key[32], iv[12], aad[40], pt[200], ct2[200], tag2[16];
 	px_aead    *aead;
 	size_t		len;
 	size_t		aad_len;
@@ -361,26 +390,11 @@ test_gcm_against_evp(void)
 	for (len = 0; len <= 130; len++)
 		for (aad_len = 0; aad_len <= sizeof(aad); aad_len++)
 		{
-			EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-			int			outl;
-
 			px_random_bytes(iv, sizeof(iv));
 			px_random_bytes(aad, aad_len);
 			px_random_bytes(pt, len);
-			if (px_gcm_seal(aead, iv, aad, aad_len, pt, len, ct, tag) != PX_OK ||
-				ctx == NULL ||
-				EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv) != 1 ||
-				(aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1) ||
-				EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len) != 1 ||
-				EVP_EncryptFinal_ex(ctx, ct2 + len, &outl) != 1 ||
-				EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag2) != 1 ||
-				memcmp(ct, ct2, len) != 0 || memcmp(tag, tag2, 16) != 0)
-				sealed_alike = 0;
-			memset(out, 0xAA, sizeof(out));
-			if (px_gcm_open(aead, iv, aad, aad_len, ct2, len, tag2, out) != PX_OK ||
-				memcmp(out, pt, len) != 0)
-				opened_alike = 0;
-			EVP_CIPHER_CTX_free(ctx);
+			gcm_alike_evp(aead, key, iv, aad, aad_len, pt, len, ct2, tag2,
+						  &sealed_alike, &opened_alike);
 		}
 	CHECK(sealed_alike, "GCM (%s) seals as OpenSSL EVP AES-256-GCM for plaintext lengths 0..130, AAD 0..40",
 		  gcm_path_label());
@@ -421,29 +435,15 @@ test_gcm_tail_cache(void)
 		size_t		len = (size_t) (round / 8);
 		const uint8_t *aad = aads[which];
 		size_t		aad_len = aad_lens[which];
-		uint8_t		nonce[PX_NONCE_LEN], ct[64], tag[16], ct2[64], tag2[16], out[64];
-		EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-		int			outl;
+		uint8_t		nonce[PX_NONCE_LEN], ct2[64], tag2[16], out[64];
 
 		px_random_bytes(nonce, sizeof(nonce));
-		if (px_gcm_seal(aead, nonce, aad, aad_len, pt, len, ct, tag) != PX_OK ||
-			ctx == NULL ||
-			EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1 ||
-			(aad_len > 0 && EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int) aad_len) != 1) ||
-			EVP_EncryptUpdate(ctx, ct2, &outl, pt, (int) len) != 1 ||
-			EVP_EncryptFinal_ex(ctx, ct2 + len, &outl) != 1 ||
-			EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag2) != 1 ||
-			memcmp(ct, ct2, len) != 0 || memcmp(tag, tag2, 16) != 0)
-			sealed_alike = 0;
-		memset(out, 0xAA, sizeof(out));
-		if (px_gcm_open(aead, nonce, aad, aad_len, ct2, len, tag2, out) != PX_OK ||
-			memcmp(out, pt, len) != 0)
-			opened_alike = 0;
+		gcm_alike_evp(aead, key, nonce, aad, aad_len, pt, len, ct2, tag2,
+					  &sealed_alike, &opened_alike);
 		/* and the other header of the same length must not authenticate it */
 		if (which < 2 && px_gcm_open(aead, nonce, aads[1 - which], aad_len, ct2, len, tag2,
 									 out) != PX_ERR_AUTH)
 			opened_alike = 0;
-		EVP_CIPHER_CTX_free(ctx);
 		cases++;
 	}
 	CHECK(sealed_alike && opened_alike,
