@@ -58,19 +58,27 @@ RESET ROLE;
 DROP OWNED BY regress_px_outsider;
 DROP ROLE regress_px_outsider;
 
--- destroy_key needs the exact confirmation, and its own transaction.
-SELECT privacy.destroy_key('life');
-\echo :LAST_ERROR_SQLSTATE
+-- destroy_key: a confirmation, when given, must name the key exactly;
+-- either way it needs its own transaction.
 SELECT privacy.destroy_key('life', 'destroy LIFE');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.destroy_key('life', '');
+\echo :LAST_ERROR_SQLSTATE
 BEGIN;
 SELECT privacy.destroy_key('life', 'destroy life');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
+BEGIN;
+SELECT privacy.destroy_key('life');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT status FROM privacy.keys WHERE name = 'life';
 SELECT privacy.destroy_key('nosuchkey', 'destroy nosuchkey');
 \echo :LAST_ERROR_SQLSTATE
 
--- Destroy: every value under the key is unreadable for good, with its own SQLSTATE.
-SELECT privacy.destroy_key('life', 'destroy life');
+-- Destroy (the contract's call, no confirmation): every value under the
+-- key is unreadable for good, with its own SQLSTATE.
+SELECT privacy.destroy_key('life');
 SELECT name, status, versions, versions_in_use, granted_to FROM privacy.keys WHERE name = 'life';
 SELECT count(*) FROM privacy.data_key_versions v JOIN privacy.data_keys k USING (key_id)
  WHERE k.name = 'life' AND v.wrapped_key IS NOT NULL;

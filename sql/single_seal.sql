@@ -203,3 +203,22 @@ DROP ROLE ss_masked;
 DROP FUNCTION ss_mark(), ss_since(text), ss_loop(), ss_atomic(int), ss_ins_f(int);
 DROP TABLE ss_t, ss_r, ss_d, ss_a, ss_v;
 DROP DOMAIN ss_dom;
+
+-- privacy.bound_literal() is callable from SQL (plans run it as any role):
+-- given anything but an encrypted value it refuses, before reading the
+-- datum as an envelope (a pass-by-value argument crashed the backend).
+CREATE ROLE ss_nobody;
+SET ROLE ss_nobody;
+SELECT privacy.bound_literal(1, 'pg_class');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.bound_literal(12345678901::bigint, 'pg_class');
+SELECT privacy.bound_literal(true, 'pg_class');
+SELECT privacy.bound_literal('2020-01-01'::timestamptz, 'pg_class');
+SELECT privacy.bound_literal('x'::"char", 'pg_class');
+SELECT privacy.bound_literal('not an envelope'::text, 'pg_class');
+SELECT privacy.bound_literal('\x0102'::bytea, 'pg_class');
+SELECT privacy.bound_literal(NULL::int, 'pg_class') IS NULL AS strict_null;
+RESET ROLE;
+DROP ROLE ss_nobody;
+-- an encrypted value passes (sealed again: not the fresh literal of a plan)
+SELECT privacy.decrypt(privacy.bound_literal(privacy.encrypt('round trip', 'ss'), 'pg_class'));

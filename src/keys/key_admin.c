@@ -298,14 +298,20 @@ px_destroy_key(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("key name must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	confirm = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	confirm = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	expected = psprintf("destroy %s", name);
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
-	if (strcmp(confirm, expected) != 0)
+
+	/*
+	 * The contract's call, destroy_key(name), destroys; a confirmation, when
+	 * given (scripts that build it from a variable), must name this key, so
+	 * that a script holding the wrong name stops before anything is lost.
+	 */
+	if (confirm != NULL && strcmp(confirm, expected) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("destroying privacy_ext key \"%s\" needs confirmation", name),
+				 errmsg("the confirmation does not name privacy_ext key \"%s\"", name),
 				 errdetail("Destruction cannot be undone: every value encrypted under the key becomes unreadable for good."),
 				 errhint("Pass confirm => '%s'.", expected)));
 	if (IsTransactionBlock())

@@ -648,7 +648,11 @@ px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok, PxKey
 	 * key_row) is destroyed for every version, also those not yet wiped.
 	 */
 	if (key_row(key_id)->destroyed)
+	{
+		if (missing_ok)
+			return false;
 		px_report_destroyed_key(key_id);
+	}
 	if (!read_wrapped_key(key_id, key_version, wrapped, check, &destroyed) || destroyed)
 	{
 		/* Gone: drop whatever this backend still holds of it. */
@@ -658,10 +662,10 @@ px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missing_ok, PxKey
 			retire_material(entry);
 			hash_search(material_cache, &tag, HASH_REMOVE, NULL);
 		}
-		if (destroyed)
-			px_report_destroyed_key(key_id);
 		if (missing_ok)
 			return false;
+		if (destroyed)
+			px_report_destroyed_key(key_id);
 		if (px_key_exists(key_id))
 			ereport(ERROR,
 					(errcode(ERRCODE_PX_UNKNOWN_KEY),

@@ -300,6 +300,8 @@ check_column_key(const px_header *hdr, int32 typmod)
  * check_function_bodies is off, as in pg_dump's output, a key that does not
  * exist yet is tolerated: pg_dump restores user tables' data independently
  * of the key tables, and the value is authenticated when first decrypted.
+ * So is a destroyed key (the key tables came first): its values are noise
+ * for good, but refusing them would lose their rows' other columns.
  */
 static void
 verify_envelope(PxCallCache *cache, const uint8_t *env, size_t len,

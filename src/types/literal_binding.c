@@ -475,6 +475,12 @@ px_install_literal_binding(void)
 	ProcessUtility_hook = literal_process_utility;
 }
 
+/* A call site of bound_literal(): its argument checked, and the re-seal's cache. */
+typedef struct BoundLiteralCache
+{
+	void	   *reseal_cache;
+} BoundLiteralCache;
+
 /*
  * privacy.bound_literal(value, key_table): stands in a plan for a literal
  * sealed at parse analysis.  The first use of a fresh envelope returns it;
@@ -485,11 +491,31 @@ PG_FUNCTION_INFO_V1(px_bound_literal);
 Datum
 px_bound_literal(PG_FUNCTION_ARGS)
 {
-	bytea	   *env = PG_GETARG_BYTEA_PP(0);
+	BoundLiteralCache *cache = (BoundLiteralCache *) fcinfo->flinfo->fn_extra;
+	bytea	   *env;
 	FreshKey	key;
 
+	/*
+	 * The planner only ever puts an encrypted value here, but the function
+	 * is callable from SQL (its plans run as any role) and takes anyelement:
+	 * anything else, a pass-by-value datum above all, is refused before its
+	 * datum is read as an envelope.  Checked once per call site.
+	 */
+	if (cache == NULL)
+	{
+		px_value_type type;
+
+		if (!px_encrypted_type(getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 0)), &type))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("privacy.bound_literal() takes an encrypted value"),
+					 errhint("It stands in plans for a literal that privacy_ext sealed while analysing a statement; it is not meant to be called.")));
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BoundLiteralCache));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	env = PG_GETARG_BYTEA_PP(0);
 	if (!fresh_key_of(env, &key) || take_fresh(env))
 		PG_RETURN_BYTEA_P(env);
-	PG_RETURN_BYTEA_P(px_reseal_under_own_key(env, &fcinfo->flinfo->fn_extra,
+	PG_RETURN_BYTEA_P(px_reseal_under_own_key(env, &cache->reseal_cache,
 											  fcinfo->flinfo->fn_mcxt));
 }
