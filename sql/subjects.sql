@@ -50,7 +50,10 @@ SELECT e->>'action' AS action, e->'evidence' AS evidence, e ? 'at' AS has_time, 
   FROM jsonb_array_elements(privacy.export_subject('cust-42') -> 'consent_history') e;
 -- An integer and a uuid subject; multibyte text.
 SELECT privacy.export_subject('42') -> 'tables' -> 'public.dsr_visits' AS visits;
-SELECT privacy.export_subject('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11') -> 'tables' -> 'public.dsr_devices' AS devices;
+-- (a uuid subject is its canonical text, lower case: has_consent keys it so;
+-- another spelling is another registry subject and matches no row)
+SELECT privacy.export_subject('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11') -> 'tables' -> 'public.dsr_devices' AS devices;
+SELECT privacy.export_subject('A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11') -> 'tables' -> 'public.dsr_devices' AS devices_upper;
 SELECT privacy.export_subject('Zoë-ü') -> 'tables' -> 'public.dsr_customers' AS customers;
 -- Unknown subject: an empty document, still audited.
 SELECT privacy.export_subject('nobody') - 'exported_at';

@@ -90,6 +90,16 @@ static Oid	request_extension = InvalidOid;
 static const char *request_subject = NULL;
 static size_t request_subject_len = 0;
 
+/*
+ * While an erasure rewrites the subject's rows of a table registered with
+ * on_erase => 'anonymize': the rewritten rows name the masked subject, and
+ * PostgreSQL checks them against the table's SELECT and UPDATE policies
+ * (the generated UPDATE reads the subject column), so the request's own
+ * code must see them too.  The statement's WHERE keeps it to the subject's
+ * rows; code of others it fires (triggers) gets no bypass (foreign_calls).
+ */
+static bool request_rewrites_rows = false;
+
 static bool request_hooks_installed = false;
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
 static fmgr_hook_type prev_fmgr_hook = NULL;
@@ -174,6 +184,7 @@ request_xact_callback(XactEvent event, void *arg)
 		call_stack_top = 0;
 		foreign_calls = 0;
 		request_subject = NULL;
+		request_rewrites_rows = false;
 	}
 }
 
@@ -205,7 +216,7 @@ px_request_scope(void)
 bool
 px_request_covers_subject(const char *subject, size_t len)
 {
-	if (px_request_in_progress == PX_REQUEST_ANONYMIZE)
+	if (px_request_in_progress == PX_REQUEST_ANONYMIZE || request_rewrites_rows)
 		return px_request_scope();
 	return px_request_scope() && request_subject != NULL &&
 		len == request_subject_len && memcmp(subject, request_subject, len) == 0;
@@ -286,6 +297,7 @@ px_request_reset(void)
 	call_stack_top = 0;
 	foreign_calls = 0;
 	request_subject = NULL;
+	request_rewrites_rows = false;
 }
 
 void
@@ -431,9 +443,20 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 		/* has_consent() sees the subject as the column's type prints it */
 		Oid			output;
 		bool		varlena;
+		char	   *printed;
 
 		getTypeOutputInfo(type, &output, &varlena);
-		request_subject = OidOutputFunctionCall(output, *param);
+		printed = OidOutputFunctionCall(output, *param);
+
+		/*
+		 * Only the subject's own text form is this subject: '007', '+7' or
+		 * an upper-case uuid read as the column's type would find the rows
+		 * of subject '7' or of the canonical uuid, whose consents are kept
+		 * under that text (has_consent keys them so), not under the request's.
+		 */
+		if (strcmp(printed, subject) != 0)
+			return false;
+		request_subject = printed;
 		request_subject_len = strlen(request_subject);
 	}
 	appendStringInfo(where, "t.%s OPERATOR(pg_catalog.=) $1", quote_identifier(t->subject_column));
@@ -1031,7 +1054,9 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	}
 	else
 		appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid), where);
+	request_rewrites_rows = t->anonymize;
 	rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
+	request_rewrites_rows = false;
 	if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
 		elog(ERROR, "could not erase from %s", qualified_name(t->relid));
 	return SPI_processed;

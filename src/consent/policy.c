@@ -1037,6 +1037,19 @@ purpose_arg(FunctionCallInfo fcinfo)
 	return px_purpose;
 }
 
+/*
+ * A row with no subject (NULL) is nobody's consent: answered as the empty
+ * subject, which no consent can name (grant_consent refuses it), so the
+ * purpose is checked as for any row (an error after SET ROLE to a role not
+ * granted it), a legal basis other than consent shows the row, and a
+ * consent purpose hides it.
+ */
+static bool
+no_subject(FunctionCallInfo fcinfo)
+{
+	return has_consent(fcinfo, "", 0, purpose_arg(fcinfo));
+}
+
 PG_FUNCTION_INFO_V1(px_has_consent_text);
 Datum
 px_has_consent_text(PG_FUNCTION_ARGS)
@@ -1044,7 +1057,7 @@ px_has_consent_text(PG_FUNCTION_ARGS)
 	struct varlena *subject;
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_BOOL(false);	/* no subject, no consent */
+		PG_RETURN_BOOL(no_subject(fcinfo));
 	/* A key stored in the row (short or plain varlena) is read in place. */
 	subject = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(0));
 	if (unlikely(VARATT_IS_EXTERNAL(subject) || VARATT_IS_COMPRESSED(subject)))
@@ -1062,7 +1075,7 @@ px_has_consent_int8(PG_FUNCTION_ARGS)
 	int			n;
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_BOOL(false);
+		PG_RETURN_BOOL(no_subject(fcinfo));
 	n = snprintf(buf, sizeof(buf), INT64_FORMAT, PG_GETARG_INT64(0));
 	PG_RETURN_BOOL(has_consent(fcinfo, buf, (size_t) n, purpose_arg(fcinfo)));
 }
@@ -1075,7 +1088,7 @@ px_has_consent_int4(PG_FUNCTION_ARGS)
 	int			n;
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_BOOL(false);
+		PG_RETURN_BOOL(no_subject(fcinfo));
 	n = snprintf(buf, sizeof(buf), "%d", PG_GETARG_INT32(0));
 	PG_RETURN_BOOL(has_consent(fcinfo, buf, (size_t) n, purpose_arg(fcinfo)));
 }
@@ -1091,7 +1104,7 @@ px_has_consent_uuid(PG_FUNCTION_ARGS)
 	int			n = 0;
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_BOOL(false);
+		PG_RETURN_BOOL(no_subject(fcinfo));
 	u = PG_GETARG_UUID_P(0);
 	for (i = 0; i < UUID_LEN; i++)
 	{

@@ -152,6 +152,7 @@ px_load_registry(void)
 		bool		isnull;
 		PxPurpose  *p;
 		Datum		parent;
+		char	   *name;
 
 		if (px_registry.npurposes == cap)
 		{
@@ -160,8 +161,18 @@ px_load_registry(void)
 			parents = repalloc(parents, sizeof(char *) * cap);
 		}
 		p = &px_registry.purposes[px_registry.npurposes];
-		strlcpy(p->name, TextDatumGetCString(heap_getattr(tup, Anum_purposes_name, desc, &isnull)),
-				NAMEDATALEN);
+		name = TextDatumGetCString(heap_getattr(tup, Anum_purposes_name, desc, &isnull));
+
+		/*
+		 * A name too long for the registry (created before 1.1 refused them,
+		 * or written by a superuser) is left out, never cut: cut, it could be
+		 * another purpose's name and lend that purpose its legal basis.  Left
+		 * out, it cannot be declared, and a purpose naming it as parent
+		 * inherits nothing from it.
+		 */
+		if (strlen(name) >= NAMEDATALEN)
+			continue;
+		strlcpy(p->name, name, NAMEDATALEN);
 		p->needs_consent = strcmp(TextDatumGetCString(heap_getattr(tup, Anum_purposes_legal_basis,
 																   desc, &isnull)), "consent") == 0;
 		parent = heap_getattr(tup, Anum_purposes_parent, desc, &isnull);

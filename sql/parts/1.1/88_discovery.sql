@@ -518,6 +518,22 @@ SELECT n.nspname AS schema_name,
                     SELECT 1 FROM pg_catalog.pg_policy po
                      WHERE po.polrelid = f.relid AND po.polname = 'privacy_consent_select')
                 THEN 'protected table has no consent policy: run privacy.protect_table() again' END,
+           -- 1.0's consent policies were permissive: any permissive policy
+           -- of the table's own showed every row (updates run protect_table
+           -- again; a restore of an older dump brings them back).
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_policy po
+                     WHERE po.polrelid = f.relid AND po.polname = 'privacy_consent_select' AND po.polpermissive)
+                THEN 'consent policy is permissive, so other permissive policies undo it: '
+                     || 'run privacy.protect_table() again' END,
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_policy a
+                      JOIN pg_catalog.pg_policy u ON u.polrelid = a.polrelid
+                     WHERE a.polrelid = f.relid AND a.polname LIKE 'privacy\_consent\_allow\_%'
+                       AND u.polpermissive AND u.polname NOT LIKE 'privacy\_consent\_%'
+                       AND (u.polcmd = '*' OR u.polcmd = a.polcmd))
+                THEN 'a permissive policy created after protect_table is undone by privacy_consent_allow_*: '
+                     || 'run privacy.protect_table() again' END,
            CASE WHEN f.subject_column = f.column_name AND EXISTS (
                     SELECT 1 FROM pg_catalog.pg_partition_tree(f.relid) t
                       JOIN pg_catalog.pg_class pc ON pc.oid = t.relid

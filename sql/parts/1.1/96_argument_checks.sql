@@ -12,6 +12,13 @@ BEGIN
     IF btrim(create_purpose.name) = '' THEN
         RAISE EXCEPTION 'a purpose name must not be empty' USING ERRCODE = '22023';
     END IF;
+    -- The server keeps purposes by names of at most 63 bytes (privacy.purpose
+    -- and the registry, as identifiers): a longer one would be cut to the
+    -- name of another purpose.
+    IF octet_length(create_purpose.name) >= 64 THEN
+        RAISE EXCEPTION 'a purpose name must be at most 63 bytes (% given)', octet_length(create_purpose.name)
+            USING ERRCODE = '42622';
+    END IF;
     IF create_purpose.parent IS NOT NULL AND NOT EXISTS
            (SELECT 1 FROM privacy.purposes p WHERE p.name = create_purpose.parent) THEN
         RAISE EXCEPTION 'processing purpose "%" does not exist', create_purpose.parent USING ERRCODE = '42704';
