@@ -303,6 +303,38 @@ px_generalize_int(int64_t v, int64_t step)
 	return q * step;
 }
 
+/*
+ * An integer floored to a multiple of a step given as a double (a rule's
+ * parameter): the largest multiple of step not above v, then the largest
+ * integer not above that.  A whole step below 2^63 is exact integer
+ * arithmetic; a step of 2^63 or more has 0 as the only multiple in range at
+ * or below a value >= 0 (INT64_MIN below 0, as for px_generalize_int); a
+ * fractional step is computed in long double (64-bit mantissa: every int64
+ * and the step are exact) and corrected by one step should the quotient's
+ * rounding have carried it above v.  step must be > 0 and finite.
+ */
+int64_t
+px_generalize_int_by(int64_t v, double step)
+{
+	long double q;
+	long double r;
+
+	if (!(step > 0) || isinf(step) || isnan(step))
+		return v;
+	if (step >= 9223372036854775808.0)
+		return v >= 0 ? 0 : INT64_MIN;
+	if (step == floor(step))
+		return px_generalize_int(v, (int64_t) step);
+	q = floorl((long double) v / (long double) step);
+	r = q * (long double) step;
+	if (r > (long double) v)
+		r -= (long double) step;
+	r = floorl(r);
+	if (r < (long double) INT64_MIN)
+		return INT64_MIN;
+	return (int64_t) r;
+}
+
 double
 px_generalize_double(double v, double step)
 {

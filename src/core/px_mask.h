@@ -41,6 +41,7 @@ extern size_t px_mask_credit_card(const char *in, size_t len, char *out);
 
 /* Lower bound of the step-wide bucket holding v (floor division). */
 extern int64_t px_generalize_int(int64_t v, int64_t step);
+extern int64_t px_generalize_int_by(int64_t v, double step);
 extern double px_generalize_double(double v, double step);
 
 /*

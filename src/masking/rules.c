@@ -648,8 +648,7 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 			{
 				int64		x = type == INT2OID ? DatumGetInt16(v) :
 					type == INT4OID ? DatumGetInt32(v) : DatumGetInt64(v);
-				int64		step = (int64) fmax(1, floor(rule->number));
-				int64		b = px_generalize_int(x, step);
+				int64		b = px_generalize_int_by(x, rule->number);
 
 				if (type == INT2OID)
 					PG_RETURN_INT16(b < PG_INT16_MIN ? PG_INT16_MIN : (int16) b);

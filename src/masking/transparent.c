@@ -62,6 +62,9 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_rewrite.h"
 #include "executor/executor.h"
@@ -213,6 +216,41 @@ masking_view_of(FindContext *ctx, Oid relid)
 	l->view = px_masking_view_of(relid);
 	ctx->looked_up = lappend(ctx->looked_up, l);
 	return l->view;
+}
+
+/*
+ * The masking view of relid or, for a partition or an inheritance child,
+ * of its nearest ancestor that has one: a child holds rows of its masked
+ * parent, which a masked role reads only through the parent's view.
+ */
+static Oid
+masking_view_covering(FindContext *ctx, Oid relid)
+{
+	Oid			view = masking_view_of(ctx, relid);
+	Relation	inh;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *parents = NIL;
+	ListCell   *lc;
+
+	if (OidIsValid(view) || !has_superclass(relid))
+		return view;
+	inh = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		parents = lappend_oid(parents, ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+	systable_endscan(scan);
+	table_close(inh, AccessShareLock);
+	foreach(lc, parents)
+	{
+		view = masking_view_covering(ctx, lfirst_oid(lc));
+		if (OidIsValid(view))
+			return view;
+	}
+	return InvalidOid;
 }
 
 /* Whether a role is masked (privacy.masked_roles). */
@@ -820,6 +858,110 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
 	expand_in_query(target, masked_nsp);
 }
 
+/*
+ * DDL of a masked role, refused before it runs when it would attach code to
+ * a masked table (or a partition or child of one) or tie a table to one:
+ * a CHECK constraint or an index expression is evaluated over every clear
+ * row while the command runs (a NOTICE it raises is on its way to the
+ * client before any ddl_command_end trigger could object), a trigger sees
+ * each row written, and a foreign key to a masked table tells which values
+ * it holds.  An owner, or a role holding TRIGGER or REFERENCES (through
+ * PUBLIC, say), could otherwise read what its queries see masked.  The
+ * event trigger privacy_masking_guards checks the objects the command made
+ * once more (46_masking_guards.sql).
+ */
+static void
+refuse_masked_target(FindContext *find, RangeVar *rv, bool referenced)
+{
+	Oid			relid;
+
+	if (rv == NULL)
+		return;
+	relid = RangeVarGetRelid(rv, NoLock, true);
+	if (!OidIsValid(relid) || !OidIsValid(masking_view_covering(find, relid)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s masked table %s", referenced ? "reference" : "change",
+					get_rel_name(relid)),
+			 errdetail(referenced ?
+					   "Role \"%s\" is masked: a foreign key would tell which values the table holds." :
+					   "Role \"%s\" is masked: DDL on the table would run code over the rows it reads masked.",
+					   GetUserNameFromId(GetUserId(), false)),
+			 errhint("Run it as a role that is not masked.")));
+}
+
+static void
+refuse_foreign_keys(FindContext *find, List *constraints)
+{
+	ListCell   *lc;
+
+	foreach(lc, constraints)
+	{
+		Constraint *c = (Constraint *) lfirst(lc);
+
+		if (IsA(c, Constraint) && c->contype == CONSTR_FOREIGN)
+			refuse_masked_target(find, c->pktable, true);
+	}
+}
+
+static void
+guard_masked_ddl(Node *stmt)
+{
+	FindContext find = {NIL, InvalidOid, InvalidOid};
+	ListCell   *lc;
+
+	switch (nodeTag(stmt))
+	{
+		case T_AlterTableStmt:
+			refuse_masked_target(&find, ((AlterTableStmt *) stmt)->relation, false);
+			foreach(lc, ((AlterTableStmt *) stmt)->cmds)
+			{
+				AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+
+				if (cmd->def != NULL && IsA(cmd->def, Constraint))
+					refuse_foreign_keys(&find, list_make1(cmd->def));
+				else if (cmd->def != NULL && IsA(cmd->def, ColumnDef))
+					refuse_foreign_keys(&find, ((ColumnDef *) cmd->def)->constraints);
+			}
+			break;
+		case T_IndexStmt:
+			refuse_masked_target(&find, ((IndexStmt *) stmt)->relation, false);
+			break;
+		case T_CreateTrigStmt:
+			refuse_masked_target(&find, ((CreateTrigStmt *) stmt)->relation, false);
+			break;
+		case T_RuleStmt:
+			refuse_masked_target(&find, ((RuleStmt *) stmt)->relation, false);
+			break;
+		case T_CreatePolicyStmt:
+			refuse_masked_target(&find, ((CreatePolicyStmt *) stmt)->table, false);
+			break;
+		case T_AlterPolicyStmt:
+			refuse_masked_target(&find, ((AlterPolicyStmt *) stmt)->table, false);
+			break;
+		case T_CreateStatsStmt:
+			foreach(lc, ((CreateStatsStmt *) stmt)->relations)
+				if (IsA(lfirst(lc), RangeVar))
+					refuse_masked_target(&find, (RangeVar *) lfirst(lc), false);
+			break;
+		case T_CreateStmt:
+			refuse_foreign_keys(&find, ((CreateStmt *) stmt)->constraints);
+			foreach(lc, ((CreateStmt *) stmt)->tableElts)
+			{
+				Node	   *elt = (Node *) lfirst(lc);
+
+				if (IsA(elt, Constraint))
+					refuse_foreign_keys(&find, list_make1(elt));
+				else if (IsA(elt, ColumnDef))
+					refuse_foreign_keys(&find, ((ColumnDef *) elt)->constraints);
+			}
+			break;
+		default:
+			break;
+	}
+}
+
 static void
 mask_statement(ParseState *pstate, Query *query)
 {
@@ -829,6 +971,14 @@ mask_statement(ParseState *pstate, Query *query)
 	{
 		Node	   *stmt = query->utilityStmt;
 
+		if ((IsA(stmt, AlterTableStmt) || IsA(stmt, IndexStmt) || IsA(stmt, CreateTrigStmt) ||
+			 IsA(stmt, RuleStmt) || IsA(stmt, CreatePolicyStmt) || IsA(stmt, AlterPolicyStmt) ||
+			 IsA(stmt, CreateStatsStmt) || IsA(stmt, CreateStmt)) &&
+			current_user_is_masked())
+		{
+			guard_masked_ddl(stmt);
+			return;
+		}
 		if (IsA(stmt, CopyStmt) || IsA(stmt, LockStmt) || IsA(stmt, TruncateStmt))
 		{
 			mask_utility(query);
@@ -902,6 +1052,25 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 			 rte->relkind != RELKIND_FOREIGN_TABLE && rte->relkind != RELKIND_MATVIEW))
 			continue;
 		user = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+
+		/*
+		 * Planner statistics hold column values (most common values,
+		 * histogram bounds).  pg_stats shows them to whoever may read the
+		 * column, which a masked role may through PUBLIC or
+		 * pg_read_all_data: a masked session reads none, whoever owns the
+		 * view that reads them.
+		 */
+		if ((rte->relid == StatisticRelationId || rte->relid == StatisticExtDataRelationId) &&
+			GetUserId() != unmasked_user && current_user_is_masked())
+		{
+			if (!ereport_on_violation)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for planner statistics"),
+					 errdetail("Role \"%s\" is masked: statistics show the values of the columns it reads masked.",
+							   GetUserNameFromId(GetUserId(), false))));
+		}
 		if (user == unmasked_user)
 			continue;
 		if (get_rel_namespace(rte->relid) == PG_CATALOG_NAMESPACE)
@@ -915,7 +1084,7 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 			}
 			masked_user = user;
 		}
-		if (!OidIsValid(masking_view_of(&find, rte->relid)))
+		if (!OidIsValid(masking_view_covering(&find, rte->relid)))
 			continue;
 		if (!ereport_on_violation)
 			return false;
@@ -925,7 +1094,7 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 				 errdetail("Role \"%s\" is masked: it reads this table only through its masking view.",
 						   GetUserNameFromId(user, false)),
 				 errhint("Read it through its masking view, masked.%s.",
-						 quote_identifier(get_rel_name(masking_view_of(&find, rte->relid))))));
+						 quote_identifier(get_rel_name(masking_view_covering(&find, rte->relid))))));
 	}
 	return true;
 }

@@ -1459,6 +1459,36 @@ test_masking_core(void)
 		  memcmp(out, "**-*", 4) == 0, "mask_credit_card masks digits of other scripts, never copies them");
 	CHECK(px_generalize_int(-1, 10) == -10 && px_generalize_int(19, 10) == 10 &&
 		  px_generalize_int(INT64_MIN, 10) <= INT64_MIN + 10, "generalize floors, also below zero, without overflow");
+	/* a rule's step is a double: huge and fractional steps on integers */
+	CHECK(px_generalize_int_by(51234, 1e19) == 0 && px_generalize_int_by(9876543210, 1e19) == 0 &&
+		  px_generalize_int_by(-7, 1e19) == INT64_MIN && px_generalize_int_by(INT64_MAX, 9223372036854775808.0) == 0,
+		  "generalize by a step beyond int64 floors every value to 0 (below zero: out of range)");
+	CHECK(px_generalize_int_by(51235, 1.5) == 51234 && px_generalize_int_by(51236, 1.5) == 51235 &&
+		  px_generalize_int_by(51235, 2.5) == 51235 && px_generalize_int_by(51234, 2.5) == 51232 &&
+		  px_generalize_int_by(-1, 1.5) == -2 && px_generalize_int_by(7, 0.5) == 7,
+		  "generalize by a fractional step floors to its multiples, then to an integer");
+	CHECK(px_generalize_int_by(19, 10.0) == 10 && px_generalize_int_by(INT64_MIN, 1.5) == INT64_MIN &&
+		  px_generalize_int_by(INT64_MAX, 3.5) <= INT64_MAX && px_generalize_int_by(INT64_MAX, 3.5) > INT64_MAX - 4,
+		  "generalize by a whole step is the integer path; the range ends hold");
+	{
+		/* against exact integer arithmetic for steps k + 1/2 (2k + 1 halves) */
+		int			bad = 0;
+		int64_t		v;
+		int			k;
+
+		for (k = 1; k < 50; k++)
+			for (v = -1000; v <= 1000; v += 7)
+			{
+				int64_t		halves = 2 * k + 1;
+				int64_t		q = (2 * v) / halves - (((2 * v) % halves != 0 && v < 0) ? 1 : 0);
+				int64_t		m2 = q * halves;	/* twice the multiple */
+				int64_t		want = m2 >= 0 ? m2 / 2 : -((-m2 + 1) / 2);
+
+				if (px_generalize_int_by(v, k + 0.5) != want)
+					bad++;
+			}
+		CHECK(bad == 0, "generalize by k + 0.5 matches exact arithmetic on -1000..1000");
+	}
 	{
 		uint8_t		mac[32];
 		int			in_range = 1;

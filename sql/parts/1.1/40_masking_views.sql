@@ -517,9 +517,15 @@ BEGIN
         RAISE EXCEPTION 'cannot mask superuser "%"', role USING ERRCODE = '42501',
             HINT = 'A superuser reads every table whatever it is granted; mask a role without SUPERUSER.';
     END IF;
-    FOR v IN SELECT m.relid, to_regclass(m.view_name) AS view FROM privacy.masking_views m
-              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name LOOP
-        IF NOT has_table_privilege(v.view, 'SELECT WITH GRANT OPTION') THEN
+    -- Each masked table with its partitions and inheritance children (at
+    -- every level): they hold its rows, and have no masking view of their own.
+    FOR v IN SELECT d.relid, d.relid = m.relid AS root, to_regclass(m.view_name) AS view
+               FROM privacy.masking_views m
+               CROSS JOIN LATERAL (WITH RECURSIVE tree(relid) AS (
+                        SELECT m.relid UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid)
+                    SELECT tree.relid FROM tree) d
+              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name, d.relid LOOP
+        IF v.root AND NOT has_table_privilege(v.view, 'SELECT WITH GRANT OPTION') THEN
             RAISE EXCEPTION 'permission denied to mask role "%": cannot grant SELECT on %', role, v.view
                 USING ERRCODE = '42501',
                       HINT = 'Run mask_role as a superuser, or as a member of the role that owns the masking views.';
@@ -531,9 +537,15 @@ BEGIN
         END IF;
     END LOOP;
     INSERT INTO privacy.masked_roles (role_name) VALUES (role) ON CONFLICT DO NOTHING;
-    FOR v IN SELECT m.relid, to_regclass(m.view_name) AS view FROM privacy.masking_views m
-              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name LOOP
-        EXECUTE format('GRANT SELECT ON %s TO %I', v.view, role);
+    FOR v IN SELECT d.relid, d.relid = m.relid AS root, to_regclass(m.view_name) AS view
+               FROM privacy.masking_views m
+               CROSS JOIN LATERAL (WITH RECURSIVE tree(relid) AS (
+                        SELECT m.relid UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid)
+                    SELECT tree.relid FROM tree) d
+              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name, d.relid LOOP
+        IF v.root THEN
+            EXECUTE format('GRANT SELECT ON %s TO %I', v.view, role);
+        END IF;
         -- Remember a direct SELECT grant, for unmask_role to give back.
         IF EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a
                     WHERE c.oid = v.relid AND a.privilege_type = 'SELECT'
@@ -544,7 +556,10 @@ BEGIN
         IF privacy.holds_grants(v.relid, role) THEN
             EXECUTE format('REVOKE ALL ON %s FROM %I', v.relid, role);
         END IF;
-        IF has_table_privilege(role, v.relid, 'SELECT') THEN
+        IF pg_has_role(role, (SELECT c.relowner FROM pg_class c WHERE c.oid = v.relid), 'USAGE') THEN
+            RAISE WARNING 'role % owns % (or is a member of its owner): it reads the table masked, and its DDL on the table is refused',
+                role, v.relid;
+        ELSIF has_table_privilege(role, v.relid, 'SELECT') THEN
             RAISE WARNING 'role % can still read % through PUBLIC or a role it belongs to', role, v.relid;
         END IF;
     END LOOP;

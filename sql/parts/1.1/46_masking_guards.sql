@@ -17,12 +17,69 @@
 --    argument, which made apply_mask a masking oracle for any ciphertext.
 --    Only views may store calls of them (their query is checked when the
 --    view is created).
+--
+-- 3. A masked role changes no masked table (nor a partition or inheritance
+--    child of one) and ties nothing to one: DDL attaches code that runs
+--    over the clear rows (a CHECK constraint or an index expression is
+--    evaluated on every row, a trigger sees each row written) or probes
+--    them (a foreign key to a masked table says whether a value exists).
+--    A masked role that owns the table, or holds TRIGGER or REFERENCES
+--    on it (through PUBLIC, say), could otherwise read what its queries
+--    only see masked.
+CREATE FUNCTION privacy.masked_relation(rel oid) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE up(relid) AS (
+        SELECT rel UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.relid)
+    SELECT EXISTS (SELECT 1 FROM up WHERE privacy.masking_view_of(up.relid::pg_catalog.regclass) IS NOT NULL)
+$$;
+-- Run by the event trigger below as its caller's role: SECURITY DEFINER to
+-- read the registry (closed to other roles), for the role it is given.
+CREATE FUNCTION privacy.refuse_masked_ddl(role name) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    cmd record;
+    dep record;
+    target oid;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM privacy.masked_roles m WHERE m.role_name = role) THEN
+        RETURN;
+    END IF;
+    FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+        target := CASE cmd.classid
+            WHEN 'pg_class'::regclass THEN
+                coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = cmd.objid), cmd.objid)
+            WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = cmd.objid)
+            WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = cmd.objid)
+            WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = cmd.objid)
+            WHEN 'pg_constraint'::regclass THEN (SELECT c.conrelid FROM pg_constraint c WHERE c.oid = cmd.objid)
+            ELSE NULL END;
+        CONTINUE WHEN target IS NULL;
+        IF privacy.masked_relation(target) THEN
+            RAISE EXCEPTION 'permission denied to change masked table %', target::regclass
+                USING ERRCODE = '42501',
+                      DETAIL = format('Role "%s" is masked: DDL on the table would run code over the rows it reads masked.', role),
+                      HINT = 'Change masked tables as a role that is not masked.';
+        END IF;
+        SELECT c.confrelid INTO dep FROM pg_constraint c
+         WHERE c.conrelid = target AND c.contype = 'f' AND privacy.masked_relation(c.confrelid) LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'permission denied to reference masked table %', dep.confrelid::regclass
+                USING ERRCODE = '42501',
+                      DETAIL = format('Role "%s" is masked: a foreign key would tell which values the table holds.', role),
+                      HINT = 'Create the foreign key as a role that is not masked.';
+        END IF;
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.masked_relation(oid), privacy.refuse_masked_ddl(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.refuse_masked_ddl(name) TO PUBLIC;
 CREATE FUNCTION privacy.masking_guards() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     cmd record;
     dep record;
 BEGIN
+    PERFORM privacy.refuse_masked_ddl(current_user);
     FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands()
                 WHERE schema_name = 'masked' AND object_type <> 'view' LOOP
         IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
