@@ -60,6 +60,16 @@ SET privacy.default_key = 'hd_k';
 CREATE DOMAIN hd_ssn AS privacy.encrypted_text;
 CREATE DOMAIN hd_ssns AS privacy.encrypted_text_det[];
 CREATE TYPE hd_pair AS (a privacy.encrypted_text, b int);
+-- ALTER TYPE adds or changes attributes too (it bypassed the check)
+CREATE TYPE hd_addr AS (street text);
+ALTER TYPE hd_addr ADD ATTRIBUTE ssn privacy.encrypted_text;
+\echo :LAST_ERROR_SQLSTATE
+ALTER TYPE hd_addr ADD ATTRIBUTE ssns privacy.encrypted_text_det[];
+ALTER TYPE hd_addr ADD ATTRIBUTE ssn privacy.encrypted_text('hd_k');
+ALTER TYPE hd_addr ALTER ATTRIBUTE ssn TYPE privacy.encrypted_bytea;
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+ WHERE attrelid = 'hd_addr'::regclass AND attnum > 0 ORDER BY attnum;
+DROP TYPE hd_addr;
 CREATE DOMAIN hd_ssn_ok AS privacy.encrypted_text('hd_k');
 CREATE TABLE hd_people (id int, ssn hd_ssn_ok, old privacy.encrypted_text[], docs privacy.encrypted_bytea[]);
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute

@@ -40,15 +40,18 @@ BEGIN
             USING ERRCODE = 'PXK01',
                   HINT = format('Declare it over %s(''keyname'').', regexp_replace(col.typname, '\[\]$', ''));
     END LOOP;
-    -- Attributes of a composite type likewise.
+    -- Attributes of a composite type likewise: CREATE TYPE reports the
+    -- type, ALTER TYPE ... ADD or ALTER ATTRIBUTE its relation (relkind c).
     FOR col IN
         SELECT c.reltype::regtype AS typ, a.attname
           FROM pg_event_trigger_ddl_commands() cmd
-          JOIN pg_type t ON t.oid = cmd.objid AND t.typtype = 'c'
-          JOIN pg_class c ON c.oid = t.typrelid
+          JOIN pg_class c ON c.relkind = 'c'
+                         AND c.oid = CASE WHEN cmd.classid = 'pg_type'::regclass
+                                          THEN (SELECT t.typrelid FROM pg_type t
+                                                 WHERE t.oid = cmd.objid AND t.typtype = 'c')
+                                          WHEN cmd.classid = 'pg_class'::regclass THEN cmd.objid END
           JOIN pg_attribute a ON a.attrelid = c.oid
-         WHERE cmd.classid = 'pg_type'::regclass
-           AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypmod < 0
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND a.atttypmod < 0
            AND (a.atttypid IN ('privacy.encrypted_text'::regtype, 'privacy.encrypted_bytea'::regtype,
                                'privacy.encrypted_text_det'::regtype)
                 OR a.atttypid IN (SELECT e.typarray FROM pg_type e
