@@ -133,3 +133,33 @@ SELECT count(*) AS declared FROM privacy.quasi_identifiers;
 DROP SCHEMA kq CASCADE;
 DROP ROLE regress_kq_reader;
 DROP ROLE regress_kq_admin;
+
+-- A quasi-identifier read through a masking view under a destroyed key:
+-- the inventory and the report are still made (k through the view NULL,
+-- the destroyed key a finding of its own).
+SELECT privacy.create_key('ka_gone') > 0 AS created;
+CREATE TABLE ka_members (id int, email privacy.encrypted_text_det('ka_gone'));
+INSERT INTO ka_members VALUES (1, 'ann@example.com'), (2, 'bob@example.com');
+SELECT privacy.set_mask('ka_members', 'email', 'email');
+SELECT privacy.create_masking_view('ka_members');
+SELECT privacy.set_quasi_identifiers('ka_members', ARRAY['email']);
+SELECT privacy.destroy_key('ka_gone');
+SELECT column_name, k_anonymity, masked_k_anonymity, findings FROM privacy.inventory
+ WHERE table_name = 'ka_members';
+SELECT privacy.report() IS NOT NULL AS report_made;
+DROP VIEW masked.ka_members;
+DROP TABLE ka_members;
+
+-- A masking view that shows this reader no row (a consent filter, no
+-- purpose declared) raises no k: the finding stays.
+CREATE TABLE ka_q (id int, zip text, yob int, subj text);
+INSERT INTO ka_q SELECT g, '7500' || (g % 2), 1980 + g, 's' || g FROM generate_series(1, 10) g;
+SELECT privacy.set_quasi_identifiers('ka_q', ARRAY['zip', 'yob']);
+SELECT privacy.set_mask('ka_q', 'yob', 'none'), privacy.set_mask('ka_q', 'zip', 'none');
+SELECT privacy.create_masking_view('ka_q');
+SELECT privacy.protect_table('ka_q', 'subj');
+SELECT column_name, k_anonymity, masked_k_anonymity, findings FROM privacy.inventory
+ WHERE table_name = 'ka_q' AND column_name = 'zip';
+DROP VIEW masked.ka_q;
+DROP TABLE ka_q;
+DELETE FROM privacy.protected_tables WHERE relid::oid NOT IN (SELECT oid FROM pg_class);

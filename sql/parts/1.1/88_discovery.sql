@@ -368,7 +368,10 @@ $$;
 
 -- k for the inventory: NULL rather than an error when the relation is
 -- gone, a declared column no longer exists, the reader may not read them,
--- or the rows cannot be grouped any more (a column retyped).
+-- the rows cannot be grouped any more (a column retyped), or a value cannot
+-- be read (a masking view decrypting under a destroyed or unknown key, a
+-- damaged value): the inventory and the report must still be made, and
+-- they flag such columns themselves.
 CREATE FUNCTION privacy.k_anonymity_if_readable(relation regclass, columns name[]) RETURNS bigint
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -383,7 +386,9 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN privacy.k_anonymity(relation, columns::text[]);
-EXCEPTION WHEN undefined_function OR insufficient_privilege THEN
+EXCEPTION WHEN undefined_function OR insufficient_privilege
+          OR SQLSTATE 'PXK01' OR SQLSTATE 'PXK02' OR SQLSTATE 'PXK03' OR SQLSTATE 'PXK04'
+          OR SQLSTATE 'PXA01' OR SQLSTATE 'PXE01' OR SQLSTATE 'PXE02' OR SQLSTATE 'PXR02' THEN
     RETURN NULL;
 END
 $$;
@@ -571,11 +576,13 @@ SELECT n.nspname AS schema_name,
                 THEN 'key versions wrapped under an old root key: run privacy.rewrap_keys() '
                      || '(see privacy.key_versions)' END,
            -- unique combinations of quasi-identifiers, unless the masking
-           -- view's rules generalize them away
-           CASE WHEN f.quasi_identifier AND f.k = 1 AND coalesce(f.masked_k, 1) = 1
+           -- view's rules generalize them away (a view that shows this
+           -- reader no row, its consent filter with no purpose declared,
+           -- says nothing about its rules)
+           CASE WHEN f.quasi_identifier AND f.k = 1 AND coalesce(f.masked_k, 1) IN (0, 1)
                 THEN 'quasi-identifiers (' || pg_catalog.array_to_string(f.quasi_identifiers, ', ')
                      || ') single out at least one row (k-anonymity 1'
-                     || CASE WHEN f.masked_k IS NOT NULL THEN ', also through the masking view' ELSE '' END
+                     || CASE WHEN f.masked_k = 1 THEN ', also through the masking view' ELSE '' END
                      || ')' END
        ], NULL) AS findings,
        f.quasi_identifier,
