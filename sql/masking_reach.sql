@@ -103,6 +103,32 @@ SELECT privacy.set_mask('mr_g2', 'n', 'generalize(1e19)');
 SELECT privacy.anonymize_table('mr_g2');
 SELECT * FROM mr_g2;
 
+-- 5. Rules, classifications and masking views are for a user's relations:
+-- not a masking view (it was replaced by a view of itself), nor the
+-- system's or the extension's tables, nor sequences.
+CREATE TABLE mr_z (id int, zip text);
+INSERT INTO mr_z VALUES (1, '75001');
+SELECT privacy.set_mask('mr_z', 'zip', 'redact');
+SELECT privacy.create_masking_view('mr_z');
+\set VERBOSITY terse
+SELECT privacy.create_masking_view('masked.mr_z');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.set_mask('masked.mr_z', 'zip', 'redact');
+SELECT privacy.classify('masked.mr_z', 'zip', 'personal');
+SELECT privacy.create_masking_view('pg_catalog.pg_authid');
+SELECT privacy.create_masking_view('privacy.data_key_versions');
+SELECT privacy.set_mask('privacy.mask_rules', 'rule', 'redact');
+CREATE SEQUENCE mr_seq;
+SELECT privacy.create_masking_view('mr_seq');
+SELECT privacy.set_mask('mr_z', 'zip', NULL);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT pg_get_viewdef('masked.mr_z') LIKE '%FROM mr_z%' AS still_reads_the_table, (SELECT zip FROM masked.mr_z) AS zip;
+SELECT count(*) AS stray_views FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'masked' AND c.relname IN ('pg_authid', 'data_key_versions', 'mr_seq');
+DROP SEQUENCE mr_seq;
+DROP TABLE mr_z CASCADE;
+
 RESET ROLE;
 SELECT privacy.unmask_role('regress_mr_support');
 SELECT privacy.unmask_role('regress_mr_owner');

@@ -1,0 +1,101 @@
+-- Which relations take mask rules, classifications and masking views: a
+-- user's tables, views, materialized views and foreign tables.  1.0 took
+-- any relation: a masking view of a masking view replaced the view with a
+-- view of itself (every read then failed with infinite recursion, and
+-- create_masking_view of the table was refused), and the system's and the
+-- extension's own tables got rules, classifications and views in schema
+-- masked (masked.pg_authid, masked.data_key_versions).
+CREATE FUNCTION privacy.require_user_relation(tbl regclass, what text) RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    rel record;
+BEGIN
+    SELECT c.relkind, n.nspname INTO rel
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = tbl;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid USING ERRCODE = '42P01';
+    END IF;
+    IF rel.nspname = 'masked' THEN
+        RAISE EXCEPTION 'cannot % %: it is a masking view', what, tbl USING ERRCODE = '42809',
+            HINT = 'Name the table it masks.';
+    END IF;
+    IF rel.nspname IN ('pg_catalog', 'information_schema', 'privacy') OR rel.nspname LIKE 'pg\_toast%' THEN
+        RAISE EXCEPTION 'cannot % %: it belongs to the system or to privacy_ext', what, tbl
+            USING ERRCODE = '42809';
+    END IF;
+    IF rel.relkind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+        RAISE EXCEPTION 'cannot % %: it is not a table, view, materialized view or foreign table', what, tbl
+            USING ERRCODE = '42809';
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.require_user_relation(regclass, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.require_user_relation(regclass, text) TO privacy_admin;
+
+CREATE OR REPLACE FUNCTION privacy.set_mask(tbl regclass, col name, rule text, role name DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    att record;
+    canonical text;
+BEGIN
+    PERFORM privacy.require_admin();
+    IF tbl IS NULL OR col IS NULL OR rule IS NULL THEN
+        RAISE EXCEPTION 'set_mask needs a table, a column and a rule' USING ERRCODE = '22004',
+            HINT = 'privacy.drop_mask() removes a rule.';
+    END IF;
+    PERFORM privacy.require_user_relation(tbl, 'mask');
+    SELECT a.attnum, a.atttypid INTO att FROM pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = '42703';
+    END IF;
+    IF role IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
+    END IF;
+    canonical := privacy.check_mask_rule(rule, att.atttypid);
+    INSERT INTO privacy.mask_rules AS m (relid, attnum, column_name, role_name, rule)
+    VALUES (tbl, att.attnum, col, role, canonical)
+    ON CONFLICT (relid, column_name, role_name)
+    DO UPDATE SET rule = EXCLUDED.rule, attnum = EXCLUDED.attnum;
+    IF EXISTS (SELECT 1 FROM privacy.masking_views v WHERE v.relid = tbl) THEN
+        PERFORM privacy.create_masking_view(tbl);
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION privacy.classify(tbl regclass, col name, level text, category text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    IF tbl IS NULL OR col IS NULL THEN
+        RAISE EXCEPTION 'classify needs a table and a column' USING ERRCODE = '22004';
+    END IF;
+    PERFORM privacy.require_user_relation(tbl, 'classify');
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
+                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = '42703';
+    END IF;
+    IF level IS NULL OR level NOT IN ('public', 'internal', 'personal', 'sensitive') THEN
+        RAISE EXCEPTION 'invalid classification level "%"', level USING ERRCODE = '22023',
+            HINT = 'One of: public, internal, personal, sensitive.';
+    END IF;
+    INSERT INTO privacy.classifications AS c (relid, column_name, level, category)
+    VALUES (tbl, col, level, category)
+    ON CONFLICT (relid, column_name) DO UPDATE
+       SET level = EXCLUDED.level, category = EXCLUDED.category,
+           classified_at = EXCLUDED.classified_at, classified_by = EXCLUDED.classified_by;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION privacy.create_masking_view(tbl regclass)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    -- With the caller's rights: see 40_masking_views.sql.
+    PERFORM privacy.require_admin();
+    IF tbl IS NULL THEN
+        RAISE EXCEPTION 'create_masking_view needs a table' USING ERRCODE = '22004';
+    END IF;
+    PERFORM privacy.require_user_relation(tbl, 'create a masking view of');
+    RETURN privacy.masking_view_build(tbl, true);
+END
+$$;
