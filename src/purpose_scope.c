@@ -119,6 +119,48 @@ px_purpose_scope_allows(const char *newval, GucSource source)
 	}
 }
 
+/*
+ * The check hook cannot see everything: at connection start the options
+ * and the role's settings are applied before the database's, so with the
+ * scope set by ALTER DATABASE ... SET the hook still saw "session" when it
+ * let a role's or the connection's purpose in; and a purpose a session set
+ * before a reload switched the scope stays set.  So the purpose is checked
+ * again where it is used: with the scope "transaction", a purpose in force
+ * must have been set in this transaction (SET LOCAL, set_config(..., true),
+ * a function's SET clause: an entry on the variable's stack), or come from
+ * the server's configuration (postgresql.conf, ALTER SYSTEM, the command
+ * line), which every connection shares alike.
+ */
+void
+px_purpose_scope_check_in_force(void)
+{
+	struct config_generic *gen;
+
+	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || px_purpose == NULL || px_purpose[0] == '\0')
+		return;
+	gen = find_purpose_guc();
+	if (gen == NULL || gen->stack != NULL)
+		return;
+	switch (gen->source)
+	{
+		case PGC_S_GLOBAL:
+		case PGC_S_DATABASE:
+		case PGC_S_USER:
+		case PGC_S_DATABASE_USER:
+		case PGC_S_CLIENT:
+		case PGC_S_SESSION:
+			ereport(ERROR,
+					(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
+					 errmsg("privacy.purpose can only be declared for a transaction"),
+					 errdetail("privacy.purpose_scope is \"transaction\", and the purpose in force was set for the session (source: %s).",
+							   GucSource_Names[gen->source]),
+					 errhint("Use SET LOCAL privacy.purpose inside each transaction; RESET privacy.purpose clears the session's.")));
+			break;
+		default:
+			break;
+	}
+}
+
 void
 px_define_purpose_scope(void)
 {

@@ -27,4 +27,7 @@ extern void px_define_purpose_scope(void);
 /* For privacy.purpose's check hook: may a value from source be taken? */
 extern bool px_purpose_scope_allows(const char *newval, GucSource source);
 
+/* Where the declared purpose is used: refuse one the scope does not allow. */
+extern void px_purpose_scope_check_in_force(void);
+
 #endif							/* PX_PURPOSE_SCOPE_H */

@@ -602,6 +602,8 @@ consent_revalidate(ConsentCache **site, MemoryContext site_cxt, const char *purp
 	/* Not valid again until every check below has passed. */
 	cc->epoch = 0;
 	statement_reset(cc);
+	if (purpose == px_purpose)
+		px_purpose_scope_check_in_force();
 	if (cc->registry_gen != px_registry_generation || strcmp(cc->purpose, purpose) != 0)
 	{
 		cc->purpose[0] = '\0';
@@ -827,6 +829,7 @@ px_consent_prepare_workers(void)
 	/* No purpose: a worker answers false like the leader, from the synced setting. */
 	if (purpose == NULL || purpose[0] == '\0')
 		return PX_WORKERS_NEED_NOTHING;
+	px_purpose_scope_check_in_force();
 	snap = GetActiveSnapshot();
 
 	px_statement_refresh();

@@ -103,6 +103,38 @@ like($e, qr/can only be declared for a transaction/, 'a purpose in the connectio
 is($node->safe_psql('postgres', q{SET ROLE pb_app; BEGIN; SET LOCAL privacy.purpose = 'pb_beta'; SELECT count(*) FROM pb_docs; COMMIT;}),
 	'40', 'SET LOCAL declares a purpose for its transaction');
 
+# The scope set by ALTER DATABASE ... SET: at connection start the role's
+# settings and the connection's options are applied before the database's,
+# so the check when they are set cannot refuse them; the purpose in force is
+# checked again where it is used.
+$node->safe_psql('postgres', q{
+	ALTER SYSTEM SET privacy.purpose_scope = 'session';
+	SELECT pg_reload_conf();
+	ALTER DATABASE postgres SET privacy.purpose_scope = 'transaction';
+	ALTER ROLE pb_app SET privacy.purpose = 'pb_alpha';
+});
+my $direct = $node->connstr('postgres') . ' user=pb_app';
+IPC::Run::run([ 'psql', '-X', '-A', '-t', '-d', $direct, '-c', 'SHOW privacy.purpose_scope', '-c', 'SELECT count(*) FROM pb_docs' ],
+	'>', \$o, '2>', \$e);
+like($o, qr/^transaction$/m, 'ALTER DATABASE ... SET chose the scope');
+like($e, qr/can only be declared for a transaction.*\n.*source: user/s,
+	'a purpose from ALTER ROLE ... SET is refused where it is used, with the scope from ALTER DATABASE');
+unlike($o, qr/^30$/m, 'and shows no row');
+$node->safe_psql('postgres', 'ALTER ROLE pb_app RESET privacy.purpose');
+$ENV{PGOPTIONS} = '-c privacy.purpose=pb_alpha';
+IPC::Run::run([ 'psql', '-X', '-A', '-t', '-d', $direct, '-c', 'SELECT count(*) FROM pb_docs' ], '>', \$o, '2>', \$e);
+delete $ENV{PGOPTIONS};
+like($e, qr/can only be declared for a transaction.*\n.*source: client/s,
+	'a purpose in the connection options is refused too');
+IPC::Run::run([ 'psql', '-X', '-A', '-t', '-d', $direct, '-c',
+	q{BEGIN; SET LOCAL privacy.purpose = 'pb_beta'; SELECT count(*) FROM pb_docs; COMMIT;} ], '>', \$o, '2>', \$e);
+like($o, qr/^40$/m, 'SET LOCAL still declares a purpose there');
+$node->safe_psql('postgres', q{
+	ALTER DATABASE postgres RESET privacy.purpose_scope;
+	ALTER SYSTEM RESET privacy.purpose_scope;
+	SELECT pg_reload_conf();
+});
+
 # What the setting prevents: with purpose_scope = session, a client's SET
 # stays on the server connection and the next client sees its rows.
 $node->safe_psql('postgres', q{ALTER SYSTEM SET privacy.purpose_scope = 'session'; SELECT pg_reload_conf();});
