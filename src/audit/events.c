@@ -34,6 +34,7 @@
 #include "parser/parsetree.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
+#include "utils/guc_tables.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
@@ -65,7 +66,8 @@ parse_sinks(const char *value, int *sinks)
 	ListCell   *lc;
 
 	*sinks = 0;
-	if (!SplitIdentifierString(copy, ',', &items))
+	/* An empty list is no value: "off" says what it means. */
+	if (!SplitIdentifierString(copy, ',', &items) || items == NIL)
 		return false;
 	foreach(lc, items)
 	{
@@ -153,21 +155,39 @@ write_log(const PxAuditEvent *ev)
 /*
  * A session changing privacy.audit (a superuser: the setting is SUSET) is
  * itself on record, in the log, whatever the sinks: turning auditing off
- * leaves a trace.
+ * leaves a trace.  So is a session that starts with a value of its own,
+ * from ALTER ROLE / DATABASE ... SET or the connection's options (set by a
+ * superuser too): that is a change of the server's setting for it, and
+ * its detail says where the value came from.
  */
 static void
 note_setting_change(const char *value, GucSource source)
 {
 	PxAuditEvent	ev;
+	const char *from;
 
-	if (source != PGC_S_SESSION || !IsTransactionState() || IsParallelWorker() ||
-		InitializingParallelWorker)
+	switch (source)
+	{
+		case PGC_S_SESSION:
+			from = NULL;
+			break;
+		case PGC_S_GLOBAL:
+		case PGC_S_DATABASE:
+		case PGC_S_USER:
+		case PGC_S_DATABASE_USER:
+		case PGC_S_CLIENT:
+			from = GucSource_Names[source];
+			break;
+		default:
+			return;
+	}
+	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker)
 		return;
 	ev.at = GetCurrentTimestamp();
 	ev.action = "audit_setting";
 	ev.object = value;
 	ev.count = 1;
-	ev.detail = NULL;
+	ev.detail = from == NULL ? NULL : psprintf("{\"source\": \"%s\"}", from);
 	ev.session_user_name = GetUserNameFromId(GetSessionUserId(), true);
 	ev.current_role_name = GetUserNameFromId(GetUserId(), true);
 	ev.purpose = px_purpose;

@@ -59,6 +59,22 @@ $lines = audit_lines($primary, $offset);
 like($lines, qr/"action":"audit_setting","session_user":"\w+","current_role":"\w+","purpose":null,"object":"off"/,
 	'SET privacy.audit = off is logged');
 unlike($lines, qr/"action":"decrypt"/, 'and nothing is audited after it');
+# So is a session that starts with auditing off (ALTER ROLE ... SET, the
+# connection's options): no SET in it, but a change of the setting for it.
+$primary->safe_psql('postgres', q{CREATE ROLE quiet_app LOGIN; ALTER ROLE quiet_app SET privacy.audit = 'off'});
+$offset = -s $primary->logfile;
+$primary->safe_psql('postgres', 'SELECT 1', connstr => $primary->connstr('postgres') . ' user=quiet_app');
+{
+	local $ENV{PGOPTIONS} = '-c privacy.audit=off';
+	$primary->safe_psql('postgres', 'SELECT 2');
+}
+$lines = audit_lines($primary, $offset);
+like($lines, qr/"action":"audit_setting","session_user":"quiet_app",.*"object":"off","count":1,"detail":\{"source": "user"\}/,
+	'a session starting with auditing off from ALTER ROLE ... SET is logged, with the source');
+like($lines, qr/"action":"audit_setting",.*"object":"off","count":1,"detail":\{"source": "client"\}/,
+	'so is one turning it off in the connection options');
+my ($rc_empty, $out_empty, $err_empty) = $primary->psql('postgres', q{SET privacy.audit = ''});
+like($err_empty, qr/invalid value for parameter "privacy.audit"/, 'an empty privacy.audit is refused, not taken as off');
 
 # A read-only transaction with the table sink: the query works, the event goes to the log.
 $primary->safe_psql('postgres', q{ALTER SYSTEM SET privacy.audit = 'table'; SELECT pg_reload_conf();});
