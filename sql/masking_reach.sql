@@ -139,3 +139,15 @@ DELETE FROM privacy.mask_rules WHERE relid::text LIKE '%mr\_%' OR relid::oid NOT
 DELETE FROM privacy.masking_views WHERE view_name LIKE '%mr\_%';
 DROP OWNED BY regress_mr_support, regress_mr_owner;
 DROP ROLE regress_mr_support, regress_mr_owner;
+
+-- Unknown names are errors, not silent successes.
+SELECT privacy.unmask_role('regress_mr_no_such_role');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.revoke_purpose('regress_mr_no_such_role', 'no_such_purpose');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.check_mask_rule('none', 0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.detect_sampling(0);
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.reencrypt(0::oid::regclass, 'v');
+\echo :LAST_ERROR_SQLSTATE

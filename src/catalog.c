@@ -72,6 +72,15 @@ px_encrypted_type_name(px_value_type type)
 	return "unknown";
 }
 
+void
+px_require_type(Oid typid)
+{
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", typid)));
+}
+
 /* Whether typid is one of the encrypted types, and which. */
 bool
 px_encrypted_type(Oid typid, px_value_type *type)

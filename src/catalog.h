@@ -140,6 +140,9 @@
  * should), and the same list for SQL run by the extension.
  */
 extern bool px_encrypted_type(Oid typid, px_value_type *type);
+
+/* A type OID from an argument (regtype): an error (42704) for one that is not a type. */
+extern void px_require_type(Oid typid);
 extern const char *px_encrypted_type_name(px_value_type type);
 
 #define PX_ENCRYPTED_TYPE_OIDS_SQL \

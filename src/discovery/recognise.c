@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include "catalog.h"
+
 #include "px_detect.h"
 
 #include "access/detoast.h"
@@ -194,6 +196,7 @@ px_detect_sampling(PG_FUNCTION_ARGS)
 {
 	unsigned	categories;
 
+	px_require_type(PG_GETARG_OID(0));
 	switch (sample_kind(PG_GETARG_OID(0), &categories))
 	{
 		case SAMPLE_TEXT:

@@ -118,12 +118,14 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 {
 	char	   *rule_text = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	Oid			coltype = PG_GETARG_OID(1);
-	TypeClass	tc = type_class(coltype);
+	TypeClass	tc;
 	px_mask_rule rule;
 	char		canonical[PX_RULE_FORMAT_MAX];
 	size_t		canonical_len;
 	const char *needs = NULL;
 
+	px_require_type(coltype);
+	tc = type_class(coltype);
 	parse_or_error(rule_text, &rule);
 	switch (rule.kind)
 	{

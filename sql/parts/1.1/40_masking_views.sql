@@ -577,6 +577,12 @@ DECLARE
     v record;
 BEGIN
     PERFORM privacy.require_admin();
+    -- A role that neither exists nor is recorded as masked: a typo, not an
+    -- unmasking (a dropped role's record is still forgotten by name).
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role)
+       AND NOT EXISTS (SELECT 1 FROM privacy.masked_roles m WHERE m.role_name = role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
+    END IF;
     FOR v IN SELECT to_regclass(m.view_name) AS view FROM privacy.masking_views m
               WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name LOOP
         IF privacy.holds_grants(v.view, role) AND NOT privacy.acts_as_owner(v.view) THEN

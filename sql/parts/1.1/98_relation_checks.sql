@@ -99,3 +99,23 @@ BEGIN
     RETURN privacy.masking_view_build(tbl, true);
 END
 $$;
+
+-- revoke_purpose of a role or purpose that does not exist said nothing
+-- (grant_purpose refuses both with 42704): a typo looked like a revoke.  A
+-- grant recorded for a role dropped since can still be revoked by name.
+CREATE OR REPLACE FUNCTION privacy.revoke_purpose(role name, purpose text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    DELETE FROM privacy.purpose_grants g WHERE g.purpose = revoke_purpose.purpose AND g.role_name = role;
+    IF FOUND THEN
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM privacy.purposes p WHERE p.name = revoke_purpose.purpose) THEN
+        RAISE EXCEPTION 'processing purpose "%" does not exist', revoke_purpose.purpose USING ERRCODE = '42704';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
+    END IF;
+END
+$$;
