@@ -157,6 +157,21 @@ SELECT doc -> 'a' = doc -> 'c' -> 0 AS same_key_same_hash, doc -> 'a' <> doc -> 
   FROM masked.mj_docs WHERE id = 15;
 RESET ROLE;
 
+-- Lax array steps: [*] and [0] on a value that is not an array take it as
+-- an array of one (a single card where others hold a list).
+CREATE TABLE mj_lax (id int, doc jsonb);
+INSERT INTO mj_lax VALUES (1, '{"cards": ["4111-1111-1111-1111", "5500-0000-0000-0004"]}'),
+                          (2, '{"cards": "4111-1111-1111-1111"}'),
+                          (3, '{"b": {"email": "bob@corp.com"}}'),
+                          (4, '{"b": [{"email": "ann@corp.com"}, {"email": "cy@corp.com"}]}'),
+                          (5, '{"first": "4111-1111-1111-1111", "second": "5500-0000-0000-0004"}');
+SELECT privacy.set_mask('mj_lax', 'id', 'none');
+SELECT privacy.set_mask('mj_lax', 'doc',
+    'jsonb(''$.cards[*]'' credit_card, ''$.b[*].email'' email, ''$.first[0]'' credit_card, ''$.second[1]'' credit_card)');
+SELECT privacy.create_masking_view('mj_lax');
+SELECT id, doc FROM masked.mj_lax ORDER BY id;
+DROP TABLE mj_lax CASCADE;
+
 SELECT privacy.unmask_role('regress_mj_reader');
 DROP TABLE mj_docs CASCADE;
 DELETE FROM privacy.masking_views;

@@ -177,14 +177,27 @@ follow(Walk *w, JsonbValue *v, int k)
 				for (i = 0; i < v->val.array.nElems; i++)
 					follow(w, &v->val.array.elems[i], k);
 			return;
+		/*
+		 * An array step on anything else, as in SQL/JSON's lax mode, takes
+		 * the value as an array of one: [*] and [0] reach it.  A document
+		 * that holds a single card where others hold a list of them is
+		 * masked all the same.
+		 */
 		case PX_JSON_STEP_INDEX:
-			if (v->type == jbvArray && step->index < v->val.array.nElems)
-				follow(w, &v->val.array.elems[step->index], k + 1);
+			if (v->type == jbvArray)
+			{
+				if (step->index < v->val.array.nElems)
+					follow(w, &v->val.array.elems[step->index], k + 1);
+			}
+			else if (step->index == 0)
+				follow(w, v, k + 1);
 			return;
 		case PX_JSON_STEP_ALL:
 			if (v->type == jbvArray)
 				for (i = 0; i < v->val.array.nElems; i++)
 					follow(w, &v->val.array.elems[i], k + 1);
+			else
+				follow(w, v, k + 1);
 			return;
 	}
 }
