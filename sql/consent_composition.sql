@@ -12,31 +12,31 @@ SELECT privacy.grant_purpose('regress_cc_app', 'cc_billing');
 -- 1. A tenant policy of the table's own (permissive): the consent policy
 -- still filters, and the tenant policy still holds, for reads and inserts.
 CREATE TABLE cc_customers (customer_id text PRIMARY KEY, tenant text, name text);
-INSERT INTO cc_customers VALUES ('cust-42', 'acme', 'Ann'), ('cust-43', 'acme', 'Bob'),
-                                ('cust-44', 'other', 'Cy');
+INSERT INTO cc_customers VALUES ('ccs-42', 'acme', 'Ann'), ('ccs-43', 'acme', 'Bob'),
+                                ('ccs-44', 'other', 'Cy');
 GRANT SELECT, INSERT, UPDATE, DELETE ON cc_customers TO regress_cc_app;
 ALTER TABLE cc_customers ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON cc_customers
     USING (tenant = current_setting('app.tenant', true))
     WITH CHECK (tenant = current_setting('app.tenant', true));
 SELECT privacy.protect_table('cc_customers', subject_column => 'customer_id');
-SELECT privacy.grant_consent('cust-42', 'cc_marketing');
-SELECT privacy.grant_consent('cust-44', 'cc_marketing');
+SELECT privacy.grant_consent('ccs-42', 'cc_marketing');
+SELECT privacy.grant_consent('ccs-44', 'cc_marketing');
 SELECT polname, polpermissive, polcmd FROM pg_policy
  WHERE polrelid = 'cc_customers'::regclass ORDER BY polname;
 SET ROLE regress_cc_app;
 SET app.tenant = 'acme';
 SET privacy.purpose = 'cc_marketing';
-SELECT customer_id FROM cc_customers ORDER BY 1;          -- cust-42 only
-UPDATE cc_customers SET name = name || '!' RETURNING customer_id;   -- cust-42 only
-DELETE FROM cc_customers WHERE customer_id = 'cust-43';    -- hidden: nothing
+SELECT customer_id FROM cc_customers ORDER BY 1;          -- ccs-42 only
+UPDATE cc_customers SET name = name || '!' RETURNING customer_id;   -- ccs-42 only
+DELETE FROM cc_customers WHERE customer_id = 'ccs-43';    -- hidden: nothing
 RESET privacy.purpose;
 SELECT count(*) AS no_purpose_no_rows FROM cc_customers;
 SET privacy.purpose = 'cc_billing';
 SELECT customer_id FROM cc_customers ORDER BY 1;          -- the tenant's rows, all of them
-INSERT INTO cc_customers VALUES ('cust-99', 'evilcorp', 'Eve');   -- the tenant check holds
+INSERT INTO cc_customers VALUES ('ccs-99', 'evilcorp', 'Eve');   -- the tenant check holds
 \echo :LAST_ERROR_SQLSTATE
-INSERT INTO cc_customers VALUES ('cust-45', 'acme', 'Dee');       -- a new subject of the tenant
+INSERT INTO cc_customers VALUES ('ccs-45', 'acme', 'Dee');       -- a new subject of the tenant
 RESET privacy.purpose;
 RESET app.tenant;
 RESET ROLE;
@@ -45,7 +45,7 @@ SELECT customer_id, name FROM cc_customers ORDER BY 1;
 -- A table with no policy of its own: every row of a consenting subject,
 -- inserts of new subjects allowed (the permissive allow policies).
 CREATE TABLE cc_plain (sid text, v int);
-INSERT INTO cc_plain VALUES ('cust-42', 1), ('cust-43', 2);
+INSERT INTO cc_plain VALUES ('ccs-42', 1), ('ccs-43', 2);
 GRANT SELECT, INSERT ON cc_plain TO regress_cc_app;
 SELECT privacy.protect_table('cc_plain', 'sid');
 SELECT polname, polpermissive, polcmd FROM pg_policy
@@ -53,7 +53,7 @@ SELECT polname, polpermissive, polcmd FROM pg_policy
 SET ROLE regress_cc_app;
 SET privacy.purpose = 'cc_marketing';
 SELECT sid FROM cc_plain ORDER BY 1;
-INSERT INTO cc_plain VALUES ('cust-50', 3);
+INSERT INTO cc_plain VALUES ('ccs-50', 3);
 RESET privacy.purpose;
 RESET ROLE;
 -- A permissive policy added after protect_table is undone by the allow
@@ -78,6 +78,27 @@ SELECT privacy.set_mask('cc_visits', 'page', 'redact');
 SELECT privacy.erase_subject('42') -> 'tables' -> 'public.cc_visits' AS erased;
 SELECT visitor, page FROM cc_visits ORDER BY visitor, page;
 
+-- 2b. A policy of the owner's own that hides some of the subject's rows
+-- from the owner: export and erasure fail instead of leaving them out.
+SET ROLE regress_cc_owner;
+CREATE TABLE cc_tenants (customer_id text PRIMARY KEY, tenant text, name text);
+INSERT INTO cc_tenants VALUES ('ccs-77', 'acme', 'Ann'), ('ccs-78', 'other', 'Bob');
+CREATE POLICY tenant_only ON cc_tenants AS RESTRICTIVE
+    USING (tenant = current_setting('app.tenant', true));
+RESET ROLE;
+SELECT privacy.protect_table('cc_tenants', 'customer_id');
+SET app.tenant = 'other';
+SELECT privacy.export_subject('ccs-77') -> 'tables' -> 'public.cc_tenants' AS hidden_export;
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.erase_subject('ccs-77');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS ann_still_there FROM cc_tenants WHERE customer_id = 'ccs-77';
+SET app.tenant = 'acme';
+SELECT privacy.export_subject('ccs-77') -> 'tables' -> 'public.cc_tenants' AS seen_export;
+SELECT privacy.erase_subject('ccs-77') -> 'tables' -> 'public.cc_tenants' AS erased;
+RESET app.tenant;
+DROP TABLE cc_tenants;
+
 -- 3. Only a subject's own text form is that subject in integer and uuid
 -- columns: '007' and an upper-case uuid are other registry subjects.
 SELECT privacy.create_purpose('cc_news', 'consent');
@@ -98,7 +119,7 @@ SELECT count(*) AS devices_left FROM cc_devices;
 -- 4. A row with no subject: shown for a purpose of another legal basis,
 -- hidden for a consent purpose; the purpose is checked all the same.
 CREATE TABLE cc_invoices (customer_id text, amount int);
-INSERT INTO cc_invoices VALUES ('cust-42', 10), (NULL, 20);
+INSERT INTO cc_invoices VALUES ('ccs-42', 10), (NULL, 20);
 GRANT SELECT ON cc_invoices TO regress_cc_app;
 SELECT privacy.protect_table('cc_invoices', 'customer_id');
 SET ROLE regress_cc_app;

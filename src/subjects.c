@@ -45,7 +45,9 @@
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -331,6 +333,74 @@ execute_as_owner(Oid relid, const char *sql, Oid paramtype, Datum param, bool re
 	return rc;
 }
 
+static char *
+qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+/*
+ * A request runs as the table's owner, under the table's row-level
+ * security (forced by protect_table): a policy of the owner's own (a
+ * tenant policy, say) can hide some of the subject's rows from it, and an
+ * export would then leave them out, an erasure leave them in place, with
+ * nothing said.  So the rows are counted once more with no policy in the
+ * way (as the bootstrap superuser, in a security-restricted operation: a
+ * count by the subject column's built-in equality runs none of the owner's
+ * code), and a request that did not reach them all fails.  Foreign tables
+ * (their rows are the server's to count, under a user mapping of the
+ * superuser's) and Citus tables are left out of the count.
+ */
+static int64
+count_every_row(Oid relid, bool only, const char *where, Oid paramtype, Datum param)
+{
+	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
+	ListCell   *lc;
+	PxSavedUser saved;
+	StringInfoData query;
+	volatile int rc;
+	bool		isnull;
+	char	   *dist_column;
+
+	foreach(lc, rels)
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			return -1;
+	if (px_citus_table_kind(relid, &dist_column) != PX_CITUS_NONE)
+		return -1;
+	initStringInfo(&query);
+	appendStringInfo(&query, "SELECT pg_catalog.count(*) FROM %s%s t WHERE %s",
+					 only && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE ? "ONLY " : "",
+					 qualified_name(relid), where);
+	px_become_owner(BOOTSTRAP_SUPERUSERID, &saved);
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(query.data, 1, &paramtype, &param, NULL, true, 1);
+	}
+	PG_FINALLY();
+	{
+		px_restore_user(&saved);
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the subject's rows of %s", qualified_name(relid));
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+static void
+require_every_row_reached(Oid relid, int64 total, uint64 reached)
+{
+	if (total < 0 || (uint64) total <= reached)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("row-level security of %s hides " INT64_FORMAT " of the subject's rows from the request",
+					qualified_name(relid), total - (int64) reached),
+			 errdetail("Data-subject requests read and change protected tables as their owner, under the table's policies."),
+			 errhint("Make the table's other policies let its owner (role \"%s\") see every row, then repeat the request; nothing was changed.",
+					 GetUserNameFromId(px_relation_owner(relid, false), false))));
+}
+
 /*
  * Whether the subject id can be a value of the subject column's type; if
  * not, the table holds nothing about it (a text id against an integer
@@ -373,12 +443,6 @@ subject_fits(const char *s, Oid type)
 	}
 }
 
-static char *
-qualified_name(Oid relid)
-{
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
-}
 
 /* The registered tables that still exist, in a stable order. */
 static List *
@@ -773,6 +837,12 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject)
 	if (execute_as_owner(t->relid, query, paramtype, param, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s", qualified_name(t->relid));
 	n = SPI_processed;
+	{
+		SPITupleTable *rows = SPI_tuptable;
+
+		require_every_row_reached(t->relid, count_every_row(t->relid, true, where.data, paramtype, param), n);
+		SPI_tuptable = rows;
+	}
 	appendStringInfoChar(doc, '[');
 	for (i = 0; i < n; i++)
 	{
@@ -1038,6 +1108,7 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 {
 	StringInfoData query;
 	int			rc_spi;
+	int64		total;
 
 	initStringInfo(&query);
 	if (t->anonymize)
@@ -1054,11 +1125,13 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	}
 	else
 		appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid), where);
+	total = count_every_row(t->relid, false, where, paramtype, param);
 	request_rewrites_rows = t->anonymize;
 	rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
 	request_rewrites_rows = false;
 	if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
 		elog(ERROR, "could not erase from %s", qualified_name(t->relid));
+	require_every_row_reached(t->relid, total, SPI_processed);
 	return SPI_processed;
 }
 
