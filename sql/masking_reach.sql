@@ -140,6 +140,50 @@ DELETE FROM privacy.masking_views WHERE view_name LIKE '%mr\_%';
 DROP OWNED BY regress_mr_support, regress_mr_owner;
 DROP ROLE regress_mr_support, regress_mr_owner;
 
+-- 6. Registries that name roles follow DROP ROLE and ALTER ROLE ... RENAME:
+-- a new role taking a dropped role's name gets none of its rules, grants or
+-- masking; a renamed role keeps them.
+SELECT privacy.create_key('mr_k') > 0 AS created;
+SELECT privacy.create_purpose('mr_purpose', 'contract');
+CREATE TABLE mr_staff (id int, note text, secret privacy.encrypted_text('mr_k'));
+INSERT INTO mr_staff VALUES (1, 'confidential', 'S-1');
+SELECT privacy.set_mask('mr_staff', 'id', 'none'), privacy.set_mask('mr_staff', 'note', 'redact');
+SELECT privacy.create_masking_view('mr_staff');
+CREATE ROLE regress_mr_hr;
+SELECT privacy.set_mask('mr_staff', 'note', 'none', role => 'regress_mr_hr');
+SELECT privacy.grant_purpose('regress_mr_hr', 'mr_purpose');
+SELECT privacy.grant_key('mr_k', 'regress_mr_hr');
+SELECT privacy.mask_role('regress_mr_hr');
+DROP OWNED BY regress_mr_hr;
+DROP ROLE regress_mr_hr;
+SELECT (SELECT count(*) FROM privacy.mask_rules WHERE role_name = 'regress_mr_hr') AS rules,
+       (SELECT count(*) FROM privacy.purpose_grants WHERE role_name = 'regress_mr_hr') AS purpose_grants,
+       (SELECT count(*) FROM privacy.masked_roles WHERE role_name = 'regress_mr_hr') AS masked,
+       (SELECT count(*) FROM privacy.key_grants WHERE grantee_name = 'regress_mr_hr') AS key_grants;
+CREATE ROLE regress_mr_hr;
+SELECT privacy.mask_role('regress_mr_hr');
+SET ROLE regress_mr_hr;
+SELECT id, note FROM mr_staff;          -- the dropped role's rule 'none' is not the new role's
+SET privacy.purpose = 'mr_purpose';     -- nor its purpose grant
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT privacy.set_mask('mr_staff', 'note', 'none', role => 'regress_mr_hr');
+SELECT privacy.grant_purpose('regress_mr_hr', 'mr_purpose');
+ALTER ROLE regress_mr_hr RENAME TO regress_mr_people;
+SELECT (SELECT array_agg(role_name) FROM privacy.mask_rules WHERE role_name IS NOT NULL AND relid = 'mr_staff'::regclass) AS rules,
+       (SELECT array_agg(role_name) FROM privacy.purpose_grants WHERE purpose = 'mr_purpose') AS purpose_grants,
+       (SELECT count(*) FROM privacy.masked_roles WHERE role_name = 'regress_mr_people') AS still_masked;
+SET ROLE regress_mr_people;
+SELECT id, note FROM mr_staff;          -- its rule followed the rename
+SET privacy.purpose = 'mr_purpose';
+RESET privacy.purpose;
+RESET ROLE;
+SELECT privacy.unmask_role('regress_mr_people');
+DROP TABLE mr_staff CASCADE;
+DROP OWNED BY regress_mr_people;
+DROP ROLE regress_mr_people;
+DELETE FROM privacy.purposes WHERE name = 'mr_purpose';
+
 -- Unknown names are errors, not silent successes.
 SELECT privacy.unmask_role('regress_mr_no_such_role');
 \echo :LAST_ERROR_SQLSTATE

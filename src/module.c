@@ -18,6 +18,7 @@
 #include "citus/purpose_marker.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
+#include "roles/role_names.h"
 #include "statement.h"
 
 #include <limits.h>
@@ -145,6 +146,7 @@ _PG_init(void)
 	px_install_shard_view();
 	px_install_purpose_marker();
 	px_install_literal_binding();
+	px_install_role_names();
 	px_install_audit_hooks();
 	px_install_audit_relay();
 	px_install_dist_routing();
