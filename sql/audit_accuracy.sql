@@ -131,6 +131,26 @@ SELECT action, current_role_name, session_user_name = session_user AS session_us
   FROM privacy.audit_log WHERE object = 'aa_purpose' ORDER BY event_id;
 SELECT action, current_role_name FROM privacy.consent_events WHERE purpose = 'aa_purpose' ORDER BY event_id;
 
+-- Parallel workers hand their counts to the leader: the table has the
+-- statement's whole count, also when the leader reads no row itself.
+CREATE TABLE aa_par (id int, s privacy.encrypted_text('aa_ka'));
+INSERT INTO aa_par SELECT g, 'p' || g FROM generate_series(1, 20000) g;
+ANALYZE aa_par;
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT max(event_id) AS m FROM privacy.audit_log \gset
+EXPLAIN (COSTS OFF) SELECT count(privacy.decrypt(s)) FROM aa_par;
+SELECT count(privacy.decrypt(s)) FROM aa_par;
+SELECT action, object, count FROM privacy.audit_log WHERE event_id > :m ORDER BY event_id;
+SET parallel_leader_participation = off;
+SELECT max(event_id) AS m FROM privacy.audit_log \gset
+SELECT count(*) FROM aa_par WHERE privacy.decrypt(s) LIKE 'p1%';
+SELECT action, object, count FROM privacy.audit_log WHERE event_id > :m ORDER BY event_id;
+RESET parallel_leader_participation;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+DROP TABLE aa_par;
+
 DROP PROCEDURE aa_rollback();
 DROP PROCEDURE aa_commit_loop();
 DROP FUNCTION aa_dec_as_definer(privacy.encrypted_text);

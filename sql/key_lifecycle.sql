@@ -90,6 +90,8 @@ INSERT INTO vault (id, secret) VALUES (1000, 'new');
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.rotate_key('life');
 \echo :LAST_ERROR_SQLSTATE
+SELECT privacy.grant_key('life', current_user);
+\echo :LAST_ERROR_SQLSTATE
 SELECT privacy.destroy_key('life', 'destroy life');
 \echo :LAST_ERROR_SQLSTATE
 -- Rows can still be deleted; the ciphertext left is noise.

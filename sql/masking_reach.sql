@@ -96,6 +96,17 @@ SELECT privacy.set_mask('mr_g', c, 'generalize(1.5)') FROM unnest(ARRAY['i4', 'i
 SELECT * FROM masked.mr_g ORDER BY id;
 SELECT privacy.set_mask('mr_g', 'i4', 'generalize(2.5)');
 SELECT id, i4 FROM masked.mr_g ORDER BY id;
+-- noise() on smallint and real: a value near the original, in range
+-- (it was NULL in the view, the rule accepted when declared)
+CREATE TABLE mr_noise (id int, s smallint, r real);
+INSERT INTO mr_noise VALUES (1, 1000, 1000.5), (2, 32767, -3.4e38), (3, NULL, NULL);
+SELECT privacy.set_mask('mr_noise', 'id', 'none');
+SELECT privacy.set_mask('mr_noise', 's', 'noise(0.1)'), privacy.set_mask('mr_noise', 'r', 'noise(0.1)');
+SELECT privacy.create_masking_view('mr_noise');
+SELECT n.id, n.s IS NULL AS s_null, n.r IS NULL AS r_null,
+       abs(n.s - t.s) <= 0.1 * abs(t.s) + 1 AS s_near, abs(n.r - t.r) <= 0.11 * abs(t.r) AS r_near
+  FROM masked.mr_noise n JOIN mr_noise t USING (id) ORDER BY n.id;
+DROP TABLE mr_noise CASCADE;
 CREATE TABLE mr_g2 (id int, n int);
 INSERT INTO mr_g2 VALUES (1, 51234);
 SELECT privacy.set_mask('mr_g2', 'id', 'none');
@@ -183,6 +194,22 @@ DROP TABLE mr_staff CASCADE;
 DROP OWNED BY regress_mr_people;
 DROP ROLE regress_mr_people;
 DELETE FROM privacy.purposes WHERE name = 'mr_purpose';
+
+-- 7. A dropped relation's rows leave the registries: a table given its OID
+-- later would have taken over its rules, classification and protection.
+CREATE TABLE mr_gone (id int, email text, subj text);
+SELECT privacy.set_mask('mr_gone', 'email', 'email');
+SELECT privacy.classify('mr_gone', 'email', 'personal');
+SELECT privacy.set_quasi_identifiers('mr_gone', ARRAY['email']);
+SELECT privacy.protect_table('mr_gone', 'subj');
+SELECT privacy.create_masking_view('mr_gone');
+SELECT 'mr_gone'::regclass::oid AS gone_oid \gset
+DROP TABLE mr_gone CASCADE;
+SELECT (SELECT count(*) FROM privacy.mask_rules WHERE relid::oid = :gone_oid) AS rules,
+       (SELECT count(*) FROM privacy.classifications WHERE relid::oid = :gone_oid) AS classified,
+       (SELECT count(*) FROM privacy.quasi_identifiers WHERE relid::oid = :gone_oid) AS quasi,
+       (SELECT count(*) FROM privacy.protected_tables WHERE relid::oid = :gone_oid) AS protected,
+       (SELECT count(*) FROM privacy.masking_views WHERE relid::oid = :gone_oid) AS views;
 
 -- Unknown names are errors, not silent successes.
 SELECT privacy.unmask_role('regress_mr_no_such_role');

@@ -20,6 +20,10 @@
 #include "access/xact.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/parsetree.h"
 #include "tcop/utility.h"
@@ -286,6 +290,151 @@ ensure_counts(void)
 						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
+/* ---------------------------------------------------------------------
+ * Parallel workers' counts, handed to their leader
+ *
+ * A parallel worker cannot write privacy.audit_log, and its counts are a
+ * share of its leader's statement: written apart, to the log only, the
+ * table would hold the leader's share alone (a 2-worker scan of 200,000
+ * rows showed 79,637).  So a worker hands its counters, names resolved, to
+ * its leader through a slot of shared memory per backend (with the library
+ * preloaded); the leader takes them in when its statement ends (workers
+ * have finished by then: Gather waits for them), or when its transaction
+ * ends, aborting too, and writes one event per statement, action, column,
+ * key and role, as without workers.  A counter that finds the slot full is
+ * written to the log by the worker, as before.
+ * --------------------------------------------------------------------- */
+#define WORKER_SLOT_ENTRIES 16
+
+typedef struct WorkerCountsSlot
+{
+	slock_t		mutex;
+	int32		leader_pid;		/* whose workers' counts these are; 0: none */
+	int			n;
+	CountEntry	entries[WORKER_SLOT_ENTRIES];
+} WorkerCountsSlot;
+
+static WorkerCountsSlot *worker_slots = NULL;
+static int	worker_nslots = 0;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size
+worker_slots_size(void)
+{
+	return mul_size(sizeof(WorkerCountsSlot), (Size) MaxBackends);
+}
+
+static void
+worker_counts_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(worker_slots_size()));
+}
+
+static void
+worker_counts_shmem_startup(void)
+{
+	bool		found;
+	int			i;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	worker_slots = ShmemInitStruct("privacy_ext audit worker counts", worker_slots_size(), &found);
+	if (!found)
+		for (i = 0; i < MaxBackends; i++)
+		{
+			SpinLockInit(&worker_slots[i].mutex);
+			worker_slots[i].leader_pid = 0;
+			worker_slots[i].n = 0;
+		}
+	worker_nslots = MaxBackends;
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * Worker: move what fits of entries[0..n) into the leader's slot; returns
+ * how many are left (moved to the front), for the worker to write itself.
+ */
+static int
+hand_to_leader(CountEntry *entries, int n)
+{
+	PGPROC	   *leader = MyProc != NULL ? MyProc->lockGroupLeader : NULL;
+	WorkerCountsSlot *slot;
+	int			left = 0;
+	int			i;
+	int			k;
+
+	if (worker_slots == NULL || !IsParallelWorker() || leader == NULL || leader == MyProc ||
+		leader->pgprocno >= worker_nslots)
+		return n;
+	slot = &worker_slots[leader->pgprocno];
+	SpinLockAcquire(&slot->mutex);
+	/* left by a backend that had this slot before (a crash): not this leader's */
+	if (slot->leader_pid != leader->pid)
+	{
+		slot->leader_pid = leader->pid;
+		slot->n = 0;
+	}
+	for (i = 0; i < n; i++)
+	{
+		for (k = 0; k < slot->n; k++)
+			if (memcmp(&slot->entries[k].key, &entries[i].key, sizeof(CountKey)) == 0)
+				break;
+		if (k < slot->n)
+			slot->entries[k].count = slot->entries[k].count > PG_INT64_MAX - entries[i].count ?
+				PG_INT64_MAX : slot->entries[k].count + entries[i].count;
+		else if (slot->n < WORKER_SLOT_ENTRIES)
+			slot->entries[slot->n++] = entries[i];
+		else
+			entries[left++] = entries[i];
+	}
+	SpinLockRelease(&slot->mutex);
+	return left;
+}
+
+/* Leader: add its workers' counts to this statement's. */
+static void
+take_from_workers(void)
+{
+	WorkerCountsSlot *slot;
+	CountEntry	taken[WORKER_SLOT_ENTRIES];
+	int			n = 0;
+	int			i;
+
+	if (worker_slots == NULL || IsParallelWorker() || MyProc == NULL ||
+		MyProc->pgprocno >= worker_nslots)
+		return;
+	slot = &worker_slots[MyProc->pgprocno];
+	/* unlocked peek: a worker writes here only while this leader waits for it */
+	if (slot->n == 0)
+		return;
+	SpinLockAcquire(&slot->mutex);
+	if (slot->leader_pid == MyProcPid)
+	{
+		n = slot->n;
+		memcpy(taken, slot->entries, sizeof(CountEntry) * n);
+	}
+	slot->n = 0;
+	slot->leader_pid = 0;
+	SpinLockRelease(&slot->mutex);
+	for (i = 0; i < n; i++)
+	{
+		CountEntry *entry;
+		bool		found;
+
+		ensure_counts();
+		entry = (CountEntry *) hash_search(counts, &taken[i].key, HASH_ENTER, &found);
+		if (!found)
+			*entry = taken[i];
+		else
+			entry->count = entry->count > PG_INT64_MAX - taken[i].count ?
+				PG_INT64_MAX : entry->count + taken[i].count;
+	}
+}
+
 /*
  * relid, or the Citus table it is a shard of.  The last answer is kept for
  * the statement: a call site meeting values under several keys row by row
@@ -516,6 +665,8 @@ flush(bool table_ok)
 	}
 	if (px_audit_sinks == 0)
 		return;
+	if (IsParallelWorker() && n > 0)
+		n = hand_to_leader(entries, n);
 	if (had_purpose)
 	{
 		PxAuditEvent	ev = {GetCurrentTimestamp(), "purpose_declared", purpose, 1, NULL,
@@ -590,6 +741,8 @@ px_executor_end(QueryDesc *queryDesc)
 		prev_executor_end(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
+	if (run_depth == 0)
+		take_from_workers();
 	if (run_depth == 0 && (counts != NULL || purpose_pending))
 		flush(true);
 }
@@ -621,6 +774,7 @@ px_audit_xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
+			take_from_workers();
 
 			/*
 			 * Counts still pending when a transaction commits: reads no
@@ -645,6 +799,7 @@ px_audit_xact_callback(XactEvent event, void *arg)
 			px_audit_suppressed = 0;
 			running_query = NULL;
 			run_depth = 0;
+			take_from_workers();
 			if (counts != NULL || purpose_pending)
 				flush(false);
 			break;
@@ -663,6 +818,13 @@ px_install_audit_hooks(void)
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = px_process_utility;
 	RegisterXactCallback(px_audit_xact_callback, NULL);
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = worker_counts_shmem_request;
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = worker_counts_shmem_startup;
+	}
 	/* Registered after ours, so it runs first: an abort is no longer writing. */
 	px_install_audit_events();
 }

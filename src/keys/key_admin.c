@@ -189,6 +189,9 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
+	/* A destroyed key has nothing left to grant (its grants went with it). */
+	if (grant && px_key_destroyed(key_id))
+		px_report_destroyed_key(key_id);
 	roleid = get_role_oid(role, false);
 	namestrcpy(&rolename, role);
 

@@ -25,6 +25,7 @@
 #include "masking/jsonb_rule.h"
 #include "px_mask.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/genam.h"
@@ -686,6 +687,25 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 			}
 			PG_RETURN_NULL();
 		case PX_RULE_NOISE:
+			/* smallint and real take int4's and float8's noise, kept in their range */
+			if (type == INT2OID)
+			{
+				int32		x = DatumGetInt32(DirectFunctionCall2(px_noise_int4,
+																  Int32GetDatum(DatumGetInt16(v)),
+																  Float8GetDatum(rule->number)));
+
+				PG_RETURN_INT16(x > PG_INT16_MAX ? PG_INT16_MAX : x < PG_INT16_MIN ? PG_INT16_MIN : (int16) x);
+			}
+			if (type == FLOAT4OID)
+			{
+				float8		x = DatumGetFloat8(DirectFunctionCall2(px_noise_float8,
+																   Float8GetDatum((float8) DatumGetFloat4(v)),
+																   Float8GetDatum(rule->number)));
+
+				if (!isnan(x) && !isinf(DatumGetFloat4(v)))
+					x = x > FLT_MAX ? FLT_MAX : x < -FLT_MAX ? -FLT_MAX : x;
+				PG_RETURN_FLOAT4((float4) x);
+			}
 			if (type == INT4OID)
 				return DirectFunctionCall2(px_noise_int4, v, Float8GetDatum(rule->number));
 			if (type == INT8OID)

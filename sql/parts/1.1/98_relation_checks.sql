@@ -119,3 +119,36 @@ BEGIN
     END IF;
 END
 $$;
+
+-- The registries keyed by relation forget a relation when it is dropped.
+-- Kept, its rows named a dangling OID (shown as a number by the inventory)
+-- that a later relation could be given, taking over its mask rules,
+-- classification, quasi-identifiers or consent protection.  Only rows of
+-- relations that no longer exist are deleted, so anyone may run it: it
+-- runs after every DROP (the event trigger below), as the extension's
+-- owner (the registries are closed to other roles).
+CREATE FUNCTION privacy.forget_dropped_relations() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM privacy.masking_views r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
+    DELETE FROM privacy.mask_rules r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
+    DELETE FROM privacy.classifications r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
+    DELETE FROM privacy.quasi_identifiers r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
+    DELETE FROM privacy.protected_tables r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.forget_dropped_relations() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.forget_dropped_relations() TO PUBLIC;
+CREATE FUNCTION privacy.registries_after_drop() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d
+                WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0
+                  AND d.object_type IN ('table', 'view', 'materialized view', 'foreign table')) THEN
+        PERFORM privacy.forget_dropped_relations();
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.registries_after_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER privacy_registries_after_drop ON sql_drop
+    EXECUTE FUNCTION privacy.registries_after_drop();
