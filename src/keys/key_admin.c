@@ -41,19 +41,7 @@
 void
 px_check_key_name(const char *name)
 {
-	size_t		len = strlen(name);
-	size_t		i;
-	bool		ok = len > 0 && len < NAMEDATALEN &&
-		((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
-
-	for (i = 0; ok && i < len; i++)
-	{
-		char		c = name[i];
-
-		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			c == '_' || c == '.' || c == '-';
-	}
-	if (!ok)
+	if (!px_key_name_valid(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
 				 errmsg("invalid privacy_ext key name \"%s\"", name),

@@ -927,6 +927,25 @@ px_key_name(uint32 key_id)
 	return row->found ? pstrdup(row->name) : NULL;
 }
 
+/* Whether name can name a key: lower-case letters, digits, '_', '.', '-'. */
+bool
+px_key_name_valid(const char *name)
+{
+	size_t		len = strlen(name);
+	size_t		i;
+	bool		ok = len > 0 && len < NAMEDATALEN &&
+		((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
+
+	for (i = 0; ok && i < len; i++)
+	{
+		char		c = name[i];
+
+		ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			c == '_' || c == '.' || c == '-';
+	}
+	return ok;
+}
+
 /* Resolve an existing key by name; 0 or ERROR when there is none. */
 uint32
 px_key_id_for_name(const char *name, bool missing_ok)
@@ -938,10 +957,16 @@ px_key_id_for_name(const char *name, bool missing_ok)
 		return key_id;
 	if (missing_ok)
 		return 0;
+	/* The hint names a call that works: no key can have an invalid name. */
+	if (px_key_name_valid(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_UNKNOWN_KEY),
+				 errmsg("privacy_ext key \"%s\" does not exist", name),
+				 errhint("Create it with privacy.create_key('%s').", name)));
 	ereport(ERROR,
 			(errcode(ERRCODE_PX_UNKNOWN_KEY),
 			 errmsg("privacy_ext key \"%s\" does not exist", name),
-			 errhint("Create it with privacy.create_key('%s').", name)));
+			 errhint("A key name is 1 to %d characters: lower-case letters, digits, '_', '.' and '-'.", NAMEDATALEN - 1)));
 	return 0;					/* keep compiler quiet */
 }
 

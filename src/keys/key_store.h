@@ -33,6 +33,7 @@ extern char *px_key_name(uint32 key_id);
 extern bool px_key_exists(uint32 key_id);
 extern bool px_key_destroyed(uint32 key_id);
 extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
+extern bool px_key_name_valid(const char *name);
 extern void px_report_destroyed_key(uint32 key_id);
 extern px_status px_noise_mac(const uint8_t *msg, size_t len, uint8_t out[32]);
 

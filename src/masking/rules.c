@@ -453,6 +453,20 @@ redact_datum(Oid type, bool *isnull)
 {
 	const char *literal = NULL;
 
+	/* as privacy.mask_redact() does for these */
+	if (getBaseType(type) == BOOLOID)
+	{
+		*isnull = false;
+		return BoolGetDatum(false);
+	}
+	if (getBaseType(type) == BYTEAOID)
+	{
+		bytea	   *empty = (bytea *) palloc(VARHDRSZ);
+
+		SET_VARSIZE(empty, VARHDRSZ);
+		*isnull = false;
+		return PointerGetDatum(empty);
+	}
 	switch (type_class(type))
 	{
 		case TC_TEXT:
