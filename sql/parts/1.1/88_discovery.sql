@@ -418,7 +418,8 @@ WITH cols AS (
     SELECT a.attrelid AS relid, a.attname AS column_name, a.atttypid, a.atttypmod
       FROM pg_catalog.pg_attribute a
       JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
+     -- tables and what else holds rows (materialized views, foreign tables)
+     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm', 'f')
        AND (EXISTS (SELECT 1 FROM privacy.classifications k
                      WHERE k.relid = a.attrelid AND k.column_name = a.attname)
             OR a.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
@@ -469,7 +470,7 @@ WITH cols AS (
     -- masking view when the column's default rule is none (a column
     -- without any rule is redacted there: privacy by default, 80_...).
     SELECT f.relid, f.column_name,
-           pg_catalog.array_agg(DISTINCT r.rolname::text ORDER BY r.rolname::text) AS roles
+           pg_catalog.array_agg(DISTINCT pg_catalog.quote_ident(r.rolname) ORDER BY pg_catalog.quote_ident(r.rolname)) AS roles
       FROM facts f
       JOIN pg_catalog.pg_roles r
         ON NOT r.rolsuper AND r.rolname !~ '^pg_'
