@@ -162,3 +162,7 @@ DELETE FROM privacy.protected_tables;
 DELETE FROM privacy.mask_rules;
 DROP OWNED BY regress_cc_app, regress_cc_owner;
 DROP ROLE regress_cc_app, regress_cc_owner;
+-- An explicit empty purpose names no purpose (an unknown one: 42704).
+SELECT privacy.has_consent('x', '');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.has_consent('x', NULL::text) AS null_purpose;

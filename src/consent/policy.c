@@ -1031,12 +1031,27 @@ px_consent_cache_info(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* The explicit purpose (second argument) or the declared one. */
+/*
+ * The explicit purpose (second argument) or the declared one.  An empty
+ * declared purpose is none declared; an empty explicit one names no
+ * purpose, an error like any other unknown one.
+ */
 static const char *
 purpose_arg(FunctionCallInfo fcinfo)
 {
 	if (PG_NARGS() > 1)
-		return PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	{
+		char	   *purpose;
+
+		if (PG_ARGISNULL(1))
+			return NULL;
+		purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		if (unlikely(purpose[0] == '\0'))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("processing purpose \"\" does not exist")));
+		return purpose;
+	}
 	return px_purpose;
 }
 

@@ -379,6 +379,28 @@ px_jsonb_part_rule(const px_mask_rule *rule, int i, px_mask_rule *inner,
 }
 
 /* Append text as a quoted string, doubling quotes. */
+/*
+ * A number in its shortest form that reads back as the same double: 0.1
+ * stays "0.1" (%.17g writes 0.10000000000000001), and the canonical rule
+ * still parses to exactly the value it was made from.
+ */
+static size_t
+put_number(char *out, double v)
+{
+	int			precision;
+	int			n = 0;
+
+	if (v == floor(v) && fabs(v) < 1e15)
+		return (size_t) sprintf(out, "%.0f", v);
+	for (precision = 1; precision <= 17; precision++)
+	{
+		n = sprintf(out, "%.*g", precision, v);
+		if (strtod(out, NULL) == v)
+			break;
+	}
+	return (size_t) n;
+}
+
 static size_t
 put_quoted(char *out, const char *text, size_t len)
 {
@@ -427,13 +449,17 @@ px_rule_format(const px_mask_rule *rule, char *out)
 			n += put_quoted(out + n, rule->text, rule->text_len);
 			return n + (size_t) sprintf(out + n, ")");
 		case PX_RULE_GENERALIZE_STEP:
-			return (size_t) sprintf(out, "generalize(%.17g)", rule->number);
+			n = (size_t) sprintf(out, "generalize(");
+			n += put_number(out + n, rule->number);
+			return n + (size_t) sprintf(out + n, ")");
 		case PX_RULE_GENERALIZE_UNIT:
 			n = (size_t) sprintf(out, "generalize(");
 			n += put_quoted(out + n, rule->text, rule->text_len);
 			return n + (size_t) sprintf(out + n, ")");
 		case PX_RULE_NOISE:
-			return (size_t) sprintf(out, "noise(%.17g)", rule->number);
+			n = (size_t) sprintf(out, "noise(");
+			n += put_number(out + n, rule->number);
+			return n + (size_t) sprintf(out + n, ")");
 		case PX_RULE_VALUE:
 			n = (size_t) sprintf(out, "value ");
 			n += put_quoted(out + n, rule->text, rule->text_len);

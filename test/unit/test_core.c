@@ -1576,6 +1576,9 @@ test_rule_parser(void)
 		{"partial( 2 ,'it''s', 0 )", "partial(2, 'it''s', 0)"},
 		{"hash('pseudo')", "hash('pseudo')"}, {"generalize(10)", "generalize(10)"},
 		{"generalize('decade')", "generalize('decade')"}, {"noise(0.25)", "noise(0.25)"},
+		/* the shortest text that reads back as the same double */
+		{"generalize(0.1)", "generalize(0.1)"}, {"generalize(1.5)", "generalize(1.5)"},
+		{"generalize(1e19)", "generalize(1e+19)"}, {"noise(0.3333333333333333)", "noise(0.3333333333333333)"},
 		{"value 'n/a'", "value 'n/a'"}};
 	static const char *const bad[] = {
 		"", "shuffle", "partial(-1, '*', 1)", "partial(1, '*')", "partial(1, *, 1)",

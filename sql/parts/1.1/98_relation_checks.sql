@@ -96,6 +96,14 @@ BEGIN
         RAISE EXCEPTION 'create_masking_view needs a table' USING ERRCODE = '22004';
     END IF;
     PERFORM privacy.require_user_relation(tbl, 'create a masking view of');
+    -- The view reads the table with its owner's rights, every column.
+    IF NOT has_table_privilege(tbl, 'SELECT')
+       AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0
+                      AND NOT a.attisdropped AND NOT has_column_privilege(tbl, a.attnum, 'SELECT')) THEN
+        RAISE EXCEPTION 'permission denied to create a masking view of %: cannot read it', tbl
+            USING ERRCODE = '42501',
+                  HINT = 'The view reads the table with its owner''s rights: create it as a role that may read every column.';
+    END IF;
     RETURN privacy.masking_view_build(tbl, true);
 END
 $$;
