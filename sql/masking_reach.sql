@@ -211,6 +211,24 @@ SELECT (SELECT count(*) FROM privacy.mask_rules WHERE relid::oid = :gone_oid) AS
        (SELECT count(*) FROM privacy.protected_tables WHERE relid::oid = :gone_oid) AS protected,
        (SELECT count(*) FROM privacy.masking_views WHERE relid::oid = :gone_oid) AS views;
 
+-- 8. An administrator who cannot read a table cannot make its masking
+-- view (the view, its own, would fail on every read).
+CREATE TABLE mr_closed (id int, secret text);
+CREATE ROLE regress_mr_admin IN ROLE privacy_admin;
+SET ROLE regress_mr_admin;
+SELECT privacy.create_masking_view('mr_closed');
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT SELECT ON mr_closed TO regress_mr_admin;
+GRANT CREATE ON SCHEMA masked TO regress_mr_admin;
+SET ROLE regress_mr_admin;
+SELECT privacy.create_masking_view('mr_closed');
+SELECT count(*) FROM masked.mr_closed;
+RESET ROLE;
+DROP TABLE mr_closed CASCADE;
+DROP OWNED BY regress_mr_admin;
+DROP ROLE regress_mr_admin;
+
 -- Unknown names are errors, not silent successes.
 SELECT privacy.unmask_role('regress_mr_no_such_role');
 \echo :LAST_ERROR_SQLSTATE
