@@ -109,10 +109,14 @@ SELECT privacy.export_subject('');
 CREATE TABLE hd_vc (id int, s privacy.encrypted_text('hd_k'), d privacy.encrypted_text_det('hd_k'));
 INSERT INTO hd_vc VALUES (1, 'vc secret', 'vc det');
 SELECT s::varchar AS s_varchar, d::varchar AS d_varchar, s::varchar(2) AS truncated FROM hd_vc;
+-- and ::char(n) (it gave the envelope cut to n characters)
+SELECT s::char(4) AS s_char, d::char(3) AS d_char, s::bpchar AS s_bpchar, length(s::char(20)) AS padded_len FROM hd_vc;
 CREATE ROLE hd_vc_reader;
 GRANT SELECT ON hd_vc TO hd_vc_reader;
 SET ROLE hd_vc_reader;
 SELECT s::varchar FROM hd_vc;
+\echo :LAST_ERROR_SQLSTATE
+SELECT s::char(4) FROM hd_vc;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 DROP TABLE hd_vc;

@@ -45,3 +45,16 @@ CREATE CAST (privacy.encrypted_text AS varchar)
     WITH FUNCTION privacy.decrypt_to_varchar(privacy.encrypted_text);
 CREATE CAST (privacy.encrypted_text_det AS varchar)
     WITH FUNCTION privacy.decrypt_to_varchar(privacy.encrypted_text_det);
+
+-- ssn::char(n) (bpchar) likewise: through the I/O conversion it gave the
+-- envelope cut to n characters, which read like a value.  text and bpchar
+-- share their representation, so the decryption functions serve as they
+-- are; char(n)'s length coercion then applies as for any text.
+CREATE FUNCTION privacy.decrypt_to_bpchar(privacy.encrypted_text) RETURNS bpchar
+    AS 'MODULE_PATHNAME', 'px_decrypt_text' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE FUNCTION privacy.decrypt_to_bpchar(privacy.encrypted_text_det) RETURNS bpchar
+    AS 'MODULE_PATHNAME', 'px_decrypt_text_det' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+CREATE CAST (privacy.encrypted_text AS bpchar)
+    WITH FUNCTION privacy.decrypt_to_bpchar(privacy.encrypted_text);
+CREATE CAST (privacy.encrypted_text_det AS bpchar)
+    WITH FUNCTION privacy.decrypt_to_bpchar(privacy.encrypted_text_det);
