@@ -499,6 +499,23 @@ $$;
 REVOKE ALL ON FUNCTION privacy.acts_as_owner(regclass), privacy.holds_grants(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.acts_as_owner(regclass), privacy.holds_grants(regclass, name) TO privacy_admin;
 
+-- Each masked table with its partitions and inheritance children (at every
+-- level), which hold its rows and have no masking view of their own; root:
+-- the masked table itself.  mask_role's loops walk it.
+CREATE FUNCTION privacy.masked_relations(OUT relid regclass, OUT root boolean, OUT view regclass)
+RETURNS SETOF record LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT d.relid::pg_catalog.regclass, d.relid = m.relid::pg_catalog.oid, pg_catalog.to_regclass(m.view_name)
+      FROM privacy.masking_views m
+      CROSS JOIN LATERAL (WITH RECURSIVE tree(relid) AS (
+               SELECT m.relid::pg_catalog.oid
+               UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid)
+           SELECT tree.relid FROM tree) d
+     WHERE pg_catalog.to_regclass(m.view_name) IS NOT NULL
+     ORDER BY m.view_name, d.relid
+$$;
+REVOKE ALL ON FUNCTION privacy.masked_relations() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.masked_relations() TO privacy_admin;
+
 -- A masked role reads masked.* by default and loses direct access to the
 -- tables.  A superuser cannot be masked: it reads every table anyway.  An
 -- administrator who is not a superuser masks a role when it may grant
@@ -517,14 +534,7 @@ BEGIN
         RAISE EXCEPTION 'cannot mask superuser "%"', role USING ERRCODE = '42501',
             HINT = 'A superuser reads every table whatever it is granted; mask a role without SUPERUSER.';
     END IF;
-    -- Each masked table with its partitions and inheritance children (at
-    -- every level): they hold its rows, and have no masking view of their own.
-    FOR v IN SELECT d.relid, d.relid = m.relid AS root, to_regclass(m.view_name) AS view
-               FROM privacy.masking_views m
-               CROSS JOIN LATERAL (WITH RECURSIVE tree(relid) AS (
-                        SELECT m.relid UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid)
-                    SELECT tree.relid FROM tree) d
-              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name, d.relid LOOP
+    FOR v IN SELECT * FROM privacy.masked_relations() LOOP
         IF v.root AND NOT has_table_privilege(v.view, 'SELECT WITH GRANT OPTION') THEN
             RAISE EXCEPTION 'permission denied to mask role "%": cannot grant SELECT on %', role, v.view
                 USING ERRCODE = '42501',
@@ -537,12 +547,7 @@ BEGIN
         END IF;
     END LOOP;
     INSERT INTO privacy.masked_roles (role_name) VALUES (role) ON CONFLICT DO NOTHING;
-    FOR v IN SELECT d.relid, d.relid = m.relid AS root, to_regclass(m.view_name) AS view
-               FROM privacy.masking_views m
-               CROSS JOIN LATERAL (WITH RECURSIVE tree(relid) AS (
-                        SELECT m.relid UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid)
-                    SELECT tree.relid FROM tree) d
-              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name, d.relid LOOP
+    FOR v IN SELECT * FROM privacy.masked_relations() LOOP
         IF v.root THEN
             EXECUTE format('GRANT SELECT ON %s TO %I', v.view, role);
         END IF;
