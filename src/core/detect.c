@@ -368,6 +368,67 @@ px_detect_us_ssn(const char *s, size_t len)
 	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
 }
 
+/* --- digit shapes ------------------------------------------------------------ */
+
+int
+px_detect_shape_category(int shape)
+{
+	switch (shape)
+	{
+		case PX_SHAPE_US_SSN:
+			return PX_DETECT_US_SSN;
+		case PX_SHAPE_PHONE:
+			return PX_DETECT_PHONE;
+		default:
+			return -1;
+	}
+}
+
+static bool
+all_digits(const char *s, size_t len)
+{
+	size_t		i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!is_digit((unsigned char) s[i]))
+			return false;
+	return true;
+}
+
+/* Area, group and serial of nine digits in the ranges the SSA issues. */
+static bool
+ssn_digits_in_range(const char *d)
+{
+	int			area = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+	int			group = (d[3] - '0') * 10 + (d[4] - '0');
+	int			serial = (d[5] - '0') * 1000 + (d[6] - '0') * 100 + (d[7] - '0') * 10 + (d[8] - '0');
+
+	/* never issued: area 000, 666 and 900-999, group 00, serial 0000 */
+	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
+}
+
+bool
+px_detect_us_ssn_digits(const char *s, size_t len)
+{
+	return len == 9 && all_digits(s, len) && ssn_digits_in_range(s);
+}
+
+bool
+px_detect_phone_digits(const char *s, size_t len)
+{
+	size_t		i;
+
+	if (len < 8 || len > 15 || !all_digits(s, len))
+		return false;
+	/* 00000000, 99999999999: placeholders, not numbers anyone dials */
+	for (i = 1; i < len; i++)
+		if (s[i] != s[0])
+			return true;
+	return false;
+}
+
 /* --- IP addresses ------------------------------------------------------------ */
 
 /* A decimal in [0, max] of at most `width` digits at s[*i..len), no leading zero. */
@@ -739,6 +800,43 @@ px_detect_value(const char *s, size_t len, int current_year)
 		bits |= PX_DETECT_BIT(PX_DETECT_POSTAL_CODE);
 	if (bits == 0 && px_detect_person_name(s, len))
 		bits |= PX_DETECT_BIT(PX_DETECT_PERSON_NAME);
+	/*
+	 * Bare digits: no format of an SSN or a phone (those need separators or
+	 * a '+'), but their digits may be one; the format's bit wins.
+	 */
+	if (px_detect_us_ssn_digits(s, len) && !(bits & PX_DETECT_BIT(PX_DETECT_US_SSN)))
+		bits |= PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN);
+	if (px_detect_phone_digits(s, len) && !(bits & PX_DETECT_BIT(PX_DETECT_PHONE)))
+		bits |= PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE);
+	return bits;
+}
+
+unsigned
+px_detect_number(const char *s, size_t len)
+{
+	unsigned	bits = 0;
+	char		padded[9];
+
+	/* "-5", "12.50", "1e5", "NaN": amounts and measures, not identifiers */
+	if (!all_digits(s, len) || len > 19)
+		return 0;
+	if (px_detect_payment_card(s, len))
+		bits |= PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD);
+	if (px_detect_postal_code_shape(s, len))
+		bits |= PX_DETECT_BIT(PX_DETECT_POSTAL_CODE);
+	/*
+	 * An SSN stored as a number loses the zeros of areas 001 to 099: the
+	 * smallest, 001-01-0001, prints as 1010001.
+	 */
+	if (len >= 7 && len <= 9)
+	{
+		memset(padded, '0', sizeof(padded));
+		memcpy(padded + (9 - len), s, len);
+		if (ssn_digits_in_range(padded))
+			bits |= PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN);
+	}
+	if (px_detect_phone_digits(s, len))
+		bits |= PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE);
 	return bits;
 }
 
@@ -1048,13 +1146,28 @@ static const double value_reliability[PX_DETECT_COUNT] = {
 	[PX_DETECT_POSTAL_CODE] = 0.3,	/* a shape only: postal codes go by name */
 };
 
+/*
+ * How much a digit shape alone says: below the reporting threshold, so that
+ * a column of 9-digit or 10-digit ids is no SSN or phone; with a name that
+ * says the category, reported (0.78, as a birth date with its name).
+ */
+#define SHAPE_RELIABILITY 0.45
+
 #define NAME_STRONG 0.6
 #define NAME_WEAK	0.35
 
 double
 px_detect_confidence(int category, long sampled, long matched, PxNameHint hint)
 {
+	return px_detect_confidence_shaped(category, sampled, matched, 0, hint);
+}
+
+double
+px_detect_confidence_shaped(int category, long sampled, long matched, long shaped,
+							PxNameHint hint)
+{
 	double		fraction = 0.0;
+	double		shape_fraction = 0.0;
 	double		value_conf;
 	double		name_conf = 0.0;
 	unsigned	bit;
@@ -1062,9 +1175,16 @@ px_detect_confidence(int category, long sampled, long matched, PxNameHint hint)
 	if (category < 0 || category >= PX_DETECT_COUNT)
 		return 0.0;
 	bit = PX_DETECT_BIT(category);
+	if (matched < 0)
+		matched = 0;
 	if (sampled > 0 && matched > 0)
 		fraction = matched >= sampled ? 1.0 : (double) matched / (double) sampled;
-	value_conf = fraction * value_reliability[category];
+	/* shaped values are others than the matching ones: together at most all */
+	if (sampled > 0 && shaped > 0 && matched < sampled)
+		shape_fraction = shaped >= sampled - matched ? 1.0 - fraction : (double) shaped / (double) sampled;
+	value_conf = fraction * value_reliability[category] + shape_fraction * SHAPE_RELIABILITY;
+	/* the digits of what the name says are no contradiction of it */
+	fraction += shape_fraction;
 	if (hint.strong & bit)
 		name_conf = NAME_STRONG;
 	else if (hint.weak & bit)

@@ -32,6 +32,30 @@ typedef enum PxDetectCategory
 
 #define PX_DETECT_BIT(c)	(1u << (unsigned) (c))
 
+/*
+ * Digit shapes: evidence weaker than a category's format.  A bare number
+ * (only digits, as a number column prints or a text column may hold) with
+ * the digits of an SSN or a phone number is as much an id, an amount in
+ * cents or a ZIP+4: it supports a column name that says the category, and
+ * alone stays below the reporting threshold.  Their bits follow the
+ * categories' bits; px_detect_value never sets a shape's bit together with
+ * its category's.
+ */
+typedef enum PxDetectShape
+{
+	PX_SHAPE_US_SSN = 0,		/* 9 digits in the ranges the SSA issues */
+	PX_SHAPE_PHONE,				/* 8 to 15 digits: E.164 without '+', a national number */
+	PX_SHAPE_COUNT
+} PxDetectShape;
+
+#define PX_DETECT_SHAPE_BIT(s)	(1u << (unsigned) (PX_DETECT_COUNT + (s)))
+
+/* Category bits and shape bits: what the value recognisers return. */
+#define PX_DETECT_VALUE_BITS	(PX_DETECT_COUNT + PX_SHAPE_COUNT)
+
+/* The category whose digits a shape has; -1 for a value out of range. */
+extern int	px_detect_shape_category(int shape);
+
 /* "email", "payment_card", ...; NULL for a value out of range. */
 extern const char *px_detect_category_name(int category);
 
@@ -52,6 +76,10 @@ extern bool px_detect_iban(const char *s, size_t len);
 /* AAA-GG-SSSS (or with spaces) with an area, group and serial the SSA issues. */
 extern bool px_detect_us_ssn(const char *s, size_t len);
 
+/* Digit shapes: exactly 9 digits in the SSN ranges; 8 to 15 digits, not all one digit. */
+extern bool px_detect_us_ssn_digits(const char *s, size_t len);
+extern bool px_detect_phone_digits(const char *s, size_t len);
+
 extern bool px_detect_ipv4(const char *s, size_t len);
 extern bool px_detect_ipv6(const char *s, size_t len);
 
@@ -71,10 +99,20 @@ extern bool px_detect_postal_code_shape(const char *s, size_t len);
 extern bool px_detect_person_name(const char *s, size_t len);
 
 /*
- * Every category the value matches (PX_DETECT_BIT of each), surrounding
+ * Every category the value matches (PX_DETECT_BIT of each), and the digit
+ * shapes of a value of digits only (PX_DETECT_SHAPE_BIT), surrounding
  * white space ignored; 0 for none.
  */
 extern unsigned px_detect_value(const char *s, size_t len, int current_year);
+
+/*
+ * The same for the decimal text of a number column's value (int, bigint,
+ * numeric as PostgreSQL prints them): card numbers, postal codes and digit
+ * shapes of a value of digits only, an SSN's leading zeros restored (SSN
+ * 012-34-5678 is the integer 12345678); a sign, a fraction or an exponent
+ * makes no identifier, 0.
+ */
+extern unsigned px_detect_number(const char *s, size_t len);
 
 /* --- one column name ------------------------------------------------------ */
 
@@ -103,6 +141,15 @@ extern PxNameHint px_detect_column_name(const char *name, size_t len);
  */
 extern double px_detect_confidence(int category, long sampled, long matched,
 								   PxNameHint hint);
+
+/*
+ * The same with `shaped` more values that have the category's digit shape
+ * but not its format: they count as value evidence of reliability 0.45
+ * (below the threshold alone, like dates of birth) and do not contradict a
+ * name that says the category.
+ */
+extern double px_detect_confidence_shaped(int category, long sampled, long matched,
+										  long shaped, PxNameHint hint);
 
 /* Confidence from which detect_personal_data reports a column. */
 #define PX_DETECT_REPORT_THRESHOLD 0.5

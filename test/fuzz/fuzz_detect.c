@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the personal-data recognisers (px_detect.h) on arbitrary
- * bytes, as values and as column names, and the confidence from any counts.
+ * bytes, as values, as numbers' text and as column names, and the
+ * confidence from any counts.
  */
 #include "px_detect.h"
 
@@ -24,12 +25,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size)
 		memcpy(copy, s, size);
 	bits = px_detect_value(copy, size, 2026);
-	if (bits >> PX_DETECT_COUNT)
-		abort();				/* a category that does not exist */
+	if (bits >> PX_DETECT_VALUE_BITS)
+		abort();				/* a category or digit shape that does not exist */
 	if (bits != px_detect_value(copy, size, 2026))
 		abort();				/* not a function of the value */
 	if ((bits & PX_DETECT_BIT(PX_DETECT_EMAIL)) && bits != PX_DETECT_BIT(PX_DETECT_EMAIL))
 		abort();				/* an e-mail address is nothing else */
+	for (c = 0; c < PX_SHAPE_COUNT; c++)
+		if ((bits & PX_DETECT_SHAPE_BIT(c)) && (bits & PX_DETECT_BIT(px_detect_shape_category(c))))
+			abort();			/* a category's format and its bare digits at once */
+	bits = px_detect_number(copy, size);
+	if (bits >> PX_DETECT_VALUE_BITS)
+		abort();
+	if (bits & ~(PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE) |
+				 PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN) | PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE)))
+		abort();				/* a number is no e-mail, IBAN, name... */
 	hint = px_detect_column_name(copy, size);
 	if ((hint.strong | hint.weak) >> PX_DETECT_COUNT || (hint.strong & hint.weak))
 		abort();
@@ -37,8 +47,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		long		sampled = size > 0 ? data[0] : 0;
 		long		matched = size > 1 ? data[1] : 0;
+		long		shaped = size > 2 ? data[2] : 0;
 		double		conf = px_detect_confidence(c, sampled, matched, hint);
 
+		if (!(conf >= 0.0 && conf <= 1.0))
+			abort();
+		conf = px_detect_confidence_shaped(c, sampled, matched, shaped, hint);
 		if (!(conf >= 0.0 && conf <= 1.0))
 			abort();
 	}

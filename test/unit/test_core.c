@@ -2074,7 +2074,6 @@ test_detect(void)
 		{"4111 1111 1111 1111", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
 		{"4111-1111-1111-1111", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
 		{"5555555555554444", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
-		{"378282246310005", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
 		{"3782 822463 10005", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
 		{"4111111111111112", 0},	/* Luhn fails */
 		{"4111 1111-1111 1111", 0}, /* mixed separators */
@@ -2099,7 +2098,22 @@ test_detect(void)
 		{"030 12345678", PX_DETECT_BIT(PX_DETECT_PHONE)},
 		{"0044 20 7946 0958", PX_DETECT_BIT(PX_DETECT_PHONE)},
 		{"01.23.45.67.89", PX_DETECT_BIT(PX_DETECT_PHONE)},
-		{"4155552671", 0},			/* bare digits: an id as much as a phone */
+		{"4155552671", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE)},	/* bare digits: an id as much as a phone */
+		{"4915112345601", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE)},	/* E.164 without '+' */
+		{"123456789", PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN) | PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) |
+		PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},	/* an SSN's digits, a phone's, a ZIP+4's */
+		{"012345678", PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN) | PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) |
+		PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"666456789", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"900456789", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"000456789", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"123006789", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"123450000", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"12345678", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},	/* text keeps its zeros: no SSN */
+		{"1234567", PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+		{"0000000000", 0},			/* a placeholder, not a phone */
+		{"1234567890123456", 0},	/* 16 digits: no phone, Luhn fails */
+		{"378282246310005", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD) | PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE)},
 		{"+1234567", 0},
 		{"1.2.3.4.5.6.7.8.9", 0},
 		{"192.168.1.100", PX_DETECT_BIT(PX_DETECT_IP_ADDRESS)},
@@ -2156,6 +2170,48 @@ test_detect(void)
 			  cases[i].value, got, cases[i].expect);
 	}
 	CHECK(!px_detect_us_ssn("123-45 6789", 11), "mixed SSN separators are no SSN");
+
+	/* numbers as a number column prints them */
+	{
+		static const struct
+		{
+			const char *value;
+			unsigned	expect;
+		}			numbers[] = {
+			{"123450001", PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN) | PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) |
+			PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+			{"12345678", PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN) | PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) |
+			PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},	/* SSN 012-34-5678 */
+			{"1010001", PX_DETECT_SHAPE_BIT(PX_SHAPE_US_SSN) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},	/* 001-01-0001 */
+			{"1000001", PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},	/* 001-00-0001: group 00 */
+			{"666123456", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE) | PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+			{"4915112345601", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE)},
+			{"14155552671", PX_DETECT_SHAPE_BIT(PX_SHAPE_PHONE)},
+			{"4111111111111111", PX_DETECT_BIT(PX_DETECT_PAYMENT_CARD)},
+			{"75008", PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},
+			{"2134", PX_DETECT_BIT(PX_DETECT_POSTAL_CODE)},	/* ZIP 02134 */
+			{"42", 0},
+			{"1", 0},
+			{"123450001.00", 0},	/* an amount */
+			{"-123450001", 0},
+			{"4915112345601.5", 0},
+			{"NaN", 0},
+			{"Infinity", 0},
+			{"", 0},
+		};
+
+		for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++)
+		{
+			unsigned	got = px_detect_number(numbers[i].value, strlen(numbers[i].value));
+
+			CHECK(got == numbers[i].expect, "number \"%s\": bits %#x, expected %#x",
+				  numbers[i].value, got, numbers[i].expect);
+		}
+		CHECK(px_detect_shape_category(PX_SHAPE_US_SSN) == PX_DETECT_US_SSN &&
+			  px_detect_shape_category(PX_SHAPE_PHONE) == PX_DETECT_PHONE &&
+			  px_detect_shape_category(PX_SHAPE_COUNT) == -1 && px_detect_shape_category(-1) == -1,
+			  "digit shapes: the category of each, -1 out of range");
+	}
 	CHECK(px_luhn_valid("79927398713", 11) && !px_luhn_valid("79927398710", 11) &&
 		  !px_luhn_valid("7992a398713", 11) && !px_luhn_valid("", 0),
 		  "Luhn: the textbook number passes, a changed digit or a letter fails");
@@ -2259,6 +2315,40 @@ test_detect(void)
 			CHECK(px_detect_confidence(PX_DETECT_DATE_OF_BIRTH, 100, 100, none) < PX_DETECT_REPORT_THRESHOLD &&
 				  px_detect_confidence(PX_DETECT_DATE_OF_BIRTH, 100, 100, dob_name) >= PX_DETECT_REPORT_THRESHOLD,
 				  "dates of adults' birth years: reported with a birth-date name only (hire dates are not births)");
+		}
+		/* digit shapes: evidence for a name, not alone */
+		{
+			PxNameHint	ssn_name = {PX_DETECT_BIT(PX_DETECT_US_SSN), 0, false};
+			PxNameHint	phone_name = {PX_DETECT_BIT(PX_DETECT_PHONE), 0, false};
+			PxNameHint	cell_name = {0, PX_DETECT_BIT(PX_DETECT_PHONE), false};
+			double		named = px_detect_confidence_shaped(PX_DETECT_US_SSN, 50, 0, 50, ssn_name);
+			double		by_name = px_detect_confidence(PX_DETECT_US_SSN, 0, 0, ssn_name);
+			double		formatted = px_detect_confidence(PX_DETECT_US_SSN, 50, 50, ssn_name);
+			double		alone = px_detect_confidence_shaped(PX_DETECT_US_SSN, 50, 0, 50, none);
+			double		phone = px_detect_confidence_shaped(PX_DETECT_PHONE, 50, 0, 50, phone_name);
+			double		cell = px_detect_confidence_shaped(PX_DETECT_PHONE, 50, 0, 50, cell_name);
+			double		ids = px_detect_confidence_shaped(PX_DETECT_US_SSN, 50, 0, 0, ssn_name);
+			double		mixed = px_detect_confidence_shaped(PX_DETECT_PHONE, 100, 60, 40, phone_name);
+			double		decoy_ids = px_detect_confidence_shaped(PX_DETECT_PHONE, 100, 0, 100, decoy);
+
+			CHECK(named >= PX_DETECT_REPORT_THRESHOLD && named > by_name && named < formatted,
+				  "an ssn column of SSN-shaped numbers: reported, above its name alone, below formatted SSNs (%.3f, %.3f, %.3f)",
+				  named, by_name, formatted);
+			CHECK(alone < PX_DETECT_REPORT_THRESHOLD,
+				  "9-digit numbers with no name: not reported (%.3f)", alone);
+			CHECK(phone >= PX_DETECT_REPORT_THRESHOLD && cell >= PX_DETECT_REPORT_THRESHOLD && cell < phone,
+				  "a phone column of bare numbers: reported, less for a vaguer name (%.3f, %.3f)", phone, cell);
+			CHECK(ids < PX_DETECT_REPORT_THRESHOLD,
+				  "an ssn column of small numbers: contradicted, not reported (%.3f)", ids);
+			CHECK(mixed > px_detect_confidence(PX_DETECT_PHONE, 100, 60, phone_name) &&
+				  mixed <= px_detect_confidence(PX_DETECT_PHONE, 100, 100, phone_name),
+				  "formatted and bare phones together: bare ones add, less than formatted (%.3f)", mixed);
+			CHECK(decoy_ids < 0.25, "a decoy name halves shapes too (%.3f)", decoy_ids);
+			CHECK(px_detect_confidence_shaped(PX_DETECT_US_SSN, 10, 8, 9, ssn_name) <= 1.0 &&
+				  px_detect_confidence_shaped(PX_DETECT_US_SSN, 10, 20, 20, none) <= 1.0 &&
+				  px_detect_confidence_shaped(PX_DETECT_US_SSN, 0, 0, 5, none) == 0.0 &&
+				  px_detect_confidence_shaped(PX_DETECT_US_SSN, 10, -3, -3, none) == 0.0,
+				  "shapes and matches beyond the sample capped, negative counts none");
 		}
 		CHECK(px_detect_confidence(PX_DETECT_COUNT, 1, 1, none) == 0.0 &&
 			  px_detect_confidence(PX_DETECT_EMAIL, 5, 9, none) <= 1.0,
