@@ -175,6 +175,30 @@ SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confi
   FROM privacy.detect_personal_data() WHERE table_name IN ('disc.odd'::regclass, 'disc.empty'::regclass)
  ORDER BY table_name::text, column_name;
 
+-- Numbers: SSNs and phones stored as numbers have the digits of one, which
+-- back a name that says so (and no longer contradict it); the same digits
+-- with no such name are not reported (ids, amounts, references).
+CREATE TABLE disc.nums (id int, ssn integer, phone bigint, ssn_text text, ssn_bare text,
+                        phone_digits text, ssn_lz integer, cell bigint, ssn_count int,
+                        amount numeric, price numeric(12, 2), ref_number bigint, account bigint);
+INSERT INTO disc.nums
+SELECT g, 123450000 + g, 4915112345600 + g, '123-45-' || lpad(g::text, 4, '0'), (123450000 + g)::text,
+       (14155552600 + g)::text, 12340000 + g, 33612345600 + g, g % 7,
+       4915112345600 + g * 1000, g * 1234.5, 123450000 + g, 2024000000 + g
+  FROM generate_series(1, 50) g;
+SELECT column_name, category, round(confidence::numeric, 2) AS confidence, suggested_level, suggested_rule
+  FROM privacy.detect_personal_data() WHERE table_name = 'disc.nums'::regclass ORDER BY column_name;
+-- The same columns with nothing to sample: by name alone.
+TRUNCATE disc.nums;
+SELECT column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name = 'disc.nums'::regclass ORDER BY column_name;
+-- Values: formats are categories (bits 0 to 8), bare digits also digit shapes
+-- (512: an SSN's, 1024: a phone's); a number's text restores an SSN's zeros.
+SELECT v, privacy.detect_value_categories(v) AS as_text, privacy.detect_number_categories(v) AS as_number
+  FROM unnest(ARRAY['123-45-6789', '123456789', '666456789', '12345678', '4915112345601', '+4915112345601',
+                    '4111111111111111', '75008', '42', '12345.50', '-123456789', ' ']) v;
+DROP TABLE disc.nums;
+
 -- A partitioned table is sampled through its parent, once; a materialized
 -- view like a table, or by names alone before its first refresh.
 CREATE TABLE disc.parted (id int, email text) PARTITION BY RANGE (id);

@@ -43,7 +43,7 @@ typedef enum SampleKind
 	SAMPLE_TEXT,				/* value::text */
 	SAMPLE_JSONB,				/* value::jsonb, its string values */
 	SAMPLE_DATE,				/* to_char(value, 'YYYY-MM-DD') */
-	SAMPLE_NUMBER,				/* value::text */
+	SAMPLE_NUMBER,				/* value::text, judged as a number's digits */
 	SAMPLE_INET					/* value::text */
 } SampleKind;
 
@@ -155,6 +155,31 @@ px_detect_value_categories(PG_FUNCTION_ARGS)
 }
 
 /*
+ * privacy.detect_number_categories(value text) RETURNS int: the same for the
+ * text of a number column's value (px_detect_number: card numbers, postal
+ * codes, the digit shapes of SSNs and phones), NULL for an empty or blank
+ * value.
+ */
+PG_FUNCTION_INFO_V1(px_detect_number_categories);
+Datum
+px_detect_number_categories(PG_FUNCTION_ARGS)
+{
+	text	   *value;
+	const char *s;
+	size_t		len;
+
+	/* a number this long (numeric prints up to 131072 digits) is no identifier */
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > MAX_VALUE_BYTES + VARHDRSZ)
+		PG_RETURN_INT32(0);
+	value = PG_GETARG_TEXT_PP(0);
+	s = VARDATA_ANY(value);
+	len = VARSIZE_ANY_EXHDR(value);
+	if (blank(s, len))
+		PG_RETURN_NULL();
+	PG_RETURN_INT32((int32) px_detect_number(s, len));
+}
+
+/*
  * privacy.detect_jsonb_categories(value jsonb) RETURNS int: the categories
  * matched by any of the value's non-blank strings (object keys aside; at
  * most MAX_JSONB_STRINGS of them), NULL when it has none.
@@ -219,9 +244,10 @@ px_detect_sampling(PG_FUNCTION_ARGS)
  * privacy.detect_column_score(column_name name, column_type regtype,
  *     sampled bigint, matched bigint[], OUT category text, OUT confidence real):
  * the column's most likely category among those its type can hold, from
- * the number of values sampled and matched[i] (those matching category
- * bit i), and its name; NULL category when none reaches the reporting
- * threshold.
+ * the number of values sampled and matched[i] (those matching bit i of
+ * px_detect_value: a category, then a digit shape; an array of the
+ * categories alone counts no shapes), and its name; NULL category when
+ * none reaches the reporting threshold.
  */
 PG_FUNCTION_INFO_V1(px_detect_column_score);
 Datum
@@ -234,7 +260,7 @@ px_detect_column_score(PG_FUNCTION_ARGS)
 	Datum	   *elems;
 	bool	   *nulls;
 	int			nelems;
-	int64		matched[PX_DETECT_COUNT] = {0};
+	int64		matched[PX_DETECT_VALUE_BITS] = {0};
 	unsigned	categories;
 	PxNameHint	hint;
 	int			best = -1;
@@ -254,10 +280,11 @@ px_detect_column_score(PG_FUNCTION_ARGS)
 				 errmsg("matched must be a one-dimensional bigint array")));
 	deconstruct_array(matched_array, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
 					  &elems, &nulls, &nelems);
-	if (nelems != 0 && nelems != PX_DETECT_COUNT)
+	if (nelems != 0 && nelems != PX_DETECT_COUNT && nelems != PX_DETECT_VALUE_BITS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("matched must have %d elements, one per category, or none", PX_DETECT_COUNT)));
+				 errmsg("matched must have %d elements, one per category and digit shape, %d, one per category, or none",
+						PX_DETECT_VALUE_BITS, PX_DETECT_COUNT)));
 	for (c = 0; c < nelems; c++)
 		matched[c] = nulls[c] ? 0 : DatumGetInt64(elems[c]);
 	if (sampled < 0)
@@ -269,10 +296,15 @@ px_detect_column_score(PG_FUNCTION_ARGS)
 		for (c = 0; c < PX_DETECT_COUNT; c++)
 		{
 			double		conf;
+			int64		shaped = 0;
+			int			sh;
 
 			if (!(categories & PX_DETECT_BIT(c)))
 				continue;
-			conf = px_detect_confidence(c, (long) sampled, (long) matched[c], hint);
+			for (sh = 0; sh < PX_SHAPE_COUNT; sh++)
+				if (px_detect_shape_category(sh) == c)
+					shaped += matched[PX_DETECT_COUNT + sh];
+			conf = px_detect_confidence_shaped(c, (long) sampled, (long) matched[c], (long) shaped, hint);
 			if (conf > best_conf)
 			{
 				best = c;

@@ -11,6 +11,8 @@
 -- and counts only, never a value.
 CREATE FUNCTION privacy.detect_value_categories(value text) RETURNS integer
     AS 'MODULE_PATHNAME', 'px_detect_value_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION privacy.detect_number_categories(value text) RETURNS integer
+    AS 'MODULE_PATHNAME', 'px_detect_number_categories' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION privacy.detect_jsonb_categories(value jsonb) RETURNS integer
     AS 'MODULE_PATHNAME', 'px_detect_jsonb_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION privacy.detect_sampling(column_type regtype) RETURNS text
@@ -81,8 +83,8 @@ DECLARE
     sampled bigint;
     matched bigint[];
     score record;
-    -- one bit per category, in the order of PxDetectCategory (px_detect.h)
-    category_bits constant int := 9;
+    -- a bit per category (PxDetectCategory, px_detect.h), then per digit shape (PxDetectShape)
+    category_bits constant int := 11;
 BEGIN
     PERFORM privacy.require_admin();
     IF sample_rows IS NULL OR sample_rows < 1 THEN
@@ -122,6 +124,7 @@ BEGIN
                           || format('(%s::int2, %s)', col.attnum, CASE col.sampling
                                WHEN 'jsonb' THEN format('privacy.detect_jsonb_categories(s.%I::pg_catalog.jsonb)', col.attname)
                                WHEN 'date' THEN format('privacy.detect_value_categories(pg_catalog.to_char(s.%I::pg_catalog.timestamp, ''YYYY-MM-DD''))', col.attname)
+                               WHEN 'number' THEN format('privacy.detect_number_categories(s.%I::pg_catalog.text)', col.attname)
                                ELSE format('privacy.detect_value_categories(s.%I::pg_catalog.text)', col.attname) END);
         END LOOP;
 
