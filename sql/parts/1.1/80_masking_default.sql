@@ -63,7 +63,7 @@ DECLARE
     view_oid oid;
     query text;
     cols text := '';
-    filter text := privacy.masking_view_consent_filter(tbl);
+    filter text := privacy.masking_view_filter(tbl);
     old_cols name[];
     new_cols name[] := '{}';
     replaced boolean := false;
@@ -102,10 +102,11 @@ BEGIN
                        c.attname, tbl::text, c.attname, c.attname);
         new_cols := new_cols || c.attname;
     END LOOP;
-    -- The consent filter is the view's own: inside the security barrier, so
-    -- the predicates and functions of a reader see only rows it lets
-    -- through, and whoever owns the view (a superuser bypasses the table's
-    -- policies) its readers see the rows the policy would show them.
+    -- The consent filter and the table's own policies (41_) are the view's
+    -- own: inside the security barrier, so the predicates and functions of
+    -- a reader see only rows they let through, and whoever owns the view (a
+    -- superuser bypasses the table's policies) its readers see the rows the
+    -- policies would show them.
     query := format('SELECT %s FROM %s', cols, tbl)
              || CASE WHEN filter IS NULL THEN '' ELSE ' WHERE ' || filter END;
 
@@ -190,6 +191,7 @@ BEGIN
 
     INSERT INTO privacy.masking_views (relid, view_name) VALUES (tbl, target)
     ON CONFLICT (relid) DO UPDATE SET view_name = EXCLUDED.view_name;
+    PERFORM privacy.masking_view_drop_unused_policies(tbl);
     IF regrant OR (existing IS NULL AND restore_owner IS NULL) THEN
         FOR r IN SELECT m.role_name FROM privacy.masked_roles m LOOP
             EXECUTE format('GRANT SELECT ON %s TO %I', target, r.role_name);
