@@ -81,6 +81,52 @@ ALTER TABLE mr_probe2 ADD FOREIGN KEY (e) REFERENCES mr_ot (secret);
 ALTER TABLE mr_probe2 ADD COLUMN f text REFERENCES mr_ot (secret);
 ALTER TABLE mr_probe2 ADD COLUMN g int;    -- its own table: fine
 DROP TABLE mr_probe2;
+-- Partitions: a new partition's bound is checked against the rows of the
+-- default partition, an attached table's rows against its bound (the error
+-- said whether some value is in a range), and an attached table is read
+-- through its new parent.
+RESET ROLE;
+SET client_min_messages = warning;
+CREATE TABLE mr_pr (id int, n int) PARTITION BY RANGE (n);
+CREATE TABLE mr_pr_def PARTITION OF mr_pr DEFAULT;
+INSERT INTO mr_pr VALUES (1, 4242);
+CREATE TABLE mr_pn (id int, n int);
+INSERT INTO mr_pn VALUES (1, 4242);
+ALTER TABLE mr_pr OWNER TO regress_mr_owner;
+ALTER TABLE mr_pr_def OWNER TO regress_mr_owner;
+ALTER TABLE mr_pn OWNER TO regress_mr_owner;
+SELECT privacy.set_mask(t, 'n', 'redact') FROM unnest(ARRAY['mr_pr', 'mr_pn']) t;
+SELECT privacy.create_masking_view(t::regclass) FROM unnest(ARRAY['mr_pr', 'mr_pn']) t;
+SET client_min_messages = notice;
+SET ROLE regress_mr_owner;
+CREATE TABLE mr_probe3 PARTITION OF mr_pr FOR VALUES FROM (4000) TO (4300);
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE mr_probe3 PARTITION OF mr_pr FOR VALUES FROM (0) TO (10);    -- the same error
+CREATE TABLE mr_probe3 () INHERITS (mr_pn);
+CREATE TABLE mr_up (id int, n int) PARTITION BY RANGE (n);
+ALTER TABLE mr_up ATTACH PARTITION mr_pn FOR VALUES FROM (4000) TO (4300);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM mr_up;
+CREATE TABLE mr_probe3 (id int, n int);
+ALTER TABLE mr_pr ATTACH PARTITION mr_probe3 FOR VALUES FROM (4000) TO (4300);
+ALTER TABLE mr_probe3 INHERIT mr_pn;
+CREATE TABLE mr_up_def PARTITION OF mr_up DEFAULT;   -- its own tables: fine
+DROP TABLE mr_probe3;
+-- a parent holds its partitions' rows: DDL on it recurses into them
+RESET ROLE;
+ALTER TABLE mr_up ATTACH PARTITION mr_pn FOR VALUES FROM (4000) TO (4300);
+SET ROLE regress_mr_owner;
+CREATE INDEX ON mr_up (mr_leak(n::text));
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+ALTER TABLE mr_up DETACH PARTITION mr_pn;
+SET ROLE regress_mr_owner;
+DROP TABLE mr_up;
+RESET ROLE;
+SET client_min_messages = warning;
+DROP TABLE mr_pr, mr_pn CASCADE;
+SET client_min_messages = notice;
+SET ROLE regress_mr_owner;
 RESET ROLE;
 SET client_min_messages = warning;
 

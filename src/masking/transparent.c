@@ -865,30 +865,55 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
  * row while the command runs (a NOTICE it raises is on its way to the
  * client before any ddl_command_end trigger could object), a trigger sees
  * each row written, and a foreign key to a masked table tells which values
- * it holds.  An owner, or a role holding TRIGGER or REFERENCES (through
- * PUBLIC, say), could otherwise read what its queries see masked.  The
- * event trigger privacy_masking_guards checks the objects the command made
- * once more (46_masking_guards.sql).
+ * it holds.  A new partition's bound is checked against the rows of the
+ * parent's default partition, a table attached as a partition against its
+ * bound (an error says whether some row is in a range), and an attached
+ * table's rows are then read through its new parent.  An owner, or a role
+ * holding TRIGGER or REFERENCES (through PUBLIC, say), could otherwise read
+ * what its queries see masked.  The event trigger privacy_masking_guards
+ * checks the objects the command made once more (46_masking_guards.sql).
  */
-static void
-refuse_masked_target(FindContext *find, RangeVar *rv, bool referenced)
-{
-	Oid			relid;
+#define MASKED_DDL_CODE "DDL on the table would run code over the rows it reads masked."
+#define MASKED_DDL_REFERENCE "a foreign key would tell which values the table holds."
+#define MASKED_DDL_PARTITION "partitions and children tied to the table are checked against its rows, or show them through another table."
 
-	if (rv == NULL)
-		return;
-	relid = RangeVarGetRelid(rv, NoLock, true);
-	if (!OidIsValid(relid) || !OidIsValid(masking_view_covering(find, relid)))
+/*
+ * Whether relid holds rows of a masked table: it is one, a partition or
+ * child of one, or the parent of one (commands on a parent recurse into
+ * its partitions and children, and reading it reads theirs).
+ */
+static bool
+holds_masked_rows(FindContext *find, Oid relid)
+{
+	ListCell   *lc;
+
+	if (OidIsValid(masking_view_covering(find, relid)))
+		return true;
+	if (!has_subclass(relid))
+		return false;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (OidIsValid(masking_view_of(find, lfirst_oid(lc))))
+			return true;
+	return false;
+}
+
+static void
+refuse_masked_relid(FindContext *find, Oid relid, const char *action, const char *why)
+{
+	if (!OidIsValid(relid) || !holds_masked_rows(find, relid))
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied to %s masked table %s", referenced ? "reference" : "change",
-					get_rel_name(relid)),
-			 errdetail(referenced ?
-					   "Role \"%s\" is masked: a foreign key would tell which values the table holds." :
-					   "Role \"%s\" is masked: DDL on the table would run code over the rows it reads masked.",
-					   GetUserNameFromId(GetUserId(), false)),
+			 errmsg("permission denied to %s masked table %s", action, get_rel_name(relid)),
+			 errdetail("Role \"%s\" is masked: %s", GetUserNameFromId(GetUserId(), false), why),
 			 errhint("Run it as a role that is not masked.")));
+}
+
+static void
+refuse_masked_target(FindContext *find, RangeVar *rv, const char *action, const char *why)
+{
+	if (rv != NULL)
+		refuse_masked_relid(find, RangeVarGetRelid(rv, NoLock, true), action, why);
 }
 
 static void
@@ -901,7 +926,28 @@ refuse_foreign_keys(FindContext *find, List *constraints)
 		Constraint *c = (Constraint *) lfirst(lc);
 
 		if (IsA(c, Constraint) && c->contype == CONSTR_FOREIGN)
-			refuse_masked_target(find, c->pktable, true);
+			refuse_masked_target(find, c->pktable, "reference", MASKED_DDL_REFERENCE);
+	}
+}
+
+/* The statements guard_masked_ddl looks at. */
+static bool
+is_guarded_ddl(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_AlterTableStmt:
+		case T_IndexStmt:
+		case T_CreateTrigStmt:
+		case T_RuleStmt:
+		case T_CreatePolicyStmt:
+		case T_AlterPolicyStmt:
+		case T_CreateStatsStmt:
+		case T_CreateStmt:
+		case T_CreateForeignTableStmt:
+			return true;
+		default:
+			return false;
 	}
 }
 
@@ -914,47 +960,65 @@ guard_masked_ddl(Node *stmt)
 	switch (nodeTag(stmt))
 	{
 		case T_AlterTableStmt:
-			refuse_masked_target(&find, ((AlterTableStmt *) stmt)->relation, false);
+			refuse_masked_target(&find, ((AlterTableStmt *) stmt)->relation, "change", MASKED_DDL_CODE);
 			foreach(lc, ((AlterTableStmt *) stmt)->cmds)
 			{
 				AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
 
-				if (cmd->def != NULL && IsA(cmd->def, Constraint))
+				if (cmd->def == NULL)
+					continue;
+				if (IsA(cmd->def, Constraint))
 					refuse_foreign_keys(&find, list_make1(cmd->def));
-				else if (cmd->def != NULL && IsA(cmd->def, ColumnDef))
+				else if (IsA(cmd->def, ColumnDef))
 					refuse_foreign_keys(&find, ((ColumnDef *) cmd->def)->constraints);
+				else if (IsA(cmd->def, PartitionCmd))	/* ATTACH, DETACH PARTITION */
+					refuse_masked_target(&find, ((PartitionCmd *) cmd->def)->name, "partition",
+										 MASKED_DDL_PARTITION);
+				else if (IsA(cmd->def, RangeVar))	/* INHERIT, NO INHERIT */
+					refuse_masked_target(&find, (RangeVar *) cmd->def, "inherit from",
+										 MASKED_DDL_PARTITION);
 			}
 			break;
 		case T_IndexStmt:
-			refuse_masked_target(&find, ((IndexStmt *) stmt)->relation, false);
+			refuse_masked_target(&find, ((IndexStmt *) stmt)->relation, "change", MASKED_DDL_CODE);
 			break;
 		case T_CreateTrigStmt:
-			refuse_masked_target(&find, ((CreateTrigStmt *) stmt)->relation, false);
+			refuse_masked_target(&find, ((CreateTrigStmt *) stmt)->relation, "change", MASKED_DDL_CODE);
 			break;
 		case T_RuleStmt:
-			refuse_masked_target(&find, ((RuleStmt *) stmt)->relation, false);
+			refuse_masked_target(&find, ((RuleStmt *) stmt)->relation, "change", MASKED_DDL_CODE);
 			break;
 		case T_CreatePolicyStmt:
-			refuse_masked_target(&find, ((CreatePolicyStmt *) stmt)->table, false);
+			refuse_masked_target(&find, ((CreatePolicyStmt *) stmt)->table, "change", MASKED_DDL_CODE);
 			break;
 		case T_AlterPolicyStmt:
-			refuse_masked_target(&find, ((AlterPolicyStmt *) stmt)->table, false);
+			refuse_masked_target(&find, ((AlterPolicyStmt *) stmt)->table, "change", MASKED_DDL_CODE);
 			break;
 		case T_CreateStatsStmt:
 			foreach(lc, ((CreateStatsStmt *) stmt)->relations)
 				if (IsA(lfirst(lc), RangeVar))
-					refuse_masked_target(&find, (RangeVar *) lfirst(lc), false);
+					refuse_masked_target(&find, (RangeVar *) lfirst(lc), "change", MASKED_DDL_CODE);
 			break;
 		case T_CreateStmt:
-			refuse_foreign_keys(&find, ((CreateStmt *) stmt)->constraints);
-			foreach(lc, ((CreateStmt *) stmt)->tableElts)
+		case T_CreateForeignTableStmt:	/* a CreateStmt first */
 			{
-				Node	   *elt = (Node *) lfirst(lc);
+				CreateStmt *create = (CreateStmt *) stmt;
 
-				if (IsA(elt, Constraint))
-					refuse_foreign_keys(&find, list_make1(elt));
-				else if (IsA(elt, ColumnDef))
-					refuse_foreign_keys(&find, ((ColumnDef *) elt)->constraints);
+				/* PARTITION OF names its parent here too. */
+				foreach(lc, create->inhRelations)
+					refuse_masked_target(&find, lfirst_node(RangeVar, lc),
+										 create->partbound != NULL ? "partition" : "inherit from",
+										 MASKED_DDL_PARTITION);
+				refuse_foreign_keys(&find, create->constraints);
+				foreach(lc, create->tableElts)
+				{
+					Node	   *elt = (Node *) lfirst(lc);
+
+					if (IsA(elt, Constraint))
+						refuse_foreign_keys(&find, list_make1(elt));
+					else if (IsA(elt, ColumnDef))
+						refuse_foreign_keys(&find, ((ColumnDef *) elt)->constraints);
+				}
 			}
 			break;
 		default:
@@ -971,10 +1035,7 @@ mask_statement(ParseState *pstate, Query *query)
 	{
 		Node	   *stmt = query->utilityStmt;
 
-		if ((IsA(stmt, AlterTableStmt) || IsA(stmt, IndexStmt) || IsA(stmt, CreateTrigStmt) ||
-			 IsA(stmt, RuleStmt) || IsA(stmt, CreatePolicyStmt) || IsA(stmt, AlterPolicyStmt) ||
-			 IsA(stmt, CreateStatsStmt) || IsA(stmt, CreateStmt)) &&
-			current_user_is_masked())
+		if (is_guarded_ddl(stmt) && current_user_is_masked())
 		{
 			guard_masked_ddl(stmt);
 			return;
