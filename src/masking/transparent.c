@@ -59,6 +59,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
@@ -868,14 +869,19 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
  * it holds.  A new partition's bound is checked against the rows of the
  * parent's default partition, a table attached as a partition against its
  * bound (an error says whether some row is in a range), and an attached
- * table's rows are then read through its new parent.  An owner, or a role
- * holding TRIGGER or REFERENCES (through PUBLIC, say), could otherwise read
- * what its queries see masked.  The event trigger privacy_masking_guards
- * checks the objects the command made once more (46_masking_guards.sql).
+ * table's rows are then read through its new parent.  Maintenance (VACUUM,
+ * ANALYZE, REINDEX, CLUSTER, REFRESH MATERIALIZED VIEW) evaluates the
+ * index, partial-index and statistics expressions over the clear rows (a
+ * BRIN summary does in plain VACUUM too).  An owner, a database owner
+ * (who may VACUUM and ANALYZE every table), or a role holding TRIGGER or
+ * REFERENCES (through PUBLIC, say), could otherwise read what its queries
+ * see masked.  The event trigger privacy_masking_guards checks the objects
+ * the command made once more (46_masking_guards.sql).
  */
 #define MASKED_DDL_CODE "DDL on the table would run code over the rows it reads masked."
 #define MASKED_DDL_REFERENCE "a foreign key would tell which values the table holds."
 #define MASKED_DDL_PARTITION "partitions and children tied to the table are checked against its rows, or show them through another table."
+#define MASKED_DDL_MAINTENANCE "maintenance evaluates the table's index and statistics expressions over the rows it reads masked."
 
 /*
  * Whether relid holds rows of a masked table: it is one, a partition or
@@ -930,6 +936,22 @@ refuse_foreign_keys(FindContext *find, List *constraints)
 	}
 }
 
+/*
+ * A maintenance command without a relation processes every table the role
+ * may maintain (its own; every table, for the database's owner), masked
+ * ones too: a masked role names its tables.
+ */
+static void
+refuse_maintain_all(const char *command)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("masked role \"%s\" cannot run %s without naming its tables",
+					GetUserNameFromId(GetUserId(), false), command),
+			 errdetail("It would also process the masked tables the role may maintain."),
+			 errhint("Name the tables, or run it as a role that is not masked.")));
+}
+
 /* The statements guard_masked_ddl looks at. */
 static bool
 is_guarded_ddl(Node *stmt)
@@ -945,6 +967,10 @@ is_guarded_ddl(Node *stmt)
 		case T_CreateStatsStmt:
 		case T_CreateStmt:
 		case T_CreateForeignTableStmt:
+		case T_VacuumStmt:
+		case T_ReindexStmt:
+		case T_ClusterStmt:
+		case T_RefreshMatViewStmt:
 			return true;
 		default:
 			return false;
@@ -1020,6 +1046,49 @@ guard_masked_ddl(Node *stmt)
 						refuse_foreign_keys(&find, ((ColumnDef *) elt)->constraints);
 				}
 			}
+			break;
+		case T_VacuumStmt:
+			{
+				VacuumStmt *vacuum = (VacuumStmt *) stmt;
+				const char *command = vacuum->is_vacuumcmd ? "VACUUM" : "ANALYZE";
+
+				if (vacuum->rels == NIL)
+					refuse_maintain_all(command);
+				foreach(lc, vacuum->rels)
+					refuse_masked_target(&find, lfirst_node(VacuumRelation, lc)->relation,
+										 vacuum->is_vacuumcmd ? "vacuum" : "analyze",
+										 MASKED_DDL_MAINTENANCE);
+			}
+			break;
+		case T_ReindexStmt:
+			{
+				ReindexStmt *reindex = (ReindexStmt *) stmt;
+
+				if (reindex->kind == REINDEX_OBJECT_SCHEMA)
+					refuse_maintain_all("REINDEX SCHEMA");
+				else if (reindex->kind == REINDEX_OBJECT_DATABASE)
+					refuse_maintain_all("REINDEX DATABASE");
+				else if (reindex->kind == REINDEX_OBJECT_TABLE)
+					refuse_masked_target(&find, reindex->relation, "reindex", MASKED_DDL_MAINTENANCE);
+				else if (reindex->kind == REINDEX_OBJECT_INDEX)
+				{
+					Oid			index = RangeVarGetRelid(reindex->relation, NoLock, true);
+
+					if (OidIsValid(index))
+						refuse_masked_relid(&find, IndexGetRelation(index, true), "reindex",
+											MASKED_DDL_MAINTENANCE);
+				}
+				/* REINDEX SYSTEM: the catalogs, which have no masking view. */
+			}
+			break;
+		case T_ClusterStmt:
+			if (((ClusterStmt *) stmt)->relation == NULL)
+				refuse_maintain_all("CLUSTER");
+			refuse_masked_target(&find, ((ClusterStmt *) stmt)->relation, "cluster", MASKED_DDL_MAINTENANCE);
+			break;
+		case T_RefreshMatViewStmt:
+			refuse_masked_target(&find, ((RefreshMatViewStmt *) stmt)->relation, "refresh",
+								 MASKED_DDL_MAINTENANCE);
 			break;
 		default:
 			break;
