@@ -17,13 +17,15 @@
  *	- a value from the connection's options, ALTER ROLE / DATABASE ... SET:
  *	  refused by privacy.purpose's check hook.
  *
- * A function's SET clause (restored when the function returns) and RESET
- * stay allowed.  PGC_SUSET: only a superuser, ALTER SYSTEM or
+ * A function's SET clause (restored when the function returns) stays
+ * allowed; RESET and SET ... TO DEFAULT give no purpose, never one the
+ * connection applied.  PGC_SUSET: only a superuser, ALTER SYSTEM or
  * postgresql.conf chooses the scope, never the pooled clients.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "nodes/parsenodes.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 
@@ -97,11 +99,14 @@ purpose_scope_xact_callback(XactEvent event, void *arg)
 						 "inside the transaction.")));
 }
 
-bool
-px_purpose_scope_allows(const char *newval, GucSource source)
+/*
+ * Whether a value from source is one the connection applied for the whole
+ * session (its options, ALTER ROLE / DATABASE ... SET), which the scope
+ * "transaction" never lets be in force.
+ */
+static bool
+connection_source(GucSource source)
 {
-	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || newval == NULL || newval[0] == '\0')
-		return true;
 	switch (source)
 	{
 		case PGC_S_GLOBAL:
@@ -109,14 +114,24 @@ px_purpose_scope_allows(const char *newval, GucSource source)
 		case PGC_S_USER:
 		case PGC_S_DATABASE_USER:
 		case PGC_S_CLIENT:
-			GUC_check_errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM);
-			GUC_check_errmsg("privacy.purpose can only be declared for a transaction");
-			GUC_check_errhint("privacy.purpose_scope is \"transaction\": use SET LOCAL privacy.purpose "
-							  "inside each transaction.");
-			return false;
-		default:
 			return true;
+		default:
+			return false;
 	}
+}
+
+bool
+px_purpose_scope_allows(const char *newval, GucSource source)
+{
+	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || newval == NULL || newval[0] == '\0')
+		return true;
+	if (!connection_source(source))
+		return true;
+	GUC_check_errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM);
+	GUC_check_errmsg("privacy.purpose can only be declared for a transaction");
+	GUC_check_errhint("privacy.purpose_scope is \"transaction\": use SET LOCAL privacy.purpose "
+					  "inside each transaction.");
+	return false;
 }
 
 /*
@@ -124,12 +139,16 @@ px_purpose_scope_allows(const char *newval, GucSource source)
  * and the role's settings are applied before the database's, so with the
  * scope set by ALTER DATABASE ... SET the hook still saw "session" when it
  * let a role's or the connection's purpose in; and a purpose a session set
- * before a reload switched the scope stays set.  So the purpose is checked
- * again where it is used: with the scope "transaction", a purpose in force
- * must have been set in this transaction (SET LOCAL, set_config(..., true),
- * a function's SET clause: an entry on the variable's stack), or come from
- * the server's configuration (postgresql.conf, ALTER SYSTEM, the command
- * line), which every connection shares alike.
+ * before a reload switched the scope stays set.  Such a purpose is also the
+ * variable's reset value, which RESET, SET [LOCAL] ... TO DEFAULT and
+ * set_config(..., NULL, ...) bring back without calling the check hook, and
+ * which then has an entry on the variable's stack like a declaration.  So
+ * the purpose is checked again where it is used, by where its value came
+ * from: with the scope "transaction", a purpose in force must have been set
+ * in this transaction (SET LOCAL, set_config(..., true), a function's SET
+ * clause: source "session" with an entry on the variable's stack), or come
+ * from the server's configuration (postgresql.conf, ALTER SYSTEM, the
+ * command line), which every connection shares alike.
  */
 void
 px_purpose_scope_check_in_force(void)
@@ -139,26 +158,56 @@ px_purpose_scope_check_in_force(void)
 	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || px_purpose == NULL || px_purpose[0] == '\0')
 		return;
 	gen = find_purpose_guc();
-	if (gen == NULL || gen->stack != NULL)
+	if (gen == NULL)
 		return;
-	switch (gen->source)
+	if (connection_source(gen->source) || (gen->source == PGC_S_SESSION && gen->stack == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
+				 errmsg("privacy.purpose can only be declared for a transaction"),
+				 errdetail("privacy.purpose_scope is \"transaction\", and the purpose in force was set for the session (source: %s).",
+						   GucSource_Names[gen->source]),
+				 errhint("Use SET LOCAL privacy.purpose inside each transaction. RESET privacy.purpose ends the "
+						 "session's purpose; one from ALTER ROLE or ALTER DATABASE ... SET, or from the "
+						 "connection options, comes back with each new connection until it is removed there.")));
+}
+
+/*
+ * After RESET privacy.purpose, SET [LOCAL] privacy.purpose TO DEFAULT,
+ * RESET ALL or DISCARD ALL (from the utility hook, statement.c): these ask
+ * for no declared purpose, but give the reset value, which may be a purpose
+ * the connection applied for the session.  With the scope "transaction"
+ * that one is never in force, so no purpose is set instead, for the
+ * transaction or the session as the command was.  (set_config(..., NULL,
+ * ...) does not come here; the check where the purpose is used refuses what
+ * it brings back.)
+ */
+void
+px_purpose_scope_after_utility(Node *parsetree)
+{
+	struct config_generic *gen;
+	bool		is_local = false;
+
+	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || parsetree == NULL)
+		return;
+	if (IsA(parsetree, VariableSetStmt))
 	{
-		case PGC_S_GLOBAL:
-		case PGC_S_DATABASE:
-		case PGC_S_USER:
-		case PGC_S_DATABASE_USER:
-		case PGC_S_CLIENT:
-		case PGC_S_SESSION:
-			ereport(ERROR,
-					(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
-					 errmsg("privacy.purpose can only be declared for a transaction"),
-					 errdetail("privacy.purpose_scope is \"transaction\", and the purpose in force was set for the session (source: %s).",
-							   GucSource_Names[gen->source]),
-					 errhint("Use SET LOCAL privacy.purpose inside each transaction; RESET privacy.purpose clears the session's.")));
-			break;
-		default:
-			break;
+		VariableSetStmt *stmt = (VariableSetStmt *) parsetree;
+
+		if (stmt->kind == VAR_RESET_ALL)
+			is_local = false;
+		else if ((stmt->kind == VAR_SET_DEFAULT || stmt->kind == VAR_RESET) &&
+				 stmt->name != NULL && pg_strcasecmp(stmt->name, "privacy.purpose") == 0)
+			is_local = stmt->is_local;
+		else
+			return;
 	}
+	else if (!IsA(parsetree, DiscardStmt) || ((DiscardStmt *) parsetree)->target != DISCARD_ALL)
+		return;
+	gen = find_purpose_guc();
+	if (gen == NULL || px_purpose == NULL || px_purpose[0] == '\0' || !connection_source(gen->source))
+		return;
+	(void) set_config_option("privacy.purpose", "", PGC_USERSET, PGC_S_SESSION,
+							 is_local ? GUC_ACTION_LOCAL : GUC_ACTION_SET, true, 0, false);
 }
 
 void

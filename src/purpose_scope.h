@@ -9,6 +9,7 @@
 #define PX_PURPOSE_SCOPE_H
 
 #include "postgres.h"
+#include "nodes/nodes.h"
 #include "utils/guc.h"
 
 typedef enum PxPurposeScope
@@ -29,5 +30,8 @@ extern bool px_purpose_scope_allows(const char *newval, GucSource source);
 
 /* Where the declared purpose is used: refuse one the scope does not allow. */
 extern void px_purpose_scope_check_in_force(void);
+
+/* After a utility command: RESET / TO DEFAULT never give the connection's purpose. */
+extern void px_purpose_scope_after_utility(Node *parsetree);
 
 #endif							/* PX_PURPOSE_SCOPE_H */

@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
+#include "purpose_scope.h"
 #include "statement.h"
 
 /* Built with AddressSanitizer (make asan)? */
@@ -60,6 +61,8 @@ statement_process_utility(PlannedStmt *pstmt, const char *queryString, bool read
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
+	/* RESET privacy.purpose and the like: see purpose_scope.c. */
+	px_purpose_scope_after_utility(pstmt->utilityStmt);
 }
 
 /*

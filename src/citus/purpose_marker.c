@@ -257,6 +257,9 @@ mark_query(Query *q, MarkerFuncs *mf)
 		(q->commandType != CMD_SELECT && q->commandType != CMD_UPDATE &&
 		 q->commandType != CMD_DELETE))
 		return;
+	/* The shards apply the marked purpose: it must be one the scope lets be in force. */
+	if (purpose[0] != '\0')
+		px_purpose_scope_check_in_force();
 	marker = makeFuncExpr(mf->marker, BOOLOID,
 						  list_make2(copyObject(ctx.subject),
 									 makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,

@@ -1,0 +1,107 @@
+-- privacy.purpose_scope = 'transaction': a purpose the connection applied
+-- for the whole session (ALTER ROLE / DATABASE ... SET, the connection's
+-- options) is never in force, not even when RESET, SET [LOCAL] ... TO
+-- DEFAULT or set_config(..., NULL, ...) bring it back as the reset value.
+-- The scope comes from ALTER DATABASE ... SET, which a connection applies
+-- after the role's settings and its options, so those purposes get in.
+-- In a database of its own, for its ALTER DATABASE ... SET.
+\set regress_db :DBNAME
+CREATE DATABASE purpose_scope_regress;
+\c purpose_scope_regress
+SET client_min_messages = warning;
+CREATE EXTENSION privacy_ext;
+RESET client_min_messages;
+CREATE ROLE regress_px_ps_app LOGIN;
+SELECT privacy.create_purpose('ps_alpha', 'consent');
+SELECT privacy.grant_purpose('regress_px_ps_app', 'ps_alpha');
+CREATE TABLE ps_docs (subject text PRIMARY KEY);
+INSERT INTO ps_docs SELECT 's' || g FROM generate_series(1, 10) g;
+GRANT SELECT ON ps_docs TO regress_px_ps_app;
+SELECT privacy.protect_table('ps_docs', 'subject');
+SELECT count(*) FROM (SELECT privacy.grant_consent('s' || g, 'ps_alpha') FROM generate_series(1, 3) g) g;
+ALTER DATABASE purpose_scope_regress SET privacy.purpose_scope = 'transaction';
+ALTER ROLE regress_px_ps_app SET privacy.purpose = 'ps_alpha';
+
+-- The role's purpose: set, but refused where it is used.
+\c - regress_px_ps_app
+SHOW privacy.purpose_scope;
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+\echo :LAST_ERROR_SQLSTATE
+-- SET LOCAL ... TO DEFAULT and RESET give no purpose, not the role's.
+BEGIN;
+SET LOCAL privacy.purpose TO DEFAULT;
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+COMMIT;
+BEGIN;
+RESET privacy.purpose;
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+ROLLBACK;
+-- set_config(..., NULL, ...) brings the role's back: refused where used.
+BEGIN;
+SET LOCAL privacy.purpose = '';
+SELECT set_config('privacy.purpose', NULL, true) AS reset_to;
+SELECT count(*) FROM ps_docs;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- A declaration for the transaction is in force, and only there.
+BEGIN;
+SET LOCAL privacy.purpose = 'ps_alpha';
+SELECT count(*) FROM ps_docs;
+COMMIT;
+SELECT count(*) FROM ps_docs;
+\echo :LAST_ERROR_SQLSTATE
+-- At session level: SET ... TO DEFAULT, RESET and RESET ALL end it for the
+-- session (no purpose outlives its transaction, so they commit).
+SET privacy.purpose TO DEFAULT;
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+\c - regress_px_ps_app
+RESET privacy.purpose;
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+\c - regress_px_ps_app
+RESET ALL;
+SHOW privacy.purpose;
+\c - regress_px_ps_app
+DISCARD ALL;
+SHOW privacy.purpose;
+
+-- The connection's options (PGOPTIONS='-c privacy.purpose=...').
+\c - postgres
+ALTER ROLE regress_px_ps_app RESET privacy.purpose;
+\c -reuse-previous=on "user=regress_px_ps_app options='-c privacy.purpose=ps_alpha'"
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SET LOCAL privacy.purpose TO DEFAULT;
+SELECT count(*) FROM ps_docs;
+COMMIT;
+BEGIN;
+RESET privacy.purpose;
+SELECT count(*) FROM ps_docs;
+COMMIT;
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+
+-- With the scope "session" a role's purpose is the session's, and RESET
+-- gives it back as before.
+\c -reuse-previous=on "user=postgres options=''"
+ALTER DATABASE purpose_scope_regress RESET privacy.purpose_scope;
+ALTER ROLE regress_px_ps_app SET privacy.purpose = 'ps_alpha';
+\c - regress_px_ps_app
+SHOW privacy.purpose_scope;
+SELECT count(*) FROM ps_docs;
+SET privacy.purpose = '';
+RESET privacy.purpose;
+SHOW privacy.purpose;
+SELECT count(*) FROM ps_docs;
+
+\c - postgres
+ALTER ROLE regress_px_ps_app RESET ALL;
+\c :regress_db
+DROP DATABASE purpose_scope_regress;
+DROP ROLE regress_px_ps_app;
