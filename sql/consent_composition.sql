@@ -65,6 +65,61 @@ SELECT privacy.protect_table('cc_plain', 'sid');
 SELECT polname FROM pg_policy WHERE polrelid = 'cc_plain'::regclass ORDER BY polname;
 SELECT count(*) AS undone_findings FROM privacy.inventory
  WHERE table_name = 'cc_plain' AND array_to_string(findings, ' ') LIKE '%undone%';
+-- A consent policy weakened by ALTER POLICY keeps its name: the inventory
+-- compares the condition, roles, command and kind with protect_table's.
+CREATE VIEW cc_policy_findings AS
+SELECT i.table_name, f AS finding FROM privacy.inventory i, unnest(i.findings) f
+ WHERE i.table_name LIKE 'cc\_%' AND (f LIKE '%protect\_table%' OR f LIKE '%partition%');
+SELECT * FROM cc_policy_findings WHERE table_name = 'cc_plain';
+ALTER POLICY privacy_consent_select ON cc_plain USING (true);
+SET ROLE regress_cc_app;
+SET privacy.purpose = 'cc_marketing';
+SELECT count(*) AS rows_without_consent_shown FROM cc_plain;
+RESET privacy.purpose;
+RESET ROLE;
+SELECT * FROM cc_policy_findings WHERE table_name = 'cc_plain';
+SELECT privacy.protect_table('cc_plain', 'sid');
+ALTER POLICY privacy_consent_update ON cc_plain TO regress_cc_owner;
+SELECT * FROM cc_policy_findings WHERE table_name = 'cc_plain';
+SELECT privacy.protect_table('cc_plain', 'sid');
+ALTER POLICY privacy_consent_delete ON cc_plain USING (privacy.has_consent(sid) OR v > 0);
+SELECT * FROM cc_policy_findings WHERE table_name = 'cc_plain';
+SELECT privacy.protect_table('cc_plain', 'sid');
+SELECT count(*) AS findings_after_protect FROM cc_policy_findings WHERE table_name = 'cc_plain';
+-- A policy of the user's own whose name begins with privacy_consent_ is
+-- neither dropped by protect_table nor taken for one of its own: being
+-- permissive, it spares the allow policy, and it still filters.
+DROP POLICY late_tenant ON cc_plain;
+CREATE POLICY privacy_consent_tenant ON cc_plain FOR SELECT USING (v < 2);
+SELECT privacy.protect_table('cc_plain', 'sid');
+SELECT polname, polpermissive, polcmd FROM pg_policy
+ WHERE polrelid = 'cc_plain'::regclass ORDER BY polname;
+SET ROLE regress_cc_app;
+SET privacy.purpose = 'cc_billing';
+SELECT sid, v FROM cc_plain ORDER BY 1;                    -- v < 2 only
+RESET privacy.purpose;
+RESET ROLE;
+SELECT count(*) AS findings FROM cc_policy_findings WHERE table_name = 'cc_plain';
+DROP POLICY privacy_consent_tenant ON cc_plain;
+SELECT privacy.protect_table('cc_plain', 'sid');
+-- A partitioned table: each partition's policies are checked, a
+-- permissive policy added to a partition after protect_table too.
+CREATE TABLE cc_parted (sid text, v int) PARTITION BY LIST (v);
+CREATE TABLE cc_parted_1 PARTITION OF cc_parted FOR VALUES IN (1);
+CREATE TABLE cc_parted_2 PARTITION OF cc_parted FOR VALUES IN (2);
+INSERT INTO cc_parted VALUES ('ccs-42', 1), ('ccs-43', 2);
+GRANT SELECT ON cc_parted, cc_parted_1, cc_parted_2 TO regress_cc_app;
+SELECT privacy.protect_table('cc_parted', 'sid');
+SELECT count(*) AS findings FROM cc_policy_findings WHERE table_name = 'cc_parted';
+CREATE POLICY late_partition ON cc_parted_2 FOR SELECT USING (v < 2);
+SELECT * FROM cc_policy_findings WHERE table_name = 'cc_parted';
+SELECT privacy.protect_table('cc_parted', 'sid');
+SELECT count(*) AS findings FROM cc_policy_findings WHERE table_name = 'cc_parted';
+ALTER POLICY privacy_consent_select ON cc_parted_1 TO regress_cc_owner;
+SELECT * FROM cc_policy_findings WHERE table_name = 'cc_parted';
+SELECT privacy.protect_table('cc_parted', 'sid');
+SELECT count(*) AS findings FROM cc_policy_findings WHERE table_name = 'cc_parted';
+DROP VIEW cc_policy_findings;
 
 -- 2. erase_subject with on_erase => 'anonymize' on a table owned by an
 -- ordinary role: the rewritten rows pass the owner's consent policies.
@@ -154,7 +209,7 @@ RESET ROLE;
 DELETE FROM privacy.purpose_grants WHERE purpose LIKE 'www%';
 DELETE FROM privacy.purposes WHERE name LIKE 'www%';
 
-DROP TABLE cc_customers, cc_plain, cc_visits, cc_devices, cc_invoices;
+DROP TABLE cc_customers, cc_plain, cc_visits, cc_devices, cc_invoices, cc_parted;
 DELETE FROM privacy.consent_state WHERE purpose LIKE 'cc\_%';
 DELETE FROM privacy.purpose_grants WHERE purpose LIKE 'cc\_%';
 DELETE FROM privacy.purposes WHERE name LIKE 'cc\_%';

@@ -129,12 +129,7 @@ GRANT EXECUTE ON FUNCTION privacy.masking_view_policy_filter(regclass),
 -- brings the view up to date once they are all in place (97_), as the
 -- states in between (no permissive policy for a moment) would rebuild
 -- views that cannot be (a 1.0 view that other views are built on).
-CREATE FUNCTION privacy.consent_policy_names() RETURNS name[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT '{privacy_consent_select,privacy_consent_insert,privacy_consent_update,privacy_consent_delete,privacy_consent_allow_select,privacy_consent_allow_insert,privacy_consent_allow_update,privacy_consent_allow_delete}'::name[]
-$$;
-COMMENT ON FUNCTION privacy.consent_policy_names() IS
-    'The names of the policies privacy.protect_table creates (and privacy_consent_insert, which 1.0 created).';
+-- privacy.consent_policy_names() is defined with the inventory (88_).
 CREATE FUNCTION privacy.masking_view_follows_policies(tbl regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

@@ -416,6 +416,46 @@ $$;
 -- the reader sees them; computed once per table each time the view is
 -- read, so each read scans those tables), and a finding when the
 -- quasi-identifiers single a row out.
+-- The policies protect_table creates (97_consent_policies.sql), and 1.0's
+-- privacy_consent_insert, which it replaces: by their exact names.  Only
+-- these are the extension's: a policy of the user's own named
+-- privacy_consent_<something> is neither dropped nor taken for one of them.
+CREATE FUNCTION privacy.consent_policy_names() RETURNS name[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ARRAY['privacy_consent_select', 'privacy_consent_update', 'privacy_consent_delete',
+                 'privacy_consent_insert', 'privacy_consent_allow_select',
+                 'privacy_consent_allow_insert', 'privacy_consent_allow_update',
+                 'privacy_consent_allow_delete']::pg_catalog.name[]
+$$;
+
+-- Whether the consent policies of one table (or partition) are still those
+-- protect_table creates: privacy_consent_select, _update and _delete, each
+-- RESTRICTIVE, for its command, for every role, with no WITH CHECK and the
+-- condition privacy.has_consent(<subject column>).  The names alone say
+-- nothing: ALTER POLICY ... USING (true) keeps a name and filters nothing,
+-- and ALTER POLICY ... TO one_role leaves every other role unfiltered.  The
+-- condition is compared as deparsed under a pinned search_path, where
+-- privacy.has_consent is always named with its schema (and a has_consent of
+-- another schema never is privacy's).
+CREATE FUNCTION privacy.consent_policies_intact(tbl regclass, subject_column name) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT count(*) = 3
+      FROM pg_policy po
+      JOIN pg_attribute a ON a.attrelid = po.polrelid AND a.attname = subject_column
+                         AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE po.polrelid = tbl
+       AND (po.polname, po.polcmd) IN (('privacy_consent_select', 'r'), ('privacy_consent_update', 'w'),
+                                       ('privacy_consent_delete', 'd'))
+       AND NOT po.polpermissive
+       AND po.polroles = '{0}'::oid[]
+       AND po.polwithcheck IS NULL
+       AND pg_get_expr(po.polqual, po.polrelid)
+           = format('privacy.has_consent(%s)',
+                    CASE WHEN a.atttypid = 'varchar'::regtype
+                         THEN '(' || quote_ident(subject_column) || ')::text'
+                         ELSE quote_ident(subject_column) END)
+$$;
+
 CREATE OR REPLACE VIEW privacy.inventory AS
 WITH cols AS (
     SELECT a.attrelid AS relid, a.attname AS column_name, a.atttypid, a.atttypmod
@@ -535,11 +575,26 @@ SELECT n.nspname AS schema_name,
                      WHERE po.polrelid = f.relid AND po.polname = 'privacy_consent_select' AND po.polpermissive)
                 THEN 'consent policy is permissive, so other permissive policies undo it: '
                      || 'run privacy.protect_table() again' END,
+           -- ALTER POLICY keeps the names (the 1.0 permissive kind is the
+           -- finding above).
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM pg_catalog.pg_policy po
+                     WHERE po.polrelid = f.relid AND po.polname = 'privacy_consent_select'
+                       AND NOT po.polpermissive)
+                 AND NOT privacy.consent_policies_intact(f.relid, f.subject_column)
+                THEN 'consent policies differ from those protect_table creates (condition, roles, '
+                     || 'command or kind): run privacy.protect_table() again' END,
+           -- On the table and on each partition (a partition read directly
+           -- is filtered by its own policies).
            CASE WHEN f.subject_column = f.column_name AND EXISTS (
                     SELECT 1 FROM pg_catalog.pg_policy a
                       JOIN pg_catalog.pg_policy u ON u.polrelid = a.polrelid
-                     WHERE a.polrelid = f.relid AND a.polname LIKE 'privacy\_consent\_allow\_%'
-                       AND u.polpermissive AND u.polname NOT LIKE 'privacy\_consent\_%'
+                     WHERE a.polrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(f.relid) t
+                                          UNION SELECT f.relid)
+                       AND a.polname LIKE 'privacy\_consent\_allow\_%'
+                       AND a.polname OPERATOR(pg_catalog.=) ANY (privacy.consent_policy_names())
+                       AND u.polpermissive
+                       AND u.polname OPERATOR(pg_catalog.<>) ALL (privacy.consent_policy_names())
                        AND (u.polcmd = '*' OR u.polcmd = a.polcmd))
                 THEN 'a permissive policy created after protect_table is undone by privacy_consent_allow_*: '
                      || 'run privacy.protect_table() again' END,
@@ -548,9 +603,7 @@ SELECT n.nspname AS schema_name,
                       JOIN pg_catalog.pg_class pc ON pc.oid = t.relid
                      WHERE pc.relkind IN ('r', 'p') AND t.relid OPERATOR(pg_catalog.<>) f.relid
                        AND NOT (pc.relrowsecurity AND pc.relforcerowsecurity
-                                AND EXISTS (SELECT 1 FROM pg_catalog.pg_policy po
-                                             WHERE po.polrelid = pc.oid
-                                               AND po.polname = 'privacy_consent_select')))
+                                AND privacy.consent_policies_intact(pc.oid, f.subject_column)))
                 THEN 'partition not protected: run privacy.protect_table() again' END,
            -- Logical replication's initial copy runs the consent policy on
            -- the publisher: a replication role without BYPASSRLS copies no

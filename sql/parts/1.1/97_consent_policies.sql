@@ -58,8 +58,10 @@ BEGIN
         IF NOT (SELECT c.relforcerowsecurity FROM pg_class c WHERE c.oid = part.relid) THEN
             EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', part.relid);
         END IF;
+        -- Its own policies only, by their exact names: a policy of the
+        -- user's named privacy_consent_<something> stays.
         FOR pol IN SELECT p.polname FROM pg_policy p
-                    WHERE p.polrelid = part.relid AND p.polname LIKE 'privacy\_consent\_%' LOOP
+                    WHERE p.polrelid = part.relid AND p.polname = ANY (privacy.consent_policy_names()) LOOP
             EXECUTE format('DROP POLICY %I ON %s', pol.polname, part.relid);
         END LOOP;
         EXECUTE format('CREATE POLICY privacy_consent_select ON %s AS RESTRICTIVE FOR SELECT USING (%s)',
@@ -75,7 +77,7 @@ BEGIN
         FOREACH cmd IN ARRAY ARRAY['select', 'insert', 'update', 'delete'] LOOP
             IF NOT EXISTS (SELECT 1 FROM pg_policy p
                             WHERE p.polrelid = part.relid AND p.polpermissive
-                              AND p.polname NOT LIKE 'privacy\_consent\_%'
+                              AND p.polname <> ALL (privacy.consent_policy_names())
                               AND p.polcmd IN ('*', CASE cmd WHEN 'select' THEN 'r' WHEN 'insert' THEN 'a'
                                                              WHEN 'update' THEN 'w' ELSE 'd' END)) THEN
                 EXECUTE format('CREATE POLICY %I ON %s FOR %s %s', 'privacy_consent_allow_' || cmd, part.relid,
