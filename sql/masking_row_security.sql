@@ -153,6 +153,27 @@ SELECT pg_temp.rows_of('masked.mrs_cust', 'mrs_a') AS a_tenant_and_consent,
        (SELECT string_agg(id::text, ',' ORDER BY id) FROM masked.mrs_cust) AS superuser_consent_only;
 RESET privacy.purpose;
 
+-- A privacy administrator (not a superuser) protecting its own table with a
+-- masking view and a policy of its own: the view follows.
+CREATE ROLE mrs_admin IN ROLE privacy_admin;
+GRANT CREATE ON SCHEMA public TO mrs_admin;
+SET ROLE mrs_admin;
+CREATE TABLE mrs_admin_t (id int, tenant text, subject text);
+INSERT INTO mrs_admin_t VALUES (1, 'a', 's1'), (2, 'b', 's2');
+ALTER TABLE mrs_admin_t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_a ON mrs_admin_t USING (tenant = 'a');
+SELECT privacy.set_mask('mrs_admin_t', 'id', 'none');
+SELECT privacy.create_masking_view('mrs_admin_t');
+SELECT privacy.protect_table('mrs_admin_t', 'subject');
+RESET ROLE;
+SELECT privacy.grant_consent('s1', 'mrs_mkt');
+SELECT privacy.grant_consent('s2', 'mrs_mkt');
+GRANT SELECT ON masked.mrs_admin_t TO mrs_a;
+SET privacy.purpose = 'mrs_mkt';
+SELECT pg_temp.rows_of('masked.mrs_admin_t', 'mrs_a') AS a_only_tenant_a;
+RESET privacy.purpose;
+DROP TABLE mrs_admin_t CASCADE;
+
 -- Bad input to the helpers.
 SELECT privacy.row_security_applies(0::oid::regclass);
 SELECT privacy.row_security_applies(NULL);
@@ -166,4 +187,5 @@ SELECT privacy.unmask_role('mrs_b_member');
 DELETE FROM privacy.consent_events WHERE purpose = 'mrs_mkt';
 DELETE FROM privacy.consent_state WHERE purpose = 'mrs_mkt';
 DROP OWNED BY mrs_owner, mrs_a, mrs_b, mrs_b_member;
-DROP ROLE mrs_owner, mrs_a, mrs_b_member, mrs_b;
+DROP OWNED BY mrs_admin;
+DROP ROLE mrs_owner, mrs_a, mrs_b_member, mrs_b, mrs_admin;

@@ -395,15 +395,21 @@ CREATE EVENT TRIGGER privacy_refresh_masking_views ON ddl_command_end
 -- protect_table run again, or a restore loading the registry under views
 -- it restored already, costs nothing and cannot rebuild a view from rules
 -- not loaded yet.
-CREATE FUNCTION privacy.masking_view_filtered(v regclass) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+-- Whether a view calls a function of this extension of the given name.
+CREATE FUNCTION privacy.view_calls(v regclass, fname name) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
                      JOIN pg_catalog.pg_depend d
                        ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = r.oid
                       AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                      JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
-                    WHERE r.ev_class = v AND f.proname = 'has_consent'
+                    WHERE r.ev_class = v AND f.proname = fname
                       AND f.pronamespace = 'privacy'::pg_catalog.regnamespace)
+$$;
+REVOKE ALL ON FUNCTION privacy.view_calls(regclass, name) FROM PUBLIC;
+CREATE FUNCTION privacy.masking_view_filtered(v regclass) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT privacy.view_calls(v, 'has_consent')
 $$;
 REVOKE ALL ON FUNCTION privacy.masking_view_filtered(regclass) FROM PUBLIC;
 CREATE FUNCTION privacy.masking_views_follow_protection() RETURNS trigger

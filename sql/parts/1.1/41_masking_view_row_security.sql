@@ -130,20 +130,20 @@ GRANT EXECUTE ON FUNCTION privacy.masking_view_policy_filter(regclass),
 -- states in between (no permissive policy for a moment) would rebuild
 -- views that cannot be (a 1.0 view that other views are built on).
 -- privacy.consent_policy_names() is defined with the inventory (88_).
+-- As the extension's owner, like the event trigger below: it only rebuilds
+-- a view that exists, keeping its owner (protect_table calls it as a
+-- privacy administrator).
 CREATE FUNCTION privacy.masking_view_follows_policies(tbl regclass) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF privacy.masking_view_policy_filter(tbl) IS NOT NULL
-       OR EXISTS (SELECT 1 FROM pg_rewrite r
-                    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
-                   WHERE r.ev_class = privacy.masking_view_of(tbl)
-                     AND d.refclassid = 'pg_proc'::regclass
-                     AND d.refobjid = 'privacy.row_security_applies(regclass)'::regprocedure) THEN
+       OR privacy.view_calls(privacy.masking_view_of(tbl), 'row_security_applies') THEN
         PERFORM privacy.masking_view_rebuild(tbl);
     END IF;
 END
 $$;
 REVOKE ALL ON FUNCTION privacy.masking_view_follows_policies(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.masking_view_follows_policies(regclass) TO privacy_admin;
 CREATE FUNCTION privacy.masking_views_follow_policies() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
