@@ -133,6 +133,37 @@ SELECT privacy.set_mask('cc_visits', 'page', 'redact');
 SELECT privacy.erase_subject('42') -> 'tables' -> 'public.cc_visits' AS erased;
 SELECT visitor, page FROM cc_visits ORDER BY visitor, page;
 
+-- 2a. The rewritten rows pass the consent policies for the subject and
+-- the value its rows get, not for every subject: a policy of the owner's
+-- own with a subquery over another protected table (built-in functions
+-- only, leaking through set_config) reads, during the erasure, the erased
+-- subject's rows and those naming the anonymized value (REDACTED), never
+-- another subject's.
+CREATE TABLE cc_secrets (subject text, secret text);
+INSERT INTO cc_secrets VALUES ('ccs-90', 'secret of 90'), ('ccs-91', 'secret of 91'),
+                              ('REDACTED', 'an anonymized row');
+SELECT privacy.protect_table('cc_secrets', 'subject');
+GRANT SELECT ON cc_secrets TO regress_cc_owner;
+SET ROLE regress_cc_owner;
+CREATE TABLE cc_notes (who text, note text);
+INSERT INTO cc_notes VALUES ('ccs-90', 'note of 90'), ('ccs-91', 'note of 91');
+CREATE POLICY peek ON cc_notes AS RESTRICTIVE USING (
+    (SELECT set_config('cc.leak', coalesce(current_setting('cc.leak', true), '') || '[' ||
+                       coalesce(string_agg(subject || ': ' || secret, ', ' ORDER BY subject), '') || ']', false)
+       FROM public.cc_secrets) IS NOT NULL);
+RESET ROLE;
+SELECT privacy.protect_table('cc_notes', 'who', on_erase => 'anonymize');
+SELECT privacy.set_mask('cc_notes', 'who', 'redact');
+SELECT privacy.set_mask('cc_notes', 'note', 'redact');
+SELECT privacy.erase_subject('ccs-90') -> 'tables' AS erased;
+SELECT current_setting('cc.leak', true) AS seen_by_the_policy;
+SELECT who, note FROM cc_notes ORDER BY who;
+SELECT subject FROM cc_secrets ORDER BY subject;
+RESET cc.leak;
+DELETE FROM privacy.protected_tables WHERE relid IN ('cc_notes'::regclass, 'cc_secrets'::regclass);
+DELETE FROM privacy.mask_rules WHERE relid = 'cc_notes'::regclass;
+DROP TABLE cc_notes, cc_secrets;
+
 -- 2b. A policy of the owner's own that hides some of the subject's rows
 -- from the owner: export and erasure fail instead of leaving them out.
 SET ROLE regress_cc_owner;

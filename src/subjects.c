@@ -26,8 +26,9 @@
  * while none is.  A BEFORE ROW trigger's simple PL/pgSQL expressions run
  * inside the request's own executor run, but inside the trigger's function
  * call, so they are foreign too.  The consent bypass is further limited to
- * the request's subject (as the subject column's type prints it), so even
- * code taken for the request's own sees no other subject's rows.
+ * the request's subject (as the subject column's type prints it, and, while
+ * an erasure anonymizes a table, the one value its subject column gets), so
+ * even code taken for the request's own sees no other subject's rows.
  */
 #include "errors.h"
 #include "subjects.h"
@@ -94,13 +95,17 @@ static size_t request_subject_len = 0;
 
 /*
  * While an erasure rewrites the subject's rows of a table registered with
- * on_erase => 'anonymize': the rewritten rows name the masked subject, and
+ * on_erase => 'anonymize': the subject column's anonymized value, as
+ * has_consent() sees it ("" for NULL).  The rewritten rows name it, and
  * PostgreSQL checks them against the table's SELECT and UPDATE policies
  * (the generated UPDATE reads the subject column), so the request's own
- * code must see them too.  The statement's WHERE keeps it to the subject's
- * rows; code of others it fires (triggers) gets no bypass (foreign_calls).
+ * code must pass that value too -- that one value, not every subject: a
+ * policy of the owner's may hold a subquery over another protected table
+ * (built-in functions only, so not foreign code), and would otherwise read
+ * every subject's rows of it during the rewrite.
  */
-static bool request_rewrites_rows = false;
+static const char *request_rewritten = NULL;
+static size_t request_rewritten_len = 0;
 
 static bool request_hooks_installed = false;
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
@@ -186,7 +191,7 @@ request_xact_callback(XactEvent event, void *arg)
 		call_stack_top = 0;
 		foreign_calls = 0;
 		request_subject = NULL;
-		request_rewrites_rows = false;
+		request_rewritten = NULL;
 	}
 }
 
@@ -211,17 +216,22 @@ px_request_scope(void)
 }
 
 /*
- * has_consent()'s bypass: the request's own statement, reading its subject;
- * for a static masking run (anonymize.c), which rewrites every row of its
- * tables, any subject.
+ * has_consent()'s bypass: the request's own statement, reading its subject
+ * (or, while an erasure anonymizes a table, the value the subject's rows
+ * get); for a static masking run (masking/static.c), which rewrites every
+ * row of its tables, any subject.
  */
 bool
 px_request_covers_subject(const char *subject, size_t len)
 {
-	if (px_request_in_progress == PX_REQUEST_ANONYMIZE || request_rewrites_rows)
-		return px_request_scope();
-	return px_request_scope() && request_subject != NULL &&
-		len == request_subject_len && memcmp(subject, request_subject, len) == 0;
+	if (!px_request_scope())
+		return false;
+	if (px_request_in_progress == PX_REQUEST_ANONYMIZE)
+		return true;
+	return (request_subject != NULL && len == request_subject_len &&
+			memcmp(subject, request_subject, len) == 0) ||
+		(request_rewritten != NULL && len == request_rewritten_len &&
+		 memcmp(subject, request_rewritten, len) == 0);
 }
 
 static void
@@ -279,6 +289,7 @@ px_request_begin(PxRequestContext *rc, PxRequestKind kind)
 	call_stack_top = 0;
 	foreign_calls = 0;
 	request_subject = NULL;
+	request_rewritten = NULL;
 	rc->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -299,7 +310,7 @@ px_request_reset(void)
 	call_stack_top = 0;
 	foreign_calls = 0;
 	request_subject = NULL;
-	request_rewrites_rows = false;
+	request_rewritten = NULL;
 }
 
 void
@@ -1098,6 +1109,33 @@ anonymize_assignments(ProtectedTable *t, List *cols)
 }
 
 /*
+ * The subject column's value once anonymized, as has_consent() sees it
+ * (its type's text form; "" for NULL, has_consent's no subject).  Every
+ * rule is a function of the value alone, so this is the value the UPDATE
+ * writes into each of the subject's rows; it is computed the same way, as
+ * the owner, by anonymize_value() of the column's type.  (Were a rule ever
+ * not, the rewritten rows would fail the policies: the erasure would fail,
+ * with nothing changed and nothing more shown.)
+ */
+static char *
+rewritten_subject(ProtectedTable *t, Oid paramtype, Datum param)
+{
+	Oid			coltype = get_atttype(t->relid, get_attnum(t->relid, t->subject_column));
+	char	   *query = psprintf("SELECT privacy.anonymize_value($1::%s, %s, %s)::pg_catalog.text",
+								 format_type_be_qualified(coltype),
+								 quote_literal_cstr(qualified_name(t->relid)),
+								 quote_literal_cstr(t->subject_column));
+	bool		isnull;
+	Datum		d;
+
+	if (execute_as_owner(t->relid, query, paramtype, param, true) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not anonymize the subject of %s", qualified_name(t->relid));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? "" : text_to_cstring(DatumGetTextPP(d));
+}
+
+/*
  * A table's part of an erasure; returns the rows deleted or anonymized.
  * A distributed or reference Citus table is anonymized with values
  * computed on the coordinator (citus/dist_rewrite.c): Citus refuses the
@@ -1126,9 +1164,13 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	else
 		appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid), where);
 	total = count_every_row(t->relid, false, where, paramtype, param);
-	request_rewrites_rows = t->anonymize;
+	if (t->anonymize)
+	{
+		request_rewritten = rewritten_subject(t, paramtype, param);
+		request_rewritten_len = strlen(request_rewritten);
+	}
 	rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
-	request_rewrites_rows = false;
+	request_rewritten = NULL;
 	if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
 		elog(ERROR, "could not erase from %s", qualified_name(t->relid));
 	require_every_row_reached(t->relid, total, SPI_processed);
