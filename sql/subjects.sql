@@ -149,6 +149,37 @@ SELECT count(*) AS leaks FROM privacy.audit_log
  WHERE event_id > :dsr_start
    AND (coalesce(object, '') || coalesce(detail::text, '')) ~ '(example\.com|FR-|4111|/home|/cart|charged)';
 
+-- A subject column under a nondeterministic (case-insensitive) collation:
+-- a request takes the rows of the subject's exact id only, as has_consent()
+-- and the consent registry compare it; 'Alice' is another subject than 'alice'.
+CREATE COLLATION dsr_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE dsr_members (member text COLLATE dsr_ci, plan text);
+CREATE INDEX ON dsr_members (member);
+CREATE TABLE dsr_member_log (member varchar(20) COLLATE dsr_ci, event text);
+CREATE TABLE dsr_member_stats (member text COLLATE dsr_ci, visits int);
+INSERT INTO dsr_members VALUES ('alice', 'gold'), ('Alice', 'free'), ('ALICE', 'trial');
+INSERT INTO dsr_member_log VALUES ('alice', 'login'), ('Alice', 'logout');
+INSERT INTO dsr_member_stats VALUES ('alice', 3), ('Alice', 5);
+SELECT count(*) AS case_blind_matches FROM dsr_members WHERE member = 'alice';
+SELECT privacy.protect_table('dsr_members', subject_column => 'member');
+SELECT privacy.protect_table('dsr_member_log', subject_column => 'member');
+SELECT privacy.protect_table('dsr_member_stats', subject_column => 'member', on_erase => 'anonymize');
+SELECT privacy.set_mask('dsr_member_stats', 'member', 'redact');
+SELECT privacy.export_subject('alice') -> 'tables' -> 'public.dsr_members' AS members,
+       privacy.export_subject('alice') -> 'tables' -> 'public.dsr_member_log' AS log,
+       privacy.export_subject('alice') -> 'tables' -> 'public.dsr_member_stats' AS stats;
+SELECT privacy.export_subject('aLiCe') -> 'tables' -> 'public.dsr_members' AS no_such_member;
+SELECT e -> 'rows' AS rows, e -> 'tables' -> 'public.dsr_members' AS members, e -> 'tables' -> 'public.dsr_member_log' AS log,
+       e -> 'tables' -> 'public.dsr_member_stats' AS stats
+  FROM privacy.erase_subject('alice') e;
+SELECT member, plan FROM dsr_members ORDER BY member COLLATE "C";
+SELECT member, event FROM dsr_member_log ORDER BY member COLLATE "C";
+SELECT member, visits FROM dsr_member_stats ORDER BY member COLLATE "C";
+DELETE FROM privacy.protected_tables
+ WHERE relid IN ('dsr_members'::regclass, 'dsr_member_log'::regclass, 'dsr_member_stats'::regclass);
+DROP TABLE dsr_members, dsr_member_log, dsr_member_stats;
+DROP COLLATION dsr_ci;
+
 RESET privacy.audit;
 DROP TABLE dsr_orders, dsr_customers, dsr_visits, dsr_devices;
 DELETE FROM privacy.protected_tables;

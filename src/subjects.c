@@ -487,6 +487,29 @@ load_protected_tables(void)
 }
 
 /*
+ * "t.column = $paramno", matching the subject's rows of relid: the subject's
+ * exact id only.  Under a nondeterministic collation (case-insensitive,
+ * say) the column's = also finds other subjects' rows ('Alice' for
+ * 'alice'), whose consents and requests are their own (has_consent() and
+ * the consent registry compare exact text), so such a column is compared
+ * under "C" as well; its own comparison stays, for its indexes.
+ */
+void
+px_subject_match(StringInfo buf, Oid relid, const char *column, int paramno)
+{
+	const char *col = quote_identifier(column);
+	Oid			type;
+	int32		typmod;
+	Oid			collation;
+
+	get_atttypetypmodcoll(relid, get_attnum(relid, column), &type, &typmod, &collation);
+	appendStringInfo(buf, "t.%s OPERATOR(pg_catalog.=) $%d", col, paramno);
+	if (OidIsValid(collation) && !get_collation_isdeterministic(collation))
+		appendStringInfo(buf, " AND t.%s OPERATOR(pg_catalog.=) $%d COLLATE pg_catalog.\"C\"",
+						 col, paramno);
+}
+
+/*
  * The WHERE clause finding the subject's rows, and its parameter; false
  * when the subject cannot be in this table.
  */
@@ -534,7 +557,7 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 		request_subject = printed;
 		request_subject_len = strlen(request_subject);
 	}
-	appendStringInfo(where, "t.%s OPERATOR(pg_catalog.=) $1", quote_identifier(t->subject_column));
+	px_subject_match(where, t->relid, t->subject_column, 1);
 	return true;
 }
 

@@ -8,6 +8,7 @@
 #define PX_SUBJECTS_H
 
 #include "postgres.h"
+#include "lib/stringinfo.h"
 
 typedef enum PxRequestKind
 {
@@ -26,6 +27,9 @@ typedef enum PxRequestKind
 extern PxRequestKind px_request_in_progress;
 extern bool px_request_scope(void);
 extern bool px_request_covers_subject(const char *subject, size_t len);
+
+/* Appends "t.column = $paramno" for the subject's rows of relid, exact ids only. */
+extern void px_subject_match(StringInfo buf, Oid relid, const char *column, int paramno);
 
 /*
  * Running a request: px_request_begin() pins search_path to pg_catalog,

@@ -27,6 +27,7 @@
 #include "errors.h"
 #include "admin.h"
 #include "citus/dist_rewrite.h"
+#include "subjects.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -235,8 +236,9 @@ anonymize_by_moving(Oid relid, List *cols, const char *subject_column, Oid subjt
 	initStringInfo(&ins);
 	initStringInfo(&vals);
 	col_types = palloc(sizeof(Oid) * ncols);
-	appendStringInfo(&del, "DELETE FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1 RETURNING ",
-					 qualified(relid), quote_identifier(subject_column));
+	appendStringInfo(&del, "DELETE FROM %s t WHERE ", qualified(relid));
+	px_subject_match(&del, relid, subject_column, 1);
+	appendStringInfoString(&del, " RETURNING ");
 	appendStringInfo(&ins, "INSERT INTO %s (", qualified(relid));
 	i = 0;
 	foreach(lc, cols)
@@ -350,10 +352,10 @@ anonymize_in_place(Oid relid, List *cols, List *ident, const char *subject_colum
 		upd_types[i] = c->type;
 		i++;
 	}
-	appendStringInfo(&upd, "t.%s OPERATOR(pg_catalog.=) $%d", quote_identifier(subject_column), i + 1);
+	px_subject_match(&upd, relid, subject_column, i + 1);
 	upd_types[i] = subjtype;
-	appendStringInfo(&sel, " FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1",
-					 qualified(relid), quote_identifier(subject_column));
+	appendStringInfo(&sel, " FROM %s t WHERE ", qualified(relid));
+	px_subject_match(&sel, relid, subject_column, 1);
 
 	if (SPI_execute_with_args(sel.data, 1, &subjtype, &subject, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s", qualified(relid));
