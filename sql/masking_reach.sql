@@ -310,6 +310,68 @@ DROP TABLE mr_closed CASCADE;
 DROP OWNED BY regress_mr_admin;
 DROP ROLE regress_mr_admin;
 
+-- 9. A parent that has no masking view while one of its partitions or
+-- children (at any level) has one: reading the parent reads that table's
+-- rows, so a masked role may not read or change it (ONLY the parent reads
+-- none of them); a parent with its own masking view is read through it.
+CREATE TABLE mr_pp (id int, region text, email text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE mr_pp_eu PARTITION OF mr_pp FOR VALUES IN ('eu');
+CREATE TABLE mr_pp_us PARTITION OF mr_pp FOR VALUES IN ('us');
+INSERT INTO mr_pp VALUES (1, 'eu', 'eve@example.com'), (2, 'us', 'sam@example.com');
+CREATE TABLE mr_ip (id int, email text);
+CREATE TABLE mr_ic () INHERITS (mr_ip);
+CREATE TABLE mr_igc () INHERITS (mr_ic);
+INSERT INTO mr_ip VALUES (3, 'pat@example.com');
+INSERT INTO mr_igc VALUES (4, 'gus@example.com');
+CREATE TABLE mr_mp (id int, email text);
+CREATE TABLE mr_mc () INHERITS (mr_mp);
+INSERT INTO mr_mc VALUES (5, 'max@example.com');
+SELECT privacy.set_mask(t, 'email', 'email') FROM unnest(ARRAY['mr_pp_eu', 'mr_igc', 'mr_mp', 'mr_mc']) t;
+SELECT privacy.create_masking_view(t::regclass) FROM unnest(ARRAY['mr_pp_eu', 'mr_igc', 'mr_mp', 'mr_mc']) t;
+CREATE ROLE regress_mr_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON mr_pp, mr_ip, mr_mp TO regress_mr_reader;
+SELECT privacy.mask_role('regress_mr_reader');
+SET ROLE regress_mr_reader;
+SELECT id, email FROM mr_pp ORDER BY id;                -- mr_pp_eu's rows
+\echo :LAST_ERROR_SQLSTATE
+SELECT id, email FROM mr_ip ORDER BY id;                -- the grandchild's rows
+\echo :LAST_ERROR_SQLSTATE
+UPDATE mr_pp SET id = id RETURNING id, email;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+DELETE FROM mr_ip WHERE email LIKE 'g%' RETURNING id, email;
+ROLLBACK;
+INSERT INTO mr_pp VALUES (1, 'eu', 'x') ON CONFLICT (id, region) DO UPDATE SET id = excluded.id RETURNING id, email;
+\echo :LAST_ERROR_SQLSTATE
+-- writes reach the partition's rows too (an INSERT is routed to them)
+BEGIN;
+UPDATE mr_ip SET email = 'x';
+ROLLBACK;
+INSERT INTO mr_pp VALUES (9, 'us', 'new@example.com');
+COPY mr_pp TO STDOUT;
+COPY (SELECT id, email FROM mr_ip ORDER BY id) TO STDOUT;
+\echo :LAST_ERROR_SQLSTATE
+CREATE TEMP VIEW mr_iv AS SELECT id, email FROM mr_ip;  -- the role's own view
+SELECT id, email FROM mr_iv ORDER BY id;
+-- ONLY the parent reads none of the masked rows
+SELECT id, email FROM ONLY mr_pp ORDER BY id;
+SELECT id, email FROM ONLY mr_ip ORDER BY id;
+COPY mr_ip TO STDOUT;
+-- the masking views of the partition and the grandchild
+SELECT id, email FROM masked.mr_pp_eu;
+SELECT id, email FROM masked.mr_igc;
+-- a parent with a masking view is read through it, children included
+SELECT id, email FROM mr_mp ORDER BY id;
+RESET ROLE;
+-- its own rights: a role that is not masked reads the parents
+SELECT id, email FROM mr_ip ORDER BY id;
+SELECT privacy.unmask_role('regress_mr_reader');
+DROP TABLE mr_pp, mr_ip, mr_mp CASCADE;
+DELETE FROM privacy.mask_rules WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
+DELETE FROM privacy.masking_views WHERE view_name LIKE '%mr\_%';
+DROP OWNED BY regress_mr_reader;
+DROP ROLE regress_mr_reader;
+
 -- Unknown names are errors, not silent successes.
 SELECT privacy.unmask_role('regress_mr_no_such_role');
 \echo :LAST_ERROR_SQLSTATE

@@ -46,9 +46,11 @@
  * Nothing here widens what a masked role can read: a statement that still
  * names a masked table after the rewrite is refused, and the executor's
  * permission check (transparent_check_perms) refuses every masked role's
- * read or write of a masked table with its own rights, on paths that skip
- * parse analysis (BEGIN ATOMIC bodies, rules, views made before masking)
- * and for roles granted the table again (pg_read_all_data, PUBLIC).
+ * read or write of a masked table (or, through a parent without a masking
+ * view, of its masked partitions and children) with its own rights, on
+ * paths that skip parse analysis (BEGIN ATOMIC bodies, rules, views made
+ * before masking) and for roles granted the table again
+ * (pg_read_all_data, PUBLIC).
  */
 #include "errors.h"
 #include "catalog.h"
@@ -884,6 +886,24 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
 #define MASKED_DDL_MAINTENANCE "maintenance evaluates the table's index and statistics expressions over the rows it reads masked."
 
 /*
+ * A partition or inheritance child of relid, at any level, that has a
+ * masking view (InvalidOid: none).  relhassubclass first: a table without
+ * children, the common case, costs no pg_inherits scan.
+ */
+static Oid
+masked_descendant(FindContext *find, Oid relid)
+{
+	ListCell   *lc;
+
+	if (!has_subclass(relid))
+		return InvalidOid;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (lfirst_oid(lc) != relid && OidIsValid(masking_view_of(find, lfirst_oid(lc))))
+			return lfirst_oid(lc);
+	return InvalidOid;
+}
+
+/*
  * Whether relid holds rows of a masked table: it is one, a partition or
  * child of one, or the parent of one (commands on a parent recurse into
  * its partitions and children, and reading it reads theirs).
@@ -891,16 +911,8 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
 static bool
 holds_masked_rows(FindContext *find, Oid relid)
 {
-	ListCell   *lc;
-
-	if (OidIsValid(masking_view_covering(find, relid)))
-		return true;
-	if (!has_subclass(relid))
-		return false;
-	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-		if (OidIsValid(masking_view_of(find, lfirst_oid(lc))))
-			return true;
-	return false;
+	return OidIsValid(masking_view_covering(find, relid)) ||
+		OidIsValid(masked_descendant(find, relid));
 }
 
 static void
@@ -1215,7 +1227,33 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 			masked_user = user;
 		}
 		if (!OidIsValid(masking_view_covering(&find, rte->relid)))
-			continue;
+		{
+			Oid			descendant;
+
+			/*
+			 * A parent without a masking view, read or written with its
+			 * children (not ONLY; an INSERT into a partitioned table is
+			 * routed to its partitions): the children's entries the
+			 * planner adds require no permission, so a masked partition or
+			 * child is refused here, on its parent's entry.
+			 */
+			if (!rte->inh &&
+				!(rte->relkind == RELKIND_PARTITIONED_TABLE && (rte->requiredPerms & ACL_INSERT)))
+				continue;
+			if (!OidIsValid(descendant = masked_descendant(&find, rte->relid)))
+				continue;
+			if (!ereport_on_violation)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", get_rel_name(rte->relid)),
+					 errdetail("Role \"%s\" is masked, and %s, a partition or child of this table, has a masking view: through this table it would read or change that table's rows.",
+							   GetUserNameFromId(user, false), get_rel_name(descendant)),
+					 errhint("Create a masking view for %s too (privacy.create_masking_view), or read masked.%s; ONLY %s reads none of its children's rows.",
+							 get_rel_name(rte->relid),
+							 quote_identifier(get_rel_name(masking_view_of(&find, descendant))),
+							 get_rel_name(rte->relid))));
+		}
 		if (!ereport_on_violation)
 			return false;
 		ereport(ERROR,
