@@ -363,6 +363,21 @@ SELECT id, email FROM masked.mr_igc;
 -- a parent with a masking view is read through it, children included
 SELECT id, email FROM mr_mp ORDER BY id;
 RESET ROLE;
+-- TRUNCATE empties the masked rows through a parent, or of a partition of
+-- a masked table, as a DELETE would: refused (ONLY the parent is not)
+GRANT TRUNCATE ON mr_pp, mr_pp_eu, mr_ip, mr_ic, mr_igc, mr_mc TO regress_mr_reader;
+SET ROLE regress_mr_reader;
+TRUNCATE mr_pp;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE mr_ic;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE mr_mc;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+TRUNCATE ONLY mr_ip;
+ROLLBACK;
+RESET ROLE;
+SELECT count(*) AS masked_rows_kept FROM mr_igc;
 -- its own rights: a role that is not masked reads the parents
 SELECT id, email FROM mr_ip ORDER BY id;
 SELECT privacy.unmask_role('regress_mr_reader');

@@ -628,6 +628,8 @@ select_from_view(Oid view, const char *alias, List *columns)
 	return (Node *) sel;
 }
 
+static Oid	masked_descendant(FindContext *find, Oid relid);
+
 static void
 mask_utility(Query *query)
 {
@@ -708,10 +710,16 @@ mask_utility(Query *query)
 	{
 		foreach(lc, ((TruncateStmt *) stmt)->relations)
 		{
-			Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+			RangeVar   *rv = lfirst_node(RangeVar, lc);
+			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
-			if (OidIsValid(relid) && OidIsValid(masking_view_of(&find, relid)) &&
-				current_user_is_masked())
+			/*
+			 * A partition or child of a masked table is the masked table's
+			 * rows; a parent (unless ONLY) empties its masked children too.
+			 */
+			if (OidIsValid(relid) && current_user_is_masked() &&
+				(OidIsValid(masking_view_covering(&find, relid)) ||
+				 (rv->inh && OidIsValid(masked_descendant(&find, relid)))))
 				refuse_write(relid);
 		}
 	}
