@@ -36,6 +36,8 @@ SELECT v, privacy.mask_generalize(v, 10) AS by_10 FROM (VALUES (0), (7), (10), (
 SELECT privacy.mask_generalize(123456789012::int8, 1000::int8), privacy.mask_generalize(-5::int8, 1000::int8);
 SELECT v, privacy.mask_generalize(v, 0.5::float8) AS by_half
   FROM (VALUES (1.7::float8), (-1.7), ('NaN'), ('Infinity'), ('-Infinity')) t(v);
+SELECT privacy.mask_generalize(1e308::float8, 1e-308::float8) = 1e308 AS tiny_step_no_overflow,
+       privacy.mask_generalize(-1e308::float8, 1e-308::float8) <= -1e308 AS tiny_step_below_zero;
 SELECT v, privacy.mask_generalize(v, 1000::numeric) AS by_1000
   FROM (VALUES (123456.789::numeric), (-0.5), ('NaN'), ('Infinity'), ('-Infinity')) t(v);
 SELECT d, privacy.mask_generalize(d, 'month') AS month, privacy.mask_generalize(d, 'year') AS year,

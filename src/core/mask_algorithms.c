@@ -338,9 +338,20 @@ px_generalize_int_by(int64_t v, double step)
 double
 px_generalize_double(double v, double step)
 {
+	double		quotient;
+	double		rest;
+
 	if (!(step > 0) || isnan(v) || isinf(v) || isinf(step))
 		return v;
-	return floor(v / step) * step;
+	quotient = v / step;
+	if (!isinf(quotient))
+		return floor(quotient) * step;
+	/*
+	 * A step so small that v / step overflows (1e308 by 1e-308): the bucket's
+	 * lower bound from the remainder instead, never Infinity.
+	 */
+	rest = fmod(v, step);
+	return rest < 0 ? v - rest - step : v - rest;
 }
 
 double

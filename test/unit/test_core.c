@@ -24,6 +24,7 @@
 #include "px_mask.h"
 #include "px_ordered.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1457,6 +1458,10 @@ test_masking_core(void)
 	/* full-width digits (3 bytes each) and Arabic-Indic digits (2 bytes each) are masked, one '*' each */
 	CHECK(px_mask_credit_card("\xef\xbc\x91\xef\xbc\x92-\xd9\xa1", 9, out) == 4 &&
 		  memcmp(out, "**-*", 4) == 0, "mask_credit_card masks digits of other scripts, never copies them");
+	CHECK(isfinite(px_generalize_double(1e308, 1e-308)) && px_generalize_double(1e308, 1e-308) <= 1e308 &&
+		  isfinite(px_generalize_double(-1e308, 1e-308)) && px_generalize_double(-1e308, 1e-308) <= -1e308 &&
+		  px_generalize_double(-1.7, 0.5) == -2.0 && px_generalize_double(1.7, 0.5) == 1.5,
+		  "generalize a double floors to its step, and a tiny step never overflows to Infinity");
 	CHECK(px_generalize_int(-1, 10) == -10 && px_generalize_int(19, 10) == 10 &&
 		  px_generalize_int(INT64_MIN, 10) <= INT64_MIN + 10, "generalize floors, also below zero, without overflow");
 	/* a rule's step is a double: huge and fractional steps on integers */
