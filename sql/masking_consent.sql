@@ -247,6 +247,16 @@ SELECT privacy.set_mask('upg_people', 'email', 'email');
 SELECT privacy.create_masking_view('upg_people');
 SELECT privacy.mask_role('masking_consent_upg_reader');
 SELECT privacy.grant_consent('s1', 'upg_mkt');
+-- a tenant policy: the 1.0 view showed every tenant's rows
+CREATE TABLE upg_orders (id int, tenant name);
+INSERT INTO upg_orders VALUES (1, 'masking_consent_upg_reader'), (2, 'globex');
+ALTER TABLE upg_orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON upg_orders FOR SELECT USING (tenant = current_user);
+SELECT privacy.create_masking_view('upg_orders');
+GRANT SELECT ON masked.upg_orders TO masking_consent_upg_reader;
+SET ROLE masking_consent_upg_reader;
+SELECT count(*) AS orders_in_1_0 FROM masked.upg_orders;
+RESET ROLE;
 CREATE SCHEMA upg_reader AUTHORIZATION masking_consent_upg_reader;
 SET ROLE masking_consent_upg_reader;
 CREATE VIEW upg_reader.mine AS SELECT id, email FROM masked.upg_people;
@@ -255,6 +265,9 @@ SELECT count(*) AS in_1_0 FROM masked.upg_people;        -- 1.0: every row
 RESET privacy.purpose;
 RESET ROLE;
 ALTER EXTENSION privacy_ext UPDATE TO '1.1';
+SET ROLE masking_consent_upg_reader;
+SELECT id FROM masked.upg_orders;                        -- 1.1: the reader's tenant
+RESET ROLE;
 SET ROLE masking_consent_upg_reader;
 SET privacy.purpose = 'upg_mkt';
 SELECT * FROM masked.upg_people;

@@ -174,6 +174,45 @@ SELECT pg_temp.rows_of('masked.mrs_admin_t', 'mrs_a') AS a_only_tenant_a;
 RESET privacy.purpose;
 DROP TABLE mrs_admin_t CASCADE;
 
+-- A restrictive policy for a role holds rows back from that role only.
+CREATE ROLE mrs_auditors;
+CREATE TABLE mrs_r (id int);
+INSERT INTO mrs_r VALUES (1), (2);
+ALTER TABLE mrs_r ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everyone ON mrs_r FOR SELECT USING (true);
+CREATE POLICY auditors_odd ON mrs_r AS RESTRICTIVE FOR SELECT TO mrs_auditors USING (id % 2 = 1);
+SELECT privacy.set_mask('mrs_r', 'id', 'none');
+SELECT privacy.create_masking_view('mrs_r');
+GRANT SELECT ON masked.mrs_r TO mrs_a, mrs_auditors;
+SELECT pg_temp.rows_of('masked.mrs_r', 'mrs_a') AS not_an_auditor,
+       pg_temp.rows_of('masked.mrs_r', 'mrs_auditors') AS auditor;
+
+-- A policy's function runs under its own search_path: a reader's operator
+-- or function cannot stand in for the policy's.
+CREATE TABLE mrs_members (member name, tenant text);
+INSERT INTO mrs_members VALUES ('mrs_a', 'a');
+GRANT SELECT ON mrs_members TO PUBLIC;
+CREATE TABLE mrs_t2 (id int, tenant text);
+INSERT INTO mrs_t2 VALUES (1, 'a'), (2, 'b');
+ALTER TABLE mrs_t2 ENABLE ROW LEVEL SECURITY;
+CREATE POLICY by_member ON mrs_t2 FOR SELECT
+    USING (tenant IN (SELECT m.tenant FROM mrs_members m WHERE m.member = current_user));
+SELECT privacy.set_mask('mrs_t2', 'id', 'none');
+SELECT privacy.create_masking_view('mrs_t2');
+CREATE SCHEMA mrs_a AUTHORIZATION mrs_a;
+SET ROLE mrs_a;
+CREATE FUNCTION mrs_a.yes(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR mrs_a.= (LEFTARG = text, RIGHTARG = text, FUNCTION = mrs_a.yes);
+CREATE FUNCTION mrs_a.yes(name, name) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR mrs_a.= (LEFTARG = name, RIGHTARG = name, FUNCTION = mrs_a.yes);
+SET search_path = mrs_a, pg_catalog;
+SELECT id FROM masked.mrs_t2;
+RESET search_path;
+RESET ROLE;
+DROP SCHEMA mrs_a CASCADE;
+DROP TABLE mrs_r, mrs_members, mrs_t2 CASCADE;
+DROP ROLE mrs_auditors;
+
 -- Bad input to the helpers.
 SELECT privacy.row_security_applies(0::oid::regclass);
 SELECT privacy.row_security_applies(NULL);

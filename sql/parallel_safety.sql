@@ -41,6 +41,7 @@ INSERT INTO parallel_reasons VALUES
   ('privacy.masking_view_filter(regclass)', 'DDL: calls masking_view_policy_filter'),
   ('privacy.masking_view_drop_unused_policies(regclass)', 'DDL'),
   ('privacy.masking_view_follows_policies(regclass)', 'DDL'),
+  ('privacy.masking_view_rebuild_outside_extension(regclass)', 'DDL'),
   ('privacy.masking_views_detach(regclass,text[])', 'DDL'),
   ('privacy.masking_views_add_consent_filters()', 'DDL'),
   ('privacy.masking_views_outside_extension()', 'DDL'),

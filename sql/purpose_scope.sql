@@ -22,12 +22,30 @@ SELECT count(*) FROM (SELECT privacy.grant_consent('s' || g, 'ps_alpha') FROM ge
 ALTER DATABASE purpose_scope_regress SET privacy.purpose_scope = 'transaction';
 ALTER ROLE regress_px_ps_app SET privacy.purpose = 'ps_alpha';
 
--- The role's purpose: set, but refused where it is used.
+-- The role's purpose: held, shown as none (SHOW, current_setting), and
+-- refused where it is used.
 \c - regress_px_ps_app
 SHOW privacy.purpose_scope;
 SHOW privacy.purpose;
 SELECT count(*) FROM ps_docs;
 \echo :LAST_ERROR_SQLSTATE
+-- A function's SET ... FROM CURRENT takes what is in force: none.
+CREATE FUNCTION pg_temp.ps_rows() RETURNS bigint LANGUAGE sql
+    SET privacy.purpose FROM CURRENT AS 'SELECT count(*) FROM ps_docs';
+SELECT pg_temp.ps_rows() AS from_current_rows;
+SELECT proconfig FROM pg_proc WHERE proname = 'ps_rows';
+-- A declared purpose reaches parallel workers (they restore the leader's
+-- settings for their session: not a declaration of theirs).
+BEGIN;
+SET LOCAL privacy.purpose = 'ps_alpha';
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM ps_docs;
+SELECT count(*) AS parallel_rows FROM ps_docs;
+COMMIT;
 -- SET LOCAL ... TO DEFAULT and RESET give no purpose, not the role's.
 BEGIN;
 SET LOCAL privacy.purpose TO DEFAULT;

@@ -99,7 +99,7 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   px_check_purpose, px_purpose_marker_assign, NULL);
+							   px_check_purpose, px_purpose_marker_assign, px_purpose_show);
 
 	DefineCustomStringVariable("privacy.audit",
 							   "Where audit events go: off, log, table, or log,table.",

@@ -24,6 +24,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "nodes/parsenodes.h"
 #include "utils/guc.h"
@@ -85,7 +86,11 @@ purpose_scope_xact_callback(XactEvent event, void *arg)
 {
 	const char *kept;
 
-	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION ||
+	/*
+	 * A parallel worker restores the leader's settings for its session, in a
+	 * transaction of its own: they are the leader's, checked there.
+	 */
+	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || IsParallelWorker() ||
 		(event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE))
 		return;
 	kept = session_value_set_here();
@@ -123,7 +128,8 @@ connection_source(GucSource source)
 bool
 px_purpose_scope_allows(const char *newval, GucSource source)
 {
-	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || newval == NULL || newval[0] == '\0')
+	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || newval == NULL || newval[0] == '\0' ||
+		InitializingParallelWorker || IsParallelWorker())
 		return true;
 	if (!connection_source(source))
 		return true;
@@ -150,25 +156,53 @@ px_purpose_scope_allows(const char *newval, GucSource source)
  * from the server's configuration (postgresql.conf, ALTER SYSTEM, the
  * command line), which every connection shares alike.
  */
+/*
+ * Whether the purpose the variable holds is one the scope "transaction"
+ * keeps out of force (see below).
+ */
+static bool
+held_but_not_in_force(void)
+{
+	struct config_generic *gen;
+
+	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || px_purpose == NULL || px_purpose[0] == '\0' ||
+		IsParallelWorker())
+		return false;
+	gen = find_purpose_guc();
+	return gen != NULL &&
+		(connection_source(gen->source) || (gen->source == PGC_S_SESSION && gen->stack == NULL));
+}
+
+/*
+ * SHOW, current_setting() and a function's SET privacy.purpose FROM
+ * CURRENT read the variable through this: a purpose that is not in force
+ * shows as none, so FROM CURRENT cannot carry the role's or connection's
+ * purpose into a function's SET clause, where it would be declared.
+ */
+const char *
+px_purpose_show(void)
+{
+	if (held_but_not_in_force())
+		return "";
+	return px_purpose != NULL ? px_purpose : "";
+}
+
 void
 px_purpose_scope_check_in_force(void)
 {
 	struct config_generic *gen;
 
-	if (px_purpose_scope != PX_PURPOSE_SCOPE_TRANSACTION || px_purpose == NULL || px_purpose[0] == '\0')
+	if (!held_but_not_in_force())
 		return;
 	gen = find_purpose_guc();
-	if (gen == NULL)
-		return;
-	if (connection_source(gen->source) || (gen->source == PGC_S_SESSION && gen->stack == NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
-				 errmsg("privacy.purpose can only be declared for a transaction"),
-				 errdetail("privacy.purpose_scope is \"transaction\", and the purpose in force was set for the session (source: %s).",
-						   GucSource_Names[gen->source]),
-				 errhint("Use SET LOCAL privacy.purpose inside each transaction. RESET privacy.purpose ends the "
-						 "session's purpose; one from ALTER ROLE or ALTER DATABASE ... SET, or from the "
-						 "connection options, comes back with each new connection until it is removed there.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_CANT_CHANGE_RUNTIME_PARAM),
+			 errmsg("privacy.purpose can only be declared for a transaction"),
+			 errdetail("privacy.purpose_scope is \"transaction\", and the purpose in force was set for the session (source: %s).",
+					   GucSource_Names[gen->source]),
+			 errhint("Use SET LOCAL privacy.purpose inside each transaction. RESET privacy.purpose ends the "
+					 "session's purpose; one from ALTER ROLE or ALTER DATABASE ... SET, or from the "
+					 "connection options, comes back with each new connection until it is removed there.")));
 }
 
 /*

@@ -30,6 +30,7 @@ extern bool px_purpose_scope_allows(const char *newval, GucSource source);
 
 /* Where the declared purpose is used: refuse one the scope does not allow. */
 extern void px_purpose_scope_check_in_force(void);
+extern const char *px_purpose_show(void);
 
 /* After a utility command: RESET / TO DEFAULT never give the connection's purpose. */
 extern void px_purpose_scope_after_utility(Node *parsetree);

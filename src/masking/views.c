@@ -112,30 +112,29 @@ px_masking_views_before_alter(PG_FUNCTION_ARGS)
 }
 
 /*
- * The upgrade from 1.0 gives the masking views 1.0 made their consent
- * filter.  They are the users' objects, not the extension's, and within an
- * extension script PostgreSQL refuses CREATE OR REPLACE VIEW on an object
- * the extension does not own (and would make a view created there one of
- * its members).  So privacy.masking_views_add_consent_filters() runs with
- * the script's extension context set aside, and put back however it ends.
+ * The upgrade from 1.0 brings the masking views 1.0 made up to date (their
+ * consent filter, the table's own policies).  They are the users' objects,
+ * not the extension's, and within an extension script PostgreSQL refuses
+ * CREATE OR REPLACE VIEW on an object the extension does not own (and would
+ * make a view created there one of its members).  So these run their
+ * worker with the script's extension context set aside, and put it back
+ * however it ends; outside a script they just call it.
  */
-PG_FUNCTION_INFO_V1(px_masking_views_outside_extension);
-Datum
-px_masking_views_outside_extension(PG_FUNCTION_ARGS)
+static Datum
+call_outside_extension(const char *worker_name, int nargs, Oid *argtypes, Datum arg)
 {
 	bool		saved_creating = creating_extension;
 	Oid			saved_extension = CurrentExtensionObject;
 	Oid			worker;
 	Datum		result;
 
-	worker = LookupFuncName(list_make2(makeString("privacy"),
-									   makeString("masking_views_add_consent_filters")),
-							0, NULL, false);
+	worker = LookupFuncName(list_make2(makeString("privacy"), makeString(pstrdup(worker_name))),
+							nargs, argtypes, false);
 	creating_extension = false;
 	CurrentExtensionObject = InvalidOid;
 	PG_TRY();
 	{
-		result = OidFunctionCall0(worker);
+		result = nargs == 0 ? OidFunctionCall0(worker) : OidFunctionCall1(worker, arg);
 	}
 	PG_FINALLY();
 	{
@@ -143,5 +142,23 @@ px_masking_views_outside_extension(PG_FUNCTION_ARGS)
 		CurrentExtensionObject = saved_extension;
 	}
 	PG_END_TRY();
-	PG_RETURN_DATUM(result);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(px_masking_views_outside_extension);
+Datum
+px_masking_views_outside_extension(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(call_outside_extension("masking_views_add_consent_filters", 0, NULL, (Datum) 0));
+}
+
+/* privacy.masking_view_rebuild(tbl), also from the update script. */
+PG_FUNCTION_INFO_V1(px_masking_view_rebuild_outside_extension);
+Datum
+px_masking_view_rebuild_outside_extension(PG_FUNCTION_ARGS)
+{
+	Oid			argtype = REGCLASSOID;
+
+	(void) call_outside_extension("masking_view_rebuild", 1, &argtype, PG_GETARG_DATUM(0));
+	PG_RETURN_VOID();
 }

@@ -58,8 +58,13 @@ BEGIN
         IF 0::oid = ANY (p.polroles) THEN
             term := format('(%s)', p.qual);
             allows_every_row := allows_every_row OR (p.polpermissive AND p.qual = 'true');
-        ELSE
+        ELSIF p.polpermissive THEN
+            -- lets rows through only for its roles
             term := format('(privacy.policy_applies_to_reader(%L::pg_catalog.regclass, %L::pg_catalog.name) AND (%s))',
+                           tbl, p.polname, p.qual);
+        ELSE
+            -- holds rows back only from its roles
+            term := format('(NOT privacy.policy_applies_to_reader(%L::pg_catalog.regclass, %L::pg_catalog.name) OR (%s))',
                            tbl, p.polname, p.qual);
         END IF;
         reads_relations := reads_relations OR p.sublink;
@@ -76,7 +81,11 @@ BEGIN
              ELSE ARRAY['(' || array_to_string(permissive, ' OR ') || ')'] END || restrictive,
         ' AND ');
     IF reads_relations THEN
-        EXECUTE format('CREATE OR REPLACE FUNCTION %s(%s) RETURNS boolean LANGUAGE sql STABLE AS %L',
+        -- Its own search_path: the condition was deparsed under this one
+        -- (names outside pg_catalog qualified), and a reader's search_path
+        -- must not make its operators and functions resolve to the reader's.
+        EXECUTE format('CREATE OR REPLACE FUNCTION %s(%s) RETURNS boolean LANGUAGE sql STABLE '
+                       'SET search_path = pg_catalog, pg_temp AS %L',
                        fn, tbl, format('SELECT %s FROM (SELECT ($1).*) AS %I', combined, relname));
         EXECUTE format('COMMENT ON FUNCTION %s(%s) IS %L', fn, tbl,
                        format('The row-level security policies of %s, for its masking view (built by privacy_ext).', tbl));
@@ -130,6 +139,12 @@ GRANT EXECUTE ON FUNCTION privacy.masking_view_policy_filter(regclass),
 -- states in between (no permissive policy for a moment) would rebuild
 -- views that cannot be (a 1.0 view that other views are built on).
 -- privacy.consent_policy_names() is defined with the inventory (88_).
+-- privacy.masking_view_rebuild(tbl), also from the update script from 1.0
+-- (protect_table there, 98_), which may not replace the users' views
+-- (src/masking/views.c).
+CREATE FUNCTION privacy.masking_view_rebuild_outside_extension(tbl regclass) RETURNS void
+    AS 'MODULE_PATHNAME', 'px_masking_view_rebuild_outside_extension' LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION privacy.masking_view_rebuild_outside_extension(regclass) FROM PUBLIC;
 -- As the extension's owner, like the event trigger below: it only rebuilds
 -- a view that exists, keeping its owner (protect_table calls it as a
 -- privacy administrator).
@@ -138,7 +153,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF privacy.masking_view_policy_filter(tbl) IS NOT NULL
        OR privacy.view_calls(privacy.masking_view_of(tbl), 'row_security_applies') THEN
-        PERFORM privacy.masking_view_rebuild(tbl);
+        PERFORM privacy.masking_view_rebuild_outside_extension(tbl);
     END IF;
 END
 $$;
