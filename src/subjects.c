@@ -28,7 +28,9 @@
  * call, so they are foreign too.  The consent bypass is further limited to
  * the request's subject (as the subject column's type prints it, and, while
  * an erasure anonymizes a table, the one value its subject column gets), so
- * even code taken for the request's own sees no other subject's rows.
+ * even code taken for the request's own sees no other subject's rows.  A
+ * static masking run passes every subject (it rewrites every row), so its
+ * own queries may read no protected table but the one it rewrites.
  */
 #include "errors.h"
 #include "subjects.h"
@@ -48,10 +50,12 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/partition.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -107,9 +111,25 @@ static size_t request_subject_len = 0;
 static const char *request_rewritten = NULL;
 static size_t request_rewritten_len = 0;
 
+/*
+ * A static masking run passes every subject, since it rewrites every row
+ * of its table, so its own queries must read no other protected table
+ * (refuse_other_protected): the registered tables, read when the run starts
+ * (nothing the run lets run can change them), and the table being
+ * rewritten (request_rewriting), whose partitions and inheritance children
+ * hold rows of its own.  In the request's SPI memory.
+ */
+static List *request_protected = NIL;
+static Oid	request_rewriting = InvalidOid;
+static List *request_rewriting_family = NIL;
+
 static bool request_hooks_installed = false;
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
 static fmgr_hook_type prev_fmgr_hook = NULL;
+static ExecutorRun_hook_type prev_executor_run = NULL;
+
+static List *load_protected_tables(void);
+static char *qualified_name(Oid relid);
 
 /* Functions of this extension are the request's own code (built-in ones never reach the hook). */
 static bool
@@ -192,7 +212,77 @@ request_xact_callback(XactEvent event, void *arg)
 		foreign_calls = 0;
 		request_subject = NULL;
 		request_rewritten = NULL;
+		request_protected = NIL;
+		request_rewriting = InvalidOid;
+		request_rewriting_family = NIL;
 	}
+}
+
+/* Whether relid is a registered protected table or a partition of one. */
+static bool
+request_reads_protected(Oid relid)
+{
+	ListCell   *lc;
+
+	if (list_member_oid(request_protected, relid))
+		return true;
+	if (!get_rel_relispartition(relid))
+		return false;
+	foreach(lc, get_partition_ancestors(relid))
+		if (list_member_oid(request_protected, lfirst_oid(lc)))
+			return true;
+	return false;
+}
+
+/*
+ * A static masking run's own statements pass every subject: a query run by
+ * them reading another protected table -- a subquery in a policy or a rule
+ * of the owner's, a query a built-in function such as query_to_xml() runs
+ * from the table's expressions, a masking view, a cursor another function
+ * opened and a built-in (cursor_to_xml) fetches from -- would read every
+ * subject's rows of it.  It is refused before it runs (each time it runs:
+ * a cursor may have been opened before the run, or by foreign code), so
+ * the run fails with nothing changed.  Code of others the run fires has no
+ * bypass (foreign_calls) and reads as usual; so do referential integrity
+ * queries, which PostgreSQL runs as the table's owner without row-level
+ * security (SECURITY_NOFORCE_RLS), so with no consent filter to pass.
+ * Looked at only while a run is in progress.
+ */
+static void
+refuse_other_protected(List *range_table)
+{
+	ListCell   *lc;
+
+	if (!px_request_scope() || InNoForceRLSOperation())
+		return;
+	foreach(lc, range_table)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind != RTE_RELATION ||
+			list_member_oid(request_rewriting_family, rte->relid) ||
+			!request_reads_protected(rte->relid))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot anonymize %s: a query of the run reads protected table %s",
+						OidIsValid(request_rewriting) ? qualified_name(request_rewriting) : "a table",
+						qualified_name(rte->relid)),
+				 errdetail("While a table is rewritten, consent filtering passes every subject for the run's own queries."),
+				 errhint("Drop or change the policy, rule or constraint of the table that reads it (a PL/pgSQL function reading it sees the rows its purpose covers), and run it again.")));
+	}
+}
+
+static void
+request_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+					 bool execute_once)
+{
+	if (unlikely(px_request_in_progress == PX_REQUEST_ANONYMIZE))
+		refuse_other_protected(queryDesc->plannedstmt->rtable);
+	if (prev_executor_run)
+		prev_executor_run(queryDesc, direction, count, execute_once);
+	else
+		standard_ExecutorRun(queryDesc, direction, count, execute_once);
 }
 
 static void
@@ -204,6 +294,8 @@ install_request_hooks(void)
 	needs_fmgr_hook = request_needs_fmgr_hook;
 	prev_fmgr_hook = fmgr_hook;
 	fmgr_hook = request_fmgr_hook;
+	prev_executor_run = ExecutorRun_hook;
+	ExecutorRun_hook = request_executor_run;
 	RegisterXactCallback(request_xact_callback, NULL);
 	request_hooks_installed = true;
 }
@@ -290,11 +382,22 @@ px_request_begin(PxRequestContext *rc, PxRequestKind kind)
 	foreign_calls = 0;
 	request_subject = NULL;
 	request_rewritten = NULL;
+	request_protected = NIL;
+	request_rewriting = InvalidOid;
+	request_rewriting_family = NIL;
 	rc->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	if (kind == PX_REQUEST_ANONYMIZE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, load_protected_tables())
+			request_protected = lappend_oid(request_protected,
+											((ProtectedTable *) lfirst(lc))->relid);
+	}
 	/* The request is audited as one event, not as the values it reads. */
 	px_audit_suspend();
 	px_request_in_progress = kind;
@@ -311,6 +414,21 @@ px_request_reset(void)
 	foreign_calls = 0;
 	request_subject = NULL;
 	request_rewritten = NULL;
+	request_protected = NIL;
+	request_rewriting = InvalidOid;
+	request_rewriting_family = NIL;
+}
+
+/*
+ * A static masking run starts on a table (masking/static.c): the table,
+ * its partitions and its inheritance children are the ones its queries
+ * may read among the protected tables (refuse_other_protected).
+ */
+void
+px_request_rewriting(Oid relid)
+{
+	request_rewriting = relid;
+	request_rewriting_family = find_all_inheritors(relid, NoLock, NULL);
 }
 
 void

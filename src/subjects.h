@@ -46,4 +46,11 @@ extern void px_request_begin(PxRequestContext *rc, PxRequestKind kind);
 extern void px_request_reset(void);
 extern void px_request_end(PxRequestContext *rc);
 
+/*
+ * A static masking run rewrites relid next: of the protected tables, its
+ * own queries may read only relid, its partitions and children; any other
+ * fails the run (subjects.c).
+ */
+extern void px_request_rewriting(Oid relid);
+
 #endif							/* PX_SUBJECTS_H */

@@ -19,8 +19,9 @@
  * each table is read and written as its owner in a security-restricted
  * operation, search_path is pinned to pg_catalog, names are quoted, the
  * consent policy of a protected table passes every row for the run's own
- * statements (never for code of the owner they fire), and the run is one
- * audit event per table instead of a count per value.  The values come
+ * statements (never for code of the owner they fire), which may therefore
+ * read no other protected table (px_request_rewriting()), and the run is
+ * one audit event per table instead of a count per value.  The values come
  * from privacy.anonymize_value() (masking/rules.c), which masks by the
  * default rule; an encrypted column's masked text goes back through the
  * column's assignment cast, so it is sealed again under the column's key
@@ -350,6 +351,7 @@ anonymize_one(Oid relid, List **done)
 		return result;
 
 	targets = tables_to_rewrite(relid);
+	px_request_rewriting(relid);
 	foreach(lc, targets)
 	{
 		Oid			target = lfirst_oid(lc);
