@@ -151,6 +151,50 @@ RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_s
 RESET max_parallel_workers_per_gather;
 DROP TABLE aa_par;
 
+-- A DO block or a procedure: one event per column, key and role, written
+-- when the DO or CALL ends, so also for reads inside an exception block
+-- that caught an error (its subtransaction rolled back).
+SELECT max(event_id) AS m FROM privacy.audit_log \gset
+DO $$
+DECLARE v text;
+BEGIN
+    SELECT string_agg(privacy.decrypt(a), ',') INTO v FROM aa_a;
+    SELECT string_agg(privacy.decrypt(a), ',') INTO v FROM aa_a WHERE n <= 5;
+    BEGIN
+        SELECT string_agg(privacy.decrypt(a), ',') INTO v FROM aa_a WHERE n <= 3;
+        RAISE EXCEPTION 'discarded';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+END
+$$;
+SELECT * FROM aa_events(:m);
+CREATE PROCEDURE aa_caught() LANGUAGE plpgsql AS $$
+DECLARE v text;
+BEGIN
+    BEGIN
+        SELECT string_agg(privacy.decrypt(b), ',') INTO v FROM aa_b;
+        RAISE EXCEPTION 'discarded';
+    EXCEPTION WHEN raise_exception THEN
+        NULL;
+    END;
+END
+$$;
+SELECT max(event_id) AS m FROM privacy.audit_log \gset
+CALL aa_caught();
+SELECT * FROM aa_events(:m);
+DROP PROCEDURE aa_caught();
+
+-- privacy.audit_consent_event() is privacy.consent_events' trigger, on no
+-- other table: attached to a table of one's own it would write consent
+-- events as anyone (and read NULLs it was never given).
+CREATE TABLE aa_forge (subject text, purpose text, action text, session_user_name text, current_role_name text);
+CREATE TRIGGER aa_forge AFTER INSERT ON aa_forge FOR EACH ROW EXECUTE FUNCTION privacy.audit_consent_event();
+INSERT INTO aa_forge VALUES ('cust-42', 'marketing', 'withdraw', 'dpo_alice', 'postgres');
+INSERT INTO aa_forge VALUES (NULL, NULL, NULL, NULL, NULL);
+SELECT count(*) AS forged FROM privacy.audit_log WHERE session_user_name = 'dpo_alice';
+DROP TABLE aa_forge;
+
 DROP PROCEDURE aa_rollback();
 DROP PROCEDURE aa_commit_loop();
 DROP FUNCTION aa_dec_as_definer(privacy.encrypted_text);

@@ -95,6 +95,16 @@ static char pending_current_role[NAMEDATALEN];
 static QueryDesc *running_query = NULL;
 static int	run_depth = 0;
 
+/*
+ * Utility statements running (DO, CALL, EXPLAIN ANALYZE, COPY (query),
+ * FETCH): the statements they run are theirs, and end at depth 0 of the
+ * executor too.  Their counts are written when the outermost utility
+ * statement ends, once, and outside the subtransactions an exception block
+ * of a DO or a procedure starts: written when an inner statement ended,
+ * they went with the subtransaction when the block caught an error.
+ */
+static int	utility_depth = 0;
+
 static ExecutorRun_hook_type prev_executor_run = NULL;
 static ExecutorEnd_hook_type prev_executor_end = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
@@ -743,7 +753,7 @@ px_executor_end(QueryDesc *queryDesc)
 		standard_ExecutorEnd(queryDesc);
 	if (run_depth == 0)
 		take_from_workers();
-	if (run_depth == 0 && (counts != NULL || purpose_pending))
+	if (run_depth == 0 && utility_depth == 0 && (counts != NULL || purpose_pending))
 		flush(true);
 }
 
@@ -752,14 +762,26 @@ px_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTre
 				   ProcessUtilityContext context, ParamListInfo params,
 				   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
-	if (prev_process_utility)
-		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
-							 queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
-	if (run_depth == 0 && (counts != NULL || purpose_pending))
-		flush(true);
+	int			save_utility_depth = utility_depth;
+
+	utility_depth++;
+	PG_TRY();
+	{
+		if (prev_process_utility)
+			prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+								 queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		utility_depth = save_utility_depth;
+	}
+	PG_END_TRY();
+	/* Outside a transaction (after VACUUM, say) only the log can take them. */
+	if (run_depth == 0 && utility_depth == 0 && (counts != NULL || purpose_pending))
+		flush(IsTransactionState());
 }
 
 /*
@@ -799,6 +821,7 @@ px_audit_xact_callback(XactEvent event, void *arg)
 			px_audit_suppressed = 0;
 			running_query = NULL;
 			run_depth = 0;
+			utility_depth = 0;
 			take_from_workers();
 			if (counts != NULL || purpose_pending)
 				flush(false);

@@ -436,7 +436,9 @@ px_install_audit_events(void)
 
 /*
  * Trigger on privacy.consent_events: every recorded grant and withdrawal is
- * an audit event.  A trigger, so that nobody can call it to forge one.
+ * an audit event.  A trigger, so that nobody can call it to forge one; and
+ * refused on any other table (a role that may create a table could attach
+ * it to one of its own and write events as anyone).
  */
 PG_FUNCTION_INFO_V1(px_audit_consent_event);
 Datum
@@ -448,12 +450,18 @@ px_audit_consent_event(PG_FUNCTION_ARGS)
 	char	   *subject;
 	char	   *purpose;
 	char	   *action;
+	char	   *session_user_name;
+	char	   *current_role_name;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("privacy.audit_consent_event() must be fired by INSERT, for each row")));
+	if (RelationGetRelid(trigdata->tg_relation) != px_privacy_relid("consent_events"))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("privacy.audit_consent_event() fires only on privacy.consent_events")));
 	tuple = trigdata->tg_trigtuple;
 	/* A restore (COPY, or pg_dump --inserts) replays the history: no new event. */
 	if (px_restoring())
@@ -462,11 +470,18 @@ px_audit_consent_event(PG_FUNCTION_ARGS)
 	subject = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "subject"));
 	purpose = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "purpose"));
 	action = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "action"));
+	session_user_name = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "session_user_name"));
+	current_role_name = SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "current_role_name"));
+	/* Written by record_consent_grant/withdraw, which fill every one. */
+	if (subject == NULL || purpose == NULL || action == NULL ||
+		session_user_name == NULL || current_role_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("a consent event needs a subject, a purpose, an action and the roles that recorded it")));
 	/* The identity the event row records: the caller of grant/withdraw_consent. */
-	audit_event_as(action && strcmp(action, "grant") == 0 ? "consent_grant" : "consent_withdraw",
+	audit_event_as(strcmp(action, "grant") == 0 ? "consent_grant" : "consent_withdraw",
 				   purpose, 1, px_audit_detail("subject", subject),
-				   SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "session_user_name")),
-				   SPI_getvalue(tuple, tupdesc, SPI_fnumber(tupdesc, "current_role_name")));
+				   session_user_name, current_role_name);
 	return PointerGetDatum(tuple);
 }
 
