@@ -27,6 +27,7 @@
 #include "citus/sync_state.h"
 #include "citus/citus_presence.h"
 #include "admin.h"
+#include "catalog.h"
 
 #include "access/xact.h"
 #include "catalog/pg_type.h"
@@ -128,11 +129,16 @@ px_citus_sync_capture(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("privacy.citus_sync_capture() must be an AFTER trigger")));
+	rel = trigdata->tg_relation;
+	/* The nodes apply a change by table name to schema privacy. */
+	if (RelationGetNamespace(rel) != px_schema_oid())
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("privacy.citus_sync_capture() fires only on privacy_ext's own tables")));
 	if (!shipping_here())
 		return PointerGetDatum(NULL);
 
 	event = trigdata->tg_event;
-	rel = trigdata->tg_relation;
 	argtypes[0] = TEXTOID;
 	argtypes[1] = TEXTOID;
 	values[0] = CStringGetTextDatum(RelationGetRelationName(rel));
