@@ -387,6 +387,79 @@ DELETE FROM privacy.masking_views WHERE view_name LIKE '%mr\_%';
 DROP OWNED BY regress_mr_reader;
 DROP ROLE regress_mr_reader;
 
+-- 10. Objects a masked table uses, owned by a masked role: a domain of its
+-- columns (a new constraint is checked against every stored value, the
+-- masked table's too) and a function its objects call (others run it over
+-- the clear rows) are not the role's to change.
+CREATE ROLE regress_mr_app;
+GRANT CREATE ON SCHEMA public TO regress_mr_app;
+CREATE TABLE mr_loot (v text);
+GRANT ALL ON mr_loot TO PUBLIC;
+SET ROLE regress_mr_app;
+CREATE DOMAIN mr_email AS text;
+CREATE DOMAIN mr_email2 AS mr_email;                 -- a domain over it
+CREATE DOMAIN mr_tag AS text;
+CREATE TYPE mr_contact AS (kind text, tag mr_tag);   -- in a composite type
+CREATE DOMAIN mr_free AS text;                       -- no masked table's
+CREATE FUNCTION mr_show(text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE
+    AS $$BEGIN RAISE NOTICE 'value: %', $1; RETURN true; END$$;
+ALTER DOMAIN mr_tag ADD CONSTRAINT later CHECK (mr_show(VALUE)) NOT VALID;
+CREATE FUNCTION mr_norm(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower($1)';
+CREATE FUNCTION mr_ok(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE FUNCTION mr_eq(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 = $2';
+CREATE OPERATOR === (LEFTARG = text, RIGHTARG = text, FUNCTION = mr_eq);
+CREATE FUNCTION mr_stamp() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE FUNCTION mr_unused(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+RESET ROLE;
+CREATE TABLE mr_cust (id int, email mr_email2, contact mr_contact, note text CHECK (mr_ok(note)));
+INSERT INTO mr_cust VALUES (1, 'ann@example.com', ROW('x', 'vip-ann'), 'n');
+CREATE INDEX ON mr_cust (mr_norm(email));
+CREATE INDEX ON mr_cust ((note === 'n'));
+CREATE TRIGGER mr_stamp BEFORE UPDATE ON mr_cust FOR EACH ROW EXECUTE FUNCTION mr_stamp();
+SELECT privacy.set_mask('mr_cust', 'email', 'email');
+SELECT privacy.create_masking_view('mr_cust');
+SELECT privacy.mask_role('regress_mr_app');   -- WARNING: the functions the table's objects call
+SET client_min_messages = notice;
+SET ROLE regress_mr_app;
+ALTER DOMAIN mr_email ADD CONSTRAINT probe CHECK (mr_show(VALUE));
+\echo :LAST_ERROR_SQLSTATE
+ALTER DOMAIN mr_email ADD CONSTRAINT probe CHECK (VALUE NOT LIKE 'ann%') NOT VALID;
+ALTER DOMAIN mr_email2 SET NOT NULL;
+ALTER DOMAIN mr_tag VALIDATE CONSTRAINT later;
+ALTER DOMAIN mr_tag ADD CONSTRAINT probe CHECK (mr_show(VALUE));
+ALTER DOMAIN mr_tag DROP CONSTRAINT later;           -- reads no row: fine
+ALTER DOMAIN mr_email SET DEFAULT 'x';
+ALTER DOMAIN mr_email DROP DEFAULT;
+ALTER DOMAIN mr_free ADD CONSTRAINT c CHECK (VALUE <> '');
+-- an index expression, a CHECK constraint, an operator of an index
+-- expression, a trigger: others run them over the clear rows
+CREATE OR REPLACE FUNCTION mr_norm(text) RETURNS text LANGUAGE plpgsql VOLATILE
+    AS $$BEGIN INSERT INTO public.mr_loot VALUES ($1); RETURN lower($1); END$$;
+\echo :LAST_ERROR_SQLSTATE
+CREATE OR REPLACE FUNCTION public.mr_ok(text) RETURNS boolean LANGUAGE plpgsql VOLATILE
+    AS $$BEGIN INSERT INTO public.mr_loot VALUES ($1); RETURN true; END$$;
+CREATE OR REPLACE FUNCTION mr_eq(text, text) RETURNS boolean LANGUAGE plpgsql VOLATILE
+    AS $$BEGIN INSERT INTO public.mr_loot VALUES ($1); RETURN $1 = $2; END$$;
+CREATE OR REPLACE FUNCTION mr_stamp() RETURNS trigger LANGUAGE plpgsql
+    AS $$BEGIN INSERT INTO public.mr_loot VALUES (NEW.email); RETURN NEW; END$$;
+ALTER FUNCTION mr_norm(text) SECURITY DEFINER;
+ALTER ROUTINE mr_norm SET search_path = public;
+ALTER FUNCTION mr_norm(text) RENAME TO mr_norm2;      -- harmless: fine
+ALTER FUNCTION mr_norm2(text) RENAME TO mr_norm;
+CREATE OR REPLACE FUNCTION mr_unused(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT upper($1)';
+RESET ROLE;
+SET client_min_messages = warning;
+-- a superuser's maintenance and writes run the functions as they were
+REINDEX TABLE mr_cust;
+UPDATE mr_cust SET note = 'm';
+SELECT count(*) AS leaked FROM mr_loot;
+SELECT privacy.unmask_role('regress_mr_app');
+DROP TABLE mr_cust, mr_loot CASCADE;
+DELETE FROM privacy.mask_rules WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
+DELETE FROM privacy.masking_views WHERE view_name LIKE '%mr\_%';
+DROP OWNED BY regress_mr_app;
+DROP ROLE regress_mr_app;
+
 -- Unknown names are errors, not silent successes.
 SELECT privacy.unmask_role('regress_mr_no_such_role');
 \echo :LAST_ERROR_SQLSTATE

@@ -63,19 +63,31 @@
 #include "access/xact.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attrdef.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_rewrite.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
+#include "parser/parse_func.h"
 #include "parser/parse_node.h"
+#include "parser/parse_type.h"
 #include "parser/parser.h"
 #include "parser/parsetree.h"
 #include "rewrite/prs2lock.h"
@@ -89,6 +101,7 @@
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static ExecutorCheckPerms_hook_type prev_check_perms = NULL;
@@ -115,34 +128,60 @@ lookup_snapshot(void)
 	return ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
 }
 
+/*
+ * The pg_depend rows of an object: with dependents, those of the objects
+ * that depend on it (each as the dependent object, with the column of the
+ * object it depends on in objectSubId), else those of the objects it
+ * depends on (each as the referenced object).  A list of ObjectAddress *.
+ */
+static List *
+depend_rows(bool dependents, Oid classid, Oid objid)
+{
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *result = NIL;
+
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], dependents ? Anum_pg_depend_refclassid : Anum_pg_depend_classid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(classid));
+	ScanKeyInit(&key[1], dependents ? Anum_pg_depend_refobjid : Anum_pg_depend_objid,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(dep, dependents ? DependReferenceIndexId : DependDependerIndexId,
+							  true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *addr = palloc(sizeof(ObjectAddress));
+
+		addr->classId = dependents ? d->classid : d->refclassid;
+		addr->objectId = dependents ? d->objid : d->refobjid;
+		addr->objectSubId = d->refobjsubid;
+		result = lappend(result, addr);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return result;
+}
+
 /* Whether view's query reads relid (its _RETURN rule depends on it). */
 static bool
 view_reads(Oid view, Oid relid)
 {
 	Oid			rule = get_rewrite_oid(view, "_RETURN", true);
-	Relation	dep;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		reads = false;
+	ListCell   *lc;
 
 	if (!OidIsValid(rule))
 		return false;
-	dep = table_open(DependRelationId, AccessShareLock);
-	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(RewriteRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(rule));
-	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
-	while (!reads && HeapTupleIsValid(tup = systable_getnext(scan)))
+	foreach(lc, depend_rows(false, RewriteRelationId, rule))
 	{
-		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress *ref = (ObjectAddress *) lfirst(lc);
 
-		reads = d->refclassid == RelationRelationId && d->refobjid == relid;
+		if (ref->classId == RelationRelationId && ref->objectId == relid)
+			return true;
 	}
-	systable_endscan(scan);
-	table_close(dep, AccessShareLock);
-	return reads;
+	return false;
 }
 
 /*
@@ -885,8 +924,11 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
  * BRIN summary does in plain VACUUM too).  An owner, a database owner
  * (who may VACUUM and ANALYZE every table), or a role holding TRIGGER or
  * REFERENCES (through PUBLIC, say), could otherwise read what its queries
- * see masked.  The event trigger privacy_masking_guards checks the objects
- * the command made once more (46_masking_guards.sql).
+ * see masked.  Nor may it change what a masked table uses and others run
+ * over its rows: a domain of its columns (refuse_masked_domain), a
+ * function its objects call (refuse_masked_function).  The event trigger
+ * privacy_masking_guards checks the objects the command made once more
+ * (46_masking_guards.sql).
  */
 #define MASKED_DDL_CODE "DDL on the table would run code over the rows it reads masked."
 #define MASKED_DDL_REFERENCE "a foreign key would tell which values the table holds."
@@ -921,6 +963,211 @@ holds_masked_rows(FindContext *find, Oid relid)
 {
 	return OidIsValid(masking_view_covering(find, relid)) ||
 		OidIsValid(masked_descendant(find, relid));
+}
+
+/*
+ * A relation holding masked rows (holds_masked_rows) with a column of type
+ * typid, or of a type built on it: a domain over it (at any level), an
+ * array or range of it, a composite type or a table whose row type has
+ * such a column, used as a column type in turn.  Columns depend on their
+ * type in pg_depend, as types do on the types they are built on.
+ * InvalidOid: none.
+ */
+static Oid
+masked_column_of_type(FindContext *find, Oid typid)
+{
+	List	   *pending = list_make1_oid(typid);
+	List	   *seen = list_make1_oid(typid);
+
+	while (pending != NIL)
+	{
+		Oid			type = linitial_oid(pending);
+		ListCell   *lc;
+
+		pending = list_delete_first(pending);
+		foreach(lc, depend_rows(true, TypeRelationId, type))
+		{
+			ObjectAddress *dep = (ObjectAddress *) lfirst(lc);
+			Oid			next = InvalidOid;
+
+			if (dep->classId == TypeRelationId)
+				next = dep->objectId;
+			else if (dep->classId == RelationRelationId)
+			{
+				if (holds_masked_rows(find, dep->objectId))
+					return dep->objectId;
+				next = get_rel_type_id(dep->objectId);
+			}
+			if (OidIsValid(next) && !list_member_oid(seen, next))
+			{
+				seen = lappend_oid(seen, next);
+				pending = lappend_oid(pending, next);
+			}
+		}
+	}
+	return InvalidOid;
+}
+
+/* A column of a catalog row found by its OID (InvalidOid: no such row). */
+static Oid
+catalog_row_oid(Oid catalog, Oid oidindex, AttrNumber oidcol, Oid objid, AttrNumber col)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+	bool		isnull;
+
+	ScanKeyInit(&key, oidcol, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(objid));
+	scan = systable_beginscan(rel, oidindex, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Datum		value = heap_getattr(tup, col, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			result = DatumGetObjectId(value);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return result;
+}
+
+/*
+ * The relation holding masked rows, if any, whose object is dep (a row of
+ * pg_depend's dependent side): an index, a partition key, a constraint
+ * (a domain's: its columns), a trigger, a default or generated column, a
+ * policy, statistics, a rule (on the relation, or of a view or
+ * materialized view reading it), a type (a domain's default, a range's
+ * functions: its columns).
+ */
+static Oid
+masked_relation_of_object(FindContext *find, ObjectAddress *dep)
+{
+	Oid			relid = InvalidOid;
+
+	switch (dep->classId)
+	{
+		case RelationRelationId:
+			relid = dep->objectId;
+			if (get_rel_relkind(relid) == RELKIND_INDEX ||
+				get_rel_relkind(relid) == RELKIND_PARTITIONED_INDEX)
+				relid = IndexGetRelation(relid, true);
+			break;
+		case ConstraintRelationId:
+			relid = catalog_row_oid(ConstraintRelationId, ConstraintOidIndexId,
+									Anum_pg_constraint_oid, dep->objectId,
+									Anum_pg_constraint_conrelid);
+			if (!OidIsValid(relid))	/* a domain's */
+				return masked_column_of_type(find,
+											 catalog_row_oid(ConstraintRelationId, ConstraintOidIndexId,
+															 Anum_pg_constraint_oid, dep->objectId,
+															 Anum_pg_constraint_contypid));
+			break;
+		case TriggerRelationId:
+			relid = catalog_row_oid(TriggerRelationId, TriggerOidIndexId,
+									Anum_pg_trigger_oid, dep->objectId,
+									Anum_pg_trigger_tgrelid);
+			break;
+		case AttrDefaultRelationId:
+			relid = catalog_row_oid(AttrDefaultRelationId, AttrDefaultOidIndexId,
+									Anum_pg_attrdef_oid, dep->objectId,
+									Anum_pg_attrdef_adrelid);
+			break;
+		case PolicyRelationId:
+			relid = catalog_row_oid(PolicyRelationId, PolicyOidIndexId,
+									Anum_pg_policy_oid, dep->objectId,
+									Anum_pg_policy_polrelid);
+			break;
+		case StatisticExtRelationId:
+			relid = catalog_row_oid(StatisticExtRelationId, StatisticExtOidIndexId,
+									Anum_pg_statistic_ext_oid, dep->objectId,
+									Anum_pg_statistic_ext_stxrelid);
+			break;
+		case RewriteRelationId:
+			{
+				ListCell   *lc;
+
+				relid = catalog_row_oid(RewriteRelationId, RewriteOidIndexId,
+										Anum_pg_rewrite_oid, dep->objectId,
+										Anum_pg_rewrite_ev_class);
+				if (OidIsValid(relid) && holds_masked_rows(find, relid))
+					return relid;
+				foreach(lc, depend_rows(false, RewriteRelationId, dep->objectId))
+				{
+					ObjectAddress *ref = (ObjectAddress *) lfirst(lc);
+
+					if (ref->classId == RelationRelationId && holds_masked_rows(find, ref->objectId))
+						return ref->objectId;
+				}
+				return InvalidOid;
+			}
+		case TypeRelationId:
+			return masked_column_of_type(find, dep->objectId);
+		default:
+			return InvalidOid;
+	}
+	return OidIsValid(relid) && holds_masked_rows(find, relid) ? relid : InvalidOid;
+}
+
+/*
+ * A relation holding masked rows whose objects call funcid, directly or
+ * through an operator, an aggregate or a SQL-standard function body
+ * (BEGIN ATOMIC) that calls it: redefining the function changes code
+ * others run over the clear rows (ANALYZE, REINDEX and autovacuum evaluate
+ * index expressions, every write runs constraints, triggers and defaults,
+ * every read the policies).  A function called from a PL/pgSQL body is not
+ * in pg_depend: the README says so.  The extension's own functions (the
+ * masking views call them) are not a masked role's to redefine.
+ * InvalidOid: none.
+ */
+static Oid
+masked_relation_calling(FindContext *find, Oid funcid)
+{
+	List	   *pending = NIL;
+	List	   *seen_procs = list_make1_oid(funcid);
+	List	   *seen_operators = NIL;
+	ObjectAddress *start = palloc(sizeof(ObjectAddress));
+	Oid			extension = get_extension_oid("privacy_ext", true);
+
+	if (OidIsValid(extension) && getExtensionOfObject(ProcedureRelationId, funcid) == extension)
+		return InvalidOid;
+	start->classId = ProcedureRelationId;
+	start->objectId = funcid;
+	start->objectSubId = 0;
+	pending = list_make1(start);
+	while (pending != NIL)
+	{
+		ObjectAddress *obj = (ObjectAddress *) linitial(pending);
+		ListCell   *lc;
+
+		pending = list_delete_first(pending);
+		foreach(lc, depend_rows(true, obj->classId, obj->objectId))
+		{
+			ObjectAddress *dep = (ObjectAddress *) lfirst(lc);
+			Oid			relid;
+
+			if (dep->classId == ProcedureRelationId)
+			{
+				if (!list_member_oid(seen_procs, dep->objectId))
+				{
+					seen_procs = lappend_oid(seen_procs, dep->objectId);
+					pending = lappend(pending, dep);
+				}
+			}
+			else if (dep->classId == OperatorRelationId)
+			{
+				if (!list_member_oid(seen_operators, dep->objectId))
+				{
+					seen_operators = lappend_oid(seen_operators, dep->objectId);
+					pending = lappend(pending, dep);
+				}
+			}
+			else if (OidIsValid(relid = masked_relation_of_object(find, dep)))
+				return relid;
+		}
+	}
+	return InvalidOid;
 }
 
 static void
@@ -991,10 +1238,102 @@ is_guarded_ddl(Node *stmt)
 		case T_ReindexStmt:
 		case T_ClusterStmt:
 		case T_RefreshMatViewStmt:
+		case T_AlterDomainStmt:
+		case T_CreateFunctionStmt:
+		case T_AlterFunctionStmt:
 			return true;
 		default:
 			return false;
 	}
+}
+
+/*
+ * ALTER DOMAIN ... ADD CONSTRAINT, VALIDATE CONSTRAINT and SET NOT NULL
+ * check every stored value of the domain (of every column of it, of a
+ * domain over it, inside a composite type): a CHECK's function sees them,
+ * and whether the command fails says whether some value passes a probe.
+ * A domain's owner need not own the tables using it.  Dropping a
+ * constraint, NOT NULL or a default reads no row.
+ */
+static void
+refuse_masked_domain(FindContext *find, AlterDomainStmt *alter)
+{
+	Oid			domain;
+	Oid			relid;
+
+	if (alter->subtype != 'C' && alter->subtype != 'V' && alter->subtype != 'O')
+		return;
+	domain = LookupTypeNameOid(NULL, makeTypeNameFromNameList(alter->typeName), true);
+	if (!OidIsValid(domain) || get_typtype(domain) != TYPTYPE_DOMAIN ||
+		!OidIsValid(relid = masked_column_of_type(find, domain)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to alter domain %s: masked table %s stores values of it",
+					format_type_be(domain), get_rel_name(relid)),
+			 errdetail("Role \"%s\" is masked: a constraint added to the domain, or validated, is checked against every stored value of it, the masked table's too.",
+					   GetUserNameFromId(GetUserId(), false)),
+			 errhint("Run it as a role that is not masked.")));
+}
+
+/*
+ * The function CREATE OR REPLACE would replace (InvalidOid: it creates
+ * one): the function of that name and signature in the schema it is
+ * created in, as ProcedureCreate finds it (a procedure's OUT parameters
+ * are in its signature, a function's are not).
+ */
+static Oid
+replaced_function(CreateFunctionStmt *create)
+{
+	Oid			argtypes[FUNC_MAX_ARGS];
+	int			nargs = 0;
+	char	   *name;
+	Oid			nsp;
+	ListCell   *lc;
+
+	if (!create->replace)
+		return InvalidOid;
+	foreach(lc, create->parameters)
+	{
+		FunctionParameter *param = lfirst_node(FunctionParameter, lc);
+
+		if (param->mode == FUNC_PARAM_TABLE ||
+			(param->mode == FUNC_PARAM_OUT && !create->is_procedure))
+			continue;
+		if (nargs >= FUNC_MAX_ARGS)
+			return InvalidOid;
+		argtypes[nargs] = LookupTypeNameOid(NULL, param->argType, true);
+		if (!OidIsValid(argtypes[nargs]))
+			return InvalidOid;	/* a type that does not exist: no such function */
+		nargs++;
+	}
+	nsp = QualifiedNameGetCreationNamespace(create->funcname, &name);
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum(name),
+						   PointerGetDatum(buildoidvector(argtypes, nargs)),
+						   ObjectIdGetDatum(nsp));
+}
+
+/*
+ * CREATE OR REPLACE and ALTER of a function that objects of a masked table
+ * call (masked_relation_calling): a new body, SECURITY DEFINER or a SET
+ * would run as others (a superuser's REINDEX, autovacuum, a writer that is
+ * not masked) over the clear rows, and could copy them where the masked
+ * role reads.
+ */
+static void
+refuse_masked_function(FindContext *find, Oid funcid)
+{
+	Oid			relid;
+
+	if (!OidIsValid(funcid) || !OidIsValid(relid = masked_relation_calling(find, funcid)))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to change function %s: an object of masked table %s calls it",
+					format_procedure(funcid), get_rel_name(relid)),
+			 errdetail("Role \"%s\" is masked: the function runs over the rows it reads masked when others write, read or maintain the table (an index, a constraint, a trigger, a default, a policy, a rule or statistics call it).",
+					   GetUserNameFromId(GetUserId(), false)),
+			 errhint("Run it as a role that is not masked.")));
 }
 
 static void
@@ -1109,6 +1448,19 @@ guard_masked_ddl(Node *stmt)
 		case T_RefreshMatViewStmt:
 			refuse_masked_target(&find, ((RefreshMatViewStmt *) stmt)->relation, "refresh",
 								 MASKED_DDL_MAINTENANCE);
+			break;
+		case T_AlterDomainStmt:
+			refuse_masked_domain(&find, (AlterDomainStmt *) stmt);
+			break;
+		case T_CreateFunctionStmt:
+			refuse_masked_function(&find, replaced_function((CreateFunctionStmt *) stmt));
+			break;
+		case T_AlterFunctionStmt:
+			{
+				AlterFunctionStmt *alter = (AlterFunctionStmt *) stmt;
+
+				refuse_masked_function(&find, LookupFuncWithArgs(alter->objtype, alter->func, true));
+			}
 			break;
 		default:
 			break;

@@ -531,6 +531,7 @@ CREATE OR REPLACE FUNCTION privacy.mask_role(role name)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v record;
+    f record;
 BEGIN
     PERFORM privacy.require_admin();
     IF NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = role) THEN
@@ -573,6 +574,26 @@ BEGIN
         ELSIF has_table_privilege(role, v.relid, 'SELECT') THEN
             RAISE WARNING 'role % can still read % through PUBLIC or a role it belongs to', role, v.relid;
         END IF;
+        -- A function an object of the table calls (an index or statistics
+        -- expression, a constraint, a trigger, a default, a policy, a rule)
+        -- runs over the clear rows for others; its owner may not redefine
+        -- it once masked (transparent.c), but should not own it.
+        FOR f IN SELECT DISTINCT d.refobjid::regprocedure AS func
+                   FROM pg_depend d JOIN pg_proc p ON p.oid = d.refobjid
+                  WHERE d.refclassid = 'pg_proc'::regclass
+                    AND pg_has_role(role, p.proowner, 'USAGE')
+                    AND v.relid::oid IN (
+                        SELECT i.indrelid FROM pg_index i WHERE d.classid = 'pg_class'::regclass AND i.indexrelid = d.objid
+                        UNION ALL SELECT c.conrelid FROM pg_constraint c WHERE d.classid = 'pg_constraint'::regclass AND c.oid = d.objid
+                        UNION ALL SELECT t.tgrelid FROM pg_trigger t WHERE d.classid = 'pg_trigger'::regclass AND t.oid = d.objid
+                        UNION ALL SELECT a.adrelid FROM pg_attrdef a WHERE d.classid = 'pg_attrdef'::regclass AND a.oid = d.objid
+                        UNION ALL SELECT o.polrelid FROM pg_policy o WHERE d.classid = 'pg_policy'::regclass AND o.oid = d.objid
+                        UNION ALL SELECT r.ev_class FROM pg_rewrite r WHERE d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+                        UNION ALL SELECT s.stxrelid FROM pg_statistic_ext s WHERE d.classid = 'pg_statistic_ext'::regclass AND s.oid = d.objid)
+                  ORDER BY 1 LOOP
+            RAISE WARNING 'role % owns function % (or is a member of its owner), which an object of % calls: it may not redefine it, and should not own it',
+                role, f.func, v.relid;
+        END LOOP;
     END LOOP;
     IF (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
         EXECUTE format('ALTER ROLE %I SET search_path = masked, "$user", public', role);
