@@ -460,6 +460,44 @@ DELETE FROM privacy.masking_views WHERE view_name LIKE '%mr\_%';
 DROP OWNED BY regress_mr_app;
 DROP ROLE regress_mr_app;
 
+-- 11. A foreign key from a masked table checks the deletes and key updates
+-- of the table it references: a masked role's would tell the masked keys
+-- (the error printed them).
+CREATE ROLE regress_mr_app;
+CREATE TABLE mr_acct (id int PRIMARY KEY, label text);
+INSERT INTO mr_acct SELECT g, 'a' || g FROM generate_series(1, 5) g;
+CREATE TABLE mr_pat (id int, account_id int REFERENCES mr_acct (id));
+INSERT INTO mr_pat VALUES (1, 4);
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON mr_acct TO regress_mr_app;
+SELECT privacy.set_mask('mr_pat', 'account_id', 'redact');
+SELECT privacy.create_masking_view('mr_pat');
+SELECT privacy.mask_role('regress_mr_app');
+SET client_min_messages = notice;
+SET ROLE regress_mr_app;
+-- deleting a referenced row, or changing its key, fails by the masked keys
+BEGIN;
+DELETE FROM mr_acct WHERE id = 4;
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+UPDATE mr_acct SET id = id + 10;
+ROLLBACK;
+TRUNCATE mr_acct CASCADE;
+UPDATE mr_acct SET label = 'b' WHERE id = 1;         -- not a key: fine
+INSERT INTO mr_acct VALUES (6, 'a6');
+SELECT count(*) FROM mr_acct;
+RESET ROLE;
+SET client_min_messages = warning;
+BEGIN;
+DELETE FROM mr_acct WHERE id = 6;                    -- a role that is not masked
+ROLLBACK;
+SELECT privacy.unmask_role('regress_mr_app');
+DROP TABLE mr_acct, mr_pat CASCADE;
+DELETE FROM privacy.mask_rules WHERE relid::oid NOT IN (SELECT oid FROM pg_class);
+DELETE FROM privacy.masking_views WHERE view_name LIKE '%mr\_%';
+DROP OWNED BY regress_mr_app;
+DROP ROLE regress_mr_app;
+
 -- Unknown names are errors, not silent successes.
 SELECT privacy.unmask_role('regress_mr_no_such_role');
 \echo :LAST_ERROR_SQLSTATE

@@ -50,7 +50,8 @@
  * view, of its masked partitions and children) with its own rights, on
  * paths that skip parse analysis (BEGIN ATOMIC bodies, rules, views made
  * before masking) and for roles granted the table again
- * (pg_read_all_data, PUBLIC).
+ * (pg_read_all_data, PUBLIC).  It also refuses a masked role's deletes and
+ * key updates of a table a masked table references (masked_referencing).
  */
 #include "errors.h"
 #include "catalog.h"
@@ -335,6 +336,21 @@ refuse_write(Oid relid)
 			 errdetail("Role \"%s\" is masked: it reads this table through its masking view and may not change it.",
 					   GetUserNameFromId(GetUserId(), false)),
 			 errhint("Change masked tables as a role that is not masked.")));
+}
+
+/*
+ * A write of a table that a masked table references (masked_referencing):
+ * whether it fails tells the masked table's keys.
+ */
+static void
+refuse_referenced_write(Oid relid, Oid referencing, Oid user)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for table %s", get_rel_name(relid)),
+			 errdetail("Role \"%s\" is masked, and masked table %s has a foreign key to this table: whether a row may be deleted or its key changed would tell which values that table holds.",
+					   GetUserNameFromId(user, false), get_rel_name(referencing)),
+			 errhint("Delete, truncate or change the keys of this table as a role that is not masked.")));
 }
 
 static void
@@ -668,6 +684,8 @@ select_from_view(Oid view, const char *alias, List *columns)
 }
 
 static Oid	masked_descendant(FindContext *find, Oid relid);
+static Oid	masked_referencing(FindContext *find, Oid relid, bool descendants,
+							   RangeTblEntry *updating);
 
 static void
 mask_utility(Query *query)
@@ -756,10 +774,16 @@ mask_utility(Query *query)
 			 * A partition or child of a masked table is the masked table's
 			 * rows; a parent (unless ONLY) empties its masked children too.
 			 */
-			if (OidIsValid(relid) && current_user_is_masked() &&
-				(OidIsValid(masking_view_covering(&find, relid)) ||
-				 (rv->inh && OidIsValid(masked_descendant(&find, relid)))))
+			Oid			referencing;
+
+			if (!OidIsValid(relid) || !current_user_is_masked())
+				continue;
+			if (OidIsValid(masking_view_covering(&find, relid)) ||
+				(rv->inh && OidIsValid(masked_descendant(&find, relid))))
 				refuse_write(relid);
+			/* CASCADE would empty the masked table, which refers to it. */
+			if (OidIsValid(referencing = masked_referencing(&find, relid, rv->inh, NULL)))
+				refuse_referenced_write(relid, referencing, GetUserId());
 		}
 	}
 }
@@ -1165,6 +1189,78 @@ masked_relation_calling(FindContext *find, Oid funcid)
 			}
 			else if (OidIsValid(relid = masked_relation_of_object(find, dep)))
 				return relid;
+		}
+	}
+	return InvalidOid;
+}
+
+/*
+ * Whether a write of relid touches column attnum: any write, without
+ * updating (a DELETE, a TRUNCATE); else an UPDATE of the column, named in
+ * updating (whose relation is relid or, for a child that the write
+ * reaches through its parent, the parent: the same column by name).
+ */
+static bool
+write_touches(RangeTblEntry *updating, Oid relid, AttrNumber attnum)
+{
+	AttrNumber	column = attnum;
+
+	if (updating == NULL)
+		return true;
+	if (relid != updating->relid)
+	{
+		char	   *name = get_attname(relid, attnum, true);
+
+		if (name == NULL)
+			return false;
+		column = get_attnum(updating->relid, name);
+		if (column == InvalidAttrNumber)
+			return false;
+	}
+	return bms_is_member(column - FirstLowInvalidHeapAttributeNumber, updating->updatedCols);
+}
+
+/*
+ * A relation holding masked rows with a foreign key to relid (or, with
+ * descendants, to a partition or child of it) on a column the write
+ * touches (write_touches): whether a referenced row may be deleted, or
+ * its key changed, tells which values the masked table holds (the error
+ * even prints the key), and ON DELETE/UPDATE actions change its rows.
+ * A foreign key depends on the referenced columns in pg_depend.
+ * InvalidOid: none.
+ */
+static Oid
+masked_referencing(FindContext *find, Oid relid, bool descendants, RangeTblEntry *updating)
+{
+	List	   *rels = list_make1_oid(relid);
+	ListCell   *rl;
+
+	if (descendants && has_subclass(relid))
+		rels = find_all_inheritors(relid, NoLock, NULL);
+	foreach(rl, rels)
+	{
+		Oid			rel = lfirst_oid(rl);
+		ListCell   *lc;
+
+		foreach(lc, depend_rows(true, RelationRelationId, rel))
+		{
+			ObjectAddress *dep = (ObjectAddress *) lfirst(lc);
+			HeapTuple	tup;
+			Form_pg_constraint con;
+			Oid			referencing = InvalidOid;
+
+			if (dep->classId != ConstraintRelationId || dep->objectSubId <= 0 ||
+				!write_touches(updating, rel, dep->objectSubId))
+				continue;
+			tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(dep->objectId));
+			if (!HeapTupleIsValid(tup))
+				continue;
+			con = (Form_pg_constraint) GETSTRUCT(tup);
+			if (con->contype == CONSTRAINT_FOREIGN && con->confrelid == rel)
+				referencing = con->conrelid;
+			ReleaseSysCache(tup);
+			if (OidIsValid(referencing) && holds_masked_rows(find, referencing))
+				return referencing;
 		}
 	}
 	return InvalidOid;
@@ -1589,6 +1685,22 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 		if (!OidIsValid(masking_view_covering(&find, rte->relid)))
 		{
 			Oid			descendant;
+			Oid			referencing;
+
+			/*
+			 * A table a masked table references: deleting its rows, or
+			 * changing the keys referenced, fails (or cascades) by the
+			 * masked table's values.  An UPDATE of other columns, an
+			 * INSERT, a read are the role's as before.
+			 */
+			if ((rte->requiredPerms & (ACL_DELETE | ACL_UPDATE)) &&
+				OidIsValid(referencing = masked_referencing(&find, rte->relid, rte->inh,
+															(rte->requiredPerms & ACL_DELETE) ? NULL : rte)))
+			{
+				if (!ereport_on_violation)
+					return false;
+				refuse_referenced_write(rte->relid, referencing, user);
+			}
 
 			/*
 			 * A parent without a masking view, read or written with its
