@@ -209,7 +209,7 @@ BEGIN
                  || privacy.report_paragraph(fmt, 'Every column that is classified, encrypted, masked or in a '
                                                   || 'consent-protected table (privacy.inventory).');
     SELECT coalesce(jsonb_agg(jsonb_build_array(
-               pg_catalog.format('%I.%I', i.schema_name, i.table_name), i.column_name, i.level, i.category,
+               pg_catalog.format('%I.%I', i.schema_name, i.table_name), pg_catalog.quote_ident(i.column_name), i.level, i.category,
                i.data_type,
                CASE WHEN i.encrypted THEN 'yes, key ' || coalesce(i.key_name, 'unknown') ELSE 'no' END,
                array_to_string(i.mask_rules, '; '),
@@ -244,7 +244,7 @@ BEGIN
       FROM (SELECT i.table_name IS NULL AS is_server,
                    CASE WHEN i.table_name IS NULL THEN '(server)'
                         ELSE pg_catalog.format('%I.%I', i.schema_name, i.table_name) END AS tbl,
-                   coalesce(i.column_name::text, '') AS col, x.finding, x.ord
+                   coalesce(pg_catalog.quote_ident(i.column_name), '') AS col, x.finding, x.ord
               FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i
              CROSS JOIN LATERAL unnest(i.findings) WITH ORDINALITY x(finding, ord)) f;
     body := body || privacy.report_heading(fmt, 3, 'Inventory findings')
@@ -503,7 +503,7 @@ BEGIN
       INTO r
       FROM (SELECT CASE WHEN e.parts IS NULL THEN '(not a column)'
                         ELSE pg_catalog.format('%I.%I', e.parts[1], e.parts[2]) END AS tbl,
-                   coalesce(e.parts[3], '') AS col,
+                   coalesce(pg_catalog.quote_ident(e.parts[3]), '') AS col,
                    CASE e.action WHEN 'decrypt' THEN 'decrypted' ELSE 'read unmasked' END AS how,
                    sum(e.count) AS values_read, count(*) AS statements,
                    privacy.report_time(min(e.at)) AS first_at, privacy.report_time(max(e.at)) AS last_at,
@@ -533,7 +533,7 @@ BEGIN
     SELECT coalesce(jsonb_agg(jsonb_build_array(x.tbl, x.cols, x.values_read, x.categories) ORDER BY x.tbl), '[]')
       INTO r
       FROM (SELECT pg_catalog.format('%I.%I', e.parts[1], e.parts[2]) AS tbl,
-                   string_agg(DISTINCT e.parts[3], ', ') AS cols,
+                   string_agg(DISTINCT pg_catalog.quote_ident(e.parts[3]), ', ') AS cols,
                    sum(e.count) AS values_read,
                    (SELECT string_agg(DISTINCT c.category, ', ')
                       FROM privacy.classifications c
@@ -590,7 +590,7 @@ BEGIN
       INTO r
       FROM (SELECT CASE WHEN e.parts IS NULL THEN '(not a column)'
                         ELSE pg_catalog.format('%I.%I', e.parts[1], e.parts[2]) END AS tbl,
-                   coalesce(e.parts[3], '') AS col, sum(e.count) AS values_read, count(*) AS statements
+                   coalesce(pg_catalog.quote_ident(e.parts[3]), '') AS col, sum(e.count) AS values_read, count(*) AS statements
               FROM privacy.report_incident_events(role_name, from_time, to_time) e
              WHERE e.action = 'masked_read'
              GROUP BY 1, 2) x;
