@@ -60,6 +60,7 @@ OBJS        = src/module.o \
               src/audit/counts.o \
               src/audit/relay.o \
               src/subjects.o \
+              src/subject_match.o \
               src/roles/role_names.o \
               src/citus/dist_routing.o \
               src/citus/dist_insert_select.o \

@@ -40,6 +40,9 @@ SELECT privacy.mask_generalize(1e308::float8, 1e-308::float8) = 1e308 AS tiny_st
        privacy.mask_generalize(-1e308::float8, 1e-308::float8) <= -1e308 AS tiny_step_below_zero;
 SELECT v, privacy.mask_generalize(v, 1000::numeric) AS by_1000
   FROM (VALUES (123456.789::numeric), (-0.5), ('NaN'), ('Infinity'), ('-Infinity')) t(v);
+-- exact for any size: never above the value (a rounded quotient was, 2e19 by 3)
+SELECT v, privacy.mask_generalize(v, 3::numeric) AS by_3, privacy.mask_generalize(v, 0.25) AS by_quarter
+  FROM (VALUES (20000000000000000000::numeric), (-100000000000000000000), (1.3), (-1.3), (7.77777777777777777777)) t(v);
 SELECT d, privacy.mask_generalize(d, 'month') AS month, privacy.mask_generalize(d, 'year') AS year,
        privacy.mask_generalize(d, 'decade') AS decade
   FROM (VALUES ('2026-11-24'::date), ('2000-01-01'), ('1999-12-31'), ('0001-01-01'), ('4713-01-01 BC'),

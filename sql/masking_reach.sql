@@ -291,6 +291,18 @@ SELECT (SELECT count(*) FROM privacy.mask_rules WHERE relid::oid = :gone_oid) AS
        (SELECT count(*) FROM privacy.quasi_identifiers WHERE relid::oid = :gone_oid) AS quasi,
        (SELECT count(*) FROM privacy.protected_tables WHERE relid::oid = :gone_oid) AS protected,
        (SELECT count(*) FROM privacy.masking_views WHERE relid::oid = :gone_oid) AS views;
+-- A dropped column's rules and classification go with it: a column added
+-- later under its name starts with none (rules of a renamed column stay).
+CREATE TABLE mr_cols (id int, email text, phone text);
+SELECT privacy.set_mask('mr_cols', 'email', 'email');
+SELECT privacy.set_mask('mr_cols', 'phone', 'partial(0, ''*'', 2)');
+SELECT privacy.classify('mr_cols', 'email', 'sensitive');
+ALTER TABLE mr_cols RENAME COLUMN phone TO mobile;
+ALTER TABLE mr_cols DROP COLUMN email;
+ALTER TABLE mr_cols ADD COLUMN email text;
+SELECT column_name, rule FROM privacy.mask_rules WHERE relid = 'mr_cols'::regclass ORDER BY 1;
+SELECT count(*) AS email_classified FROM privacy.classifications WHERE relid = 'mr_cols'::regclass;
+DROP TABLE mr_cols;
 
 -- 8. An administrator who cannot read a table cannot make its masking
 -- view (the view, its own, would fail on every read).

@@ -82,6 +82,7 @@ INSERT INTO parallel_reasons VALUES
   ('privacy.k_anonymity(regclass,text[])', 'a GROUP BY query of its own (SPI) over the relation, which may use workers itself'),
   ('privacy.k_anonymity_if_readable(regclass,name[])', 'a GROUP BY query of its own (SPI) over the relation, which may use workers itself'),
   ('privacy.forget_dropped_relations()', 'writes the registries'),
+  ('privacy.forget_dropped_column(oid,name)', 'writes the registries'),
   ('privacy.refuse_masked_ddl(name)', 'part of the DDL event trigger masking_guards(), called by it only'),
   ('privacy.report(text)', 'one document per call, from queries of its own (SPI) over the inventory, audit trail and catalogs, which may use workers themselves'),
   ('privacy.incident_report(text,timestamp with time zone,timestamp with time zone,text)', 'one document per call, from queries of its own (SPI) over the audit trail, which may use workers themselves'),

@@ -29,7 +29,6 @@ extern bool px_request_scope(void);
 extern bool px_request_covers_subject(const char *subject, size_t len);
 
 /* Appends "t.column = $paramno" for the subject's rows of relid, exact ids only. */
-extern void px_subject_match(StringInfo buf, Oid relid, const char *column, int paramno);
 
 /*
  * Running a request: px_request_begin() pins search_path to pg_catalog,

@@ -27,7 +27,7 @@
 #include "errors.h"
 #include "admin.h"
 #include "citus/dist_rewrite.h"
-#include "subjects.h"
+#include "subject_match.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"

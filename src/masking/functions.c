@@ -148,7 +148,8 @@ px_generalize_numeric(PG_FUNCTION_ARGS)
 {
 	Numeric		v = PG_GETARG_NUMERIC(0);
 	Numeric		step = PG_GETARG_NUMERIC(1);
-	Datum		q;
+	Datum		rest;
+	Datum		bound;
 
 	if (numeric_is_nan(step) || numeric_is_inf(step) ||
 		DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(step),
@@ -156,9 +157,19 @@ px_generalize_numeric(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (numeric_is_nan(v) || numeric_is_inf(v))
 		PG_RETURN_NUMERIC(v);
-	q = DirectFunctionCall1(numeric_floor,
-							DirectFunctionCall2(numeric_div, NumericGetDatum(v), NumericGetDatum(step)));
-	PG_RETURN_DATUM(DirectFunctionCall2(numeric_mul, q, NumericGetDatum(step)));
+	/*
+	 * v minus its remainder, exact: numeric_div rounds its quotient to a
+	 * scale, so floor(v / step) * step could land above v (2e19 by 3).
+	 * The remainder takes v's sign; below zero the bound is a step lower.
+	 */
+	rest = DirectFunctionCall2(numeric_mod, NumericGetDatum(v), NumericGetDatum(step));
+	bound = DirectFunctionCall2(numeric_sub, NumericGetDatum(v), rest);
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, rest,
+										  DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))) < 0)
+		bound = DirectFunctionCall2(numeric_sub, bound, NumericGetDatum(step));
+	/* A multiple of the step, written to the step's scale (exact) */
+	PG_RETURN_DATUM(DirectFunctionCall2(numeric_round, bound,
+										DirectFunctionCall1(numeric_scale, NumericGetDatum(step))));
 }
 
 /* 'month', 'year' or 'decade'; NULL for anything else. */

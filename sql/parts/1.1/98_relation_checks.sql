@@ -147,14 +147,40 @@ END
 $$;
 REVOKE ALL ON FUNCTION privacy.forget_dropped_relations() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.forget_dropped_relations() TO PUBLIC;
+-- A dropped column's classification and mask rules go with it: kept, a
+-- column added later under the same name would take them over.  Only for a
+-- column that really is gone (anyone may run it, like the above).  Mask
+-- rules name their column by number, which a dropped column keeps in
+-- pg_attribute; classifications by name.
+CREATE FUNCTION privacy.forget_dropped_column(rel oid, col name) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM privacy.mask_rules m USING pg_attribute a
+     WHERE m.relid = rel AND a.attrelid = rel AND a.attnum = m.attnum AND a.attisdropped;
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = col
+                      AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        DELETE FROM privacy.classifications c WHERE c.relid = rel AND c.column_name = col;
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.forget_dropped_column(oid, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.forget_dropped_column(oid, name) TO PUBLIC;
 CREATE FUNCTION privacy.registries_after_drop() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    dropped record;
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_event_trigger_dropped_objects() d
                 WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0
                   AND d.object_type IN ('table', 'view', 'materialized view', 'foreign table')) THEN
         PERFORM privacy.forget_dropped_relations();
     END IF;
+    FOR dropped IN SELECT o.objid, o.address_names[cardinality(o.address_names)] AS col
+                     FROM pg_event_trigger_dropped_objects() o
+                    WHERE o.classid = 'pg_class'::regclass AND o.objsubid > 0 AND o.object_type = 'table column'
+    LOOP
+        PERFORM privacy.forget_dropped_column(dropped.objid, dropped.col);
+    END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION privacy.registries_after_drop() FROM PUBLIC;
