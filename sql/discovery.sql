@@ -222,8 +222,10 @@ SELECT privacy.adopt_finding('disc.customers', 'email', 'email', 'personal', 'em
 SELECT privacy.adopt_findings();
 RESET ROLE;
 
--- An administrator who may not read a table judges it by names only;
--- row level security applies to the sample (nothing is bypassed).
+-- An administrator who may not read a table judges it by names only.  A
+-- table the administrator may read is sampled as its owner, as ANALYZE
+-- reads it: row level security applies as to the owner, who bypasses
+-- policies not forced (disc.rls: every row is sampled).
 CREATE ROLE regress_disc_admin;
 GRANT privacy_admin TO regress_disc_admin;
 GRANT USAGE ON SCHEMA disc TO regress_disc_admin;
@@ -251,6 +253,55 @@ SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confi
   FROM privacy.detect_personal_data() WHERE table_name::text LIKE 'disc_closed.%';
 RESET ROLE;
 DROP SCHEMA disc_closed CASCADE;
+-- The owner's code runs with the owner's rights, in a security-restricted
+-- operation, never the administrator's: a forced policy calling grant_key
+-- grants nothing (as the administrator it granted the key), and it shows
+-- its rows to the owner, who reads the sample.  privacy.report(), which
+-- runs detection, grants nothing either.
+CREATE ROLE regress_disc_owner;
+CREATE SCHEMA disc_app AUTHORIZATION regress_disc_owner;
+GRANT USAGE ON SCHEMA disc_app TO regress_disc_admin;
+SELECT privacy.create_key('regress_disc_vault') > 0 AS created;
+SET ROLE regress_disc_owner;
+CREATE FUNCTION disc_app.trojan() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        PERFORM privacy.grant_key('regress_disc_vault', 'regress_disc_owner');
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+    RETURN current_user = 'regress_disc_owner';
+END
+$$;
+CREATE TABLE disc_app.contacts (id int, notes text);
+INSERT INTO disc_app.contacts SELECT i, 'o' || i || '@example.com' FROM generate_series(1, 20) i;
+ALTER TABLE disc_app.contacts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE disc_app.contacts FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON disc_app.contacts USING (disc_app.trojan());
+GRANT SELECT ON disc_app.contacts TO regress_disc_admin;
+RESET ROLE;
+SET ROLE regress_disc_admin;
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name::text LIKE 'disc_app.%';
+SELECT length(privacy.report('markdown')) > 0 AS reported;
+RESET ROLE;
+SELECT name, granted_to FROM privacy.keys WHERE name = 'regress_disc_vault';
+-- privacy.detect_sample itself, which reads as the owner, checks its caller.
+GRANT USAGE ON SCHEMA disc_app TO regress_disc_nobody;
+SET ROLE regress_disc_nobody;
+SELECT privacy.detect_sample('disc_app.contacts', '{2}', 10, 100);
+RESET ROLE;
+SET ROLE regress_disc_admin;
+SELECT privacy.detect_sample('disc.secret', '{3}', 10, 100);
+SELECT privacy.detect_sample('disc_app.contacts', '{1}', 10, 100);
+SELECT privacy.detect_sample('disc_app.contacts', '{2,2}', 10, 100);
+SELECT privacy.detect_sample('disc_app.contacts', '{9}', 10, 100);
+SELECT privacy.detect_sample('disc_app.contacts', '{2}', 10, 0);
+SELECT privacy.detect_sample('disc_app.contacts', '{2}', 0, 100);
+SELECT privacy.detect_sample('disc_app.contacts', '{}', 10, 100);
+SELECT privacy.detect_sample('disc_app.contacts', '{2}', 10, 100);
+RESET ROLE;
+DROP SCHEMA disc_app CASCADE;
+DROP ROLE regress_disc_owner;
 -- As the superuser (who bypasses row level security in PostgreSQL), the values are read.
 SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
   FROM privacy.detect_personal_data() WHERE table_name IN ('disc.secret'::regclass, 'disc.rls'::regclass)

@@ -79,6 +79,7 @@ INSERT INTO parallel_reasons VALUES
   ('privacy.rewrap_keys()', 'writes the key tables'),
   ('privacy.detect_personal_data(integer)', 'samples every table with queries of its own (SPI), which may use workers themselves'),
   ('privacy.detect_suggested_rule(text,regtype)', 'part of detect_personal_data(), called by it only'),
+  ('privacy.detect_sample(regclass,smallint[],integer,double precision)', 'part of detect_personal_data(): a query of its own (SPI) as the table''s owner'),
   ('privacy.k_anonymity(regclass,text[])', 'a GROUP BY query of its own (SPI) over the relation, which may use workers itself'),
   ('privacy.k_anonymity_if_readable(regclass,name[])', 'a GROUP BY query of its own (SPI) over the relation, which may use workers itself'),
   ('privacy.forget_dropped_relations()', 'writes the registries'),

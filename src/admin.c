@@ -42,16 +42,22 @@ px_require_key_admin(void)
 					 PX_ADMIN_ROLE)));
 }
 
-/* privacy.require_admin(): the administrator check, for the SQL glue. */
-PG_FUNCTION_INFO_V1(px_require_admin);
-Datum
-px_require_admin(PG_FUNCTION_ARGS)
+void
+px_require_privacy_admin(void)
 {
 	if (!px_is_privacy_admin())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to administer privacy_ext"),
 				 errhint("Masking rules, purposes, protected tables and classifications are managed by superusers and members of role \"privacy_admin\".")));
+}
+
+/* privacy.require_admin(): the administrator check, for the SQL glue. */
+PG_FUNCTION_INFO_V1(px_require_admin);
+Datum
+px_require_admin(PG_FUNCTION_ARGS)
+{
+	px_require_privacy_admin();
 	PG_RETURN_VOID();
 }
 

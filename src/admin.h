@@ -20,6 +20,9 @@ extern bool px_is_privacy_admin(void);
 /* Superuser, privacy_admin, or a member of privacy_consent_manager. */
 extern bool px_is_consent_manager(void);
 
+/* ERROR (42501) unless px_is_privacy_admin(): privacy.require_admin(). */
+extern void px_require_privacy_admin(void);
+
 /* ERROR (42501) unless px_is_privacy_admin(): the key-management check. */
 extern void px_require_key_admin(void);
 

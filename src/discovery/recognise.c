@@ -3,15 +3,17 @@
  *		SQL-callable side of personal-data detection: the per-value
  *		recognisers of src/core/detect.c applied to text and jsonb values,
  *		which column types are sampled and how, and a column's best
- *		category from its sample's counts.  The sampling itself (which
- *		tables, TABLESAMPLE, privileges) is privacy.detect_personal_data()
- *		in sql/parts/1.1/88_discovery.sql.
+ *		category from its sample's counts, and one table's sample read
+ *		as the table's owner (detect_sample).  Which tables and columns
+ *		are sampled, and how much, is privacy.detect_personal_data() in
+ *		sql/parts/1.1/88_discovery.sql.
  *
  * Nothing here returns, logs or reports a value: only category bits and
  * counts leave these functions.
  */
 #include "postgres.h"
 
+#include "admin.h"
 #include "catalog.h"
 
 #include "px_detect.h"
@@ -19,9 +21,18 @@
 #include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -319,4 +330,197 @@ px_detect_column_score(PG_FUNCTION_ARGS)
 		isnull[0] = isnull[1] = false;
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, isnull)));
+}
+
+/*
+ * privacy.detect_sample(relation regclass, columns smallint[],
+ *     sample_rows integer, percent float8) RETURNS jsonb: the counts of one
+ * table's sample, {"<attnum>": [values sampled, [values matching each bit
+ * of px_detect_value]]} for each of the columns (of types sample_kind()
+ * reads) with a value in a TABLESAMPLE SYSTEM (percent) sample of at most
+ * sample_rows rows; NULL when none has.
+ *
+ * The caller must administer privacy_ext and may read the columns; the
+ * sample is then read as the table's owner in a security-restricted
+ * operation, as ANALYZE reads it.  What the query runs of the owner's (its
+ * row security policies and the functions they call, a cast of a type of
+ * its own) runs with the owner's rights: run as the caller, a policy
+ * calling privacy.grant_key() granted keys with the administrator's.  The
+ * query is built here from the column types, so the owner's rights serve
+ * that one read only; only counts leave it, never a value.
+ */
+PG_FUNCTION_INFO_V1(px_detect_sample);
+Datum
+px_detect_sample(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ArrayType  *columns = PG_GETARG_ARRAYTYPE_P(1);
+	int32		sample_rows = PG_GETARG_INT32(2);
+	float8		percent = PG_GETARG_FLOAT8(3);
+	Oid			userid = GetUserId();
+	HeapTuple	tp;
+	Form_pg_class relform;
+	char		relkind;
+	Oid			owner;
+	Oid			nspid;
+	char	   *relname;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			ncolumns;
+	int			i;
+	StringInfoData select_list;
+	StringInfoData value_list;
+	StringInfoData query;
+	Oid			argtypes[2] = {FLOAT8OID, INT8OID};
+	Datum		args[2];
+	PxSavedUser saved;
+	volatile int rc;
+	Datum		result;
+	bool		isnull;
+
+	px_require_privacy_admin();
+	if (sample_rows < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample_rows must be a positive number of rows")));
+	if (!(percent > 0 && percent <= 100))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("percent must be greater than 0 and at most 100")));
+
+	LockRelationOid(relid, AccessShareLock);
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tp))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	relform = (Form_pg_class) GETSTRUCT(tp);
+	relkind = relform->relkind;
+	owner = relform->relowner;
+	nspid = relform->relnamespace;
+	ReleaseSysCache(tp);
+	relname = quote_qualified_identifier(get_namespace_name(nspid), get_rel_name(relid));
+	/* tables and materialized views only: a view's query is its owner's code */
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE &&
+		relkind != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("%s is not a table or materialized view", relname)));
+	if (pg_namespace_aclcheck(nspid, userid, ACL_USAGE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_SCHEMA, get_namespace_name(nspid));
+
+	if (ARR_NDIM(columns) > 1 || ARR_ELEMTYPE(columns) != INT2OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("columns must be a one-dimensional smallint array")));
+	deconstruct_array(columns, INT2OID, 2, true, TYPALIGN_SHORT, &elems, &nulls, &ncolumns);
+	if (ncolumns == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at least one column to sample is needed")));
+
+	initStringInfo(&select_list);
+	initStringInfo(&value_list);
+	for (i = 0; i < ncolumns; i++)
+	{
+		AttrNumber	attnum;
+		Form_pg_attribute att;
+		const char *col;
+		unsigned	categories;
+		SampleKind	kind;
+		int			j;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a column number to sample is NULL")));
+		attnum = DatumGetInt16(elems[i]);
+		for (j = 0; j < i; j++)
+			if (DatumGetInt16(elems[j]) == attnum)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column %d of relation %s is given twice", attnum, relname)));
+		tp = attnum > 0 ? SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum)) : NULL;
+		if (!HeapTupleIsValid(tp) || ((Form_pg_attribute) GETSTRUCT(tp))->attisdropped)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column %d of relation %s does not exist", attnum, relname)));
+		att = (Form_pg_attribute) GETSTRUCT(tp);
+		col = quote_identifier(pstrdup(NameStr(att->attname)));
+		kind = sample_kind(att->atttypid, &categories);
+		ReleaseSysCache(tp);
+		if (kind == SAMPLE_NONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column %s of relation %s is of a type detection does not sample",
+							col, relname)));
+		if (pg_class_aclcheck(relid, userid, ACL_SELECT) != ACLCHECK_OK &&
+			pg_attribute_aclcheck(relid, attnum, userid, ACL_SELECT) != ACLCHECK_OK)
+			aclcheck_error_col(ACLCHECK_NO_PRIV, get_relkind_objtype(relkind),
+							   get_rel_name(relid), get_attname(relid, attnum, false));
+
+		appendStringInfo(&select_list, "%s%s", i > 0 ? ", " : "", col);
+		appendStringInfo(&value_list, "%s(%d::pg_catalog.int2, ", i > 0 ? ", " : "", attnum);
+		switch (kind)
+		{
+			case SAMPLE_JSONB:
+				appendStringInfo(&value_list, "privacy.detect_jsonb_categories(s.%s::pg_catalog.jsonb))", col);
+				break;
+			case SAMPLE_DATE:
+				appendStringInfo(&value_list,
+								 "privacy.detect_value_categories(pg_catalog.to_char(s.%s::pg_catalog.timestamp, 'YYYY-MM-DD')))",
+								 col);
+				break;
+			case SAMPLE_NUMBER:
+				appendStringInfo(&value_list, "privacy.detect_number_categories(s.%s::pg_catalog.text))", col);
+				break;
+			case SAMPLE_TEXT:
+			case SAMPLE_INET:
+			case SAMPLE_NONE:
+				appendStringInfo(&value_list, "privacy.detect_value_categories(s.%s::pg_catalog.text))", col);
+				break;
+		}
+	}
+
+	/*
+	 * Names are qualified, and the function's search_path (pg_catalog,
+	 * pg_temp) leaves no operator or sampling method to another schema.
+	 */
+	initStringInfo(&query);
+	appendStringInfoString(&query,
+						   "SELECT pg_catalog.jsonb_object_agg(v.attnum, pg_catalog.jsonb_build_array(v.sampled, v.matched)) "
+						   "FROM (SELECT x.attnum, pg_catalog.count(*) AS sampled, ARRAY[");
+	for (i = 0; i < PX_DETECT_VALUE_BITS; i++)
+		appendStringInfo(&query, "%spg_catalog.count(*) FILTER (WHERE x.bits & %d <> 0)",
+						 i > 0 ? ", " : "", 1 << i);
+	appendStringInfo(&query,
+					 "]::pg_catalog.int8[] AS matched "
+					 "FROM (SELECT %s FROM %s TABLESAMPLE SYSTEM ($1) LIMIT $2) s "
+					 "CROSS JOIN LATERAL (VALUES %s) x(attnum, bits) "
+					 "WHERE x.bits IS NOT NULL GROUP BY x.attnum) v",
+					 select_list.data, relname, value_list.data);
+	args[0] = Float8GetDatum(percent);
+	args[1] = Int64GetDatum(sample_rows);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	px_become_owner(owner, &saved);
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(query.data, 2, argtypes, args, NULL, true, 1);
+	}
+	PG_FINALLY();
+	{
+		px_restore_user(&saved);
+	}
+	PG_END_TRY();
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not sample %s", relname);
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		result = SPI_datumTransfer(result, false, -1);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }

@@ -17,6 +17,15 @@ CREATE FUNCTION privacy.detect_jsonb_categories(value jsonb) RETURNS integer
     AS 'MODULE_PATHNAME', 'px_detect_jsonb_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION privacy.detect_sampling(column_type regtype) RETURNS text
     AS 'MODULE_PATHNAME', 'px_detect_sampling' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+-- One table's sample counts, read as the table's owner in a
+-- security-restricted operation (src/discovery/recognise.c): the caller
+-- must administer privacy_ext and may read the columns.
+CREATE FUNCTION privacy.detect_sample(relation regclass, columns smallint[], sample_rows integer,
+                                      percent double precision) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'px_detect_sample' LANGUAGE C VOLATILE STRICT
+    SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION privacy.detect_sample(regclass, smallint[], integer, double precision) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.detect_sample(regclass, smallint[], integer, double precision) TO privacy_admin;
 CREATE FUNCTION privacy.detect_column_score(column_name name, column_type regtype, sampled bigint,
                                             matched bigint[], OUT category text, OUT confidence real)
     AS 'MODULE_PATHNAME', 'px_detect_column_score' LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -64,10 +73,12 @@ $$;
 -- one per column already encrypted, classified or masked (category
 -- 'encrypted', 'classified' or 'masked', confidence NULL, the column's
 -- current level and default rule; encrypted columns are never read).
--- Runs as the caller, who must administer privacy_ext: a column the
--- caller may not select is judged by its name only, and row level
--- security (a consent policy included) applies to the sample as to any
--- query of the caller's; nothing is bypassed.
+-- The caller must administer privacy_ext; a column the caller may not
+-- select is judged by its name only.  The sample is read as the table's
+-- owner in a security-restricted operation (privacy.detect_sample), as
+-- ANALYZE reads it: a policy or function of the owner's runs with the
+-- owner's rights, not the administrator's, and row level security applies
+-- as to the owner (forced policies, the consent policies among them).
 CREATE FUNCTION privacy.detect_personal_data(sample_rows integer DEFAULT 1000)
 RETURNS TABLE (table_name regclass, column_name name, category text, confidence real,
                suggested_level text, suggested_rule text)
@@ -77,14 +88,11 @@ DECLARE
     col record;
     est float8;
     pct float8;
-    select_list text;
-    value_list text;
+    attnums smallint[];
     counts jsonb;
     sampled bigint;
     matched bigint[];
     score record;
-    -- a bit per category (PxDetectCategory, px_detect.h), then per digit shape (PxDetectShape)
-    category_bits constant int := 11;
 BEGIN
     PERFORM privacy.require_admin();
     IF sample_rows IS NULL OR sample_rows < 1 THEN
@@ -104,10 +112,8 @@ BEGIN
     LOOP
         -- The columns to sample: of a type detection reads, readable by the
         -- caller, and not encrypted, classified or masked already.
-        select_list := '';
-        value_list := '';
-        FOR col IN
-            SELECT a.attnum, a.attname, privacy.detect_sampling(a.atttypid) AS sampling
+        attnums := ARRAY(
+            SELECT a.attnum
               FROM pg_attribute a
              WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
                AND privacy.detect_sampling(a.atttypid) IS NOT NULL
@@ -116,22 +122,12 @@ BEGIN
                                 WHERE k.relid = rel.oid AND k.column_name = a.attname)
                AND NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
                                 WHERE m.relid = rel.oid AND m.column_name = a.attname)
-             ORDER BY a.attnum
-        LOOP
-            select_list := select_list || CASE WHEN select_list = '' THEN '' ELSE ', ' END
-                           || format('%I', col.attname);
-            value_list := value_list || CASE WHEN value_list = '' THEN '' ELSE ', ' END
-                          || format('(%s::int2, %s)', col.attnum, CASE col.sampling
-                               WHEN 'jsonb' THEN format('privacy.detect_jsonb_categories(s.%I::pg_catalog.jsonb)', col.attname)
-                               WHEN 'date' THEN format('privacy.detect_value_categories(pg_catalog.to_char(s.%I::pg_catalog.timestamp, ''YYYY-MM-DD''))', col.attname)
-                               WHEN 'number' THEN format('privacy.detect_number_categories(s.%I::pg_catalog.text)', col.attname)
-                               ELSE format('privacy.detect_value_categories(s.%I::pg_catalog.text)', col.attname) END);
-        END LOOP;
+             ORDER BY a.attnum);
 
         counts := '{}';
         -- a materialized view never refreshed has nothing to read; a table
         -- in a schema the caller may not use is judged by names
-        IF select_list <> '' AND rel.reachable AND (rel.relkind <> 'm' OR rel.relispopulated) THEN
+        IF cardinality(attnums) > 0 AND rel.reachable AND (rel.relkind <> 'm' OR rel.relispopulated) THEN
             -- Block sampling sized from the planner's row estimate (3 times
             -- the rows wanted, for the variance of whole blocks); small
             -- tables are read from the start.
@@ -143,16 +139,7 @@ BEGIN
             pct := CASE WHEN est <= 10.0 * sample_rows THEN 100
                         ELSE least(100, 300.0 * sample_rows / est) END;
             BEGIN
-                EXECUTE format(
-                    'SELECT pg_catalog.jsonb_object_agg(v.attnum, pg_catalog.jsonb_build_array(v.sampled, v.matched)) '
-                    'FROM (SELECT x.attnum, pg_catalog.count(*) AS sampled, ARRAY[%s]::pg_catalog.int8[] AS matched '
-                    '        FROM (SELECT %s FROM %s TABLESAMPLE SYSTEM (%s) LIMIT %s) s '
-                    '        CROSS JOIN LATERAL (VALUES %s) x(attnum, bits) '
-                    '       WHERE x.bits IS NOT NULL GROUP BY x.attnum) v',
-                    (SELECT string_agg(format('pg_catalog.count(*) FILTER (WHERE x.bits & %s <> 0)', 1 << b), ', ' ORDER BY b)
-                       FROM generate_series(0, category_bits - 1) b),
-                    select_list, rel.relid, pct, sample_rows, value_list)
-                  INTO counts;
+                counts := privacy.detect_sample(rel.oid, attnums, sample_rows, pct);
             EXCEPTION WHEN OTHERS THEN
                 -- the SQLSTATE only: a message could quote a value
                 RAISE WARNING 'could not sample table %, judging its columns by name only (SQLSTATE %)',
