@@ -77,6 +77,24 @@ SET ROLE regress_px_keyadmin;
 SELECT privacy.create_key('admin_made') > 0 AS created;
 SELECT privacy.grant_key('admin_made', 'regress_px_reader');
 SELECT privacy.rotate_key('admin_made');
+-- The key functions record the administrator who called them.
+SELECT k.created_by, g.grantee_name, g.granted_by
+  FROM privacy.data_keys k JOIN privacy.key_grants g USING (key_id) WHERE k.name = 'admin_made';
+-- Key administrators read the key tables but change them only through the
+-- key functions, each of which writes its audit event: a grant, revoke or
+-- destruction by hand is refused.
+INSERT INTO privacy.key_grants (key_id, grantee, grantee_name)
+  SELECT key_id, 'regress_px_other', 'regress_px_other' FROM privacy.data_keys WHERE name = 'admin_made';
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM privacy.key_grants WHERE grantee = 'regress_px_reader'::regrole;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.data_keys SET destroyed_at = now() WHERE name = 'admin_made';
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM privacy.data_key_versions WHERE version = 2;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.root_derivation_key SET created_at = now();
+\echo :LAST_ERROR_SQLSTATE
+SELECT name, granted_to FROM privacy.keys WHERE name = 'admin_made';
 RESET ROLE;
 
 -- A wrapped key moved to another version does not unwrap.

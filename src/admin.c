@@ -8,6 +8,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -88,4 +89,35 @@ px_relation_owner(Oid relid, bool missing_ok)
 	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
 	ReleaseSysCache(tp);
 	return owner;
+}
+
+Oid
+px_extension_owner(void)
+{
+	bool		isnull;
+
+	if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'privacy_ext'",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "privacy_ext is not installed");
+	return DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+int
+px_execute_as_extension_owner(const char *sql, int nargs, Oid *argtypes, Datum *values,
+							  bool read_only, long count)
+{
+	PxSavedUser saved;
+	volatile int rc;
+
+	px_become_owner(px_extension_owner(), &saved);
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, argtypes, values, NULL, read_only, count);
+	}
+	PG_FINALLY();
+	{
+		px_restore_user(&saved);
+	}
+	PG_END_TRY();
+	return rc;
 }

@@ -43,6 +43,18 @@ typedef struct PxSavedUser
 
 extern void px_become_owner(Oid owner, PxSavedUser *saved);
 extern void px_restore_user(const PxSavedUser *saved);
+/* The extension's owner; the caller is connected to SPI. */
+extern Oid	px_extension_owner(void);
+
+/*
+ * SPI_execute_with_args as the extension's owner, in a security-restricted
+ * operation: the writes to the key tables, which their administrators may
+ * read but change only through the key functions (and so only with an
+ * audit event).  The caller is connected to SPI.
+ */
+extern int	px_execute_as_extension_owner(const char *sql, int nargs, Oid *argtypes,
+										  Datum *values, bool read_only, long count);
+
 /* A relation's owner; InvalidOid if it is gone and missing_ok. */
 extern Oid	px_relation_owner(Oid relid, bool missing_ok);
 

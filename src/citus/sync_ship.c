@@ -61,19 +61,6 @@ shipping_here(void)
 		px_citus_is_coordinator() && px_citus_worker_count() > 0;
 }
 
-static Oid
-extension_owner(void)
-{
-	bool		isnull;
-	Oid			owner;
-
-	if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'privacy_ext'",
-					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "privacy_ext is not installed");
-	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	return owner;
-}
-
 /*
  * Runs sql (a SELECT of one of the extension's shipping functions) with
  * args as the extension's owner, after the transaction's preparation if
@@ -85,7 +72,7 @@ ship_as_owner(const char *sql, int nargs, Oid *argtypes, Datum *values, const ch
 {
 	PxSavedUser saved;
 
-	px_become_owner(extension_owner(), &saved);
+	px_become_owner(px_extension_owner(), &saved);
 	PG_TRY();
 	{
 		if (prepare && prepared_lxid != MyProc->lxid)

@@ -5,6 +5,10 @@
  *
  * Writes go through SQL (SPI) so that the key tables' triggers invalidate
  * every backend's key caches (keys/key_store.c) when the change commits.
+ * They run as the extension's owner (px_execute_as_extension_owner): the
+ * key administrators read the key tables but have no write privilege on
+ * them, so that no key is created, granted, revoked or destroyed without
+ * its audit event.
  */
 #include "errors.h"
 #include "keys/key_admin.h"
@@ -86,10 +90,10 @@ insert_key_version(uint32 key_id, uint32 version)
 	values[0] = Int32GetDatum((int32) key_id);
 	values[1] = Int32GetDatum((int32) version);
 	new_wrapped_key(key_id, version, &values[2], &values[3]);
-	if (SPI_execute_with_args("INSERT INTO privacy.data_key_versions"
-							  " (key_id, version, wrapped_key, root_key_check)"
-							  " VALUES ($1, $2, $3, $4)",
-							  4, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+	if (px_execute_as_extension_owner("INSERT INTO privacy.data_key_versions"
+									  " (key_id, version, wrapped_key, root_key_check)"
+									  " VALUES ($1, $2, $3, $4)",
+									  4, argtypes, values, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store privacy_ext data key");
 }
 
@@ -100,8 +104,9 @@ px_create_key(PG_FUNCTION_ARGS)
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	uint32		key_id;
 	char	   *existing;
-	Oid			argtypes[2] = {INT4OID, TEXTOID};
-	Datum		values[2];
+	Oid			argtypes[3] = {INT4OID, TEXTOID, NAMEOID};
+	Datum		values[3];
+	NameData	creator;
 
 	px_require_key_admin();
 	px_check_key_name(name);
@@ -120,9 +125,11 @@ px_create_key(PG_FUNCTION_ARGS)
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
 	values[1] = CStringGetTextDatum(name);
-	if (SPI_execute_with_args("INSERT INTO privacy.data_keys (key_id, name, active_version)"
-							  " VALUES ($1, $2, 1)",
-							  2, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
+	values[2] = NameGetDatum(&creator);
+	if (px_execute_as_extension_owner("INSERT INTO privacy.data_keys (key_id, name, active_version, created_by)"
+									  " VALUES ($1, $2, 1, $3)",
+									  3, argtypes, values, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store privacy_ext key");
 	insert_key_version(key_id, 1);
 	SPI_finish();
@@ -148,11 +155,11 @@ px_rotate_key(PG_FUNCTION_ARGS)
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
 	/* The row lock serializes concurrent rotations of one key. */
-	if (SPI_execute_with_args("UPDATE privacy.data_keys"
-							  " SET active_version = active_version OPERATOR(pg_catalog.+) 1"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL"
-							  " RETURNING active_version",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+	if (px_execute_as_extension_owner("UPDATE privacy.data_keys"
+									  " SET active_version = active_version OPERATOR(pg_catalog.+) 1"
+									  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL"
+									  " RETURNING active_version",
+									  1, argtypes, values, false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not rotate privacy_ext key");
 	if (SPI_processed != 1)
 		px_report_destroyed_key(key_id);
@@ -171,9 +178,10 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	uint32		key_id;
 	Oid			roleid;
-	Oid			argtypes[3] = {INT4OID, OIDOID, NAMEOID};
-	Datum		values[3];
+	Oid			argtypes[4] = {INT4OID, OIDOID, NAMEOID, NAMEOID};
+	Datum		values[4];
 	NameData	rolename;
+	NameData	grantor;
 
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
@@ -187,14 +195,16 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	values[0] = Int32GetDatum((int32) key_id);
 	values[1] = ObjectIdGetDatum(roleid);
 	values[2] = NameGetDatum(&rolename);
-	if (SPI_execute_with_args(grant ?
-							  "INSERT INTO privacy.key_grants (key_id, grantee, grantee_name)"
-							  " VALUES ($1, $2::pg_catalog.regrole, $3) ON CONFLICT (key_id, grantee)"
-							  " DO UPDATE SET grantee_name = EXCLUDED.grantee_name" :
-							  "DELETE FROM privacy.key_grants"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1"
-							  " AND grantee OPERATOR(pg_catalog.=) $2::pg_catalog.regrole",
-							  grant ? 3 : 2, argtypes, values, NULL, false, 0) < 0)
+	namestrcpy(&grantor, GetUserNameFromId(GetUserId(), false));
+	values[3] = NameGetDatum(&grantor);
+	if (px_execute_as_extension_owner(grant ?
+									  "INSERT INTO privacy.key_grants (key_id, grantee, grantee_name, granted_by)"
+									  " VALUES ($1, $2::pg_catalog.regrole, $3, $4) ON CONFLICT (key_id, grantee)"
+									  " DO UPDATE SET grantee_name = EXCLUDED.grantee_name" :
+									  "DELETE FROM privacy.key_grants"
+									  " WHERE key_id OPERATOR(pg_catalog.=) $1"
+									  " AND grantee OPERATOR(pg_catalog.=) $2::pg_catalog.regrole",
+									  grant ? 4 : 2, argtypes, values, false, 0) < 0)
 		elog(ERROR, "could not change privacy_ext key grant");
 	SPI_finish();
 	px_audit_event(grant ? "key_grant" : "key_revoke", name, 1, px_audit_detail("role", role));
@@ -313,9 +323,9 @@ px_destroy_key(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
-	if (SPI_execute_with_args("UPDATE privacy.data_keys SET destroyed_at = pg_catalog.now()"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+	if (px_execute_as_extension_owner("UPDATE privacy.data_keys SET destroyed_at = pg_catalog.now()"
+									  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NULL",
+									  1, argtypes, values, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not destroy privacy_ext key");
 	if (SPI_processed != 1)
 		px_report_destroyed_key(key_id);
@@ -334,13 +344,13 @@ px_destroy_key(PG_FUNCTION_ARGS)
 	px_citus_ship_wipe(key_id, 0);
 	px_wipe_wrapped_keys(key_id, PX_DET_KEY_VERSION);
 	px_wipe_wrapped_keys(key_id, 0);
-	if (SPI_execute_with_args("UPDATE privacy.data_key_versions"
-							  " SET wrapped_key = NULL, root_key_check = NULL"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE ||
-		SPI_execute_with_args("DELETE FROM privacy.key_grants"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+	if (px_execute_as_extension_owner("UPDATE privacy.data_key_versions"
+									  " SET wrapped_key = NULL, root_key_check = NULL"
+									  " WHERE key_id OPERATOR(pg_catalog.=) $1",
+									  1, argtypes, values, false, 0) != SPI_OK_UPDATE ||
+		px_execute_as_extension_owner("DELETE FROM privacy.key_grants"
+									  " WHERE key_id OPERATOR(pg_catalog.=) $1",
+									  1, argtypes, values, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not destroy privacy_ext key");
 	SPI_finish();
 
@@ -387,9 +397,9 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum((int32) key_id);
 	values[1] = Int32GetDatum(version);
 	/* Lock the key row: no rotation or drop runs beside us. */
-	if (SPI_execute_with_args("SELECT active_version FROM privacy.data_keys"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT ||
+	if (px_execute_as_extension_owner("SELECT active_version FROM privacy.data_keys"
+									  " WHERE key_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+									  1, argtypes, values, false, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not lock privacy_ext key");
 	if (DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) == version)
@@ -417,9 +427,9 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 				 errhint("Run privacy.reencrypt() on that column first.")));
 	px_citus_ship_wipe(key_id, (uint32) version);
 	px_wipe_wrapped_keys(key_id, (uint32) version);
-	if (SPI_execute_with_args("DELETE FROM privacy.data_key_versions"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
-							  2, argtypes, values, NULL, false, 0) != SPI_OK_DELETE)
+	if (px_execute_as_extension_owner("DELETE FROM privacy.data_key_versions"
+									  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+									  2, argtypes, values, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not drop privacy_ext key version");
 	SPI_finish();
 	px_audit_event("key_drop_version", name, 1, psprintf("{\"version\": %d}", version));

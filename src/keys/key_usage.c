@@ -67,10 +67,7 @@ scan_columns(UsageScan *state, bool find_first)
 	bool		isnull;
 
 	SPI_connect();
-	if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'privacy_ext'",
-					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "privacy_ext is not installed");
-	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	owner = px_extension_owner();
 
 	px_become_owner(owner, &saved);
 

@@ -128,8 +128,9 @@ px_rewrap_keys(PG_FUNCTION_ARGS)
 	SPITupleTable *versions;
 	uint64		nversions;
 	uint64		i;
-	int32		count = 0;
-	bool		derivation_written;
+	volatile int32 count = 0;
+	volatile bool derivation_written;
+	PxSavedUser saved;
 
 	px_require_key_admin();
 	px_root_key_check_value(current);
@@ -137,74 +138,87 @@ px_rewrap_keys(PG_FUNCTION_ARGS)
 	SPI_connect();
 
 	/*
-	 * Readers take no lock that this conflicts with; key creation,
-	 * rotation, destruction, dropped versions and a concurrent rewrap wait
-	 * until this commits, so no version escapes the rewrap.
+	 * As the extension's owner: the key administrators have no write
+	 * privilege on the key tables (keys/key_admin.c).
 	 */
-	if (SPI_execute("LOCK TABLE privacy.data_key_versions, privacy.root_derivation_key"
-					" IN SHARE ROW EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not lock the privacy_ext key tables");
-
-	derivation_written = rewrap_derivation_key();
-
-	if (SPI_execute("SELECT key_id, version, wrapped_key, root_key_check"
-					" FROM privacy.data_key_versions"
-					" WHERE wrapped_key IS NOT NULL AND root_key_check IS NOT NULL"
-					" ORDER BY key_id, version", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read privacy_ext key versions");
-	versions = SPI_tuptable;
-	nversions = SPI_processed;
-
-	update_plan = SPI_prepare("UPDATE privacy.data_key_versions"
-							  " SET wrapped_key = $3, root_key_check = $4"
-							  " WHERE key_id OPERATOR(pg_catalog.=) $1"
-							  " AND version OPERATOR(pg_catalog.=) $2",
-							  4, argtypes);
-	if (update_plan == NULL)
-		elog(ERROR, "could not prepare the privacy_ext key version update");
-
-	for (i = 0; i < nversions; i++)
+	px_become_owner(px_extension_owner(), &saved);
+	PG_TRY();
 	{
-		HeapTuple	tup = versions->vals[i];
-		TupleDesc	desc = versions->tupdesc;
-		bool		isnull;
-		uint32		key_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		uint32		version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		bytea	   *w = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
-		bytea	   *c = DatumGetByteaPP(SPI_getbinval(tup, desc, 4, &isnull));
-		uint8_t		check[PX_KEY_CHECK_LEN];
-		uint8_t		data_key[PX_KEY_LEN];
-		Datum		values[4];
-		px_status	status;
+		/*
+		 * Readers take no lock that this conflicts with; key creation,
+		 * rotation, destruction, dropped versions and a concurrent rewrap wait
+		 * until this commits, so no version escapes the rewrap.
+		 */
+		if (SPI_execute("LOCK TABLE privacy.data_key_versions, privacy.root_derivation_key"
+						" IN SHARE ROW EXCLUSIVE MODE", false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not lock the privacy_ext key tables");
 
-		CHECK_FOR_INTERRUPTS();
-		if (VARSIZE_ANY_EXHDR(w) != PX_WRAPPED_KEY_LEN || VARSIZE_ANY_EXHDR(c) != PX_KEY_CHECK_LEN)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("wrapped data key %u version %u has an invalid length", key_id, version)));
-		memcpy(check, VARDATA_ANY(c), PX_KEY_CHECK_LEN);
-		if (memcmp(check, current, PX_KEY_CHECK_LEN) == 0)
-			continue;
+		derivation_written = rewrap_derivation_key();
 
-		status = px_unwrap_data_key(key_id, version, (const uint8_t *) VARDATA_ANY(w), check,
-									data_key);
-		if (status == PX_ERR_AUTH)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("wrapped data key %u version %u failed authentication", key_id, version),
-					 errdetail("The stored key was modified or moved to another key id or version; "
-							   "nothing was rewrapped.")));
-		px_report_status(status, false);
+		if (SPI_execute("SELECT key_id, version, wrapped_key, root_key_check"
+						" FROM privacy.data_key_versions"
+						" WHERE wrapped_key IS NOT NULL AND root_key_check IS NOT NULL"
+						" ORDER BY key_id, version", false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read privacy_ext key versions");
+		versions = SPI_tuptable;
+		nversions = SPI_processed;
 
-		values[0] = Int32GetDatum((int32) key_id);
-		values[1] = Int32GetDatum((int32) version);
-		wrap_under_current(key_id, version, data_key, &values[2], &values[3]);
-		px_wipe(data_key, sizeof(data_key));
-		if (SPI_execute_plan(update_plan, values, NULL, false, 0) != SPI_OK_UPDATE ||
-			SPI_processed != 1)
-			elog(ERROR, "could not rewrap privacy_ext data key %u version %u", key_id, version);
-		count++;
+		update_plan = SPI_prepare("UPDATE privacy.data_key_versions"
+								  " SET wrapped_key = $3, root_key_check = $4"
+								  " WHERE key_id OPERATOR(pg_catalog.=) $1"
+								  " AND version OPERATOR(pg_catalog.=) $2",
+								  4, argtypes);
+		if (update_plan == NULL)
+			elog(ERROR, "could not prepare the privacy_ext key version update");
+
+		for (i = 0; i < nversions; i++)
+		{
+			HeapTuple	tup = versions->vals[i];
+			TupleDesc	desc = versions->tupdesc;
+			bool		isnull;
+			uint32		key_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+			uint32		version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+			bytea	   *w = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
+			bytea	   *c = DatumGetByteaPP(SPI_getbinval(tup, desc, 4, &isnull));
+			uint8_t		check[PX_KEY_CHECK_LEN];
+			uint8_t		data_key[PX_KEY_LEN];
+			Datum		values[4];
+			px_status	status;
+
+			CHECK_FOR_INTERRUPTS();
+			if (VARSIZE_ANY_EXHDR(w) != PX_WRAPPED_KEY_LEN || VARSIZE_ANY_EXHDR(c) != PX_KEY_CHECK_LEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("wrapped data key %u version %u has an invalid length", key_id, version)));
+			memcpy(check, VARDATA_ANY(c), PX_KEY_CHECK_LEN);
+			if (memcmp(check, current, PX_KEY_CHECK_LEN) == 0)
+				continue;
+
+			status = px_unwrap_data_key(key_id, version, (const uint8_t *) VARDATA_ANY(w), check,
+										data_key);
+			if (status == PX_ERR_AUTH)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("wrapped data key %u version %u failed authentication", key_id, version),
+						 errdetail("The stored key was modified or moved to another key id or version; "
+								   "nothing was rewrapped.")));
+			px_report_status(status, false);
+
+			values[0] = Int32GetDatum((int32) key_id);
+			values[1] = Int32GetDatum((int32) version);
+			wrap_under_current(key_id, version, data_key, &values[2], &values[3]);
+			px_wipe(data_key, sizeof(data_key));
+			if (SPI_execute_plan(update_plan, values, NULL, false, 0) != SPI_OK_UPDATE ||
+				SPI_processed != 1)
+				elog(ERROR, "could not rewrap privacy_ext data key %u version %u", key_id, version);
+			count++;
+		}
 	}
+	PG_FINALLY();
+	{
+		px_restore_user(&saved);
+	}
+	PG_END_TRY();
 	SPI_finish();
 
 	px_audit_event("root_key_rewrap", NULL, count,
