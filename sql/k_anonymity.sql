@@ -36,9 +36,22 @@ SELECT privacy.k_anonymity('kq.women', ARRAY['zip']) AS k_women_zip;   -- 75001 
 SELECT privacy.k_anonymity('kq.people', ARRAY['no_such']);
 SELECT privacy.k_anonymity('kq.people', ARRAY['zip', NULL]);
 SELECT privacy.k_anonymity('kq.people', ARRAY[]::text[]);
-SELECT privacy.k_anonymity('kq.people', NULL) IS NULL AS null_in_null_out,
-       privacy.k_anonymity(NULL, ARRAY['zip']) IS NULL AS null_table;
+SELECT privacy.k_anonymity(NULL, ARRAY['zip']) IS NULL AS null_table;
+SELECT privacy.k_anonymity('kq.people', NULL);              -- no columns
 SELECT privacy.k_anonymity('kq.people', ARRAY['notes']);   -- json has no equality
+-- Types without equality are refused by name, with no internal query.
+CREATE TABLE kq.shapes (spot point, tags json[], zip text);
+INSERT INTO kq.shapes VALUES ('(1,2)', ARRAY['{}'::json], '75001');
+SELECT privacy.k_anonymity('kq.shapes', ARRAY['zip', 'spot']);
+SELECT privacy.k_anonymity('kq.shapes', ARRAY['tags']);
+SELECT privacy.k_anonymity('kq.shapes', ARRAY['zip']) AS k_shapes_zip;
+DROP TABLE kq.shapes;
+-- A materialized view never refreshed has no rows to count: refused.
+CREATE MATERIALIZED VIEW kq.people_later AS SELECT zip FROM kq.people WITH NO DATA;
+SELECT privacy.k_anonymity('kq.people_later', ARRAY['zip']);
+REFRESH MATERIALIZED VIEW kq.people_later;
+SELECT privacy.k_anonymity('kq.people_later', ARRAY['zip']) AS k_refreshed;
+DROP MATERIALIZED VIEW kq.people_later;
 CREATE SEQUENCE kq.seq;
 SELECT privacy.k_anonymity('kq.seq', ARRAY['last_value']);
 SELECT privacy.k_anonymity(999999999::oid::regclass, ARRAY['zip']);

@@ -250,16 +250,22 @@ $$;
 -- values of the quasi-identifiers (NULL is a value like any other), 0 for
 -- no rows.  Runs as the caller, on the rows and values the caller sees:
 -- through a masking view, the masked (generalized) values; on a table
--- with row level security, the rows its policies show.
+-- with row level security, the rows its policies show.  NULL for a NULL
+-- relation; no columns (a NULL array included) are refused.
 CREATE FUNCTION privacy.k_anonymity(relation regclass, quasi_identifiers text[]) RETURNS bigint
-LANGUAGE plpgsql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     kind "char";
+    populated boolean;
     qi text;
+    qtype regtype;
     group_by text := '';
     k bigint;
 BEGIN
-    SELECT c.relkind INTO kind FROM pg_class c WHERE c.oid = relation;
+    IF relation IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT c.relkind, c.relispopulated INTO kind, populated FROM pg_class c WHERE c.oid = relation;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'relation with OID % does not exist', relation::oid USING ERRCODE = '42P01';
     END IF;
@@ -269,6 +275,10 @@ BEGIN
     IF NOT has_any_column_privilege(relation, 'SELECT') THEN
         RAISE EXCEPTION 'permission denied for relation %', relation USING ERRCODE = '42501';
     END IF;
+    IF quasi_identifiers IS NULL THEN
+        RAISE EXCEPTION 'quasi_identifiers must not be NULL' USING ERRCODE = '22004',
+            HINT = 'Name at least one quasi-identifier column.';
+    END IF;
     IF cardinality(quasi_identifiers) = 0 THEN
         RAISE EXCEPTION 'at least one quasi-identifier column is needed' USING ERRCODE = '22023';
     END IF;
@@ -276,15 +286,29 @@ BEGIN
         IF qi IS NULL THEN
             RAISE EXCEPTION 'a quasi-identifier column name is NULL' USING ERRCODE = '22004';
         END IF;
-        IF NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = relation AND a.attname::text = qi
-                          AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        SELECT a.atttypid INTO qtype FROM pg_attribute a
+         WHERE a.attrelid = relation AND a.attname::text = qi AND a.attnum > 0 AND NOT a.attisdropped;
+        IF NOT FOUND THEN
             RAISE EXCEPTION 'column "%" of relation % does not exist', qi, relation USING ERRCODE = '42703';
         END IF;
         IF NOT has_column_privilege(relation, qi, 'SELECT') THEN
             RAISE EXCEPTION 'permission denied for column "%" of relation %', qi, relation USING ERRCODE = '42501';
         END IF;
+        -- Grouping needs the type's equality operator, looked up as GROUP BY
+        -- looks it up, on a NULL of the type: nothing of the relation's runs.
+        BEGIN
+            EXECUTE format('SELECT 1 FROM (SELECT NULL::%s AS c) x GROUP BY c', qtype);
+        EXCEPTION WHEN undefined_function THEN
+            RAISE EXCEPTION 'column "%" of relation % is of type %, which has no equality operator', qi, relation, qtype
+                USING ERRCODE = '42883',
+                      HINT = 'Rows cannot be grouped by such a column (json, point, ...); choose other quasi-identifiers.';
+        END;
         group_by := group_by || CASE WHEN group_by = '' THEN '' ELSE ', ' END || format('%I', qi);
     END LOOP;
+    IF kind = 'm' AND NOT populated THEN
+        RAISE EXCEPTION 'materialized view % has not been populated', relation USING ERRCODE = '55000',
+            HINT = 'Refresh it with REFRESH MATERIALIZED VIEW: k-anonymity counts its rows.';
+    END IF;
     EXECUTE format('SELECT COALESCE(pg_catalog.min(g.n), 0) '
                    'FROM (SELECT pg_catalog.count(*) AS n FROM %s GROUP BY %s) g', relation, group_by)
        INTO k;
