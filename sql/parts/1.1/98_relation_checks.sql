@@ -75,7 +75,11 @@ BEGIN
                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
         RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = '42703';
     END IF;
-    IF level IS NULL OR level NOT IN ('public', 'internal', 'personal', 'sensitive') THEN
+    IF level IS NULL THEN
+        RAISE EXCEPTION 'classification level must not be NULL' USING ERRCODE = '22004',
+            HINT = 'One of: public, internal, personal, sensitive.';
+    END IF;
+    IF level NOT IN ('public', 'internal', 'personal', 'sensitive') THEN
         RAISE EXCEPTION 'invalid classification level "%"', level USING ERRCODE = '22023',
             HINT = 'One of: public, internal, personal, sensitive.';
     END IF;
