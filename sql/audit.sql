@@ -4,6 +4,7 @@ SHOW privacy.audit;
 -- Only the listed sinks are accepted.
 SET privacy.audit = 'syslog';
 SET privacy.audit = 'off,log';
+SET privacy.audit = 'none';
 SET privacy.audit = '';
 SET privacy.audit = 'table, log';
 SHOW privacy.audit;

@@ -77,7 +77,7 @@ parse_sinks(const char *value, int *sinks)
 
 		if (flag != 0)
 			*sinks |= flag;
-		else if (pg_strcasecmp(item, "off") == 0 || pg_strcasecmp(item, "none") == 0)
+		else if (pg_strcasecmp(item, "off") == 0)
 		{
 			if (list_length(items) != 1)
 				return false;
