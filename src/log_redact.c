@@ -1153,6 +1153,16 @@ clear_marks(void)
 	px_log_gave_plaintext = false;
 }
 
+/*
+ * How many utility statements are running (nested ones count: a CALL in a
+ * procedure).  A procedure's or DO block's COMMIT and ROLLBACK end
+ * transactions inside a running CALL or DO, whose PL/pgSQL variables still
+ * hold what was decrypted before: the marks outlive those transaction ends
+ * and go at the first one outside any statement (the top-level statement's
+ * own commit, or the abort after its error has been reported).
+ */
+static int	utility_depth = 0;
+
 static void
 log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 						   ProcessUtilityContext context, ParamListInfo params,
@@ -1165,15 +1175,27 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
 		px_note_plaintext_in();
 
-	if (prev_process_utility)
-		prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
-							 queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
-								queryEnv, dest, qc);
+	utility_depth++;
+	PG_TRY();
+	{
+		if (prev_process_utility)
+			prev_process_utility(pstmt, queryString, readOnlyTree, context, params,
+								 queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+									queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		utility_depth--;
+	}
+	PG_END_TRY();
 }
 
-/* After the error of a failed statement has been reported, and at commit. */
+/*
+ * After the error of a failed statement has been reported, and at commit;
+ * not at the transaction ends inside a running statement (utility_depth).
+ */
 static void
 log_redact_xact_callback(XactEvent event, void *arg)
 {
@@ -1184,7 +1206,8 @@ log_redact_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			clear_marks();
+			if (utility_depth == 0)
+				clear_marks();
 			break;
 		default:
 			break;

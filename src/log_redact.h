@@ -8,9 +8,9 @@
  * hides what an error report would otherwise copy into the server log.
  * Marking is a store to a global, cheap enough for every row.
  *
- * The marks last until the statement that set them ends without an error,
- * or until its transaction ends (after an error has been reported), so a
- * report about a marked statement always sees them.  What the hook does
+ * The marks last until the transaction ends (after an error has been
+ * reported), so a report about a marked statement always sees them; a
+ * COMMIT or ROLLBACK inside a running CALL or DO does not end them.  What the hook does
  * with a report is described at the top of log_redact.c.
  */
 #ifndef PX_LOG_REDACT_H

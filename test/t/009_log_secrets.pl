@@ -40,6 +40,9 @@ $node->safe_psql('postgres', q{
 	    AS $$BEGIN RETURN privacy.decrypt(e)::int; END$$;
 	CREATE FUNCTION warn_on(t text) RETURNS void LANGUAGE plpgsql
 	    AS $$BEGIN RAISE WARNING 'checked a value'; END$$;
+	-- decrypts, then ends its transaction: the value is still in v
+	CREATE PROCEDURE dec_commit() LANGUAGE plpgsql
+	    AS $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; COMMIT; PERFORM v::int; END$$;
 	CREATE FUNCTION insert_dynamic(t text) RETURNS void LANGUAGE plpgsql
 	    AS $$BEGIN EXECUTE format('INSERT INTO people (id, ssn) VALUES (1, %L)', t); END$$;
 	-- checked at COMMIT: a deferred unique constraint and a constraint trigger
@@ -117,6 +120,12 @@ my @battery = (
 	# a decrypted value spliced into dynamic SQL as text or as a name
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; EXECUTE format('SELECT %s', v); END$$;},
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; EXECUTE format('SELECT 1 FROM %I', v); END$$;},
+	# a procedure's or DO block's COMMIT / ROLLBACK after a decryption
+	q{CALL dec_commit();},
+	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; COMMIT; RAISE WARNING 'got %', v; END$$;},
+	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; ROLLBACK; EXECUTE format('SELECT 1 FROM %I', v); END$$;},
+	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 2; COMMIT;
+	  INSERT INTO people (id, note) VALUES (40, v), (41, v); END$$;},
 	# PREPARE / EXECUTE
 	q{PREPARE ins(int, privacy.encrypted_text) AS INSERT INTO people (id, ssn) VALUES ($1, $2);
 	  EXECUTE ins(1, 'SECRET-30-XYZ');
