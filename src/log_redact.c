@@ -51,7 +51,8 @@
  * - Core's statement logging (log_statement, log_min_duration_statement,
  *   the sampling settings, "parameters:" details) and auto_explain's plans
  *   have their constants replaced (numbers are kept in plans, where they
- *   are mostly costs), and debug_print_* trees are dropped.  These settings
+ *   are mostly costs; in a JSON or YAML plan, inside each JSON string), and
+ *   debug_print_* trees are dropped.  These settings
  *   are still findings of privacy.inventory: without preloading, the hook
  *   is not there in a backend until the library is loaded.
  *
@@ -69,6 +70,7 @@
 
 #include "access/xact.h"
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
@@ -76,6 +78,7 @@
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/varlena.h"
 
@@ -635,6 +638,131 @@ statement_log_text_start(const ErrorData *edata, bool *numbers)
 	return -1;
 }
 
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Appends code point c as the server encoding has it (UTF-8; else ASCII only). */
+static void
+append_code_point(StringInfo out, pg_wchar c)
+{
+	unsigned char utf8[8];
+
+	if (c == 0)
+		return;
+	if (c < 0x80)
+		appendStringInfoChar(out, (char) c);
+	else if (GetDatabaseEncoding() == PG_UTF8 && c <= 0x10FFFF)
+	{
+		unicode_to_utf8(c, utf8);
+		appendBinaryStringInfo(out, (const char *) utf8, pg_utf_mblen(utf8));
+	}
+}
+
+/*
+ * A JSON or YAML plan of auto_explain: the SQL text is inside JSON string
+ * literals (YAML's are written the same way), with its double quotes
+ * escaped, so the SQL lexer would read each as a quoted name and keep its
+ * contents.  Each string is decoded, its string constants replaced (numbers
+ * are kept, as in a text plan) and written back as a JSON string; what is
+ * outside them (keys of YAML, numbers, punctuation) is kept.
+ */
+static char *
+redact_structured_plan(const char *plan)
+{
+	StringInfoData out;
+	StringInfoData str;
+	const char *p = plan;
+
+	initStringInfo(&out);
+	initStringInfo(&str);
+	while (*p)
+	{
+		if (*p != '"')
+		{
+			appendStringInfoChar(&out, *p++);
+			continue;
+		}
+		resetStringInfo(&str);
+		p++;
+		while (*p && *p != '"')
+		{
+			if (*p != '\\')
+			{
+				appendStringInfoChar(&str, *p++);
+				continue;
+			}
+			p++;
+			switch (*p)
+			{
+				case 'b':
+					appendStringInfoChar(&str, '\b');
+					break;
+				case 'f':
+					appendStringInfoChar(&str, '\f');
+					break;
+				case 'n':
+					appendStringInfoChar(&str, '\n');
+					break;
+				case 'r':
+					appendStringInfoChar(&str, '\r');
+					break;
+				case 't':
+					appendStringInfoChar(&str, '\t');
+					break;
+				case 'u':
+					{
+						pg_wchar	c = 0;
+						int			i;
+
+						for (i = 1; i <= 4 && hex_value(p[i]) >= 0; i++)
+							c = c * 16 + hex_value(p[i]);
+						append_code_point(&str, c);
+						p += i - 1;
+					}
+					break;
+				case '\0':
+					p--;
+					break;
+				default:
+					appendStringInfoChar(&str, *p);
+					break;
+			}
+			p++;
+		}
+		if (*p == '"')
+			p++;
+		else					/* cut short: nothing of it is kept */
+			resetStringInfo(&str);
+		escape_json(&out, px_redact_sql_literals(str.data, false));
+	}
+	return out.data;
+}
+
+/*
+ * Whether auto_explain wrote this plan as JSON (it starts with the brace
+ * auto_explain puts there) or YAML (its setting, read when the plan is
+ * logged, which is the moment auto_explain wrote it).
+ */
+static bool
+plan_is_structured(const char *plan)
+{
+	const char *format;
+
+	if (plan[0] == '{')
+		return true;
+	format = GetConfigOption("auto_explain.log_format", true, false);
+	return format != NULL && pg_strcasecmp(format, "yaml") == 0;
+}
+
 /* Replace a palloc'd field of the report; the old text is freed. */
 static void
 replace_field(char **field, char *text)
@@ -660,8 +788,15 @@ redact_statement_log(ErrorData *edata)
 
 	if (start >= 0)
 	{
-		char	   *text = px_redact_sql_literals(edata->message + start, numbers);
+		const char *from = edata->message + start;
+		char	   *text;
 		StringInfoData msg;
+
+		/* a plan (numbers kept) may be JSON or YAML */
+		if (!numbers && plan_is_structured(from))
+			text = redact_structured_plan(from);
+		else
+			text = px_redact_sql_literals(from, numbers);
 
 		initStringInfo(&msg);
 		appendBinaryStringInfo(&msg, edata->message, start);

@@ -272,6 +272,24 @@ like($log, qr/execute <unnamed>: INSERT INTO people \(id, ssn\) VALUES \(\*\*\*,
 	'extended protocol: the executed statement is logged without its constants');
 like($log, qr/Query Text: INSERT INTO people/, 'auto_explain plans are logged');
 
+# auto_explain's JSON and YAML plans quote the SQL in JSON strings.
+my $plan_id = 50;
+for my $format ('json', 'yaml')
+{
+	$offset = -s $node->logfile;
+	$plan_id++;
+	$node->psql('postgres', qq{SET auto_explain.log_format = $format;
+		INSERT INTO people (id, ssn) VALUES ($plan_id, 'SECRET-47-XYZ');
+		SELECT id FROM people WHERE privacy.decrypt(ssn) = 'SECRET-48-XYZ' AND E'\\x53ECRET-49-XYZ"' <> "note";});
+	$log = slurp_file($node->logfile, $offset);
+	like($log, qr/"?Query Text"?: "INSERT INTO people \(id, ssn\) VALUES \($plan_id, '\*\*\*'\)/,
+		"auto_explain $format: the plan's query text is logged without its string constants");
+	like($log, qr/"?Filter"?: "\(\('\*\*\*'::text <> people\.note\) AND \(privacy\.decrypt\(people\.ssn\) = '\*\*\*'::text\)\)"/,
+		"auto_explain $format: the plan's conditions are logged without their string constants");
+	unlike($log, qr/SECRET-\d+-XYZ/, "auto_explain $format: no plaintext in the plans");
+}
+$node->psql('postgres', 'SELECT 1');
+
 # The structured logs carry the same fields (query, internal query,
 # context, message, detail).
 $node->append_conf('postgresql.conf', q{
