@@ -36,8 +36,9 @@
  *   only what cannot quote a value (the PL/pgSQL and SQL function lines,
  *   the "COPY t, line n" prefix, "parallel worker"); others become "...".
  * - A report of PostgreSQL (or of another module: its message domain is
- *   not ours) in a statement that gave plaintext, or ran a parallel plan
- *   (a worker's marks are not seen by the leader), is logged with its
+ *   not ours) in a statement that gave plaintext, ran a parallel plan (a
+ *   worker's marks are not seen by the leader), or copies rows into a table
+ *   with encrypted columns (a bad row is quoted), is logged with its
  *   untranslated message format, without the values (the %s stay), and
  *   without its detail and hint.
  * - Otherwise, a message, detail or hint quoting one of the statement's
@@ -69,6 +70,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -79,16 +81,27 @@
 #include "utils/elog.h"
 #include "utils/guc.h"
 #include "utils/json.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 #include "utils/varlena.h"
 
 #include "log_redact.h"
 #include "audit/relay.h"
+#include "catalog.h"
 #include "errors.h"
 #include "statement.h"
 
 bool		px_log_took_plaintext = false;
 bool		px_log_gave_plaintext = false;
+
+/*
+ * The statement is a COPY FROM into a table with an encrypted column
+ * (kept like the marks of log_redact.h): PostgreSQL's messages about a bad
+ * row quote its input (malformed array literal: "{<plaintext>,..."), which
+ * may be any column's if the row is misaligned.
+ */
+static bool copying_into_encrypted = false;
 
 typedef enum
 {
@@ -1151,6 +1164,8 @@ px_emit_log(ErrorData *edata)
 		;						/* statement text, already redacted */
 	else if (!ours && px_log_gave_plaintext)
 		values_hidden = "the statement decrypted protected data";
+	else if (!ours && copying_into_encrypted)
+		values_hidden = "the statement copied rows into a table with encrypted columns";
 	else if (!ours && parallel)
 		values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
 	else if (px_log_statement_literals == PX_LITERALS_HIDDEN && (!ours || edata->elevel >= ERROR))
@@ -1286,6 +1301,63 @@ clear_marks(void)
 {
 	px_log_took_plaintext = false;
 	px_log_gave_plaintext = false;
+	copying_into_encrypted = false;
+}
+
+/*
+ * Whether a value of the type can hold an encrypted value: the type, a
+ * domain over it, or an array, composite or range with one inside.  A
+ * composite nested too deep to look at counts as holding one.
+ */
+static bool
+type_holds_encrypted(Oid typid, int depth)
+{
+	Oid			base = getBaseType(typid);
+	px_value_type unused;
+	Oid			inner;
+	char		typtype;
+
+	if (depth > 8)
+		return true;
+	if (px_encrypted_type(base, &unused))
+		return true;
+	inner = get_element_type(base);
+	if (OidIsValid(inner))
+		return type_holds_encrypted(inner, depth + 1);
+	typtype = get_typtype(base);
+	if (typtype == TYPTYPE_RANGE)
+		return type_holds_encrypted(get_range_subtype(base), depth + 1);
+	if (typtype == TYPTYPE_MULTIRANGE)
+		return type_holds_encrypted(get_multirange_range(base), depth + 1);
+	if (typtype == TYPTYPE_COMPOSITE)
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+		bool		found = false;
+
+		for (int i = 0; i < desc->natts && !found; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped)
+				found = type_holds_encrypted(TupleDescAttr(desc, i)->atttypid, depth + 1);
+		ReleaseTupleDesc(desc);
+		return found;
+	}
+	return false;
+}
+
+/* Whether COPY FROM copies into a table with a column that holds encrypted values. */
+static bool
+copy_into_encrypted(const CopyStmt *stmt)
+{
+	Oid			relid;
+	Oid			rowtype;
+
+	if (stmt->relation == NULL)
+		return false;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid))
+		return false;
+	/* its row type has its columns */
+	rowtype = get_rel_type_id(relid);
+	return OidIsValid(rowtype) && type_holds_encrypted(rowtype, 0);
 }
 
 /*
@@ -1308,7 +1380,11 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 	 * fail before its encrypted column's input function has run.
 	 */
 	if (IsA(pstmt->utilityStmt, CopyStmt) && ((CopyStmt *) pstmt->utilityStmt)->is_from)
+	{
 		px_note_plaintext_in();
+		if (copy_into_encrypted((CopyStmt *) pstmt->utilityStmt))
+			copying_into_encrypted = true;
+	}
 
 	utility_depth++;
 	PG_TRY();

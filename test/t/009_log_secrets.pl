@@ -34,6 +34,8 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE customers (customer_id text PRIMARY KEY, card privacy.encrypted_text('lk'));
 	INSERT INTO customers VALUES ('c1', 'SECRET-104-XYZ');
 	SELECT privacy.protect_table('customers', 'customer_id');
+	CREATE TYPE pair AS (a int, s privacy.encrypted_text('lk'));
+	CREATE TABLE bundles (id int, arr privacy.encrypted_text('lk')[], p pair);
 	CREATE TABLE locks (id int PRIMARY KEY, v text);
 	INSERT INTO locks VALUES (1, 'a'), (2, 'b');
 	CREATE FUNCTION dec_int(e privacy.encrypted_text) RETURNS int LANGUAGE plpgsql
@@ -90,6 +92,10 @@ my @battery = (
 	qq{COPY people (id, ssn, email) FROM stdin;\n22\tSECRET-22-XYZ\tSECRET-23-XYZ\textra\n\\.\n},
 	qq{COPY people (id, ssn, email) FROM stdin;\n23\tSECRET-24-XYZ\n\\.\n},
 	qq{COPY people (id, ssn) FROM stdin;\n24\tSECRET-25-XYZ\n1\tSECRET-26-XYZ\n\\.\n},
+	# an array or composite column: the message quotes the field
+	qq{COPY bundles (id, arr) FROM stdin;\n60\t{SECRET-50-XYZ,"SECRET-51-XYZ}\n\\.\n},
+	qq{COPY bundles (id, p) FROM stdin;\n61\t(1,SECRET-52-XYZ\n\\.\n},
+	qq{COPY bundles FROM stdin;\nSECRET-53-XYZ\t{}\t(1,x)\n\\.\n},
 	# decrypted values in PostgreSQL's messages
 	q{SELECT privacy.decrypt(ssn)::int FROM people WHERE id = 1;},
 	q{SELECT privacy.decrypt(ssn)::date FROM people WHERE id = 1;},
