@@ -41,8 +41,9 @@
  *   with encrypted columns (a bad row is quoted), is logged with its
  *   untranslated message format, without the values (the %s stay), and
  *   without its detail and hint.
- * - Otherwise, a message, detail or hint quoting one of the statement's
- *   string constants has it masked as ***: a plaintext written into the
+ * - Otherwise, a message, detail, hint or context quoting one of the
+ *   statement's string constants (its value with escapes decoded, or as
+ *   written, or cut short after 8 bytes or more) has it masked as ***: a plaintext written into the
  *   wrong column (invalid input syntax for type integer: "<literal>"), or
  *   passed as a key name to one of our functions (our errors, not our LOG
  *   lines: the audit trail names what it records).
@@ -141,6 +142,7 @@ typedef struct SubstituteText
 	const char *message;
 	const char *detail;			/* the server log's detail */
 	const char *hint;
+	const char *context;		/* before filter_context */
 } SubstituteText;
 
 /* Set while writing a substitute report: the severity it is shown with. */
@@ -202,14 +204,48 @@ scan_quoted(const char *s, int len, int i, bool backslash_escapes)
 	return len;
 }
 
+/* A string constant's kind, by how its value is written between its quotes. */
+typedef enum
+{
+	STRING_PLAIN,				/* '...', N'...' */
+	STRING_ESCAPED,				/* E'...' */
+	STRING_UNICODE,				/* U&'...' */
+	STRING_DOLLAR,				/* $tag$...$tag$ */
+	STRING_BITS					/* B'...', X'...' */
+} string_kind;
+
+/* Where a string constant's value is written: body to end (the closing quote excluded). */
+typedef struct StringSpan
+{
+	string_kind kind;
+	int			body;
+	int			end;
+} StringSpan;
+
+static void
+note_string(List **strings, string_kind kind, int body, int end)
+{
+	StringSpan *span;
+
+	if (strings == NULL)
+		return;
+	span = palloc(sizeof(StringSpan));
+	span->kind = kind;
+	span->body = body;
+	span->end = end;
+	*strings = lappend(*strings, span);
+}
+
 /*
  * Marks the constants of s as one lexer would see them, with backslash
  * escapes in plain '...' strings or not (standard_conforming_strings off
  * or on).  Anything left open (a string, quoted identifier, comment or
- * dollar quote without its end) is marked to the end of the text.
+ * dollar quote without its end) is marked to the end of the text.  With
+ * strings, the string constants are listed there too (StringSpan).
  */
 static void
-mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsigned char *mark)
+mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsigned char *mark,
+			   List **strings)
 {
 	int			i = 0;
 
@@ -277,30 +313,35 @@ mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsig
 		{
 			end = scan_quoted(s, len, i, plain_backslash);
 			mark_span(mark, i, end, MARK_STRING);
+			note_string(strings, STRING_PLAIN, i + 1, end);
 			i = end;
 		}
 		else if ((c == 'e' || c == 'E') && i + 1 < len && s[i + 1] == '\'')
 		{
 			end = scan_quoted(s, len, i + 1, true);
 			mark_span(mark, i, end, MARK_STRING);
+			note_string(strings, STRING_ESCAPED, i + 2, end);
 			i = end;
 		}
 		else if ((c == 'n' || c == 'N') && i + 1 < len && s[i + 1] == '\'')
 		{
 			end = scan_quoted(s, len, i + 1, plain_backslash);
 			mark_span(mark, i, end, MARK_STRING);
+			note_string(strings, STRING_PLAIN, i + 2, end);
 			i = end;
 		}
 		else if ((c == 'b' || c == 'B' || c == 'x' || c == 'X') && i + 1 < len && s[i + 1] == '\'')
 		{
 			end = scan_quoted(s, len, i + 1, false);
 			mark_span(mark, i, end, MARK_STRING);
+			note_string(strings, STRING_BITS, i + 2, end);
 			i = end;
 		}
 		else if ((c == 'u' || c == 'U') && i + 2 < len && s[i + 1] == '&' && s[i + 2] == '\'')
 		{
 			end = scan_quoted(s, len, i + 2, false);
 			mark_span(mark, i, end, MARK_STRING);
+			note_string(strings, STRING_UNICODE, i + 3, end);
 			i = end;
 		}
 		else if (ident_start(c))
@@ -326,15 +367,18 @@ mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsig
 			{
 				int			taglen = j - i + 1;
 				int			k = j + 1;
+				int			body_end = len;
 
 				end = len;
 				for (; k + taglen <= len; k++)
 					if (s[k] == '$' && memcmp(s + k, s + i, taglen) == 0)
 					{
+						body_end = k;
 						end = k + taglen;
 						break;
 					}
 				mark_span(mark, i, end, MARK_STRING);
+				note_string(strings, STRING_DOLLAR, j + 1, body_end);
 				i = end;
 			}
 			else
@@ -394,8 +438,8 @@ px_redact_sql_literals(const char *sql, bool numbers)
 	 * earlier in the same query string), and one of the two readings is the
 	 * parser's.
 	 */
-	mark_constants(sql, len, false, numbers, mark);
-	mark_constants(sql, len, true, numbers, mark);
+	mark_constants(sql, len, false, numbers, mark, NULL);
+	mark_constants(sql, len, true, numbers, mark, NULL);
 
 	initStringInfo(&out);
 	while (i < len)
@@ -916,10 +960,188 @@ redact_deadlock_report(ErrorData *edata)
 	replace_field(&edata->detail_log, detail.data);
 }
 
+/* The hex digits at p, at most n of them, as a number; *used: how many. */
+static pg_wchar
+hex_digits(const char *p, int n, int *used)
+{
+	pg_wchar	c = 0;
+	int			i;
+
+	for (i = 0; i < n && hex_value(p[i]) >= 0; i++)
+		c = c * 16 + hex_value(p[i]);
+	*used = i;
+	return c;
+}
+
+/* The escape character a U&'...' constant ending at end names in UESCAPE 'c', or backslash. */
+static char
+unicode_escape_char(const char *s, int len, int end)
+{
+	int			i = end;
+
+	while (i < len && isspace((unsigned char) s[i]))
+		i++;
+	if (len - i < 7 || pg_strncasecmp(s + i, "uescape", 7) != 0)
+		return '\\';
+	i += 7;
+	while (i < len && isspace((unsigned char) s[i]))
+		i++;
+	if (len - i >= 3 && s[i] == '\'' && s[i + 2] == '\'')
+		return s[i + 1];
+	return '\\';
+}
+
 /*
- * The statement's string constants as a message may quote them: the pieces
- * of 3 bytes or more between their quote characters (', $, backslash),
- * longest first.
+ * The value of a string constant as PostgreSQL's messages would quote it:
+ * doubled quotes, backslash escapes (E'...', or plain strings read with
+ * backslash escapes) and Unicode escapes (U&'...') decoded.  Bit strings
+ * are left out (NULL).
+ */
+static char *
+string_value(const char *s, int len, const StringSpan *span, bool plain_backslash)
+{
+	StringInfoData out;
+	bool		backslash = span->kind == STRING_ESCAPED ||
+		(span->kind == STRING_PLAIN && plain_backslash);
+	char		uescape = '\\';
+	int			i = span->body;
+
+	if (span->kind == STRING_BITS)
+		return NULL;
+	if (span->kind == STRING_DOLLAR)
+		return pnstrdup(s + span->body, span->end - span->body);
+	if (span->kind == STRING_UNICODE)
+		uescape = unicode_escape_char(s, len, span->end);
+	initStringInfo(&out);
+	while (i < span->end)
+	{
+		char		c = s[i];
+		int			used;
+
+		if (c == '\'')
+		{
+			if (i + 1 < span->end && s[i + 1] == '\'')
+			{
+				appendStringInfoChar(&out, '\'');
+				i += 2;
+				continue;
+			}
+			break;				/* the closing quote */
+		}
+		if (backslash && c == '\\' && i + 1 < span->end)
+		{
+			char		e = s[++i];
+
+			i++;
+			switch (e)
+			{
+				case 'b':
+					appendStringInfoChar(&out, '\b');
+					break;
+				case 'f':
+					appendStringInfoChar(&out, '\f');
+					break;
+				case 'n':
+					appendStringInfoChar(&out, '\n');
+					break;
+				case 'r':
+					appendStringInfoChar(&out, '\r');
+					break;
+				case 't':
+					appendStringInfoChar(&out, '\t');
+					break;
+				case 'x':
+					{
+						pg_wchar	b = hex_digits(s + i, Min(2, span->end - i), &used);
+
+						if (used == 0)
+							appendStringInfoChar(&out, 'x');
+						else if (b != 0)
+							appendStringInfoChar(&out, (char) b);
+						i += used;
+					}
+					break;
+				case 'u':
+				case 'U':
+					{
+						int			n = e == 'u' ? 4 : 8;
+						pg_wchar	u = hex_digits(s + i, Min(n, span->end - i), &used);
+
+						if (used < n)
+							appendStringInfoChar(&out, e);
+						else
+							append_code_point(&out, u);
+						if (used == n)
+							i += used;
+					}
+					break;
+				default:
+					if (e >= '0' && e <= '7')
+					{
+						int			b = e - '0';
+
+						for (used = 0; used < 2 && i < span->end && s[i] >= '0' && s[i] <= '7'; used++)
+							b = b * 8 + (s[i++] - '0');
+						if ((b & 0xFF) != 0)
+							appendStringInfoChar(&out, (char) (b & 0xFF));
+					}
+					else
+						appendStringInfoChar(&out, e);
+					break;
+			}
+			continue;
+		}
+		if (span->kind == STRING_UNICODE && c == uescape && i + 1 < span->end)
+		{
+			if (s[i + 1] == uescape)
+			{
+				appendStringInfoChar(&out, uescape);
+				i += 2;
+				continue;
+			}
+			if (s[i + 1] == '+')
+			{
+				pg_wchar	u = hex_digits(s + i + 2, Min(6, span->end - i - 2), &used);
+
+				if (used == 6)
+				{
+					append_code_point(&out, u);
+					i += 8;
+					continue;
+				}
+			}
+			else
+			{
+				pg_wchar	u = hex_digits(s + i + 1, Min(4, span->end - i - 1), &used);
+
+				if (used == 4)
+				{
+					append_code_point(&out, u);
+					i += 5;
+					continue;
+				}
+			}
+		}
+		appendStringInfoChar(&out, c);
+		i++;
+	}
+	return out.data;
+}
+
+static int
+longest_first(const ListCell *a, const ListCell *b)
+{
+	size_t		la = strlen((const char *) lfirst(a));
+	size_t		lb = strlen((const char *) lfirst(b));
+
+	return la > lb ? -1 : la < lb ? 1 : 0;
+}
+
+/*
+ * The statement's string constants as a message may quote them: their
+ * values (escapes decoded) and, as written, the pieces of 3 bytes or more
+ * between their quote characters (', $, backslash); the pieces of 3 bytes
+ * or more, longest first.
  */
 static List *
 statement_literal_pieces(const char *statement)
@@ -927,14 +1149,25 @@ statement_literal_pieces(const char *statement)
 	int			len;
 	unsigned char *mark;
 	List	   *pieces = NIL;
-	List	   *sorted = NIL;
 
 	if (statement == NULL || strlen(statement) > MaxAllocSize / 4)
 		return NIL;
 	len = strlen(statement);
 	mark = palloc0(len + 1);
-	mark_constants(statement, len, false, false, mark);
-	mark_constants(statement, len, true, false, mark);
+	for (int reading = 0; reading < 2; reading++)
+	{
+		List	   *strings = NIL;
+		ListCell   *lc;
+
+		mark_constants(statement, len, reading == 1, false, mark, &strings);
+		foreach(lc, strings)
+		{
+			char	   *value = string_value(statement, len, (StringSpan *) lfirst(lc), reading == 1);
+
+			if (value != NULL && strlen(value) >= 3)
+				pieces = lappend(pieces, value);
+		}
+	}
 	for (int i = 0; i < len;)
 	{
 		int			start;
@@ -949,21 +1182,21 @@ statement_literal_pieces(const char *statement)
 	}
 	pfree(mark);
 	/* longest first, so that a piece inside a longer one is not masked first */
-	while (pieces != NIL)
-	{
-		ListCell   *lc;
-		char	   *longest = NULL;
-
-		foreach(lc, pieces)
-			if (longest == NULL || strlen((char *) lfirst(lc)) > strlen(longest))
-				longest = (char *) lfirst(lc);
-		sorted = lappend(sorted, longest);
-		pieces = list_delete_ptr(pieces, longest);
-	}
-	return sorted;
+	list_sort(pieces, longest_first);
+	return pieces;
 }
 
-/* text with every occurrence of the pieces replaced by ***; NULL stays NULL. */
+/*
+ * A message may quote a constant cut short (JSON data, line 1: {"a": "<the
+ * value up to the bad token>): a run of PIECE_HEAD bytes or more that starts
+ * a piece is masked too.
+ */
+#define PIECE_HEAD 8
+
+/*
+ * text with every occurrence of the pieces, and of the starts of them (see
+ * PIECE_HEAD), replaced by ***; NULL stays NULL.
+ */
 static char *
 mask_pieces(const char *text, List *pieces, bool *changed)
 {
@@ -977,20 +1210,30 @@ mask_pieces(const char *text, List *pieces, bool *changed)
 	{
 		const char *piece = (const char *) lfirst(lc);
 		size_t		plen = strlen(piece);
+		/* the start of the piece, then as much of it as follows */
+		char	   *head = pnstrdup(piece, Min(plen, PIECE_HEAD));
+		size_t		hlen = strlen(head);
 		char	   *at;
 		StringInfoData out;
 		const char *p;
 
-		if (strstr(result, piece) == NULL)
+		if (strstr(result, head) == NULL)
 			continue;
-		*changed = true;
 		initStringInfo(&out);
 		p = result;
-		while ((at = strstr(p, piece)) != NULL)
+		while ((at = strstr(p, head)) != NULL)
 		{
+			size_t		run = hlen;
+
+			while (run < plen && at[run] == piece[run])
+				run++;
+			/* a run that ends inside a multibyte character takes all of it */
+			while ((at[run] & 0xC0) == 0x80)
+				run++;
 			appendBinaryStringInfo(&out, p, at - p);
 			appendStringInfoString(&out, "***");
-			p = at + plen;
+			p = at + run;
+			*changed = true;
 		}
 		appendStringInfoString(&out, p);
 		result = out.data;
@@ -1091,8 +1334,8 @@ emit_substitute(ErrorData *edata, const SubstituteText *text, bool sensitive, bo
 	const char *context = NULL;
 	const char *query = NULL;
 
-	if (edata->context && !edata->hide_ctx)
-		context = redact_sql || sensitive ? filter_context(edata->context, sensitive) : edata->context;
+	if (text->context && !edata->hide_ctx)
+		context = redact_sql || sensitive ? filter_context(text->context, sensitive) : text->context;
 	/*
 	 * After a decryption, dynamic SQL may hold a decrypted value anywhere
 	 * (EXECUTE format('%s'), '%I'), not only as a constant: drop its text.
@@ -1160,6 +1403,7 @@ px_emit_log(ErrorData *edata)
 	text.message = edata->message ? edata->message : "missing error text";
 	text.detail = edata->detail_log ? edata->detail_log : edata->detail;
 	text.hint = edata->hint;
+	text.context = edata->context;
 	if (statement_log)
 		;						/* statement text, already redacted */
 	else if (!ours && px_log_gave_plaintext)
@@ -1184,6 +1428,8 @@ px_emit_log(ErrorData *edata)
 		text.message = mask_pieces(text.message, pieces, &changed);
 		text.detail = mask_pieces(text.detail, pieces, &changed);
 		text.hint = mask_pieces(text.hint, pieces, &changed);
+		/* a value's input function quotes it there: JSON data, line 1: {... */
+		text.context = mask_pieces(text.context, pieces, &changed);
 		if (changed)
 			needs_substitute = true;
 	}

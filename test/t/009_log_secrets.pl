@@ -108,6 +108,13 @@ my @battery = (
 	q{SET force_parallel_mode = regress; SELECT privacy.decrypt(ssn)::date FROM people;},
 	# a plaintext written into the wrong column: PostgreSQL's message quotes it
 	q{INSERT INTO people (id, ssn) VALUES ('SECRET-38-XYZ', 'x');},
+	# written with escapes, which the message decodes
+	q{INSERT INTO people (id, ssn) VALUES (E'\x53ECRET-54-XYZ', 'y');},
+	q{INSERT INTO people (id, ssn) VALUES (U&'\0053ECRET-55-XYZ', 'y');},
+	q{INSERT INTO people (id, ssn) VALUES (E'\123ECRET-56-XYZ', 'y');},
+	# quoted by a CONTEXT line, whole or cut short
+	q[SELECT '{"ssn": "SECRET-57-XYZ"'::jsonb;],
+	q[SELECT '{"ssn": "SECRET-58-XYZ" x}'::jsonb;],
 	# and into the wrong argument: the extension's error names the "key"
 	q{SELECT privacy.encrypt('lk', 'SECRET-46-XYZ');},
 	q{INSERT INTO people (id, note, ssn) VALUES (32, NULL, 'x'), (NULL, 'SECRET-39-XYZ', 'y');},
