@@ -23,7 +23,9 @@
  *   reports (and current_query()) see the redacted text too.
  *   With privacy.log_statement_literals = shown, statements keep their
  *   literals, except that of a statement marked as below, whose STATEMENT
- *   line is dropped.
+ *   line is dropped; for the same reasons, a statement that fails before it
+ *   is marked (a syntax error, an earlier statement of the string) is
+ *   logged as written, which the README says.
  * - Statement text quoted elsewhere loses its constants the same way:
  *   QUERY lines, the SQL of "SQL statement "..."" (and "SQL expression",
  *   "PL/pgSQL assignment") context lines, bound parameters in portal

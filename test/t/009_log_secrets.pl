@@ -370,8 +370,13 @@ $node->restart;
 $offset = -s $node->logfile;
 $node->psql('postgres', q{SELECT 'VISIBLE-1-XYZ'::int;});
 $node->psql('postgres', q{INSERT INTO people VALUES (1, 'SECRET-40-XYZ', NULL, NULL, NULL);});
+# As the README says: a statement that fails before its plaintext is bound
+# is logged as written.
+$node->psql('postgres', q{INSERT INTO people VALUES (1, 'VISIBLE-2-XYZ', NULL, NULL, NULL) RETURNING +;});
 $log = slurp_file($node->logfile, $offset);
 like($log, qr/STATEMENT:  SELECT 'VISIBLE-1-XYZ'::int;/, 'shown: a statement without plaintext keeps its literals');
+like($log, qr/STATEMENT:  INSERT INTO people VALUES \(1, 'VISIBLE-2-XYZ'/,
+	'shown: a statement with a syntax error is logged as written');
 unlike($log, qr/SECRET-40-XYZ/, 'shown: the statement that took plaintext is not logged');
 
 $node->stop;
