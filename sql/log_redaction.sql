@@ -52,6 +52,17 @@ INSERT INTO lr_people VALUES (1, 'not-a-number');
 SELECT privacy.decrypt(ssn)::int FROM lr_people;
 -- And the extension's own errors are unchanged.
 SELECT privacy.encrypt('x', 'lr_nosuchkey');
+-- So are a bad COPY row's (the log gets the message without its values) ...
+CREATE TYPE lr_pair AS (a int, s privacy.encrypted_text('lr_k'));
+CREATE TABLE lr_bundles (id int, arr privacy.encrypted_text('lr_k')[], p lr_pair);
+COPY lr_bundles (id, arr) FROM stdin;
+5	{one,"two}
+\.
+-- ... and the errors after a procedure's COMMIT (the log still treats the
+-- CALL as one that decrypted).
+CREATE PROCEDURE lr_dec_commit() LANGUAGE plpgsql
+    AS $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM lr_people; COMMIT; PERFORM v::int; END$$;
+CALL lr_dec_commit();
 
 -- 4. Inventory: logging settings.  Safe values first (a finding of the
 -- value this session started with says "at session start"; only this
@@ -152,5 +163,7 @@ SELECT column_name, findings FROM privacy.inventory WHERE table_name = 'lr_event
 RESET ALL;
 DROP VIEW lr_session_findings;
 DELETE FROM privacy.protected_tables WHERE relid IN ('lr_customers'::regclass, 'lr_events'::regclass);
-DROP TABLE lr_people, lr_customers, lr_events;
+DROP TABLE lr_people, lr_customers, lr_events, lr_bundles;
+DROP TYPE lr_pair;
+DROP PROCEDURE lr_dec_commit();
 DROP ROLE regress_lr_user;
