@@ -292,6 +292,25 @@ INSERT INTO cc_orders VALUES (1, 'ccs-60');
 SELECT privacy.set_mask('cc_orders', 'person', 'value ''nobody''');
 SELECT privacy.anonymize_table('cc_orders');
 SELECT id, person FROM cc_orders;
+-- A cascaded UPDATE (ON UPDATE CASCADE from a table of the owner's) is
+-- PostgreSQL's referential-integrity work, run as that table's owner: the
+-- referencing table's CHECK reads another protected table there with no
+-- bypass (the owner declared no purpose: nothing).
+SET ROLE regress_cc_owner;
+CREATE TABLE cc_codes (k text PRIMARY KEY);
+INSERT INTO cc_codes VALUES ('k1');
+CREATE TABLE cc_code_refs (k text REFERENCES cc_codes ON UPDATE CASCADE,
+    CHECK (set_config('cc.leak', query_to_xml('SELECT subject, secret FROM public.cc_vault ORDER BY 1',
+                                               false, false, '')::text, false) IS NOT NULL));
+INSERT INTO cc_code_refs VALUES ('k1');
+RESET ROLE;
+RESET cc.leak;
+SELECT privacy.set_mask('cc_codes', 'k', 'value ''k2''');
+SELECT privacy.anonymize_table('cc_codes');
+SELECT current_setting('cc.leak', true) NOT LIKE '%secret of%' AS cascade_saw_no_secret;
+RESET cc.leak;
+DELETE FROM privacy.mask_rules WHERE relid = 'cc_codes'::regclass;
+DROP TABLE cc_code_refs, cc_codes;
 DELETE FROM privacy.protected_tables
  WHERE relid IN ('cc_drafts'::regclass, 'cc_vault'::regclass, 'cc_people'::regclass);
 DELETE FROM privacy.mask_rules

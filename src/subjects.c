@@ -246,7 +246,8 @@ request_reads_protected(Oid relid)
  * the run fails with nothing changed.  Code of others the run fires has no
  * bypass (foreign_calls) and reads as usual; so do referential integrity
  * queries, which PostgreSQL runs as the table's owner without row-level
- * security (SECURITY_NOFORCE_RLS), so with no consent filter to pass.
+ * security (SECURITY_NOFORCE_RLS), and in which has_consent() gives no
+ * bypass either (px_request_covers_subject).
  * Looked at only while a run is in progress.
  */
 static void
@@ -312,7 +313,12 @@ px_request_scope(void)
  * has_consent()'s bypass: the request's own statement, reading its subject
  * (or, while an erasure anonymizes a table, the value the subject's rows
  * get); for a static masking run (masking/static.c), which rewrites every
- * row of its tables, any subject.
+ * row of its tables, any subject -- but not inside PostgreSQL's
+ * referential-integrity work (SECURITY_NOFORCE_RLS): a cascaded UPDATE or
+ * SET DEFAULT evaluates the referencing table's expressions, whose
+ * built-ins (query_to_xml) would read other protected tables with the
+ * bypass, and refuse_other_protected() lets those queries run.  Without it
+ * they read what the referencing table's owner may.
  */
 bool
 px_request_covers_subject(const char *subject, size_t len)
@@ -320,7 +326,7 @@ px_request_covers_subject(const char *subject, size_t len)
 	if (!px_request_scope())
 		return false;
 	if (px_request_in_progress == PX_REQUEST_ANONYMIZE)
-		return true;
+		return !InNoForceRLSOperation();
 	return (request_subject != NULL && len == request_subject_len &&
 			memcmp(subject, request_subject, len) == 0) ||
 		(request_rewritten != NULL && len == request_rewritten_len &&
