@@ -180,6 +180,25 @@ DELETE FROM privacy.protected_tables
 DROP TABLE dsr_members, dsr_member_log, dsr_member_stats;
 DROP COLLATION dsr_ci;
 
+-- A trigger the erasure fires writes the subject back into a protected
+-- table already erased (an audit trail): the erasure fails, nothing changed.
+CREATE TABLE dsr_a_trail (subj text, what text);
+CREATE TABLE dsr_people (id text PRIMARY KEY, name text);
+CREATE FUNCTION dsr_people_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.dsr_a_trail VALUES (OLD.id, TG_OP); RETURN NULL; END $$;
+CREATE TRIGGER dsr_people_log AFTER DELETE ON dsr_people FOR EACH ROW EXECUTE FUNCTION dsr_people_log();
+INSERT INTO dsr_people VALUES ('p1', 'Ann'), ('p2', 'Bob');
+SELECT privacy.protect_table('dsr_a_trail', 'subj');
+SELECT privacy.protect_table('dsr_people', 'id');
+SELECT privacy.erase_subject('p1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT (SELECT count(*) FROM dsr_people) AS people, (SELECT count(*) FROM dsr_a_trail) AS trail;
+DROP TRIGGER dsr_people_log ON dsr_people;
+SELECT privacy.erase_subject('p1')->'rows' AS erased_without_the_trigger;
+DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_a_trail'::regclass, 'dsr_people'::regclass);
+DROP TABLE dsr_a_trail, dsr_people;
+DROP FUNCTION dsr_people_log();
+
 RESET privacy.audit;
 DROP TABLE dsr_orders, dsr_customers, dsr_visits, dsr_devices;
 DELETE FROM privacy.protected_tables;

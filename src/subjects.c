@@ -489,7 +489,8 @@ qualified_name(Oid relid)
  * superuser's) and Citus tables are left out of the count.
  */
 static int64
-count_every_row(Oid relid, bool only, const char *where, Oid paramtype, Datum param)
+count_every_row(Oid relid, bool only, const char *where, Oid paramtype, Datum param,
+				bool after_changes)
 {
 	List	   *rels = find_all_inheritors(relid, NoLock, NULL);
 	ListCell   *lc;
@@ -511,7 +512,8 @@ count_every_row(Oid relid, bool only, const char *where, Oid paramtype, Datum pa
 	px_become_owner(BOOTSTRAP_SUPERUSERID, &saved);
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args(query.data, 1, &paramtype, &param, NULL, true, 1);
+		/* after_changes: not read-only, so that it sees the request's own writes */
+		rc = SPI_execute_with_args(query.data, 1, &paramtype, &param, NULL, !after_changes, 1);
 	}
 	PG_FINALLY();
 	{
@@ -976,7 +978,7 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject)
 	{
 		SPITupleTable *rows = SPI_tuptable;
 
-		require_every_row_reached(t->relid, count_every_row(t->relid, true, where.data, paramtype, param), n);
+		require_every_row_reached(t->relid, count_every_row(t->relid, true, where.data, paramtype, param, false), n);
 		SPI_tuptable = rows;
 	}
 	appendStringInfoChar(doc, '[');
@@ -1288,7 +1290,7 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	}
 	else
 		appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid), where);
-	total = count_every_row(t->relid, false, where, paramtype, param);
+	total = count_every_row(t->relid, false, where, paramtype, param, false);
 	if (t->anonymize)
 	{
 		request_rewritten = rewritten_subject(t, paramtype, param);
@@ -1308,6 +1310,42 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
  * registered with on_erase => 'anonymize', and withdraws every consent.
  * All or nothing: it runs in the caller's transaction.
  */
+/*
+ * After every table: none may hold the subject's rows any more.  Code the
+ * erasure fired (an audit trigger of a table erased later, say) can write
+ * them back into a table already done; the erasure then fails, with
+ * nothing changed, rather than report them erased.  An anonymized table
+ * whose rule gives the subject column the subject itself is left out.
+ */
+static void
+require_subject_gone(List *tables, const char *subject)
+{
+	ListCell   *lc;
+
+	foreach(lc, tables)
+	{
+		ProtectedTable *t = (ProtectedTable *) lfirst(lc);
+		StringInfoData where;
+		Oid			paramtype;
+		Datum		param;
+		int64		left;
+
+		initStringInfo(&where);
+		if (!subject_condition(t, subject, &where, &paramtype, &param))
+			continue;
+		if (t->anonymize && strcmp(rewritten_subject(t, paramtype, param), subject) == 0)
+			continue;
+		left = count_every_row(t->relid, false, where.data, paramtype, param, true);
+		if (left > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("%s holds " INT64_FORMAT " of the subject's rows again after the erasure reached it",
+							qualified_name(t->relid), left),
+					 errdetail("Code the erasure fired (a trigger of another protected table, say) wrote them."),
+					 errhint("Disable or change that code, then repeat the request; nothing was changed.")));
+	}
+}
+
 PG_FUNCTION_INFO_V1(px_erase_subject);
 Datum
 px_erase_subject(PG_FUNCTION_ARGS)
@@ -1351,6 +1389,7 @@ px_erase_subject(PG_FUNCTION_ARGS)
 							 t->anonymize ? "anonymized" : "deleted", n);
 		}
 
+		require_subject_gone(tables, subject);
 		if (SPI_execute_with_args("SELECT privacy.withdraw_consent(c.subject, c.purpose,"
 								  " '{\"reason\": \"erase_subject\"}'::pg_catalog.jsonb)"
 								  " FROM privacy.consent_state c"
