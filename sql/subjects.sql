@@ -199,6 +199,23 @@ DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_a_trail'::regclass, 'd
 DROP TABLE dsr_a_trail, dsr_people;
 DROP FUNCTION dsr_people_log();
 
+-- A value under a destroyed key is erased already: an anonymizing erasure
+-- (and static masking) stores NULL for it, whatever the rule, since no
+-- value can be sealed under that key again.
+SELECT privacy.create_key('dsr_shred') > 0 AS created;
+CREATE TABLE dsr_shredded (s text, note privacy.encrypted_text('dsr_shred'));
+INSERT INTO dsr_shredded VALUES ('sh1', 'diagnosis one'), ('sh2', 'diagnosis two');
+SELECT privacy.protect_table('dsr_shredded', 's', on_erase => 'anonymize');
+SELECT privacy.set_mask('dsr_shredded', 's', 'redact');
+SELECT privacy.set_mask('dsr_shredded', 'note', 'value ''gone''');
+SELECT privacy.destroy_key('dsr_shred', confirm => 'destroy dsr_shred');
+SELECT privacy.erase_subject('sh1')->'rows' AS erased;
+SELECT s, note IS NULL AS note_null FROM dsr_shredded ORDER BY s;
+SELECT privacy.anonymize_table('dsr_shredded') AS anonymized;
+SELECT s, note IS NULL AS note_null FROM dsr_shredded ORDER BY s;
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_shredded'::regclass;
+DROP TABLE dsr_shredded;
+
 RESET privacy.audit;
 DROP TABLE dsr_orders, dsr_customers, dsr_visits, dsr_devices;
 DELETE FROM privacy.protected_tables;

@@ -990,11 +990,34 @@ require_erasure(void)
 				 errhint("Read masked values through the masking view, masked.<table>.")));
 }
 
+/*
+ * A value under a destroyed key is erased already: nobody can read it, and
+ * no value can be sealed under that key again, so whatever the rule, the
+ * rewrite stores NULL for it (a NOT NULL column then stops the rewrite
+ * with its usual error).  Without this a crypto-shredded subject could
+ * not be erased until its rules said null.
+ */
+static bool
+under_destroyed_key(FunctionCallInfo fcinfo)
+{
+	px_value_type type;
+	bytea	   *env;
+	px_header	hdr;
+
+	if (PG_ARGISNULL(0) || !px_encrypted_type(get_fn_expr_argtype(fcinfo->flinfo, 0), &type))
+		return false;
+	env = PG_GETARG_BYTEA_PP(0);
+	return px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr) == PX_OK &&
+		hdr.key_id != 0 && px_key_destroyed(hdr.key_id);
+}
+
 PG_FUNCTION_INFO_V1(px_anonymize_value);
 Datum
 px_anonymize_value(PG_FUNCTION_ARGS)
 {
 	require_erasure();
+	if (under_destroyed_key(fcinfo))
+		PG_RETURN_NULL();
 	return mask_value(fcinfo, mask_cache(fcinfo, true));
 }
 
@@ -1003,6 +1026,8 @@ Datum
 px_anonymize_encrypted_text(PG_FUNCTION_ARGS)
 {
 	require_erasure();
+	if (under_destroyed_key(fcinfo))
+		PG_RETURN_NULL();
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT);
 }
 
@@ -1011,5 +1036,7 @@ Datum
 px_anonymize_encrypted_text_det(PG_FUNCTION_ARGS)
 {
 	require_erasure();
+	if (under_destroyed_key(fcinfo))
+		PG_RETURN_NULL();
 	return apply_mask_encrypted(fcinfo, mask_cache(fcinfo, true), PX_TYPE_TEXT_DET);
 }

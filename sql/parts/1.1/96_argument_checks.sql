@@ -58,3 +58,23 @@ CREATE CAST (privacy.encrypted_text AS bpchar)
     WITH FUNCTION privacy.decrypt_to_bpchar(privacy.encrypted_text);
 CREATE CAST (privacy.encrypted_text_det AS bpchar)
     WITH FUNCTION privacy.decrypt_to_bpchar(privacy.encrypted_text_det);
+
+-- A policy version is named by the consents recorded under it: a NULL or
+-- empty one (a NULL once failed on the table's NOT NULL constraint, its
+-- DETAIL showing the row; '' was stored) is refused.
+CREATE OR REPLACE FUNCTION privacy.set_policy_version(version text, requires_reconsent boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM privacy.require_admin();
+    IF version IS NULL OR requires_reconsent IS NULL THEN
+        RAISE EXCEPTION 'policy version and requires_reconsent must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    IF btrim(version) = '' THEN
+        RAISE EXCEPTION 'policy version must not be empty' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO privacy.policy_versions (version, requires_reconsent)
+    VALUES (set_policy_version.version, set_policy_version.requires_reconsent);
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'policy version "%" already exists', version USING ERRCODE = '42710';
+END
+$$;
