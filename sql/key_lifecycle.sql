@@ -97,3 +97,54 @@ SELECT privacy.destroy_key('life', 'destroy life');
 -- Rows can still be deleted; the ciphertext left is noise.
 DELETE FROM vault;
 DROP TABLE vault;
+
+-- Versions in use are found in every column that can hold values under
+-- the key: a domain over an encrypted type, an array of one; a composite
+-- type's field cannot be followed, so its version counts as in use; a
+-- materialized view never populated holds none.
+SELECT privacy.create_key('life2') > 0 AS created;
+SELECT privacy.rotate_key('life2');
+CREATE DOMAIN life2_ssn AS privacy.encrypted_text('life2');
+CREATE TABLE life2_d (v life2_ssn);
+CREATE TABLE life2_a (v privacy.encrypted_text('life2')[]);
+INSERT INTO life2_d VALUES ('domain value');
+INSERT INTO life2_a VALUES (ARRAY['array value']::privacy.encrypted_text('life2')[]);
+CREATE MATERIALIZED VIEW life2_mv AS SELECT NULL::privacy.encrypted_text('life2') AS x WITH NO DATA;
+SELECT privacy.rotate_key('life2');
+SELECT versions, versions_in_use FROM privacy.keys WHERE name = 'life2';
+SELECT privacy.drop_key_version('life2', 2);
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM life2_a;
+SELECT privacy.drop_key_version('life2', 2);
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM life2_d;
+CREATE TYPE life2_pair AS (v privacy.encrypted_text('life2'));
+SELECT privacy.drop_key_version('life2', 2);
+\echo :LAST_ERROR_SQLSTATE
+DROP TYPE life2_pair;
+SELECT privacy.drop_key_version('life2', 2) AS dropped;
+DROP MATERIALIZED VIEW life2_mv;
+DROP TABLE life2_d, life2_a;
+DROP DOMAIN life2_ssn;
+
+-- The scan of every column runs as the extension's owner under its own
+-- search_path: an administrator's operator first on its path is not
+-- called with the owner's rights.
+CREATE ROLE regress_life_admin;
+GRANT privacy_admin TO regress_life_admin;
+CREATE SCHEMA life_evil AUTHORIZATION regress_life_admin;
+SET ROLE regress_life_admin;
+CREATE FUNCTION life_evil.eq(oid, oid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_user <> 'regress_life_admin' THEN
+        RAISE NOTICE 'called as another role';
+    END IF;
+    RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $$;
+CREATE OPERATOR life_evil.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = life_evil.eq);
+SET search_path = life_evil, pg_catalog;
+SELECT name, versions_in_use FROM privacy.keys WHERE name = 'life2';
+RESET search_path;
+RESET ROLE;
+DROP SCHEMA life_evil CASCADE;
+DROP ROLE regress_life_admin;

@@ -35,10 +35,17 @@ extern void px_require_key_admin(void);
  * user in *saved; px_restore_user (in PG_FINALLY where an error may
  * follow) puts it back.
  */
+/*
+ * Running as another role (a table's owner, the extension's owner), in a
+ * security-restricted operation and under search_path = pg_catalog,
+ * pg_temp: the caller's search_path must not choose the functions and
+ * operators of what runs with the other role's rights.
+ */
 typedef struct PxSavedUser
 {
 	Oid			userid;
 	int			sec_context;
+	int			guc_level;
 } PxSavedUser;
 
 extern void px_become_owner(Oid owner, PxSavedUser *saved);

@@ -224,7 +224,6 @@ write_table(const PxAuditEvent *ev, Oid relid)
 	Datum		values[8];
 	char		nulls[8] = "        ";
 	volatile bool pushed_snapshot = false;
-	int			guc_level;
 
 	owner = px_relation_owner(relid, true);
 	if (!OidIsValid(owner))
@@ -248,10 +247,7 @@ write_table(const PxAuditEvent *ev, Oid relid)
 	else
 		nulls[7] = 'n';
 
-	px_become_owner(owner, &saved);
-	guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	px_become_owner(owner, &saved);	/* search_path pinned there */
 	/* At the end of a top-level statement its snapshot is already gone. */
 	if (!ActiveSnapshotSet())
 	{
@@ -274,7 +270,6 @@ write_table(const PxAuditEvent *ev, Oid relid)
 		px_restore_user(&saved);
 	}
 	PG_END_TRY();
-	AtEOXact_GUC(true, guc_level);
 	if (pushed_snapshot)
 		PopActiveSnapshot();
 }

@@ -22,6 +22,7 @@
 #include "citus/sync_state.h"
 #include "citus/citus_presence.h"
 #include "keys/key_admin.h"
+#include "admin.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -44,20 +45,12 @@
 static void
 require_owner(void)
 {
-	Oid			ext = get_extension_oid("privacy_ext", true);
 	Oid			owner = InvalidOid;
 
-	if (OidIsValid(ext))
+	if (OidIsValid(get_extension_oid("privacy_ext", true)))
 	{
 		SPI_connect();
-		if (SPI_execute("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'privacy_ext'",
-						true, 1) == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			bool		isnull;
-
-			owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
-		}
+		owner = px_extension_owner();
 		SPI_finish();
 	}
 	if (!superuser() && (!OidIsValid(owner) || GetUserId() != owner))

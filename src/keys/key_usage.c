@@ -22,12 +22,28 @@
 #include "utils/memutils.h"
 
 /* Encrypted columns stored under key_id: relation and quoted column name. */
+/*
+ * The columns that may hold values under a key, and how to reach them: a
+ * column of an encrypted type (or of a domain over one) under the key, an
+ * array of one (its values unnested), and a composite type with a field
+ * under it, whose values this scan cannot follow (the third column says
+ * which).  A materialized view not populated holds no values (and cannot
+ * be read).
+ */
 #define COLUMNS_UNDER_KEY \
-	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(a.attname)" \
+	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(a.attname)," \
+	"       CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'c' THEN 'composite'" \
+	"            WHEN t.typcategory OPERATOR(pg_catalog.=) 'A' THEN 'array' ELSE 'value' END" \
 	"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid" \
-	" WHERE a.atttypid IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")" \
-	"   AND a.atttypmod OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0" \
-	"   AND NOT a.attisdropped AND c.relkind IN ('r', 'm')"
+	"  JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid" \
+	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped" \
+	"   AND c.relkind IN ('r', 'm', 'c')" \
+	"   AND (c.relkind OPERATOR(pg_catalog.<>) 'm' OR c.relispopulated)" \
+	"   AND ((a.atttypmod OPERATOR(pg_catalog.=) $1" \
+	"         AND (a.atttypid IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")" \
+	"              OR t.typelem IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")))" \
+	"        OR (t.typtype OPERATOR(pg_catalog.=) 'd' AND t.typtypmod OPERATOR(pg_catalog.=) $1" \
+	"            AND t.typbasetype IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")))"
 
 /*
  * Listing versions in use (privacy.keys) passes over other sessions'
@@ -82,7 +98,24 @@ scan_columns(UsageScan *state, bool find_first)
 	{
 		char	   *rel = SPI_getvalue(columns->vals[i], columns->tupdesc, 1);
 		char	   *col = SPI_getvalue(columns->vals[i], columns->tupdesc, 2);
+		char	   *kind = SPI_getvalue(columns->vals[i], columns->tupdesc, 3);
+		/* FROM ... and the values: the column's own, or its array's elements */
+		char	   *from = strcmp(kind, "array") == 0 ?
+			psprintf("%s, LATERAL pg_catalog.unnest(%s) e(v)", rel, col) : rel;
+		char	   *value = strcmp(kind, "array") == 0 ? "e.v" : col;
 		uint64		j;
+
+		/* A composite type's field: its values are not followed; taken as in use. */
+		if (strcmp(kind, "composite") == 0)
+		{
+			if (find_first)
+			{
+				state->first_use = psprintf("%s.%s (a field of a composite type, which cannot be checked)",
+											rel, col);
+				break;
+			}
+			continue;
+		}
 
 		if (find_first)
 		{
@@ -91,7 +124,7 @@ scan_columns(UsageScan *state, bool find_first)
 
 			v[0] = Int32GetDatum((int32) state->version);
 			if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE privacy.envelope_key_version(%s)"
-											   " OPERATOR(pg_catalog.=) $1 LIMIT 1", rel, col),
+											   " OPERATOR(pg_catalog.=) $1 LIMIT 1", from, value),
 									  1, vtypes, v, NULL, true, 1) != SPI_OK_SELECT)
 				elog(ERROR, "could not scan %s", rel);
 			if (SPI_processed > 0)
@@ -102,7 +135,7 @@ scan_columns(UsageScan *state, bool find_first)
 			continue;
 		}
 		if (SPI_execute(psprintf("SELECT DISTINCT privacy.envelope_key_version(%s) FROM %s"
-								 " WHERE %s IS NOT NULL", col, rel, col),
+								 " WHERE %s IS NOT NULL", value, from, value),
 						true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not scan %s", rel);
 		for (j = 0; j < SPI_processed; j++)

@@ -762,6 +762,9 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 
 		px_report_status(px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr),
 						 true);
+		/* Destroyed first: destruction dropped the grants, the value is gone (PXK02). */
+		if (hdr.key_id != 0 && px_key_destroyed(hdr.key_id))
+			px_report_destroyed_key(hdr.key_id);
 		if (!px_may_decrypt(hdr.key_id))
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
