@@ -23,6 +23,7 @@ SELECT privacy.create_key('audit_k') > 0 AS created;
 SELECT privacy.grant_key('audit_k', 'regress_px_audit_reader');
 SELECT privacy.rotate_key('audit_k');
 SELECT privacy.revoke_key('audit_k', 'regress_px_audit_reader');
+SELECT privacy.revoke_key('audit_k', 'regress_px_audit_reader');  -- nothing to revoke: count 0
 SELECT privacy.grant_key('audit_k', 'regress_px_audit_reader');
 SELECT action, object, count, detail, session_user_name, current_role_name
   FROM privacy.audit_log WHERE event_id > :audit_start ORDER BY event_id;

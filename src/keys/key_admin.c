@@ -182,6 +182,7 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	Datum		values[4];
 	NameData	rolename;
 	NameData	grantor;
+	uint64		changed;
 
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
@@ -206,8 +207,10 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 									  " AND grantee OPERATOR(pg_catalog.=) $2::pg_catalog.regrole",
 									  grant ? 4 : 2, argtypes, values, false, 0) < 0)
 		elog(ERROR, "could not change privacy_ext key grant");
+	changed = SPI_processed;
 	SPI_finish();
-	px_audit_event(grant ? "key_grant" : "key_revoke", name, 1, px_audit_detail("role", role));
+	/* A revoke of a grant that did not exist is on record, with count 0. */
+	px_audit_event(grant ? "key_grant" : "key_revoke", name, (int64) changed, px_audit_detail("role", role));
 }
 
 PG_FUNCTION_INFO_V1(px_grant_key);
