@@ -118,6 +118,16 @@ rewrap_derivation_key(void)
  * root key the server has stop it with an error naming the version: the
  * transaction rolls back and nothing changes.
  */
+static bool
+all_zero(const uint8_t *p, size_t len)
+{
+	uint8_t		acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
 PG_FUNCTION_INFO_V1(px_rewrap_keys);
 Datum
 px_rewrap_keys(PG_FUNCTION_ARGS)
@@ -192,6 +202,14 @@ px_rewrap_keys(PG_FUNCTION_ARGS)
 						 errmsg("wrapped data key %u version %u has an invalid length", key_id, version)));
 			memcpy(check, VARDATA_ANY(c), PX_KEY_CHECK_LEN);
 			if (memcmp(check, current, PX_KEY_CHECK_LEN) == 0)
+				continue;
+			/*
+			 * Wiped in place by a drop_key_version whose statement then
+			 * failed (the wipe outlives the rollback, the row does not go):
+			 * nothing is left to rewrap.
+			 */
+			if (all_zero((const uint8_t *) VARDATA_ANY(w), PX_WRAPPED_KEY_LEN) &&
+				all_zero(check, PX_KEY_CHECK_LEN))
 				continue;
 
 			status = px_unwrap_data_key(key_id, version, (const uint8_t *) VARDATA_ANY(w), check,
