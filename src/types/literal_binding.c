@@ -505,10 +505,23 @@ px_bound_literal(PG_FUNCTION_ARGS)
 	{
 		px_value_type type;
 
+		Node	   *expr = fcinfo->flinfo->fn_expr;
+
 		if (!px_encrypted_type(getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 0)), &type))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("privacy.bound_literal() takes an encrypted value"),
+					 errhint("It stands in plans for a literal that privacy_ext sealed while analysing a statement; it is not meant to be called.")));
+		/*
+		 * Only the literal the planner put there: called on a column it
+		 * would re-encrypt stored values under the key's current version
+		 * for a role without the key (reencrypt's work, unaudited).
+		 */
+		if (expr == NULL || !IsA(expr, FuncExpr) || ((FuncExpr *) expr)->args == NIL ||
+			!IsA(linitial(((FuncExpr *) expr)->args), Const))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("privacy.bound_literal() takes only a literal"),
 					 errhint("It stands in plans for a literal that privacy_ext sealed while analysing a statement; it is not meant to be called.")));
 		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BoundLiteralCache));
 		fcinfo->flinfo->fn_extra = cache;
