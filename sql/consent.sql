@@ -92,6 +92,7 @@ SELECT privacy.set_policy_version('2026-11', requires_reconsent => false);
 SELECT privacy.set_policy_version(NULL);                    -- 22004
 SELECT privacy.set_policy_version('2026-x', requires_reconsent => NULL);
 SELECT privacy.set_policy_version(' ');                     -- 22023
+SELECT privacy.set_policy_version(repeat('v', 100000));    -- 54000
 SELECT count(*) AS stored_bad_versions FROM privacy.policy_versions WHERE version IS NULL OR btrim(version) = '' OR version = '2026-x';
 SELECT privacy.has_consent('cust-2', 'marketing') AS still_valid;
 SELECT privacy.set_policy_version('2026-12', requires_reconsent => true);

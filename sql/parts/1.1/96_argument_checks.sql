@@ -72,6 +72,10 @@ BEGIN
     IF btrim(version) = '' THEN
         RAISE EXCEPTION 'policy version must not be empty' USING ERRCODE = '22023';
     END IF;
+    IF octet_length(version) > 1024 THEN
+        RAISE EXCEPTION 'policy version is too long' USING ERRCODE = '54000',
+            DETAIL = 'A policy version is at most 1024 bytes.';
+    END IF;
     INSERT INTO privacy.policy_versions (version, requires_reconsent)
     VALUES (set_policy_version.version, set_policy_version.requires_reconsent);
 EXCEPTION WHEN unique_violation THEN
