@@ -525,6 +525,13 @@ count_every_row(Oid relid, bool only, const char *where, Oid paramtype, Datum pa
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
+/* Every row of relid (not its children), counted as above: for static masking. */
+int64
+px_count_all_rows(Oid relid)
+{
+	return count_every_row(relid, true, "true", INT4OID, Int32GetDatum(0), false);
+}
+
 static void
 require_every_row_reached(Oid relid, int64 total, uint64 reached)
 {

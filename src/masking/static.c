@@ -355,12 +355,31 @@ anonymize_one(Oid relid, List **done)
 	foreach(lc, targets)
 	{
 		Oid			target = lfirst_oid(lc);
+		int64		total;
+		int64		rewritten;
 
 		if (list_member_oid(*done, target))
 			continue;
+
 		if (target != relid)
 			LockRelationOid(target, ShareRowExclusiveLock);
-		result.rows += rewrite_as_owner(target, relid, result.columns);
+		total = px_count_all_rows(target);
+		rewritten = rewrite_as_owner(target, relid, result.columns);
+		/*
+		 * The rewrite runs as the owner, under the table's row-level
+		 * security: a policy of its own (a tenant policy, forced) hides rows
+		 * from it, and a BEFORE trigger may skip some.  Those would keep
+		 * their personal data, with the run reported done.
+		 */
+		if (total >= 0 && rewritten < total)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("the rewrite of %s reached " INT64_FORMAT " of its " INT64_FORMAT " rows",
+							qualified_name(target), rewritten, total),
+					 errdetail("A row-level security policy of the table hides the others from its owner, or a BEFORE UPDATE trigger skipped them."),
+					 errhint("Make the table's policies let its owner (role \"%s\") see every row, or disable the trigger, then run it again; nothing was changed.",
+							 GetUserNameFromId(px_relation_owner(target, false), false))));
+		result.rows += rewritten;
 		*done = lappend_oid(*done, target);
 	}
 	return result;
