@@ -90,6 +90,7 @@
 #include "utils/varlena.h"
 
 #include "log_redact.h"
+#include "px_core.h"
 #include "audit/relay.h"
 #include "catalog.h"
 #include "errors.h"
@@ -697,18 +698,6 @@ statement_log_text_start(const ErrorData *edata, bool *numbers)
 	return -1;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Appends code point c as the server encoding has it (UTF-8; else ASCII only). */
 static void
 append_code_point(StringInfo out, pg_wchar c)
@@ -782,8 +771,8 @@ redact_structured_plan(const char *plan)
 						pg_wchar	c = 0;
 						int			i;
 
-						for (i = 1; i <= 4 && hex_value(p[i]) >= 0; i++)
-							c = c * 16 + hex_value(p[i]);
+						for (i = 1; i <= 4 && px_hex_digit(p[i]) >= 0; i++)
+							c = c * 16 + px_hex_digit(p[i]);
 						append_code_point(&str, c);
 						p += i - 1;
 					}
@@ -969,8 +958,8 @@ hex_digits(const char *p, int n, int *used)
 	pg_wchar	c = 0;
 	int			i;
 
-	for (i = 0; i < n && hex_value(p[i]) >= 0; i++)
-		c = c * 16 + hex_value(p[i]);
+	for (i = 0; i < n && px_hex_digit(p[i]) >= 0; i++)
+		c = c * 16 + px_hex_digit(p[i]);
 	*used = i;
 	return c;
 }

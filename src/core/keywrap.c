@@ -122,8 +122,9 @@ px_key_id_from_name(const char *name, size_t len)
 	return id == 0 ? 1 : id;
 }
 
-static int
-hex_value(char c)
+/* A hex digit's value, -1 for anything else. */
+int
+px_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -144,8 +145,8 @@ px_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_len)
 		return PX_ERR_MALFORMED;
 	for (i = 0; i < out_len; i++)
 	{
-		int			hi = hex_value(hex[2 * i]);
-		int			lo = hex_value(hex[2 * i + 1]);
+		int			hi = px_hex_digit(hex[2 * i]);
+		int			lo = px_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 		{

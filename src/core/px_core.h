@@ -148,6 +148,7 @@ extern px_status px_unwrap_key(const uint8_t root[PX_KEY_LEN], uint32_t key_id,
 extern px_status px_root_key_check(const uint8_t root[PX_KEY_LEN],
 								   uint8_t out[PX_KEY_CHECK_LEN]);
 extern uint32_t px_key_id_from_name(const char *name, size_t len);
+extern int	px_hex_digit(char c);
 extern px_status px_hex_decode(const char *hex, size_t hex_len,
 							   uint8_t *out, size_t out_len);
 extern px_status px_hkdf_sha256(const uint8_t *ikm, size_t ikm_len,
