@@ -56,8 +56,14 @@ my $bg = $node->background_psql('postgres', on_error_stop => 0);
 $bg->query_safe('BEGIN');
 $bg->query_safe(q{SELECT privacy.withdraw_consent('m8', 'marketing')});
 my $pid = $bg->query_safe('SELECT pg_backend_pid()');
+my $log_offset = -s $node->logfile;
 kill 'KILL', $pid;
 eval { $bg->quit };
+# The crash restart is over once the server says it is ready again: polling
+# alone could connect before the postmaster saw the crash, and then meet
+# "the database system is in recovery mode".
+$node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
+$node->wait_for_log(qr/database system is ready to accept connections/, $log_offset);
 $node->poll_query_until('postgres', 'SELECT true') or die 'server did not come back';
 is($node->safe_psql('postgres', $check), "299\n1", 'after a crash restart: the killed withdrawal is not there; a set is kept');
 $node->safe_psql('postgres', q{SELECT privacy.withdraw_consent('m8', 'marketing')});
