@@ -139,29 +139,42 @@ blank(const char *s, size_t len)
 }
 
 /*
+ * The text argument of a detection function, false when there is nothing
+ * to look at, with the answer in *answer: 0 for a value longer than any
+ * category (a document, a blob of text, a numeric of 131072 digits: it
+ * matches none, and is not detoasted to find that out), NULL for an empty
+ * or blank one (not counted in a sample).
+ */
+static bool
+sample_text(FunctionCallInfo fcinfo, const char **s, size_t *len, Datum *answer)
+{
+	text	   *value;
+
+	*answer = Int32GetDatum(0);
+	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > MAX_VALUE_BYTES + VARHDRSZ)
+		return false;
+	value = PG_GETARG_TEXT_PP(0);
+	*s = VARDATA_ANY(value);
+	*len = VARSIZE_ANY_EXHDR(value);
+	fcinfo->isnull = blank(*s, *len);
+	return !fcinfo->isnull;
+}
+
+/*
  * privacy.detect_value_categories(value text) RETURNS int: the categories
  * the value matches as bits (see px_detect.h), NULL for an empty or blank
- * value (not counted in a sample).
+ * value.
  */
 PG_FUNCTION_INFO_V1(px_detect_value_categories);
 Datum
 px_detect_value_categories(PG_FUNCTION_ARGS)
 {
-	text	   *value;
 	const char *s;
 	size_t		len;
+	Datum		answer;
 
-	/*
-	 * No category is longer than this: a long value (a document, a blob of
-	 * text) matches none, and is not detoasted to find that out.
-	 */
-	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > MAX_VALUE_BYTES + VARHDRSZ)
-		PG_RETURN_INT32(0);
-	value = PG_GETARG_TEXT_PP(0);
-	s = VARDATA_ANY(value);
-	len = VARSIZE_ANY_EXHDR(value);
-	if (blank(s, len))
-		PG_RETURN_NULL();
+	if (!sample_text(fcinfo, &s, &len, &answer))
+		return answer;
 	PG_RETURN_INT32((int32) px_detect_value(s, len, current_year()));
 }
 
@@ -175,18 +188,12 @@ PG_FUNCTION_INFO_V1(px_detect_number_categories);
 Datum
 px_detect_number_categories(PG_FUNCTION_ARGS)
 {
-	text	   *value;
 	const char *s;
 	size_t		len;
+	Datum		answer;
 
-	/* a number this long (numeric prints up to 131072 digits) is no identifier */
-	if (toast_raw_datum_size(PG_GETARG_DATUM(0)) > MAX_VALUE_BYTES + VARHDRSZ)
-		PG_RETURN_INT32(0);
-	value = PG_GETARG_TEXT_PP(0);
-	s = VARDATA_ANY(value);
-	len = VARSIZE_ANY_EXHDR(value);
-	if (blank(s, len))
-		PG_RETURN_NULL();
+	if (!sample_text(fcinfo, &s, &len, &answer))
+		return answer;
 	PG_RETURN_INT32((int32) px_detect_number(s, len));
 }
 
