@@ -148,3 +148,49 @@ RESET search_path;
 RESET ROLE;
 DROP SCHEMA life_evil CASCADE;
 DROP ROLE regress_life_admin;
+
+-- destroy_key and drop_key_version overwrite the key material when their
+-- transaction commits: a statement that fails after them, or a
+-- block that raises after them, leaves the key whole (no key
+-- "destroyed" without its catalog row, grants and audit event); an
+-- exception block around them is a subtransaction, refused like BEGIN.
+SELECT privacy.create_key('life3a');
+SELECT privacy.create_key('life3b');
+CREATE ROLE regress_life3;
+SELECT privacy.grant_key('life3a', 'regress_life3');
+SELECT privacy.destroy_key('life3b');
+CREATE TABLE life3 (v privacy.encrypted_text('life3a'));
+INSERT INTO life3 VALUES ('still readable');
+-- life3a first, then life3b fails (already destroyed): the statement fails
+SELECT privacy.destroy_key(name) FROM privacy.keys WHERE name IN ('life3a', 'life3b') ORDER BY name;
+SELECT privacy.decrypt(v) FROM life3;
+SELECT status, destroyed_at IS NULL AS no_destroyed_at, granted_to FROM privacy.keys WHERE name = 'life3a';
+DO $$ BEGIN PERFORM privacy.destroy_key('life3a'); RAISE EXCEPTION 'changed my mind'; END $$;
+SELECT privacy.decrypt(v) FROM life3;
+DO $$
+BEGIN
+    BEGIN
+        PERFORM privacy.destroy_key('life3a');
+        RAISE EXCEPTION 'inner';
+    EXCEPTION WHEN raise_exception THEN NULL;
+    END;
+END $$;
+SELECT privacy.decrypt(v) FROM life3;
+SELECT privacy.rotate_key('life3a');
+INSERT INTO life3 VALUES ('under version 2');
+DELETE FROM life3 WHERE privacy.decrypt(v) = 'under version 2';
+SELECT privacy.rotate_key('life3a');
+SELECT privacy.drop_key_version('life3a', 2), 1 / 0;
+SELECT versions FROM privacy.keys WHERE name = 'life3a';
+SELECT count(*) AS material_left FROM privacy.data_key_versions v JOIN privacy.keys k ON k.id = v.key_id
+ WHERE k.name = 'life3a' AND v.version = 2 AND v.wrapped_key <> '\x000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'::bytea;
+-- and when it commits, every row version of the key is overwritten
+SELECT privacy.drop_key_version('life3a', 2);
+SELECT privacy.destroy_key('life3a');
+SELECT privacy.decrypt(v) FROM life3;
+\echo :LAST_ERROR_SQLSTATE
+SELECT status, destroyed_at IS NOT NULL AS destroyed, granted_to FROM privacy.keys WHERE name = 'life3a';
+SELECT privacy.rotate_key('life3a');
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE life3;
+DROP ROLE regress_life3;

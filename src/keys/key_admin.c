@@ -32,6 +32,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 /* ---------------------------------------------------------------------
@@ -151,6 +152,9 @@ px_rotate_key(PG_FUNCTION_ARGS)
 
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
+	/* Version 1 overwritten by a destruction a crash cut short (key_store.c). */
+	if (px_key_destroyed(key_id))
+		px_report_destroyed_key(key_id);
 
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
@@ -231,9 +235,12 @@ px_revoke_key(PG_FUNCTION_ARGS)
 
 /*
  * Overwrite the stored wrapped key bytes (and check value) of key_id's
- * versions in place, version 0 meaning all of them.  In place, so no older
- * row version is left holding them for VACUUM to find; this is not undone
- * by a rollback, which is why destroy_key refuses to run in a transaction
+ * versions in place, version 0 meaning all of them: every row version the
+ * table still holds (SnapshotAny), live or not, so that no older version
+ * (one destroy_key or drop_key_version has just replaced or deleted, or one
+ * left by a rewrap) keeps them for VACUUM to find.  This is not undone by a
+ * rollback: destroy_key and drop_key_version queue it for their
+ * transaction's commit (queue_wipe), and refuse to run in a transaction
  * block.
  */
 void
@@ -247,7 +254,7 @@ px_wipe_wrapped_keys(uint32 key_id, uint32 version)
 
 	ScanKeyInit(&skey, Anum_key_versions_key_id, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum((int32) key_id));
-	scan = systable_beginscan(rel, InvalidOid, false, GetLatestSnapshot(), 1, &skey);
+	scan = systable_beginscan(rel, InvalidOid, false, SnapshotAny, 1, &skey);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		HeapTuple	copy;
@@ -278,6 +285,150 @@ px_wipe_wrapped_keys(uint32 key_id, uint32 version)
 	systable_endscan(scan);
 	table_close(rel, RowExclusiveLock);
 	CommandCounterIncrement();
+}
+
+/*
+ * Overwrites waiting for their transaction's commit.  destroy_key and
+ * drop_key_version change the key tables transactionally and queue the
+ * in-place overwrite of the material here; it runs just before the commit
+ * (XACT_EVENT_PRE_COMMIT), once the statements that called them have
+ * succeeded.  Were it done at the call, a statement failing after it (a
+ * later row's error, a DO block raising) would roll the catalog back over
+ * material already gone: a key counting as destroyed without its
+ * destroyed_at, its audit row or the removal of its grants.  A queued
+ * overwrite whose change a rolled-back subtransaction undid is skipped
+ * (wipe_still_wanted).
+ */
+typedef struct PendingWipe
+{
+	uint32		key_id;
+	uint32		version;		/* drop_key_version's; 0: destroy_key's, all */
+	char	   *name;
+} PendingWipe;
+
+static List *pending_wipes = NIL;
+
+/* Whether the queued change is still there, seen by this transaction. */
+static bool
+wipe_still_wanted(const PendingWipe *w)
+{
+	Oid			argtypes[2] = {INT4OID, INT4OID};
+	Datum		values[2];
+	bool		wanted;
+
+	values[0] = Int32GetDatum((int32) w->key_id);
+	values[1] = Int32GetDatum((int32) w->version);
+	SPI_connect();
+	if (w->version == 0)
+	{
+		if (SPI_execute_with_args("SELECT 1 FROM privacy.data_keys"
+								  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND destroyed_at IS NOT NULL",
+								  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read privacy.data_keys");
+		wanted = SPI_processed == 1;
+	}
+	else
+	{
+		if (SPI_execute_with_args("SELECT 1 FROM privacy.data_key_versions"
+								  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+								  2, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read privacy.data_key_versions");
+		wanted = SPI_processed == 0;
+	}
+	SPI_finish();
+	return wanted;
+}
+
+static void
+run_pending_wipes(void)
+{
+	List	   *todo = pending_wipes;
+	ListCell   *lc;
+
+	/* Taken off first: an error here aborts, and the abort must not retry. */
+	pending_wipes = NIL;
+	CommandCounterIncrement();
+	/* Past the last statement: no snapshot is active any more. */
+	PushActiveSnapshot(GetTransactionSnapshot());
+	foreach(lc, todo)
+	{
+		PendingWipe *w = (PendingWipe *) lfirst(lc);
+
+		if (!wipe_still_wanted(w))
+			continue;
+		if (w->version != 0)
+		{
+			px_citus_ship_wipe(w->key_id, w->version);
+			px_wipe_wrapped_keys(w->key_id, w->version);
+			continue;
+		}
+
+		/*
+		 * Version 1 first: once its material is overwritten, the key counts
+		 * as destroyed even if the server crashes before the commit record
+		 * is written (key_store.c, key_row), because the overwrite survives
+		 * the crash and the catalog changes do not.  drop_key_version never
+		 * overwrites version 1, so a wiped version 1 can only mean a
+		 * destruction under way.  On a Citus coordinator every node is told
+		 * first (citus/sync_ship.c): a node that cannot be reached fails
+		 * the commit before any material is overwritten here.
+		 */
+		px_citus_ship_wipe(w->key_id, PX_DET_KEY_VERSION);
+		px_citus_ship_wipe(w->key_id, 0);
+		px_wipe_wrapped_keys(w->key_id, PX_DET_KEY_VERSION);
+		px_wipe_wrapped_keys(w->key_id, 0);
+		/* The record of who destroyed which key (never any key bytes). */
+		ereport(LOG,
+				(errmsg("privacy_ext key \"%s\" (id %u) destroyed by role \"%s\"",
+						w->name, w->key_id, GetUserNameFromId(GetUserId(), false))));
+	}
+	PopActiveSnapshot();
+}
+
+static void
+wipe_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+			if (pending_wipes != NIL)
+				run_pending_wipes();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			/* Unreachable (both functions refuse transaction blocks), but never silently lost. */
+			if (pending_wipes != NIL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot prepare a transaction that destroys privacy_ext key material")));
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+			/* The list lived in TopTransactionContext, which goes now. */
+			pending_wipes = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+queue_wipe(uint32 key_id, uint32 version, const char *name)
+{
+	static bool registered = false;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	PendingWipe *w = palloc(sizeof(PendingWipe));
+
+	w->key_id = key_id;
+	w->version = version;
+	w->name = pstrdup(name);
+	pending_wipes = lappend(pending_wipes, w);
+	MemoryContextSwitchTo(old);
+	if (!registered)
+	{
+		RegisterXactCallback(wipe_xact_callback, NULL);
+		registered = true;
+	}
 }
 
 /*
@@ -322,7 +473,7 @@ px_destroy_key(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("privacy.destroy_key() cannot run inside a transaction block"),
-				 errdetail("The key material is overwritten at once and a rollback could not bring it back.")));
+				 errdetail("The key material is overwritten for good when the transaction commits; run it as a transaction of its own.")));
 
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
@@ -333,20 +484,7 @@ px_destroy_key(PG_FUNCTION_ARGS)
 	if (SPI_processed != 1)
 		px_report_destroyed_key(key_id);
 
-	/*
-	 * Version 1 first: once its material is overwritten, the key counts as
-	 * destroyed even if the server crashes before this transaction commits
-	 * (key_store.c, key_row), because the overwrite survives the crash and
-	 * the UPDATE above does not.  drop_key_version never overwrites version
-	 * 1, so a wiped version 1 can only mean a destruction under way.
-	 * On a Citus coordinator every node is told first (citus/sync_ship.c):
-	 * a node that cannot be reached refuses the destruction before any
-	 * material is overwritten here.
-	 */
-	px_citus_ship_wipe(key_id, PX_DET_KEY_VERSION);
-	px_citus_ship_wipe(key_id, 0);
-	px_wipe_wrapped_keys(key_id, PX_DET_KEY_VERSION);
-	px_wipe_wrapped_keys(key_id, 0);
+	/* The overwrite waits for the commit (see queue_wipe). */
 	if (px_execute_as_extension_owner("UPDATE privacy.data_key_versions"
 									  " SET wrapped_key = NULL, root_key_check = NULL"
 									  " WHERE key_id OPERATOR(pg_catalog.=) $1",
@@ -356,11 +494,7 @@ px_destroy_key(PG_FUNCTION_ARGS)
 									  1, argtypes, values, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not destroy privacy_ext key");
 	SPI_finish();
-
-	/* The audit record: who destroyed which key (never any key bytes). */
-	ereport(LOG,
-			(errmsg("privacy_ext key \"%s\" (id %u) destroyed by role \"%s\"",
-					name, key_id, GetUserNameFromId(GetUserId(), false))));
+	queue_wipe(key_id, 0, name);
 	px_audit_event("key_destroy", name, 1, NULL);
 	PG_RETURN_BOOL(true);
 }
@@ -386,15 +520,15 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 	key_id = px_key_id_for_name(name, false);
 
 	/*
-	 * As for destroy_key: the wrapped key is overwritten in place before the
-	 * row is deleted, and a rollback of an enclosing transaction would bring
-	 * the row back with its material gone.
+	 * As for destroy_key: the wrapped key is overwritten in place when the
+	 * transaction commits, and a prepared transaction or a block's later
+	 * statements stand between the two.
 	 */
 	if (IsTransactionBlock())
 		ereport(ERROR,
 				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				 errmsg("privacy.drop_key_version() cannot run inside a transaction block"),
-				 errdetail("The version's key material is overwritten at once and a rollback could not bring it back.")));
+				 errdetail("The version's key material is overwritten for good when the transaction commits; run it as a transaction of its own.")));
 
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
@@ -428,13 +562,13 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_OBJECT_IN_USE),
 				 errmsg("version %d of privacy_ext key \"%s\" is still in use by %s", version, name, user),
 				 errhint("Run privacy.reencrypt() on that column first.")));
-	px_citus_ship_wipe(key_id, (uint32) version);
-	px_wipe_wrapped_keys(key_id, (uint32) version);
 	if (px_execute_as_extension_owner("DELETE FROM privacy.data_key_versions"
 									  " WHERE key_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
 									  2, argtypes, values, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not drop privacy_ext key version");
 	SPI_finish();
+	/* The deleted row's material is overwritten at the commit (queue_wipe). */
+	queue_wipe(key_id, (uint32) version, name);
 	px_audit_event("key_drop_version", name, 1, psprintf("{\"version\": %d}", version));
 	PG_RETURN_VOID();
 }

@@ -385,11 +385,12 @@ key_row(uint32 key_id)
 	table_close(rel, AccessShareLock);
 
 	/*
-	 * destroy_key overwrites version 1's material in place before anything
-	 * else, and nothing else ever overwrites version 1 (drop_key_version
-	 * refuses it).  That overwrite is not undone by a crash before the
-	 * destruction commits, while destroyed_at is: a wiped version 1 is a
-	 * destruction that had begun, and the key is destroyed.
+	 * destroy_key's commit overwrites version 1's material in place before
+	 * any other (key_admin.c, run_pending_wipes), and nothing else ever
+	 * overwrites version 1 (drop_key_version refuses it).  That overwrite is
+	 * not undone by a crash before the commit record is written, while
+	 * destroyed_at is: a wiped version 1 is a destruction that had begun,
+	 * and the key is destroyed.
 	 */
 	if (row.found && !row.destroyed)
 	{
