@@ -222,3 +222,34 @@ DELETE FROM privacy.protected_tables;
 DELETE FROM privacy.mask_rules;
 DROP OWNED BY regress_px_dpo, regress_px_clerk, regress_px_owner;
 DROP ROLE regress_px_dpo, regress_px_clerk, regress_px_owner;
+
+-- A column named like the export's row alias ("p") is a column like any
+-- other: all columns exported, a NULL in it no crash.
+CREATE TABLE dsr_alias (id int, p text, s text, secret text);
+INSERT INTO dsr_alias VALUES (1, NULL, 'alias-ann', 'kept'), (2, '{"x": 1}', 'alias-bob', 'kept too');
+SELECT privacy.protect_table('dsr_alias', 's');
+SELECT privacy.export_subject('alias-ann')->'tables';
+SELECT privacy.export_subject('alias-bob')->'tables';
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_alias'::regclass;
+DROP TABLE dsr_alias;
+
+-- Parents and children registered each: every row is requested once,
+-- under the most specific registration, and an erasure that a parent's
+-- statement already reached is no "hidden row".
+CREATE TABLE dsr_par (id int, s bigint);
+CREATE TABLE dsr_kid (extra text) INHERITS (dsr_par);
+INSERT INTO dsr_par VALUES (1, 5);
+INSERT INTO dsr_kid VALUES (2, 5, 'kextra');
+SELECT privacy.protect_table('dsr_par', 's');
+SELECT privacy.protect_table('dsr_kid', 's');
+CREATE TABLE dsr_ev (id int, s text) PARTITION BY LIST (id);
+CREATE TABLE dsr_ev1 PARTITION OF dsr_ev FOR VALUES IN (1);
+CREATE TABLE dsr_ev2 PARTITION OF dsr_ev FOR VALUES IN (2);
+INSERT INTO dsr_ev VALUES (1, '5'), (2, '5');
+SELECT privacy.protect_table('dsr_ev', 's');
+SELECT privacy.protect_table('dsr_ev1', 's');
+SELECT privacy.export_subject('5')->'tables';
+SELECT privacy.erase_subject('5')->'tables';
+SELECT (SELECT count(*) FROM dsr_par) AS par_left, (SELECT count(*) FROM dsr_ev) AS ev_left;
+DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_par'::regclass, 'dsr_kid'::regclass, 'dsr_ev'::regclass, 'dsr_ev1'::regclass);
+DROP TABLE dsr_par, dsr_kid, dsr_ev;

@@ -770,7 +770,7 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 	}
 	initStringInfo(&query);
 	if (plain.len > 0)
-		appendStringInfo(&query, "SELECT (SELECT pg_catalog.to_jsonb(p) FROM (SELECT %s) p)%s",
+		appendStringInfo(&query, "SELECT (SELECT pg_catalog.to_jsonb(p.*) FROM (SELECT %s) p)%s",
 						 plain.data, enc.data);
 	else
 		appendStringInfo(&query, "SELECT '{}'::pg_catalog.jsonb%s", enc.data);
@@ -904,7 +904,7 @@ append_export_row(StringInfo doc, HeapTuple tuple, TupleDesc desc, List *enc_col
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(tuple, desc, 1, &isnull);
-	char	   *json = JsonbToCString(NULL, &DatumGetJsonbP(d)->root, 0);
+	char	   *json = isnull ? "{}" : JsonbToCString(NULL, &DatumGetJsonbP(d)->root, 0);
 	size_t		len = strlen(json);
 	bool		empty = (len <= 2);
 	ListCell   *lc;
@@ -959,9 +959,42 @@ consent_rows_json(const char *relation, const char *order_by, Datum subject)
 	return jsonb_result_text();
 }
 
+/*
+ * A table's descendants registered themselves are requested under their
+ * own registration (subject column, on_erase), once: the parent's
+ * statement leaves their rows out.  (A partitioned table is read with its
+ * partitions; a parent with inheritance children is erased with them.)
+ */
+static void
+exclude_registered_descendants(StringInfo where, Oid relid, List *tables)
+{
+	List	   *family = find_all_inheritors(relid, NoLock, NULL);
+	ListCell   *lc;
+	ListCell   *lt;
+	bool		any = false;
+
+	foreach(lc, family)
+	{
+		Oid			member = lfirst_oid(lc);
+
+		if (member == relid)
+			continue;
+		foreach(lt, tables)
+		{
+			if (((ProtectedTable *) lfirst(lt))->relid != member)
+				continue;
+			appendStringInfo(where, "%s%u", any ? "," : " AND t.tableoid OPERATOR(pg_catalog.<>) ALL ('{", member);
+			any = true;
+			break;
+		}
+	}
+	if (any)
+		appendStringInfoString(where, "}'::pg_catalog.oid[])");
+}
+
 /* The subject's rows in one protected table, as a JSON array; returns the count. */
 static uint64
-export_table(StringInfo doc, ProtectedTable *t, const char *subject)
+export_table(StringInfo doc, ProtectedTable *t, const char *subject, List *tables)
 {
 	StringInfoData where;
 	Oid			paramtype;
@@ -978,6 +1011,8 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject)
 		appendStringInfoString(doc, "[]");
 		return 0;
 	}
+	if (get_rel_relkind(t->relid) == RELKIND_PARTITIONED_TABLE)
+		exclude_registered_descendants(&where, t->relid, tables);
 	query = export_query(t, where.data, &enc_columns);
 	if (execute_as_owner(t->relid, query, paramtype, param, true) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s", qualified_name(t->relid));
@@ -1095,7 +1130,7 @@ px_export_subject(PG_FUNCTION_ARGS)
 			appendStringInfoString(&doc, ntables++ > 0 ? ", " : "");
 			escape_json(&doc, qualified_name(t->relid));
 			appendStringInfoString(&doc, ": ");
-			rows += (int64) export_table(&doc, t, subject);
+			rows += (int64) export_table(&doc, t, subject, tables);
 		}
 		appendStringInfo(&doc, "}, \"consents\": %s",
 						 consent_rows_json("consents", "purpose", subject_datum));
@@ -1297,7 +1332,8 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	}
 	else
 		appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid), where);
-	total = count_every_row(t->relid, false, where, paramtype, param, false);
+	/* after the request's earlier changes: a parent's erasure may have reached this table's rows */
+	total = count_every_row(t->relid, false, where, paramtype, param, true);
 	if (t->anonymize)
 	{
 		request_rewritten = rewritten_subject(t, paramtype, param);
@@ -1340,6 +1376,7 @@ require_subject_gone(List *tables, const char *subject)
 		initStringInfo(&where);
 		if (!subject_condition(t, subject, &where, &paramtype, &param))
 			continue;
+		exclude_registered_descendants(&where, t->relid, tables);
 		if (t->anonymize && strcmp(rewritten_subject(t, paramtype, param), subject) == 0)
 			continue;
 		left = count_every_row(t->relid, false, where.data, paramtype, param, true);
@@ -1387,7 +1424,10 @@ px_erase_subject(PG_FUNCTION_ARGS)
 
 			initStringInfo(&where);
 			if (subject_condition(t, subject, &where, &paramtype, &param))
+			{
+				exclude_registered_descendants(&where, t->relid, tables);
 				n = erase_table(t, where.data, paramtype, param);
+			}
 			rows += (int64) n;
 			appendStringInfoString(&summary, first ? "" : ", ");
 			first = false;
