@@ -262,3 +262,16 @@ DELETE FROM privacy.protected_tables;
 DELETE FROM privacy.mask_rules;
 DROP OWNED BY regress_sm_owner, regress_sm_admin, regress_sm_clerk;
 DROP ROLE regress_sm_owner, regress_sm_admin, regress_sm_clerk;
+
+-- anonymize_database: a root partitioned table's rules before those of a
+-- partitioned table under it (as anonymize_table on the root).
+CREATE TABLE sm_zz (id int, k int, a text) PARTITION BY RANGE (id);
+CREATE TABLE sm_aa PARTITION OF sm_zz FOR VALUES FROM (0) TO (100) PARTITION BY LIST (k);
+CREATE TABLE sm_aa1 PARTITION OF sm_aa DEFAULT;
+INSERT INTO sm_zz VALUES (1, 1, 'secret');
+SELECT privacy.set_mask('sm_zz', 'a', 'redact');
+SELECT privacy.set_mask('sm_aa', 'a', 'value ''from-aa''');
+SELECT privacy.anonymize_database() > 0 AS rewrote;
+SELECT * FROM sm_zz;
+DELETE FROM privacy.mask_rules WHERE relid IN ('sm_zz'::regclass, 'sm_aa'::regclass);
+DROP TABLE sm_zz;

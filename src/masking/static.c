@@ -490,8 +490,9 @@ px_anonymize_table(PG_FUNCTION_ARGS)
 
 /*
  * privacy.anonymize_database(): every table with a default masking rule,
- * partitioned tables first (their partitions follow their rules and are
- * not rewritten again by their own), then by name.
+ * partitioned tables first, a root before the partitioned tables under it
+ * (their partitions follow the root's rules and are not rewritten again by
+ * their own), then by name.
  */
 PG_FUNCTION_INFO_V1(px_anonymize_database);
 Datum
@@ -505,12 +506,13 @@ px_anonymize_database(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT DISTINCT r.relid::pg_catalog.oid, c.relkind OPERATOR(pg_catalog.<>) 'p',"
-					" r.relid::pg_catalog.regclass::pg_catalog.text"
+					" r.relid::pg_catalog.regclass::pg_catalog.text,"
+					" (SELECT pg_catalog.count(*) FROM pg_catalog.pg_partition_ancestors(r.relid))"
 					" FROM privacy.mask_rules r"
 					" JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relid"
 					" WHERE r.role_name IS NULL AND r.rule OPERATOR(pg_catalog.<>) 'none'"
 					" AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}'::pg_catalog.\"char\"[])"
-					" ORDER BY 2, 3",
+					" ORDER BY 2, 4, 3",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read privacy.mask_rules");
 	for (i = 0; i < SPI_processed; i++)
