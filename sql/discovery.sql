@@ -328,6 +328,19 @@ SELECT privacy.set_mask('disc.payments', 'id', 'none');   -- privacy by default:
 SELECT privacy.create_masking_view('disc.payments');
 SELECT card_number, iban FROM masked.payments ORDER BY id LIMIT 2;
 
+-- A column already handled is refused whatever category the call names:
+-- an adoption never replaces a classification or a rule.
+CREATE TABLE disc.adopt_handled (id int, ssn text, note text);
+SELECT privacy.classify('disc.adopt_handled', 'ssn', 'sensitive', category => 'national_id');
+SELECT privacy.set_mask('disc.adopt_handled', 'note', 'redact');
+SELECT privacy.adopt_finding('disc.adopt_handled', 'ssn', 'us_ssn', 'public', 'none');
+SELECT privacy.adopt_finding('disc.adopt_handled', 'note', 'email', 'personal', 'none');
+SELECT level, category FROM privacy.classifications WHERE relid = 'disc.adopt_handled'::regclass;
+SELECT column_name, rule FROM privacy.mask_rules WHERE relid = 'disc.adopt_handled'::regclass;
+DELETE FROM privacy.mask_rules WHERE relid = 'disc.adopt_handled'::regclass;
+DELETE FROM privacy.classifications WHERE relid = 'disc.adopt_handled'::regclass;
+DROP TABLE disc.adopt_handled;
+
 DROP SCHEMA disc CASCADE;
 DROP ROLE regress_disc_nobody;
 DROP ROLE regress_disc_admin;
