@@ -155,7 +155,7 @@ BEGIN
     IF detection_available THEN
         EXECUTE $q$
             SELECT coalesce(jsonb_agg(jsonb_build_array(
-                       d.table_name::text, d.column_name::text, d.category,
+                       d.table_name::text, pg_catalog.quote_ident(d.column_name), d.category,
                        round(d.confidence::numeric, 2), d.suggested_level, d.suggested_rule,
                        coalesce(k.level, 'not classified'))
                      ORDER BY d.table_name::text, d.column_name, d.category), '[]'::jsonb)
@@ -182,7 +182,10 @@ BEGIN
         jsonb_build_array('Server findings',
             (SELECT count(*) FROM jsonb_populate_recordset(NULL::privacy.inventory, inv) i, unnest(i.findings) f WHERE i.table_name IS NULL)),
         jsonb_build_array('Columns detected as personal data',
-            CASE WHEN detection_available THEN jsonb_array_length(detected)::text
+            -- findings only: not the rows saying a column is handled already
+            CASE WHEN detection_available
+                 THEN (SELECT count(*) FROM jsonb_array_elements(detected) e
+                        WHERE e->3 <> 'null'::jsonb)::text
                  ELSE 'detection not available' END),
         jsonb_build_array('Purposes',
             (SELECT count(*) || ' (' || count(*) FILTER (WHERE p.legal_basis = 'consent') || ' based on consent)'
@@ -195,7 +198,8 @@ BEGIN
             (SELECT count(*) FROM privacy.consents c WHERE c.valid)),
         jsonb_build_array('Masking coverage',
             (SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM privacy.mask_rules m
-                                                    WHERE m.relid = k.relid AND m.column_name = k.column_name))
+                                                    WHERE m.relid = k.relid AND m.column_name = k.column_name
+                                                      AND m.rule <> 'none'))
                     || ' of ' || count(*) || ' personal or sensitive columns have a mask rule'
                FROM privacy.classifications k
                JOIN pg_class c ON c.oid = k.relid
@@ -343,7 +347,8 @@ BEGIN
                               'Grants recorded', 'Withdrawals recorded'], r);
 
     -- Masking coverage: per table, its personal and sensitive columns and
-    -- those with a rule, for everyone (default) or for some roles only
+    -- those with a rule, for everyone (default) or for some roles only ('none'
+    -- shows the column in clear: no masking rule)
     body := body || privacy.report_heading(fmt, 2, 'Masking coverage');
     SELECT coalesce(jsonb_agg(jsonb_build_array(s.tbl, s.personal, s.with_default, s.role_only, s.without_rule,
                s.encrypted, s.view_name,
@@ -353,16 +358,16 @@ BEGIN
       FROM (SELECT k.relid::text AS tbl,
                    count(*) AS personal,
                    count(*) FILTER (WHERE EXISTS (SELECT 1 FROM privacy.mask_rules m
-                                                   WHERE m.relid = k.relid AND m.column_name = k.column_name
+                                                   WHERE m.relid = k.relid AND m.column_name = k.column_name AND m.rule <> 'none'
                                                      AND m.role_name IS NULL)) AS with_default,
                    count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
-                                                       WHERE m.relid = k.relid AND m.column_name = k.column_name
+                                                       WHERE m.relid = k.relid AND m.column_name = k.column_name AND m.rule <> 'none'
                                                          AND m.role_name IS NULL)
                                       AND EXISTS (SELECT 1 FROM privacy.mask_rules m
-                                                   WHERE m.relid = k.relid AND m.column_name = k.column_name))
+                                                   WHERE m.relid = k.relid AND m.column_name = k.column_name AND m.rule <> 'none'))
                        AS role_only,
                    count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
-                                                       WHERE m.relid = k.relid AND m.column_name = k.column_name))
+                                                       WHERE m.relid = k.relid AND m.column_name = k.column_name AND m.rule <> 'none'))
                        AS without_rule,
                    count(*) FILTER (WHERE a.atttypid IN ('privacy.encrypted_text'::regtype,
                                                          'privacy.encrypted_bytea'::regtype,
