@@ -193,6 +193,16 @@ SELECT strpos(:'html' || :'md', 'subj-secret') AS subject_ids,
        strpos(:'html' || :'md', 'ひみつ') AS clear_value,
        strpos(:'html' || :'md', 'Ann Plain') AS clear_name;
 
+-- A column shown in clear ('none') is no masking coverage.
+CREATE TABLE rep_clear (id int, nick text);
+SELECT privacy.classify('rep_clear', 'nick', 'personal');
+SELECT privacy.set_mask('rep_clear', 'nick', 'none');
+SELECT l FROM regexp_split_to_table(privacy.report('markdown'), E'\n') l WHERE l LIKE '%rep%clear |%';
+SELECT regexp_match(privacy.report('markdown'), '\| Masking coverage \|[^\n]*') AS coverage_summary;
+DELETE FROM privacy.mask_rules WHERE relid = 'rep_clear'::regclass;
+DELETE FROM privacy.classifications WHERE relid = 'rep_clear'::regclass;
+DROP TABLE rep_clear;
+
 \c :regress_db
 DROP DATABASE report_regress;
 DROP ROLE regress_px_rep_admin, regress_px_rep_user, regress_px_rep_support, "regress_px_rep</td><b>'|x";
