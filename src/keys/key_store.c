@@ -724,38 +724,44 @@ px_key_ref_for_encrypt(uint32 key_id, bool deterministic, PxKeyRef *ref)
  * The derivation key every root-derived key is expanded from (keywrap.c):
  * the one stored in privacy.root_derivation_key, unwrapped, once a root key
  * rotation has stored it there; before that, the derivation key of the
- * root key the cluster started with: the previous root key during the
- * first rotation if data keys are still wrapped under it, else the current
- * one.  (Asking the data keys, not just the settings, keeps swapped
- * settings from deriving, and rewrap_keys() from storing, the wrong key.)
+ * root key the cluster started with: during the first rotation the
+ * previous root key if data keys are still wrapped under it or none is
+ * wrapped under the current one (a database without data keys: nothing
+ * shows the current key was in use before), else the current one.
+ * (Asking the data keys, not just the settings, keeps swapped settings
+ * from deriving, and rewrap_keys() from storing, the wrong key.)
  * A rotation therefore changes none of these keys: transit values stored
  * in expressions (a column default) stay readable, and noise stays the
  * same for the same value.  *source says where the key came from.
  */
-static bool
-any_version_under(const uint8_t check[PX_KEY_CHECK_LEN])
+static void
+versions_under(const uint8_t previous[PX_KEY_CHECK_LEN], const uint8_t current[PX_KEY_CHECK_LEN],
+			   bool *under_previous, bool *under_current)
 {
 	Relation	rel;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	bool		found = false;
 
+	*under_previous = *under_current = false;
 	if (!OidIsValid(px_key_table_oid(PX_TABLE_VERSIONS)))
-		return false;
+		return;
 	rel = px_open_key_table(PX_TABLE_VERSIONS, AccessShareLock);
 	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 0, NULL);
-	while (!found && HeapTupleIsValid(tup = systable_getnext(scan)))
+	while (!*under_previous && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		bool		isnull;
 		Datum		d = heap_getattr(tup, Anum_key_versions_root_check, RelationGetDescr(rel), &isnull);
 		bytea	   *c = isnull ? NULL : DatumGetByteaPP(d);
 
-		found = c != NULL && VARSIZE_ANY_EXHDR(c) == PX_KEY_CHECK_LEN &&
-			memcmp(VARDATA_ANY(c), check, PX_KEY_CHECK_LEN) == 0;
+		if (c == NULL || VARSIZE_ANY_EXHDR(c) != PX_KEY_CHECK_LEN)
+			continue;
+		if (memcmp(VARDATA_ANY(c), previous, PX_KEY_CHECK_LEN) == 0)
+			*under_previous = true;
+		else if (memcmp(VARDATA_ANY(c), current, PX_KEY_CHECK_LEN) == 0)
+			*under_current = true;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return found;
 }
 
 void
@@ -813,8 +819,14 @@ px_root_derivation_key(uint8_t prk[PX_KEY_LEN], PxDerivationSource *source)
 	*source = PX_DERIVATION_CURRENT;
 	if (previous != NULL)
 	{
+		uint8_t		current_check[PX_KEY_CHECK_LEN];
+		bool		under_previous;
+		bool		under_current;
+
 		px_report_status(px_root_key_check(previous, previous_check), false);
-		if (any_version_under(previous_check))
+		px_root_key_check_value(current_check);
+		versions_under(previous_check, current_check, &under_previous, &under_current);
+		if (under_previous || !under_current)
 			*source = PX_DERIVATION_PREVIOUS;
 	}
 	status = px_derivation_key(*source == PX_DERIVATION_PREVIOUS ? previous : px_root_key(),

@@ -58,9 +58,9 @@ wrap_under_current(uint32 key_id, uint32 version, const uint8_t key[PX_KEY_LEN],
 
 /*
  * Store the root derivation key under the current root key, unless it is
- * already there or not needed (no data key is under the previous root key:
- * it is still derived from the current root key itself).  Returns whether
- * it wrote.
+ * already there or not needed (data keys are under the current root key
+ * only: it is still derived from the current root key itself).  Returns
+ * whether it wrote.
  */
 static bool
 rewrap_derivation_key(void)

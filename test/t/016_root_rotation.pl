@@ -48,6 +48,20 @@ $primary->safe_psql('postgres', q{
 	INSERT INTO staff VALUES (1, '123-45-6789');
 });
 my $noise = $primary->safe_psql('postgres', 'SELECT privacy.mask_noise(51234, 0.3)');
+
+# A database that masks but holds no data key: no key version shows which
+# root key was in use before the rotation, so its noise must come from the
+# previous key during the rotation, and the rewrap must store that.
+$primary->safe_psql('postgres', 'CREATE DATABASE maskonly');
+$primary->safe_psql('maskonly', q{
+	CREATE EXTENSION privacy_ext;
+	CREATE TABLE pay (id int, salary numeric);
+	INSERT INTO pay VALUES (1, 5000);
+	SELECT privacy.set_mask('pay', 'salary', 'noise(0.2)');
+	SELECT privacy.create_masking_view('pay');
+});
+my $mask_noise_q = q{SELECT privacy.mask_noise(100.0, 0.1) || ',' || (SELECT salary FROM masked.pay)};
+my $maskonly_noise = $primary->safe_psql('maskonly', $mask_noise_q);
 my $all_secrets = join(',', map { "secret-$_" } 1 .. 40);
 my $read_all = q{SELECT string_agg(privacy.decrypt(secret), ',' ORDER BY id) FROM vault};
 is($primary->safe_psql('postgres', $read_all), $all_secrets, '40 values under 40 key versions');
@@ -76,6 +90,8 @@ $_->restart for ($primary, $standby);
 is($primary->safe_psql('postgres', q{SELECT encode(privacy.root_key_check(), 'hex') || ',' || encode(privacy.previous_root_key_check(), 'hex')}),
 	"$new_check,$old_check", 'both root keys loaded at start, by check value');
 is($primary->safe_psql('postgres', $read_all), $all_secrets, 'readable during the rotation');
+is($primary->safe_psql('maskonly', $mask_noise_q), $maskonly_noise,
+	'database without data keys: noise unchanged during the rotation');
 
 # Crash in the middle: a row trigger makes the rewrap wait on an advisory
 # lock at version 20 of crash_k, after rewrapping the versions before it
@@ -138,6 +154,11 @@ is($unreadable, 40, 'new root key alone reads none of them, with a clear error e
 set_keys($primary, $new_file, $old_file);
 $primary->restart;
 is($primary->safe_psql('postgres', 'SELECT privacy.rewrap_keys()'), '41', 'rewrap_keys() rewraps all 41 versions');
+is($primary->safe_psql('maskonly', 'SELECT privacy.rewrap_keys()'), '0', 'database without data keys: nothing to rewrap');
+is($primary->safe_psql('maskonly', q{SELECT encode(root_key_check, 'hex') FROM privacy.root_derivation_key}),
+	$new_check, 'database without data keys: the derivation key is stored under the new root key');
+is($primary->safe_psql('maskonly', $mask_noise_q), $maskonly_noise,
+	'database without data keys: noise unchanged after the rewrap');
 $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', q{SELECT string_agg(DISTINCT root_key || ':' || root_key_check, ',') FROM privacy.key_versions}),
 	"current:$new_check", 'standby replays the rewrap');
@@ -151,6 +172,8 @@ $primary->safe_psql('postgres', q{INSERT INTO vault (id, secret, tag) VALUES (41
 is($primary->safe_psql('postgres', q{SELECT privacy.decrypt(note) FROM vault WHERE id = 41}),
 	'stored default', 'a column default sealed under the old root key still binds');
 is($primary->safe_psql('postgres', 'SELECT privacy.mask_noise(51234, 0.3)'), $noise, 'noise unchanged');
+is($primary->safe_psql('maskonly', $mask_noise_q), $maskonly_noise,
+	'database without data keys: noise unchanged with the new root key alone');
 $primary->wait_for_catchup($standby);
 is($standby->safe_psql('postgres', q{SELECT id FROM vault WHERE tag = 'tag-41'}), '41',
 	'standby with the new root key alone finds the new row by a deterministic value');
