@@ -116,6 +116,11 @@ load_from_command(const char *command, const char *setting, uint8_t key[PX_KEY_L
 	parse_key_text(buf, len > MAX_KEY_SOURCE_LEN ? MAX_KEY_SOURCE_LEN : len, setting, key);
 }
 
+/*
+ * Read a key file.  "source" names the setting (or the development key
+ * file) in every message: with two root key settings, the path alone does
+ * not say which one to fix.
+ */
 static void
 load_from_file(const char *path, const char *source, uint8_t key[PX_KEY_LEN])
 {
@@ -125,24 +130,39 @@ load_from_file(const char *path, const char *source, uint8_t key[PX_KEY_LEN])
 	size_t		len = 0;
 	int			fd;
 
-	fd = open(path, O_RDONLY | PG_BINARY, 0);
+	/*
+	 * O_NONBLOCK: a FIFO (or a device) would otherwise block the open, and
+	 * the postmaster with it, before fstat could refuse it.  fstat on the
+	 * open descriptor, not stat before opening, so the file checked is the
+	 * file read.  It changes nothing for the regular file read below.
+	 */
+	fd = open(path, O_RDONLY | O_NONBLOCK | PG_BINARY, 0);
 	if (fd < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_ROOT_KEY),
-				 errmsg("could not open privacy_ext root key file \"%s\": %m", path)));
+				 errmsg("could not open privacy_ext root key file \"%s\" (%s): %m", path, source)));
 	if (fstat(fd, &st) != 0)
 	{
 		close(fd);
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_ROOT_KEY),
-				 errmsg("could not stat privacy_ext root key file \"%s\": %m", path)));
+				 errmsg("could not stat privacy_ext root key file \"%s\" (%s): %m", path, source)));
 	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 || !S_ISREG(st.st_mode))
+	if (!S_ISREG(st.st_mode))
 	{
 		close(fd);
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_ROOT_KEY),
-				 errmsg("privacy_ext root key file \"%s\" is accessible by group or others", path),
+				 errmsg("privacy_ext root key file \"%s\" (%s) is not a regular file", path, source),
+				 errdetail("The file must be a regular file with mode 0600 or stricter.")));
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+	{
+		close(fd);
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_ROOT_KEY),
+				 errmsg("privacy_ext root key file \"%s\" (%s) is accessible by group or others",
+						path, source),
 				 errdetail("The file must be a regular file with mode 0600 or stricter."),
 				 errhint("Run: chmod 0600 \"%s\"", path)));
 	}

@@ -100,6 +100,41 @@ ok(!$node->start(fail_ok => 1), 'missing root key file: server refuses to start'
 like(log_since($node, $offset), qr/could not open privacy_ext root key file/,
 	'missing root key file: clear message');
 
+# Not a regular file: a FIFO (opening it must not block the postmaster
+# until a writer comes) and a directory (mode 0700, so not refused for its
+# mode) are refused as such.
+use POSIX qw(mkfifo);
+mkfifo("$dir/fifo.key", 0600) or die "mkfifo: $!";
+mkdir("$dir/dir.key", 0700) or die "mkdir: $!";
+foreach my $name ('fifo', 'dir')
+{
+	set_conf($node, "shared_preload_libraries = 'privacy_ext'\n"
+		  . "privacy.root_key_file = '$dir/$name.key'\n");
+	$offset = -s $node->logfile;
+	ok(!$node->start(fail_ok => 1), "root key file is a $name: server refuses to start");
+	like(log_since($node, $offset),
+		qr/root key file "\Q$dir\E\/$name.key" \(privacy.root_key_file\) is not a regular file/,
+		"root key file is a $name: says it is not a regular file");
+}
+
+# Errors about the previous root key's file name that setting, not just the
+# path: which of the two settings is wrong is what the administrator needs.
+foreach my $case ([ 'missing', "$dir/missing.key", qr/could not open privacy_ext root key file "[^"]*" \(privacy.previous_root_key_file\)/ ],
+	[ 'world-readable', "$dir/bad.key", qr/"[^"]*" \(privacy.previous_root_key_file\) is accessible by group or others/ ],
+	[ 'a directory', "$dir/dir.key", qr/"[^"]*" \(privacy.previous_root_key_file\) is not a regular file/ ])
+{
+	my ($name, $path, $expect) = @$case;
+	write_file_mode("$dir/bad.key", "$key_b\n", 0644);
+	set_conf($node, "shared_preload_libraries = 'privacy_ext'\n"
+		  . "privacy.root_key_file = '$dir/good.key'\n"
+		  . "privacy.previous_root_key_file = '$path'\n");
+	$offset = -s $node->logfile;
+	my $started = $node->start(fail_ok => 1);
+	ok(!$started, "previous root key file $name: server refuses to start");
+	like(log_since($node, $offset), $expect, "previous root key file $name: the message names the setting");
+	$node->stop('immediate') if $started;
+}
+
 # --- privacy.root_key_command, preloaded: runs once at server start -------
 write_file_mode("$dir/keycmd.sh",
 	"#!/bin/sh\necho run >> '$dir/keycmd.count'\necho $key_a\n", 0700);
