@@ -10,6 +10,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Digest::SHA qw(hmac_sha256_hex);
 use IO::Socket::INET;
+use IPC::Run;
 use Test::More;
 
 my $python = '/usr/bin/python3';
@@ -22,9 +23,46 @@ my $server_bin = '/usr/bin/pykmip-server';
 my $bindir = `pg_config --bindir`;
 chomp $bindir;
 my $helper = "$bindir/privacy_ext_kmip_key";
+my $helper_name = 'privacy_ext_kmip_key';
 ok(-x $helper, 'privacy_ext_kmip_key is installed with the extension');
 
 my $dir = PostgreSQL::Test::Utils::tempdir('kmip');
+
+# Every failure, also before any server is asked, exits with status 1 and
+# one line on stderr (README: privacy.root_key_command logs that line); a
+# malformed configuration file's contents are not echoed.
+{
+	my $pem = "$dir/placeholder.pem";
+	open(my $ph, '>', $pem) or die;
+	close($ph);
+	my @ok_settings = ('--host', '127.0.0.1', '--cert', $pem, '--key', $pem, '--ca', $pem,
+		'--key-name', 'k');
+	open(my $bc, '>', "$dir/malformed.conf") or die;
+	print $bc "[kmip]\nhost = 127.0.0.1\nthis line holds s3cret-value\n";
+	close($bc);
+	open($bc, '>', "$dir/noheader.conf") or die;
+	print $bc "password = s3cret-value\n";
+	close($bc);
+	my @failures = (
+		[ 'an unknown option', [ '--bogus' ], qr/unrecognized arguments: --bogus/ ],
+		[ 'an option without its value', [ '--host' ], qr/argument --host: expected one argument/ ],
+		[ 'timeout nan', [ @ok_settings, '--timeout', 'nan' ], qr/timeout a finite positive number/ ],
+		[ 'timeout inf', [ @ok_settings, '--timeout', 'inf' ], qr/timeout a finite positive number/ ],
+		[ 'timeout not a number', [ @ok_settings, '--timeout', 'soon' ], qr/must be numbers/ ],
+		[ 'a malformed configuration file', [ '--config', "$dir/malformed.conf" ], qr/is malformed \(ParsingError at line 3\)/ ],
+		[ 'a configuration file without a section', [ '--config', "$dir/noheader.conf" ], qr/is malformed/ ],
+		[ 'a missing configuration file', [ '--config', "$dir/none.conf" ], qr/cannot read configuration file/ ]);
+	foreach my $case (@failures)
+	{
+		my ($name, $args, $expect) = @$case;
+		my ($out, $err) = ('', '');
+		IPC::Run::run([ $python, $helper, @$args ], '>', \$out, '2>', \$err);
+		my $status = $? >> 8;
+		ok($status == 1 && $out eq '' && $err =~ /\A\Q$helper_name\E: [^\n]*\n\z/ && $err =~ $expect
+			  && $err !~ /s3cret/,
+			"helper, $name: status 1 and one line") or diag("status $status: $err");
+	}
+}
 
 # A CA, a server certificate for 127.0.0.1 and a client certificate.
 sub run_ok
