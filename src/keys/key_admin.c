@@ -98,6 +98,20 @@ insert_key_version(uint32 key_id, uint32 version)
 		elog(ERROR, "could not store privacy_ext data key");
 }
 
+/* create_key's refusal of a name whose key id is taken (by it or another name). */
+static void
+report_existing_key(const char *name, const char *existing)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DUPLICATE_OBJECT),
+			 strcmp(existing, name) == 0 ?
+			 errmsg("privacy_ext key \"%s\" already exists", name) :
+			 errmsg("privacy_ext key name \"%s\" collides with existing key \"%s\"",
+					name, existing),
+			 strcmp(existing, name) == 0 ? 0 :
+			 errhint("Key ids are derived from names; choose another name.")));
+}
+
 PG_FUNCTION_INFO_V1(px_create_key);
 Datum
 px_create_key(PG_FUNCTION_ARGS)
@@ -114,24 +128,30 @@ px_create_key(PG_FUNCTION_ARGS)
 	key_id = px_key_id_from_name(name, strlen(name));
 	existing = px_key_name(key_id);
 	if (existing != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 strcmp(existing, name) == 0 ?
-				 errmsg("privacy_ext key \"%s\" already exists", name) :
-				 errmsg("privacy_ext key name \"%s\" collides with existing key \"%s\"",
-						name, existing),
-				 strcmp(existing, name) == 0 ? 0 :
-				 errhint("Key ids are derived from names; choose another name.")));
+		report_existing_key(name, existing);
 
 	SPI_connect();
 	values[0] = Int32GetDatum((int32) key_id);
 	values[1] = CStringGetTextDatum(name);
 	namestrcpy(&creator, GetUserNameFromId(GetUserId(), false));
 	values[2] = NameGetDatum(&creator);
+
+	/*
+	 * A concurrent create_key of the same name (or of one with the same key
+	 * id) commits between the check above and this insert: the insert waits
+	 * for it and then inserts nothing, and the same refusal as above follows
+	 * instead of the unique index's 23505.  (In REPEATABLE READ and
+	 * SERIALIZABLE the insert fails with 40001 instead: retry.)
+	 */
 	if (px_execute_as_extension_owner("INSERT INTO privacy.data_keys (key_id, name, active_version, created_by)"
-									  " VALUES ($1, $2, 1, $3)",
+									  " VALUES ($1, $2, 1, $3) ON CONFLICT DO NOTHING",
 									  3, argtypes, values, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store privacy_ext key");
+	if (SPI_processed != 1)
+	{
+		existing = px_key_name(key_id);
+		report_existing_key(name, existing != NULL ? existing : name);
+	}
 	insert_key_version(key_id, 1);
 	SPI_finish();
 	px_audit_event("key_create", name, 1, NULL);
