@@ -15,6 +15,11 @@ SELECT privacy.create_key('HR');
 SELECT privacy.create_key('1abc');
 SELECT privacy.create_key('bad name');
 SELECT privacy.create_key(repeat('k', 64));
+-- Long input is clipped in the message (64 bytes, at a character boundary).
+SELECT privacy.create_key(repeat('a', 65536));
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_key('k' || repeat('é', 40));
+SELECT privacy.rotate_key(repeat('a', 65536));
 SELECT privacy.create_key(NULL) IS NULL AS null_in_null_out;
 
 -- Unknown key names are refused everywhere a name is taken.
@@ -35,6 +40,9 @@ CREATE TABLE nokey (v privacy.encrypted_text(12345));
 -- Unknown roles.
 SELECT privacy.grant_key('hr', 'regress_px_nobody');
 \echo :LAST_ERROR_SQLSTATE
+SELECT privacy.grant_key('hr', repeat('r', 65536));
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.revoke_key('hr', 'r' || repeat('é', 40));
 
 -- Grants and revokes, shown in privacy.keys.
 CREATE ROLE regress_px_reader;

@@ -5,6 +5,8 @@
  */
 #include "errors.h"
 
+#include "mb/pg_wchar.h"
+
 /* Turns a failed core status code into an ERROR (px_report_status's slow path). */
 void
 px_report_failure(px_status status, bool hide)
@@ -44,3 +46,22 @@ px_report_failure(px_status status, bool hide)
 	elog(ERROR, "privacy_ext: unexpected status %d", (int) status);
 }
 
+
+/*
+ * A name (of a key, a role) to show in an error message.  Valid names are
+ * shorter than NAMEDATALEN bytes and shown whole; longer input (up to a
+ * gigabyte of text) is shown as its first PX_MESSAGE_NAME_MAX bytes, cut
+ * at a character boundary, and "...", so a message stays readable and the
+ * server log does not fill with it.
+ */
+const char *
+px_name_for_message(const char *name)
+{
+	int			len = strlen(name);
+	int			clip;
+
+	if (len <= PX_MESSAGE_NAME_MAX)
+		return name;
+	clip = pg_mbcliplen(name, len, PX_MESSAGE_NAME_MAX);
+	return psprintf("%.*s...", clip, name);
+}

@@ -43,6 +43,10 @@
 
 extern void px_report_failure(px_status status, bool hide) pg_attribute_noreturn();
 
+/* A name as error messages show it: long input clipped (errors.c). */
+#define PX_MESSAGE_NAME_MAX 64
+extern const char *px_name_for_message(const char *name);
+
 /* Turns a core status code into an ERROR; returns on PX_OK (inline: per row). */
 static inline void
 px_report_status(px_status status, bool hide)

@@ -49,7 +49,7 @@ px_check_key_name(const char *name)
 	if (!px_key_name_valid(name))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_NAME),
-				 errmsg("invalid privacy_ext key name \"%s\"", name),
+				 errmsg("invalid privacy_ext key name \"%s\"", px_name_for_message(name)),
 				 errdetail("A key name is 1 to %d characters: lower-case letters, digits, "
 						   "'_', '.' and '-', starting with a letter or '_'.",
 						   NAMEDATALEN - 1)));
@@ -213,7 +213,12 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	/* A destroyed key has nothing left to grant (its grants went with it). */
 	if (grant && px_key_destroyed(key_id))
 		px_report_destroyed_key(key_id);
-	roleid = get_role_oid(role, false);
+	/* As get_role_oid(role, false) reports it, without echoing any length of input. */
+	roleid = get_role_oid(role, true);
+	if (!OidIsValid(roleid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role \"%s\" does not exist", px_name_for_message(role))));
 	namestrcpy(&rolename, role);
 
 	SPI_connect();

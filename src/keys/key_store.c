@@ -978,7 +978,7 @@ px_key_id_for_name(const char *name, bool missing_ok)
 				 errhint("Create it with privacy.create_key('%s').", name)));
 	ereport(ERROR,
 			(errcode(ERRCODE_PX_UNKNOWN_KEY),
-			 errmsg("privacy_ext key \"%s\" does not exist", name),
+			 errmsg("privacy_ext key \"%s\" does not exist", px_name_for_message(name)),
 			 errhint("A key name is 1 to %d characters: lower-case letters, digits, '_', '.' and '-'.", NAMEDATALEN - 1)));
 	return 0;					/* keep compiler quiet */
 }
