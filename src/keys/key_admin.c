@@ -29,6 +29,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -525,6 +528,29 @@ px_destroy_key(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Wait until every transaction of this database that began before this one
+ * has ended.  One that read the key before its rotation may have sealed
+ * values under the old version that it has not committed yet (the scan
+ * below cannot see them), and one may hold a snapshot (a pg_dump's, a
+ * REPEATABLE READ reader's) that still sees rows under it and would find
+ * its material overwritten.  As CREATE INDEX CONCURRENTLY does, wait for
+ * their virtual transaction locks; lock_timeout and statement_timeout
+ * apply, and a deadlock is detected as any other.
+ */
+static void
+wait_for_older_transactions(void)
+{
+	int			n;
+	int			i;
+	VirtualTransactionId *older = GetCurrentVirtualXIDs(InvalidTransactionId, false, false,
+														 PROC_IN_VACUUM, &n);
+
+	for (i = 0; i < n; i++)
+		(void) VirtualXactLock(older[i], true);
+	pfree(older);
+}
+
+/*
  * privacy.drop_key_version(name, version): remove an old version that no
  * value uses any more (see privacy.reencrypt()).  The active version and
  * version 1, which deterministic values are sealed under, are kept.
@@ -543,6 +569,8 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
+	if (px_key_destroyed(key_id))
+		px_report_destroyed_key(key_id);
 
 	/*
 	 * As for destroy_key: the wrapped key is overwritten in place when the
@@ -581,7 +609,11 @@ px_drop_key_version(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_UNKNOWN_KEY),
 				 errmsg("privacy_ext key \"%s\" has no version %d", name, version)));
+	wait_for_older_transactions();
+	/* ...and look with a snapshot taken after they ended */
+	PushActiveSnapshot(GetLatestSnapshot());
 	user = px_first_use_of_version(key_id, version);
+	PopActiveSnapshot();
 	if (user != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
