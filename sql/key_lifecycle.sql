@@ -194,3 +194,16 @@ SELECT privacy.rotate_key('life3a');
 \echo :LAST_ERROR_SQLSTATE
 DROP TABLE life3;
 DROP ROLE regress_life3;
+
+-- reencrypt rewrites a column of a domain over an encrypted type (the key
+-- is the domain's); arrays are refused as before.
+SELECT privacy.create_key('life4');
+CREATE DOMAIN life4_ssn AS privacy.encrypted_text('life4');
+CREATE TABLE life4 (id int, s life4_ssn, a privacy.encrypted_text('life4')[]);
+INSERT INTO life4 VALUES (1, 'domain value', ARRAY['array value']::privacy.encrypted_text('life4')[]);
+SELECT privacy.rotate_key('life4');
+SELECT privacy.reencrypt('life4', 's');
+SELECT privacy.envelope_key_version(s), privacy.decrypt(s) FROM life4;
+SELECT privacy.reencrypt('life4', 'a');
+DROP TABLE life4;
+DROP DOMAIN life4_ssn;

@@ -284,11 +284,26 @@ px_reencrypt(PG_FUNCTION_ARGS)
 			rows_per_block = (relpages > 0 && reltuples > 0) ? (int64) (reltuples / relpages) + 1 : 100;
 		}
 	}
+	/* A domain over an encrypted type: its key is the domain's typmod. */
+	if (get_typtype(typid) == TYPTYPE_DOMAIN)
+	{
+		int32		domain_typmod = -1;
+
+		typid = getBaseTypeAndTypmod(typid, &domain_typmod);
+		if (typmod < 0)
+			typmod = domain_typmod;
+	}
 	if (!px_encrypted_type(typid, &vtype))
+	{
+		Oid			elem = get_element_type(typid);
+
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column \"%s\" of relation \"%s\" is not an encrypted column",
-						colname, get_rel_name(relid))));
+						colname, get_rel_name(relid)),
+				 OidIsValid(elem) && px_encrypted_type(getBaseType(elem), &vtype) ?
+				 errhint("An array of encrypted values is not rewritten by reencrypt(): update the column with its elements decrypted and cast back to its type.") : 0));
+	}
 	if (typmod < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_UNKNOWN_KEY),
