@@ -256,13 +256,26 @@ write_table(const PxAuditEvent *ev, Oid relid)
 	}
 	PG_TRY();
 	{
+		int			rc;
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("INSERT INTO privacy.audit_log (at, session_user_name, "
-								  "current_role_name, purpose, action, object, count, detail) "
-								  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-								  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not write to privacy.audit_log");
+		rc = SPI_execute_with_args("INSERT INTO privacy.audit_log (at, session_user_name, "
+								   "current_role_name, purpose, action, object, count, detail) "
+								   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+								   8, argtypes, values, nulls, false, 0);
+
+		/*
+		 * An INSERT that stored no row (a BEFORE trigger returning NULL, a
+		 * rule) refused the event as surely as one that failed: not
+		 * checking the row count would lose the event from both sinks.
+		 */
+		if (rc != SPI_OK_INSERT || SPI_processed != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("privacy.audit_log did not store the audit event"),
+					 errdetail("The event is in the server log."),
+					 errhint("Remove the trigger or rule on privacy.audit_log that skips its rows.")));
 		SPI_finish();
 	}
 	PG_FINALLY();
@@ -277,10 +290,11 @@ write_table(const PxAuditEvent *ev, Oid relid)
 /*
  * The table sink: false when the table cannot take the event now.  An
  * error while inserting fails the statement, but what it read is still on
- * record: in the log, unless the log is written anyway (logged_after).
+ * record: in the log, written here whatever the sinks, since the error
+ * skips px_audit_write_event()'s own write to the log.
  */
 static bool
-sink_table(const PxAuditEvent *ev, bool table_ok, bool logged_after)
+sink_table(const PxAuditEvent *ev, bool table_ok)
 {
 	Oid			relid = InvalidOid;
 	bool		save_writing = writing;
@@ -297,8 +311,7 @@ sink_table(const PxAuditEvent *ev, bool table_ok, bool logged_after)
 	PG_CATCH();
 	{
 		writing = save_writing;
-		if (!logged_after)
-			write_log(ev);
+		write_log(ev);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -316,7 +329,7 @@ typedef struct AuditSink
 {
 	const char *name;
 	int			flag;
-	bool		(*write) (const PxAuditEvent *ev, bool table_ok, bool logged_after);
+	bool		(*write) (const PxAuditEvent *ev, bool table_ok);
 } AuditSink;
 
 static const AuditSink audit_sinks[] = {
@@ -344,7 +357,7 @@ px_audit_write_event(const PxAuditEvent *ev, bool table_ok)
 
 	for (i = 0; i < lengthof(audit_sinks); i++)
 		if (audit_sinks[i].write != NULL && (px_audit_sinks & audit_sinks[i].flag) != 0 &&
-			!audit_sinks[i].write(ev, table_ok, to_log))
+			!audit_sinks[i].write(ev, table_ok))
 			to_log = true;
 	if (to_log)
 		write_log(ev);

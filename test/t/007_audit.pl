@@ -101,6 +101,30 @@ $offset = -s $primary->logfile;
 like($err, qr/audit_log is full/, 'a failed audit_log write fails the statement');
 like(audit_lines($primary, $offset), qr/"action":"decrypt".*"count":1,/, 'and its event is in the log');
 $primary->safe_psql('postgres', 'DROP TRIGGER refuse ON privacy.audit_log; DROP FUNCTION public.refuse()');
+# A trigger that skips the row (returns NULL) refuses the event as surely:
+# the statement fails too, rather than the event being lost.  With both
+# sinks the event is in the log once (the failed insert skips the later
+# write to the log, so the table sink writes it), a key event as a count.
+$primary->safe_psql('postgres', q{
+	CREATE FUNCTION public.skip() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+	CREATE TRIGGER skip BEFORE INSERT ON privacy.audit_log FOR EACH ROW EXECUTE FUNCTION public.skip();
+});
+foreach my $sinks ('table', 'log,table')
+{
+	$offset = -s $primary->logfile;
+	($ret, $out, $err) = $primary->psql('postgres',
+		qq{SET privacy.audit = '$sinks'; SELECT count(privacy.decrypt(ssn)) FROM staff WHERE id = 1});
+	like($err, qr/privacy.audit_log did not store the audit event/,
+		"$sinks: a skipped audit_log row fails the statement");
+	($ret, $out, $err) = $primary->psql('postgres',
+		qq{SET privacy.audit = '$sinks'; SELECT privacy.grant_key('hr', 'support')});
+	like($err, qr/privacy.audit_log did not store the audit event/,
+		"$sinks: so does a key event's");
+	$lines = audit_lines($primary, $offset);
+	is(scalar(() = $lines =~ /"action":"decrypt".*"count":1,/g), 1, "$sinks: the decrypt is logged once");
+	is(scalar(() = $lines =~ /"action":"key_grant".*"object":"hr"/g), 1, "$sinks: the key grant is logged once");
+}
+$primary->safe_psql('postgres', 'DROP TRIGGER skip ON privacy.audit_log; DROP FUNCTION public.skip()');
 
 # A hot standby with the table sink.
 $primary->backup('base');
