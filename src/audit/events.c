@@ -90,6 +90,32 @@ parse_sinks(const char *value, int *sinks)
 
 static void note_setting_change(const char *value, GucSource source);
 
+/*
+ * Whether a value of privacy.audit from source takes effect.  At
+ * connection start set_config_option() also checks a value from a source
+ * of lower priority than the current one (ALTER DATABASE ... SET under a
+ * connection option, say), for the reset value it may become, but does
+ * not assign it: only the value assigned is the session's, and on record.
+ */
+static bool
+audit_source_wins(GucSource source)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	/*
+	 * Looked up each time, not kept: while the library loads, a
+	 * placeholder of the same name is replaced and freed.  Few settings
+	 * are checked, and only at a session's start or a SET.
+	 */
+	for (i = 0; i < n; i++)
+		if ((vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) == 0 &&
+			strcmp(vars[i]->name, "privacy.audit") == 0)
+			return vars[i]->source <= source;
+	return true;
+}
+
 bool
 px_check_audit(char **newval, void **extra, GucSource source)
 {
@@ -181,7 +207,8 @@ note_setting_change(const char *value, GucSource source)
 		default:
 			return;
 	}
-	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker)
+	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker ||
+		!audit_source_wins(source))
 		return;
 	ev.at = GetCurrentTimestamp();
 	ev.action = "audit_setting";

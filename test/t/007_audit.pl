@@ -73,6 +73,25 @@ like($lines, qr/"action":"audit_setting","session_user":"quiet_app",.*"object":"
 	'a session starting with auditing off from ALTER ROLE ... SET is logged, with the source');
 like($lines, qr/"action":"audit_setting",.*"object":"off","count":1,"detail":\{"source": "client"\}/,
 	'so is one turning it off in the connection options');
+# Only the value that takes effect is on record: a database's value under
+# a connection option or a role's value is checked at connection start but
+# ignored, and was logged as if it were the session's.
+$primary->safe_psql('postgres', q{ALTER DATABASE postgres SET privacy.audit = 'log,table'});
+$offset = -s $primary->logfile;
+{
+	local $ENV{PGOPTIONS} = '-c privacy.audit=off';
+	is($primary->safe_psql('postgres', 'SHOW privacy.audit'), 'off', 'the connection option wins over the database');
+}
+is($primary->safe_psql('postgres', 'SHOW privacy.audit', connstr => $primary->connstr('postgres') . ' user=quiet_app'),
+	'off', 'so does the role\'s value');
+$lines = audit_lines($primary, $offset);
+is(scalar(() = $lines =~ /"action":"audit_setting"/g), 2, 'one audit_setting event per session');
+unlike($lines, qr/"object":"log,table"/, 'neither logs the ignored database value');
+$offset = -s $primary->logfile;
+$primary->safe_psql('postgres', 'SELECT 3');
+like(audit_lines($primary, $offset), qr/"action":"audit_setting",.*"object":"log,table","count":1,"detail":\{"source": "database"\}/,
+	'a session taking the database value logs it');
+$primary->safe_psql('postgres', 'ALTER DATABASE postgres RESET privacy.audit');
 my ($rc_empty, $out_empty, $err_empty) = $primary->psql('postgres', q{SET privacy.audit = ''});
 like($err_empty, qr/invalid value for parameter "privacy.audit"/, 'an empty privacy.audit is refused, not taken as off');
 
