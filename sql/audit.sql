@@ -156,6 +156,27 @@ SELECT privacy.audit_consent_event();
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 
+-- DROP ROLE deletes the role's key grants, each with its key_revoke event;
+-- so does a rename to the name of a role dropped where the extension's
+-- cleanup did not run (here its grant's name set by hand).
+SELECT privacy.create_key('audit_k2') > 0 AS created;
+CREATE ROLE regress_px_audit_gone;
+CREATE ROLE regress_px_audit_other;
+SELECT privacy.grant_key('audit_k', 'regress_px_audit_gone'), privacy.grant_key('audit_k2', 'regress_px_audit_gone'),
+       privacy.grant_key('audit_k2', 'regress_px_audit_other');
+SELECT coalesce(max(event_id), 0) AS mark FROM privacy.audit_log \gset
+DROP ROLE regress_px_audit_gone, regress_px_audit_other;
+UPDATE privacy.key_grants SET grantee_name = 'regress_px_audit_stale'
+ WHERE grantee_name = 'regress_px_audit_reader';
+CREATE ROLE regress_px_audit_new;
+ALTER ROLE regress_px_audit_new RENAME TO regress_px_audit_stale;
+DROP ROLE regress_px_audit_stale;
+SELECT action, object, count, detail, current_role_name
+  FROM privacy.audit_log WHERE event_id > :mark
+ ORDER BY detail->>'command', detail->>'role', object;
+SELECT count(*) AS left_over FROM privacy.key_grants
+ WHERE grantee_name IN ('regress_px_audit_gone', 'regress_px_audit_other', 'regress_px_audit_stale');
+
 RESET privacy.audit;
 SELECT privacy.unmask_role('regress_px_audit_support');
 DROP TABLE audit_people CASCADE;

@@ -11,9 +11,10 @@
  * took them over (a rule showing a column in clear to whoever is called
  * "hr" next); after a rename the role lost its rules and grants, and a
  * masked role stopped being masked.  So once such a command has succeeded,
- * the rows of the dropped roles are deleted and the renamed role's rows
- * renamed, as the extension's owner, in the command's transaction (a
- * rollback takes both back).  Roles are the cluster's, the registries each
+ * the rows of the dropped roles are deleted (a key grant with its
+ * key_revoke event) and the renamed role's rows renamed, as the
+ * extension's owner, in the command's transaction (a rollback takes both
+ * back).  Roles are the cluster's, the registries each
  * database's: the other databases with the extension keep their rows (the
  * README says to run the command's counterpart there).
  */
@@ -21,6 +22,7 @@
 
 #include "roles/role_names.h"
 #include "admin.h"
+#include "audit/events.h"
 #include "catalog.h"
 
 #include "access/xact.h"
@@ -31,6 +33,7 @@
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
@@ -89,6 +92,43 @@ name_datum(const char *s)
 	return DirectFunctionCall1(namein, CStringGetDatum(s));
 }
 
+/*
+ * Delete the key grants naming a role that is gone, each with the
+ * key_revoke event revoke_key() would write (the detail says which command
+ * revoked it): no key is revoked unrecorded.  Before update_registries(),
+ * which then finds none of them left.
+ */
+static void
+revoke_key_grants(const char *rolename, const char *command)
+{
+	Oid			argtypes[1] = {NAMEOID};
+	Datum		values[1];
+	StringInfoData detail;
+	uint64		i;
+
+	values[0] = name_datum(rolename);
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"role\": ");
+	escape_json(&detail, rolename);
+	appendStringInfoString(&detail, ", \"command\": ");
+	escape_json(&detail, command);
+	appendStringInfoChar(&detail, '}');
+
+	SPI_connect();
+	if (px_execute_as_extension_owner("DELETE FROM privacy.key_grants g"
+									  " WHERE g.grantee_name OPERATOR(pg_catalog.=) $1"
+									  " RETURNING (SELECT k.name FROM privacy.data_keys k"
+									  " WHERE k.key_id OPERATOR(pg_catalog.=) g.key_id)",
+									  1, argtypes, values, false, 0) != SPI_OK_DELETE_RETURNING)
+		elog(ERROR, "could not delete the key grants of role \"%s\"", rolename);
+	/* As the command's user, as revoke_key() would be. */
+	for (i = 0; i < SPI_processed; i++)
+		px_audit_event("key_revoke",
+					   SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+					   1, detail.data);
+	SPI_finish();
+}
+
 static void
 role_names_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 						   ProcessUtilityContext context, ParamListInfo params,
@@ -117,6 +157,7 @@ role_names_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 			/* A role of that name again (DROP ROLE IF EXISTS of a missing one leaves it) */
 			if (r->roletype != ROLESPEC_CSTRING || OidIsValid(get_role_oid(r->rolename, true)))
 				continue;
+			revoke_key_grants(r->rolename, "DROP ROLE");
 			v[0] = name_datum(r->rolename);
 			update_registries("DELETE FROM privacy.%s WHERE %s OPERATOR(pg_catalog.=) $1 AND %s IS NOT NULL",
 							  1, v);
@@ -128,6 +169,7 @@ role_names_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 		Datum		v[2];
 
 		/* Rows naming the new name are a dropped role's: that name was free. */
+		revoke_key_grants(r->newname, "ALTER ROLE RENAME");
 		v[0] = name_datum(r->newname);
 		update_registries("DELETE FROM privacy.%s WHERE %s OPERATOR(pg_catalog.=) $1 AND %s IS NOT NULL",
 						  1, v);
