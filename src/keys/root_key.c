@@ -36,8 +36,13 @@ char	   *px_previous_root_key_file = NULL;
 /* Development-mode key file, relative to the data directory. */
 #define DEV_KEY_FILE "privacy_ext_root.key"
 
-/* Longer input than this cannot be a 64-hex-digit key plus a newline. */
+/*
+ * Longer input than this cannot be a 64-hex-digit key plus a newline.
+ * Sources are read into KEY_SOURCE_BUF bytes, one more than this, so that
+ * longer input is seen, and refused, rather than cut to a valid key.
+ */
 #define MAX_KEY_SOURCE_LEN 256
+#define KEY_SOURCE_BUF (MAX_KEY_SOURCE_LEN + 1)
 
 /* One root key: the current one, or the previous one during a rotation. */
 typedef struct RootKeySlot
@@ -62,7 +67,9 @@ setting_is_set(const char *value)
 }
 
 /*
- * Parse 64 hex digits, optionally followed by whitespace, into key.
+ * Parse 64 hex digits, optionally followed by whitespace, into key.  text
+ * is a KEY_SOURCE_BUF buffer, wiped here; len is what the source held,
+ * more than MAX_KEY_SOURCE_LEN when it held more than the buffer.
  * "source" names where the text came from, for the error message only.
  */
 static void
@@ -70,11 +77,21 @@ parse_key_text(char *text, size_t len, const char *source, uint8_t key[PX_KEY_LE
 {
 	px_status	status;
 
+	if (len > MAX_KEY_SOURCE_LEN)
+	{
+		px_wipe(text, KEY_SOURCE_BUF);
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_ROOT_KEY),
+				 errmsg("privacy_ext root key from %s is invalid", source),
+				 errdetail("The root key must be exactly 64 hexadecimal digits (256 bits); the input is longer than %d bytes.",
+						   MAX_KEY_SOURCE_LEN),
+				 errhidestmt(true)));
+	}
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
 					   text[len - 1] == ' ' || text[len - 1] == '\t'))
 		len--;
 	status = px_hex_decode(text, len, key, PX_KEY_LEN);
-	px_wipe(text, MAX_KEY_SOURCE_LEN);
+	px_wipe(text, KEY_SOURCE_BUF);
 	if (status != PX_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_ROOT_KEY),
@@ -86,7 +103,8 @@ parse_key_text(char *text, size_t len, const char *source, uint8_t key[PX_KEY_LE
 static void
 load_from_command(const char *command, const char *setting, uint8_t key[PX_KEY_LEN])
 {
-	char		buf[MAX_KEY_SOURCE_LEN + 1];
+	char		buf[KEY_SOURCE_BUF];
+	char		drain[64];
 	size_t		len = 0;
 	size_t		n;
 	FILE	   *pipe;
@@ -98,12 +116,13 @@ load_from_command(const char *command, const char *setting, uint8_t key[PX_KEY_L
 		ereport(ERROR,
 				(errcode(ERRCODE_PX_ROOT_KEY),
 				 errmsg("could not run %s: %m", setting)));
-	while (len < sizeof(buf) - 1 &&
-		   (n = fread(buf + len, 1, sizeof(buf) - 1 - len, pipe)) > 0)
+	while (len < sizeof(buf) &&
+		   (n = fread(buf + len, 1, sizeof(buf) - len, pipe)) > 0)
 		len += n;
 	/* Drain anything longer so the command is not killed by SIGPIPE. */
-	while (fread(buf + len, 1, 1, pipe) == 1)
-		len = sizeof(buf);
+	while (len == sizeof(buf) && fread(drain, 1, sizeof(drain), pipe) > 0)
+		;
+	px_wipe(drain, sizeof(drain));
 	rc = pclose(pipe);
 	if (rc != 0)
 	{
@@ -113,7 +132,7 @@ load_from_command(const char *command, const char *setting, uint8_t key[PX_KEY_L
 				 errmsg("%s failed: %s", setting, wait_result_to_str(rc)),
 				 errhint("The command's own message, if any, is in the server log just above.")));
 	}
-	parse_key_text(buf, len > MAX_KEY_SOURCE_LEN ? MAX_KEY_SOURCE_LEN : len, setting, key);
+	parse_key_text(buf, len, setting, key);
 }
 
 /*
@@ -124,7 +143,7 @@ load_from_command(const char *command, const char *setting, uint8_t key[PX_KEY_L
 static void
 load_from_file(const char *path, const char *source, uint8_t key[PX_KEY_LEN])
 {
-	char		buf[MAX_KEY_SOURCE_LEN + 1];
+	char		buf[KEY_SOURCE_BUF];
 	struct stat st;
 	ssize_t		n;
 	size_t		len = 0;
@@ -166,8 +185,8 @@ load_from_file(const char *path, const char *source, uint8_t key[PX_KEY_LEN])
 				 errdetail("The file must be a regular file with mode 0600 or stricter."),
 				 errhint("Run: chmod 0600 \"%s\"", path)));
 	}
-	while (len < MAX_KEY_SOURCE_LEN &&
-		   (n = read(fd, buf + len, MAX_KEY_SOURCE_LEN - len)) > 0)
+	while (len < sizeof(buf) &&
+		   (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
 		len += n;
 	close(fd);
 	parse_key_text(buf, len, source, key);

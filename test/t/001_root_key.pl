@@ -70,7 +70,10 @@ my @bad = (
 	[ 'too short', substr($key_a, 0, 62) . "\n", 0600, qr/exactly 64 hexadecimal digits/ ],
 	[ 'not hex', ('zq' x 32) . "\n", 0600, qr/exactly 64 hexadecimal digits/ ],
 	[ 'too long', $key_a . "00\n", 0600, qr/exactly 64 hexadecimal digits/ ],
-	[ 'empty', '', 0600, qr/exactly 64 hexadecimal digits/ ]);
+	[ 'empty', '', 0600, qr/exactly 64 hexadecimal digits/ ],
+	# Only the first 256 bytes were read, and what followed them ignored.
+	[ 'past 256 bytes', $key_a . (' ' x 300) . "junk\n", 0600,
+	  qr/root key from privacy.root_key_file is invalid.*\n.*longer than 256 bytes/ ]);
 foreach my $case (@bad)
 {
 	my ($name, $content, $mode, $expect) = @$case;
@@ -165,6 +168,27 @@ ok(!$node->start(fail_ok => 1), 'failing root_key_command: server refuses to sta
 my $log = log_since($node, $offset);
 like($log, qr/privacy.root_key_command failed/, 'failing command: clear message');
 unlike($log, qr/$key_a/, 'failing command: its output is not logged');
+
+# Output past 256 bytes is refused, not cut to the key before it (nor
+# written past the end of the buffer).
+write_file_mode("$dir/longcmd.sh", "#!/bin/sh\necho '$key_a" . (' ' x 300) . "junk'\n", 0700);
+set_conf($node, "shared_preload_libraries = 'privacy_ext'\n"
+	  . "privacy.root_key_command = '$dir/longcmd.sh'\n");
+$offset = -s $node->logfile;
+ok(!$node->start(fail_ok => 1), 'root_key_command output past 256 bytes: server refuses to start');
+$log = log_since($node, $offset);
+like($log, qr/root key from privacy.root_key_command is invalid.*\n.*longer than 256 bytes/,
+	'output past 256 bytes: the message names the setting');
+unlike($log, qr/$key_a|junk/, 'output past 256 bytes: none of it is logged');
+
+# Up to 256 bytes, whitespace after the key is fine.
+write_file_mode("$dir/padded.key", $key_a . (' ' x 191) . "\n", 0600);
+set_conf($node, "shared_preload_libraries = 'privacy_ext'\n"
+	  . "privacy.root_key_file = '$dir/padded.key'\n");
+$node->start;
+is($node->safe_psql('postgres', 'SELECT privacy.decrypt(v) FROM t'),
+	'root-key-test-value', 'a key file of 256 bytes with trailing whitespace is read');
+$node->stop;
 
 # --- without shared_preload_libraries: loaded per backend on first use ----
 unlink("$dir/keycmd.count");
