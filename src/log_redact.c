@@ -1366,6 +1366,8 @@ px_emit_log(ErrorData *edata)
 	}
 	if (!edata->output_to_server)
 		goto chain;
+	if (px_log_marks_ending)
+		px_log_end_stale_marks();
 
 	if (redact_cxt == NULL)
 		redact_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext log redaction",
@@ -1542,6 +1544,33 @@ clear_marks(void)
 }
 
 /*
+ * The marks end with the query string, not at its transaction's end: a
+ * COMMIT between two statements of one simple-query string ends a
+ * transaction, but a later statement's report still logs the whole string
+ * (with the earlier statement's literals) as its STATEMENT line.  So a
+ * transaction end only notes the string the marks belong to, by the
+ * statement_timestamp() of its client message (constant for the whole
+ * string, through a procedure's COMMIT too; a debug_query_string pointer
+ * could be reused by the next message), and they go at the first mark or
+ * report of another message, or after the string is done
+ * (debug_query_string reset: an idle session's reports, its disconnection).
+ * A new message within the same microsecond keeps the marks: it is hidden
+ * more, never less.
+ */
+bool		px_log_marks_ending = false;
+static TimestampTz marks_message_start = 0;
+
+void
+px_log_end_stale_marks(void)
+{
+	if (debug_query_string != NULL &&
+		GetCurrentStatementStartTimestamp() == marks_message_start)
+		return;
+	clear_marks();
+	px_log_marks_ending = false;
+}
+
+/*
  * Whether a value of the type can hold an encrypted value: the type, a
  * domain over it, or an array, composite or range with one inside.  A
  * composite nested too deep to look at counts as holding one.
@@ -1602,8 +1631,8 @@ copy_into_encrypted(const CopyStmt *stmt)
  * procedure).  A procedure's or DO block's COMMIT and ROLLBACK end
  * transactions inside a running CALL or DO, whose PL/pgSQL variables still
  * hold what was decrypted before: the marks outlive those transaction ends
- * and go at the first one outside any statement (the top-level statement's
- * own commit, or the abort after its error has been reported).
+ * and start ending at the first one outside any statement (the top-level
+ * statement's own commit, or the abort after its error has been reported).
  */
 static int	utility_depth = 0;
 
@@ -1641,8 +1670,9 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 }
 
 /*
- * After the error of a failed statement has been reported, and at commit;
- * not at the transaction ends inside a running statement (utility_depth).
+ * After the error of a failed statement has been reported, and at commit,
+ * the marks start ending (px_log_end_stale_marks); not at the transaction
+ * ends inside a running statement (utility_depth).
  */
 static void
 log_redact_xact_callback(XactEvent event, void *arg)
@@ -1654,8 +1684,11 @@ log_redact_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			if (utility_depth == 0)
-				clear_marks();
+			if (utility_depth == 0 && !px_log_marks_ending)
+			{
+				px_log_marks_ending = true;
+				marks_message_start = GetCurrentStatementStartTimestamp();
+			}
 			break;
 		default:
 			break;

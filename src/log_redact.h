@@ -9,7 +9,9 @@
  * Marking is a store to a global, cheap enough for every row.
  *
  * The marks last until the transaction ends (after an error has been
- * reported), so a report about a marked statement always sees them; a
+ * reported) and the query string they were set in is done, so a report
+ * about a marked statement always sees them, even one about a later
+ * statement of the same string, whose STATEMENT line is the whole string; a
  * COMMIT or ROLLBACK inside a running CALL or DO does not end them.  What the hook does
  * with a report is described at the top of log_redact.c.
  */
@@ -22,6 +24,13 @@
 extern bool px_log_took_plaintext;
 /* This statement produced plaintext (decrypt, unmask, export). */
 extern bool px_log_gave_plaintext;
+
+/*
+ * The transaction of the marks has ended: they go at the first mark or
+ * report of another query string (px_log_end_stale_marks).
+ */
+extern bool px_log_marks_ending;
+extern void px_log_end_stale_marks(void);
 
 /* Called from _PG_init before the privacy prefix is reserved. */
 extern void px_install_log_redaction(void);
@@ -36,12 +45,16 @@ extern char *px_redact_sql_literals(const char *sql, bool numbers);
 static inline void
 px_note_plaintext_in(void)
 {
+	if (unlikely(px_log_marks_ending))
+		px_log_end_stale_marks();
 	px_log_took_plaintext = true;
 }
 
 static inline void
 px_note_plaintext_out(void)
 {
+	if (unlikely(px_log_marks_ending))
+		px_log_end_stale_marks();
 	px_log_gave_plaintext = true;
 }
 

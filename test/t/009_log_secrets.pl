@@ -84,6 +84,9 @@ my @battery = (
 	q{SELECT 1 \; INSERT INTO people VALUES (20, 'SECRET-18-XYZ', NULL, NULL, NULL) \; SELECT 1 / 0;},
 	q{SELECT 1 / 0 \; INSERT INTO people VALUES (21, 'SECRET-19-XYZ', NULL, NULL, NULL);},
 	q{SELECT privacy.decrypt(ssn) FROM people WHERE id = 1 \; SELECT 1 / 0;},
+	# a COMMIT between them ends the transaction, not the string's marks
+	q{SELECT set_config('px_test.v', privacy.decrypt(ssn), false) FROM people WHERE id = 1 \; COMMIT \;
+	  SELECT current_setting('px_test.v')::int;},
 	# standard_conforming_strings off: a backslash-escaped quote
 	q{SET standard_conforming_strings = off;
 	  INSERT INTO people (id, ssn) VALUES (1, 'it\'s SECRET-20-XYZ');},
@@ -373,11 +376,31 @@ $node->psql('postgres', q{INSERT INTO people VALUES (1, 'SECRET-40-XYZ', NULL, N
 # As the README says: a statement that fails before its plaintext is bound
 # is logged as written.
 $node->psql('postgres', q{INSERT INTO people VALUES (1, 'VISIBLE-2-XYZ', NULL, NULL, NULL) RETURNING +;});
+# A COMMIT or ROLLBACK between the statements of one query string ends a
+# transaction, not the string, which a later statement's error logs whole.
+$node->psql('postgres', q{INSERT INTO people (id, ssn) VALUES (70, 'SECRET-61-XYZ') \; COMMIT \; SELECT 1 / 0;});
+$node->psql('postgres',
+	q{BEGIN \; INSERT INTO people (id, ssn) VALUES (71, 'SECRET-62-XYZ') \; COMMIT \; SELECT 'x'::int;});
+$node->psql('postgres',
+	q{BEGIN \; INSERT INTO people (id, ssn) VALUES (72, 'SECRET-63-XYZ') \; ROLLBACK \; SELECT 1 / 0;});
+my ($c_out, $c_err) = ('', '');
+IPC::Run::run(
+	[ 'psql', '-X', '-d', $node->connstr('postgres'), '-c',
+	  q{INSERT INTO people (id, ssn) VALUES (73, 'SECRET-64-XYZ'); COMMIT; SELECT 1 / 0;} ],
+	'>', \$c_out, '2>', \$c_err);
+# The marks end with their string: the session's next string keeps its literals.
+$node->psql('postgres', qq{INSERT INTO people (id, ssn) VALUES (74, 'SECRET-65-XYZ');\nSELECT 'VISIBLE-3-XYZ'::int;});
 $log = slurp_file($node->logfile, $offset);
 like($log, qr/STATEMENT:  SELECT 'VISIBLE-1-XYZ'::int;/, 'shown: a statement without plaintext keeps its literals');
 like($log, qr/STATEMENT:  INSERT INTO people VALUES \(1, 'VISIBLE-2-XYZ'/,
 	'shown: a statement with a syntax error is logged as written');
+like($log, qr/STATEMENT:  SELECT 'VISIBLE-3-XYZ'::int;/,
+	'shown: a query string after one that took plaintext keeps its literals');
+my $after_commit = () = $log =~ /ERROR:  (?:division by zero|invalid input syntax for type integer: "x")/g;
+is($after_commit, 4, 'shown: the statements after a COMMIT or ROLLBACK fail');
 unlike($log, qr/SECRET-40-XYZ/, 'shown: the statement that took plaintext is not logged');
+unlike($log, qr/SECRET-\d+-XYZ/,
+	'shown: nor a later statement of its query string, after a COMMIT or ROLLBACK');
 
 $node->stop;
 done_testing();
