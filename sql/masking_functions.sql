@@ -106,3 +106,26 @@ SELECT length(privacy.mask_hash('ann@example.com', 'pseudo')) AS granted_len;
 RESET ROLE;
 SELECT privacy.revoke_key('pseudo', 'regress_px_analyst');
 DROP ROLE regress_px_analyst;
+
+-- mask_noise on integers stays within floor(ratio * |value|) of the value:
+-- rounding once stepped past it (8 at 0.1 gave 9), also near the limits.
+SELECT privacy.mask_noise(8, 0.1) AS eight, privacy.mask_noise(8::int8, 0.1) AS eight_int8;
+SELECT count(*) FILTER (WHERE abs(privacy.mask_noise(v, r)::numeric - v) > floor(abs(v) * r)) AS int4_beyond,
+       count(*) FILTER (WHERE abs(privacy.mask_noise(v::int8, r)::numeric - v) > floor(abs(v) * r)) AS int8_beyond
+  FROM generate_series(-3000, 3000) v, (VALUES (0.1::float8), (0.05), (0.33), (1)) x(r);
+SELECT count(*) FILTER (WHERE abs(privacy.mask_noise(v, 1)::numeric - v) > abs(v::numeric)) AS int4_edges_beyond
+  FROM (VALUES (2147483647), (-2147483648), (2147483646), (-2147483647)) x(v);
+SELECT count(*) FILTER (WHERE abs(privacy.mask_noise(v, 1)::numeric - v) > abs(v::numeric)) AS int8_edges_beyond
+  FROM (VALUES (9223372036854775807::int8), ('-9223372036854775808'::int8), (9223372036854775806::int8)) x(v);
+-- A finite float stays finite, however large.
+SELECT privacy.mask_noise(1.7e308::float8, 1) <> 'Infinity' AS finite,
+       privacy.mask_noise(-1.7e308::float8, 1) <> '-Infinity' AS finite_negative,
+       privacy.mask_noise(1.7e308::numeric, 1) <> 'Infinity'::numeric AS numeric_finite;
+-- mask_hash never raises for an unknown or destroyed key: NULL.
+SELECT privacy.mask_hash('x', 'nokey') IS NULL AS unknown_null, privacy.mask_hash('x', '') IS NULL AS empty_name_null;
+SELECT privacy.create_key('pseudo_gone') > 0 AS created;
+SELECT privacy.destroy_key('pseudo_gone', 'destroy pseudo_gone');
+SELECT privacy.mask_hash('x', 'pseudo_gone') IS NULL AS destroyed_null;
+-- mask_redact of times, money and oid.
+SELECT privacy.mask_redact(time '12:34'), privacy.mask_redact(timetz '12:34+02'),
+       privacy.mask_redact(42::money), privacy.mask_redact(7::oid);

@@ -143,3 +143,50 @@ DELETE FROM privacy.mask_rules;
 SELECT privacy.revoke_key('hrm', 'regress_px_hr_manager');
 DROP OWNED BY regress_px_support, regress_px_hr_manager, regress_px_analysts, regress_px_analyst;
 DROP ROLE regress_px_support, regress_px_hr_manager, regress_px_analyst, regress_px_analysts;
+
+-- A hash rule whose key is destroyed: that column (or that part of a jsonb
+-- column) shows NULL, the others stay readable; declaring one is refused.
+-- The redact rule shows what mask_redact() shows (times, money, oid).
+-- 'none' on encrypted_bytea decrypts for a key holder only; on an array of
+-- encrypted values it shows the envelopes, to a key holder only.
+SELECT privacy.create_key('hk_gone') > 0 AS created, privacy.create_key('bk') > 0 AS created;
+CREATE TABLE h (id int, a text, b jsonb, t time, tz timetz, m money, o oid,
+                e privacy.encrypted_bytea('bk'), arr privacy.encrypted_text('bk')[]);
+INSERT INTO h VALUES (1, 'ann', '{"n": "ann", "k": "x"}', '12:34', '12:34+02', 5, 9,
+                      privacy.encrypt('\x0102'::bytea, 'bk'),
+                      ARRAY[privacy.encrypt('s1', 'bk')]::privacy.encrypted_text('bk')[]);
+SELECT privacy.set_mask('h', 'id', 'none'), privacy.set_mask('h', 'a', 'hash(''hk_gone'')'),
+       privacy.set_mask('h', 'b', 'jsonb(''$.n'' hash(''hk_gone''), ''$.k'' redact)'),
+       privacy.set_mask('h', 't', 'redact'), privacy.set_mask('h', 'tz', 'redact'),
+       privacy.set_mask('h', 'e', 'none'), privacy.set_mask('h', 'arr', 'none');
+SELECT privacy.create_masking_view('h');
+SELECT id, length(a) AS a_len, b ? 'n' AS has_n, t, tz, m, o, e FROM masked.h;
+CREATE ROLE regress_px_hreader;
+SELECT privacy.mask_role('regress_px_hreader');
+SET ROLE regress_px_hreader;
+SELECT id, t, tz, m, o FROM masked.h;
+SELECT e FROM masked.h;
+\echo :LAST_ERROR_SQLSTATE
+SELECT arr FROM masked.h;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT privacy.grant_key('bk', 'regress_px_hreader');
+SET ROLE regress_px_hreader;
+SELECT e, arr::text LIKE '{pxe1:%' AS envelope FROM masked.h;
+RESET ROLE;
+SELECT privacy.destroy_key('hk_gone', 'destroy hk_gone');
+SELECT id, a, b, t FROM masked.h;
+SET ROLE regress_px_hreader;
+SELECT id, a, b FROM masked.h;
+RESET ROLE;
+SELECT privacy.set_mask('h', 'a', 'hash(''hk_gone'')');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.set_mask('h', 'b', 'jsonb(''$.n'' hash(''hk_gone''))');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.unmask_role('regress_px_hreader');
+SELECT privacy.revoke_key('bk', 'regress_px_hreader');
+DROP TABLE h CASCADE;
+DELETE FROM privacy.masking_views;
+DELETE FROM privacy.mask_rules;
+DROP OWNED BY regress_px_hreader;
+DROP ROLE regress_px_hreader;

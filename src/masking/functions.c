@@ -10,7 +10,10 @@
 #include "masking/functions.h"
 #include "px_mask.h"
 
+#include <float.h>
 #include <math.h>
+
+#include "common/int.h"
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
@@ -68,12 +71,40 @@ px_mask_credit_card_fn(PG_FUNCTION_ARGS)
 }
 
 /*
- * mask_hash(value, key): keyed pseudonym, HMAC-SHA-256 under a key derived
- * from the named data key's version 1 (stable across rotations, joinable),
- * as 32 hex digits.  Only roles granted the key may use it, and only while
- * it exists: the key is looked up at every call (keys/key_store.c's caches are
- * current for the statement), so a destroyed key fails with PXK02 at the
- * next statement, reached from wherever.
+ * The key a hash('key') rule or mask_hash() pseudonymizes under: version 1
+ * of the named data key (stable across rotations, joinable).  False for an
+ * unknown key and for a destroyed one, which can pseudonymize nothing any
+ * more: the caller gives NULL, never an error (a masking view's other
+ * columns stay readable).  key_store.c's caches are current for the
+ * statement, so a destroyed key gives NULL from the next one on.
+ */
+bool
+px_hash_key(const char *name, uint32 *key_id, PxKeyRef *ref)
+{
+	*key_id = px_key_id_for_name(name, true);
+	return *key_id != 0 && !px_key_destroyed(*key_id) &&
+		px_key_ref_for_version(*key_id, 1, true, ref);
+}
+
+/* 32 hex digits of the HMAC-SHA-256 of s under ref's hash key. */
+text *
+px_hash_text(const PxKeyRef *ref, const char *s, size_t len)
+{
+	uint8_t		mac[32];
+	char		hex[33];
+	int			i;
+
+	px_report_status(px_hmac_sha256(ref->hash_key, PX_KEY_LEN, (const uint8_t *) s, len, mac),
+					 true);
+	for (i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	return cstring_to_text(hex);
+}
+
+/*
+ * mask_hash(value, key): keyed pseudonym as 32 hex digits, for roles
+ * granted the key (42501 for the others: the pseudonym is the key's use).
+ * An unknown or destroyed key gives NULL, as any unusable parameter does.
  */
 PG_FUNCTION_INFO_V1(px_mask_hash_fn);
 Datum
@@ -81,27 +112,19 @@ px_mask_hash_fn(PG_FUNCTION_ARGS)
 {
 	text	   *in = PG_GETARG_TEXT_PP(0);
 	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	uint32		key_id = px_key_id_for_name(name, false);
+	uint32		key_id;
 	PxKeyRef	ref;
-	uint8_t		mac[32];
-	char		hex[33];
-	int			i;
 
-	/* Destruction also drops the grants: say what is final. */
-	if (px_key_destroyed(key_id))
-		px_report_destroyed_key(key_id);
+	/* Destruction also drops the grants: a destroyed key is NULL, not 42501. */
+	if (!px_hash_key(name, &key_id, &ref))
+		PG_RETURN_NULL();
 	if (!px_may_decrypt(key_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for privacy_ext key \"%s\"", name),
 				 errhint("A key administrator can allow it with privacy.grant_key()."),
 				 px_errhide()));
-	px_key_ref_for_version(key_id, 1, false, &ref);
-	px_report_status(px_hmac_sha256(ref.hash_key, PX_KEY_LEN, (const uint8_t *) VARDATA_ANY(in),
-									VARSIZE_ANY_EXHDR(in), mac), true);
-	for (i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	PG_RETURN_TEXT_P(cstring_to_text(hex));
+	PG_RETURN_TEXT_P(px_hash_text(&ref, VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in)));
 }
 
 /* ---- generalize -------------------------------------------------------- */
@@ -295,10 +318,43 @@ noisy(double v, double ratio, const char *tag)
 	return v + fabs(v) * ratio * px_noise_unit(mac);
 }
 
+/* A finite value's noise, kept finite: 1.7e308 plus its noise overflows. */
+static double
+noisy_finite(double v, double ratio)
+{
+	return fmax(fmin(noisy(v, ratio, "float"), DBL_MAX), -DBL_MAX);
+}
+
 static bool
 ratio_ok(double r)
 {
 	return r > 0 && r <= 1;
+}
+
+/*
+ * An integer's noise, rounded, then kept within floor(ratio * |v|) of v:
+ * rounding alone could step past the bound (8 at 0.1 is 8 +- 0.8, and
+ * rint() made 8.7 into 9).  The bounds are integers, saturated at int64's
+ * limits (a double cannot hold every int64 there); int4's caller clamps
+ * to its own range.
+ */
+static int64
+noisy_int(int64 v, double r)
+{
+	double		n = rint(noisy((double) v, r, "int"));
+	double		bound = floor(fabs((double) v) * r);
+	int64		b = bound >= 9223372036854775807.0 ? PG_INT64_MAX : (int64) bound;
+	int64		x;
+	int64		lo;
+	int64		hi;
+
+	x = n >= 9223372036854775807.0 ? PG_INT64_MAX :
+		n <= -9223372036854775808.0 ? PG_INT64_MIN : (int64) n;
+	if (pg_sub_s64_overflow(v, b, &lo))
+		lo = PG_INT64_MIN;
+	if (pg_add_s64_overflow(v, b, &hi))
+		hi = PG_INT64_MAX;
+	return x < lo ? lo : x > hi ? hi : x;
 }
 
 PG_FUNCTION_INFO_V1(px_noise_int4);
@@ -307,28 +363,23 @@ px_noise_int4(PG_FUNCTION_ARGS)
 {
 	int32		v = PG_GETARG_INT32(0);
 	double		r = PG_GETARG_FLOAT8(1);
+	int64		n;
 
 	if (!ratio_ok(r))
 		PG_RETURN_NULL();
-	PG_RETURN_INT32((int32) rint(fmax(fmin(noisy(v, r, "int"), PG_INT32_MAX), PG_INT32_MIN)));
+	n = noisy_int(v, r);
+	PG_RETURN_INT32(n > PG_INT32_MAX ? PG_INT32_MAX : n < PG_INT32_MIN ? PG_INT32_MIN : (int32) n);
 }
 
 PG_FUNCTION_INFO_V1(px_noise_int8);
 Datum
 px_noise_int8(PG_FUNCTION_ARGS)
 {
-	int64		v = PG_GETARG_INT64(0);
 	double		r = PG_GETARG_FLOAT8(1);
-	double		n;
 
 	if (!ratio_ok(r))
 		PG_RETURN_NULL();
-	n = rint(noisy((double) v, r, "int"));
-	if (n >= 9223372036854775807.0)
-		PG_RETURN_INT64(PG_INT64_MAX);
-	if (n <= -9223372036854775808.0)
-		PG_RETURN_INT64(PG_INT64_MIN);
-	PG_RETURN_INT64((int64) n);
+	PG_RETURN_INT64(noisy_int(PG_GETARG_INT64(0), r));
 }
 
 PG_FUNCTION_INFO_V1(px_noise_float8);
@@ -342,7 +393,7 @@ px_noise_float8(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (isnan(v) || isinf(v))
 		PG_RETURN_FLOAT8(v);
-	PG_RETURN_FLOAT8(noisy(v, r, "float"));
+	PG_RETURN_FLOAT8(noisy_finite(v, r));
 }
 
 PG_FUNCTION_INFO_V1(px_noise_numeric);
@@ -360,30 +411,29 @@ px_noise_numeric(PG_FUNCTION_ARGS)
 	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v)));
 	if (isinf(d))
 		PG_RETURN_NUMERIC(v);
-	return DirectFunctionCall1(float8_numeric, Float8GetDatum(noisy(d, r, "float")));
+	return DirectFunctionCall1(float8_numeric, Float8GetDatum(noisy_finite(d, r)));
 }
 
 /* ---- redact ------------------------------------------------------------ */
 
 /*
- * A fixed placeholder of the value's type: 'REDACTED' for strings, 0 for
- * numbers, the epoch for dates and times, false for booleans, NULL for any
- * other type.
+ * A fixed placeholder of a type, by its category: 'REDACTED' for strings,
+ * 0 for numbers (money, oid too), the epoch for dates and timestamps,
+ * midnight for times, false for booleans, an empty bytea; *isnull for any
+ * other type.  The one definition for privacy.mask_redact() and the redact
+ * rule (masking/rules.c), so that the two show the same.
  */
-PG_FUNCTION_INFO_V1(px_mask_redact_fn);
 Datum
-px_mask_redact_fn(PG_FUNCTION_ARGS)
+px_redact_placeholder(Oid type, bool *isnull)
 {
-	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	Oid			base = getBaseType(type);
 	char		category;
 	bool		preferred;
 	const char *literal = NULL;
 	Oid			input;
 	Oid			ioparam;
 
-	if (!OidIsValid(type))
-		PG_RETURN_NULL();
-	get_type_category_preferred(getBaseType(type), &category, &preferred);
+	get_type_category_preferred(base, &category, &preferred);
 	switch (category)
 	{
 		case TYPCATEGORY_STRING:
@@ -393,8 +443,7 @@ px_mask_redact_fn(PG_FUNCTION_ARGS)
 			literal = "0";
 			break;
 		case TYPCATEGORY_DATETIME:
-			literal = (getBaseType(type) == TIMEOID || getBaseType(type) == TIMETZOID) ?
-				"00:00" : "1970-01-01";
+			literal = (base == TIMEOID || base == TIMETZOID) ? "00:00" : "1970-01-01";
 			break;
 		case TYPCATEGORY_BOOLEAN:
 			literal = "false";
@@ -402,10 +451,27 @@ px_mask_redact_fn(PG_FUNCTION_ARGS)
 		default:
 			break;
 	}
-	if (getBaseType(type) == BYTEAOID)
+	if (base == BYTEAOID)
 		literal = "\\x";
+	*isnull = (literal == NULL);
 	if (literal == NULL)
-		PG_RETURN_NULL();
+		return (Datum) 0;
 	getTypeInputInfo(type, &input, &ioparam);
-	PG_RETURN_DATUM(OidInputFunctionCall(input, (char *) literal, ioparam, -1));
+	return OidInputFunctionCall(input, (char *) literal, ioparam, -1);
+}
+
+PG_FUNCTION_INFO_V1(px_mask_redact_fn);
+Datum
+px_mask_redact_fn(PG_FUNCTION_ARGS)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	bool		isnull;
+	Datum		result;
+
+	if (!OidIsValid(type))
+		PG_RETURN_NULL();
+	result = px_redact_placeholder(type, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }

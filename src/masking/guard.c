@@ -33,10 +33,13 @@
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 
+/* Overloads of privacy.apply_mask() there are room for (four in 1.1). */
+#define PX_APPLY_MASK_MAX 8
+
 typedef struct GuardContext
 {
 	List	   *queries;		/* enclosing queries, innermost first */
-	Oid			apply_mask_oids[3];
+	Oid			apply_mask_oids[PX_APPLY_MASK_MAX];
 	int			napply;
 } GuardContext;
 
@@ -51,12 +54,16 @@ lookup_apply_mask(GuardContext *ctx)
 	if (!OidIsValid(nsp))
 		return;
 	list = SearchSysCacheList1(PROCNAMEARGSNSP, CStringGetDatum("apply_mask"));
-	for (i = 0; i < list->n_members && ctx->napply < 3; i++)
+	for (i = 0; i < list->n_members; i++)
 	{
 		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(&list->members[i]->tuple);
 
-		if (proc->pronamespace == nsp)
-			ctx->apply_mask_oids[ctx->napply++] = proc->oid;
+		if (proc->pronamespace != nsp)
+			continue;
+		/* An overload left unchecked would be a decryption oracle: fail closed. */
+		if (ctx->napply == PX_APPLY_MASK_MAX)
+			elog(ERROR, "too many overloads of privacy.apply_mask()");
+		ctx->apply_mask_oids[ctx->napply++] = proc->oid;
 	}
 	ReleaseSysCacheList(list);
 }

@@ -36,6 +36,7 @@
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
@@ -110,6 +111,24 @@ parse_or_error(const char *rule_text, px_mask_rule *rule)
 }
 
 /*
+ * A hash('key') rule's key must exist and not be destroyed: a destroyed key
+ * could pseudonymize nothing (the view would show NULL), so such a rule is
+ * refused when declared, as one naming an unknown key is.
+ */
+static void
+require_hash_key(const char *name)
+{
+	uint32		key_id = px_key_id_for_name(name, false);
+
+	if (px_key_destroyed(key_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_PX_KEY_DESTROYED),
+				 errmsg("privacy_ext key \"%s\" has been destroyed", px_name_for_message(name)),
+				 errdetail("A hash rule under a destroyed key could pseudonymize nothing."),
+				 errhint("Name a key that exists in the rule.")));
+}
+
+/*
  * privacy.check_mask_rule(rule, column type): the rule's canonical text, or
  * an error saying why it cannot mask a column of that type.
  */
@@ -179,7 +198,7 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 				 errmsg("masking rule \"%s\" needs %s, not %s", rule_text, needs,
 						format_type_be(coltype))));
 	if (rule.kind == PX_RULE_HASH)
-		(void) px_key_id_for_name(rule.text, false);
+		require_hash_key(rule.text);
 	if (rule.kind == PX_RULE_JSONB)
 	{
 		px_mask_rule inner;
@@ -189,7 +208,7 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 
 		for (i = 0; px_jsonb_part_rule(&rule, i, &inner, &path, &path_len); i++)
 			if (inner.kind == PX_RULE_HASH)
-				(void) px_key_id_for_name(inner.text, false);
+				require_hash_key(inner.text);
 	}
 	/* The length the formatter wrote, never strlen(): the stored rule is exactly it. */
 	canonical_len = px_rule_format(&rule, canonical);
@@ -236,12 +255,19 @@ typedef struct MaskCache
 	const void *fast_arg;		/* with fast on: the constant column argument, else NULL */
 	PxKeyRef	hash_ref;		/* hash('key') rules: the key, once */
 	bool		have_hash_ref;
+	bool		hash_usable;	/* ... and it exists, not destroyed */
 	void	   *decrypt_cache;	/* encrypted columns: keys, per call site */
 	uint8_t    *scratch;		/* ... and their plaintext while it is masked */
 	size_t		scratch_len;
 	uint32		key_id;			/* ... the key of the value in it */
 	Oid			argtype;		/* the column's type, and its class */
 	TypeClass	tc;
+	Oid			clear_elemtype;	/* read through a masking view, an array of
+								 * encrypted values: its element type, whose
+								 * keys 'none' needs */
+	bool		clear_envelope;	/* ... an encrypted value not decrypted here
+								 * (encrypted_bytea in a view made before
+								 * 1.1 had apply_mask() for it) */
 	PxAuditSite audit;			/* reads through the view, this statement */
 } MaskCache;
 
@@ -409,6 +435,15 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		mc->column_arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 		mc->argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
 		mc->tc = type_class(mc->argtype);
+		if (!anonymize)
+		{
+			Oid			elem = get_element_type(getBaseType(mc->argtype));
+			px_value_type vtype;
+
+			if (OidIsValid(elem) && px_encrypted_type(getBaseType(elem), &vtype))
+				mc->clear_elemtype = elem;
+			mc->clear_envelope = px_encrypted_type(getBaseType(mc->argtype), &vtype);
+		}
 		load_rules(mc, fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = mc;
 	}
@@ -448,54 +483,6 @@ count_read(FunctionCallInfo fcinfo, MaskCache *mc, const uint8_t *env, size_t en
 				   mc->relid, NameStr(mc->column), env ? px_audit_key_of(env, env_len) : 0);
 }
 
-static Datum
-redact_datum(Oid type, bool *isnull)
-{
-	const char *literal = NULL;
-
-	/* as privacy.mask_redact() does for these */
-	if (getBaseType(type) == BOOLOID)
-	{
-		*isnull = false;
-		return BoolGetDatum(false);
-	}
-	if (getBaseType(type) == BYTEAOID)
-	{
-		bytea	   *empty = (bytea *) palloc(VARHDRSZ);
-
-		SET_VARSIZE(empty, VARHDRSZ);
-		*isnull = false;
-		return PointerGetDatum(empty);
-	}
-	switch (type_class(type))
-	{
-		case TC_TEXT:
-			literal = "REDACTED";
-			break;
-		case TC_INTEGER:
-		case TC_FLOAT:
-		case TC_NUMERIC:
-			literal = "0";
-			break;
-		case TC_DATE:
-		case TC_TIMESTAMP:
-			literal = "1970-01-01";
-			break;
-		default:
-			break;
-	}
-	*isnull = (literal == NULL);
-	if (literal == NULL)
-		return (Datum) 0;
-	{
-		Oid			input;
-		Oid			ioparam;
-
-		getTypeInputInfo(type, &input, &ioparam);
-		return OidInputFunctionCall(input, (char *) literal, ioparam, -1);
-	}
-}
-
 /*
  * A text of at most max_len bytes, written by the masking algorithm into
  * place (one allocation per value: this runs once per row and column);
@@ -515,27 +502,23 @@ finish_text(text *t, size_t len)
 }
 
 /*
- * hash('key'): 32 hex digits of the HMAC.  Apart from mask_text(), whose
- * other rules then need no buffers on the stack (nor its check, per row).
+ * hash('key'): 32 hex digits of the HMAC, or NULL when the key is unknown
+ * or destroyed (px_hash_key): the column shows NULL, the view's other
+ * columns stay readable.  The key is looked up once per statement.
  */
 static pg_noinline text *
 hash_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
 {
-	uint8_t		mac[32];
-	char		hex[33];
-	int			i;
-
 	if (!mc->have_hash_ref)
 	{
-		px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false,
-							   &mc->hash_ref);
+		uint32		key_id;
+
+		mc->hash_usable = px_hash_key(rule->text, &key_id, &mc->hash_ref);
 		mc->have_hash_ref = true;
 	}
-	px_report_status(px_hmac_sha256(mc->hash_ref.hash_key, PX_KEY_LEN,
-									(const uint8_t *) s, len, mac), true);
-	for (i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	return cstring_to_text(hex);
+	if (!mc->hash_usable)
+		return NULL;
+	return px_hash_text(&mc->hash_ref, s, len);
 }
 
 static text *
@@ -579,16 +562,11 @@ jsonb_mask_text(void *arg, const px_mask_rule *rule, const char *s, size_t len)
 	if (rule->kind == PX_RULE_HASH)
 	{
 		PxKeyRef	ref;
-		uint8_t		mac[32];
-		char		hex[33];
-		int			i;
+		uint32		key_id;
 
-		px_key_ref_for_version(px_key_id_for_name(rule->text, false), 1, false, &ref);
-		px_report_status(px_hmac_sha256(ref.hash_key, PX_KEY_LEN, (const uint8_t *) s, len, mac),
-						 true);
-		for (i = 0; i < 16; i++)
-			snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-		return cstring_to_text(hex);
+		if (!px_hash_key(rule->text, &key_id, &ref))
+			return NULL;
+		return px_hash_text(&ref, s, len);
 	}
 	return mask_text((MaskCache *) arg, rule, s, len);
 }
@@ -633,6 +611,52 @@ mask_value(FunctionCallInfo fcinfo, MaskCache *mc)
 	return mask_by_rule(fcinfo, mc, rule);
 }
 
+/*
+ * 'none' on an encrypted value shows it in clear, so it needs the value's
+ * key: destroyed first (destruction dropped the grants, the value is gone:
+ * PXK02), then a grant (42501).
+ */
+static void
+require_clear_key(bytea *env)
+{
+	px_header	hdr;
+
+	px_report_status(px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr),
+					 true);
+	if (hdr.key_id != 0 && px_key_destroyed(hdr.key_id))
+		px_report_destroyed_key(hdr.key_id);
+	if (!px_may_decrypt(hdr.key_id))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for the privacy_ext key of a column shown in clear"),
+				 errhint("A rule 'none' shows the plaintext only to roles granted the column's key."),
+				 px_errhide()));
+}
+
+/*
+ * An array of encrypted values under 'none' is shown as it is stored (its
+ * envelopes: the view keeps the column's type), so it needs the key of
+ * every element, as one encrypted value would.
+ */
+static pg_noinline void
+require_clear_keys(MaskCache *mc, Datum v)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(v);
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+
+	get_typlenbyvalalign(mc->clear_elemtype, &elmlen, &elmbyval, &elmalign);
+	deconstruct_array(arr, mc->clear_elemtype, elmlen, elmbyval, elmalign, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			require_clear_key(DatumGetByteaPP(elems[i]));
+}
+
 /* Not inlined: its locals would cost mask_value() a stack check per row. */
 static pg_noinline Datum
 mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
@@ -646,9 +670,13 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 	switch (rule->kind)
 	{
 		case PX_RULE_NONE:
+			if (mc->clear_envelope)
+				require_clear_key(DatumGetByteaPP(v));
+			else if (OidIsValid(mc->clear_elemtype))
+				require_clear_keys(mc, v);
 			PG_RETURN_DATUM(v);
 		case PX_RULE_REDACT:
-			result = redact_datum(type, &isnull);
+			result = px_redact_placeholder(type, &isnull);
 			if (isnull)
 				PG_RETURN_NULL();
 			PG_RETURN_DATUM(result);
@@ -756,21 +784,18 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 		PG_RETURN_NULL();
 	}
 	if (rule->kind == PX_RULE_NONE)
+		require_clear_key(PG_GETARG_BYTEA_PP(0));
+	if (type == PX_TYPE_BYTEA && rule->kind != PX_RULE_NONE)
 	{
-		px_header	hdr;
-		bytea	   *env = PG_GETARG_BYTEA_PP(0);
+		/* none, null and redact are the rules a bytea column takes: nothing to decrypt */
+		bool		isnull;
+		Datum		result;
 
-		px_report_status(px_header_read((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), &hdr),
-						 true);
-		/* Destroyed first: destruction dropped the grants, the value is gone (PXK02). */
-		if (hdr.key_id != 0 && px_key_destroyed(hdr.key_id))
-			px_report_destroyed_key(hdr.key_id);
-		if (!px_may_decrypt(hdr.key_id))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied for the privacy_ext key of a column shown in clear"),
-					 errhint("A rule 'none' shows the plaintext only to roles granted the column's key."),
-					 px_errhide()));
+		count_read(fcinfo, mc, NULL, 0);
+		if (rule->kind != PX_RULE_REDACT)
+			PG_RETURN_NULL();
+		result = px_redact_placeholder(BYTEAOID, &isnull);
+		PG_RETURN_DATUM(result);
 	}
 	plain = px_open_for_masking(PG_GETARG_BYTEA_PP(0), type, &mc->decrypt_cache,
 								fcinfo->flinfo->fn_mcxt);
@@ -782,7 +807,7 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 		count_read(fcinfo, mc, (const uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env));
 	}
 	if (rule->kind == PX_RULE_NONE)
-		PG_RETURN_TEXT_P((text *) plain);
+		PG_RETURN_POINTER(plain);
 	masked = mask_text(mc, rule, VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
 	px_wipe(VARDATA(plain), VARSIZE(plain) - VARHDRSZ);
 	if (masked == NULL)
@@ -972,6 +997,18 @@ Datum
 px_apply_mask_encrypted_text_det(PG_FUNCTION_ARGS)
 {
 	return apply_mask_encrypted_call(fcinfo, PX_TYPE_TEXT_DET);
+}
+
+/*
+ * privacy.apply_mask(encrypted_bytea, table, column) returns bytea: 'none'
+ * decrypts for roles granted the key, as for encrypted text.  No per-row
+ * path: that is for the text rules.
+ */
+PG_FUNCTION_INFO_V1(px_apply_mask_encrypted_bytea);
+Datum
+px_apply_mask_encrypted_bytea(PG_FUNCTION_ARGS)
+{
+	return apply_mask_encrypted_slow(fcinfo, PX_TYPE_BYTEA);
 }
 
 /*
