@@ -37,6 +37,7 @@ OBJS        = src/module.o \
               src/types/encrypted.o \
               src/types/det_ops.o \
               src/types/det_text_ops.o \
+              src/types/det_lists.o \
               src/types/pending_literal.o \
               src/types/literal_binding.o \
               src/masking/functions.o \

@@ -45,13 +45,84 @@ SELECT count(*) FROM customers WHERE country = 'NL';
 SELECT id FROM customers
  WHERE email IN ('ann@example.com'::privacy.encrypted_text_det('crm'), 'cy@example.com'::privacy.encrypted_text_det('crm'))
  ORDER BY id;
--- Untyped IN lists cannot be ordered for an index search: a clear error, and a seq scan works.
+-- Untyped IN lists and = ANY('{...}') are bound to the column's key before
+-- planning (one key check per query level): an index search sorts them, a
+-- list of 9 or more is hashed, hash partitions are pruned.
+SELECT plan_of($$SELECT id FROM customers WHERE email IN ('ann@example.com', 'cy@example.com')$$);
 SELECT id FROM customers WHERE email IN ('ann@example.com', 'cy@example.com') ORDER BY id;
-\echo :LAST_ERROR_SQLSTATE
+-- Each form of list agrees with the same search on the decrypted values.
+CREATE FUNCTION in_list_agrees(tbl text, n int) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  lits text; arr text; want int[]; want_not int[]; got int[]; r text := '';
+BEGIN
+  SELECT string_agg(quote_literal(v), ', '), '{' || string_agg(v, ',') || '}'
+    INTO lits, arr
+    FROM (SELECT 'user' || g || '@example.com' AS v FROM generate_series(5, 4 + n) g) s;
+  EXECUTE format('SELECT array_agg(id ORDER BY id) FROM %I WHERE privacy.decrypt(email) IN (%s)', tbl, lits) INTO want;
+  EXECUTE format('SELECT array_agg(id ORDER BY id) FROM %I WHERE privacy.decrypt(email) NOT IN (%s)', tbl, lits) INTO want_not;
+  EXECUTE format('SELECT array_agg(id ORDER BY id) FROM %I WHERE email IN (%s)', tbl, lits) INTO got;
+  r := r || CASE WHEN got = want THEN 'in ok' ELSE 'in WRONG' END;
+  EXECUTE format('SELECT array_agg(id ORDER BY id) FROM %I WHERE email NOT IN (%s)', tbl, lits) INTO got;
+  r := r || CASE WHEN got = want_not THEN ', not in ok' ELSE ', not in WRONG' END;
+  EXECUTE format('SELECT array_agg(id ORDER BY id) FROM %I WHERE email = ANY(%L)', tbl, arr) INTO got;
+  r := r || CASE WHEN got = want THEN ', any ok' ELSE ', any WRONG' END;
+  EXECUTE format('SELECT array_agg(id ORDER BY id) FROM %I WHERE email <> ALL(%L)', tbl, arr) INTO got;
+  r := r || CASE WHEN got = want_not THEN ', all ok' ELSE ', all WRONG' END;
+  RETURN format('%s, %s values (%s rows): %s', tbl, n, cardinality(want), r);
+END $$;
+-- With the unique index (seq scans off), then in sequential scans.
+SELECT in_list_agrees('customers', n) FROM unnest('{2, 8, 9, 20}'::int[]) n;
 RESET enable_seqscan;
 SET enable_indexscan = off; SET enable_bitmapscan = off;
-SELECT id FROM customers WHERE email IN ('ann@example.com', 'cy@example.com') ORDER BY id;
+SELECT plan_of($$SELECT id FROM customers WHERE email NOT IN ('ann@example.com', 'cy@example.com')$$);
+SELECT in_list_agrees('customers', n) FROM unnest('{2, 8, 9, 20}'::int[]) n;
 RESET enable_indexscan; RESET enable_bitmapscan;
+-- A HASH-partitioned table, pruned at plan time, without and with an index.
+CREATE TABLE customers_hp (id int, email privacy.encrypted_text_det('crm')) PARTITION BY HASH (email);
+CREATE TABLE customers_hp0 PARTITION OF customers_hp FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE customers_hp1 PARTITION OF customers_hp FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO customers_hp SELECT id, email FROM customers WHERE id BETWEEN 5 AND 60;
+ANALYZE customers_hp;
+SELECT (SELECT count(*) FROM plan_of($$SELECT id FROM customers_hp WHERE email IN ('user5@example.com', 'user6@example.com')$$) p
+         WHERE p ~ 'Scan on customers_hp[01]')
+     = (SELECT count(DISTINCT tableoid) FROM customers_hp
+         WHERE privacy.decrypt(email) IN ('user5@example.com', 'user6@example.com')) AS pruned_at_plan_time;
+SELECT in_list_agrees('customers_hp', n) FROM unnest('{2, 8, 9, 20}'::int[]) n;
+CREATE INDEX ON customers_hp (email);
+SET enable_seqscan = off;
+SELECT in_list_agrees('customers_hp', n) FROM unnest('{2, 8, 9, 20}'::int[]) n;
+-- Parameters in a list: bound in a custom plan, cast once per scan in a generic one.
+PREPARE by_list(privacy.encrypted_text_det, privacy.encrypted_text_det) AS
+  SELECT id FROM customers WHERE email IN ($1, $2) ORDER BY id;
+EXECUTE by_list('ann@example.com', 'cy@example.com');
+SET plan_cache_mode = force_generic_plan;
+PREPARE by_list_generic(privacy.encrypted_text_det, privacy.encrypted_text_det) AS
+  SELECT id FROM customers WHERE email IN ($1, $2) ORDER BY id;
+EXECUTE by_list_generic('ann@example.com', 'cy@example.com');
+-- An array parameter is not bound (its elements are known only at execution):
+-- an index search cannot sort it; cast it to the column's type.
+PREPARE by_array(privacy.encrypted_text_det[]) AS SELECT id FROM customers WHERE email = ANY($1) ORDER BY id;
+EXECUTE by_array('{ann@example.com,cy@example.com}');
+\echo :LAST_ERROR_SQLSTATE
+PREPARE by_array_cast(privacy.encrypted_text_det[]) AS
+  SELECT id FROM customers WHERE email = ANY($1::privacy.encrypted_text_det('crm')[]) ORDER BY id;
+EXECUTE by_array_cast('{ann@example.com,cy@example.com}');
+RESET plan_cache_mode;
+RESET enable_seqscan;
+DEALLOCATE by_list; DEALLOCATE by_list_generic; DEALLOCATE by_array; DEALLOCATE by_array_cast;
+-- A plan holding a bound list fails once the key is destroyed.
+SELECT privacy.create_key('crm_gone') > 0 AS created;
+CREATE TABLE gone (id int, email privacy.encrypted_text_det('crm_gone'));
+INSERT INTO gone VALUES (1, 'a'), (2, 'b');
+PREPARE gone_list AS SELECT id FROM gone WHERE email IN ('a', 'b', 'c') ORDER BY id;
+EXECUTE gone_list;
+SELECT privacy.destroy_key('crm_gone', 'destroy crm_gone');
+EXECUTE gone_list;
+\echo :LAST_ERROR_SQLSTATE
+DEALLOCATE gone_list;
+DROP TABLE gone, customers_hp;
+DELETE FROM privacy.data_keys WHERE name = 'crm_gone';
+DROP FUNCTION in_list_agrees(text, int);
 
 -- UNIQUE holds on the plaintext (the key shown is the envelope, not the plaintext).
 \set VERBOSITY terse

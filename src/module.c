@@ -12,6 +12,7 @@
 #include "audit/relay.h"
 #include "masking/guard.h"
 #include "types/literal_binding.h"
+#include "types/det_lists.h"
 #include "citus/dist_routing.h"
 #include "masking/transparent.h"
 #include "citus/shard_view.h"
@@ -150,4 +151,6 @@ _PG_init(void)
 	px_install_audit_hooks();
 	px_install_audit_relay();
 	px_install_dist_routing();
+	/* After the Citus routing: its hook, run second, sees IN lists bound. */
+	px_install_det_lists();
 }
