@@ -144,6 +144,10 @@ CREATE TABLE other (email privacy.encrypted_text_det('pay'));
 INSERT INTO other VALUES ('ann@example.com');
 SELECT count(*) AS matches FROM other o JOIN customers c ON c.email = o.email;
 SELECT 'ann@example.com'::privacy.encrypted_text_det('pay') = 'ann@example.com'::privacy.encrypted_text_det('crm') AS equal_across_keys;
+-- The key cast remembers its last value per key: one value cast to two keys
+-- in one statement is under each key.
+SELECT k.name, privacy.envelope_key_id(privacy.encrypted_text_det('same'::privacy.encrypted_text_det, k.id, false)) = k.id AS under_its_key
+  FROM (SELECT name, id FROM privacy.keys WHERE name IN ('crm', 'pay') ORDER BY name) k;
 
 -- Decryption follows grants, as for the randomized types.
 CREATE ROLE regress_px_det_reader;

@@ -78,6 +78,7 @@ typedef struct PxCallCache
 	uint32		perm_key[CACHE_SLOTS];
 	bool		perm_ok[CACHE_SLOTS];
 	bytea	   *memo_in;		/* deterministic coercion: last input ... */
+	uint32		memo_key;		/* ... the key it was bound to ... */
 	bytea	   *memo_out;		/* ... and its result */
 	char	   *key_name;		/* privacy.encrypt(): last key name seen */
 	uint32		named_key_id;
@@ -872,10 +873,13 @@ coerce_to_key(PxCallCache *cache, MemoryContext memo_cxt, bytea *env, px_value_t
 		check_column_key(&hdr, typmod);
 
 	/*
-	 * A deterministic result depends only on the input: remember the last
-	 * one, so a literal compared row by row is encrypted once per query.
+	 * A deterministic result depends only on the input and the key: remember
+	 * the last pair, so a literal compared row by row is encrypted once per
+	 * query.  The key is not constant per call site (the type modifier is an
+	 * argument: privacy.encrypted_text_det(v, k.id, false) over many keys).
 	 */
 	if (type == PX_TYPE_TEXT_DET && cache->memo_in != NULL &&
+		cache->memo_key == (uint32) typmod &&
 		VARSIZE_ANY_EXHDR(cache->memo_in) == len &&
 		memcmp(VARDATA_ANY(cache->memo_in), VARDATA_ANY(env), len) == 0)
 		return cache->memo_out;
@@ -891,6 +895,7 @@ coerce_to_key(PxCallCache *cache, MemoryContext memo_cxt, bytea *env, px_value_t
 			pfree(cache->memo_out);
 		}
 		cache->memo_in = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(env));
+		cache->memo_key = (uint32) typmod;
 		cache->memo_out = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(result));
 		MemoryContextSwitchTo(old);
 	}
