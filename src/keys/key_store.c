@@ -922,6 +922,28 @@ px_key_exists(uint32 key_id)
 	return key_row(key_id)->found;
 }
 
+/*
+ * Whether any version of key_id is stored.  A key being restored has none
+ * yet (pg_restore may load privacy.data_keys before data_key_versions, and
+ * the tables using them before either); a live key always has version 1.
+ */
+bool
+px_key_has_versions(uint32 key_id)
+{
+	Relation	rel = px_open_key_table(PX_TABLE_VERSIONS, AccessShareLock);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&skey, Anum_key_versions_key_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum((int32) key_id));
+	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
 /* Whether the key exists and was destroyed (its values are gone). */
 bool
 px_key_destroyed(uint32 key_id)

@@ -31,6 +31,7 @@ extern bool px_key_ref_for_version(uint32 key_id, uint32 key_version, bool missi
 extern bool px_may_decrypt(uint32 key_id);
 extern char *px_key_name(uint32 key_id);
 extern bool px_key_exists(uint32 key_id);
+extern bool px_key_has_versions(uint32 key_id);
 extern bool px_key_destroyed(uint32 key_id);
 extern uint32 px_key_id_for_name(const char *name, bool missing_ok);
 extern bool px_key_name_valid(const char *name);

@@ -316,7 +316,16 @@ verify_envelope(PxCallCache *cache, const uint8_t *env, size_t len,
 
 	read_header(env, len, type, &hdr);
 	check_column_key(&hdr, typmod);
-	ref = open_ref(cache, &hdr, !check_function_bodies);
+	/*
+	 * With check_function_bodies off (a restore), a value whose key is not
+	 * restored yet, or was destroyed (nothing can open it, in the dump or
+	 * here), is taken as it is; but only then: a version missing from a
+	 * live key that has its versions (any role may turn the setting off) is
+	 * a relabelled envelope, refused as always.
+	 */
+	ref = open_ref(cache, &hdr, !check_function_bodies &&
+				   (hdr.key_id == PX_TRANSIT_KEY_ID || !px_key_has_versions(hdr.key_id) ||
+					px_key_destroyed(hdr.key_id)));
 	if (ref == NULL)
 		return;
 	scratch = palloc(plaintext_len(type, len) + 1);
