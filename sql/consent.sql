@@ -242,6 +242,93 @@ SET privacy.consent_cache_size = -1;
 DROP TABLE panel;
 DELETE FROM privacy.consent_state WHERE purpose = 'surveys';
 
+-- The purpose tree stays one has_consent follows to the top: a purpose and
+-- at most 15 ancestors (has_consent follows 16 names), and no cycle, through
+-- create_purpose and through an administrator's own writes of
+-- privacy.purposes alike.
+SELECT privacy.create_purpose('tree.1', 'consent');
+DO $$
+BEGIN
+    FOR i IN 2..16 LOOP
+        PERFORM privacy.create_purpose('tree.' || i, 'consent', parent => 'tree.' || (i - 1));
+    END LOOP;
+END
+$$;
+SELECT privacy.create_purpose('tree.17', 'consent', parent => 'tree.16');
+\echo :LAST_ERROR_SQLSTATE
+-- Consent to the root covers the sixteenth level.
+CREATE TABLE tree_rows (person text PRIMARY KEY);
+INSERT INTO tree_rows VALUES ('t1'), ('t2');
+SELECT privacy.protect_table('tree_rows', 'person');
+GRANT SELECT ON tree_rows TO regress_px_crm;
+SELECT privacy.grant_purpose('regress_px_crm', 'tree.16');
+SELECT privacy.grant_consent('t1', 'tree.1');
+SET ROLE regress_px_crm;
+SET privacy.purpose = 'tree.16';
+SELECT person AS covered_at_level_16 FROM tree_rows;
+RESET ROLE;
+CREATE ROLE regress_px_tree_admin IN ROLE privacy_admin;
+SET ROLE regress_px_tree_admin;
+SELECT privacy.create_purpose('other.1', 'consent');
+SELECT privacy.create_purpose('other.2', 'consent', parent => 'other.1');
+-- Its own parent, its own ancestor, a parent that does not exist.
+UPDATE privacy.purposes SET parent = name WHERE name = 'tree.3';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.purposes SET parent = 'tree.5' WHERE name = 'tree.3';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.purposes SET parent = 'other.2' WHERE name = 'other.1';
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO privacy.purposes (name, legal_basis, parent) VALUES ('self', 'consent', 'self');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.purposes SET parent = 'nosuchpurpose' WHERE name = 'other.2';
+\echo :LAST_ERROR_SQLSTATE
+-- Too deep: a new leaf, or a subtree moved under a deep purpose.
+INSERT INTO privacy.purposes (name, legal_basis, parent) VALUES ('tree.17', 'consent', 'tree.16');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.purposes SET parent = 'tree.15' WHERE name = 'other.1';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.purposes SET parent = 'other.2' WHERE name = 'tree.1';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE privacy.purposes SET parent = 'tree.14' WHERE name = 'other.1';
+-- A statement is checked once all its rows are written, in any order: a
+-- swap that ends as a tree passes, one that ends as a cycle does not, and
+-- COPY (as a restore writes) may bring a child before its parent.
+UPDATE privacy.purposes SET parent = CASE name WHEN 'other.1' THEN 'tree.13' ELSE 'other.1' END
+ WHERE name IN ('other.1', 'other.2');
+UPDATE privacy.purposes SET parent = CASE name WHEN 'other.1' THEN 'other.2' ELSE 'other.1' END
+ WHERE name IN ('other.1', 'other.2');
+\echo :LAST_ERROR_SQLSTATE
+COPY privacy.purposes (name, legal_basis, parent) FROM STDIN;
+copied.2	consent	copied.1
+copied.1	consent	\N
+\.
+COPY privacy.purposes (name, legal_basis, parent) FROM STDIN;
+looped.2	consent	looped.1
+looped.1	consent	looped.2
+\.
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+SELECT name, parent FROM privacy.purposes
+ WHERE name IN ('tree.3', 'other.1', 'other.2', 'copied.1', 'copied.2') OR name LIKE 'looped%' OR name = 'self'
+ ORDER BY name;
+SELECT count(*) AS tree_purposes FROM privacy.purposes WHERE name LIKE 'tree.%';
+-- Nobody but the extension fires the trigger function.
+SELECT has_function_privilege('regress_px_tree_admin', 'privacy.purpose_tree_check()', 'EXECUTE');
+DELETE FROM privacy.protected_tables WHERE relid = 'tree_rows'::regclass;
+DROP TABLE tree_rows;
+DELETE FROM privacy.consent_state WHERE purpose = 'tree.1';
+DO $$
+BEGIN
+    -- Leaves first: a purpose with children cannot be deleted.
+    WHILE EXISTS (SELECT 1 FROM privacy.purposes WHERE name LIKE 'tree.%' OR name LIKE 'other.%' OR name LIKE 'copied.%') LOOP
+        DELETE FROM privacy.purposes p
+         WHERE (name LIKE 'tree.%' OR name LIKE 'other.%' OR name LIKE 'copied.%')
+           AND NOT EXISTS (SELECT 1 FROM privacy.purposes c WHERE c.parent = p.name);
+    END LOOP;
+END
+$$;
+DROP ROLE regress_px_tree_admin;
+
 DROP TABLE customers, orders;
 DELETE FROM privacy.protected_tables;
 DROP OWNED BY regress_px_crm, regress_px_billing, regress_px_nobody, regress_px_consent_app, regress_px_owner;

@@ -22,6 +22,9 @@
  *		AFTER DELETE OR UPDATE FOR EACH ROW on the referenced table;
  *		action 'cascade' deletes the referencing rows (and refuses a changed
  *		key), 'restrict' refuses while they exist.
+ *	privacy.purpose_tree_check()
+ *		AFTER INSERT OR UPDATE FOR EACH ROW on privacy.purposes: no cycle,
+ *		and no purpose deeper than has_consent() follows (PX_MAX_CHAIN).
  */
 #include "postgres.h"
 
@@ -30,7 +33,9 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "catalog.h"
 #include "config_refs.h"
+#include "consent/parallel.h"
 #include "restore.h"
 
 static TriggerData *
@@ -151,5 +156,126 @@ px_config_reference_parent(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("%s \"%s\" of table \"%s\" is still referenced from table \"%s\"",
 						argv[2], old_value, RelationGetRelationName(trigdata->tg_relation), child)));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * The parent of purpose name, or NULL (no parent, or no such purpose: a
+ * restore may have loaded a child before its parent).  Not read-only: it
+ * reads a new snapshot, which shows the rows the statement being checked
+ * wrote.
+ */
+static char *
+purpose_parent(const char *name)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	char	   *parent = NULL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	args[0] = CStringGetTextDatum(name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT parent FROM privacy.purposes WHERE name = $1",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed on privacy.purposes");
+	if (SPI_processed > 0)
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (value != NULL)
+			parent = MemoryContextStrdup(caller, value);
+	}
+	SPI_finish();
+	return parent;
+}
+
+/*
+ * How many levels of descendants purpose name has, counting at most up to
+ * limit (a cycle a 1.0 database may hold below it ends there).
+ */
+static int
+purpose_height(const char *name, int limit)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		args[2];
+	bool		isnull;
+	int			height;
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = Int32GetDatum(limit);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("WITH RECURSIVE below(name, depth) AS ("
+							  " SELECT name, 1 FROM privacy.purposes WHERE parent = $1"
+							  " UNION ALL"
+							  " SELECT p.name, b.depth + 1 FROM privacy.purposes p"
+							  "  JOIN below b ON p.parent = b.name WHERE b.depth < $2)"
+							  " SELECT coalesce(max(depth), 0) FROM below",
+							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "SPI_execute_with_args failed on privacy.purposes");
+	height = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return height;
+}
+
+/*
+ * has_consent() follows a purpose and at most PX_MAX_CHAIN - 1 ancestors
+ * (consent/policy.c), so a purpose deeper in its tree would not be covered
+ * by consent to its upper ancestors, and a cycle would make purposes cover
+ * each other: neither may be written.  Fired AFTER the statement's rows are
+ * in place, a row is checked against the whole new tree, whatever order a
+ * multi-row UPDATE or a COPY writes the rows in; each longer chain or cycle
+ * passes through the rows last written, so checking those is enough.  Only
+ * a superuser's restore is let through (restore.h): a dump taken from 1.0,
+ * which checked neither, must not lose its purposes.  A privacy_admin's
+ * COPY is checked like its INSERT.
+ */
+PG_FUNCTION_INFO_V1(px_purpose_tree_check);
+Datum
+px_purpose_tree_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = trigger_data(fcinfo, 0, "privacy.purpose_tree_check");
+	HeapTuple	tuple;
+	char	   *name;
+	char	   *ancestor;
+	int			ancestors = 0;
+
+	if (!TRIGGER_FIRED_AFTER(trigdata->tg_event) || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("privacy.purpose_tree_check() must be fired AFTER INSERT OR UPDATE")));
+	if (RelationGetRelid(trigdata->tg_relation) != px_privacy_relid("purposes"))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("privacy.purpose_tree_check() fires only on privacy.purposes")));
+	if (px_restoring() && superuser_arg(GetOuterUserId()))
+		return PointerGetDatum(NULL);
+	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+		trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	name = column_value(trigdata, tuple, "name");
+	ancestor = column_value(trigdata, tuple, "parent");
+	if (name == NULL)
+		return PointerGetDatum(NULL);
+	/* One step past the limit is enough to know it is exceeded. */
+	while (ancestor != NULL && ancestors < PX_MAX_CHAIN)
+	{
+		if (strcmp(ancestor, name) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("purpose \"%s\" would be its own ancestor", name)));
+		ancestors++;
+		ancestor = purpose_parent(ancestor);
+	}
+	if (ancestors >= PX_MAX_CHAIN ||
+		ancestors + 1 + purpose_height(name, PX_MAX_CHAIN - ancestors) > PX_MAX_CHAIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a purpose tree may be at most %d levels deep", PX_MAX_CHAIN),
+				 errdetail("Purpose \"%s\" or a purpose below it would have more than %d ancestors.",
+						   name, PX_MAX_CHAIN - 1),
+				 errhint("Consent to a purpose covers the purposes at most %d levels below it.",
+						 PX_MAX_CHAIN - 1)));
 	return PointerGetDatum(NULL);
 }

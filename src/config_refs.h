@@ -10,5 +10,6 @@
 
 extern Datum px_config_reference_check(PG_FUNCTION_ARGS);
 extern Datum px_config_reference_parent(PG_FUNCTION_ARGS);
+extern Datum px_purpose_tree_check(PG_FUNCTION_ARGS);
 
 #endif							/* PX_CONFIG_REFS_H */
