@@ -163,7 +163,10 @@ px_config_reference_parent(PG_FUNCTION_ARGS)
  * The parent of purpose name, or NULL (no parent, or no such purpose: a
  * restore may have loaded a child before its parent).  Not read-only: it
  * reads a new snapshot, which shows the rows the statement being checked
- * wrote.
+ * wrote.  FOR SHARE: a concurrent transaction changing an ancestor's parent
+ * waits for this one (or this one for it, then reads its new parent, or
+ * fails to serialize), so two transactions cannot close a cycle or stack
+ * two subtrees too deep without either seeing the other.
  */
 static char *
 purpose_parent(const char *name)
@@ -176,7 +179,7 @@ purpose_parent(const char *name)
 	args[0] = CStringGetTextDatum(name);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT parent FROM privacy.purposes WHERE name = $1",
+	if (SPI_execute_with_args("SELECT parent FROM privacy.purposes WHERE name = $1 FOR SHARE",
 							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed on privacy.purposes");
 	if (SPI_processed > 0)
