@@ -182,6 +182,16 @@ SELECT privacy.unmask_role('regress_px_audit_support');
 DROP TABLE audit_people CASCADE;
 DELETE FROM privacy.masking_views WHERE view_name = 'masked.audit_people';
 DELETE FROM privacy.mask_rules;
+-- A consent recorded inside COPY (SELECT ...) TO by an administrator who is
+-- not a superuser is no restore: its audit event is written.
+SET privacy.audit = 'table';
+SET ROLE regress_px_auditor;
+COPY (SELECT privacy.grant_consent('subj-copy', 'audit_marketing')) TO STDOUT;
+RESET ROLE;
+RESET privacy.audit;
+SELECT action, object, count, detail FROM privacy.audit_log
+ WHERE action = 'consent_grant' AND detail->>'subject' = 'subj-copy';
+SELECT count(*) AS events FROM privacy.consent_events WHERE subject = 'subj-copy';
 DELETE FROM privacy.purpose_grants WHERE purpose = 'audit_marketing';
 DROP OWNED BY regress_px_auditor, regress_px_audit_reader, regress_px_audit_support;
 DROP ROLE regress_px_auditor, regress_px_audit_reader, regress_px_audit_support;

@@ -19,18 +19,20 @@
 #include "utils/portal.h"
 
 /*
- * check_function_bodies is a user setting, so it counts only while the
- * session acts as a superuser (the outer role: SET ROLE counts, a SECURITY
- * DEFINER function's owner does not), who may turn auditing off anyway;
- * COPY into the extension's tables needs privileges only administrators
- * hold.
+ * Both signs count only while the session acts as a superuser (the outer
+ * role: SET ROLE counts, a SECURITY DEFINER function's owner does not), who
+ * may turn auditing off anyway: check_function_bodies is a user setting,
+ * and a COPY portal is also `COPY (SELECT privacy.grant_consent(...)) TO`,
+ * which anyone allowed to record consent may run.
  */
 static inline bool
 px_restoring(void)
 {
+	if (!superuser_arg(GetOuterUserId()))
+		return false;
 	if (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
 		return true;
-	return !check_function_bodies && superuser_arg(GetOuterUserId());
+	return !check_function_bodies;
 }
 
 #endif							/* PX_RESTORE_H */
