@@ -102,7 +102,7 @@ px_config_reference_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("privacy.config_reference_check() must be fired BEFORE INSERT OR UPDATE")));
 	value = column_value(trigdata, tuple, argv[2]);
-	if (value != NULL && !px_restoring() && !row_exists(argv[0], argv[1], value))
+	if (value != NULL && !px_loading_rows() && !row_exists(argv[0], argv[1], value))
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("insert or update on table \"%s\" references %s \"%s\", which does not exist",
@@ -253,7 +253,8 @@ px_purpose_tree_check(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("privacy.purpose_tree_check() fires only on privacy.purposes")));
-	if (px_restoring() && superuser_arg(GetOuterUserId()))
+	/* a superuser's restore puts back what was there (px_restoring) */
+	if (px_restoring())
 		return PointerGetDatum(NULL);
 	tuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;

@@ -35,4 +35,18 @@ px_restoring(void)
 	return !check_function_bodies;
 }
 
+/*
+ * Rows that may arrive in any order, before the rows they refer to: a
+ * restore, or any COPY (an administrator's data-only load of the
+ * extension's tables).  Only for checks of order, never to skip an audit
+ * event: that is px_restoring()'s.
+ */
+static inline bool
+px_loading_rows(void)
+{
+	if (ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY)
+		return true;
+	return px_restoring();
+}
+
 #endif							/* PX_RESTORE_H */
