@@ -153,6 +153,7 @@ SELECT table_name, column_name, category, confidence, suggested_level, suggested
 SELECT count(*) FROM privacy.detect_personal_data(0);
 SELECT count(*) FROM privacy.detect_personal_data(-5);
 SELECT count(*) FROM privacy.detect_personal_data(NULL);
+\echo :LAST_ERROR_SQLSTATE
 SELECT count(*) = (SELECT count(*) FROM privacy.detect_personal_data(1000) WHERE table_name::text LIKE 'disc.%')
        AS same_findings FROM privacy.detect_personal_data(2147483647) WHERE table_name::text LIKE 'disc.%';
 -- Values: huge ones (not even detoasted), blank ones (not counted), multibyte text, nested jsonb.

@@ -96,7 +96,8 @@ DECLARE
 BEGIN
     PERFORM privacy.require_admin();
     IF sample_rows IS NULL OR sample_rows < 1 THEN
-        RAISE EXCEPTION 'sample_rows must be a positive number of rows' USING ERRCODE = '22023';
+        RAISE EXCEPTION 'sample_rows must be a positive number of rows'
+            USING ERRCODE = CASE WHEN sample_rows IS NULL THEN '22004' ELSE '22023' END;
     END IF;
     FOR rel IN
         SELECT c.oid, c.oid::regclass AS relid, c.relkind, c.relispopulated,
