@@ -86,8 +86,15 @@ sub crash
 	$crash_points++;
 	if ($how eq 'backend')
 	{
+		my $log_offset = -s $node->logfile;
+
 		kill 'KILL', $pid;
 		# The postmaster notices, restarts all processes and replays the WAL.
+		# Wait for that in the log: polling at once can reach the server
+		# before it saw the crash, or while its psql dies on "in recovery
+		# mode" before it read the query (a broken pipe, seen in CI).
+		$node->wait_for_log(qr/all server processes terminated; reinitializing/, $log_offset);
+		$node->wait_for_log(qr/database system is ready to accept connections/, $log_offset);
 		$node->poll_query_until('postgres', 'SELECT true')
 		  or die 'the server did not come back after a crash';
 	}
