@@ -176,13 +176,15 @@ role_callback(void)
 
 /*
  * Entries read while in parallel mode used an older snapshot: keep them for
- * this transaction only.  Retired contexts go at every transaction end: the
+ * this transaction only.  Retired contexts go at every transaction end
+ * (PREPARE TRANSACTION ends this backend's part of one too): the
  * epoch moves with it, so no call site still uses them.
  */
 static void
 xact_callback(XactEvent event, void *arg)
 {
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
 	{
 		free_retired();
