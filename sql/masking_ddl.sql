@@ -321,6 +321,43 @@ DELETE FROM privacy.masking_views WHERE view_name LIKE 'masked.masking\_ddl\__';
 DROP SCHEMA masking_ddl_elsewhere CASCADE;
 DROP TABLE masking_ddl_w CASCADE;
 
+-- The registry follows DDL on the masking views themselves: a renamed
+-- view keeps its row (masked roles, looking for masked.<table>, are refused
+-- the table until the next rebuild renames the view back), a dropped one is
+-- forgotten, by DROP VIEW as by DROP OWNED BY its owner, and its security
+-- barrier cannot be taken away.
+CREATE ROLE masking_ddl_vowner;
+CREATE TABLE masking_ddl_r (id int, s text);
+SELECT privacy.set_mask('masking_ddl_r', 's', 'redact');
+SELECT privacy.create_masking_view('masking_ddl_r');
+ALTER VIEW masked.masking_ddl_r RENAME TO masking_ddl_rx;
+SELECT view_name FROM privacy.masking_views WHERE relid = 'masking_ddl_r'::regclass;
+ALTER TABLE masking_ddl_r ADD COLUMN n int;             -- the rebuild: back to its name
+SELECT view_name FROM privacy.masking_views WHERE relid = 'masking_ddl_r'::regclass;
+ALTER TABLE masked.masking_ddl_r RENAME TO masking_ddl_ry;   -- ALTER TABLE renames views too
+SELECT view_name FROM privacy.masking_views WHERE relid = 'masking_ddl_r'::regclass;
+ALTER VIEW masked.masking_ddl_ry SET SCHEMA public;     -- no masking view any more: the row stays
+SELECT view_name FROM privacy.masking_views WHERE relid = 'masking_ddl_r'::regclass;
+ALTER VIEW public.masking_ddl_ry SET SCHEMA masked;
+ALTER VIEW masked.masking_ddl_ry RENAME TO masking_ddl_r;
+SELECT view_name FROM privacy.masking_views WHERE relid = 'masking_ddl_r'::regclass;
+ALTER VIEW masked.masking_ddl_r SET (security_barrier = false);
+\echo :LAST_ERROR_SQLSTATE
+ALTER VIEW masked.masking_ddl_r RESET (security_barrier);
+\echo :LAST_ERROR_SQLSTATE
+CREATE OR REPLACE VIEW masked.masking_ddl_r AS SELECT id, 'x'::text COLLATE "C" AS s, n FROM masking_ddl_r;
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.view_is_security_barrier('masked.masking_ddl_r') AS still_barrier,
+       pg_get_viewdef('masked.masking_ddl_r') LIKE '%apply_mask%' AS still_masking;
+DROP VIEW masked.masking_ddl_r;
+SELECT count(*) AS forgotten FROM privacy.masking_views WHERE relid = 'masking_ddl_r'::regclass;
+SELECT privacy.create_masking_view('masking_ddl_r');
+ALTER VIEW masked.masking_ddl_r OWNER TO masking_ddl_vowner;
+DROP OWNED BY masking_ddl_vowner;
+SELECT count(*) AS forgotten FROM privacy.masking_views WHERE relid = 'masking_ddl_r'::regclass;
+DROP TABLE masking_ddl_r;
+DROP ROLE masking_ddl_vowner;
+
 -- Clean up.
 SELECT privacy.unmask_role('masking_ddl_reader');
 DELETE FROM privacy.masking_views WHERE view_name LIKE 'masked.masking\_ddl%';

@@ -27,6 +27,16 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                     WHERE r.ev_class = v)
 $$;
 
+-- Whether a view is a security barrier: without it a reader's own
+-- functions in WHERE run below the view, on the clear values, before its
+-- masks and its consent filter.
+CREATE FUNCTION privacy.view_is_security_barrier(v regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT o.option_value::boolean
+                       FROM pg_catalog.pg_class c, pg_catalog.pg_options_to_table(c.reloptions) o
+                      WHERE c.oid = v AND o.option_name = 'security_barrier'), false)
+$$;
+
 -- The masking view of a table, if the registry's name for it really is
 -- one: a view in schema masked whose query reads that table.  The registry
 -- is writable by administrators, so nothing run with more rights than

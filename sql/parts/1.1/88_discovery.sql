@@ -658,6 +658,16 @@ SELECT n.nspname AS schema_name,
                            FROM pg_catalog.pg_roles r
                           WHERE r.rolreplication AND NOT r.rolsuper AND NOT r.rolbypassrls)
                      || ') would copy none of its rows' END,
+           -- The registered masking view, on each masked column: gone (a
+           -- registry row restored without it), moved out of schema masked,
+           -- not reading this table, or without its security barrier.
+           CASE WHEN f.mask_rules IS NOT NULL AND mv.relid IS NOT NULL AND mvc.oid IS NULL
+                THEN 'masking view ' || mv.view_name || ' does not exist or is not this table''s '
+                     || 'masking view: run privacy.create_masking_view() again' END,
+           CASE WHEN f.mask_rules IS NOT NULL AND mvc.oid IS NOT NULL
+                 AND NOT privacy.view_is_security_barrier(mvc.oid)
+                THEN 'masking view ' || mv.view_name || ' is not a security_barrier view (a reader''s '
+                     || 'functions see the values before they are masked): run privacy.create_masking_view() again' END,
            CASE WHEN f.encrypted AND f.destroyed_at IS NOT NULL
                 THEN 'column under a destroyed key' END,
            CASE WHEN f.encrypted AND f.key_id IS NULL
@@ -686,6 +696,11 @@ SELECT n.nspname AS schema_name,
   JOIN pg_catalog.pg_class tc ON tc.oid = f.relid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN clear_readers cr ON cr.relid = f.relid AND cr.column_name = f.column_name
+  LEFT JOIN privacy.masking_views mv ON mv.relid = f.relid
+  LEFT JOIN pg_catalog.pg_class mvc
+         ON mvc.oid = pg_catalog.to_regclass(mv.view_name) AND mvc.relkind = 'v'
+        AND mvc.relnamespace = 'masked'::pg_catalog.regnamespace
+        AND privacy.view_reads_table(mvc.oid, f.relid)
 UNION ALL
 -- The server's findings: one row, with no table or column, when there are any.
 SELECT NULL::name, NULL::name, NULL::name, NULL::text, NULL::text, NULL::text, NULL::boolean,

@@ -136,13 +136,17 @@ $$;
 -- Kept, its rows named a dangling OID (shown as a number by the inventory)
 -- that a later relation could be given, taking over its mask rules,
 -- classification, quasi-identifiers or consent protection.  Only rows of
--- relations that no longer exist are deleted, so anyone may run it: it
--- runs after every DROP (the event trigger below), as the extension's
--- owner (the registries are closed to other roles).
+-- relations (and masking views) that no longer exist are deleted, so
+-- anyone may run it: it runs after every DROP (the event trigger below),
+-- as the extension's owner (the registries are closed to other roles).
 CREATE FUNCTION privacy.forget_dropped_relations() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     DELETE FROM privacy.masking_views r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
+    -- and a dropped masking view (DROP VIEW, DROP OWNED BY its owner): kept,
+    -- its row would say the table is masked while no view is.  A rebuild
+    -- that drops the view writes the row again when it creates the view.
+    DELETE FROM privacy.masking_views r WHERE to_regclass(r.view_name) IS NULL;
     DELETE FROM privacy.mask_rules r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
     DELETE FROM privacy.classifications r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
     DELETE FROM privacy.quasi_identifiers r WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = r.relid);
