@@ -596,7 +596,7 @@ SELECT n.nspname AS schema_name,
                 THEN 'protected table has no index on its subject column' END,
            CASE WHEN f.subject_column = f.column_name AND NOT tc.relrowsecurity
                 THEN 'row level security is off on a protected table: run privacy.protect_table() again' END,
-           CASE WHEN f.subject_column = f.column_name AND tc.relrowsecurity AND NOT tc.relforcerowsecurity
+           CASE WHEN f.subject_column = f.column_name AND NOT tc.relforcerowsecurity
                 THEN 'FORCE ROW LEVEL SECURITY is off on a protected table (its owner reads every row): '
                      || 'run privacy.protect_table() again' END,
            CASE WHEN f.subject_column = f.column_name AND NOT EXISTS (
