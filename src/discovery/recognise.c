@@ -307,6 +307,11 @@ px_detect_column_score(PG_FUNCTION_ARGS)
 		matched[c] = nulls[c] ? 0 : DatumGetInt64(elems[c]);
 	if (sampled < 0)
 		sampled = 0;
+	/* getBaseType of a type that does not exist fails with XX000. */
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(column_type)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("type with OID %u does not exist", column_type)));
 
 	if (sample_kind(column_type, &categories) != SAMPLE_NONE)
 	{
