@@ -55,6 +55,7 @@ INSERT INTO parallel_reasons VALUES
   ('privacy.record_consent_grant(name,name,text,text,timestamp with time zone,text,jsonb)', 'writes consent and its event'),
   ('privacy.record_consent_withdraw(name,name,text,text,jsonb)', 'writes consent and its event'),
   ('privacy.protect_table(regclass,name,text)', 'DDL (row security policies)'),
+  ('privacy.consent_protect_relation(regclass,name)', 'DDL (row security policies)'),
   ('privacy.citus_apply_change(text,text,jsonb,jsonb)', 'Citus key store: writes the extension tables'),
   ('privacy.citus_local_row(regclass,jsonb)', 'Citus key store: run by the apply only, never in a parallel query'),
   ('privacy.citus_push_snapshot()', 'Citus key store: writes to the reference table'),

@@ -44,6 +44,25 @@ $node->safe_psql('postgres', qq{
 	INSERT INTO app.readers VALUES ('r1');
 	SELECT privacy.protect_table('app.readers', 'reader_id', on_erase => 'delete');
 	SELECT privacy.grant_consent('r1', 'news');
+	-- Protected trees: a partitioned table and an inheritance parent, with
+	-- children added before and after protect_table.  The restore runs
+	-- ENABLE ROW LEVEL SECURITY on the parents once the registry is back
+	-- and before the children's dumped policies: it must not protect the
+	-- children a second time.
+	CREATE TABLE app.visits (reader_id text, at date) PARTITION BY RANGE (at);
+	CREATE TABLE app.visits_2025 PARTITION OF app.visits FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+	SELECT privacy.protect_table('app.visits', 'reader_id');
+	CREATE TABLE app.visits_2026 PARTITION OF app.visits FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+	INSERT INTO app.visits VALUES ('r1', '2025-05-01'), ('r2', '2026-05-01');
+	CREATE TABLE app.notes (reader_id text, note text);
+	CREATE TABLE app.notes_eu () INHERITS (app.notes);
+	SELECT privacy.protect_table('app.notes', 'reader_id');
+	CREATE TABLE app.notes_us () INHERITS (app.notes);
+	INSERT INTO app.notes_us VALUES ('r1', 'n1'), ('r2', 'n2');
+	CREATE ROLE dump_news;
+	GRANT USAGE ON SCHEMA app TO dump_news;
+	GRANT SELECT ON app.visits, app.visits_2026, app.notes, app.notes_us TO dump_news;
+	SELECT privacy.grant_purpose('dump_news', 'news');
 });
 # A key destroyed before the dump: the key tables (schema privacy) are
 # restored before public's data, so the restore meets values under a key it
@@ -116,6 +135,18 @@ foreach my $db ('restored_plain', 'restored_custom')
 		"$db: rows with values under a destroyed key restored, the values kept");
 	my ($rc, $out, $err) = $node->psql($db, q{SELECT privacy.decrypt(s) FROM public.shred WHERE id = 2});
 	like($err, qr/destroyed/, "$db: a restored value under the destroyed key still fails as destroyed");
+	is($node->safe_psql($db, q{SELECT string_agg(c.relname || ':' || c.relforcerowsecurity || ':' ||
+			(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname LIKE 'privacy%'),
+			',' ORDER BY c.relname)
+		FROM pg_class c WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'p')
+		  AND (c.relname LIKE 'visits%' OR c.relname LIKE 'notes%')}),
+		'notes:true:7,notes_eu:true:7,notes_us:true:7,visits:true:7,visits_2025:true:7,visits_2026:true:7',
+		"$db: every table of the protected trees has its consent policies, once");
+	is($node->safe_psql($db, q{SET ROLE dump_news; SET privacy.purpose = 'news';
+		SELECT coalesce((SELECT string_agg(reader_id, ',') FROM app.visits_2026), '') || '|' ||
+		       (SELECT string_agg(reader_id || note, ',' ORDER BY note) FROM app.notes_us) || '|' ||
+		       (SELECT count(*) FROM app.visits)}),
+		'|r1n1|1', "$db: children read directly show only consenting subjects' rows");
 	# New writes work in the restored database.
 	$node->safe_psql($db, q{INSERT INTO app.staff VALUES (3, 'after-restore', NULL, NULL)});
 	is($node->safe_psql($db, 'SELECT privacy.decrypt(ssn) FROM app.staff WHERE id = 3'),

@@ -15,14 +15,102 @@
 -- A permissive policy created on the table later is ORed with
 -- privacy_consent_allow_<command> (which allows every row), so after adding
 -- one, run protect_table again; privacy.inventory says so.
-CREATE OR REPLACE FUNCTION privacy.protect_table(tbl regclass, subject_column name, on_erase text DEFAULT 'delete')
+-- The consent policies of one relation, subject_column one of its
+-- columns (checked by the callers): protect_table runs it for the table and
+-- each partition and inheritance child, and privacy_protected_tables_follow_ddl
+-- (99_protected_tables_follow_ddl.sql) for one attached or created later.
+-- The policies come before row level security is switched on, so the
+-- ALTER TABLE that does it finds the relation already covered.
+CREATE FUNCTION privacy.consent_protect_relation(rel regclass, subject_column name)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     coltype regtype;
     pol record;
-    part record;
     cmd text;
     consent_call text;
+BEGIN
+    SELECT a.atttypid::regtype INTO coltype FROM pg_attribute a
+     WHERE a.attrelid = rel AND a.attname = subject_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'column "%" of relation % does not exist', subject_column, rel USING ERRCODE = '42703';
+    END IF;
+    consent_call := format('privacy.has_consent(%I%s)', subject_column,
+                           CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
+    -- Its own policies only, by their exact names: a policy of the
+    -- user's named privacy_consent_<something> stays.
+    FOR pol IN SELECT p.polname FROM pg_policy p
+                WHERE p.polrelid = rel AND p.polname = ANY (privacy.consent_policy_names()) LOOP
+        EXECUTE format('DROP POLICY %I ON %s', pol.polname, rel);
+    END LOOP;
+    EXECUTE format('CREATE POLICY privacy_consent_select ON %s AS RESTRICTIVE FOR SELECT USING (%s)',
+                   rel, consent_call);
+    -- The rewritten row is checked by the SELECT policy above (UPDATE
+    -- reads the row), so WITH CHECK need not repeat it.
+    EXECUTE format('CREATE POLICY privacy_consent_update ON %s AS RESTRICTIVE FOR UPDATE USING (%s)',
+                   rel, consent_call);
+    EXECUTE format('CREATE POLICY privacy_consent_delete ON %s AS RESTRICTIVE FOR DELETE USING (%s)',
+                   rel, consent_call);
+    -- New subjects can be recorded before they consent: INSERT has no
+    -- consent policy, and keeps the table's own checks.
+    FOREACH cmd IN ARRAY ARRAY['select', 'insert', 'update', 'delete'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_policy p
+                        WHERE p.polrelid = rel AND p.polpermissive
+                          AND p.polname <> ALL (privacy.consent_policy_names())
+                          AND p.polcmd IN ('*', CASE cmd WHEN 'select' THEN 'r' WHEN 'insert' THEN 'a'
+                                                         WHEN 'update' THEN 'w' ELSE 'd' END)) THEN
+            EXECUTE format('CREATE POLICY %I ON %s FOR %s %s', 'privacy_consent_allow_' || cmd, rel,
+                           upper(cmd), CASE cmd WHEN 'insert' THEN 'WITH CHECK (true)' ELSE 'USING (true)' END);
+        END IF;
+    END LOOP;
+    -- Only when not on yet: an ALTER TABLE rebuilds the table's masking
+    -- views (privacy_refresh_masking_views), which views of others built
+    -- on them would refuse, and run again (or in an update from 1.0)
+    -- nothing about the views changes.
+    IF NOT (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = rel) THEN
+        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+    END IF;
+    IF NOT (SELECT c.relforcerowsecurity FROM pg_class c WHERE c.oid = rel) THEN
+        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', rel);
+    END IF;
+    -- The policies made above do not rebuild the masking view as they
+    -- come and go (41_): the view follows their end state.
+    IF privacy.masking_view_of(rel) IS NOT NULL THEN
+        PERFORM privacy.masking_view_follows_policies(rel);
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.consent_protect_relation(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.consent_protect_relation(regclass, name) TO privacy_admin;
+
+-- The relations a table's own registration protects: the table, and its
+-- partitions and children at every level, except those under another
+-- registration (a partition or child protected itself keeps its own
+-- subject column, and so do the partitions and children below it).
+CREATE FUNCTION privacy.consent_tree(tbl regclass) RETURNS SETOF regclass
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT t FROM privacy.inheritance_tree(tbl) t
+     WHERE t = tbl
+        OR NOT EXISTS (SELECT 1 FROM privacy.protected_tables q
+                        WHERE q.relid <> tbl::oid
+                          AND (q.relid = t::oid
+                               OR q.relid IN (SELECT a::oid FROM privacy.inheritance_ancestors(t) a))
+                          AND q.relid IN (SELECT d::oid FROM privacy.inheritance_tree(tbl) d))
+$$;
+REVOKE ALL ON FUNCTION privacy.consent_tree(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.consent_tree(regclass) TO privacy_admin;
+
+-- A protected table's rows are filtered where they are read: through the
+-- table, each partition and child (given the same policies), and through
+-- every table it is a partition or child of, whose own policies apply
+-- there (PostgreSQL applies the policies of the table the query names).
+-- So a table under a parent that no protection covers is refused: the
+-- parent would show its rows unfiltered.
+CREATE OR REPLACE FUNCTION privacy.protect_table(tbl regclass, subject_column name, on_erase text DEFAULT 'delete')
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    coltype regtype;
+    part record;
+    parent regclass;
 BEGIN
     PERFORM privacy.require_admin();
     IF on_erase IS NULL OR on_erase NOT IN ('delete', 'anonymize') THEN
@@ -41,54 +129,27 @@ BEGIN
         RAISE EXCEPTION 'subject column % has type %', subject_column, coltype USING ERRCODE = '42804',
             HINT = 'Subjects are text, varchar, bigint, integer or uuid.';
     END IF;
-    consent_call := format('privacy.has_consent(%I%s)', subject_column,
-                           CASE WHEN coltype = 'varchar'::regtype THEN '::text' ELSE '' END);
-    -- The table and, for a partitioned table, every partition: a partition
-    -- read directly is filtered too.  (Partitions added later: run this again.)
-    FOR part IN SELECT t.relid FROM pg_partition_tree(tbl) t
-                  JOIN pg_class c ON c.oid = t.relid WHERE c.relkind IN ('r', 'p')
-                UNION SELECT tbl LOOP
-        -- Only when not on yet: an ALTER TABLE rebuilds the table's masking
-        -- views (privacy_refresh_masking_views), which views of others built
-        -- on them would refuse, and run again (or in an update from 1.0)
-        -- nothing about the views changes.
-        IF NOT (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = part.relid) THEN
-            EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part.relid);
-        END IF;
-        IF NOT (SELECT c.relforcerowsecurity FROM pg_class c WHERE c.oid = part.relid) THEN
-            EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', part.relid);
-        END IF;
-        -- Its own policies only, by their exact names: a policy of the
-        -- user's named privacy_consent_<something> stays.
-        FOR pol IN SELECT p.polname FROM pg_policy p
-                    WHERE p.polrelid = part.relid AND p.polname = ANY (privacy.consent_policy_names()) LOOP
-            EXECUTE format('DROP POLICY %I ON %s', pol.polname, part.relid);
-        END LOOP;
-        EXECUTE format('CREATE POLICY privacy_consent_select ON %s AS RESTRICTIVE FOR SELECT USING (%s)',
-                       part.relid, consent_call);
-        -- The rewritten row is checked by the SELECT policy above (UPDATE
-        -- reads the row), so WITH CHECK need not repeat it.
-        EXECUTE format('CREATE POLICY privacy_consent_update ON %s AS RESTRICTIVE FOR UPDATE USING (%s)',
-                       part.relid, consent_call);
-        EXECUTE format('CREATE POLICY privacy_consent_delete ON %s AS RESTRICTIVE FOR DELETE USING (%s)',
-                       part.relid, consent_call);
-        -- New subjects can be recorded before they consent: INSERT has no
-        -- consent policy, and keeps the table's own checks.
-        FOREACH cmd IN ARRAY ARRAY['select', 'insert', 'update', 'delete'] LOOP
-            IF NOT EXISTS (SELECT 1 FROM pg_policy p
-                            WHERE p.polrelid = part.relid AND p.polpermissive
-                              AND p.polname <> ALL (privacy.consent_policy_names())
-                              AND p.polcmd IN ('*', CASE cmd WHEN 'select' THEN 'r' WHEN 'insert' THEN 'a'
-                                                             WHEN 'update' THEN 'w' ELSE 'd' END)) THEN
-                EXECUTE format('CREATE POLICY %I ON %s FOR %s %s', 'privacy_consent_allow_' || cmd, part.relid,
-                               upper(cmd), CASE cmd WHEN 'insert' THEN 'WITH CHECK (true)' ELSE 'USING (true)' END);
-            END IF;
-        END LOOP;
-        -- The policies made above do not rebuild the masking view as they
-        -- come and go (41_): the view follows their end state.
-        IF privacy.masking_view_of(part.relid) IS NOT NULL THEN
-            PERFORM privacy.masking_view_follows_policies(part.relid);
-        END IF;
+    -- Under a parent that no protection covers (a protected parent does:
+    -- a partition or child protected itself too is filtered either way,
+    -- and its subjects' requests go by its own registration).  A table
+    -- registered so already (1.0 allowed it) may be protected again; the
+    -- inventory reports it.
+    SELECT a INTO parent FROM privacy.inheritance_ancestors(tbl) a
+     WHERE NOT EXISTS (SELECT 1 FROM privacy.protected_tables q WHERE q.relid = a)
+       AND NOT EXISTS (SELECT 1 FROM privacy.inheritance_ancestors(a) g
+                         JOIN privacy.protected_tables q ON q.relid = g)
+     LIMIT 1;
+    IF FOUND AND NOT EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = tbl) THEN
+        RAISE EXCEPTION 'cannot protect %: it is a partition or child of %, which is not protected', tbl, parent
+            USING ERRCODE = 'invalid_object_definition',
+                  DETAIL = 'Reading the parent reads its rows with the parent''s policies, unfiltered by consent.',
+                  HINT = 'Protect the table at the top of the tree: its partitions and children are protected with it.';
+    END IF;
+    -- The table and every partition and child (those protected themselves
+    -- aside): each read directly is filtered too.  Those added later are
+    -- protected as they come (99_protected_tables_follow_ddl.sql).
+    FOR part IN SELECT t AS relid FROM privacy.consent_tree(tbl) t LOOP
+        PERFORM privacy.consent_protect_relation(part.relid, subject_column);
     END LOOP;
     INSERT INTO privacy.protected_tables VALUES (tbl, subject_column, on_erase)
     ON CONFLICT (relid) DO UPDATE SET subject_column = EXCLUDED.subject_column,
@@ -107,7 +168,8 @@ BEGIN
     FOR t IN SELECT p.relid, p.subject_column, p.on_erase FROM privacy.protected_tables p
                JOIN pg_catalog.pg_attribute a ON a.attrelid = p.relid AND a.attname = p.subject_column
                                             AND a.attnum > 0 AND NOT a.attisdropped LOOP
-        PERFORM privacy.protect_table(t.relid, t.subject_column, t.on_erase);
+        PERFORM privacy.consent_protect_relation(r, t.subject_column)
+           FROM privacy.consent_tree(t.relid) r;
     END LOOP;
 END
 $$;

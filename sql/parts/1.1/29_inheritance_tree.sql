@@ -1,0 +1,27 @@
+-- Inheritance trees, for consent protection (97_consent_policies.sql,
+-- 99_protected_tables_follow_ddl.sql) and the inventory (88_discovery.sql):
+-- partitions and inheritance children alike, since reading a table reads
+-- both, and PostgreSQL applies the policies of the table a query names.
+
+-- The table with its partitions and inheritance children, at every level
+-- (pg_partition_tree knows partitions only): reading a table reads them,
+-- and each read directly must be filtered too.
+CREATE FUNCTION privacy.inheritance_tree(tbl regclass) RETURNS SETOF regclass
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE tree(relid) AS (
+        SELECT tbl::oid
+        UNION
+        SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
+    )
+    SELECT t.relid::regclass FROM tree t JOIN pg_class c ON c.oid = t.relid WHERE c.relkind IN ('r', 'p')
+$$;
+-- and the tables it is a partition or child of, at every level.
+CREATE FUNCTION privacy.inheritance_ancestors(tbl regclass) RETURNS SETOF regclass
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE up(relid) AS (
+        SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = tbl
+        UNION
+        SELECT i.inhparent FROM pg_inherits i JOIN up u ON i.inhrelid = u.relid
+    )
+    SELECT u.relid::regclass FROM up u
+$$;

@@ -1,0 +1,132 @@
+------------------------------------------------------------------------
+-- Consent protection follows DDL on the protected tables.  The rows of a
+-- protected table are read through the table, through each of its
+-- partitions and inheritance children, and through every table it is a
+-- partition or child of (whose own policies then apply: PostgreSQL uses
+-- the policies of the table a query names).  So:
+--   * a partition or child attached or created under a protected table is
+--     given its consent policies at once (as protect_table would);
+--   * a protected table put under a parent that is not protected (ATTACH
+--     PARTITION, INHERIT) is refused: the parent would show its rows
+--     unfiltered, and a subject's request would not look there;
+--   * a renamed subject column keeps its table protected under the new
+--     name (export_subject and erase_subject look for it by name);
+--   * dropping the subject column is refused: DROP COLUMN ... CASCADE took
+--     the consent policies with it and left the allow policies, which show
+--     every row.
+-- The triggers run as the extension's owner: the registry is closed to the
+-- roles whose DDL they follow.
+------------------------------------------------------------------------
+
+-- Whether a collected command makes a table a partition or child
+-- (src/consent/ddl_links.c).  Only the commands that link tables protect
+-- new children or refuse a parent: a restore's ALTER TABLE ... ENABLE ROW
+-- LEVEL SECURITY, run before the dumped policies of the children come
+-- back, must do neither.
+CREATE FUNCTION privacy.ddl_command_links_tables(command pg_ddl_command) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_ddl_command_links_tables' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION privacy.ddl_command_links_tables(pg_ddl_command) FROM PUBLIC;
+
+CREATE FUNCTION privacy.protected_tables_follow_ddl() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    touched oid[];
+    family oid[];
+    links boolean;
+    r record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM privacy.protected_tables) THEN
+        RETURN;
+    END IF;
+    SELECT array_agg(DISTINCT c.objid), bool_or(privacy.ddl_command_links_tables(c.command))
+      INTO touched, links
+      FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
+    IF touched IS NULL THEN
+        RETURN;
+    END IF;
+    -- The relations the command touched, their ancestors and descendants.
+    SELECT array_agg(DISTINCT f::oid) INTO family FROM (
+        SELECT t::regclass AS f FROM unnest(touched) t WHERE EXISTS (SELECT 1 FROM pg_class k WHERE k.oid = t)
+        UNION SELECT a FROM unnest(touched) t, privacy.inheritance_ancestors(t::regclass) a
+        UNION SELECT d FROM unnest(touched) t, privacy.inheritance_tree(t::regclass) d) s;
+    IF family IS NULL THEN
+        RETURN;
+    END IF;
+
+    -- A renamed subject column: the consent policy names the column by
+    -- number, so it tells the new name.
+    UPDATE privacy.protected_tables p SET subject_column = a.attname
+      FROM pg_policy po
+      JOIN pg_depend d ON d.classid = 'pg_policy'::regclass AND d.objid = po.oid
+                      AND d.refclassid = 'pg_class'::regclass AND d.refobjid = po.polrelid
+                      AND d.refobjsubid > 0
+      JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND NOT a.attisdropped
+     WHERE p.relid = ANY (family) AND po.polrelid = p.relid AND po.polname = 'privacy_consent_select'
+       AND NOT EXISTS (SELECT 1 FROM pg_attribute s WHERE s.attrelid = p.relid AND s.attname = p.subject_column
+                          AND s.attnum > 0 AND NOT s.attisdropped);
+
+    IF NOT links THEN
+        RETURN;
+    END IF;
+
+    -- A protected table under a parent that no protection covers.
+    FOR r IN SELECT p.relid::regclass AS protected, a AS parent
+               FROM privacy.protected_tables p, privacy.inheritance_ancestors(p.relid) a
+              WHERE p.relid = ANY (family)
+                AND NOT EXISTS (SELECT 1 FROM privacy.protected_tables q WHERE q.relid = a)
+                AND NOT EXISTS (SELECT 1 FROM privacy.inheritance_ancestors(a) g
+                                  JOIN privacy.protected_tables q ON q.relid = g)
+              LIMIT 1
+    LOOP
+        RAISE EXCEPTION 'consent-protected table % cannot be a partition or child of %', r.protected, r.parent
+            USING ERRCODE = 'invalid_object_definition',
+                  DETAIL = format('%s is not protected: reading it would show the rows of %s unfiltered by consent.',
+                                  r.parent, r.protected),
+                  HINT = format('Protect %s first (privacy.protect_table): its partitions and children are protected with it.',
+                                r.parent);
+    END LOOP;
+
+    -- A partition or child of a protected table without its policies yet.
+    FOR r IN SELECT DISTINCT ON (d) d::regclass AS rel, q.subject_column
+               FROM unnest(family) d
+               JOIN privacy.inheritance_ancestors(d::regclass) a ON true
+               JOIN privacy.protected_tables q ON q.relid = a
+              WHERE NOT EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = d)
+                AND NOT EXISTS (SELECT 1 FROM pg_policy po
+                                 WHERE po.polrelid = d AND po.polname = 'privacy_consent_select')
+                AND (SELECT k.relkind FROM pg_class k WHERE k.oid = d) IN ('r', 'p')
+              -- the nearest registration: the one with the most ancestors
+              ORDER BY d, (SELECT count(*) FROM privacy.inheritance_ancestors(a)) DESC
+    LOOP
+        PERFORM privacy.consent_protect_relation(r.rel, r.subject_column);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.protected_tables_follow_ddl() FROM PUBLIC;
+CREATE EVENT TRIGGER privacy_protected_tables_follow_ddl ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
+    EXECUTE FUNCTION privacy.protected_tables_follow_ddl();
+
+CREATE FUNCTION privacy.protected_tables_before_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT p.relid::regclass AS tbl, p.subject_column
+               FROM pg_event_trigger_dropped_objects() o
+               JOIN privacy.protected_tables p
+                 ON p.relid = o.objid AND p.subject_column = o.address_names[cardinality(o.address_names)]
+              WHERE o.classid = 'pg_class'::regclass AND o.objsubid > 0 AND o.object_type = 'table column'
+              LIMIT 1
+    LOOP
+        RAISE EXCEPTION 'cannot drop column % of consent-protected table %: it is its subject column',
+                        r.subject_column, r.tbl
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = 'Its consent policies filter on it; without them every row would show.',
+                  HINT = 'Protect the table with another subject column first (privacy.protect_table).';
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION privacy.protected_tables_before_drop() FROM PUBLIC;
+CREATE EVENT TRIGGER privacy_protected_tables_before_drop ON sql_drop
+    EXECUTE FUNCTION privacy.protected_tables_before_drop();
