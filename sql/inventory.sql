@@ -75,7 +75,9 @@ SELECT purpose, legal_basis, table_name, data_categories, consent_checked, roles
   FROM privacy.processing_record WHERE table_name::text LIKE 'inv.%' ORDER BY purpose, table_name::text;
 
 -- A partitioned table: every partition is protected, read directly too;
--- a partition added later is a finding until protect_table runs again.
+-- a partition added later is protected as it is created, and one whose
+-- row level security is switched off is a finding until protect_table
+-- runs again.
 CREATE TABLE inv.events (subject text, at date) PARTITION BY RANGE (at);
 CREATE INDEX ON inv.events (subject);
 CREATE TABLE inv.events_2025 PARTITION OF inv.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
@@ -87,6 +89,10 @@ SET ROLE regress_px_app;
 SELECT count(*) AS partition_rows_without_purpose FROM inv.events_2025;
 RESET ROLE;
 CREATE TABLE inv.events_2026 PARTITION OF inv.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+SELECT polname FROM pg_policy WHERE polrelid = 'inv.events_2026'::regclass ORDER BY 1;
+SELECT column_name, findings FROM privacy.inventory
+ WHERE schema_name = 'inv' AND table_name = 'events' AND is_subject_column;
+ALTER TABLE inv.events_2026 DISABLE ROW LEVEL SECURITY;
 SELECT column_name, findings FROM privacy.inventory
  WHERE schema_name = 'inv' AND table_name = 'events' AND is_subject_column;
 SELECT privacy.protect_table('inv.events', 'subject');

@@ -494,7 +494,7 @@ $$;
 
 CREATE OR REPLACE VIEW privacy.inventory AS
 WITH cols AS (
-    SELECT a.attrelid AS relid, a.attname AS column_name, a.atttypid, a.atttypmod
+    SELECT a.attrelid AS relid, a.attname AS column_name, a.attnum, a.atttypid, a.atttypmod
       FROM pg_catalog.pg_attribute a
       JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
      -- tables and what else holds rows (materialized views, foreign tables)
@@ -625,8 +625,7 @@ SELECT n.nspname AS schema_name,
            CASE WHEN f.subject_column = f.column_name AND EXISTS (
                     SELECT 1 FROM pg_catalog.pg_policy a
                       JOIN pg_catalog.pg_policy u ON u.polrelid = a.polrelid
-                     WHERE a.polrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(f.relid) t
-                                          UNION SELECT f.relid)
+                     WHERE a.polrelid IN (SELECT t FROM privacy.inheritance_tree(f.relid) t)
                        AND a.polname LIKE 'privacy\_consent\_allow\_%'
                        AND a.polname OPERATOR(pg_catalog.=) ANY (privacy.consent_policy_names())
                        AND u.polpermissive
@@ -635,12 +634,34 @@ SELECT n.nspname AS schema_name,
                 THEN 'a permissive policy created after protect_table is undone by privacy_consent_allow_*: '
                      || 'run privacy.protect_table() again' END,
            CASE WHEN f.subject_column = f.column_name AND EXISTS (
-                    SELECT 1 FROM pg_catalog.pg_partition_tree(f.relid) t
-                      JOIN pg_catalog.pg_class pc ON pc.oid = t.relid
-                     WHERE pc.relkind IN ('r', 'p') AND t.relid OPERATOR(pg_catalog.<>) f.relid
+                    SELECT 1 FROM privacy.inheritance_tree(f.relid) t
+                      JOIN pg_catalog.pg_class pc ON pc.oid = t
+                     WHERE t OPERATOR(pg_catalog.<>) f.relid
                        AND NOT (pc.relrowsecurity AND pc.relforcerowsecurity
                                 AND privacy.consent_policies_intact(pc.oid, f.subject_column)))
-                THEN 'partition not protected: run privacy.protect_table() again' END,
+                THEN 'partition or inheritance child not protected: run privacy.protect_table() again' END,
+           -- Reading a parent applies the parent's policies to the rows of
+           -- its partitions and children (1.0 could protect one alone).
+           CASE WHEN f.subject_column = f.column_name AND EXISTS (
+                    SELECT 1 FROM privacy.inheritance_ancestors(f.relid) a
+                     WHERE NOT EXISTS (SELECT 1 FROM privacy.protected_tables q WHERE q.relid = a)
+                       AND NOT EXISTS (SELECT 1 FROM privacy.inheritance_ancestors(a) g
+                                         JOIN privacy.protected_tables q ON q.relid = g))
+                THEN 'protected table is a partition or child of '
+                     || (SELECT pg_catalog.string_agg(a::text, ', ')
+                           FROM privacy.inheritance_ancestors(f.relid) a
+                          WHERE NOT EXISTS (SELECT 1 FROM privacy.protected_tables q WHERE q.relid = a))
+                     || ', not protected, which shows its rows unfiltered: protect the table at the top' END,
+           -- A subject column dropped or renamed behind the extension's back
+           -- (1.0 did not follow DDL): said once, on the table's first column.
+           CASE WHEN f.consent_protected
+                 AND f.attnum = (SELECT pg_catalog.min(a.attnum) FROM pg_catalog.pg_attribute a
+                                  WHERE a.attrelid = f.relid AND a.attnum > 0 AND NOT a.attisdropped)
+                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                  WHERE a.attrelid = f.relid AND a.attname = f.subject_column
+                                    AND a.attnum > 0 AND NOT a.attisdropped)
+                THEN 'subject column "' || f.subject_column || '" of a protected table is gone: rows are '
+                     || 'not filtered by consent and requests fail; run privacy.protect_table() with its subject column' END,
            -- Logical replication's initial copy runs the consent policy on
            -- the publisher: a replication role without BYPASSRLS copies no
            -- row of a protected table (privacy_ext makes that copy fail).
