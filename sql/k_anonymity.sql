@@ -124,11 +124,19 @@ SELECT column_name, quasi_identifier, k_anonymity, masked_k_anonymity
 -- and cannot declare quasi-identifiers it cannot read
 SELECT privacy.set_quasi_identifiers('kq.people', ARRAY['zip']);
 RESET ROLE;
--- A renamed declared column: k NULL until declared again.
+-- A renamed declared column is followed: k stays.
 ALTER TABLE kq.people RENAME COLUMN gender TO sex;
+SELECT columns FROM privacy.quasi_identifiers WHERE relid = 'kq.people'::regclass;
 SELECT column_name, quasi_identifier, k_anonymity FROM privacy.inventory
  WHERE schema_name = 'kq' AND quasi_identifier ORDER BY column_name;
+-- A declared column gone behind the extension's back (renamed with the
+-- event trigger off): k NULL until declared again.
+ALTER EVENT TRIGGER privacy_column_registries_follow_renames DISABLE;
 ALTER TABLE kq.people RENAME COLUMN sex TO gender;
+ALTER EVENT TRIGGER privacy_column_registries_follow_renames ENABLE;
+SELECT column_name, quasi_identifier, k_anonymity FROM privacy.inventory
+ WHERE schema_name = 'kq' AND quasi_identifier ORDER BY column_name;
+SELECT privacy.set_quasi_identifiers('kq.people', ARRAY['zip', 'birth_year', 'gender']);
 
 -- Declaring: bad input.
 SELECT privacy.set_quasi_identifiers('kq.people', ARRAY['no_such']);

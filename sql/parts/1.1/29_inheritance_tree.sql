@@ -25,3 +25,15 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp A
     )
     SELECT u.relid::regclass FROM up u
 $$;
+-- The foreign tables among its partitions and children, at every level:
+-- row-level security does not apply to a foreign table, so one read
+-- directly shows every row.
+CREATE FUNCTION privacy.inheritance_foreign_tables(tbl regclass) RETURNS SETOF regclass
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE tree(relid) AS (
+        SELECT tbl::oid
+        UNION
+        SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid
+    )
+    SELECT t.relid::regclass FROM tree t JOIN pg_class c ON c.oid = t.relid WHERE c.relkind = 'f'
+$$;

@@ -652,6 +652,13 @@ SELECT n.nspname AS schema_name,
                            FROM privacy.inheritance_ancestors(f.relid) a
                           WHERE NOT EXISTS (SELECT 1 FROM privacy.protected_tables q WHERE q.relid = a))
                      || ', not protected, which shows its rows unfiltered: protect the table at the top' END,
+           -- Row-level security does not apply to a foreign table.
+           CASE WHEN f.subject_column = f.column_name
+                 AND EXISTS (SELECT 1 FROM privacy.inheritance_foreign_tables(f.relid))
+                THEN 'foreign table ' || (SELECT pg_catalog.string_agg(t::text, ', ')
+                                            FROM privacy.inheritance_foreign_tables(f.relid) t)
+                     || ' is a partition or child of a protected table: row level security does not apply '
+                     || 'to it, and read directly it shows every row' END,
            -- A subject column dropped or renamed behind the extension's back
            -- (1.0 did not follow DDL): said once, on the table's first column.
            CASE WHEN f.consent_protected

@@ -145,6 +145,15 @@ BEGIN
                   DETAIL = 'Reading the parent reads its rows with the parent''s policies, unfiltered by consent.',
                   HINT = 'Protect the table at the top of the tree: its partitions and children are protected with it.';
     END IF;
+    -- A foreign partition or child: row-level security does not apply to
+    -- it, so read directly it would show every row.
+    SELECT f INTO parent FROM privacy.inheritance_foreign_tables(tbl) f LIMIT 1;
+    IF FOUND AND NOT EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = tbl) THEN
+        RAISE EXCEPTION 'cannot protect %: its partition or child % is a foreign table', tbl, parent
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Row level security does not apply to foreign tables: read directly, it would show every row unfiltered by consent.',
+                  HINT = 'Detach the foreign table (ALTER TABLE ... DETACH PARTITION or NO INHERIT) first.';
+    END IF;
     -- The table and every partition and child (those protected themselves
     -- aside): each read directly is filtered too.  Those added later are
     -- protected as they come (99_protected_tables_follow_ddl.sql).

@@ -18,15 +18,6 @@
 -- roles whose DDL they follow.
 ------------------------------------------------------------------------
 
--- Whether a collected command makes a table a partition or child
--- (src/consent/ddl_links.c).  Only the commands that link tables protect
--- new children or refuse a parent: a restore's ALTER TABLE ... ENABLE ROW
--- LEVEL SECURITY, run before the dumped policies of the children come
--- back, must do neither.
-CREATE FUNCTION privacy.ddl_command_links_tables(command pg_ddl_command) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'px_ddl_command_links_tables' LANGUAGE C STRICT STABLE PARALLEL SAFE;
-REVOKE ALL ON FUNCTION privacy.ddl_command_links_tables(pg_ddl_command) FROM PUBLIC;
-
 CREATE FUNCTION privacy.protected_tables_follow_ddl() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -48,7 +39,8 @@ BEGIN
     SELECT array_agg(DISTINCT f::oid) INTO family FROM (
         SELECT t::regclass AS f FROM unnest(touched) t WHERE EXISTS (SELECT 1 FROM pg_class k WHERE k.oid = t)
         UNION SELECT a FROM unnest(touched) t, privacy.inheritance_ancestors(t::regclass) a
-        UNION SELECT d FROM unnest(touched) t, privacy.inheritance_tree(t::regclass) d) s;
+        UNION SELECT d FROM unnest(touched) t, privacy.inheritance_tree(t::regclass) d
+        UNION SELECT d FROM unnest(touched) t, privacy.inheritance_foreign_tables(t::regclass) d) s;
     IF family IS NULL THEN
         RETURN;
     END IF;
@@ -86,6 +78,20 @@ BEGIN
                                 r.parent);
     END LOOP;
 
+    -- A foreign table made a partition or child of a protected table:
+    -- row-level security does not apply to it.
+    FOR r IN SELECT d::regclass AS rel, a AS protected
+               FROM unnest(family) d
+               JOIN privacy.inheritance_ancestors(d::regclass) a ON true
+               JOIN privacy.protected_tables q ON q.relid = a
+              WHERE (SELECT k.relkind FROM pg_class k WHERE k.oid = d) = 'f'
+              LIMIT 1
+    LOOP
+        RAISE EXCEPTION 'foreign table % cannot be a partition or child of consent-protected table %', r.rel, r.protected
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = 'Row level security does not apply to foreign tables: read directly, it would show every row unfiltered by consent.';
+    END LOOP;
+
     -- A partition or child of a protected table without its policies yet.
     FOR r IN SELECT DISTINCT ON (d) d::regclass AS rel, q.subject_column
                FROM unnest(family) d
@@ -104,7 +110,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION privacy.protected_tables_follow_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER privacy_protected_tables_follow_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE')
     EXECUTE FUNCTION privacy.protected_tables_follow_ddl();
 
 CREATE FUNCTION privacy.protected_tables_before_drop() RETURNS event_trigger

@@ -1,0 +1,19 @@
+-- What a DDL command given to an event trigger did, where
+-- pg_event_trigger_ddl_commands() does not say (src/ddl_commands.c).
+
+-- Whether it makes a table a partition or child (CREATE [FOREIGN] TABLE
+-- ... PARTITION OF / INHERITS, ALTER TABLE ... ATTACH PARTITION /
+-- INHERIT).  Only such commands protect new children or refuse a parent
+-- (99_protected_tables_follow_ddl.sql): a restore's ALTER TABLE ... ENABLE
+-- ROW LEVEL SECURITY, run before the dumped policies of the children come
+-- back, must do neither.
+CREATE FUNCTION privacy.ddl_command_links_tables(command pg_ddl_command) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'px_ddl_command_links_tables' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION privacy.ddl_command_links_tables(pg_ddl_command) FROM PUBLIC;
+
+-- A renamed column's old name (NULL for any other command): the command's
+-- address gives the column's number, hence its new name
+-- (99_column_registries_follow_renames.sql).
+CREATE FUNCTION privacy.ddl_command_renamed_column(command pg_ddl_command) RETURNS name
+    AS 'MODULE_PATHNAME', 'px_ddl_command_renamed_column' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION privacy.ddl_command_renamed_column(pg_ddl_command) FROM PUBLIC;
