@@ -399,6 +399,30 @@ cross_slot(const char *purpose)
 }
 
 /*
+ * The call site's slot while it still belongs to the call site's purpose.
+ * Another call site of the same statement may have claimed it for its own
+ * purpose since (a statement can name more purposes than there are
+ * slots): the call site then keeps no set across statements for the rest
+ * of the statement, so that it never counts probes for, nor installs its
+ * set under, another purpose's name.
+ */
+static inline CrossSet *
+site_slot(ConsentCache *cc)
+{
+	CrossSet   *cs;
+
+	if (cc->cross < 0)
+		return NULL;
+	cs = &cross_sets[cc->cross];
+	if (unlikely(strcmp(cs->purpose, cc->purpose) != 0))
+	{
+		cc->cross = -1;
+		return NULL;
+	}
+	return cs;
+}
+
+/*
  * The backend's set for this call site's purpose, if this statement may
  * answer from it, caught up with the changes committed before the
  * statement's snapshot.  Decided once per statement, snapshot and set
@@ -410,10 +434,10 @@ cross_slot(const char *purpose)
 static pg_noinline CrossSet *
 usable_cross_decide(ConsentCache *cc)
 {
-	CrossSet   *cs = &cross_sets[cc->cross];
+	CrossSet   *cs = site_slot(cc);
 	Snapshot	snap;
 
-	if (cs->cxt == NULL)
+	if (cs == NULL || cs->cxt == NULL)
 		return NULL;
 	if (cs->registry_gen != px_registry_generation || !px_registry.valid ||
 		cs->bytes > (Size) px_consent_cache_kb * 1024)
@@ -434,12 +458,6 @@ usable_cross_decide(ConsentCache *cc)
 		if (!px_registry.valid)
 		{
 			cross_drop(cs);
-			return NULL;
-		}
-		/* The slot went to another purpose (it was the least recently used). */
-		if (strcmp(cs->purpose, cc->purpose) != 0)
-		{
-			cc->cross = -1;
 			return NULL;
 		}
 		cc->cross_version = cs->version;
@@ -483,7 +501,7 @@ usable_cross(ConsentCache *cc)
 static void
 build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 {
-	CrossSet   *cs = cc->cross >= 0 ? &cross_sets[cc->cross] : NULL;
+	CrossSet   *cs = site_slot(cc);
 	MemoryContext cxt = AllocSetContextCreate(fn_mcxt, "privacy_ext consent set",
 											  ALLOCSET_DEFAULT_SIZES);
 	PxSubjectSet	set;
@@ -864,7 +882,7 @@ px_consent_prepare_workers(void)
 			 * first probes -- unless reading failed lately (too many
 			 * subjects), when the workers probe like the leader does.
 			 */
-			if (cs == NULL && (cc->cross < 0 ||
+			if (cs == NULL && (site_slot(cc) == NULL ||
 							   cross_sets[cc->cross].build_at <= px_registry.cross_threshold))
 			{
 				build_set(cc, TopMemoryContext);
@@ -940,7 +958,7 @@ has_consent_slow(FunctionCallInfo fcinfo, const char *subject, size_t len, const
 	 * backend's set was read, and the set is read (again).
 	 */
 	cc->probes++;
-	slot = cc->cross >= 0 ? &cross_sets[cc->cross] : NULL;
+	slot = site_slot(cc);
 	if (slot != NULL)
 		slot->probes++;
 	if (!cc->tried_set &&
