@@ -45,7 +45,32 @@ CREATE RULE hd_r AS ON INSERT TO hd_own DO ALSO
 CREATE DOMAIN hd_dom AS text CHECK (privacy.apply_mask(VALUE, 'hd_staff'::regclass, 'name'::name) <> '');
 -- the query-time guard still refuses the direct call
 SELECT privacy.apply_mask('Ann Smith'::text, 'hd_staff'::regclass, 'name'::name);
+-- Bodies the planner inlines were never analysed with the guard when
+-- check_function_bodies was off: checked as they are planned, at any depth.
+SET check_function_bodies = off;
+CREATE FUNCTION pg_temp.hd_inl(v text) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT privacy.apply_mask(v, 'hd_staff'::regclass, 'name'::name) $$;
+CREATE FUNCTION pg_temp.hd_outer(v text) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT pg_temp.hd_inl(v) $$;
+RESET check_function_bodies;
+SELECT pg_temp.hd_inl('Ann Smith');
+SELECT 1 WHERE pg_temp.hd_outer('Ann Smith') IS NOT NULL;
+PREPARE hd_prep AS SELECT pg_temp.hd_outer($1);
+EXECUTE hd_prep('Ann Smith');
+DEALLOCATE hd_prep;
+-- A table made a view by CREATE RULE "_RETURN": its action was never analysed with the guard.
+CREATE TEMP TABLE hd_peek (shown text);
+CREATE RULE "_RETURN" AS ON SELECT TO hd_peek DO INSTEAD
+    SELECT privacy.apply_mask('Ann Smith'::text, 'hd_staff'::regclass, 'name'::name) AS shown;
+SELECT * FROM hd_peek;
+DROP FUNCTION pg_temp.hd_outer(text), pg_temp.hd_inl(text);
+DROP TABLE hd_peek;
 RESET ROLE;
+-- A SQL function that takes the column straight from the table is still planned.
+CREATE FUNCTION hd_straight() RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT privacy.apply_mask(ssn, 'hd_staff'::regclass, 'ssn'::name) FROM hd_staff WHERE id = 1 $$;
+SELECT hd_straight();
+DROP FUNCTION hd_straight();
 SELECT count(*) AS nothing_stored FROM pg_depend d
  WHERE d.refclassid = 'pg_proc'::regclass
    AND d.refobjid IN (SELECT oid FROM pg_proc WHERE proname = 'apply_mask')

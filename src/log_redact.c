@@ -568,7 +568,8 @@ sql_context_prefix(const char *line)
 /*
  * The CONTEXT of a report as the server log gets it.  The SQL text an
  * entry quotes has its constants replaced (it may span lines: it ends at a
- * quote that ends a line).  Of a sensitive report only the lines that
+ * quote that ends a line), or, once the statement gave out plaintext, is
+ * dropped.  Of a sensitive report only the lines that
  * cannot quote a value are kept besides (the COPY prefix of a COPY line),
  * and each run of other lines becomes one "..." line.
  */
@@ -599,7 +600,13 @@ filter_context(const char *context, bool sensitive)
 			if (out.len > 0)
 				appendStringInfoChar(&out, '\n');
 			appendBinaryStringInfo(&out, p, prefix);
-			appendStringInfoString(&out, px_redact_sql_literals(text, true));
+			/*
+			 * After a decryption the SQL may hold a decrypted value anywhere
+			 * (EXECUTE format('%I'), a name), not only as a constant: as for
+			 * the QUERY line, drop its text.
+			 */
+			appendStringInfoString(&out, px_log_gave_plaintext ? "..." :
+								   px_redact_sql_literals(text, true));
 			appendStringInfoChar(&out, '"');
 			hidden_run = false;
 			p = *close ? close + 1 : close;
@@ -823,6 +830,33 @@ replace_field(char **field, char *text)
 }
 
 /*
+ * Whether an auto_explain plan is that of a statement nested in the one
+ * the client sent (auto_explain.log_nested_statements): its query text is
+ * not the client's.  A JSON or YAML plan quotes it as a JSON string.
+ */
+static bool
+plan_of_nested_statement(const char *plan)
+{
+	StringInfoData want;
+	bool		found;
+
+	if (debug_query_string == NULL)
+		return true;
+	initStringInfo(&want);
+	appendStringInfo(&want, "Query Text: %s\n", debug_query_string);
+	found = strncmp(plan, want.data, want.len) == 0;
+	if (!found)
+	{
+		resetStringInfo(&want);
+		escape_json(&want, debug_query_string);
+		found = strstr(plan, psprintf("\"Query Text\": %s", want.data)) != NULL ||
+			strstr(plan, psprintf("Query Text: %s", want.data)) != NULL;
+	}
+	pfree(want.data);
+	return !found;
+}
+
+/*
  * Core's LOG lines that carry the statement text: redacted in place (the
  * client, if it asked for LOG messages, gets them redacted too).  A
  * debug_print_* tree holds constants as raw bytes: it is dropped.  Returns
@@ -840,8 +874,15 @@ redact_statement_log(ErrorData *edata)
 		char	   *text;
 		StringInfoData msg;
 
+		/*
+		 * After a decryption a nested statement may be dynamic SQL holding
+		 * a decrypted value anywhere (a name, a number spliced with %s),
+		 * in its text and in its plan: as for the QUERY line, drop it.
+		 */
+		if (!numbers && px_log_gave_plaintext && plan_of_nested_statement(from))
+			text = "(the plan of a nested statement, not logged: the statement gave out plaintext)";
 		/* a plan (numbers kept) may be JSON or YAML */
-		if (!numbers && plan_is_structured(from))
+		else if (!numbers && plan_is_structured(from))
 			text = redact_structured_plan(from);
 		else
 			text = px_redact_sql_literals(from, numbers);

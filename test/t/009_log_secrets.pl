@@ -136,6 +136,10 @@ my @battery = (
 	# a decrypted value spliced into dynamic SQL as text or as a name
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; EXECUTE format('SELECT %s', v); END$$;},
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; EXECUTE format('SELECT 1 FROM %I', v); END$$;},
+	# ... failing or warning as it runs: the CONTEXT line quotes the SQL, the name in it
+	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; EXECUTE format('SELECT 1/0 AS %I', v); END$$;},
+	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1;
+	  EXECUTE format('SELECT pg_terminate_backend(999999) AS %I', v) INTO v; END$$;},
 	# a procedure's or DO block's COMMIT / ROLLBACK after a decryption
 	q{CALL dec_commit();},
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; COMMIT; RAISE WARNING 'got %', v; END$$;},

@@ -73,6 +73,9 @@ END
 $$;
 REVOKE ALL ON FUNCTION privacy.masked_relation(oid), privacy.refuse_masked_ddl(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.refuse_masked_ddl(name) TO PUBLIC;
+-- A view's "_RETURN" rule may call apply_mask (the view's query passed the
+-- parse-analysis check, masking/guard.c), unless CREATE RULE "_RETURN" made
+-- a table a view: that action never did.
 CREATE FUNCTION privacy.masking_guards() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -94,11 +97,11 @@ BEGIN
      WHERE d.refclassid = 'pg_proc'::regclass
        AND d.refobjid IN (SELECT p.oid FROM pg_proc p
                            WHERE p.pronamespace = 'privacy'::regnamespace
-                             AND p.proname IN ('apply_mask', 'anonymize_value'))
-       AND d.deptype = 'n'
+                             AND p.proname IN ('apply_mask', 'anonymize_value')) AND d.deptype = 'n'
        AND NOT (d.classid = 'pg_rewrite'::regclass
                 AND EXISTS (SELECT 1 FROM pg_rewrite r
-                             WHERE r.oid = d.objid AND r.rulename = '_RETURN'))
+                             WHERE r.oid = d.objid AND r.rulename = '_RETURN')
+                AND NOT EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() c WHERE c.command_tag = 'CREATE RULE' AND c.objid = d.objid))
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'privacy.apply_mask() and privacy.anonymize_value() may only be called by queries and views, not stored in %', dep.what
