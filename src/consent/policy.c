@@ -501,7 +501,12 @@ usable_cross(ConsentCache *cc)
 static void
 build_set(ConsentCache *cc, MemoryContext fn_mcxt)
 {
-	CrossSet   *cs = site_slot(cc);
+	/*
+	 * A call site validated under an older registry (reloaded since, in
+	 * this statement) reads its set with that registry's purpose chain: it
+	 * serves this statement only, never under the new registry's name.
+	 */
+	CrossSet   *cs = cc->registry_gen == px_registry_generation ? site_slot(cc) : NULL;
 	MemoryContext cxt = AllocSetContextCreate(fn_mcxt, "privacy_ext consent set",
 											  ALLOCSET_DEFAULT_SIZES);
 	PxSubjectSet	set;

@@ -60,7 +60,12 @@ roles_changed(void)
 	may_use_user = InvalidOid;
 }
 static MemoryContext registry_cxt = NULL;
+/* An invalidation came while the registry was being read: read it again next time. */
+static bool registry_changed_in_load = false;
 static Oid	registry_oids[5];
+/* The statement epoch a registry read in parallel mode is good for; 0: any. */
+static uint64 registry_read_in_epoch = 0;
+static uint64 registry_content = 0;	/* registry_content_hash() of the last read */
 
 static void
 registry_invalidate(Oid relid)
@@ -69,7 +74,10 @@ registry_invalidate(Oid relid)
 
 	for (i = 0; i < 5; i++)
 		if (!OidIsValid(relid) || relid == registry_oids[i])
+		{
 			px_registry.valid = false;
+			registry_changed_in_load = true;
+		}
 }
 
 int
@@ -118,6 +126,39 @@ change_trigger_in_place(Relation rel)
 	return rows && truncate;
 }
 
+/* What the registry says, as one hash: its purposes, grants and tables. */
+static uint64
+registry_content_hash(void)
+{
+	uint64		h = 0;
+	int			i;
+
+#define MIX(ptr, len) (h = hash_bytes_extended((const unsigned char *) (ptr), (len), h))
+	for (i = 0; i < px_registry.npurposes; i++)
+	{
+		const PxPurpose *p = &px_registry.purposes[i];
+
+		MIX(p->name, strlen(p->name) + 1);
+		MIX(&p->needs_consent, sizeof(p->needs_consent));
+		MIX(&p->parent, sizeof(p->parent));
+	}
+	MIX(&px_registry.npurposes, sizeof(int));
+	for (i = 0; i < px_registry.ngrants; i++)
+	{
+		const PxPurposeGrant *g = &px_registry.grants[i];
+
+		MIX(&g->purpose, sizeof(g->purpose));
+		MIX(g->role, strlen(g->role) + 1);
+	}
+	MIX(&px_registry.ngrants, sizeof(int));
+	MIX(&px_registry.min_ordinal, sizeof(px_registry.min_ordinal));
+	MIX(&px_registry.consent_relid, sizeof(Oid));
+	MIX(&px_registry.consent_index, sizeof(Oid));
+	MIX(&px_registry.change_trigger_ok, sizeof(bool));
+#undef MIX
+	return h;
+}
+
 void
 px_load_registry(void)
 {
@@ -128,9 +169,27 @@ px_load_registry(void)
 	char	  **parents;
 	int			cap;
 	int			i;
+	uint64		previous = registry_content;
+	uint64		content;
 
+	/*
+	 * Read in parallel mode, the registry was read under the statement's
+	 * snapshot (no newer one may be taken then), which may predate the
+	 * change whose invalidation made it read: good for that statement
+	 * only.
+	 */
+	bool		reread = false;
+
+	if (px_registry.valid && registry_read_in_epoch != 0 &&
+		registry_read_in_epoch != px_statement_epoch)
+	{
+		px_registry.valid = false;
+		reread = true;
+	}
 	if (px_registry.valid)
 		return;
+	registry_read_in_epoch = IsInParallelMode() ? px_statement_epoch : 0;
+	registry_changed_in_load = false;
 	px_catalog_on_relation_change(registry_invalidate);
 	if (registry_cxt == NULL)
 		registry_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext purposes",
@@ -240,8 +299,18 @@ px_load_registry(void)
 	registry_oids[4] = px_registry.consent_index;
 
 	MemoryContextSwitchTo(old);
-	px_registry_generation++;
-	px_registry.valid = true;
+	/*
+	 * A new generation drops what was derived from the old registry (call
+	 * sites' purposes, the backend's consent sets).  A registry read in
+	 * parallel mode is read again at the next statement (above), mostly to
+	 * find it unchanged: that read keeps the generation when it is.
+	 */
+	content = registry_content_hash();
+	if (!reread || content != previous)
+		px_registry_generation++;
+	registry_content = content;
+	/* this call answers from what it read; the next one reads again */
+	px_registry.valid = !registry_changed_in_load;
 }
 
 /* May the current user process data for purpose p (or is it superuser)? */
