@@ -95,10 +95,114 @@ UPDATE privacy.classifications SET level = 'public';
 RESET ROLE;
 SELECT * FROM crn.cls WHERE rel = 'crn.owned';
 
+-- 7. Mask rules follow every rename, with a masking view or not.  Names
+-- swapped through a third must leave each column with its own rule: the
+-- e-mails (now in "note") masked, the notes (now in "email") in clear.
+-- With a masked role reading the table, the masking view and static
+-- masking (which finds the rules by name).
+CREATE ROLE regress_crn_reader;
+SELECT privacy.mask_role('regress_crn_reader');
+GRANT USAGE ON SCHEMA crn TO regress_crn_reader;
+CREATE VIEW crn.rules AS
+SELECT relid::regclass::text AS rel, attnum, column_name, rule FROM privacy.mask_rules
+ WHERE relid::regclass::text LIKE 'crn.%' ORDER BY 1, 2;
+-- 7a. ALTER TABLE, the view created after the renames.
+CREATE TABLE crn.m_plain (id int, email text, note text);
+INSERT INTO crn.m_plain VALUES (1, 'ann@secret.example', 'public note');
+SELECT privacy.set_mask('crn.m_plain', 'id', 'none');
+SELECT privacy.set_mask('crn.m_plain', 'email', 'email');
+SELECT privacy.set_mask('crn.m_plain', 'note', 'none');
+ALTER TABLE crn.m_plain RENAME COLUMN email TO tmp;
+ALTER TABLE crn.m_plain RENAME COLUMN note TO email;
+ALTER TABLE crn.m_plain RENAME COLUMN tmp TO note;
+SELECT * FROM crn.rules WHERE rel = 'crn.m_plain';
+SELECT privacy.create_masking_view('crn.m_plain');
+GRANT SELECT ON crn.m_plain TO regress_crn_reader;
+SET ROLE regress_crn_reader;
+SELECT * FROM crn.m_plain;
+RESET ROLE;
+-- 7b. A typed table, renamed through its type (ALTER TYPE ... CASCADE),
+-- with its masking view there before.
+CREATE TYPE crn.person AS (id int, email text, note text);
+CREATE TABLE crn.m_typed OF crn.person;
+INSERT INTO crn.m_typed VALUES (1, 'ann@secret.example', 'public note');
+SELECT privacy.set_mask('crn.m_typed', 'id', 'none');
+SELECT privacy.set_mask('crn.m_typed', 'email', 'email');
+SELECT privacy.set_mask('crn.m_typed', 'note', 'none');
+SELECT privacy.classify('crn.m_typed', 'email', 'personal', 'contact');
+SELECT privacy.create_masking_view('crn.m_typed');
+GRANT SELECT ON crn.m_typed TO regress_crn_reader;
+ALTER TYPE crn.person RENAME ATTRIBUTE email TO tmp CASCADE;
+ALTER TYPE crn.person RENAME ATTRIBUTE note TO email CASCADE;
+ALTER TYPE crn.person RENAME ATTRIBUTE tmp TO note CASCADE;
+SELECT * FROM crn.rules WHERE rel = 'crn.m_typed';
+SELECT * FROM crn.cls WHERE rel = 'crn.m_typed';
+SET ROLE regress_crn_reader;
+SELECT * FROM crn.m_typed;
+SELECT * FROM masked.m_typed;
+RESET ROLE;
+-- a later rebuild (any ALTER TABLE) keeps them so
+ALTER TABLE crn.m_typed ALTER COLUMN id SET STATISTICS 100;
+SET ROLE regress_crn_reader;
+SELECT * FROM crn.m_typed;
+RESET ROLE;
+-- 7c. A materialized view, renamed with ALTER MATERIALIZED VIEW, then
+-- its masking view rebuilt by hand.
+CREATE MATERIALIZED VIEW crn.m_mv AS SELECT * FROM crn.m_plain;
+SELECT privacy.set_mask('crn.m_mv', 'id', 'none');
+SELECT privacy.set_mask('crn.m_mv', 'note', 'email');
+SELECT privacy.set_mask('crn.m_mv', 'email', 'none');
+SELECT privacy.create_masking_view('crn.m_mv');
+GRANT SELECT ON crn.m_mv TO regress_crn_reader;
+ALTER MATERIALIZED VIEW crn.m_mv RENAME COLUMN note TO tmp;
+ALTER MATERIALIZED VIEW crn.m_mv RENAME COLUMN email TO note;
+ALTER MATERIALIZED VIEW crn.m_mv RENAME COLUMN tmp TO email;
+SELECT * FROM crn.rules WHERE rel = 'crn.m_mv';
+SET ROLE regress_crn_reader;
+SELECT * FROM masked.m_mv;
+RESET ROLE;
+SELECT privacy.create_masking_view('crn.m_mv');
+SET ROLE regress_crn_reader;
+SELECT * FROM masked.m_mv;
+RESET ROLE;
+-- 7d. A rule already under the new name (a stale row, as a restore of
+-- an older dump can leave) is not inherited by the renamed column.
+CREATE TABLE crn.m_stale (id int, secret text);
+INSERT INTO crn.m_stale VALUES (1, 'ann@secret.example');
+SELECT privacy.set_mask('crn.m_stale', 'secret', 'email');
+SELECT privacy.create_masking_view('crn.m_stale');
+GRANT SELECT ON crn.m_stale TO regress_crn_reader;
+INSERT INTO privacy.mask_rules (relid, attnum, column_name, rule) VALUES ('crn.m_stale', 9, 'contact', 'none');
+ALTER TABLE crn.m_stale RENAME COLUMN secret TO contact;
+SELECT * FROM crn.rules WHERE rel = 'crn.m_stale';
+SET ROLE regress_crn_reader;
+SELECT * FROM crn.m_stale;
+RESET ROLE;
+-- 7e. Static masking finds the moved rules: "note" (the e-mails) masked,
+-- "email" (the notes) kept.
+CREATE TABLE crn.m_static (id int, email text, note text);
+INSERT INTO crn.m_static VALUES (1, 'ann@secret.example', 'public note');
+SELECT privacy.set_mask('crn.m_static', 'email', 'email');
+SELECT privacy.set_mask('crn.m_static', 'note', 'none');
+ALTER TABLE crn.m_static RENAME COLUMN email TO tmp;
+ALTER TABLE crn.m_static RENAME COLUMN note TO email;
+ALTER TABLE crn.m_static RENAME COLUMN tmp TO note;
+SELECT privacy.anonymize_table('crn.m_static');
+SELECT * FROM crn.m_static;
+-- 7f. A consent-protected typed table's subject column renamed through
+-- its type: still protected, under the new name.
+CREATE TYPE crn.visit AS (id int, person text);
+CREATE TABLE crn.visits OF crn.visit;
+SELECT privacy.protect_table('crn.visits', 'person');
+ALTER TYPE crn.visit RENAME ATTRIBUTE person TO subject CASCADE;
+SELECT subject_column FROM privacy.protected_tables WHERE relid = 'crn.visits'::regclass;
+
 RESET client_min_messages;
 SET client_min_messages = warning;
 DROP SCHEMA crn CASCADE;
 DROP SERVER crn_files;
 DROP EXTENSION file_fdw;
 DROP ROLE regress_crn_owner;
+SELECT privacy.unmask_role('regress_crn_reader');
+DROP ROLE regress_crn_reader;
 SELECT count(*) AS left_behind FROM privacy.classifications WHERE relid::text LIKE 'crn.%';

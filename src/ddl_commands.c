@@ -69,7 +69,9 @@ PG_FUNCTION_INFO_V1(px_ddl_command_renamed_column);
 /*
  * privacy.ddl_command_renamed_column(pg_ddl_command) returns name: the
  * column's name before an ALTER TABLE/VIEW/MATERIALIZED VIEW/FOREIGN TABLE
- * ... RENAME COLUMN, NULL for any other command.
+ * ... RENAME COLUMN or an ALTER TYPE ... RENAME ATTRIBUTE (which, with
+ * CASCADE, renames the column of the type's typed tables), NULL for any
+ * other command.
  */
 Datum
 px_ddl_command_renamed_column(PG_FUNCTION_ARGS)
@@ -81,7 +83,8 @@ px_ddl_command_renamed_column(PG_FUNCTION_ARGS)
 	if (cmd->type != SCT_Simple || cmd->parsetree == NULL || !IsA(cmd->parsetree, RenameStmt))
 		PG_RETURN_NULL();
 	rename = (RenameStmt *) cmd->parsetree;
-	if (rename->renameType != OBJECT_COLUMN || rename->subname == NULL)
+	if ((rename->renameType != OBJECT_COLUMN && rename->renameType != OBJECT_ATTRIBUTE) ||
+		rename->subname == NULL)
 		PG_RETURN_NULL();
 	old_name = (Name) palloc0(NAMEDATALEN);
 	strlcpy(NameStr(*old_name), rename->subname, NAMEDATALEN);

@@ -37,3 +37,15 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp A
     )
     SELECT t.relid::regclass FROM tree t JOIN pg_class c ON c.oid = t.relid WHERE c.relkind = 'f'
 $$;
+-- The tables whose columns a DDL command on rel changes with rel's: rel
+-- itself and, when rel is a composite type's relation, the tables typed
+-- by it (ALTER TYPE ... RENAME/ALTER/DROP ATTRIBUTE ... CASCADE reaches
+-- them, and reports the type alone).  Their partitions and inheritance
+-- children are the callers' to add.
+CREATE FUNCTION privacy.relations_changed_with(rel oid) RETURNS SETOF oid
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT rel
+    UNION
+    SELECT t.oid FROM pg_class ct JOIN pg_class t ON t.reloftype = ct.reltype
+     WHERE ct.oid = rel AND ct.relkind = 'c'
+$$;

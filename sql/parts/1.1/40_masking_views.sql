@@ -368,9 +368,13 @@ REVOKE ALL ON FUNCTION privacy.masking_view_rebuild(regclass),
 
 -- The event triggers.  Before: only a command that drops or retypes a
 -- column, and only the views that read it (C, it reads the parse tree).
--- After: only the views of the tables the command altered, and of their
--- partitions; named to run after privacy_pin_column_keys, whose own ALTER
--- COLUMN TYPE of a new column the view does not read yet.
+-- After: only the views of the tables the command altered (a type's typed
+-- tables for ALTER TYPE), and of their partitions; named to run after
+-- privacy_pin_column_keys, whose own ALTER COLUMN TYPE of a new column the
+-- view does not read yet, and after privacy_column_registries_follow_renames,
+-- which moves the rules of a renamed column to its new name first (the
+-- view is rebuilt with the names of the columns and of their rules).
+-- Every command that can rename a column of a masked relation is one.
 CREATE OR REPLACE FUNCTION privacy.masking_views_before_alter() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'px_masking_views_before_alter' LANGUAGE C;
 CREATE OR REPLACE FUNCTION privacy.masking_views_after_alter() RETURNS event_trigger
@@ -384,7 +388,7 @@ BEGIN
     END IF;
     FOR v IN
         WITH RECURSIVE tree(relid) AS (
-            SELECT c.objid FROM pg_event_trigger_ddl_commands() c
+            SELECT privacy.relations_changed_with(c.objid) FROM pg_event_trigger_ddl_commands() c
              WHERE c.classid = 'pg_class'::regclass
             UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree t ON i.inhparent = t.relid)
         SELECT m.relid FROM privacy.masking_views m WHERE m.relid IN (SELECT t.relid FROM tree t)
@@ -397,7 +401,8 @@ $$;
 REVOKE ALL ON FUNCTION privacy.masking_views_before_alter(), privacy.masking_views_after_alter() FROM PUBLIC;
 DROP EVENT TRIGGER privacy_masking_views_create;
 CREATE EVENT TRIGGER privacy_refresh_masking_views ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE') EXECUTE FUNCTION privacy.masking_views_after_alter();
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'ALTER FOREIGN TABLE', 'ALTER TYPE')
+    EXECUTE FUNCTION privacy.masking_views_after_alter();
 
 -- protect_table (and a protection removed from the registry) changes the
 -- consent filter of the table's masking views and of its partitions'.  A

@@ -10,7 +10,9 @@
 --     PARTITION, INHERIT) is refused: the parent would show its rows
 --     unfiltered, and a subject's request would not look there;
 --   * a renamed subject column keeps its table protected under the new
---     name (export_subject and erase_subject look for it by name);
+--     name (export_subject and erase_subject look for it by name), also
+--     when ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE renames it on a
+--     typed table;
 --   * dropping the subject column is refused: DROP COLUMN ... CASCADE took
 --     the consent policies with it and left the allow policies, which show
 --     every row.
@@ -29,9 +31,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM privacy.protected_tables) THEN
         RETURN;
     END IF;
-    SELECT array_agg(DISTINCT c.objid), bool_or(privacy.ddl_command_links_tables(c.command))
+    SELECT array_agg(DISTINCT t), bool_or(privacy.ddl_command_links_tables(c.command))
       INTO touched, links
-      FROM pg_event_trigger_ddl_commands() c WHERE c.classid = 'pg_class'::regclass;
+      FROM pg_event_trigger_ddl_commands() c, privacy.relations_changed_with(c.objid) t
+     WHERE c.classid = 'pg_class'::regclass;
     IF touched IS NULL THEN
         RETURN;
     END IF;
@@ -110,7 +113,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION privacy.protected_tables_follow_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER privacy_protected_tables_follow_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TYPE')
     EXECUTE FUNCTION privacy.protected_tables_follow_ddl();
 
 CREATE FUNCTION privacy.protected_tables_before_drop() RETURNS event_trigger
