@@ -146,3 +146,43 @@ SELECT s::char(4) FROM hd_vc;
 RESET ROLE;
 DROP TABLE hd_vc;
 DROP ROLE hd_vc_reader;
+-- apply_mask opens a value only under the key of the column it names: a
+-- value under another key (here the column's key changed behind its back
+-- in the catalog) is refused with its own SQLSTATE, on the per-row path,
+-- the general one ('none'), and through a domain; not masked as if it
+-- were this column's.
+SELECT privacy.create_key('hd_other') > 0 AS created;
+CREATE DOMAIN hd_secret AS privacy.encrypted_text('hd_k');
+CREATE TABLE hd_mk (id int, a privacy.encrypted_text('hd_k'), b privacy.encrypted_text('hd_k'), d hd_secret);
+INSERT INTO hd_mk VALUES (1, 'mk-secret-a', 'mk-secret-b', 'mk-secret-d');
+SELECT privacy.set_mask('hd_mk', 'id', 'none');
+SELECT privacy.set_mask('hd_mk', 'a', 'partial(1, ''*'', 0)');
+SELECT privacy.set_mask('hd_mk', 'b', 'none');
+SELECT privacy.set_mask('hd_mk', 'd', 'partial(1, ''*'', 0)');
+SELECT privacy.create_masking_view('hd_mk');
+CREATE ROLE hd_mk_reader;
+SELECT privacy.mask_role('hd_mk_reader');
+SELECT privacy.grant_key('hd_k', 'hd_mk_reader');
+SELECT privacy.grant_key('hd_other', 'hd_mk_reader');
+GRANT SELECT ON hd_mk TO hd_mk_reader;
+SET ROLE hd_mk_reader;
+SELECT * FROM hd_mk;
+RESET ROLE;
+UPDATE pg_attribute SET atttypmod = (SELECT key_id FROM privacy.data_keys WHERE name = 'hd_other')
+ WHERE attrelid = 'hd_mk'::regclass AND attname IN ('a', 'b');
+UPDATE pg_type SET typtypmod = (SELECT key_id FROM privacy.data_keys WHERE name = 'hd_other')
+ WHERE oid = 'hd_secret'::regtype;
+SET ROLE hd_mk_reader;
+SELECT a FROM hd_mk;
+\echo :LAST_ERROR_SQLSTATE
+SELECT b FROM hd_mk;
+\echo :LAST_ERROR_SQLSTATE
+SELECT d FROM hd_mk;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+DROP TABLE hd_mk CASCADE;
+DROP DOMAIN hd_secret;
+SELECT privacy.unmask_role('hd_mk_reader');
+SELECT privacy.revoke_key('hd_k', 'hd_mk_reader');
+SELECT privacy.revoke_key('hd_other', 'hd_mk_reader');
+DROP ROLE hd_mk_reader;

@@ -815,7 +815,7 @@ append_opened_value(StringInfo doc, bytea *env, px_value_type type, void **open_
 	size_t		n;
 
 	if (reason == NULL)
-		plain = px_open_for_masking(env, type, open_cache, CurrentMemoryContext);
+		plain = px_open_for_masking(env, type, open_cache, CurrentMemoryContext, -1);
 	else
 		plain = NULL;
 	if (plain == NULL)

@@ -260,6 +260,7 @@ typedef struct MaskCache
 	uint8_t    *scratch;		/* ... and their plaintext while it is masked */
 	size_t		scratch_len;
 	uint32		key_id;			/* ... the key of the value in it */
+	int32		column_typmod;	/* ... the key the named column requires, or -1 */
 	Oid			argtype;		/* the column's type, and its class */
 	TypeClass	tc;
 	Oid			clear_elemtype;	/* read through a masking view, an array of
@@ -396,6 +397,31 @@ fast_rule(const MaskCache *mc)
 }
 
 /*
+ * The key an encrypted column of relid requires (its typmod), or -1: not
+ * such a column, or one of no particular key.  apply_mask() opens a value
+ * only under the key of the column it names, so that a value carried in
+ * from another column is never read through this column's rules (the
+ * guard of masking/guard.c already lets only the named column in: this
+ * holds without it).
+ */
+static int32
+column_key(Oid relid, const char *column, Oid argtype)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+	Oid			typid;
+	int32		typmod;
+	Oid			collid;
+	px_value_type vtype;
+
+	if (attnum == InvalidAttrNumber || !px_encrypted_type(getBaseType(argtype), &vtype))
+		return -1;
+	get_atttypetypmodcoll(relid, attnum, &typid, &typmod, &collid);
+	if (typmod < 0)
+		(void) getBaseTypeAndTypmod(typid, &typmod);	/* a domain over the type */
+	return typmod;
+}
+
+/*
  * The rules of the column named by arguments 2 and 3, and the one that
  * applies: the current role's, or with anonymize (privacy.erase_subject())
  * the default rule, whoever runs it.
@@ -444,6 +470,7 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 				mc->clear_elemtype = elem;
 			mc->clear_envelope = px_encrypted_type(getBaseType(mc->argtype), &vtype);
 		}
+		mc->column_typmod = column_key(relid, NameStr(mc->column), mc->argtype);
 		load_rules(mc, fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = mc;
 	}
@@ -798,7 +825,7 @@ apply_mask_encrypted(FunctionCallInfo fcinfo, MaskCache *mc, px_value_type type)
 		PG_RETURN_DATUM(result);
 	}
 	plain = px_open_for_masking(PG_GETARG_BYTEA_PP(0), type, &mc->decrypt_cache,
-								fcinfo->flinfo->fn_mcxt);
+								fcinfo->flinfo->fn_mcxt, mc->column_typmod);
 	if (plain == NULL)
 		PG_RETURN_NULL();
 	{
@@ -970,7 +997,8 @@ apply_mask_encrypted_call(FunctionCallInfo fcinfo, px_value_type type)
 	}
 	out = new_text(fast_max_len(mc, len));
 	pt_len = px_open_for_masking_into(data, len, type, &mc->decrypt_cache,
-									  fcinfo->flinfo->fn_mcxt, mc->scratch, &mc->key_id);
+									  fcinfo->flinfo->fn_mcxt, mc->scratch, &mc->key_id,
+									  mc->column_typmod);
 	if (unlikely(pt_len == PX_OPEN_TRANSIT))
 	{
 		pfree(out);

@@ -707,7 +707,8 @@ bind_transit(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type t
  * this file's per-call-site key cache, allocated in mcxt on first use.
  */
 struct varlena *
-px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext mcxt)
+px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext mcxt,
+					int32 column_typmod)
 {
 	PxCallCache *cache = (PxCallCache *) *cachep;
 	px_header	hdr;
@@ -719,17 +720,20 @@ px_open_for_masking(bytea *env, px_value_type type, void **cachep, MemoryContext
 	read_header((uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, &hdr);
 	if (hdr.key_id == PX_TRANSIT_KEY_ID)
 		return NULL;
+	check_column_key(&hdr, column_typmod);
 	return open_value(cache, (uint8_t *) VARDATA_ANY(env), VARSIZE_ANY_EXHDR(env), type, false);
 }
 
 /*
  * px_open_for_masking_into()'s key version for a header other than the
  * previous value's, remembered as the hot one; NULL for a transit value.
- * Apart, so that the per-row path keeps a small frame.
+ * The column's key is checked here: the hot header passed this check (the
+ * cache is the call site's, whose column does not change).  Apart, so that
+ * the per-row path keeps a small frame.
  */
 static pg_noinline PxKeyRef *
 masking_ref(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type type,
-			uint32 *key_id)
+			uint32 *key_id, int32 column_typmod)
 {
 	px_header	hdr;
 	PxKeyRef   *ref;
@@ -738,6 +742,7 @@ masking_ref(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type ty
 	*key_id = hdr.key_id;
 	if (hdr.key_id == PX_TRANSIT_KEY_ID)
 		return NULL;
+	check_column_key(&hdr, column_typmod);
 	ref = open_ref(cache, &hdr, false);
 	cache->mask_hot = *ref;
 	memcpy(cache->mask_hot_header, env, PX_HEADER_LEN);
@@ -755,7 +760,8 @@ masking_ref(PxCallCache *cache, const uint8_t *env, size_t len, px_value_type ty
  */
 size_t
 px_open_for_masking_into(const uint8_t *env, size_t len, px_value_type type, void **cachep,
-						 MemoryContext mcxt, uint8_t *scratch, uint32 *key_id)
+						 MemoryContext mcxt, uint8_t *scratch, uint32 *key_id,
+						 int32 column_typmod)
 {
 	PxCallCache *cache = (PxCallCache *) *cachep;
 	PxKeyRef   *ref;
@@ -779,7 +785,7 @@ px_open_for_masking_into(const uint8_t *env, size_t len, px_value_type type, voi
 		ref = &cache->mask_hot;
 		*key_id = cache->mask_hot_key_id;
 	}
-	else if ((ref = masking_ref(cache, env, len, type, key_id)) == NULL)
+	else if ((ref = masking_ref(cache, env, len, type, key_id, column_typmod)) == NULL)
 		return PX_OPEN_TRANSIT;
 	px_report_status(open_into(ref, type, env, len, scratch + 1, &cache->mask_pt_len), true);
 	pt_len = cache->mask_pt_len;
