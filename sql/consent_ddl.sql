@@ -185,6 +185,47 @@ ALTER TABLE cd.mixed ATTACH PARTITION cd.archive FOR VALUES FROM ('2000-01-01') 
 ALTER EVENT TRIGGER privacy_protected_tables_follow_ddl ENABLE;
 SELECT * FROM cd.findings WHERE table_name = 'mixed';
 
+-- 8b. A partition detached from a protected table, or a child taken out
+-- with NO INHERIT, stays protected in its own right (its subject column by
+-- the policy's column number, renamed here first; on_erase of the tree it
+-- left): still filtered, and found by export_subject and erase_subject.
+-- (The tables left broken on purpose above would stop every request.)
+DROP TABLE cd.orders, cd.mixed;
+CREATE TABLE cd.stays (person text, at date, note text) PARTITION BY RANGE (at);
+CREATE TABLE cd.stays_2020 PARTITION OF cd.stays FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+CREATE TABLE cd.stays_2021 PARTITION OF cd.stays FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+SELECT privacy.protect_table('cd.stays', 'person', on_erase => 'delete');
+CREATE TABLE cd.stays_heir (person text, note text);
+CREATE TABLE cd.stays_top (person text, note text);
+SELECT privacy.protect_table('cd.stays_top', 'person', on_erase => 'anonymize');
+SELECT privacy.set_mask('cd.stays_top', 'person', 'null');
+SELECT privacy.set_mask('cd.stays_heir', 'person', 'null');
+ALTER TABLE cd.stays_heir INHERIT cd.stays_top;
+INSERT INTO cd.stays VALUES ('cd-s9', '2020-05-01', 'old'), ('cd-s9', '2021-05-01', 'new');
+INSERT INTO cd.stays_heir VALUES ('cd-s9', 'heir');
+ALTER TABLE cd.stays RENAME COLUMN person TO who;
+ALTER TABLE cd.stays DETACH PARTITION cd.stays_2020;
+ALTER TABLE cd.stays_heir NO INHERIT cd.stays_top;
+SELECT relid::regclass::text AS rel, subject_column, on_erase FROM privacy.protected_tables
+ WHERE relid::regclass::text LIKE 'cd.stays%' ORDER BY 1;
+SET ROLE regress_cd_app;
+SELECT count(*) AS unconsented_visible FROM cd.stays_2020;
+RESET ROLE;
+SELECT e.key AS exported, jsonb_array_length(e.value) AS rows
+  FROM jsonb_each(privacy.export_subject('cd-s9')::jsonb -> 'tables') e
+ WHERE e.key LIKE 'cd.stays%' ORDER BY 1;
+SELECT e.key AS erased, e.value
+  FROM jsonb_each(privacy.erase_subject('cd-s9')::jsonb -> 'tables') e
+ WHERE e.key LIKE 'cd.stays%' ORDER BY 1;
+SELECT (SELECT count(*) FROM cd.stays_2020) AS left_2020, (SELECT count(*) FROM cd.stays) AS left_stays,
+       (SELECT count(*) FROM cd.stays_heir WHERE person = 'cd-s9') AS heir_not_anonymized,
+       (SELECT count(*) FROM cd.stays_heir) AS heir_rows_kept;
+-- Attached back, the tree's registration covers it again; the erase
+-- counts each row once.
+ALTER TABLE cd.stays ATTACH PARTITION cd.stays_2020 FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+INSERT INTO cd.stays VALUES ('cd-s10', '2020-06-01', 'again');
+SELECT privacy.erase_subject('cd-s10')::jsonb -> 'rows' AS erased_rows;
+
 -- 9. A type that does not exist gets a clear error from the detector.
 SELECT * FROM privacy.detect_column_score('email', 0::regtype, 10, '{}');
 \echo :LAST_ERROR_SQLSTATE

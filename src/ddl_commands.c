@@ -14,6 +14,11 @@
  * before the dumped policies of its children: protecting the children then
  * would make those CREATE POLICY statements fail.
  *
+ * The table a command takes a table out from under (ALTER TABLE ...
+ * DETACH PARTITION, NO INHERIT): the detached table keeps its consent
+ * policies and is registered in its own right, with what that tree does
+ * on erase.
+ *
  * The old name of a renamed column: the registries that name columns
  * (classifications, quasi-identifiers) follow renames
  * (sql/parts/1.1/99_column_registries_follow_renames.sql); the command's
@@ -21,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "fmgr.h"
 #include "nodes/parsenodes.h"
 #include "tcop/deparse_utility.h"
@@ -62,6 +68,42 @@ px_ddl_command_links_tables(PG_FUNCTION_ARGS)
 			break;
 	}
 	PG_RETURN_BOOL(false);
+}
+
+PG_FUNCTION_INFO_V1(px_ddl_command_unlinked_parent);
+
+/*
+ * privacy.ddl_command_unlinked_parent(pg_ddl_command) returns regclass: the
+ * partitioned table an ALTER TABLE ... DETACH PARTITION detached from (the
+ * command's own table), or the parent an ALTER TABLE ... NO INHERIT took
+ * its table from; NULL for any other command.
+ */
+Datum
+px_ddl_command_unlinked_parent(PG_FUNCTION_ARGS)
+{
+	CollectedCommand *cmd = (CollectedCommand *) PG_GETARG_POINTER(0);
+	ListCell   *lc;
+
+	if (cmd->type != SCT_AlterTable)
+		PG_RETURN_NULL();
+	foreach(lc, cmd->d.alterTable.subcmds)
+	{
+		CollectedATSubcmd *sub = (CollectedATSubcmd *) lfirst(lc);
+		AlterTableCmd *at = (AlterTableCmd *) sub->parsetree;
+
+		if (at == NULL || !IsA(at, AlterTableCmd))
+			continue;
+		if (at->subtype == AT_DetachPartition || at->subtype == AT_DetachPartitionFinalize)
+			PG_RETURN_OID(cmd->d.alterTable.objectId);
+		if (at->subtype == AT_DropInherit && at->def != NULL && IsA(at->def, RangeVar))
+		{
+			Oid			parent = RangeVarGetRelid((RangeVar *) at->def, NoLock, true);
+
+			if (OidIsValid(parent))
+				PG_RETURN_OID(parent);
+		}
+	}
+	PG_RETURN_NULL();
 }
 
 PG_FUNCTION_INFO_V1(px_ddl_command_renamed_column);

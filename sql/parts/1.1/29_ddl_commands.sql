@@ -10,6 +10,9 @@
 CREATE FUNCTION privacy.ddl_command_links_tables(command pg_ddl_command) RETURNS boolean
     AS 'MODULE_PATHNAME', 'px_ddl_command_links_tables' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION privacy.ddl_command_links_tables(pg_ddl_command) FROM PUBLIC;
+CREATE FUNCTION privacy.ddl_command_unlinked_parent(command pg_ddl_command) RETURNS regclass
+    AS 'MODULE_PATHNAME', 'px_ddl_command_unlinked_parent' LANGUAGE C STRICT STABLE PARALLEL SAFE;
+REVOKE ALL ON FUNCTION privacy.ddl_command_unlinked_parent(pg_ddl_command) FROM PUBLIC;
 
 -- A renamed column's old name (NULL for any other command): the command's
 -- address gives the column's number, hence its new name

@@ -13,6 +13,9 @@
 --     name (export_subject and erase_subject look for it by name), also
 --     when ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE renames it on a
 --     typed table;
+--   * a partition or child detached from a protected table (DETACH
+--     PARTITION, NO INHERIT) stays protected, registered in its own right:
+--     its rows are still filtered and still found by a subject's request;
 --   * dropping the subject column is refused: DROP COLUMN ... CASCADE took
 --     the consent policies with it and left the allow policies, which show
 --     every row.
@@ -59,6 +62,35 @@ BEGIN
      WHERE p.relid = ANY (family) AND po.polrelid = p.relid AND po.polname = 'privacy_consent_select'
        AND NOT EXISTS (SELECT 1 FROM pg_attribute s WHERE s.attrelid = p.relid AND s.attname = p.subject_column
                           AND s.attnum > 0 AND NOT s.attisdropped);
+
+    -- A partition or child detached from a protected tree (DETACH
+    -- PARTITION, NO INHERIT) keeps its consent policies, but no
+    -- registration covers it any more: export_subject and erase_subject
+    -- would pass its rows by.  It is registered in its own right, under the
+    -- subject column its policy filters on (by number: it may have been
+    -- renamed) and with what the tree it left does on erase (the nearest
+    -- registration over the table it left).
+    INSERT INTO privacy.protected_tables (relid, subject_column, on_erase)
+    SELECT DISTINCT ON (po.polrelid) po.polrelid, a.attname,
+           coalesce((SELECT q.on_erase
+                       FROM pg_event_trigger_ddl_commands() c,
+                            LATERAL (SELECT privacy.ddl_command_unlinked_parent(c.command) AS parent) u
+                       JOIN privacy.protected_tables q
+                         ON q.relid = u.parent OR q.relid IN (SELECT privacy.inheritance_ancestors(u.parent))
+                      WHERE u.parent IS NOT NULL
+                      ORDER BY q.relid = u.parent DESC
+                      LIMIT 1), 'delete')
+      FROM pg_policy po
+      JOIN pg_class k ON k.oid = po.polrelid AND k.relkind IN ('r', 'p')
+      JOIN pg_depend d ON d.classid = 'pg_policy'::regclass AND d.objid = po.oid
+                      AND d.refclassid = 'pg_class'::regclass AND d.refobjid = po.polrelid
+                      AND d.refobjsubid > 0
+      JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND NOT a.attisdropped
+     WHERE po.polname = 'privacy_consent_select'
+       AND NOT EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = po.polrelid)
+       AND NOT EXISTS (SELECT 1 FROM privacy.inheritance_ancestors(po.polrelid::regclass) g
+                         JOIN privacy.protected_tables q ON q.relid = g)
+     ORDER BY po.polrelid, a.attnum;
 
     IF NOT links THEN
         RETURN;
