@@ -960,9 +960,11 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
 #define MASKED_DDL_MAINTENANCE "maintenance evaluates the table's index and statistics expressions over the rows it reads masked."
 
 /*
- * A partition or inheritance child of relid, at any level, that has a
- * masking view (InvalidOid: none).  relhassubclass first: a table without
- * children, the common case, costs no pg_inherits scan.
+ * A partition or inheritance child of relid, at any level, whose rows a
+ * masking view covers: its own, or that of another of its ancestors (a
+ * child of two parents, one masked, holds masked rows that the other
+ * parent would show).  InvalidOid: none.  relhassubclass first: a table
+ * without children, the common case, costs no pg_inherits scan.
  */
 static Oid
 masked_descendant(FindContext *find, Oid relid)
@@ -972,9 +974,42 @@ masked_descendant(FindContext *find, Oid relid)
 	if (!has_subclass(relid))
 		return InvalidOid;
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-		if (lfirst_oid(lc) != relid && OidIsValid(masking_view_of(find, lfirst_oid(lc))))
+		if (lfirst_oid(lc) != relid && OidIsValid(masking_view_covering(find, lfirst_oid(lc))))
 			return lfirst_oid(lc);
 	return InvalidOid;
+}
+
+/*
+ * The table whose TOAST table toast is (InvalidOid: none), by the TOAST
+ * table's internal dependency on it.
+ */
+static Oid
+toast_owner(Oid toast)
+{
+	Relation	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(toast));
+	scan = systable_beginscan(dep, DependDependerIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+		if (d->deptype == DEPENDENCY_INTERNAL && d->refclassid == RelationRelationId)
+		{
+			owner = d->refobjid;
+			break;
+		}
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	return owner;
 }
 
 /*
@@ -1647,7 +1682,8 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 
 		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
 			(rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE &&
-			 rte->relkind != RELKIND_FOREIGN_TABLE && rte->relkind != RELKIND_MATVIEW))
+			 rte->relkind != RELKIND_FOREIGN_TABLE && rte->relkind != RELKIND_MATVIEW &&
+			 rte->relkind != RELKIND_TOASTVALUE))
 			continue;
 		user = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 
@@ -1681,6 +1717,26 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 				continue;
 			}
 			masked_user = user;
+		}
+
+		/*
+		 * A TOAST table (readable through pg_read_all_data) holds its
+		 * table's long values out of line, in clear: a masked role reads
+		 * none of a masked table's.
+		 */
+		if (rte->relkind == RELKIND_TOASTVALUE)
+		{
+			Oid			owner = toast_owner(rte->relid);
+
+			if (!OidIsValid(owner) || !holds_masked_rows(&find, owner))
+				continue;
+			if (!ereport_on_violation)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table %s", get_rel_name(rte->relid)),
+					 errdetail("Role \"%s\" is masked: this TOAST table holds the long values of %s, which it reads only masked.",
+							   GetUserNameFromId(user, false), get_rel_name(owner))));
 		}
 		if (!OidIsValid(masking_view_covering(&find, rte->relid)))
 		{
@@ -1719,11 +1775,11 @@ transparent_check_perms(List *range_table, bool ereport_on_violation)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied for table %s", get_rel_name(rte->relid)),
-					 errdetail("Role \"%s\" is masked, and %s, a partition or child of this table, has a masking view: through this table it would read or change that table's rows.",
+					 errdetail("Role \"%s\" is masked, and %s, a partition or child of this table, holds rows a masking view masks: through this table it would read or change them.",
 							   GetUserNameFromId(user, false), get_rel_name(descendant)),
 					 errhint("Create a masking view for %s too (privacy.create_masking_view), or read masked.%s; ONLY %s reads none of its children's rows.",
 							 get_rel_name(rte->relid),
-							 quote_identifier(get_rel_name(masking_view_of(&find, descendant))),
+							 quote_identifier(get_rel_name(masking_view_covering(&find, descendant))),
 							 get_rel_name(rte->relid))));
 		}
 		if (!ereport_on_violation)

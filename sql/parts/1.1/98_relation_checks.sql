@@ -185,7 +185,7 @@ BEGIN
     END IF;
     FOR dropped IN SELECT o.objid, o.address_names[cardinality(o.address_names)] AS col
                      FROM pg_event_trigger_dropped_objects() o
-                    WHERE o.classid = 'pg_class'::regclass AND o.objsubid > 0 AND o.object_type = 'table column'
+                    WHERE o.classid = 'pg_class'::regclass AND o.objsubid > 0 AND o.object_type IN ('table column', 'foreign table column')
     LOOP
         PERFORM privacy.forget_dropped_column(dropped.objid, dropped.col);
     END LOOP;

@@ -70,6 +70,8 @@ BEGIN
     -- subject column its policy filters on (by number: it may have been
     -- renamed) and with what the tree it left does on erase (the nearest
     -- registration over the table it left).
+    -- Only after such a command: protect_table itself gives a partition its
+    -- policies (by DDL that fires this trigger) before its table's row is in.
     INSERT INTO privacy.protected_tables (relid, subject_column, on_erase)
     SELECT DISTINCT ON (po.polrelid) po.polrelid, a.attname,
            coalesce((SELECT q.on_erase
@@ -87,6 +89,8 @@ BEGIN
                       AND d.refobjsubid > 0
       JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND NOT a.attisdropped
      WHERE po.polname = 'privacy_consent_select'
+       AND EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() c
+                    WHERE privacy.ddl_command_unlinked_parent(c.command) IS NOT NULL)
        AND NOT EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = po.polrelid)
        AND NOT EXISTS (SELECT 1 FROM privacy.inheritance_ancestors(po.polrelid::regclass) g
                          JOIN privacy.protected_tables q ON q.relid = g)
@@ -157,7 +161,7 @@ BEGIN
                FROM pg_event_trigger_dropped_objects() o
                JOIN privacy.protected_tables p
                  ON p.relid = o.objid AND p.subject_column = o.address_names[cardinality(o.address_names)]
-              WHERE o.classid = 'pg_class'::regclass AND o.objsubid > 0 AND o.object_type = 'table column'
+              WHERE o.classid = 'pg_class'::regclass AND o.objsubid > 0 AND o.object_type IN ('table column', 'foreign table column')
               LIMIT 1
     LOOP
         RAISE EXCEPTION 'cannot drop column % of consent-protected table %: it is its subject column',
