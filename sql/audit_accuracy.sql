@@ -207,3 +207,18 @@ DROP ROLE regress_aa_definer;
 DROP ROLE regress_aa_caller;
 DROP ROLE regress_aa_manager;
 RESET privacy.audit;
+-- A purpose declared by a role's setting (or by the connection's options,
+-- a pooler's, PGOPTIONS: the same path) is audited as declared, as SET is.
+SELECT privacy.create_purpose('aa_startup', 'consent');
+CREATE ROLE regress_aa_startup LOGIN;
+SELECT privacy.grant_purpose('regress_aa_startup', 'aa_startup');
+ALTER ROLE regress_aa_startup SET privacy.audit = 'table';
+ALTER ROLE regress_aa_startup SET privacy.purpose = 'aa_startup';
+SELECT coalesce(max(event_id), 0) AS aa_before FROM privacy.audit_log \gset
+\c - regress_aa_startup
+SELECT current_setting('privacy.purpose') AS from_role_setting;
+\c - postgres
+SELECT action, object, session_user_name FROM privacy.audit_log
+ WHERE event_id > :aa_before AND action = 'purpose_declared' ORDER BY event_id;
+SELECT privacy.revoke_purpose('regress_aa_startup', 'aa_startup');
+DROP ROLE regress_aa_startup;

@@ -397,8 +397,14 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 						 GetUserNameFromId(GetUserId(), false), *newval);
 		return false;
 	}
-	/* SET and set_config() declare a purpose; other sources only restore one. */
-	if (source == PGC_S_SESSION)
+	/*
+	 * SET and set_config() declare a purpose, and so do a role's or a
+	 * database's setting and the connection's options (a pooler's, or
+	 * PGOPTIONS), applied as the session starts; other sources only
+	 * restore one.
+	 */
+	if (source == PGC_S_SESSION || source == PGC_S_CLIENT || source == PGC_S_USER ||
+		source == PGC_S_DATABASE || source == PGC_S_DATABASE_USER)
 		px_audit_note_purpose(*newval);
 	return true;
 }
