@@ -133,12 +133,11 @@ SELECT privacy.set_mask('cc_visits', 'page', 'redact');
 SELECT privacy.erase_subject('42') -> 'tables' -> 'public.cc_visits' AS erased;
 SELECT visitor, page FROM cc_visits ORDER BY visitor, page;
 
--- 2a. The rewritten rows pass the consent policies for the subject and
--- the value its rows get, not for every subject: a policy of the owner's
--- own with a subquery over another protected table (built-in functions
--- only, leaking through set_config) reads, during the erasure, the erased
--- subject's rows and those naming the anonymized value (REDACTED), never
--- another subject's.
+-- 2a. A policy of the owner's own with a subquery over another protected
+-- table (built-in functions only, leaking through set_config) would read,
+-- during the erasure and with its bypass, the erased subject's rows of
+-- that table and carry them out: the erasure is refused (42501), nothing
+-- changed, nothing seen.
 CREATE TABLE cc_secrets (subject text, secret text);
 INSERT INTO cc_secrets VALUES ('ccs-90', 'secret of 90'), ('ccs-91', 'secret of 91'),
                               ('REDACTED', 'an anonymized row');
@@ -156,6 +155,9 @@ SELECT privacy.protect_table('cc_notes', 'who', on_erase => 'anonymize');
 SELECT privacy.set_mask('cc_notes', 'who', 'redact');
 SELECT privacy.set_mask('cc_notes', 'note', 'redact');
 SELECT privacy.erase_subject('ccs-90') -> 'tables' AS erased;
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.export_subject('ccs-90') -> 'tables' AS exported;
+\echo :LAST_ERROR_SQLSTATE
 SELECT current_setting('cc.leak', true) AS seen_by_the_policy;
 SELECT who, note FROM cc_notes ORDER BY who;
 SELECT subject FROM cc_secrets ORDER BY subject;

@@ -265,13 +265,21 @@ refuse_other_protected(List *range_table)
 			list_member_oid(request_rewriting_family, rte->relid) ||
 			!request_reads_protected(rte->relid))
 			continue;
+		if (px_request_in_progress == PX_REQUEST_ANONYMIZE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot anonymize %s: a query of the run reads protected table %s",
+							OidIsValid(request_rewriting) ? qualified_name(request_rewriting) : "a table",
+							qualified_name(rte->relid)),
+					 errdetail("While a table is rewritten, consent filtering passes every subject for the run's own queries."),
+					 errhint("Drop or change the policy, rule or constraint of the table that reads it (a PL/pgSQL function reading it sees the rows its purpose covers), and run it again.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("cannot anonymize %s: a query of the run reads protected table %s",
-						OidIsValid(request_rewriting) ? qualified_name(request_rewriting) : "a table",
-						qualified_name(rte->relid)),
-				 errdetail("While a table is rewritten, consent filtering passes every subject for the run's own queries."),
-				 errhint("Drop or change the policy, rule or constraint of the table that reads it (a PL/pgSQL function reading it sees the rows its purpose covers), and run it again.")));
+				 errmsg("cannot %s the subject's rows of %s: a query of the request reads protected table %s",
+						px_request_in_progress == PX_REQUEST_EXPORT ? "export" : "erase",
+						qualified_name(request_rewriting), qualified_name(rte->relid)),
+				 errdetail("While a data-subject request runs, consent filtering passes the subject's rows for its own queries: a policy or rule reading another protected table would carry them out of it."),
+				 errhint("Drop or change the policy or rule of the table that reads it, and run the request again; nothing was changed.")));
 	}
 }
 
@@ -279,7 +287,9 @@ static void
 request_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 					 bool execute_once)
 {
-	if (unlikely(px_request_in_progress == PX_REQUEST_ANONYMIZE))
+	/* an export or an erasure: while it reads or changes one table's rows */
+	if (unlikely(px_request_in_progress == PX_REQUEST_ANONYMIZE ||
+				 (px_request_in_progress != PX_REQUEST_NONE && OidIsValid(request_rewriting))))
 		refuse_other_protected(queryDesc->plannedstmt->rtable);
 	if (prev_executor_run)
 		prev_executor_run(queryDesc, direction, count, execute_once);
@@ -397,7 +407,6 @@ px_request_begin(PxRequestContext *rc, PxRequestKind kind)
 							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (kind == PX_REQUEST_ANONYMIZE)
 	{
 		ListCell   *lc;
 
@@ -427,15 +436,17 @@ px_request_reset(void)
 }
 
 /*
- * A static masking run starts on a table (masking/static.c): the table,
- * its partitions and its inheritance children are the ones its queries
- * may read among the protected tables (refuse_other_protected).
+ * A static masking run starts on a table (masking/static.c), and an export
+ * or an erasure reads or changes one registered table at a time (between
+ * two, InvalidOid): the table, its partitions and its inheritance children
+ * are the ones its queries may read among the protected tables
+ * (refuse_other_protected).
  */
 void
 px_request_rewriting(Oid relid)
 {
 	request_rewriting = relid;
-	request_rewriting_family = find_all_inheritors(relid, NoLock, NULL);
+	request_rewriting_family = OidIsValid(relid) ? find_all_inheritors(relid, NoLock, NULL) : NIL;
 }
 
 void
@@ -1130,7 +1141,9 @@ px_export_subject(PG_FUNCTION_ARGS)
 			appendStringInfoString(&doc, ntables++ > 0 ? ", " : "");
 			escape_json(&doc, qualified_name(t->relid));
 			appendStringInfoString(&doc, ": ");
+			px_request_rewriting(t->relid);
 			rows += (int64) export_table(&doc, t, subject, tables);
+			px_request_rewriting(InvalidOid);
 		}
 		appendStringInfo(&doc, "}, \"consents\": %s",
 						 consent_rows_json("consents", "purpose", subject_datum));
@@ -1426,7 +1439,9 @@ px_erase_subject(PG_FUNCTION_ARGS)
 			if (subject_condition(t, subject, &where, &paramtype, &param))
 			{
 				exclude_registered_descendants(&where, t->relid, tables);
+				px_request_rewriting(t->relid);
 				n = erase_table(t, where.data, paramtype, param);
+				px_request_rewriting(InvalidOid);
 			}
 			rows += (int64) n;
 			appendStringInfoString(&summary, first ? "" : ", ");
