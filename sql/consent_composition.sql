@@ -133,6 +133,27 @@ SELECT privacy.set_mask('cc_visits', 'page', 'redact');
 SELECT privacy.erase_subject('42') -> 'tables' -> 'public.cc_visits' AS erased;
 SELECT visitor, page FROM cc_visits ORDER BY visitor, page;
 
+-- 2b. An anonymizing rule that turns the erased subject into another
+-- subject's id (generalize(10): 12 becomes 10, who consents) is refused:
+-- the rows would be shown and exported as 10's.  Nothing changes.
+CREATE TABLE cc_patients (patient int, diagnosis text);
+INSERT INTO cc_patients VALUES (10, 'flu'), (12, 'hidden');
+SELECT privacy.protect_table('cc_patients', 'patient', on_erase => 'anonymize');
+SELECT privacy.set_mask('cc_patients', 'patient', 'generalize(10)');
+SELECT privacy.set_mask('cc_patients', 'diagnosis', 'redact');
+SELECT privacy.grant_consent('10', 'cc_marketing');
+SELECT privacy.erase_subject('12') -> 'tables' -> 'public.cc_patients' AS erased;
+\echo :LAST_ERROR_SQLSTATE
+SELECT patient, diagnosis FROM cc_patients ORDER BY patient, diagnosis;
+-- with a rule that names nobody it goes through
+SELECT privacy.set_mask('cc_patients', 'patient', 'null');
+SELECT privacy.erase_subject('12') -> 'tables' -> 'public.cc_patients' AS erased;
+SELECT patient, diagnosis FROM cc_patients ORDER BY patient NULLS LAST, diagnosis;
+SELECT privacy.withdraw_consent('10', 'cc_marketing');
+DELETE FROM privacy.protected_tables WHERE relid = 'cc_patients'::regclass;
+DELETE FROM privacy.mask_rules WHERE relid = 'cc_patients'::regclass;
+DROP TABLE cc_patients;
+
 -- 2a. A policy of the owner's own with a subquery over another protected
 -- table (built-in functions only, leaking through set_config) would read,
 -- during the erasure and with its bypass, the erased subject's rows of

@@ -1318,6 +1318,39 @@ rewritten_subject(ProtectedTable *t, Oid paramtype, Datum param)
 }
 
 /*
+ * An anonymized subject column must name nobody: a rule that turns the
+ * erased subject into another subject's id (generalize(10) makes 12 a 10,
+ * partial() makes 'c12' a 'c1') would hand the rows to that subject, shown
+ * under its consents and exported as its own.  Refused when the value is
+ * a subject of the consent registry, now or in its history (the value is
+ * not quoted: it is an id).  The table's own rows cannot tell: the rows
+ * of earlier erasures carry the same value (REDACTED) by design.  A rule
+ * that keeps the subject is require_subject_gone()'s to judge.
+ */
+static void
+refuse_rewritten_subject_taken(ProtectedTable *t)
+{
+	Datum		value = CStringGetTextDatum(request_rewritten);
+	Oid			texttype = TEXTOID;
+	bool		isnull;
+
+	if (request_rewritten[0] == '\0' ||
+		(request_subject != NULL && strcmp(request_rewritten, request_subject) == 0))
+		return;
+	if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM privacy.consent_state c WHERE c.subject = $1)"
+							  " OR EXISTS (SELECT 1 FROM privacy.consent_events e WHERE e.subject = $1)",
+							  1, &texttype, &value, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the consent registry");
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot anonymize the subject's rows of %s: the rule of its subject column \"%s\" gives them to another subject",
+						qualified_name(t->relid), t->subject_column),
+				 errdetail("The anonymized value names a subject of the consent registry: the rows would be shown and exported as that subject's."),
+				 errhint("Give the subject column a rule that names nobody (redact, null, hash), or protect the table with on_erase => 'delete'; nothing was changed.")));
+}
+
+/*
  * A table's part of an erasure; returns the rows deleted or anonymized.
  * A distributed or reference Citus table is anonymized with values
  * computed on the coordinator (citus/dist_rewrite.c): Citus refuses the
@@ -1351,6 +1384,7 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	{
 		request_rewritten = rewritten_subject(t, paramtype, param);
 		request_rewritten_len = strlen(request_rewritten);
+		refuse_rewritten_subject_taken(t);
 	}
 	rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
 	request_rewritten = NULL;
