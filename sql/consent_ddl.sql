@@ -97,6 +97,43 @@ SELECT * FROM cd.seen('cd.notes_a');                     -- 0, 0
 SELECT relid::regclass, subject_column FROM privacy.protected_tables
  WHERE relid::regclass::text LIKE 'cd.%notes%' ORDER BY 1;
 
+-- 3b. A tree of tables has one subject column.  A partition protected by
+-- another than its parent's would be filtered by the parent's column where
+-- the parent is read and by its own read directly, and the parent's
+-- subjects' requests would pass its rows by: refused, with protect_table
+-- and with ATTACH PARTITION.
+CREATE TABLE cd.pt (sid text, other text, v text) PARTITION BY LIST (v);
+CREATE TABLE cd.pt_a PARTITION OF cd.pt FOR VALUES IN ('a');
+SELECT privacy.protect_table('cd.pt', 'sid');
+SELECT privacy.protect_table('cd.pt_a', 'other');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.protect_table('cd.pt_a', 'sid');           -- the tree's column: accepted
+CREATE TABLE cd.pt_b (sid text, other text, v text);
+INSERT INTO cd.pt_b VALUES ('cds-9', 'cds-1', 'b');
+SELECT privacy.protect_table('cd.pt_b', 'other');
+ALTER TABLE cd.pt ATTACH PARTITION cd.pt_b FOR VALUES IN ('b');
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS pt_b_attached FROM pg_inherits WHERE inhrelid = 'cd.pt_b'::regclass;   -- 0
+-- Protected by the tree's column, it may join.
+SELECT privacy.protect_table('cd.pt_b', 'sid');
+ALTER TABLE cd.pt ATTACH PARTITION cd.pt_b FOR VALUES IN ('b');
+SELECT * FROM cd.seen('cd.pt_b');                        -- cds-9 never consented: 0, 0
+SELECT privacy.export_subject('cds-9')->'tables' AS export_cds_9;
+-- A partition registered under another column (as 1.0 allowed) is
+-- reported, and protecting the top again brings it to the tree's column.
+UPDATE privacy.protected_tables SET subject_column = 'other' WHERE relid = 'cd.pt_b'::regclass;
+SELECT privacy.consent_protect_relation('cd.pt_b', 'other');
+SELECT * FROM cd.seen('cd.pt_b');                        -- filtered by other (cds-1): 0, 1
+SELECT finding FROM cd.findings WHERE table_name = 'pt_b' AND finding LIKE '%partition or child of%';
+SELECT privacy.protect_table('cd.pt', 'sid');
+SELECT relid::regclass, subject_column FROM privacy.protected_tables
+ WHERE relid::regclass::text LIKE 'cd.pt%' ORDER BY 1;
+SELECT * FROM cd.seen('cd.pt_b');                        -- by sid again: 0, 0
+SELECT count(*) AS findings_left FROM cd.findings
+ WHERE table_name LIKE 'pt%' AND finding LIKE '%partition or child%';
+SELECT privacy.erase_subject('cds-9')->'rows' AS erased_cds_9;
+SELECT count(*) AS cds_9_left FROM cd.pt WHERE sid = 'cds-9';  -- 0
+
 -- 4. The subject column cannot be dropped, with or without CASCADE.
 ALTER TABLE cd.people DROP COLUMN sid;
 \echo :LAST_ERROR_SQLSTATE

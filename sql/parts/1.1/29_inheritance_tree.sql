@@ -49,3 +49,19 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp A
     SELECT t.oid FROM pg_class ct JOIN pg_class t ON t.reloftype = ct.reltype
      WHERE ct.oid = rel AND ct.relkind = 'c'
 $$;
+-- The protected tables above tbl registered under another subject column
+-- than subject_column.  A tree of tables has one: reading a parent filters
+-- the rows of its partitions and children by the parent's column, and a
+-- request for a subject reads the parent's tree by it, passing by a table
+-- registered under another (1.0 allowed such a registration).
+CREATE FUNCTION privacy.subject_column_conflicts(tbl regclass, subject_column name)
+RETURNS TABLE (ancestor regclass, ancestor_subject_column name)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT q.relid::regclass, q.subject_column
+      FROM privacy.inheritance_ancestors(tbl) a
+      JOIN privacy.protected_tables q ON q.relid = a::oid
+     WHERE q.subject_column <> subject_column_conflicts.subject_column
+     ORDER BY (SELECT count(*) FROM privacy.inheritance_ancestors(a)) DESC
+$$;
+REVOKE ALL ON FUNCTION privacy.subject_column_conflicts(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.subject_column_conflicts(regclass, name) TO privacy_admin;

@@ -652,6 +652,16 @@ SELECT n.nspname AS schema_name,
                            FROM privacy.inheritance_ancestors(f.relid) a
                           WHERE NOT EXISTS (SELECT 1 FROM privacy.protected_tables q WHERE q.relid = a))
                      || ', not protected, which shows its rows unfiltered: protect the table at the top' END,
+           -- One tree, one subject column (1.0 let a partition or child
+           -- be protected by its own).
+           CASE WHEN f.subject_column = f.column_name
+                 AND EXISTS (SELECT 1 FROM privacy.subject_column_conflicts(f.relid, f.subject_column))
+                THEN 'protected by column "' || f.subject_column || '" but a partition or child of '
+                     || (SELECT pg_catalog.string_agg(c.ancestor::text || ' (protected by column "'
+                                                      || c.ancestor_subject_column || '")', ', ')
+                           FROM privacy.subject_column_conflicts(f.relid, f.subject_column) c)
+                     || ': reading the parent filters its rows by the parent''s column, and requests for '
+                     || 'the parent''s subjects pass them by; run privacy.protect_table() with the parent''s column' END,
            -- Row-level security does not apply to a foreign table.
            CASE WHEN f.subject_column = f.column_name
                  AND EXISTS (SELECT 1 FROM privacy.inheritance_foreign_tables(f.relid))

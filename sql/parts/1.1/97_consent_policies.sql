@@ -111,6 +111,7 @@ DECLARE
     coltype regtype;
     part record;
     parent regclass;
+    conflict record;
 BEGIN
     PERFORM privacy.require_admin();
     IF on_erase IS NULL OR on_erase NOT IN ('delete', 'anonymize') THEN
@@ -145,6 +146,20 @@ BEGIN
                   DETAIL = 'Reading the parent reads its rows with the parent''s policies, unfiltered by consent.',
                   HINT = 'Protect the table at the top of the tree: its partitions and children are protected with it.';
     END IF;
+    -- A tree of tables has one subject column: under a parent protected
+    -- by another, this table's rows would be filtered by the parent's
+    -- column where the parent is read, and by this one read directly;
+    -- and the parent's subjects' requests would pass them by.
+    SELECT c.ancestor, c.ancestor_subject_column INTO conflict
+      FROM privacy.subject_column_conflicts(tbl, subject_column) c LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'cannot protect % by column "%": it is a partition or child of %, protected by column "%"',
+                        tbl, subject_column, conflict.ancestor, conflict.ancestor_subject_column
+            USING ERRCODE = 'invalid_object_definition',
+                  DETAIL = 'A tree of tables has one subject column: reading the parent filters these rows by its column, and requests for its subjects read them by it.',
+                  HINT = format('Protect %s by column "%s", or protect %s by column "%s" (its partitions and children follow).',
+                                tbl, conflict.ancestor_subject_column, conflict.ancestor, subject_column);
+    END IF;
     -- A foreign partition or child: row-level security does not apply to
     -- it, so read directly it would show every row.
     SELECT f INTO parent FROM privacy.inheritance_foreign_tables(tbl) f LIMIT 1;
@@ -159,6 +174,16 @@ BEGIN
     -- protected as they come (99_protected_tables_follow_ddl.sql).
     FOR part IN SELECT t AS relid FROM privacy.consent_tree(tbl) t LOOP
         PERFORM privacy.consent_protect_relation(part.relid, subject_column);
+    END LOOP;
+    -- Partitions and children protected themselves under another subject
+    -- column (1.0 allowed it) follow the table's: one column per tree.
+    FOR part IN SELECT t AS relid FROM privacy.inheritance_tree(tbl) t
+                  JOIN privacy.protected_tables q ON q.relid = t::oid
+                 WHERE t <> tbl AND q.subject_column <> protect_table.subject_column LOOP
+        PERFORM privacy.consent_protect_relation(r, protect_table.subject_column)
+           FROM privacy.consent_tree(part.relid) r;
+        UPDATE privacy.protected_tables q SET subject_column = protect_table.subject_column
+         WHERE q.relid = part.relid;
     END LOOP;
     INSERT INTO privacy.protected_tables VALUES (tbl, subject_column, on_erase)
     ON CONFLICT (relid) DO UPDATE SET subject_column = EXCLUDED.subject_column,

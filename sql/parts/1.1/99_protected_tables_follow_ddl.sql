@@ -8,7 +8,9 @@
 --     given its consent policies at once (as protect_table would);
 --   * a protected table put under a parent that is not protected (ATTACH
 --     PARTITION, INHERIT) is refused: the parent would show its rows
---     unfiltered, and a subject's request would not look there;
+--     unfiltered, and a subject's request would not look there; so is one
+--     put under a parent protected by another subject column (a tree has
+--     one: see privacy.subject_column_conflicts);
 --   * a renamed subject column keeps its table protected under the new
 --     name (export_subject and erase_subject look for it by name), also
 --     when ALTER TYPE ... RENAME ATTRIBUTE ... CASCADE renames it on a
@@ -115,6 +117,23 @@ BEGIN
                                   r.parent, r.protected),
                   HINT = format('Protect %s first (privacy.protect_table): its partitions and children are protected with it.',
                                 r.parent);
+    END LOOP;
+
+    -- A protected table put under a parent protected by another subject
+    -- column: one tree, one column (privacy.subject_column_conflicts).
+    FOR r IN SELECT p.relid::regclass AS protected, p.subject_column, c.ancestor, c.ancestor_subject_column
+               FROM privacy.protected_tables p, privacy.subject_column_conflicts(p.relid, p.subject_column) c
+              WHERE p.relid = ANY (family)
+              LIMIT 1
+    LOOP
+        RAISE EXCEPTION 'consent-protected table % cannot be a partition or child of %: they are protected by different subject columns',
+                        r.protected, r.ancestor
+            USING ERRCODE = 'invalid_object_definition',
+                  DETAIL = format('%s is protected by column "%s", %s by column "%s": reading %s would filter the rows of %s by "%s", and requests for its subjects would read them by it.',
+                                  r.protected, r.subject_column, r.ancestor, r.ancestor_subject_column,
+                                  r.ancestor, r.protected, r.ancestor_subject_column),
+                  HINT = format('Protect %s by column "%s" first (privacy.protect_table).',
+                                r.protected, r.ancestor_subject_column);
     END LOOP;
 
     -- A foreign table made a partition or child of a protected table:
