@@ -49,6 +49,12 @@
  *   wrong column (invalid input syntax for type integer: "<literal>"), or
  *   passed as a key name to one of our functions (our errors, not our LOG
  *   lines: the audit trail names what it records).
+ * - A report (not ours) made while the statement reads a foreign table
+ *   the current user may not read itself (a masked role through a masking
+ *   view) is changed in place, for the client too: a foreign-data
+ *   wrapper's report quotes the data it read (file_fdw's "COPY t, line n:
+ *   "<line>"").  It keeps its message format, a detail saying the values
+ *   are not shown, and the context lines that cannot quote a value.
  * - Reports that quote other statements have their constants replaced
  *   there too: a deadlock's server-only detail ("Process 12: <statement>")
  *   and the postmaster's "Failed process was running: <statement>".
@@ -74,12 +80,14 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
 #include "utils/guc.h"
@@ -107,6 +115,16 @@ bool		px_log_gave_plaintext = false;
  */
 static bool copying_into_encrypted = false;
 
+/*
+ * The statement reads a foreign table the current user may not read
+ * itself (through a masking view, whose owner reads it): a foreign-data
+ * wrapper's report can quote the data it read (file_fdw: "COPY t, line 2:
+ * "<the line>"", or a misplaced value in "invalid input syntax"), which
+ * the client, a masked role, must not see.  Set by ExecutorStart, which
+ * runs before any row is read; kept like the marks of log_redact.h.
+ */
+static bool reading_foreign_unreadable = false;
+
 typedef enum
 {
 	PX_LITERALS_HIDDEN,
@@ -126,6 +144,7 @@ static const char *const px_domain = TEXTDOMAIN;
 
 static emit_log_hook_type prev_emit_log_hook = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
+static ExecutorStart_hook_type prev_executor_start = NULL;
 
 /*
  * The redacted statement debug_query_string points at, and the text it
@@ -830,6 +849,37 @@ replace_field(char **field, char *text)
 }
 
 /*
+ * A report made while reading a foreign table the current user may not
+ * read: its untranslated format for a message (no value in it), no detail
+ * or hint, and of its context only what cannot quote a value (the "COPY t,
+ * line n" prefix of file_fdw's line).  Changed in the report itself, so
+ * the client gets it so too.
+ */
+static void
+hide_foreign_values(ErrorData *edata)
+{
+	if (edata->message_id)
+		replace_field(&edata->message, (char *) edata->message_id);
+	else
+		replace_field(&edata->message, psprintf("(message of SQLSTATE %s not shown)",
+												unpack_sql_state(edata->sqlerrcode)));
+	replace_field(&edata->detail, "The values of this message are not shown: the statement read a "
+				  "foreign table the current role may not read itself.");
+	if (edata->detail_log)
+	{
+		pfree(edata->detail_log);
+		edata->detail_log = NULL;
+	}
+	if (edata->hint)
+	{
+		pfree(edata->hint);
+		edata->hint = NULL;
+	}
+	if (edata->context)
+		replace_field(&edata->context, filter_context(edata->context, true));
+}
+
+/*
  * Whether an auto_explain plan is that of a statement nested in the one
  * the client sent (auto_explain.log_nested_statements): its query text is
  * not the client's.  A JSON or YAML plan quotes it as a JSON string.
@@ -1427,6 +1477,13 @@ px_emit_log(ErrorData *edata)
 	parallel = IsInParallelMode();
 	sensitive = px_log_took_plaintext || px_log_gave_plaintext || ours || parallel;
 
+	/*
+	 * In place, for the client too: a foreign-data wrapper's report about
+	 * data the current user may not read keeps no value.
+	 */
+	if (!ours && reading_foreign_unreadable)
+		hide_foreign_values(edata);
+
 	/* in place: server-only details, statement-logging lines */
 	if (!ours)
 	{
@@ -1582,6 +1639,7 @@ clear_marks(void)
 	px_log_took_plaintext = false;
 	px_log_gave_plaintext = false;
 	copying_into_encrypted = false;
+	reading_foreign_unreadable = false;
 }
 
 /*
@@ -1710,6 +1768,35 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 	PG_END_TRY();
 }
 
+/* Marks a statement that reads a foreign table the user may not read. */
+static void
+log_redact_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	ListCell   *lc;
+
+	/* an earlier string's mark goes first, not after this one is set */
+	if (unlikely(px_log_marks_ending))
+		px_log_end_stale_marks();
+	if (!reading_foreign_unreadable && queryDesc->plannedstmt)
+	{
+		foreach(lc, queryDesc->plannedstmt->rtable)
+		{
+			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_FOREIGN_TABLE &&
+				pg_class_aclcheck(rte->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			{
+				reading_foreign_unreadable = true;
+				break;
+			}
+		}
+	}
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
 /*
  * After the error of a failed statement has been reported, and at commit,
  * the marks start ending (px_log_end_stale_marks); not at the transaction
@@ -1755,5 +1842,7 @@ px_install_log_redaction(void)
 	emit_log_hook = px_emit_log;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = log_redact_process_utility;
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = log_redact_executor_start;
 	RegisterXactCallback(log_redact_xact_callback, NULL);
 }
