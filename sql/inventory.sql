@@ -99,6 +99,77 @@ SELECT privacy.protect_table('inv.events', 'subject');
 SELECT column_name, findings FROM privacy.inventory
  WHERE schema_name = 'inv' AND table_name = 'events' AND is_subject_column;
 
+-- Paths to a protected table's rows its consent policies do not judge.
+-- A view owned by a superuser or a BYPASSRLS role (and not
+-- security_invoker) reading the table shows its readers every row; one over
+-- a security_invoker view does not (its tables are checked as the reader);
+-- a materialized view holds what its REFRESH saw, through any views; a view
+-- calling has_consent() filters by itself.  TRUNCATE is not subject
+-- to row-level security: roles that may TRUNCATE, owners aside.
+CREATE ROLE regress_px_bypass BYPASSRLS;
+CREATE ROLE regress_px_owner;
+CREATE ROLE regress_px_deputy IN ROLE regress_px_owner;
+CREATE ROLE regress_px_trunc;
+GRANT USAGE ON SCHEMA inv TO regress_px_analyst, regress_px_bypass, regress_px_owner, regress_px_trunc;
+CREATE TABLE inv.visits (vid int, subject text, note text) PARTITION BY LIST (vid);
+CREATE TABLE inv.visits_1 PARTITION OF inv.visits FOR VALUES IN (1);
+ALTER TABLE inv.visits OWNER TO regress_px_owner;
+ALTER TABLE inv.visits_1 OWNER TO regress_px_owner;
+INSERT INTO inv.visits VALUES (1, 'nobody-consented', 'n1');
+SELECT privacy.protect_table('inv.visits', subject_column => 'subject');
+GRANT SELECT ON inv.visits, inv.visits_1 TO regress_px_analyst, regress_px_bypass;
+CREATE VIEW inv.v_super AS SELECT vid, subject FROM inv.visits;
+CREATE VIEW inv.v_invoker WITH (security_invoker = true) AS SELECT vid, subject FROM inv.visits_1;
+CREATE VIEW inv.v_outer AS SELECT * FROM inv.v_invoker;
+CREATE VIEW inv.v_checked AS SELECT vid, subject FROM inv.visits WHERE privacy.has_consent(subject);
+CREATE VIEW inv.v_bypass AS SELECT vid FROM inv.visits;
+ALTER VIEW inv.v_bypass OWNER TO regress_px_bypass;
+CREATE VIEW inv.v_owned AS SELECT vid FROM inv.visits;
+ALTER VIEW inv.v_owned OWNER TO regress_px_owner;
+CREATE MATERIALIZED VIEW inv.mv_visits AS SELECT vid FROM inv.visits;
+CREATE MATERIALIZED VIEW inv.mv_outer AS SELECT vid FROM inv.v_outer;
+GRANT SELECT ON inv.v_super, inv.v_outer, inv.v_invoker, inv.v_owned TO regress_px_analyst;
+GRANT TRUNCATE ON inv.visits_1 TO regress_px_trunc, regress_px_deputy;
+-- As privacy_admin, who reads the inventory.
+SET ROLE privacy_admin;
+SELECT f AS finding FROM privacy.inventory i, unnest(i.findings) f
+ WHERE i.schema_name = 'inv' AND i.table_name = 'visits'
+   AND (f LIKE 'view %' OR f LIKE 'materialized view %' OR f LIKE 'TRUNCATE %') ORDER BY 1;
+RESET ROLE;
+-- What the view finding says: the analyst, with no purpose declared,
+-- reads no row of the table, of the invoker view, of the owner's view or of
+-- the superuser's view over the invoker view, and every row through the
+-- superuser's view of the table.
+SET ROLE regress_px_analyst;
+SELECT (SELECT count(*) FROM inv.visits) AS direct, (SELECT count(*) FROM inv.v_invoker) AS invoker,
+       (SELECT count(*) FROM inv.v_owned) AS owned,
+       (SELECT count(*) FROM inv.v_super) AS super, (SELECT count(*) FROM inv.v_outer) AS outer_view;
+RESET ROLE;
+-- Mended: the view reads as its readers, no materialized view.
+ALTER VIEW inv.v_super SET (security_invoker = on);
+ALTER VIEW inv.v_bypass OWNER TO regress_px_owner;
+DROP MATERIALIZED VIEW inv.mv_visits, inv.mv_outer;
+SELECT f AS finding FROM privacy.inventory i, unnest(i.findings) f
+ WHERE i.schema_name = 'inv' AND i.table_name = 'visits'
+   AND (f LIKE 'view %' OR f LIKE 'materialized view %' OR f LIKE 'TRUNCATE %') ORDER BY 1;
+SET ROLE regress_px_analyst;
+SELECT count(*) AS super FROM inv.v_super;
+RESET ROLE;
+-- The regress_px_trunc finding is true: TRUNCATE removes the row it cannot see.
+SET ROLE regress_px_trunc;
+TRUNCATE inv.visits_1;
+RESET ROLE;
+SELECT count(*) AS left_after_truncate FROM inv.visits;
+REVOKE TRUNCATE ON inv.visits_1 FROM regress_px_trunc;
+SELECT f AS finding FROM privacy.inventory i, unnest(i.findings) f
+ WHERE i.schema_name = 'inv' AND i.table_name = 'visits'
+   AND (f LIKE 'view %' OR f LIKE 'materialized view %' OR f LIKE 'TRUNCATE %') ORDER BY 1;
+SET client_min_messages = warning;
+DROP TABLE inv.visits CASCADE;
+RESET client_min_messages;
+DROP OWNED BY regress_px_bypass, regress_px_owner, regress_px_deputy, regress_px_trunc;
+DROP ROLE regress_px_bypass, regress_px_deputy, regress_px_owner, regress_px_trunc;
+
 -- Bad input.
 SELECT privacy.classify('inv.nosuchtable', 'x', 'personal');
 \echo :LAST_ERROR_SQLSTATE

@@ -669,6 +669,29 @@ SELECT n.nspname AS schema_name,
                                             FROM privacy.inheritance_foreign_tables(f.relid) t)
                      || ' is a partition or child of a protected table: row level security does not apply '
                      || 'to it, and read directly it shows every row' END,
+           -- Views and materialized views whose readers get rows the
+           -- consent policies did not judge for them (87_...).
+           CASE WHEN f.subject_column = f.column_name
+                 AND EXISTS (SELECT 1 FROM privacy.consent_unjudged_readers(f.relid) u WHERE u.kind = 'view')
+                THEN 'view ' || (SELECT pg_catalog.string_agg(u.relation::text || ' (owned by '
+                                                             || pg_catalog.quote_ident(u.owner) || ')', ', ')
+                                   FROM privacy.consent_unjudged_readers(f.relid) u WHERE u.kind = 'view')
+                     || ' reads this protected table as a role that bypasses row level security: its readers '
+                     || 'see every row, consented or not; make it security_invoker or give it another owner' END,
+           CASE WHEN f.subject_column = f.column_name
+                 AND EXISTS (SELECT 1 FROM privacy.consent_unjudged_readers(f.relid) u
+                              WHERE u.kind = 'materialized view')
+                THEN 'materialized view ' || (SELECT pg_catalog.string_agg(u.relation::text, ', ')
+                                                FROM privacy.consent_unjudged_readers(f.relid) u
+                                               WHERE u.kind = 'materialized view')
+                     || ' holds rows of this protected table: its readers see the rows its last REFRESH saw, '
+                     || 'whatever consent says now' END,
+           CASE WHEN f.subject_column = f.column_name
+                 AND EXISTS (SELECT 1 FROM privacy.consent_truncating_roles(f.relid))
+                THEN 'TRUNCATE is not filtered by row level security: '
+                     || (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(t), ', ')
+                           FROM privacy.consent_truncating_roles(f.relid) t)
+                     || ' may remove every row of this protected table, rows it cannot see included' END,
            -- A subject column dropped or renamed behind the extension's back
            -- (1.0 did not follow DDL): said once, on the table's first column.
            CASE WHEN f.consent_protected
