@@ -849,6 +849,26 @@ replace_field(char **field, char *text)
 }
 
 /*
+ * A report's message with no value in it: its untranslated format, or,
+ * with none (rethrown from a parallel worker), its SQLSTATE.  "shown" for
+ * the report itself, "logged" for the log's copy.
+ */
+static const char *
+message_format_only(ErrorData *edata, const char *not_what)
+{
+	if (edata->message_id)
+		return edata->message_id;
+	return psprintf("(message of SQLSTATE %s not %s)", unpack_sql_state(edata->sqlerrcode), not_what);
+}
+
+/* The detail saying why: "The values of this message are not <what>: <why>." */
+static char *
+values_hidden_detail(const char *not_what, const char *why)
+{
+	return psprintf("The values of this message are not %s: %s.", not_what, why);
+}
+
+/*
  * A report made while reading a foreign table the current user may not
  * read: its untranslated format for a message (no value in it), no detail
  * or hint, and of its context only what cannot quote a value (the "COPY t,
@@ -858,13 +878,10 @@ replace_field(char **field, char *text)
 static void
 hide_foreign_values(ErrorData *edata)
 {
-	if (edata->message_id)
-		replace_field(&edata->message, (char *) edata->message_id);
-	else
-		replace_field(&edata->message, psprintf("(message of SQLSTATE %s not shown)",
-												unpack_sql_state(edata->sqlerrcode)));
-	replace_field(&edata->detail, "The values of this message are not shown: the statement read a "
-				  "foreign table the current role may not read itself.");
+	replace_field(&edata->message, (char *) message_format_only(edata, "shown"));
+	replace_field(&edata->detail,
+				  values_hidden_detail("shown", "the statement read a foreign table the current "
+									   "role may not read itself"));
 	if (edata->detail_log)
 	{
 		pfree(edata->detail_log);
@@ -1526,12 +1543,8 @@ px_emit_log(ErrorData *edata)
 	}
 	if (values_hidden)
 	{
-		if (edata->message_id)
-			text.message = edata->message_id;
-		else					/* rethrown from a parallel worker */
-			text.message = psprintf("(message of SQLSTATE %s not logged)",
-									unpack_sql_state(edata->sqlerrcode));
-		text.detail = psprintf("The values of this message are not logged: %s.", values_hidden);
+		text.message = message_format_only(edata, "logged");
+		text.detail = values_hidden_detail("logged", values_hidden);
 		text.hint = NULL;
 		if (edata->detail || edata->detail_log || edata->hint || edata->message_id == NULL ||
 			edata->message == NULL || strcmp(edata->message, edata->message_id) != 0)
