@@ -404,7 +404,13 @@ find_walker(Node *node, FindContext *ctx)
 	{
 		RangeTblEntry *rte = (RangeTblEntry *) node;
 
+		/*
+		 * A table read with another role's rights is a masking view's read,
+		 * expanded here already: EXPLAIN calls this hook again on the query
+		 * it was given.  No analysis of a statement's text sets it.
+		 */
 		if (rte->rtekind == RTE_RELATION && !OidIsValid(ctx->first_masked) &&
+			!OidIsValid(rte->checkAsUser) &&
 			OidIsValid(masking_view_of(ctx, rte->relid)))
 			ctx->first_masked = rte->relid;
 		return false;
@@ -461,7 +467,11 @@ names_cte(SubstituteContext *ctx, RangeVar *rv)
 	return false;
 }
 
-/* rv, naming a masked table, names its masking view instead (in place). */
+/*
+ * rv, naming a masked table, names its masking view instead (in place).
+ * ONLY stays: PostgreSQL ignores it on a view, restrict_only_reads() gives
+ * it its meaning.
+ */
 static void
 substitute(RangeVar *rv, Oid view)
 {
@@ -470,7 +480,6 @@ substitute(RangeVar *rv, Oid view)
 	rv->catalogname = NULL;
 	rv->schemaname = get_namespace_name(get_rel_namespace(view));
 	rv->relname = get_rel_name(view);
-	rv->inh = true;
 }
 
 static bool
@@ -647,9 +656,13 @@ reanalyze(ParseState *pstate, Query *query, FindContext *find)
  * COPY, LOCK and TRUNCATE
  * --------------------------------------------------------------------- */
 
-/* SELECT columns FROM view AS alias, for COPY (query) TO. */
+/*
+ * SELECT columns FROM [ONLY] view AS alias, for COPY (query) TO.  ONLY
+ * where the view stands for a table: COPY of a table copies its own rows,
+ * not its children's.
+ */
 static Node *
-select_from_view(Oid view, const char *alias, List *columns)
+select_from_view(Oid view, const char *alias, List *columns, bool only)
 {
 	SelectStmt *sel = makeNode(SelectStmt);
 	RangeVar   *rv = makeRangeVar(get_namespace_name(get_rel_namespace(view)),
@@ -657,6 +670,7 @@ select_from_view(Oid view, const char *alias, List *columns)
 	ListCell   *lc;
 
 	rv->alias = makeAlias(alias, NIL);
+	rv->inh = !only;
 	if (columns == NIL)
 	{
 		ColumnRef  *star = makeNode(ColumnRef);
@@ -713,7 +727,7 @@ mask_utility(Query *query)
 			get_rel_namespace(relid) == get_namespace_oid("masked", true))
 		{
 			copy = copyObject(copy);
-			copy->query = select_from_view(relid, copy->relation->relname, copy->attlist);
+			copy->query = select_from_view(relid, copy->relation->relname, copy->attlist, false);
 			copy->relation = NULL;
 			copy->attlist = NIL;
 			query->utilityStmt = (Node *) copy;
@@ -724,7 +738,7 @@ mask_utility(Query *query)
 		if (copy->is_from)
 			refuse_write(relid);
 		copy = copyObject(copy);
-		copy->query = select_from_view(view, copy->relation->relname, copy->attlist);
+		copy->query = select_from_view(view, copy->relation->relname, copy->attlist, true);
 		copy->relation = NULL;
 		copy->attlist = NIL;
 		query->utilityStmt = (Node *) copy;
@@ -879,57 +893,151 @@ expand_walker(Node *node, Oid masked_nsp)
 	return expression_tree_walker(node, expand_walker, (void *) (uintptr_t) masked_nsp);
 }
 
-/* Whether q reads a view of schema masked, at any depth. */
+/* What reads_masked_view_walker looks for. */
+typedef struct MaskedViewReads
+{
+	Oid			masked_nsp;
+	bool		only;			/* a view read ONLY */
+} MaskedViewReads;
+
+/* Whether q reads a view of schema masked (ONLY, if asked), at any depth. */
 static bool
-reads_masked_view_walker(Node *node, Oid *masked_nsp)
+reads_masked_view_walker(Node *node, MaskedViewReads *reads)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Query))
-		return query_tree_walker((Query *) node, reads_masked_view_walker, masked_nsp,
+		return query_tree_walker((Query *) node, reads_masked_view_walker, reads,
 								 QTW_EXAMINE_RTES_BEFORE);
 	if (IsA(node, RangeTblEntry))
 	{
 		RangeTblEntry *rte = (RangeTblEntry *) node;
 
 		return rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
-			get_rel_namespace(rte->relid) == *masked_nsp;
+			get_rel_namespace(rte->relid) == reads->masked_nsp &&
+			(!reads->only || !rte->inh);
 	}
-	return expression_tree_walker(node, reads_masked_view_walker, masked_nsp);
+	return expression_tree_walker(node, reads_masked_view_walker, reads);
+}
+
+/*
+ * The query of a masked role's statement in which its reads of masking
+ * views (read ONLY, if asked) may be expanded, or NULL: the statement's
+ * own query, or that of EXPLAIN or a cursor; not one that is stored (a
+ * view's or a materialized view's), which must keep naming the view, nor,
+ * unless plain_ctas, that of CREATE TABLE AS.  The cheap tests first: the
+ * statement's text is parsed again only for a masked role reading a view.
+ */
+static Query *
+masked_role_view_reads(ParseState *pstate, Query *query, bool only, bool plain_ctas,
+					   Oid *masked_nsp)
+{
+	MaskedViewReads reads = {InvalidOid, only};
+	Query	   *target = query;
+	Node	   *raw;
+
+	if (query->commandType == CMD_UTILITY)
+	{
+		Node	   *stmt = query->utilityStmt;
+		Node	   *inner = utility_query(stmt);
+
+		if (inner == NULL || !IsA(inner, Query) ||
+			(IsA(stmt, CreateTableAsStmt) &&
+			 (!plain_ctas || ((CreateTableAsStmt *) stmt)->objtype != OBJECT_TABLE)))
+			return NULL;
+		target = (Query *) inner;
+	}
+	reads.masked_nsp = get_namespace_oid("masked", true);
+	if (!OidIsValid(reads.masked_nsp) || !reads_masked_view_walker((Node *) target, &reads) ||
+		!current_user_is_masked())
+		return NULL;
+	/* The query of CREATE VIEW is stored: it keeps naming the view. */
+	raw = statement_at(pstate, query);
+	if (raw != NULL && IsA(raw, ViewStmt))
+		return NULL;
+	*masked_nsp = reads.masked_nsp;
+	return target;
 }
 
 /*
  * In a session that may not expand views, a masked role's reads of masking
- * views are expanded here; not in a statement that stores its query (a
- * view's or a materialized view's), which must keep naming the view.
+ * views are expanded here (pg_dump makes no CREATE TABLE AS).
  */
 static void
 expand_for_restricted_session(ParseState *pstate, Query *query)
 {
 	Oid			masked_nsp;
-	Query	   *target = query;
-	Node	   *raw;
+	Query	   *target;
 
 	if ((restrict_nonsystem_relation_kind & RESTRICT_RELKIND_VIEW) == 0)
 		return;
-	if (query->commandType == CMD_UTILITY)
-	{
-		/* EXPLAIN and cursors (pg_dump --inserts); not CREATE ... AS. */
-		Node	   *inner = utility_query(query->utilityStmt);
+	if ((target = masked_role_view_reads(pstate, query, false, false, &masked_nsp)) != NULL)
+		expand_in_query(target, masked_nsp);
+}
 
-		if (IsA(query->utilityStmt, CreateTableAsStmt) || inner == NULL || !IsA(inner, Query))
-			return;
-		target = (Query *) inner;
+/*
+ * ONLY t, as a masked role writes it, reads t's own rows, masked: t's
+ * masking view reads t with its children (substitute() keeps the ONLY, but
+ * the rewriter ignores it on a view), so the view is expanded here and its
+ * reads of tables made ONLY.  COPY t TO, which copies t's own rows, is
+ * read ONLY the same way (select_from_view).  A masked role's own view
+ * stores its query: there the view keeps its meaning, children included.
+ */
+static bool only_walker(Node *node, Oid masked_nsp);
+
+static void
+only_in_query(Query *q, Oid masked_nsp)
+{
+	ListCell   *lc;
+	Index		rti = 0;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		ListCell   *inner;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW || rte->inh ||
+			get_rel_namespace(rte->relid) != masked_nsp ||
+			!rangeTableEntry_used((Node *) q, rti, 0))
+			continue;
+		expand_masking_view(q, rti, rte);
+		foreach(inner, rte->subquery->rtable)
+		{
+			RangeTblEntry *read = (RangeTblEntry *) lfirst(inner);
+
+			if (read->rtekind == RTE_RELATION && read->relkind != RELKIND_VIEW)
+				read->inh = false;
+		}
 	}
-	masked_nsp = get_namespace_oid("masked", true);
-	if (!OidIsValid(masked_nsp) || !reads_masked_view_walker((Node *) target, &masked_nsp) ||
-		!current_user_is_masked())
-		return;
-	/* The query of CREATE VIEW is stored: it keeps naming the view. */
-	raw = statement_at(pstate, query);
-	if (raw != NULL && IsA(raw, ViewStmt))
-		return;
-	expand_in_query(target, masked_nsp);
+	(void) query_tree_walker(q, only_walker, (void *) (uintptr_t) masked_nsp, 0);
+}
+
+static bool
+only_walker(Node *node, Oid masked_nsp)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		only_in_query((Query *) node, masked_nsp);
+		return false;
+	}
+	return expression_tree_walker(node, only_walker, (void *) (uintptr_t) masked_nsp);
+}
+
+static void
+restrict_only_reads(ParseState *pstate, Query *query)
+{
+	Oid			masked_nsp;
+	Query	   *target;
+
+	if ((target = masked_role_view_reads(pstate, query, true, true, &masked_nsp)) != NULL)
+	{
+		only_in_query(target, masked_nsp);
+		/* A cached plan is analysed again for another role. */
+		query->hasRowSecurity = true;
+	}
 }
 
 /*
@@ -1633,6 +1741,7 @@ mask_statement(ParseState *pstate, Query *query)
 			reanalyze(pstate, query, &find);
 		}
 	}
+	restrict_only_reads(pstate, query);
 	expand_for_restricted_session(pstate, query);
 }
 
