@@ -816,7 +816,14 @@ mask_utility(Query *query)
  * view, as the querying role), its tables are read with its owner's
  * rights, and its security barrier stays.  Other views are still refused.
  * --------------------------------------------------------------------- */
-static bool expand_walker(Node *node, Oid masked_nsp);
+/* Which views expand_in_query() and reads_masked_view_walker() look for. */
+typedef struct MaskedViewReads
+{
+	Oid			masked_nsp;
+	bool		only;			/* only views read ONLY */
+} MaskedViewReads;
+
+static bool expand_walker(Node *node, MaskedViewReads *which);
 
 static void
 expand_masking_view(Query *q, Index rti, RangeTblEntry *rte)
@@ -860,8 +867,12 @@ expand_masking_view(Query *q, Index rti, RangeTblEntry *rte)
 	table_close(view, NoLock);
 }
 
+/*
+ * A view read ONLY (restrict_only_reads) has its reads of tables made ONLY
+ * as it is expanded.
+ */
 static void
-expand_in_query(Query *q, Oid masked_nsp)
+expand_in_query(Query *q, MaskedViewReads *which)
 {
 	ListCell   *lc;
 	Index		rti = 0;
@@ -869,36 +880,40 @@ expand_in_query(Query *q, Oid masked_nsp)
 	foreach(lc, q->rtable)
 	{
 		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		bool		only;
+		ListCell   *inner;
 
 		rti++;
 		/* Entries no Var uses (a view's own OLD entry) are not read. */
-		if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_VIEW &&
-			get_rel_namespace(rte->relid) == masked_nsp &&
-			rangeTableEntry_used((Node *) q, rti, 0))
-			expand_masking_view(q, rti, rte);
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW ||
+			(which->only && rte->inh) || get_rel_namespace(rte->relid) != which->masked_nsp ||
+			!rangeTableEntry_used((Node *) q, rti, 0))
+			continue;
+		only = !rte->inh;
+		expand_masking_view(q, rti, rte);
+		foreach(inner, only ? rte->subquery->rtable : NIL)
+		{
+			RangeTblEntry *read = (RangeTblEntry *) lfirst(inner);
+
+			if (read->rtekind == RTE_RELATION && read->relkind != RELKIND_VIEW)
+				read->inh = false;
+		}
 	}
-	(void) query_tree_walker(q, expand_walker, (void *) (uintptr_t) masked_nsp, 0);
+	(void) query_tree_walker(q, expand_walker, which, 0);
 }
 
 static bool
-expand_walker(Node *node, Oid masked_nsp)
+expand_walker(Node *node, MaskedViewReads *which)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Query))
 	{
-		expand_in_query((Query *) node, masked_nsp);
+		expand_in_query((Query *) node, which);
 		return false;
 	}
-	return expression_tree_walker(node, expand_walker, (void *) (uintptr_t) masked_nsp);
+	return expression_tree_walker(node, expand_walker, which);
 }
-
-/* What reads_masked_view_walker looks for. */
-typedef struct MaskedViewReads
-{
-	Oid			masked_nsp;
-	bool		only;			/* a view read ONLY */
-} MaskedViewReads;
 
 /* Whether q reads a view of schema masked (ONLY, if asked), at any depth. */
 static bool
@@ -972,7 +987,11 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
 	if ((restrict_nonsystem_relation_kind & RESTRICT_RELKIND_VIEW) == 0)
 		return;
 	if ((target = masked_role_view_reads(pstate, query, false, false, &masked_nsp)) != NULL)
-		expand_in_query(target, masked_nsp);
+	{
+		MaskedViewReads all = {masked_nsp, false};
+
+		expand_in_query(target, &all);
+	}
 }
 
 /*
@@ -983,49 +1002,6 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
  * read ONLY the same way (select_from_view).  A masked role's own view
  * stores its query: there the view keeps its meaning, children included.
  */
-static bool only_walker(Node *node, Oid masked_nsp);
-
-static void
-only_in_query(Query *q, Oid masked_nsp)
-{
-	ListCell   *lc;
-	Index		rti = 0;
-
-	foreach(lc, q->rtable)
-	{
-		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
-		ListCell   *inner;
-
-		rti++;
-		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW || rte->inh ||
-			get_rel_namespace(rte->relid) != masked_nsp ||
-			!rangeTableEntry_used((Node *) q, rti, 0))
-			continue;
-		expand_masking_view(q, rti, rte);
-		foreach(inner, rte->subquery->rtable)
-		{
-			RangeTblEntry *read = (RangeTblEntry *) lfirst(inner);
-
-			if (read->rtekind == RTE_RELATION && read->relkind != RELKIND_VIEW)
-				read->inh = false;
-		}
-	}
-	(void) query_tree_walker(q, only_walker, (void *) (uintptr_t) masked_nsp, 0);
-}
-
-static bool
-only_walker(Node *node, Oid masked_nsp)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		only_in_query((Query *) node, masked_nsp);
-		return false;
-	}
-	return expression_tree_walker(node, only_walker, (void *) (uintptr_t) masked_nsp);
-}
-
 static void
 restrict_only_reads(ParseState *pstate, Query *query)
 {
@@ -1034,7 +1010,9 @@ restrict_only_reads(ParseState *pstate, Query *query)
 
 	if ((target = masked_role_view_reads(pstate, query, true, true, &masked_nsp)) != NULL)
 	{
-		only_in_query(target, masked_nsp);
+		MaskedViewReads only = {masked_nsp, true};
+
+		expand_in_query(target, &only);
 		/* A cached plan is analysed again for another role. */
 		query->hasRowSecurity = true;
 	}
