@@ -937,17 +937,15 @@ reads_masked_view_walker(Node *node, MaskedViewReads *reads)
 
 /*
  * The query of a masked role's statement in which its reads of masking
- * views (read ONLY, if asked) may be expanded, or NULL: the statement's
+ * views (read ONLY, if reads->only) may be expanded, or NULL: the statement's
  * own query, or that of EXPLAIN or a cursor; not one that is stored (a
  * view's or a materialized view's), which must keep naming the view, nor,
  * unless plain_ctas, that of CREATE TABLE AS.  The cheap tests first: the
  * statement's text is parsed again only for a masked role reading a view.
  */
 static Query *
-masked_role_view_reads(ParseState *pstate, Query *query, bool only, bool plain_ctas,
-					   Oid *masked_nsp)
+masked_role_view_reads(ParseState *pstate, Query *query, bool plain_ctas, MaskedViewReads *reads)
 {
-	MaskedViewReads reads = {InvalidOid, only};
 	Query	   *target = query;
 	Node	   *raw;
 
@@ -962,15 +960,14 @@ masked_role_view_reads(ParseState *pstate, Query *query, bool only, bool plain_c
 			return NULL;
 		target = (Query *) inner;
 	}
-	reads.masked_nsp = get_namespace_oid("masked", true);
-	if (!OidIsValid(reads.masked_nsp) || !reads_masked_view_walker((Node *) target, &reads) ||
+	reads->masked_nsp = get_namespace_oid("masked", true);
+	if (!OidIsValid(reads->masked_nsp) || !reads_masked_view_walker((Node *) target, reads) ||
 		!current_user_is_masked())
 		return NULL;
 	/* The query of CREATE VIEW is stored: it keeps naming the view. */
 	raw = statement_at(pstate, query);
 	if (raw != NULL && IsA(raw, ViewStmt))
 		return NULL;
-	*masked_nsp = reads.masked_nsp;
 	return target;
 }
 
@@ -981,17 +978,13 @@ masked_role_view_reads(ParseState *pstate, Query *query, bool only, bool plain_c
 static void
 expand_for_restricted_session(ParseState *pstate, Query *query)
 {
-	Oid			masked_nsp;
+	MaskedViewReads all = {InvalidOid, false};
 	Query	   *target;
 
 	if ((restrict_nonsystem_relation_kind & RESTRICT_RELKIND_VIEW) == 0)
 		return;
-	if ((target = masked_role_view_reads(pstate, query, false, false, &masked_nsp)) != NULL)
-	{
-		MaskedViewReads all = {masked_nsp, false};
-
+	if ((target = masked_role_view_reads(pstate, query, false, &all)) != NULL)
 		expand_in_query(target, &all);
-	}
 }
 
 /*
@@ -1005,13 +998,11 @@ expand_for_restricted_session(ParseState *pstate, Query *query)
 static void
 restrict_only_reads(ParseState *pstate, Query *query)
 {
-	Oid			masked_nsp;
+	MaskedViewReads only = {InvalidOid, true};
 	Query	   *target;
 
-	if ((target = masked_role_view_reads(pstate, query, true, true, &masked_nsp)) != NULL)
+	if ((target = masked_role_view_reads(pstate, query, true, &only)) != NULL)
 	{
-		MaskedViewReads only = {masked_nsp, true};
-
 		expand_in_query(target, &only);
 		/* A cached plan is analysed again for another role. */
 		query->hasRowSecurity = true;
