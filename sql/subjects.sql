@@ -253,3 +253,56 @@ SELECT privacy.erase_subject('5')->'tables';
 SELECT (SELECT count(*) FROM dsr_par) AS par_left, (SELECT count(*) FROM dsr_ev) AS ev_left;
 DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_par'::regclass, 'dsr_kid'::regclass, 'dsr_ev'::regclass, 'dsr_ev1'::regclass);
 DROP TABLE dsr_par, dsr_kid, dsr_ev;
+
+-- What an erasure changes beyond its own statements is in its summary,
+-- under "cascaded": foreign keys' ON DELETE CASCADE and SET NULL into
+-- unprotected tables (a partitioned one under its own name), rows of other
+-- subjects in a protected table, ON UPDATE CASCADE of an anonymizing
+-- erasure.  An erasure that reaches nothing else has no "cascaded", and a
+-- row an anonymizing erasure moves to another partition is its own.
+CREATE TABLE dsr_doc (name text PRIMARY KEY, ward text);
+CREATE TABLE dsr_visit (id int, patient text, doctor text REFERENCES dsr_doc ON DELETE CASCADE);
+CREATE TABLE dsr_order (id int, doctor text REFERENCES dsr_doc ON DELETE SET NULL) PARTITION BY RANGE (id);
+CREATE TABLE dsr_order_a PARTITION OF dsr_order FOR VALUES FROM (0) TO (100);
+CREATE TABLE dsr_order_b PARTITION OF dsr_order FOR VALUES FROM (100) TO (200);
+CREATE TABLE dsr_line (doctor text REFERENCES dsr_doc ON DELETE CASCADE);
+INSERT INTO dsr_doc VALUES ('dsr-ann', 'A'), ('dsr-bob', 'B');
+INSERT INTO dsr_visit VALUES (1, 'dsr-zed', 'dsr-ann'), (2, 'dsr-ann', 'dsr-bob'), (3, 'dsr-yul', 'dsr-ann');
+INSERT INTO dsr_order VALUES (1, 'dsr-ann'), (150, 'dsr-ann'), (2, 'dsr-bob');
+INSERT INTO dsr_line VALUES ('dsr-ann'), ('dsr-ann'), ('dsr-bob');
+SELECT privacy.protect_table('dsr_doc', 'name');
+SELECT privacy.protect_table('dsr_visit', 'patient');
+SELECT jsonb_pretty(privacy.erase_subject('dsr-ann'));
+SELECT patient, doctor FROM dsr_visit;
+SELECT id, doctor FROM dsr_order ORDER BY id;
+SELECT privacy.erase_subject('dsr-nobody') ? 'cascaded' AS nobody_cascaded;
+-- changes the caller made before, in the same transaction, are not the erasure's
+BEGIN;
+DELETE FROM dsr_line;
+SELECT privacy.erase_subject('dsr-bob') -> 'cascaded' AS bob_cascaded;
+ROLLBACK;
+DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_doc'::regclass, 'dsr_visit'::regclass);
+DROP TABLE dsr_visit, dsr_order, dsr_line, dsr_doc;
+-- anonymizing: ON UPDATE CASCADE rewrites the referencing rows; the
+-- subject's rows, hash-partitioned by the subject, move partitions
+CREATE TABLE dsr_acct (id text PRIMARY KEY, name text) PARTITION BY HASH (id);
+CREATE TABLE dsr_acct0 PARTITION OF dsr_acct FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE dsr_acct1 PARTITION OF dsr_acct FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE TABLE dsr_pay (acct text REFERENCES dsr_acct ON UPDATE CASCADE, amount int);
+INSERT INTO dsr_acct SELECT 'dsr-acct-' || g, 'n' || g FROM generate_series(1, 20) g;
+INSERT INTO dsr_pay VALUES ('dsr-acct-3', 10), ('dsr-acct-3', 20), ('dsr-acct-4', 5);
+SELECT privacy.create_key('dsr-k') > 0 AS key_made;
+SELECT privacy.set_mask('dsr_acct', 'id', 'hash(''dsr-k'')');
+SELECT privacy.protect_table('dsr_acct', 'id', on_erase => 'anonymize');
+SELECT jsonb_pretty(privacy.erase_subject('dsr-acct-3') - 'subject');
+SELECT count(*) AS pays_renamed FROM dsr_pay WHERE acct <> 'dsr-acct-3' AND acct <> 'dsr-acct-4';
+-- rows the erasure moved between partitions only: no "cascaded"
+CREATE TEMP TABLE dsr_was AS SELECT name, tableoid::regclass AS part FROM dsr_acct WHERE name IN ('n1', 'n2', 'n5', 'n6');
+SELECT privacy.erase_subject('dsr-acct-1') ? 'cascaded' AS cascaded_1, privacy.erase_subject('dsr-acct-2') ? 'cascaded' AS cascaded_2,
+       privacy.erase_subject('dsr-acct-5') ? 'cascaded' AS cascaded_5, privacy.erase_subject('dsr-acct-6') ? 'cascaded' AS cascaded_6;
+SELECT count(*) FILTER (WHERE a.tableoid <> w.part) AS moved, count(*) AS anonymized
+  FROM dsr_acct a JOIN dsr_was w USING (name);
+DROP TABLE dsr_was;
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_acct'::regclass;
+DELETE FROM privacy.mask_rules WHERE relid = 'dsr_acct'::regclass;
+DROP TABLE dsr_pay, dsr_acct;

@@ -1437,6 +1437,136 @@ require_subject_gone(List *tables, const char *subject)
 	}
 }
 
+/*
+ * What an erasure changed beyond its own statements.  A foreign key with
+ * ON DELETE CASCADE / SET NULL / SET DEFAULT (or ON UPDATE CASCADE, when an
+ * anonymizing erasure rewrites a referenced subject column) deletes or
+ * updates rows of other tables, unprotected ones or rows of other subjects
+ * in a protected one, and a data protection officer reading the summary must
+ * see them.  The tables are those that reference a protected table through
+ * a chain of foreign keys; what each had deleted and updated in this
+ * transaction (pg_stat_get_xact_tuples_*, which counts with track_counts
+ * on, the default) is read before and after, and the erasure's own
+ * statements are taken off.
+ */
+typedef struct TableChanges
+{
+	Oid			relid;
+	int64		deleted;
+	int64		updated;
+} TableChanges;
+
+static List *
+referencing_changes(List *tables)
+{
+	Datum	   *oids = palloc(sizeof(Datum) * Max(list_length(tables), 1));
+	int			n = 0;
+	ListCell   *lc;
+	Oid			argtype = OIDARRAYOID;
+	Datum		arg;
+	List	   *changes = NIL;
+	uint64		i;
+
+	foreach(lc, tables)
+		oids[n++] = ObjectIdGetDatum(((ProtectedTable *) lfirst(lc))->relid);
+	arg = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	if (SPI_execute_with_args("WITH RECURSIVE"
+							  " tree(relid) AS (SELECT pg_catalog.unnest($1)"
+							  " UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i, tree"
+							  " WHERE i.inhparent OPERATOR(pg_catalog.=) tree.relid),"
+							  " r(relid) AS (SELECT relid FROM tree"
+							  " UNION SELECT c.conrelid FROM pg_catalog.pg_constraint c, r"
+							  " WHERE c.contype OPERATOR(pg_catalog.=) 'f'"
+							  " AND c.confrelid OPERATOR(pg_catalog.=) r.relid),"
+							  " up(relid, anc, depth) AS (SELECT relid, relid, 0 FROM r"
+							  " UNION ALL SELECT up.relid, i.inhparent, up.depth OPERATOR(pg_catalog.+) 1"
+							  " FROM up, pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) up.anc),"
+							  " tagged AS (SELECT r.relid, COALESCE("
+							  "(SELECT up.anc FROM up WHERE up.relid OPERATOR(pg_catalog.=) r.relid"
+							  " AND up.anc OPERATOR(pg_catalog.=) ANY ($1) ORDER BY up.depth LIMIT 1),"
+							  " (SELECT up.anc FROM up WHERE up.relid OPERATOR(pg_catalog.=) r.relid"
+							  " ORDER BY up.depth DESC LIMIT 1)) AS report_as FROM r)"
+							  " SELECT report_as,"
+							  " pg_catalog.sum(pg_catalog.pg_stat_get_xact_tuples_deleted(relid))::pg_catalog.int8,"
+							  " pg_catalog.sum(pg_catalog.pg_stat_get_xact_tuples_updated(relid))::pg_catalog.int8"
+							  " FROM tagged GROUP BY report_as ORDER BY report_as",
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_constraint");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		TableChanges *c = palloc(sizeof(TableChanges));
+		bool		isnull;
+
+		c->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		c->deleted = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		c->updated = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		changes = lappend(changes, c);
+	}
+	return changes;
+}
+
+/*
+ * Appends ', "cascaded": {"<table>": {"deleted": n, "updated": m}, ...}'
+ * for the tables whose rows changed between before and after beyond the
+ * erasure's own statements (own: TableChanges of the protected tables'
+ * steps); nothing when no row elsewhere changed.
+ */
+static void
+append_cascaded(StringInfo summary, List *before, List *after, List *own)
+{
+	ListCell   *la;
+	bool		any = false;
+
+	foreach(la, after)
+	{
+		TableChanges *a = (TableChanges *) lfirst(la);
+		int64		deleted = a->deleted;
+		int64		updated = a->updated;
+		ListCell   *lb;
+
+		foreach(lb, before)
+		{
+			TableChanges *b = (TableChanges *) lfirst(lb);
+
+			if (b->relid == a->relid)
+			{
+				deleted -= b->deleted;
+				updated -= b->updated;
+			}
+		}
+		foreach(lb, own)
+		{
+			TableChanges *o = (TableChanges *) lfirst(lb);
+
+			if (o->relid == a->relid)
+			{
+				deleted -= o->deleted;
+				updated -= o->updated;
+			}
+		}
+		/*
+		 * An anonymizing step's update that moves a row to another
+		 * partition is counted as a delete (and an insert) there.
+		 */
+		if (updated < 0)
+		{
+			deleted += updated;
+			updated = 0;
+		}
+		if (deleted <= 0 && updated <= 0)
+			continue;
+		appendStringInfoString(summary, any ? ", " : ", \"cascaded\": {");
+		any = true;
+		escape_json(summary, qualified_name(a->relid));
+		appendStringInfo(summary, ": {\"deleted\": " INT64_FORMAT ", \"updated\": " INT64_FORMAT "}",
+						 Max(deleted, 0), Max(updated, 0));
+	}
+	if (any)
+		appendStringInfoChar(summary, '}');
+}
+
 PG_FUNCTION_INFO_V1(px_erase_subject);
 Datum
 px_erase_subject(PG_FUNCTION_ARGS)
@@ -1449,8 +1579,13 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	Oid			texttype = TEXTOID;
 	Datum		subject_datum = CStringGetTextDatum(subject);
 	Jsonb	   *result;
+	List	   *changes_before = NIL;
+	List	   *changes_after = NIL;
+	List	   *own_changes = NIL;
+	StringInfoData cascaded;
 
 	require_request_rights("erase");
+	initStringInfo(&cascaded);	/* here: it outlives the request's SPI memory */
 	begin_document(&summary, subject);
 	appendStringInfoString(&summary, ", \"tables\": {");
 
@@ -1461,6 +1596,7 @@ px_erase_subject(PG_FUNCTION_ARGS)
 		ListCell   *lc;
 		bool		first = true;
 
+		changes_before = referencing_changes(tables);
 		foreach(lc, tables)
 		{
 			ProtectedTable *t = (ProtectedTable *) lfirst(lc);
@@ -1476,6 +1612,17 @@ px_erase_subject(PG_FUNCTION_ARGS)
 				px_request_rewriting(t->relid);
 				n = erase_table(t, where.data, paramtype, param);
 				px_request_rewriting(InvalidOid);
+				if (n > 0)
+				{
+					TableChanges *own = palloc0(sizeof(TableChanges));
+
+					own->relid = t->relid;
+					if (t->anonymize)
+						own->updated = (int64) n;
+					else
+						own->deleted = (int64) n;
+					own_changes = lappend(own_changes, own);
+				}
 			}
 			rows += (int64) n;
 			appendStringInfoString(&summary, first ? "" : ", ");
@@ -1486,6 +1633,8 @@ px_erase_subject(PG_FUNCTION_ARGS)
 		}
 
 		require_subject_gone(tables, subject);
+		changes_after = referencing_changes(tables);
+		append_cascaded(&cascaded, changes_before, changes_after, own_changes);
 		if (SPI_execute_with_args("SELECT privacy.withdraw_consent(c.subject, c.purpose,"
 								  " '{\"reason\": \"erase_subject\"}'::pg_catalog.jsonb)"
 								  " FROM privacy.consent_state c"
@@ -1501,8 +1650,9 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	px_request_end(&rc);
-	appendStringInfo(&summary, "}, \"rows\": " INT64_FORMAT ", \"consents_withdrawn\": " INT64_FORMAT "}",
+	appendStringInfo(&summary, "}, \"rows\": " INT64_FORMAT ", \"consents_withdrawn\": " INT64_FORMAT,
 					 rows, withdrawn);
+	appendStringInfo(&summary, "%s}", cascaded.data);
 
 	result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(summary.data)));
 	px_audit_event("erase", subject, rows, summary.data);
