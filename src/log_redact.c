@@ -94,6 +94,7 @@
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/typcache.h"
 #include "utils/varlena.h"
 
@@ -106,6 +107,11 @@
 
 bool		px_log_took_plaintext = false;
 bool		px_log_gave_plaintext = false;
+
+/* WITH HOLD cursors holding decrypted rows (see keep_plaintext_cursors) */
+static List *held_declared = NIL;	/* names, this transaction */
+static List *held_plaintext = NIL;	/* HeldCursor, across transactions */
+static bool plaintext_cursor_open(void);
 
 /*
  * The statement is a COPY FROM into a table with an encrypted column
@@ -1476,6 +1482,8 @@ px_emit_log(ErrorData *edata)
 		goto chain;
 	if (px_log_marks_ending)
 		px_log_end_stale_marks();
+	if (held_plaintext != NIL && !px_log_gave_plaintext && plaintext_cursor_open())
+		px_log_gave_plaintext = true;
 
 	if (redact_cxt == NULL)
 		redact_cxt = AllocSetContextCreate(TopMemoryContext, "privacy_ext log redaction",
@@ -1646,6 +1654,81 @@ px_log_redaction_preloaded(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * WITH HOLD cursors.  Such a cursor's query runs to its end when the
+ * transaction that declared it commits, and its rows, decrypted values
+ * among them, are then handed out by FETCHes of later transactions (a SQL
+ * FETCH, PL/pgSQL's) that run none of the extension's code, so mark
+ * nothing.  The cursors declared in the current transaction are noted
+ * here; those alive when it commits with the marks of decrypted data set
+ * are kept, by name and creation time, and while any of them is still
+ * open every report counts as one from a statement that gave plaintext.
+ */
+typedef struct HeldCursor
+{
+	char		name[NAMEDATALEN];
+	TimestampTz created;
+} HeldCursor;
+
+
+static void
+note_held_cursor(const char *name)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+	held_declared = lappend(held_declared, pstrdup(name));
+	MemoryContextSwitchTo(old);
+}
+
+/* At commit: the declared cursors that hold decrypted rows from now on. */
+static void
+keep_plaintext_cursors(bool committed)
+{
+	ListCell   *lc;
+
+	foreach(lc, held_declared)
+	{
+		char	   *name = (char *) lfirst(lc);
+		Portal		portal = committed && px_log_gave_plaintext ? GetPortalByName(name) : NULL;
+
+		if (portal != NULL && (portal->cursorOptions & CURSOR_OPT_HOLD))
+		{
+			HeldCursor *held = MemoryContextAlloc(TopMemoryContext, sizeof(HeldCursor));
+
+			MemoryContext old;
+
+			strlcpy(held->name, name, NAMEDATALEN);
+			held->created = portal->creation_time;
+			/* the list outlives the transaction, as its members do */
+			old = MemoryContextSwitchTo(TopMemoryContext);
+			held_plaintext = lappend(held_plaintext, held);
+			MemoryContextSwitchTo(old);
+		}
+		pfree(name);
+	}
+	list_free(held_declared);
+	held_declared = NIL;
+}
+
+/* Whether a cursor holding decrypted rows is open; forgets closed ones. */
+static bool
+plaintext_cursor_open(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, held_plaintext)
+	{
+		HeldCursor *held = (HeldCursor *) lfirst(lc);
+		Portal		portal = GetPortalByName(held->name);
+
+		if (portal != NULL && portal->creation_time == held->created)
+			return true;
+		held_plaintext = foreach_delete_current(held_plaintext, lc);
+		pfree(held);
+	}
+	return false;
+}
+
 static void
 clear_marks(void)
 {
@@ -1764,6 +1847,10 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 			copying_into_encrypted = true;
 	}
 
+	if (IsA(pstmt->utilityStmt, DeclareCursorStmt) &&
+		(((DeclareCursorStmt *) pstmt->utilityStmt)->options & CURSOR_OPT_HOLD))
+		note_held_cursor(((DeclareCursorStmt *) pstmt->utilityStmt)->portalname);
+
 	utility_depth++;
 	PG_TRY();
 	{
@@ -1818,6 +1905,8 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 static void
 log_redact_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+		keep_plaintext_cursors(event == XACT_EVENT_COMMIT);
 	switch (event)
 	{
 		case XACT_EVENT_COMMIT:

@@ -146,6 +146,13 @@ my @battery = (
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 1; ROLLBACK; EXECUTE format('SELECT 1 FROM %I', v); END$$;},
 	q{DO $$DECLARE v text; BEGIN SELECT privacy.decrypt(ssn) INTO v FROM people WHERE id = 2; COMMIT;
 	  INSERT INTO people (id, note) VALUES (40, v), (41, v); END$$;},
+	# a WITH HOLD cursor: its rows are decrypted at COMMIT and fetched in
+	# later transactions, which decrypt nothing themselves
+	qq{BEGIN;\nDECLARE held CURSOR WITH HOLD FOR SELECT privacy.decrypt(ssn) FROM people WHERE id IN (1, 2) ORDER BY id;\nCOMMIT;\n}
+	  . q{DO $$DECLARE r refcursor := 'held'; v text; BEGIN FETCH r INTO v; PERFORM v::int; END$$;} . "\n"
+	  . q{DO $$DECLARE r refcursor := 'held'; v text; BEGIN FETCH r INTO v; RAISE EXCEPTION 'got %', v; END$$;} . "\n",
+	qq{DECLARE held2 CURSOR WITH HOLD FOR SELECT privacy.decrypt(ssn) FROM people WHERE id = 1;\n}
+	  . q{DO $$DECLARE r refcursor := 'held2'; v text; BEGIN FETCH r INTO v; PERFORM v::date; END$$;} . "\n",
 	# PREPARE / EXECUTE
 	q{PREPARE ins(int, privacy.encrypted_text) AS INSERT INTO people (id, ssn) VALUES ($1, $2);
 	  EXECUTE ins(1, 'SECRET-30-XYZ');
