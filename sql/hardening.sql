@@ -8,6 +8,22 @@ GRANT CREATE ON SCHEMA public TO hd_nobody, hd_admin;
 -- A NULL key name is an error, not a crashed server.
 SELECT privacy.destroy_key(NULL, 'destroy x');
 SELECT privacy.destroy_key(NULL, NULL);
+-- So is every other NULL argument of a function that changes state: it was
+-- STRICT in 1.0, answered NULL and did nothing, which read like success.
+SELECT privacy.create_key(NULL);
+SELECT privacy.rotate_key(NULL);
+SELECT privacy.grant_key(NULL, 'hd_nobody');
+SELECT privacy.grant_key('hd_k', NULL);
+SELECT privacy.revoke_key('hd_k', NULL);
+SELECT privacy.revoke_key(NULL, NULL);
+SELECT privacy.drop_key_version('hd_k', NULL);
+SELECT privacy.drop_key_version(NULL, 1);
+SELECT privacy.reencrypt(NULL, 'c');
+SELECT privacy.reencrypt('pg_class', NULL);
+SELECT privacy.reencrypt('pg_class', 'relname', NULL);
+SELECT privacy.anonymize_table(NULL);
+-- nothing was created, granted or rotated by them
+SELECT name, active_version, granted_to FROM privacy.keys WHERE name LIKE 'hd%' ORDER BY name;
 
 -- Schema masked holds only masking views: an administrator cannot place a
 -- function, operator, type or table there for masked roles to resolve.

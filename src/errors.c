@@ -54,6 +54,15 @@ px_report_failure(px_status status, bool hide)
  * at a character boundary, and "...", so a message stays readable and the
  * server log does not fill with it.
  */
+void
+px_require_argument(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", what)));
+}
+
 const char *
 px_name_for_message(const char *name)
 {

@@ -11,6 +11,8 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 /*
  * Our reports carry the message domain "privacy_ext-15" instead of
  * PostgreSQL's, so that the log redaction (log_redact.c) tells them apart.
@@ -46,6 +48,14 @@ extern void px_report_failure(px_status status, bool hide) pg_attribute_noreturn
 /* A name as error messages show it: long input clipped (errors.c). */
 #define PX_MESSAGE_NAME_MAX 64
 extern const char *px_name_for_message(const char *name);
+
+/*
+ * The administrative functions that change state (create_key, grant_key,
+ * reencrypt, anonymize_table, ...) are not STRICT: a NULL argument would
+ * make the call do nothing and answer NULL, which reads like success.  They
+ * check each argument with this instead: 22004, naming the argument.
+ */
+extern void px_require_argument(FunctionCallInfo fcinfo, int argno, const char *what);
 
 /* Turns a core status code into an ERROR; returns on PX_OK (inline: per row). */
 static inline void

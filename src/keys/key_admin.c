@@ -119,13 +119,15 @@ PG_FUNCTION_INFO_V1(px_create_key);
 Datum
 px_create_key(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *name;
 	uint32		key_id;
 	char	   *existing;
 	Oid			argtypes[3] = {INT4OID, TEXTOID, NAMEOID};
 	Datum		values[3];
 	NameData	creator;
 
+	px_require_argument(fcinfo, 0, "key name");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	px_require_key_admin();
 	px_check_key_name(name);
 	key_id = px_key_id_from_name(name, strlen(name));
@@ -166,13 +168,15 @@ PG_FUNCTION_INFO_V1(px_rotate_key);
 Datum
 px_rotate_key(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *name;
 	uint32		key_id;
 	uint32		version;
 	bool		isnull;
 	Oid			argtypes[1] = {INT4OID};
 	Datum		values[1];
 
+	px_require_argument(fcinfo, 0, "key name");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 	/* Version 1 overwritten by a destruction a crash cut short (key_store.c). */
@@ -201,8 +205,8 @@ px_rotate_key(PG_FUNCTION_ARGS)
 static void
 change_grant(FunctionCallInfo fcinfo, bool grant)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *role = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *name;
+	char	   *role;
 	uint32		key_id;
 	Oid			roleid;
 	Oid			argtypes[4] = {INT4OID, OIDOID, NAMEOID, NAMEOID};
@@ -211,6 +215,10 @@ change_grant(FunctionCallInfo fcinfo, bool grant)
 	NameData	grantor;
 	uint64		changed;
 
+	px_require_argument(fcinfo, 0, "key name");
+	px_require_argument(fcinfo, 1, "role");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	role = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 	/* A destroyed key has nothing left to grant (its grants went with it). */
@@ -476,10 +484,7 @@ px_destroy_key(PG_FUNCTION_ARGS)
 	Datum		values[1];
 
 	/* Not STRICT (confirm may be NULL), so the name is checked here. */
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("key name must not be NULL")));
+	px_require_argument(fcinfo, 0, "key name");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	confirm = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	expected = psprintf("destroy %s", name);
@@ -559,14 +564,18 @@ PG_FUNCTION_INFO_V1(px_drop_key_version);
 Datum
 px_drop_key_version(PG_FUNCTION_ARGS)
 {
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	int32		version = PG_GETARG_INT32(1);
+	char	   *name;
+	int32		version;
 	uint32		key_id;
 	char	   *user;
 	Oid			argtypes[2] = {INT4OID, INT4OID};
 	Datum		values[2];
 	bool		isnull;
 
+	px_require_argument(fcinfo, 0, "key name");
+	px_require_argument(fcinfo, 1, "key version");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	version = PG_GETARG_INT32(1);
 	px_require_key_admin();
 	key_id = px_key_id_for_name(name, false);
 	if (px_key_destroyed(key_id))

@@ -223,9 +223,9 @@ PG_FUNCTION_INFO_V1(px_reencrypt);
 Datum
 px_reencrypt(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *colname = NameStr(*PG_GETARG_NAME(1));
-	int32		batch_rows = PG_GETARG_INT32(2);
+	Oid			relid;
+	char	   *colname;
+	int32		batch_rows;
 	char	   *rel;
 	char	   *col;
 	int32		typmod;
@@ -243,6 +243,12 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	bool		isnull;
 	PxCitusKind citus_kind;
 
+	px_require_argument(fcinfo, 0, "table");
+	px_require_argument(fcinfo, 1, "column");
+	px_require_argument(fcinfo, 2, "batch_size");
+	relid = PG_GETARG_OID(0);
+	colname = NameStr(*PG_GETARG_NAME(1));
+	batch_rows = PG_GETARG_INT32(2);
 	px_require_key_admin();
 	if (batch_rows < 1)
 		ereport(ERROR,

@@ -482,8 +482,10 @@ PG_FUNCTION_INFO_V1(px_anonymize_table);
 Datum
 px_anonymize_table(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
 
+	px_require_argument(fcinfo, 0, "table");
+	relid = PG_GETARG_OID(0);
 	require_static_masking_rights();
 	PG_RETURN_INT64(anonymize_tables(list_make1_oid(relid)));
 }
