@@ -7,6 +7,7 @@
 #include "consent/registry.h"
 #include "consent/watch.h"
 #include "consent/parallel_run.h"
+#include "consent/planner_stats.h"
 #include "audit/counts.h"
 #include "audit/events.h"
 #include "audit/relay.h"
@@ -139,6 +140,7 @@ _PG_init(void)
 	}
 	/* Before the statement hooks: its run is then inside a new statement epoch. */
 	px_install_consent_parallel_run(process_shared_preload_libraries_in_progress);
+	px_install_consent_planner_stats();
 	px_install_statement_hooks();
 	/* Before the guard: its hook runs this one first, then checks the result. */
 	px_install_transparent_masking();
