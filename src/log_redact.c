@@ -1868,7 +1868,15 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 	PG_END_TRY();
 }
 
-/* Marks a statement that reads a foreign table the user may not read. */
+/*
+ * Marks a statement that reads a foreign table the user may not read, and
+ * one that reads a foreign table with an encrypted column: a foreign-data
+ * wrapper parses what it reads with the column types' input functions, so
+ * such a column's data is plaintext (file_fdw's file), and the wrapper's
+ * report about a bad line quotes it ("COPY t, line 1: "...""), before any
+ * input function of ours has run to mark the statement.  Treated as a COPY
+ * FROM into a table with an encrypted column.
+ */
 static void
 log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 {
@@ -1877,17 +1885,26 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 	/* an earlier string's mark goes first, not after this one is set */
 	if (unlikely(px_log_marks_ending))
 		px_log_end_stale_marks();
-	if (!reading_foreign_unreadable && queryDesc->plannedstmt)
+	if (queryDesc->plannedstmt)
 	{
 		foreach(lc, queryDesc->plannedstmt->rtable)
 		{
 			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+			Oid			rowtype;
 
-			if (rte->rtekind == RTE_RELATION && rte->relkind == RELKIND_FOREIGN_TABLE &&
+			if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
+				continue;
+			if (!reading_foreign_unreadable &&
 				pg_class_aclcheck(rte->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-			{
 				reading_foreign_unreadable = true;
-				break;
+			if (!copying_into_encrypted)
+			{
+				rowtype = get_rel_type_id(rte->relid);
+				if (OidIsValid(rowtype) && type_holds_encrypted(rowtype, 0))
+				{
+					px_note_plaintext_in();
+					copying_into_encrypted = true;
+				}
 			}
 		}
 	}

@@ -55,6 +55,19 @@ $node->safe_psql('postgres', q{
 	CREATE CONSTRAINT TRIGGER checked_later AFTER INSERT ON checked DEFERRABLE INITIALLY DEFERRED
 	    FOR EACH ROW EXECUTE FUNCTION check_later();
 });
+# A file_fdw table with an encrypted column: its file holds plaintext, and
+# a malformed first line (one column too many) is quoted by file_fdw's
+# CONTEXT line before any value of it is parsed.
+my $fdw_file = $node->basedir . '/foreign_rows.csv';
+open(my $fdw_fh, '>', $fdw_file) or die "could not write $fdw_file: $!";
+print $fdw_fh "1,SECRET-60-XYZ,extra\n2,SECRET-61-XYZ\n";
+close($fdw_fh);
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION file_fdw;
+	CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+	CREATE FOREIGN TABLE foreign_people (id int, ssn privacy.encrypted_text('lk'))
+	    SERVER files OPTIONS (filename '$fdw_file', format 'csv');
+});
 my $envelope = $node->safe_psql('postgres', 'SELECT ssn::text FROM people WHERE id = 1');
 # One character of the ciphertext changed: it fails authentication.
 my $tampered = $envelope;
@@ -153,6 +166,9 @@ my @battery = (
 	  . q{DO $$DECLARE r refcursor := 'held'; v text; BEGIN FETCH r INTO v; RAISE EXCEPTION 'got %', v; END$$;} . "\n",
 	qq{DECLARE held2 CURSOR WITH HOLD FOR SELECT privacy.decrypt(ssn) FROM people WHERE id = 1;\n}
 	  . q{DO $$DECLARE r refcursor := 'held2'; v text; BEGIN FETCH r INTO v; PERFORM v::date; END$$;} . "\n",
+	# a foreign table's bad first line, read and copied
+	q{SELECT * FROM foreign_people;},
+	q{INSERT INTO people (id, ssn) SELECT id + 100, ssn FROM foreign_people;},
 	# PREPARE / EXECUTE
 	q{PREPARE ins(int, privacy.encrypted_text) AS INSERT INTO people (id, ssn) VALUES ($1, $2);
 	  EXECUTE ins(1, 'SECRET-30-XYZ');
