@@ -133,13 +133,16 @@ SELECT count(*) AS findings_quoting_values FROM disc.found f
 DROP TABLE disc.found;
 
 -- Columns already handled are reported as such, never sampled: an
--- encrypted column (never decrypted), a classified one, a masked one;
--- the others are judged as usual (nickname).
+-- encrypted column (never decrypted; through domains and arrays too), a
+-- classified one, a masked one; the others are judged as usual (nickname).
 SELECT privacy.create_key('disc_k') > 0 AS created;
+CREATE DOMAIN disc.mail AS privacy.encrypted_text('disc_k');
+CREATE DOMAIN disc.mail_again AS disc.mail;
 CREATE TABLE disc.members (id int, email privacy.encrypted_text('disc_k'), mail_alt text,
-                           phone text, nickname text);
+                           phone text, nickname text, mail_dd disc.mail_again, mails disc.mail[]);
 INSERT INTO disc.members
-SELECT i, 'm' || i || '@example.com', 'alt' || i || '@example.com', '+49 30 1234 ' || (1000 + i), 'Ann'
+SELECT i, 'm' || i || '@example.com', 'alt' || i || '@example.com', '+49 30 1234 ' || (1000 + i), 'Ann',
+       'd' || i || '@example.com', ARRAY['a' || i || '@example.com']::disc.mail[]
   FROM generate_series(1, 20) i;
 SELECT privacy.classify('disc.members', 'mail_alt', 'personal', 'contact');
 SELECT privacy.set_mask('disc.members', 'phone', 'partial(0, ''****'', 2)');

@@ -170,6 +170,28 @@ RESET client_min_messages;
 DROP OWNED BY regress_px_bypass, regress_px_owner, regress_px_deputy, regress_px_trunc;
 DROP ROLE regress_px_bypass, regress_px_deputy, regress_px_owner, regress_px_trunc;
 
+-- Columns whose values are encrypted through domains and arrays (a domain
+-- over one, over a domain, over an array, an array of one, of a domain)
+-- are encrypted under the key at the bottom, as a plain encrypted column
+-- is: listed unclassified, never "stored in clear", and under a destroyed
+-- key once it is destroyed.
+CREATE SCHEMA inv_shapes;
+SELECT privacy.create_key('inv_shapes') > 0 AS created;
+CREATE DOMAIN inv_shapes.d AS privacy.encrypted_text('inv_shapes');
+CREATE DOMAIN inv_shapes.dd AS inv_shapes.d;
+CREATE DOMAIN inv_shapes.da AS privacy.encrypted_text('inv_shapes')[];
+CREATE TABLE inv_shapes.t (id int, a inv_shapes.d, b privacy.encrypted_text('inv_shapes')[],
+                           c privacy.encrypted_text('inv_shapes'), d inv_shapes.dd, e inv_shapes.da,
+                           f inv_shapes.d[], g privacy.encrypted_bytea('inv_shapes')[]);
+SELECT privacy.classify('inv_shapes.t', col, 'sensitive')
+  FROM unnest(ARRAY['a', 'b', 'c', 'd', 'e', 'f']) col;
+SELECT column_name, data_type, level, encrypted, key_name, findings
+  FROM privacy.inventory WHERE schema_name = 'inv_shapes' ORDER BY column_name;
+SELECT privacy.destroy_key('inv_shapes', 'destroy inv_shapes');
+SELECT column_name, encrypted, key_name, findings
+  FROM privacy.inventory WHERE schema_name = 'inv_shapes' ORDER BY column_name;
+DROP SCHEMA inv_shapes CASCADE;
+
 -- Bad input.
 SELECT privacy.classify('inv.nosuchtable', 'x', 'personal');
 \echo :LAST_ERROR_SQLSTATE

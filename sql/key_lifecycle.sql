@@ -207,3 +207,86 @@ SELECT privacy.envelope_key_version(s), privacy.decrypt(s) FROM life4;
 SELECT privacy.reencrypt('life4', 'a');
 DROP TABLE life4;
 DROP DOMAIN life4_ssn;
+
+-- Versions in use are found through domains and arrays to any depth: a
+-- domain over a domain, a domain over an array, an array of a domain, an
+-- array of a domain over an array, of either encrypted type.  Each holds
+-- version 2 until its rows go; the values stay readable meanwhile.
+SELECT privacy.create_key('life5') > 0 AS created;
+CREATE DOMAIN life5_d AS privacy.encrypted_text('life5');
+CREATE DOMAIN life5_dd AS life5_d;
+CREATE DOMAIN life5_da AS privacy.encrypted_text('life5')[];
+CREATE DOMAIN life5_bd AS privacy.encrypted_bytea('life5');
+CREATE DOMAIN life5_bdd AS life5_bd;
+SELECT privacy.rotate_key('life5');
+CREATE TABLE life5_1 (v life5_dd);
+CREATE TABLE life5_2 (v life5_da);
+CREATE TABLE life5_3 (v life5_d[]);
+CREATE TABLE life5_4 (v life5_da[]);
+CREATE TABLE life5_5 (v life5_bdd[]);
+INSERT INTO life5_1 VALUES ('precious-1');
+INSERT INTO life5_2 VALUES (ARRAY['precious-2']::privacy.encrypted_text('life5')[]);
+INSERT INTO life5_3 VALUES (ARRAY['precious-3']::life5_d[]);
+INSERT INTO life5_4 VALUES (ARRAY[ARRAY['precious-4']::life5_da]);
+INSERT INTO life5_5 VALUES (ARRAY['\x70726563696f75732d35'::bytea::life5_bdd]);
+SELECT privacy.rotate_key('life5');
+SELECT versions, versions_in_use FROM privacy.keys WHERE name = 'life5';
+SELECT c.relname, e.column_name, e.value_type, k.name AS key_name, e.shape, e.array_depth
+  FROM privacy.encrypted_columns e
+  JOIN pg_class c ON c.oid = e.relid
+  JOIN privacy.keys k ON k.id = e.key_id
+ WHERE c.relname LIKE 'life5\_%' ORDER BY 1, 2;
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.decrypt(v) FROM life5_1;
+SELECT privacy.decrypt(e) FROM life5_2, unnest(v) e;
+SELECT privacy.decrypt(e) FROM life5_3, unnest(v) e;
+SELECT privacy.decrypt(e2) FROM life5_4, unnest(v) e1, unnest(e1) e2;
+SELECT privacy.decrypt(e) FROM life5_5, unnest(v) e;
+DELETE FROM life5_1;
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM life5_2;
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM life5_3;
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM life5_4;
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT versions, versions_in_use FROM privacy.keys WHERE name = 'life5';
+DELETE FROM life5_5;
+SELECT versions, versions_in_use FROM privacy.keys WHERE name = 'life5';
+
+-- A composite type with a field of any of these shapes, or a table's row
+-- type used as a column, cannot be followed: the version counts as in use
+-- while the type exists.
+CREATE TYPE life5_ct1 AS (a int, v life5_d[]);
+CREATE TABLE life5_c1 (c life5_ct1);
+INSERT INTO life5_c1 VALUES (ROW(1, ARRAY['precious-c1']::life5_d[]));
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.decrypt(e) FROM life5_c1, unnest((c).v) e;
+DROP TABLE life5_c1;
+DROP TYPE life5_ct1;
+CREATE TYPE life5_ct2 AS (a int, v life5_dd);
+CREATE TABLE life5_c2 (c life5_ct2);
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE life5_c2;
+DROP TYPE life5_ct2;
+CREATE TYPE life5_ct3 AS (a int, v life5_da);
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+DROP TYPE life5_ct3;
+CREATE TABLE life5_row (v privacy.encrypted_text('life5'));
+CREATE TABLE life5_rows (r life5_row[]);
+SELECT privacy.drop_key_version('life5', 2);
+\echo :LAST_ERROR_SQLSTATE
+DROP TABLE life5_rows, life5_row;
+SELECT privacy.drop_key_version('life5', 2) AS dropped;
+SELECT versions, versions_in_use FROM privacy.keys WHERE name = 'life5';
+DROP TABLE life5_1, life5_2, life5_3, life5_4, life5_5;
+DROP DOMAIN life5_dd, life5_da, life5_bdd;
+DROP DOMAIN life5_d, life5_bd;

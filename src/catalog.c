@@ -7,14 +7,19 @@
 #include "errors.h"
 #include "catalog.h"
 
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 /* Key store, purpose registry, and room for a few more. */
 #define PX_MAX_LISTENERS 4
@@ -96,6 +101,84 @@ px_encrypted_type(Oid typid, px_value_type *type)
 			return true;
 		}
 	return false;
+}
+
+static void
+walk_encrypted_type(Oid typid, int32 typmod, PxValueShape shape, int array_depth,
+					PxEncryptedLeaf fn, void *arg)
+{
+	px_value_type vtype;
+	HeapTuple	tp;
+	Form_pg_type t;
+
+	/* Nesting is bounded by the catalogs (no type contains itself), not by us. */
+	check_stack_depth();
+	if (px_encrypted_type(typid, &vtype))
+	{
+		fn(typid, vtype, typmod, shape, array_depth, arg);
+		return;
+	}
+	tp = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tp))
+		return;
+	t = (Form_pg_type) GETSTRUCT(tp);
+	if (t->typtype == TYPTYPE_DOMAIN)
+	{
+		Oid			base = t->typbasetype;
+		int32		base_typmod = t->typtypmod;
+
+		ReleaseSysCache(tp);
+		walk_encrypted_type(base, base_typmod, shape, array_depth, fn, arg);
+	}
+	else if (IsTrueArrayType(t))
+	{
+		Oid			elem = t->typelem;
+
+		ReleaseSysCache(tp);
+		walk_encrypted_type(elem, typmod, shape == PX_SHAPE_COMPOSITE ? shape : PX_SHAPE_ARRAY,
+							array_depth + 1, fn, arg);
+	}
+	else if (t->typtype == TYPTYPE_COMPOSITE && OidIsValid(t->typrelid))
+	{
+		TupleDesc	desc;
+		int			i;
+
+		ReleaseSysCache(tp);
+		desc = lookup_rowtype_tupdesc_copy(typid, -1);
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped)
+				walk_encrypted_type(att->atttypid, att->atttypmod, PX_SHAPE_COMPOSITE,
+									array_depth, fn, arg);
+		}
+		FreeTupleDesc(desc);
+	}
+	else
+		ReleaseSysCache(tp);
+}
+
+void
+px_walk_encrypted_type(Oid typid, int32 typmod, PxValueShape shape,
+					   PxEncryptedLeaf fn, void *arg)
+{
+	walk_encrypted_type(typid, typmod, shape, 0, fn, arg);
+}
+
+const char *
+px_value_shape_name(PxValueShape shape)
+{
+	switch (shape)
+	{
+		case PX_SHAPE_VALUE:
+			return "value";
+		case PX_SHAPE_ARRAY:
+			return "array";
+		case PX_SHAPE_COMPOSITE:
+			return "composite";
+	}
+	return "composite";
 }
 
 Snapshot

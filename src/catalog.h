@@ -145,6 +145,36 @@ extern bool px_encrypted_type(Oid typid, px_value_type *type);
 extern void px_require_type(Oid typid);
 extern const char *px_encrypted_type_name(px_value_type type);
 
+/*
+ * Where a column's values are encrypted: its type followed down to the
+ * encrypted types at the bottom, through domains (to any depth; the key is
+ * the typmod a domain gives its base type, as getBaseTypeAndTypmod() reads
+ * it), true arrays (an array's typmod is its elements') and the fields of
+ * composite types (a table's row type too; each field with its own typmod).
+ * The one definition of "which columns are under key K": the key functions
+ * (keys/key_usage.c) call it, and privacy.encrypted_columns, which the
+ * inventory, discovery and the report read, is made of it.  fn is called
+ * once per encrypted type reached, with the type, the key (-1: none), the
+ * shape and
+ * for PX_SHAPE_ARRAY the number of unnests that reach the values (an array
+ * of a domain over an array takes two).  A range type is not followed:
+ * only encrypted_text_det has the btree operator class a range's subtype
+ * needs, and its values are all under version 1, never dropped.
+ */
+typedef enum PxValueShape
+{
+	PX_SHAPE_VALUE,				/* the value itself, through domains */
+	PX_SHAPE_ARRAY,				/* the elements of (nested) arrays */
+	PX_SHAPE_COMPOSITE			/* under a field of a composite type */
+} PxValueShape;
+
+typedef void (*PxEncryptedLeaf) (Oid typid, px_value_type type, int32 key_id,
+								 PxValueShape shape, int array_depth, void *arg);
+
+extern void px_walk_encrypted_type(Oid typid, int32 typmod, PxValueShape shape,
+								   PxEncryptedLeaf fn, void *arg);
+extern const char *px_value_shape_name(PxValueShape shape);
+
 #define PX_ENCRYPTED_TYPE_OIDS_SQL \
 	"pg_catalog.to_regtype('privacy.encrypted_text'), " \
 	"pg_catalog.to_regtype('privacy.encrypted_bytea'), " \

@@ -17,33 +17,28 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-/* Encrypted columns stored under key_id: relation and quoted column name. */
 /*
- * The columns that may hold values under a key, and how to reach them: a
- * column of an encrypted type (or of a domain over one) under the key, an
- * array of one (its values unnested), and a composite type with a field
- * under it, whose values this scan cannot follow (the third column says
- * which).  A materialized view not populated holds no values (and cannot
- * be read).
+ * The columns that may hold values under a key: every column (and every
+ * field of a composite type: while the type exists, values of it may be
+ * stored) whose type px_walk_encrypted_type() follows down to an encrypted
+ * type under the key.  Partitions are read, not their partitioned tables
+ * (which would read them twice).  A materialized view not populated holds
+ * no values (and cannot be read).  filter is more of the WHERE clause.
  */
-#define COLUMNS_UNDER_KEY \
+#define COLUMNS_UNDER_KEY(filter) \
 	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(a.attname)," \
-	"       CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'c' THEN 'composite'" \
-	"            WHEN t.typcategory OPERATOR(pg_catalog.=) 'A' THEN 'array' ELSE 'value' END" \
+	"       a.atttypid, a.atttypmod, c.relkind OPERATOR(pg_catalog.=) 'c'" \
 	"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid" \
-	"  JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid" \
 	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped" \
 	"   AND c.relkind IN ('r', 'm', 'c')" \
 	"   AND (c.relkind OPERATOR(pg_catalog.<>) 'm' OR c.relispopulated)" \
-	"   AND ((a.atttypmod OPERATOR(pg_catalog.=) $1" \
-	"         AND (a.atttypid IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")" \
-	"              OR t.typelem IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")))" \
-	"        OR (t.typtype OPERATOR(pg_catalog.=) 'd' AND t.typtypmod OPERATOR(pg_catalog.=) $1" \
-	"            AND t.typbasetype IN (" PX_ENCRYPTED_TYPE_OIDS_SQL ")))"
+	filter \
+	" ORDER BY 1, 2"
 
 /*
  * Listing versions in use (privacy.keys) passes over other sessions'
@@ -53,9 +48,75 @@
  * than lose their values.
  */
 #define COLUMNS_UNDER_KEY_LISTED \
-	COLUMNS_UNDER_KEY \
-	"   AND (c.relpersistence OPERATOR(pg_catalog.<>) 't'" \
-	"        OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())"
+	COLUMNS_UNDER_KEY("   AND (c.relpersistence OPERATOR(pg_catalog.<>) 't'" \
+					  "        OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema())")
+
+/*
+ * How one column holds values under the key: not at all (found false),
+ * as itself, in arrays (array_depth unnests reach them) or under a field of
+ * a composite type, which the scan cannot follow (and which wins: a column
+ * with such a field counts as in use whatever else it holds).
+ */
+typedef struct ColumnUnderKey
+{
+	int32		key_id;
+	bool		found;
+	PxValueShape shape;
+	int			array_depth;
+} ColumnUnderKey;
+
+static void
+note_leaf(Oid typid, px_value_type type, int32 key_id, PxValueShape shape, int array_depth,
+		  void *arg)
+{
+	ColumnUnderKey *c = (ColumnUnderKey *) arg;
+
+	if (key_id != c->key_id)
+		return;
+	if (!c->found || shape == PX_SHAPE_COMPOSITE)
+	{
+		c->shape = shape;
+		c->array_depth = array_depth;
+	}
+	c->found = true;
+}
+
+/*
+ * privacy.type_encryption(typid, typmod): the encrypted values a column of
+ * that type holds, one row per encrypted type reached (value_type, key_id,
+ * shape, array_depth), for privacy.encrypted_columns.
+ */
+typedef struct LeafRows
+{
+	ReturnSetInfo *rsinfo;
+} LeafRows;
+
+static void
+emit_leaf(Oid typid, px_value_type type, int32 key_id, PxValueShape shape, int array_depth,
+		  void *arg)
+{
+	LeafRows   *out = (LeafRows *) arg;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	values[0] = ObjectIdGetDatum(typid);
+	values[1] = Int32GetDatum(key_id);
+	values[2] = CStringGetTextDatum(px_value_shape_name(shape));
+	values[3] = Int32GetDatum(array_depth);
+	tuplestore_putvalues(out->rsinfo->setResult, out->rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(px_type_encryption);
+Datum
+px_type_encryption(PG_FUNCTION_ARGS)
+{
+	LeafRows	out;
+
+	InitMaterializedSRF(fcinfo, 0);
+	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	px_walk_encrypted_type(PG_GETARG_OID(0), PG_GETARG_INT32(1), PX_SHAPE_VALUE, emit_leaf, &out);
+	return (Datum) 0;
+}
 
 /*
  * Run fn as the extension's owner: looking for a key version must see
@@ -75,8 +136,6 @@ scan_columns(UsageScan *state, bool find_first)
 {
 	PxSavedUser saved;
 	Oid			owner;
-	Oid			argtypes[1] = {INT4OID};
-	Datum		values[1];
 	SPITupleTable *columns;
 	uint64		ncolumns;
 	uint64		i;
@@ -87,26 +146,49 @@ scan_columns(UsageScan *state, bool find_first)
 
 	px_become_owner(owner, &saved);
 
-	values[0] = Int32GetDatum((int32) state->key_id);
-	if (SPI_execute_with_args(find_first ? COLUMNS_UNDER_KEY " ORDER BY 1, 2" :
-							  COLUMNS_UNDER_KEY_LISTED " ORDER BY 1, 2",
-							  1, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(find_first ? COLUMNS_UNDER_KEY("") : COLUMNS_UNDER_KEY_LISTED,
+					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list encrypted columns");
 	columns = SPI_tuptable;
 	ncolumns = SPI_processed;
 	for (i = 0; i < ncolumns; i++)
 	{
-		char	   *rel = SPI_getvalue(columns->vals[i], columns->tupdesc, 1);
-		char	   *col = SPI_getvalue(columns->vals[i], columns->tupdesc, 2);
-		char	   *kind = SPI_getvalue(columns->vals[i], columns->tupdesc, 3);
-		/* FROM ... and the values: the column's own, or its array's elements */
-		char	   *from = strcmp(kind, "array") == 0 ?
-			psprintf("%s, LATERAL pg_catalog.unnest(%s) e(v)", rel, col) : rel;
-		char	   *value = strcmp(kind, "array") == 0 ? "e.v" : col;
+		HeapTuple	row = columns->vals[i];
+		char	   *rel;
+		char	   *col;
+		ColumnUnderKey under = {(int32) state->key_id, false, PX_SHAPE_VALUE, 0};
+		StringInfoData from;
+		const char *value;
 		uint64		j;
+		int			d;
+
+		px_walk_encrypted_type(DatumGetObjectId(SPI_getbinval(row, columns->tupdesc, 3, &isnull)),
+							   DatumGetInt32(SPI_getbinval(row, columns->tupdesc, 4, &isnull)),
+							   DatumGetBool(SPI_getbinval(row, columns->tupdesc, 5, &isnull)) ?
+							   PX_SHAPE_COMPOSITE : PX_SHAPE_VALUE,
+							   note_leaf, &under);
+		if (!under.found)
+			continue;
+		rel = SPI_getvalue(row, columns->tupdesc, 1);
+		col = SPI_getvalue(row, columns->tupdesc, 2);
+		value = col;
+
+		/*
+		 * FROM ... and the values: the column's own, or its arrays'
+		 * elements, one unnest per level (unnest flattens a
+		 * multidimensional array, but an element that is a domain over an
+		 * array is an array of its own).
+		 */
+		initStringInfo(&from);
+		appendStringInfoString(&from, rel);
+		for (d = 1; d <= under.array_depth; d++)
+		{
+			appendStringInfo(&from, ", LATERAL pg_catalog.unnest(%s) e%d(v)", value, d);
+			value = psprintf("e%d.v", d);
+		}
 
 		/* A composite type's field: its values are not followed; taken as in use. */
-		if (strcmp(kind, "composite") == 0)
+		if (under.shape == PX_SHAPE_COMPOSITE)
 		{
 			if (find_first)
 			{
@@ -124,7 +206,7 @@ scan_columns(UsageScan *state, bool find_first)
 
 			v[0] = Int32GetDatum((int32) state->version);
 			if (SPI_execute_with_args(psprintf("SELECT 1 FROM %s WHERE privacy.envelope_key_version(%s)"
-											   " OPERATOR(pg_catalog.=) $1 LIMIT 1", from, value),
+											   " OPERATOR(pg_catalog.=) $1 LIMIT 1", from.data, value),
 									  1, vtypes, v, NULL, true, 1) != SPI_OK_SELECT)
 				elog(ERROR, "could not scan %s", rel);
 			if (SPI_processed > 0)
@@ -135,7 +217,7 @@ scan_columns(UsageScan *state, bool find_first)
 			continue;
 		}
 		if (SPI_execute(psprintf("SELECT DISTINCT privacy.envelope_key_version(%s) FROM %s"
-								 " WHERE %s IS NOT NULL", value, from, value),
+								 " WHERE %s IS NOT NULL", value, from.data, value),
 						true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not scan %s", rel);
 		for (j = 0; j < SPI_processed; j++)

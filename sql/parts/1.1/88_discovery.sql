@@ -152,17 +152,15 @@ BEGIN
 
         FOR col IN
             SELECT a.attnum, a.attname, a.atttypid,
-                   coalesce(bt.typbasetype, 0) IN ('privacy.encrypted_text'::regtype, 'privacy.encrypted_bytea'::regtype,
-                                                   'privacy.encrypted_text_det'::regtype)
-                   OR a.atttypid IN ('privacy.encrypted_text'::regtype, 'privacy.encrypted_bytea'::regtype,
-                                     'privacy.encrypted_text_det'::regtype) AS encrypted,
+                   EXISTS (SELECT 1 FROM privacy.encrypted_columns e
+                            WHERE e.relid = rel.oid AND e.attnum = a.attnum
+                              AND e.shape IN ('value', 'array')) AS encrypted,
                    k.level, k.category IS NOT NULL OR k.level IS NOT NULL AS classified,
                    (SELECT m.rule FROM privacy.mask_rules m
                      WHERE m.relid = rel.oid AND m.column_name = a.attname AND m.role_name IS NULL) AS default_rule,
                    EXISTS (SELECT 1 FROM privacy.mask_rules m
                             WHERE m.relid = rel.oid AND m.column_name = a.attname) AS masked
               FROM pg_attribute a
-              LEFT JOIN pg_type bt ON bt.oid = a.atttypid AND bt.typtype = 'd'
               LEFT JOIN privacy.classifications k ON k.relid = rel.oid AND k.column_name = a.attname
              WHERE a.attrelid = rel.oid AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum
@@ -220,11 +218,9 @@ BEGIN
         handled := category;
     ELSE
         SELECT CASE
-                 WHEN a.atttypid IN ('privacy.encrypted_text'::regtype, 'privacy.encrypted_bytea'::regtype,
-                                     'privacy.encrypted_text_det'::regtype)
-                      OR coalesce(bt.typbasetype, 0) IN ('privacy.encrypted_text'::regtype,
-                                                         'privacy.encrypted_bytea'::regtype,
-                                                         'privacy.encrypted_text_det'::regtype)
+                 WHEN EXISTS (SELECT 1 FROM privacy.encrypted_columns e
+                               WHERE e.relid = tbl AND e.attnum = a.attnum
+                                 AND e.shape IN ('value', 'array'))
                    THEN 'encrypted'
                  WHEN EXISTS (SELECT 1 FROM privacy.classifications k
                                WHERE k.relid = tbl AND k.column_name = col) THEN 'classified'
@@ -233,7 +229,6 @@ BEGIN
                END
           INTO handled
           FROM pg_attribute a
-          LEFT JOIN pg_type bt ON bt.oid = a.atttypid AND bt.typtype = 'd'
          WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
     END IF;
     IF handled IS NOT NULL THEN
@@ -493,7 +488,15 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 CREATE OR REPLACE VIEW privacy.inventory AS
-WITH cols AS (
+WITH enc AS MATERIALIZED (
+    -- Columns whose values are encrypted, through domains and arrays too
+    -- (10_encrypted_columns.sql): one key each.  A composite column with
+    -- an encrypted field holds clear fields as well: not an encrypted
+    -- column.
+    SELECT e.relid, e.attnum, e.key_id
+      FROM privacy.encrypted_columns e
+     WHERE e.shape IN ('value', 'array')
+), cols AS (
     SELECT a.attrelid AS relid, a.attname AS column_name, a.attnum, a.atttypid, a.atttypmod
       FROM pg_catalog.pg_attribute a
       JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -501,9 +504,7 @@ WITH cols AS (
      WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm', 'f')
        AND (EXISTS (SELECT 1 FROM privacy.classifications k
                      WHERE k.relid = a.attrelid AND k.column_name = a.attname)
-            OR a.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
-                              'privacy.encrypted_bytea'::pg_catalog.regtype,
-                              'privacy.encrypted_text_det'::pg_catalog.regtype)
+            OR EXISTS (SELECT 1 FROM enc WHERE enc.relid = a.attrelid AND enc.attnum = a.attnum)
             OR EXISTS (SELECT 1 FROM privacy.mask_rules m
                         WHERE m.relid = a.attrelid AND m.column_name = a.attname)
             OR EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = a.attrelid)
@@ -522,9 +523,7 @@ WITH cols AS (
 ), facts AS (
     SELECT cols.*,
            k.level, k.category,
-           cols.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
-                             'privacy.encrypted_bytea'::pg_catalog.regtype,
-                             'privacy.encrypted_text_det'::pg_catalog.regtype) AS encrypted,
+           enc.relid IS NOT NULL AS encrypted,
            dk.key_id, dk.name AS key_name, dk.destroyed_at,
            p.subject_column, p.relid IS NOT NULL AS consent_protected,
            coalesce(cols.column_name = ANY (kq.columns), false) AS quasi_identifier,
@@ -535,11 +534,8 @@ WITH cols AS (
              WHERE m.relid = cols.relid AND m.column_name = cols.column_name) AS mask_rules
       FROM cols
       LEFT JOIN privacy.classifications k ON k.relid = cols.relid AND k.column_name = cols.column_name
-      LEFT JOIN privacy.data_keys dk
-             ON dk.key_id = cols.atttypmod
-            AND cols.atttypid IN ('privacy.encrypted_text'::pg_catalog.regtype,
-                                  'privacy.encrypted_bytea'::pg_catalog.regtype,
-                                  'privacy.encrypted_text_det'::pg_catalog.regtype)
+      LEFT JOIN enc ON enc.relid = cols.relid AND enc.attnum = cols.attnum
+      LEFT JOIN privacy.data_keys dk ON dk.key_id = enc.key_id
       LEFT JOIN privacy.protected_tables p ON p.relid = cols.relid
       LEFT JOIN kq ON kq.relid = cols.relid
 ), clear_readers AS (

@@ -369,9 +369,9 @@ BEGIN
                    count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM privacy.mask_rules m
                                                        WHERE m.relid = k.relid AND m.column_name = k.column_name AND m.rule <> 'none'))
                        AS without_rule,
-                   count(*) FILTER (WHERE a.atttypid IN ('privacy.encrypted_text'::regtype,
-                                                         'privacy.encrypted_bytea'::regtype,
-                                                         'privacy.encrypted_text_det'::regtype)) AS encrypted,
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM privacy.encrypted_columns e
+                                                   WHERE e.relid = k.relid AND e.attnum = a.attnum
+                                                     AND e.shape IN ('value', 'array'))) AS encrypted,
                    (SELECT v.view_name FROM privacy.masking_views v WHERE v.relid = k.relid) AS view_name
               FROM privacy.classifications k
               JOIN pg_attribute a ON a.attrelid = k.relid AND a.attname = k.column_name
