@@ -32,6 +32,15 @@ extern bool px_log_gave_plaintext;
 extern bool px_log_marks_ending;
 extern void px_log_end_stale_marks(void);
 
+/*
+ * A mark set for the first time since the marks last ended: in a parallel
+ * worker it is handed to the leader as well (log_redact.c), whose reports
+ * and later statements a worker's decryption concerns.
+ */
+#define PX_LOG_TOOK 0x01
+#define PX_LOG_GAVE 0x02
+extern void px_log_first_mark(uint32 mark);
+
 /* Called from _PG_init before the privacy prefix is reserved. */
 extern void px_install_log_redaction(void);
 
@@ -47,7 +56,9 @@ px_note_plaintext_in(void)
 {
 	if (unlikely(px_log_marks_ending))
 		px_log_end_stale_marks();
-	px_log_took_plaintext = true;
+	/* per row: the call is paid once per statement */
+	if (unlikely(!px_log_took_plaintext))
+		px_log_first_mark(PX_LOG_TOOK);
 }
 
 static inline void
@@ -55,7 +66,8 @@ px_note_plaintext_out(void)
 {
 	if (unlikely(px_log_marks_ending))
 		px_log_end_stale_marks();
-	px_log_gave_plaintext = true;
+	if (unlikely(!px_log_gave_plaintext))
+		px_log_first_mark(PX_LOG_GAVE);
 }
 
 #endif							/* PX_LOG_REDACT_H */
