@@ -34,13 +34,15 @@
  *   flags of log_redact.h; COPY FROM counts as taking it), if it is an
  *   error of this extension (its own messages are written to carry no
  *   plaintext, but the statement around them may), or if it is made while
- *   a parallel plan runs.  The CONTEXT lines of a sensitive report keep
- *   only what cannot quote a value (the PL/pgSQL and SQL function lines,
- *   the "COPY t, line n" prefix, "parallel worker"); others become "...".
+ *   a parallel plan runs.  A parallel worker's marks are handed to its
+ *   leader (take_worker_marks), so they count after the parallel part
+ *   too.  The CONTEXT lines of a sensitive report keep only what cannot
+ *   quote a value (the PL/pgSQL and SQL function lines, the "COPY t, line
+ *   n" prefix, "parallel worker"); others become "...".
  * - A report of PostgreSQL (or of another module: its message domain is
- *   not ours) in a statement that gave plaintext, ran a parallel plan (a
- *   worker's marks are not seen by the leader), or copies rows into a table
- *   with encrypted columns (a bad row is quoted), is logged with its
+ *   not ours) in a statement that gave plaintext, is running a parallel
+ *   plan (a worker's report comes with PostgreSQL's domain), or copies
+ *   rows into a table with encrypted columns (a bad row is quoted), is logged with its
  *   untranslated message format, without the values (the %s stay), and
  *   without its detail and hint.
  * - Otherwise, a message, detail, hint or context quoting one of the

@@ -6,7 +6,8 @@
  * and bytea) or hand plaintext out (decrypt, unmasking, data-subject
  * exports) mark the current statement; log_redact.c's emit_log_hook then
  * hides what an error report would otherwise copy into the server log.
- * Marking is a store to a global, cheap enough for every row.
+ * Marking is a store to a global, cheap enough for every row; a parallel
+ * worker's first mark of each kind also goes to its leader.
  *
  * The marks last until the transaction ends (after an error has been
  * reported) and the query string they were set in is done, so a report
