@@ -34,13 +34,15 @@
  *   flags of log_redact.h; COPY FROM counts as taking it), if it is an
  *   error of this extension (its own messages are written to carry no
  *   plaintext, but the statement around them may), or if it is made while
- *   a parallel plan runs.  The CONTEXT lines of a sensitive report keep
- *   only what cannot quote a value (the PL/pgSQL and SQL function lines,
- *   the "COPY t, line n" prefix, "parallel worker"); others become "...".
+ *   a parallel plan runs.  A parallel worker's marks are handed to its
+ *   leader (take_worker_marks), so they count after the parallel part
+ *   too.  The CONTEXT lines of a sensitive report keep only what cannot
+ *   quote a value (the PL/pgSQL and SQL function lines, the "COPY t, line
+ *   n" prefix, "parallel worker"); others become "...".
  * - A report of PostgreSQL (or of another module: its message domain is
- *   not ours) in a statement that gave plaintext, ran a parallel plan (a
- *   worker's marks are not seen by the leader), or copies rows into a table
- *   with encrypted columns (a bad row is quoted), is logged with its
+ *   not ours) in a statement that gave plaintext, is running a parallel
+ *   plan (a worker's report comes with PostgreSQL's domain), or copies
+ *   rows into a table with encrypted columns (a bad row is quoted), is logged with its
  *   untranslated message format, without the values (the %s stay), and
  *   without its detail and hint.
  * - Otherwise, a message, detail, hint or context quoting one of the
@@ -78,6 +80,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -85,6 +88,10 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/ipc.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
@@ -112,6 +119,7 @@ bool		px_log_gave_plaintext = false;
 static List *held_declared = NIL;	/* names, this transaction */
 static List *held_plaintext = NIL;	/* HeldCursor, across transactions */
 static bool plaintext_cursor_open(void);
+static void take_worker_marks(void);
 
 /*
  * The statement is a COPY FROM into a table with an encrypted column
@@ -1482,6 +1490,8 @@ px_emit_log(ErrorData *edata)
 		goto chain;
 	if (px_log_marks_ending)
 		px_log_end_stale_marks();
+	/* what this backend's parallel workers decrypted, up to now */
+	take_worker_marks();
 	if (held_plaintext != NIL && !px_log_gave_plaintext && plaintext_cursor_open())
 		px_log_gave_plaintext = true;
 
@@ -1492,11 +1502,13 @@ px_emit_log(ErrorData *edata)
 	old = MemoryContextSwitchTo(redact_cxt);
 
 	/*
-	 * A statement running a parallel plan may have decrypted in a worker,
-	 * whose marks the leader never sees, and the leader rethrows a worker's
-	 * report (with PostgreSQL's domain, whoever raised it): so a report
-	 * while in parallel mode counts as one from a statement that gave
-	 * plaintext.
+	 * The leader rethrows a worker's report with PostgreSQL's domain,
+	 * whoever raised it (one of our errors, made before the worker marked
+	 * anything, loses its "ours"), and without the library preloaded the
+	 * workers' marks never reach the leader: so a report while in parallel
+	 * mode counts as one from a statement that gave plaintext.  After the
+	 * parallel part, the marks the workers handed over (take_worker_marks)
+	 * speak for them.
 	 */
 	ours = is_our_report(edata);
 	parallel = IsInParallelMode();
@@ -1647,6 +1659,179 @@ px_log_redaction_preloaded(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(px_loaded_at_start ||
 				   lists_privacy_ext(GetConfigOption("session_preload_libraries", true, false)));
+}
+
+/* ---------------------------------------------------------------------
+ * Parallel workers' marks, handed to their leader
+ *
+ * A value decrypted (or a plaintext taken in) by a parallel worker reaches
+ * the leader as a row, and the leader can carry it past the parallel part
+ * of its plan: RETURN QUERY's rows are cast by the calling statement, a
+ * CREATE TABLE AS writes them for a later statement of the transaction to
+ * read.  Once the parallel part ends the leader is out of parallel mode,
+ * so unless the worker's marks are its own those later reports would be
+ * logged as if nothing had been decrypted.  So a worker's first mark of
+ * each kind is also set in its leader's slot of an array in shared memory
+ * (found through the lock group, as audit/counts.c hands over its
+ * counts), before the value it concerns leaves the worker; the leader
+ * takes the slot's marks into its own before every report it logs and
+ * when its transaction ends, so they last as a serial decryption's would.
+ * This covers every kind of parallel work the same way: Gather and
+ * Gather Merge nodes (queries, CREATE TABLE AS, SELECT INTO, REFRESH
+ * MATERIALIZED VIEW, PL/pgSQL's queries) and parallel index builds, whose
+ * workers evaluate the index expressions.  Only what the workers did
+ * marks the leader: a parallel plan that decrypted nothing leaves later
+ * statements' reports as they were.
+ *
+ * The slot is written at the mark itself, not when the worker ends: a
+ * worker that fails after handing rows to a leader whose PL/pgSQL
+ * exception block catches the error never ends normally, and the rows it
+ * handed over stay (in a RETURN QUERY's result, say).  The audit counts'
+ * slots are not reused: they are filled only while auditing is on and can
+ * be full, and a mark must reach the leader whatever privacy.audit says.
+ *
+ * The array needs the library in shared_preload_libraries.  Without it
+ * (the library loaded by a session), a leader cannot learn what its
+ * workers did and marks itself at the start of every plan that runs in
+ * parallel mode and of every utility statement that can build an index
+ * in parallel (note_parallel_unseen).
+ * ---------------------------------------------------------------------
+ */
+typedef struct WorkerMarksSlot
+{
+	slock_t		mutex;
+	int32		leader_pid;		/* whose workers' marks these are; 0: none */
+	uint32		marks;			/* PX_LOG_TOOK | PX_LOG_GAVE */
+} WorkerMarksSlot;
+
+static WorkerMarksSlot *marks_slots = NULL;
+static int	marks_nslots = 0;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size
+marks_slots_size(void)
+{
+	return mul_size(sizeof(WorkerMarksSlot), (Size) MaxBackends);
+}
+
+static void
+marks_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(marks_slots_size()));
+}
+
+static void
+marks_shmem_startup(void)
+{
+	bool		found;
+	int			i;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	marks_slots = ShmemInitStruct("privacy_ext log worker marks", marks_slots_size(), &found);
+	if (!found)
+		for (i = 0; i < MaxBackends; i++)
+		{
+			SpinLockInit(&marks_slots[i].mutex);
+			marks_slots[i].leader_pid = 0;
+			marks_slots[i].marks = 0;
+		}
+	marks_nslots = MaxBackends;
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Worker: add mark to its leader's slot. */
+static void
+hand_mark_to_leader(uint32 mark)
+{
+	PGPROC	   *leader = MyProc != NULL ? MyProc->lockGroupLeader : NULL;
+	WorkerMarksSlot *slot;
+
+	if (marks_slots == NULL || leader == NULL || leader == MyProc ||
+		leader->pgprocno >= marks_nslots)
+		return;
+	slot = &marks_slots[leader->pgprocno];
+	SpinLockAcquire(&slot->mutex);
+	/* left by a backend that had this slot before: not this leader's */
+	if (slot->leader_pid != leader->pid)
+	{
+		slot->leader_pid = leader->pid;
+		slot->marks = 0;
+	}
+	slot->marks |= mark;
+	SpinLockRelease(&slot->mutex);
+}
+
+/*
+ * Leader: its workers' marks become its own.  The slot is read under its
+ * lock: a worker sets it before the row it concerns is sent, so a report
+ * about that row finds it.
+ */
+static void
+take_worker_marks(void)
+{
+	WorkerMarksSlot *slot;
+	uint32		marks = 0;
+
+	if (marks_slots == NULL || IsParallelWorker() || MyProc == NULL ||
+		MyProc->pgprocno >= marks_nslots)
+		return;
+	slot = &marks_slots[MyProc->pgprocno];
+	SpinLockAcquire(&slot->mutex);
+	if (slot->leader_pid == MyProcPid)
+		marks = slot->marks;
+	slot->marks = 0;
+	SpinLockRelease(&slot->mutex);
+	/* as if the leader had marked now, so the marks end as its own do */
+	if (marks & PX_LOG_TOOK)
+		px_note_plaintext_in();
+	if (marks & PX_LOG_GAVE)
+		px_note_plaintext_out();
+}
+
+void
+px_log_first_mark(uint32 mark)
+{
+	if (mark & PX_LOG_TOOK)
+		px_log_took_plaintext = true;
+	if (mark & PX_LOG_GAVE)
+		px_log_gave_plaintext = true;
+	if (IsParallelWorker())
+		hand_mark_to_leader(mark);
+}
+
+/*
+ * Without the array (the library not preloaded): what the workers of a
+ * parallel plan or index build did is unknown to the leader, which counts
+ * them as having taken and given plaintext, from the start of the work
+ * (its rows may outlive a failure, see above).  Broader than needed, for
+ * a configuration the README already advises against.
+ */
+static void
+note_parallel_unseen(void)
+{
+	if (marks_slots != NULL || IsParallelWorker())
+		return;
+	px_note_plaintext_in();
+	px_note_plaintext_out();
+}
+
+/* Whether a utility statement can build an index with parallel workers. */
+static bool
+may_build_index_in_parallel(const Node *stmt)
+{
+	if (max_parallel_maintenance_workers <= 0)
+		return false;
+	/*
+	 * CREATE INDEX and REINDEX; ALTER TABLE, CLUSTER, VACUUM FULL and
+	 * REFRESH MATERIALIZED VIEW rebuild a table's indexes.
+	 */
+	return IsA(stmt, IndexStmt) || IsA(stmt, ReindexStmt) || IsA(stmt, AlterTableStmt) ||
+		IsA(stmt, ClusterStmt) || IsA(stmt, VacuumStmt) || IsA(stmt, RefreshMatViewStmt);
 }
 
 /* ---------------------------------------------------------------------
@@ -1847,6 +2032,9 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 			copying_into_encrypted = true;
 	}
 
+	if (marks_slots == NULL && may_build_index_in_parallel(pstmt->utilityStmt))
+		note_parallel_unseen();
+
 	if (IsA(pstmt->utilityStmt, DeclareCursorStmt) &&
 		(((DeclareCursorStmt *) pstmt->utilityStmt)->options & CURSOR_OPT_HOLD))
 		note_held_cursor(((DeclareCursorStmt *) pstmt->utilityStmt)->portalname);
@@ -1875,7 +2063,8 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
  * such a column's data is plaintext (file_fdw's file), and the wrapper's
  * report about a bad line quotes it ("COPY t, line 1: "...""), before any
  * input function of ours has run to mark the statement.  Treated as a COPY
- * FROM into a table with an encrypted column.
+ * FROM into a table with an encrypted column.  And, without the library
+ * preloaded, one that runs in parallel mode.
  */
 static void
 log_redact_executor_start(QueryDesc *queryDesc, int eflags)
@@ -1885,6 +2074,8 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 	/* an earlier string's mark goes first, not after this one is set */
 	if (unlikely(px_log_marks_ending))
 		px_log_end_stale_marks();
+	if (queryDesc->plannedstmt && queryDesc->plannedstmt->parallelModeNeeded)
+		note_parallel_unseen();
 	if (queryDesc->plannedstmt)
 	{
 		foreach(lc, queryDesc->plannedstmt->rtable)
@@ -1922,8 +2113,16 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 static void
 log_redact_xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * The workers are gone by now (a transaction end waits for them): what
+	 * they marked ends with the leader's own marks, not in a later
+	 * transaction.
+	 */
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+	{
+		take_worker_marks();
 		keep_plaintext_cursors(event == XACT_EVENT_COMMIT);
+	}
 	switch (event)
 	{
 		case XACT_EVENT_COMMIT:
@@ -1964,4 +2163,11 @@ px_install_log_redaction(void)
 	prev_executor_start = ExecutorStart_hook;
 	ExecutorStart_hook = log_redact_executor_start;
 	RegisterXactCallback(log_redact_xact_callback, NULL);
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = marks_shmem_request;
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = marks_shmem_startup;
+	}
 }

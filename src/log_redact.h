@@ -6,7 +6,8 @@
  * and bytea) or hand plaintext out (decrypt, unmasking, data-subject
  * exports) mark the current statement; log_redact.c's emit_log_hook then
  * hides what an error report would otherwise copy into the server log.
- * Marking is a store to a global, cheap enough for every row.
+ * Marking is a store to a global, cheap enough for every row; a parallel
+ * worker's first mark of each kind also goes to its leader.
  *
  * The marks last until the transaction ends (after an error has been
  * reported) and the query string they were set in is done, so a report
@@ -32,6 +33,15 @@ extern bool px_log_gave_plaintext;
 extern bool px_log_marks_ending;
 extern void px_log_end_stale_marks(void);
 
+/*
+ * A mark set for the first time since the marks last ended: in a parallel
+ * worker it is handed to the leader as well (log_redact.c), whose reports
+ * and later statements a worker's decryption concerns.
+ */
+#define PX_LOG_TOOK 0x01
+#define PX_LOG_GAVE 0x02
+extern void px_log_first_mark(uint32 mark);
+
 /* Called from _PG_init before the privacy prefix is reserved. */
 extern void px_install_log_redaction(void);
 
@@ -47,7 +57,9 @@ px_note_plaintext_in(void)
 {
 	if (unlikely(px_log_marks_ending))
 		px_log_end_stale_marks();
-	px_log_took_plaintext = true;
+	/* per row: the call is paid once per statement */
+	if (unlikely(!px_log_took_plaintext))
+		px_log_first_mark(PX_LOG_TOOK);
 }
 
 static inline void
@@ -55,7 +67,8 @@ px_note_plaintext_out(void)
 {
 	if (unlikely(px_log_marks_ending))
 		px_log_end_stale_marks();
-	px_log_gave_plaintext = true;
+	if (unlikely(!px_log_gave_plaintext))
+		px_log_first_mark(PX_LOG_GAVE);
 }
 
 #endif							/* PX_LOG_REDACT_H */

@@ -54,6 +54,19 @@ $node->safe_psql('postgres', q{
 	    AS $$BEGIN RAISE EXCEPTION 'bad value %', NEW.d; END$$;
 	CREATE CONSTRAINT TRIGGER checked_later AFTER INSERT ON checked DEFERRABLE INITIALLY DEFERRED
 	    FOR EACH ROW EXECUTE FUNCTION check_later();
+	-- scanned by parallel workers (plans forced by $parallel below)
+	CREATE TABLE big (id int, ssn privacy.encrypted_text('lk'), p text);
+	INSERT INTO big SELECT g, 'SECRET-' || (1000 + g) || '-XYZ', 'p' || g FROM generate_series(1, 2000) g;
+	ANALYZE big;
+	-- RETURN QUERY runs its query in parallel; the caller casts the rows
+	CREATE FUNCTION big_ssn() RETURNS SETOF text LANGUAGE plpgsql
+	    AS $$BEGIN RETURN QUERY SELECT privacy.decrypt(ssn) FROM big WHERE privacy.decrypt(ssn) LIKE '%1999-XYZ'; END$$;
+	-- decrypts in a parallel index build's workers, not in its leader,
+	-- which scans too but slowly, leaving most blocks to the workers
+	CREATE FUNCTION worker_decrypt(e privacy.encrypted_text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	    AS $$BEGIN IF pg_backend_pid()::text = current_setting('px_test.leader', true) THEN
+	              PERFORM pg_sleep(0.005); RETURN NULL; END IF;
+	          RETURN privacy.decrypt(e); END$$;
 });
 # A file_fdw table with an encrypted column: its file holds plaintext, and
 # a malformed first line (one column too many) is quoted by file_fdw's
@@ -68,6 +81,10 @@ $node->safe_psql('postgres', qq{
 	CREATE FOREIGN TABLE foreign_people (id int, ssn privacy.encrypted_text('lk'))
 	    SERVER files OPTIONS (filename '$fdw_file', format 'csv');
 });
+# Parallel plans on the small table, all rows read by the workers: the
+# leader decrypts nothing itself.
+my $parallel = q{SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+	SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;};
 my $envelope = $node->safe_psql('postgres', 'SELECT ssn::text FROM people WHERE id = 1');
 # One character of the ciphertext changed: it fails authentication.
 my $tampered = $envelope;
@@ -122,6 +139,18 @@ my @battery = (
 	# decrypted in a parallel worker, the error rethrown by the leader
 	q{SET force_parallel_mode = on; SELECT privacy.decrypt(ssn)::int FROM people;},
 	q{SET force_parallel_mode = regress; SELECT privacy.decrypt(ssn)::date FROM people;},
+	# decrypted in parallel workers, the value failing in the leader after
+	# the parallel part has ended: in the same statement (RETURN QUERY), in a
+	# later statement of the transaction (CREATE TABLE AS, SELECT INTO,
+	# REFRESH MATERIALIZED VIEW)
+	qq{$parallel\n} . q{SELECT v::int FROM big_ssn() v;},
+	qq{$parallel\n} . q{BEGIN; CREATE TEMP TABLE par_x AS SELECT privacy.decrypt(ssn) AS s FROM big
+	  WHERE privacy.decrypt(ssn) LIKE '%1777-XYZ'; SELECT s::int FROM par_x; ROLLBACK;},
+	qq{$parallel\n} . q{BEGIN; SELECT privacy.decrypt(ssn) AS s INTO TEMP par_y FROM big
+	  WHERE privacy.decrypt(ssn) LIKE '%1555-XYZ'; SELECT s::date FROM par_y; ROLLBACK;},
+	qq{$parallel\n} . q{BEGIN; CREATE MATERIALIZED VIEW par_mv AS SELECT privacy.decrypt(ssn) AS s FROM big
+	  WHERE privacy.decrypt(ssn) LIKE '%1333-XYZ' WITH NO DATA; REFRESH MATERIALIZED VIEW par_mv;
+	  SET LOCAL max_parallel_workers_per_gather = 0; SELECT s::int FROM par_mv; ROLLBACK;},
 	# a plaintext written into the wrong column: PostgreSQL's message quotes it
 	q{INSERT INTO people (id, ssn) VALUES ('SECRET-38-XYZ', 'x');},
 	# written with escapes, which the message decodes
@@ -274,6 +303,21 @@ sub check_log
 my $offset = -s $node->logfile;
 check_log('default logging', $offset, 30);
 
+# A parallel index build's workers decrypt: the leader's transaction is
+# marked as a serial build's would be (the later error is logged without
+# its values, as after a decryption).
+$offset = -s $node->logfile;
+$node->psql('postgres', q{SET max_parallel_maintenance_workers = 2; SET min_parallel_table_scan_size = 0;
+	SET maintenance_work_mem = '256MB';
+	BEGIN;
+	SELECT set_config('px_test.leader', pg_backend_pid()::text, true);
+	CREATE INDEX par_idx ON big ((worker_decrypt(ssn)));
+	SELECT 'VISIBLE-7-XYZ'::int AS after_parallel_index;
+	ROLLBACK;});
+like(slurp_file($node->logfile, $offset),
+	qr/ERROR:  invalid input syntax for type %s: "%s"\n[^\n]*DETAIL:  The values of this message are not logged: the statement decrypted protected data\.\n[^\n]*STATEMENT:  SELECT '\*\*\*'::int AS after_parallel_index/,
+	'a parallel index build that decrypted in its workers marks the transaction');
+
 # The settings the README recommends ("Keeping plaintext out of logs").
 $node->append_conf('postgresql.conf', q{
 log_statement = 'none'
@@ -415,6 +459,11 @@ IPC::Run::run(
 	[ 'psql', '-X', '-d', $node->connstr('postgres'), '-c',
 	  q{INSERT INTO people (id, ssn) VALUES (73, 'SECRET-64-XYZ'); COMMIT; SELECT 1 / 0;} ],
 	'>', \$c_out, '2>', \$c_err);
+# A plaintext taken in by parallel workers (encrypt() in a CREATE TABLE
+# AS): a later statement of the string fails, whose STATEMENT line would
+# be the whole string.
+$node->psql('postgres', qq{$parallel\n}
+	. q{CREATE TEMP TABLE par_e AS SELECT privacy.encrypt(p || 'SECRET-67-XYZ', 'lk') AS e FROM big \; SELECT nosuchfunction();});
 # The marks end with their string: the session's next string keeps its literals.
 $node->psql('postgres', qq{INSERT INTO people (id, ssn) VALUES (74, 'SECRET-65-XYZ');\nSELECT 'VISIBLE-3-XYZ'::int;});
 $log = slurp_file($node->logfile, $offset);
