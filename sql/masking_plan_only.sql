@@ -74,6 +74,25 @@ CREATE FUNCTION public.pq_m2(x anyelement) RETURNS text LANGUAGE sql
 SELECT public.pq_m2('Ann Smith'::text);
 CREATE DOMAIN public.pq_probe3 AS text CHECK (public.pq_m2(VALUE) IS NULL);
 SELECT 'Ann Smith'::public.pq_probe3;
+-- Inlined by the planner, which the check before planning must foresee:
+-- a call that leaves a defaulted argument out or names its arguments, an
+-- operator's function (also through IS DISTINCT FROM and NULLIF), with
+-- the body unchecked at CREATE FUNCTION.
+SET check_function_bodies = off;
+CREATE FUNCTION public.pq_d(v text, unused int DEFAULT 0) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT privacy.apply_mask($1, 'public.pq_emp'::regclass, 'name'::name) $$;
+SELECT public.pq_d('Ann Smith');
+SELECT public.pq_d(unused => 1, v => 'Ann Smith');
+CREATE FUNCTION public.pq_o(v text, unused int) RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT privacy.apply_mask($1, 'public.pq_emp'::regclass, 'name'::name) $$;
+CREATE OPERATOR public.### (FUNCTION = public.pq_o, LEFTARG = text, RIGHTARG = int);
+SELECT 'Ann Smith'::text OPERATOR(public.###) 0;
+CREATE FUNCTION public.pq_eq(v text, w int) RETURNS boolean LANGUAGE sql STABLE
+    AS $$ SELECT privacy.apply_mask($1, 'public.pq_emp'::regclass, 'name'::name) IS NULL $$;
+CREATE OPERATOR public.= (FUNCTION = public.pq_eq, LEFTARG = text, RIGHTARG = int);
+SELECT 'Ann Smith'::text IS DISTINCT FROM 0;
+SELECT NULLIF('Ann Smith'::text, 0);
+RESET check_function_bodies;
 RESET ROLE;
 
 -- A role without the key and without access to pq_emp cannot have another

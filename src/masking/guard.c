@@ -55,6 +55,8 @@
 #include "catalog/pg_type.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/plannodes.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/analyze.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
@@ -204,6 +206,7 @@ check_sql_body(FuncExpr *f, GuardContext *ctx)
 	bool		isnull;
 	Query	   *query = NULL;
 	List	   *saved_queries;
+	FuncExpr   *call;
 
 	if (f->funcretset || list_member_oid(ctx->active, f->funcid))
 		return;
@@ -211,10 +214,19 @@ check_sql_body(FuncExpr *f, GuardContext *ctx)
 	if (!HeapTupleIsValid(tup))
 		return;
 	proc = (Form_pg_proc) GETSTRUCT(tup);
+
+	/*
+	 * The call as the planner inlines it: named arguments in their places,
+	 * defaults for those left out (a call that omits a defaulted argument
+	 * is inlined too).
+	 */
+	call = copyObject(f);
+	if (proc->prolang == SQLlanguageId)
+		call->args = expand_function_arguments(f->args, false, f->funcresulttype, tup);
 	if (proc->prolang != SQLlanguageId || proc->prokind != PROKIND_FUNCTION ||
 		proc->prosecdef || proc->proretset || proc->prorettype == RECORDOID ||
 		!heap_attisnull(tup, Anum_pg_proc_proconfig, NULL) ||
-		proc->pronargs != list_length(f->args) ||
+		proc->pronargs != list_length(call->args) ||
 		proc->pronamespace == px_schema_oid() ||
 		pg_proc_aclcheck(f->funcid, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
 	{
@@ -247,7 +259,7 @@ check_sql_body(FuncExpr *f, GuardContext *ctx)
 			ParseState *pstate = make_parsestate(NULL);
 
 			pstate->p_sourcetext = src;
-			sql_fn_parser_setup(pstate, prepare_sql_fn_parse_info(tup, (Node *) f, f->inputcollid));
+			sql_fn_parser_setup(pstate, prepare_sql_fn_parse_info(tup, (Node *) call, call->inputcollid));
 			query = transformTopLevelStmt(pstate, linitial(raw));
 			free_parsestate(pstate);
 		}
@@ -291,6 +303,22 @@ guard_walker(Node *node, GuardContext *ctx)
 				check_call(f, ctx);
 		if (ctx->bodies)
 			check_sql_body(f, ctx);
+	}
+
+	/*
+	 * An operator's function is inlined like a function called by name
+	 * (and IS DISTINCT FROM's and NULLIF's, which call an = operator's).
+	 */
+	if (ctx->bodies && (IsA(node, OpExpr) || IsA(node, DistinctExpr) || IsA(node, NullIfExpr)))
+	{
+		OpExpr	   *op = (OpExpr *) node;
+		FuncExpr   *f;
+
+		set_opfuncid(op);
+		f = makeFuncExpr(op->opfuncid, op->opresulttype, op->args, op->opcollid,
+						 op->inputcollid, COERCE_EXPLICIT_CALL);
+		f->funcretset = op->opretset;
+		check_sql_body(f, ctx);
 	}
 	return expression_tree_walker(node, guard_walker, ctx);
 }
