@@ -58,16 +58,19 @@
 #include "commands/extension.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
+#include "nodes/makefuncs.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 typedef struct ProtectedTable
 {
@@ -684,41 +687,36 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 }
 
 /*
- * A column of a protected table holding encrypted values, for an export:
- * an encrypted type, a domain over one, or an array of either.
+ * A column of a protected table whose type holds encrypted values, in any
+ * shape px_walk_encrypted_type() reaches them: its values are rendered
+ * here in C, every encrypted value in them opened.
  */
 typedef struct ExportColumn
 {
 	char	   *name;
-	px_value_type type;			/* which encrypted type */
-	bool		is_array;
-	Oid			elemtype;		/* arrays: the element type, and its layout */
-	int16		elmlen;
-	bool		elmbyval;
-	char		elmalign;
+	Oid			typid;
+	int32		typmod;
 } ExportColumn;
 
+static void
+note_encrypted_leaf(Oid typid, px_value_type type, int32 key_id,
+					PxValueShape shape, int array_depth, void *arg)
+{
+	*(bool *) arg = true;
+}
+
 /*
- * Whether values of typid are encrypted, as themselves, through a domain,
- * or as the elements of an array (of a domain, or under one).
+ * Whether values of typid hold encrypted values, in any shape: by the one
+ * walk the key functions and the inventory use (catalog.c), so that what
+ * an export opens is what they count as encrypted.
  */
 static bool
-export_encrypted_type(Oid typid, px_value_type *type, bool *is_array, Oid *elemtype)
+holds_encrypted(Oid typid, int32 typmod)
 {
-	Oid			base = getBaseType(typid);
-	Oid			elem;
+	bool		found = false;
 
-	*is_array = false;
-	if (px_encrypted_type(base, type))
-		return true;
-	elem = get_element_type(base);
-	if (OidIsValid(elem) && px_encrypted_type(getBaseType(elem), type))
-	{
-		*is_array = true;
-		*elemtype = elem;
-		return true;
-	}
-	return false;
+	px_walk_encrypted_type(typid, typmod, PX_SHAPE_VALUE, note_encrypted_leaf, &found);
+	return found;
 }
 
 /*
@@ -750,9 +748,6 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 	{
 		HeapTuple	at = SearchSysCache2(ATTNUM, ObjectIdGetDatum(t->relid), Int16GetDatum(a));
 		Form_pg_attribute att;
-		px_value_type type;
-		bool		is_array;
-		Oid			elemtype = InvalidOid;
 
 		if (!HeapTupleIsValid(at))
 			continue;
@@ -761,16 +756,13 @@ export_query(ProtectedTable *t, const char *where, List **enc_columns)
 		{
 			const char *name = quote_identifier(NameStr(att->attname));
 
-			if (export_encrypted_type(att->atttypid, &type, &is_array, &elemtype))
+			if (holds_encrypted(att->atttypid, att->atttypmod))
 			{
 				ExportColumn *c = palloc0(sizeof(ExportColumn));
 
 				c->name = pstrdup(NameStr(att->attname));
-				c->type = type;
-				c->is_array = is_array;
-				c->elemtype = elemtype;
-				if (is_array)
-					get_typlenbyvalalign(elemtype, &c->elmlen, &c->elmbyval, &c->elmalign);
+				c->typid = att->atttypid;
+				c->typmod = att->atttypmod;
 				*enc_columns = lappend(*enc_columns, c);
 				appendStringInfo(&enc, ", t.%s", name);
 			}
@@ -862,12 +854,46 @@ append_opened_value(StringInfo doc, bytea *env, px_value_type type, void **open_
 }
 
 /*
+ * A value that holds nothing encrypted, as to_jsonb renders it (a plain
+ * field of a composite type beside an encrypted one, say).  to_jsonb reads
+ * its argument's type from the call expression, so it is given one.
+ */
+static void
+append_plain_value(StringInfo doc, Datum v, Oid typid)
+{
+	FmgrInfo	flinfo;
+	Jsonb	   *j;
+
+	fmgr_info(F_TO_JSONB, &flinfo);
+	flinfo.fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
+										   list_make1(makeNullConst(typid, -1, InvalidOid)),
+										   InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	j = DatumGetJsonbP(FunctionCall1(&flinfo, v));
+	appendStringInfoString(doc, JsonbToCString(NULL, &j->root, VARSIZE(j)));
+}
+
+static void append_encrypted_value(StringInfo doc, Datum v, Oid typid, int32 typmod,
+								   void **open_cache);
+
+/* A non-NULL value of any type as JSON, every encrypted value in it opened. */
+static void
+append_export_value(StringInfo doc, Datum v, Oid typid, int32 typmod, void **open_cache)
+{
+	if (holds_encrypted(typid, typmod))
+		append_encrypted_value(doc, v, typid, typmod, open_cache);
+	else
+		append_plain_value(doc, v, typid);
+}
+
+/*
  * Elements [*pos, ...) of an array value, dimension dim onwards, as nested
- * JSON arrays, the way to_jsonb renders a multidimensional array.
+ * JSON arrays, the way to_jsonb renders a multidimensional array.  An
+ * element may itself be an array (of a domain over an array) or a
+ * composite value: each is rendered whole, nested as to_jsonb nests it.
  */
 static void
 append_array_dim(StringInfo doc, int ndim, const int *dims, int dim, Datum *elems,
-				 bool *nulls, int *pos, px_value_type type, void **open_cache)
+				 bool *nulls, int *pos, Oid elemtype, int32 typmod, void **open_cache)
 {
 	int			i;
 
@@ -877,35 +903,110 @@ append_array_dim(StringInfo doc, int ndim, const int *dims, int dim, Datum *elem
 		if (i > 0)
 			appendStringInfoString(doc, ", ");
 		if (dim + 1 < ndim)
-			append_array_dim(doc, ndim, dims, dim + 1, elems, nulls, pos, type, open_cache);
+			append_array_dim(doc, ndim, dims, dim + 1, elems, nulls, pos, elemtype, typmod,
+							 open_cache);
 		else
 		{
 			if (nulls[*pos])
 				appendStringInfoString(doc, "null");
 			else
-				append_opened_value(doc, DatumGetByteaPP(elems[*pos]), type, open_cache);
+				append_encrypted_value(doc, elems[*pos], elemtype, typmod, open_cache);
 			(*pos)++;
 		}
 	}
 	appendStringInfoChar(doc, ']');
 }
 
+/*
+ * An array whose elements hold encrypted values (an array's typmod is its
+ * elements', as the walk reads it).
+ */
 static void
-append_export_array(StringInfo doc, ExportColumn *c, Datum v, void **open_cache)
+append_export_array(StringInfo doc, Datum v, int32 typmod, void **open_cache)
 {
 	ArrayType  *arr = DatumGetArrayTypeP(v);
+	Oid			elemtype = ARR_ELEMTYPE(arr);
+	int16		elmlen;
+	bool		elmbyval;
+	char		elmalign;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			nelems;
 	int			pos = 0;
 
-	deconstruct_array(arr, ARR_ELEMTYPE(arr), c->elmlen, c->elmbyval, c->elmalign,
-					  &elems, &nulls, &nelems);
+	get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+	deconstruct_array(arr, elemtype, elmlen, elmbyval, elmalign, &elems, &nulls, &nelems);
 	if (ARR_NDIM(arr) == 0)
 		appendStringInfoString(doc, "[]");
 	else
-		append_array_dim(doc, ARR_NDIM(arr), ARR_DIMS(arr), 0, elems, nulls, &pos, c->type,
-						 open_cache);
+		append_array_dim(doc, ARR_NDIM(arr), ARR_DIMS(arr), 0, elems, nulls, &pos, elemtype,
+						 typmod, open_cache);
+}
+
+/*
+ * A composite value with an encrypted field (at some depth), as to_jsonb
+ * renders it: an object of its live fields, NULL ones included, each
+ * field followed with its own type and typmod, as the walk follows it.
+ */
+static void
+append_export_composite(StringInfo doc, Datum v, void **open_cache)
+{
+	HeapTupleHeader td = DatumGetHeapTupleHeader(v);
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(td),
+											  HeapTupleHeaderGetTypMod(td));
+	HeapTupleData tuple;
+	bool		first = true;
+	int			i;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+	appendStringInfoChar(doc, '{');
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		bool		isnull;
+		Datum		field;
+
+		if (att->attisdropped)
+			continue;
+		appendStringInfoString(doc, first ? "" : ", ");
+		first = false;
+		escape_json(doc, NameStr(att->attname));
+		appendStringInfoString(doc, ": ");
+		field = heap_getattr(&tuple, i + 1, desc, &isnull);
+		if (isnull)
+			appendStringInfoString(doc, "null");
+		else
+			append_export_value(doc, field, att->atttypid, att->atttypmod, open_cache);
+	}
+	appendStringInfoChar(doc, '}');
+	ReleaseTupleDesc(desc);
+}
+
+/*
+ * A non-NULL value of a type that holds encrypted values: through its
+ * domains (to any depth) down to an encrypted type, an array or a
+ * composite type, as px_walk_encrypted_type() follows them.
+ */
+static void
+append_encrypted_value(StringInfo doc, Datum v, Oid typid, int32 typmod, void **open_cache)
+{
+	int32		basemod = typmod;
+	Oid			base = getBaseTypeAndTypmod(typid, &basemod);
+	px_value_type type;
+
+	/* Nesting is bounded by the catalogs (no type contains itself). */
+	check_stack_depth();
+	if (px_encrypted_type(base, &type))
+		append_opened_value(doc, DatumGetByteaPP(v), type, open_cache);
+	else if (OidIsValid(get_element_type(base)))
+		append_export_array(doc, v, basemod, open_cache);
+	else if (type_is_rowtype(base))
+		append_export_composite(doc, v, open_cache);
+	else
+		append_plain_value(doc, v, typid);
 }
 
 /* One row of an export, as JSON, with its encrypted columns opened. */
@@ -933,10 +1034,8 @@ append_export_row(StringInfo doc, HeapTuple tuple, TupleDesc desc, List *enc_col
 		appendStringInfoString(doc, ": ");
 		if (isnull)
 			appendStringInfoString(doc, "null");
-		else if (c->is_array)
-			append_export_array(doc, c, v, open_cache);
 		else
-			append_opened_value(doc, DatumGetByteaPP(v), c->type, open_cache);
+			append_encrypted_value(doc, v, c->typid, c->typmod, open_cache);
 	}
 	appendStringInfoChar(doc, '}');
 }
