@@ -123,3 +123,18 @@ ALTER ROLE regress_px_ps_app RESET ALL;
 \c :regress_db
 DROP DATABASE purpose_scope_regress;
 DROP ROLE regress_px_ps_app;
+
+-- A function's SET privacy.purpose names a purpose that must exist, except
+-- while function bodies are not checked (pg_restore creates functions
+-- before the purposes' rows): it is checked when the function runs.
+CREATE FUNCTION ps_later() RETURNS int LANGUAGE sql SET privacy.purpose = 'ps_not_yet' AS 'SELECT 1';
+\echo :LAST_ERROR_SQLSTATE
+SET check_function_bodies = off;
+CREATE FUNCTION ps_later() RETURNS int LANGUAGE sql SET privacy.purpose = 'ps_not_yet' AS 'SELECT 1';
+RESET check_function_bodies;
+SELECT ps_later();
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.create_purpose('ps_not_yet', 'contract');
+SELECT ps_later();
+DROP FUNCTION ps_later();
+DELETE FROM privacy.purposes WHERE name = 'ps_not_yet';

@@ -381,6 +381,17 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 		return true;
 	if (!IsTransactionState() || !OidIsValid(px_privacy_relid("purposes")))
 		return true;
+
+	/*
+	 * A value checked without being set (PGC_S_TEST: a function's SET
+	 * clause, ALTER ROLE ... SET) while function bodies are not checked:
+	 * pg_restore creates functions before the purposes' rows are loaded,
+	 * as it creates them before the schemas their search_path names.  The
+	 * purpose is checked, as always, when the value is applied (a call of
+	 * the function, a session start).
+	 */
+	if (source == PGC_S_TEST && !check_function_bodies)
+		return true;
 	px_statement_refresh();
 	px_load_registry();
 	p = px_find_purpose(*newval);

@@ -52,6 +52,9 @@ $node->safe_psql('src', q{
 	INSERT INTO readers SELECT 'r' || g, 'mail-' || g FROM generate_series(1, 30) g;
 	GRANT SELECT ON readers TO pr_crm;
 	SELECT privacy.protect_table('readers', 'reader_id');
+	-- a function declaring a purpose: restored before the purposes' rows
+	CREATE FUNCTION weekly_readers() RETURNS bigint LANGUAGE sql
+	    SET privacy.purpose = 'news.weekly' AS 'SELECT count(*) FROM public.readers';
 	SELECT privacy.grant_consent('r' || g, 'news') FROM generate_series(1, 12) g;
 	SELECT privacy.withdraw_consent('r3', 'news');
 	SELECT privacy.classify('staff', 'ssn', 'sensitive', 'national_id');

@@ -115,6 +115,18 @@ like($bg->{stderr}, qr/permission denied for privacy_ext key/,
 	'a revocation on the publisher is in force in an open subscriber session at its next statement');
 $bg->quit;
 
+# The extension's own tables are published: its DDL bookkeeping and rule
+# changes still update and delete them (privacy.mask_rules has no primary
+# key: its replica identity is the whole row), and the changes replicate.
+my ($rc, $out, $err) = $pub->psql('postgres', q{
+	CREATE TABLE lr_scratch (a int); ALTER TABLE lr_scratch RENAME COLUMN a TO b; DROP TABLE lr_scratch;
+	SELECT privacy.set_mask('staff', 'ssn', 'partial(0, ''###'', 2)');
+});
+is($rc, 0, 'DDL and a changed masking rule work on the publisher') or diag($err);
+$pub->wait_for_catchup('privacy_sub');
+is($sub->safe_psql('postgres', q{SELECT rule FROM privacy.mask_rules WHERE column_name = 'ssn' AND role_name IS NULL}),
+	q{partial(0, '###', 2)}, 'a changed masking rule replicates');
+
 # 5. A replication role that row security would hide every row from.
 $pub->safe_psql('postgres', q{
 	CREATE ROLE lr_repl LOGIN REPLICATION;
