@@ -118,5 +118,12 @@ SELECT privacy.drop_mask('bad', NULL);
 SELECT privacy.drop_mask('bad', 'id', NULL);
 SELECT privacy.drop_mask('bad', 'id');
 
+-- An unknown purpose is named in its error cut to 64 bytes, as unknown key
+-- names are: has_consent is open to every role, and quoted whole, a 1 MB
+-- argument put 1 MB lines in the server log at each call.
+SELECT privacy.has_consent('s', repeat('y', 1048576));
+SELECT set_config('privacy.purpose', repeat('é', 100), false);
+SELECT privacy.has_consent('s', 'no_such_purpose');
+
 DROP TABLE bad, sample, restored;
 DROP FUNCTION env(privacy.encrypted_text), armor(bytea), try_input(text, text);
