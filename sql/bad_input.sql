@@ -101,5 +101,29 @@ RESET check_function_bodies;
 -- Binary I/O carries the raw envelope: send() output equals the envelope bytes.
 SELECT privacy.encrypted_text_send(t) = env(t) AS send_is_envelope FROM bad WHERE id = 4;
 
+-- type_encryption of an OID that names no type: no rows, not an internal
+-- error ("cache lookup failed", XX000).
+SELECT count(*) FROM privacy.type_encryption(0, -1);
+SELECT count(*) FROM privacy.type_encryption('bad'::regclass::oid, -1);
+SELECT count(*) FROM privacy.type_encryption(4294967295, 7);
+SELECT value_type, shape FROM privacy.type_encryption('privacy.encrypted_text'::regtype, -1);
+
+-- drop_mask with a NULL table or column is refused (22004), not "no such
+-- rule"; a NULL role is the default rule.
+SELECT privacy.set_mask('bad', 'id', 'redact');
+SELECT privacy.drop_mask(NULL, 'id');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.drop_mask('bad', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.drop_mask('bad', 'id', NULL);
+SELECT privacy.drop_mask('bad', 'id');
+
+-- An unknown purpose is named in its error cut to 64 bytes, as unknown key
+-- names are: has_consent is open to every role, and quoted whole, a 1 MB
+-- argument put 1 MB lines in the server log at each call.
+SELECT privacy.has_consent('s', repeat('y', 1048576));
+SELECT set_config('privacy.purpose', repeat('é', 100), false);
+SELECT privacy.has_consent('s', 'no_such_purpose');
+
 DROP TABLE bad, sample, restored;
 DROP FUNCTION env(privacy.encrypted_text), armor(bytea), try_input(text, text);

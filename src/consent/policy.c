@@ -634,7 +634,7 @@ consent_revalidate(ConsentCache **site, MemoryContext site_cxt, const char *purp
 		if (p < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("processing purpose \"%s\" does not exist", purpose)));
+					 errmsg("processing purpose \"%s\" does not exist", px_name_for_message(purpose))));
 		cc->purpose_index = p;
 		cc->needs_consent = px_registry.purposes[p].needs_consent;
 		resolve_chain(cc, p);
@@ -696,7 +696,7 @@ purpose_error(PxPurposeVerdict verdict, const char *purpose, Oid userid)
 	if (verdict == PX_PURPOSE_UNKNOWN)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("processing purpose \"%s\" does not exist", purpose)));
+				 errmsg("processing purpose \"%s\" does not exist", px_name_for_message(purpose))));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("role \"%s\" may not process data for purpose \"%s\"",

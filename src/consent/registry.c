@@ -398,7 +398,7 @@ px_check_purpose(char **newval, void **extra, GucSource source)
 	if (p < 0)
 	{
 		GUC_check_errcode(ERRCODE_UNDEFINED_OBJECT);
-		GUC_check_errmsg("processing purpose \"%s\" does not exist", *newval);
+		GUC_check_errmsg("processing purpose \"%s\" does not exist", px_name_for_message(*newval));
 		return false;
 	}
 	if (!px_may_use_purpose(p))

@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 /*
  * The columns that may hold values under a key: every column (and every
@@ -112,9 +113,19 @@ px_type_encryption(PG_FUNCTION_ARGS)
 {
 	LeafRows	out;
 
+	Oid			typid = PG_GETARG_OID(0);
+
 	InitMaterializedSRF(fcinfo, 0);
 	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	px_walk_encrypted_type(PG_GETARG_OID(0), PG_GETARG_INT32(1), PX_SHAPE_VALUE, emit_leaf, &out);
+
+	/*
+	 * An OID that names no type holds no encrypted values: no rows, as
+	 * format_type() answers NULL for it, rather than the walk's internal
+	 * "cache lookup failed" (XX000).
+	 */
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(typid)))
+		return (Datum) 0;
+	px_walk_encrypted_type(typid, PG_GETARG_INT32(1), PX_SHAPE_VALUE, emit_leaf, &out);
 	return (Datum) 0;
 }
 
