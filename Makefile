@@ -107,10 +107,12 @@ src/core/dict_data.c: src/core/gen_dict_data.sh $(DICT_FILES)
 # PGXS does not track header dependencies: rebuild everything a header touches.
 $(OBJS): $(wildcard src/*.h src/*/*.h)
 
-sql/privacy_ext--1.0--1.1.sql: $(UPGRADE_PARTS)
+# The folder too: its time changes when a part is removed or renamed,
+# which the parts' own times do not show.
+sql/privacy_ext--1.0--1.1.sql: $(UPGRADE_PARTS) sql/parts/1.1
 	{ printf '%s\n' '/* privacy_ext 1.0 -> 1.1: generated from sql/parts/1.1/ */' '' \
 	    '\echo Use "ALTER EXTENSION privacy_ext UPDATE TO '"'1.1'"'" to load this file. \quit'; \
-	  for f in $^; do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
+	  for f in $(UPGRADE_PARTS); do printf '\n-- %s\n' "$$f"; cat "$$f"; done; } > $@
 
 sql/privacy_ext--1.1.sql: sql/privacy_ext--1.0.sql sql/privacy_ext--1.0--1.1.sql
 	{ printf '%s\n' '/* privacy_ext 1.1: generated from sql/privacy_ext--1.0.sql and sql/parts/1.1/ */'; \

@@ -112,7 +112,6 @@ Datum
 px_type_encryption(PG_FUNCTION_ARGS)
 {
 	LeafRows	out;
-
 	Oid			typid = PG_GETARG_OID(0);
 
 	InitMaterializedSRF(fcinfo, 0);
