@@ -263,6 +263,8 @@ typedef struct MaskCache
 	int32		column_typmod;	/* ... the key the named column requires, or -1 */
 	Oid			argtype;		/* the column's type, and its class */
 	TypeClass	tc;
+	bool		bpchar;			/* character(n): its trailing blanks are
+								 * padding, not part of the value */
 	Oid			clear_elemtype;	/* read through a masking view, an array of
 								 * encrypted values: its element type, whose
 								 * keys 'none' needs */
@@ -381,7 +383,7 @@ default_rule(MaskCache *mc)
 static FastRule
 fast_rule(const MaskCache *mc)
 {
-	if (mc->tc != TC_TEXT || mc->chosen == NULL)
+	if (mc->tc != TC_TEXT || mc->bpchar || mc->chosen == NULL)
 		return FAST_OFF;
 	switch (mc->chosen->kind)
 	{
@@ -461,6 +463,7 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		mc->column_arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 		mc->argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
 		mc->tc = type_class(mc->argtype);
+		mc->bpchar = (getBaseType(mc->argtype) == BPCHAROID);
 		if (!anonymize)
 		{
 			Oid			elem = get_element_type(getBaseType(mc->argtype));
@@ -610,7 +613,17 @@ mask_text_value(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule
 	text	   *t = VARATT_IS_EXTERNAL(DatumGetPointer(v)) ||
 		VARATT_IS_COMPRESSED(DatumGetPointer(v)) ?
 		DatumGetTextPP(v) : (text *) DatumGetPointer(v);
-	text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	int			len = VARSIZE_ANY_EXHDR(t);
+	text	   *masked;
+
+	/*
+	 * A character(n) value is its characters without the padding, as its
+	 * cast to text makes it: 'Ann' in a char(10) column is masked (hashed,
+	 * faked, ...) as the text 'Ann' is, so joins on masked columns match.
+	 */
+	if (mc->bpchar)
+		len = bpchartruelen(VARDATA_ANY(t), len);
+	masked = mask_text(mc, rule, VARDATA_ANY(t), len);
 
 	if (masked == NULL)
 		PG_RETURN_NULL();
