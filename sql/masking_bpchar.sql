@@ -1,5 +1,5 @@
--- character(n) columns: the trailing blanks are padding, not part of the
--- value (PostgreSQL drops them in the cast to text).  A rule masks the
+-- character(n) and name columns under text rules.  character(n): the
+-- trailing blanks are padding, not part of the value (PostgreSQL drops them in the cast to text).  A rule masks the
 -- value, so 'Ann' in a char(10) column is hashed, faked and partially
 -- shown as the text 'Ann' is: joins on masked columns match, and a suffix
 -- keeps characters, not padding.  The masks depend on the root key
@@ -44,6 +44,37 @@ SELECT privacy.set_mask('mb_people', 't', 'fake(''first_name'')');
 SELECT privacy.set_mask('mb_people', 'v', 'none');
 SELECT privacy.anonymize_table('mb_people');
 SELECT id, c::text = t AS anonymized_as_text, length(e) AS e_len FROM mb_people ORDER BY id;
+-- name columns (a fixed-size C string, not a varlena): masked as their
+-- text, and the result is a name again (cut to 63 bytes)
+CREATE TABLE mb_names (id int PRIMARY KEY, n name, t text);
+INSERT INTO mb_names VALUES (1, 'ann@example.com', 'ann@example.com'), (2, 'Ann', 'Ann');
+SELECT privacy.set_mask('mb_names', 'id', 'none');
+SELECT privacy.set_mask('mb_names', 'n', 'hash(''mb_key'')');
+SELECT privacy.set_mask('mb_names', 't', 'hash(''mb_key'')');
+SELECT privacy.create_masking_view('mb_names');
+SELECT privacy.mask_role('regress_mb_reader');
+SET ROLE regress_mb_reader;
+SELECT id, n::text = t AS hash_as_text, length(n::text) AS hash_len FROM mb_names ORDER BY id;
+RESET ROLE;
+SELECT privacy.set_mask('mb_names', 'n', 'fake(''city'')');
+SELECT privacy.set_mask('mb_names', 't', 'fake(''city'')');
+SET ROLE regress_mb_reader;
+SELECT id, n::text = t AS fake_as_text FROM mb_names ORDER BY id;
+RESET ROLE;
+SELECT privacy.set_mask('mb_names', 'n', 'email');
+SELECT privacy.set_mask('mb_names', 't', 'partial(1, ''*'', 1)');
+SET ROLE regress_mb_reader;
+SELECT id, n, t, pg_typeof(n) FROM masked.mb_names ORDER BY id;
+RESET ROLE;
+SELECT privacy.set_mask('mb_names', 'n', 'partial(0, ''' || repeat('ab', 40) || ''', 1)');
+SET ROLE regress_mb_reader;
+SELECT id, octet_length(n::text) AS cut FROM mb_names ORDER BY id;
+RESET ROLE;
+SELECT privacy.set_mask('mb_names', 'n', 'hash(''mb_key'')');
+SELECT privacy.set_mask('mb_names', 't', 'hash(''mb_key'')');
+SELECT privacy.anonymize_table('mb_names');
+SELECT id, n::text = t AS anonymized_as_text FROM mb_names ORDER BY id;
+DROP TABLE mb_names CASCADE;
 SELECT privacy.unmask_role('regress_mb_reader');
 
 DROP TABLE mb_people CASCADE;
