@@ -263,6 +263,9 @@ typedef struct MaskCache
 	int32		column_typmod;	/* ... the key the named column requires, or -1 */
 	Oid			argtype;		/* the column's type, and its class */
 	TypeClass	tc;
+	bool		bpchar;			/* character(n): its trailing blanks are
+								 * padding, not part of the value */
+	bool		is_name;		/* name: a fixed-size C string, not a varlena */
 	Oid			clear_elemtype;	/* read through a masking view, an array of
 								 * encrypted values: its element type, whose
 								 * keys 'none' needs */
@@ -381,7 +384,7 @@ default_rule(MaskCache *mc)
 static FastRule
 fast_rule(const MaskCache *mc)
 {
-	if (mc->tc != TC_TEXT || mc->chosen == NULL)
+	if (mc->tc != TC_TEXT || mc->bpchar || mc->is_name || mc->chosen == NULL)
 		return FAST_OFF;
 	switch (mc->chosen->kind)
 	{
@@ -461,6 +464,8 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		mc->column_arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 		mc->argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
 		mc->tc = type_class(mc->argtype);
+		mc->bpchar = (getBaseType(mc->argtype) == BPCHAROID);
+		mc->is_name = (getBaseType(mc->argtype) == NAMEOID);
 		if (!anonymize)
 		{
 			Oid			elem = get_element_type(getBaseType(mc->argtype));
@@ -603,14 +608,45 @@ jsonb_mask_text(void *arg, const px_mask_rule *rule, const char *s, size_t len)
  * may see it.
  */
 /* A text value under a rule that masks text (inline: per row). */
+/*
+ * A name value: its characters are masked as text, and the result is a name
+ * again (cut to NAMEDATALEN - 1 bytes on a character boundary, as the
+ * type's input does), since the view's column keeps the type.
+ */
+static pg_noinline Datum
+mask_name_value(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule, Datum v)
+{
+	const char *s = NameStr(*DatumGetName(v));
+	text	   *masked = mask_text(mc, rule, s, strnlen(s, NAMEDATALEN));
+
+	if (masked == NULL)
+		PG_RETURN_NULL();
+	return DirectFunctionCall1(namein, CStringGetDatum(text_to_cstring(masked)));
+}
+
 static inline Datum
 mask_text_value(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule, Datum v)
 {
 	/* A value stored inline (the common case) needs no call to detoast. */
-	text	   *t = VARATT_IS_EXTERNAL(DatumGetPointer(v)) ||
+	text	   *t;
+	int			len;
+	text	   *masked;
+
+	if (unlikely(mc->is_name))
+		return mask_name_value(fcinfo, mc, rule, v);
+	t = VARATT_IS_EXTERNAL(DatumGetPointer(v)) ||
 		VARATT_IS_COMPRESSED(DatumGetPointer(v)) ?
 		DatumGetTextPP(v) : (text *) DatumGetPointer(v);
-	text	   *masked = mask_text(mc, rule, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	len = VARSIZE_ANY_EXHDR(t);
+
+	/*
+	 * A character(n) value is its characters without the padding, as its
+	 * cast to text makes it: 'Ann' in a char(10) column is masked (hashed,
+	 * faked, ...) as the text 'Ann' is, so joins on masked columns match.
+	 */
+	if (mc->bpchar)
+		len = bpchartruelen(VARDATA_ANY(t), len);
+	masked = mask_text(mc, rule, VARDATA_ANY(t), len);
 
 	if (masked == NULL)
 		PG_RETURN_NULL();
