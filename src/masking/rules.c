@@ -607,7 +607,6 @@ jsonb_mask_text(void *arg, const px_mask_rule *rule, const char *s, size_t len)
  * privacy.apply_mask(value, table, column): the value as the current role
  * may see it.
  */
-/* A text value under a rule that masks text (inline: per row). */
 /*
  * A name value: its characters are masked as text, and the result is a name
  * again (cut to NAMEDATALEN - 1 bytes on a character boundary, as the
@@ -624,6 +623,7 @@ mask_name_value(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule
 	return DirectFunctionCall1(namein, CStringGetDatum(text_to_cstring(masked)));
 }
 
+/* A text value under a rule that masks text (inline: per row). */
 static inline Datum
 mask_text_value(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule, Datum v)
 {
