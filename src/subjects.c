@@ -1380,13 +1380,48 @@ anonymize_assignments(ProtectedTable *t, List *cols)
 	initStringInfo(&set);
 	foreach(lc, cols)
 	{
-		const char *col = (const char *) lfirst(lc);
-
-		appendStringInfo(&set, "%s%s = privacy.anonymize_value(t.%s, %s, %s)",
-						 set.len > 0 ? ", " : "", quote_identifier(col), quote_identifier(col),
-						 table_literal, quote_literal_cstr(col));
+		if (set.len > 0)
+			appendStringInfoString(&set, ", ");
+		px_append_anonymized_assignment(&set, t->relid, (const char *) lfirst(lc), table_literal);
 	}
 	return set.data;
+}
+
+/*
+ * The masked value is cast to the column's base type (for an array of a
+ * domain, to the array of the element's base type), so that the assignment
+ * coerces it back into the domain and checks the domain's constraints.
+ * anonymize_value() returns its argument's type, and PostgreSQL checks no
+ * domain constraint on a function's result: without the cast a rule's
+ * output that the domain forbids (a fake too long, a CHECK it fails) was
+ * stored as it was, and a dump of the table would then fail to restore.
+ */
+void
+px_append_anonymized_assignment(StringInfo buf, Oid relid, const char *col, const char *rules_sql)
+{
+	Oid			coltype = get_atttype(relid, get_attnum(relid, col));
+	Oid			base = getBaseType(coltype);
+	Oid			elem = get_element_type(base);
+	Oid			cast_to = InvalidOid;
+	px_value_type value_type;
+
+	/*
+	 * An encrypted column (or an array of one): its masked value is text, which the
+	 * assignment seals under the column's key (and checks its domain).
+	 */
+	if (px_encrypted_type(base, &value_type) ||
+		(OidIsValid(elem) && px_encrypted_type(getBaseType(elem), &value_type)))
+		cast_to = InvalidOid;
+	else if (base != coltype)
+		cast_to = base;
+	else if (OidIsValid(elem) && getBaseType(elem) != elem)
+		cast_to = get_array_type(getBaseType(elem));
+
+	appendStringInfo(buf, "%s = privacy.anonymize_value(t.%s, %s, %s)",
+					 quote_identifier(col), quote_identifier(col), rules_sql,
+					 quote_literal_cstr(col));
+	if (OidIsValid(cast_to))
+		appendStringInfo(buf, "::%s", format_type_be_qualified(cast_to));
 }
 
 /*

@@ -55,4 +55,11 @@ extern void px_request_rewriting(Oid relid);
 /* Every row of a table, counted as the bootstrap superuser (no policy in the way). */
 extern int64 px_count_all_rows(Oid relid);
 
+/*
+ * Appends "col = <its masked value>" to an UPDATE's SET list, rules_sql
+ * naming the relation whose default rules apply.
+ */
+extern void px_append_anonymized_assignment(StringInfo buf, Oid relid, const char *col,
+											const char *rules_sql);
+
 #endif							/* PX_SUBJECTS_H */

@@ -188,7 +188,8 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 	StringInfoData update;
 	ListCell   *lc;
 	char	   *name = qualified_name(relid);
-	char	   *rules_literal = quote_literal_cstr(qualified_name(rules_relid));
+	char	   *rules_sql = psprintf("%s::pg_catalog.regclass",
+									 quote_literal_cstr(qualified_name(rules_relid)));
 	Oid			argtypes[4] = {TIDOID, TIDOID, XIDOID, INT8OID};
 	Datum		args[4];
 	SPIPlanPtr	plan;
@@ -203,9 +204,9 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 	{
 		const char *col = (const char *) lfirst(lc);
 
-		appendStringInfo(&update, "%s%s = privacy.anonymize_value(t.%s, %s::pg_catalog.regclass, %s)",
-						 lc == list_head(columns) ? "" : ", ", quote_identifier(col),
-						 quote_identifier(col), rules_literal, quote_literal_cstr(col));
+		if (lc != list_head(columns))
+			appendStringInfoString(&update, ", ");
+		px_append_anonymized_assignment(&update, relid, col, rules_sql);
 	}
 	appendStringInfoString(&update,
 						   " WHERE t.ctid OPERATOR(pg_catalog.>=) $1 AND t.ctid OPERATOR(pg_catalog.<) $2"
