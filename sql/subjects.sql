@@ -390,3 +390,18 @@ DROP TYPE dsr_plain_ct;
 DROP DOMAIN dsr_sctd;
 DROP TYPE dsr_sct2, dsr_sct;
 DROP DOMAIN dsr_sdd, dsr_sd, dsr_sda, dsr_gone_da;
+
+-- Anonymizing on erasure keeps a column's domain: a masked value its CHECK
+-- forbids fails the erasure (23514) and nothing is lost.
+CREATE DOMAIN dsr_nostar AS text CHECK (VALUE NOT LIKE '%*%');
+CREATE TABLE dsr_domained (id int PRIMARY KEY, s text, note dsr_nostar);
+SELECT privacy.protect_table('dsr_domained', subject_column => 's', on_erase => 'anonymize');
+SELECT privacy.set_mask('dsr_domained', 's', 'redact');
+SELECT privacy.set_mask('dsr_domained', 'note', 'partial(1,''*'',0)');
+INSERT INTO dsr_domained VALUES (1, 'dom-1', 'hello');
+SELECT privacy.erase_subject('dom-1');
+SELECT id, s, note FROM dsr_domained;
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_domained'::regclass;
+DELETE FROM privacy.mask_rules WHERE relid = 'dsr_domained'::regclass;
+DROP TABLE dsr_domained;
+DROP DOMAIN dsr_nostar;
