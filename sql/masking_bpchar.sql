@@ -1,13 +1,13 @@
 -- character(n) and name columns under text rules.  character(n): the
 -- trailing blanks are padding, not part of the value (PostgreSQL drops them in the cast to text).  A rule masks the
--- value, so 'Ann' in a char(10) column is hashed, faked and partially
+-- value, so 'Ann' in a char(20) column is hashed, faked and partially
 -- shown as the text 'Ann' is: joins on masked columns match, and a suffix
 -- keeps characters, not padding.  The masks depend on the root key
 -- (random per run), so what is checked is equality with the text column.
 SET client_min_messages = warning;
 SELECT privacy.create_key('mb_key') > 0 AS created;
 CREATE TABLE mb_people (id int PRIMARY KEY,
-                        c char(10), t text, e char(30), te text, cc char(25), ct text,
+                        c char(20), t text, e char(30), te text, cc char(25), ct text,
                         f char(40), ft text, v varchar(10));
 INSERT INTO mb_people VALUES
     (1, 'Ann', 'Ann', 'ann@example.com', 'ann@example.com',
