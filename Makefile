@@ -90,7 +90,7 @@ REGRESS      = keys encrypted_types permissions bad_input deterministic key_life
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.
-ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths rewrap_online consent_parallel create_key_race drop_version_wait purpose_tree_race registry_midstatement
+ISOLATION      = reencrypt key_cache consent_freshness consent_cache key_depths consent_depths rewrap_online consent_parallel create_key_race drop_version_wait purpose_tree_race registry_midstatement masked_role_cache
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=test/isolation_out --load-extension=privacy_ext
 
 # The PostgreSQL to build against: the first pg_config on PATH unless given,

@@ -81,6 +81,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -296,27 +297,123 @@ masking_view_covering(FindContext *ctx, Oid relid)
 	return InvalidOid;
 }
 
-/* Whether a role is masked (privacy.masked_roles). */
+/*
+ * Whether a role is masked (privacy.masked_roles), asked for every relation
+ * of every statement.  Read from the table, that is a table open and a scan
+ * per statement; answers are kept per backend while the table's
+ * invalidation trigger (masked_roles_cache_invalidation, 1.1) is enabled:
+ * any change to the table sends a relcache invalidation when it commits,
+ * and renaming or dropping a role a role-cache one, and either empties the
+ * cache.  Answers are read with a fresh snapshot, never a transaction's
+ * older one: a change committed before the invalidation is taken is seen.
+ * Without the trigger (a database still at 1.0, or the trigger disabled)
+ * and in parallel mode nothing is kept.
+ */
+#define MASKED_ROLE_CACHE_SIZE 16
+#define MASKED_ROLES_INVALIDATION_TRIGGER "masked_roles_cache_invalidation"
+
+typedef struct MaskedRoleAnswer
+{
+	Oid			roleid;
+	bool		masked;
+} MaskedRoleAnswer;
+
+static MaskedRoleAnswer masked_role_cache[MASKED_ROLE_CACHE_SIZE];
+static int	masked_role_cache_len = 0;
+static int	masked_role_cache_next = 0;
+static Oid	masked_role_cache_registry = InvalidOid;
+static bool masked_role_cache_listening = false;
+
+static void
+masked_role_cache_reset(void)
+{
+	masked_role_cache_len = 0;
+	masked_role_cache_next = 0;
+}
+
+static void
+masked_roles_relation_changed(Oid relid)
+{
+	if (!OidIsValid(relid) || relid == masked_role_cache_registry)
+		masked_role_cache_reset();
+}
+
+/* Whether the table's enabled triggers include the invalidation trigger. */
+static bool
+masked_roles_invalidates(Relation rel)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	int			i;
+
+	if (trigdesc == NULL)
+		return false;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &trigdesc->triggers[i];
+
+		if (trig->tgenabled != TRIGGER_DISABLED &&
+			strcmp(trig->tgname, MASKED_ROLES_INVALIDATION_TRIGGER) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool
 role_is_masked(Oid roleid)
 {
-	char	   *user = GetUserNameFromId(roleid, true);
 	Oid			registry = px_privacy_relid("masked_roles");
+	bool		cacheable = !IsInParallelMode();
+	char	   *user;
 	NameData	name;
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	bool		masked;
+	int			i;
 
-	if (user == NULL || !OidIsValid(registry))
+	if (!OidIsValid(registry))
+		return false;
+	if (cacheable)
+	{
+		if (!masked_role_cache_listening)
+		{
+			px_catalog_on_relation_change(masked_roles_relation_changed);
+			px_catalog_on_role_change(masked_role_cache_reset);
+			masked_role_cache_listening = true;
+		}
+		if (registry != masked_role_cache_registry)
+		{
+			masked_role_cache_reset();
+			masked_role_cache_registry = registry;
+		}
+		for (i = 0; i < masked_role_cache_len; i++)
+			if (masked_role_cache[i].roleid == roleid)
+				return masked_role_cache[i].masked;
+	}
+	user = GetUserNameFromId(roleid, true);
+	if (user == NULL)
 		return false;
 	namestrcpy(&name, user);
 	rel = table_open(registry, AccessShareLock);
 	ScanKeyInit(&key, Anum_masked_roles_role_name, BTEqualStrategyNumber, F_NAMEEQ,
 				NameGetDatum(&name));
-	scan = systable_beginscan(rel, InvalidOid, false, lookup_snapshot(), 1, &key);
+	scan = systable_beginscan(rel, InvalidOid, false,
+							  cacheable ? px_catalog_snapshot() : lookup_snapshot(), 1, &key);
 	masked = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
+
+	/*
+	 * A change this snapshot does not see commits after it was taken, and
+	 * sends its invalidation later still, emptying the cache again.
+	 */
+	if (cacheable && masked_roles_invalidates(rel) && registry == masked_role_cache_registry)
+	{
+		masked_role_cache[masked_role_cache_next].roleid = roleid;
+		masked_role_cache[masked_role_cache_next].masked = masked;
+		masked_role_cache_next = (masked_role_cache_next + 1) % MASKED_ROLE_CACHE_SIZE;
+		if (masked_role_cache_len < MASKED_ROLE_CACHE_SIZE)
+			masked_role_cache_len++;
+	}
 	table_close(rel, AccessShareLock);
 	return masked;
 }
