@@ -301,12 +301,12 @@ masking_view_covering(FindContext *ctx, Oid relid)
  * Whether a role is masked (privacy.masked_roles), asked for every relation
  * of every statement.  Read from the table, that is a table open and a scan
  * per statement; answers are kept per backend while the table's
- * invalidation trigger (masked_roles_cache_invalidation, 1.1) is enabled:
- * any change to the table sends a relcache invalidation when it commits,
+ * invalidation triggers (masked_roles_cache_invalidation and its _replica
+ * row trigger, 1.1) are enabled: any change to the table sends a relcache invalidation when it commits,
  * and renaming or dropping a role a role-cache one, and either empties the
  * cache.  Answers are read with a fresh snapshot, never a transaction's
  * older one: a change committed before the invalidation is taken is seen.
- * Without the trigger (a database still at 1.0, or the trigger disabled)
+ * Without the triggers (a database still at 1.0, or one of them disabled)
  * and in parallel mode nothing is kept.
  */
 #define MASKED_ROLE_CACHE_SIZE 16
@@ -338,11 +338,17 @@ masked_roles_relation_changed(Oid relid)
 		masked_role_cache_reset();
 }
 
-/* Whether the table's enabled triggers include the invalidation trigger. */
+/*
+ * Whether both invalidation triggers are enabled: the statement trigger
+ * for local changes, the row trigger for a logical replication apply
+ * worker's.
+ */
 static bool
 masked_roles_invalidates(Relation rel)
 {
 	TriggerDesc *trigdesc = rel->trigdesc;
+	bool		local = false;
+	bool		replicated = false;
 	int			i;
 
 	if (trigdesc == NULL)
@@ -351,11 +357,14 @@ masked_roles_invalidates(Relation rel)
 	{
 		Trigger    *trig = &trigdesc->triggers[i];
 
-		if (trig->tgenabled != TRIGGER_DISABLED &&
-			strcmp(trig->tgname, MASKED_ROLES_INVALIDATION_TRIGGER) == 0)
-			return true;
+		if (trig->tgenabled == TRIGGER_DISABLED)
+			continue;
+		if (strcmp(trig->tgname, MASKED_ROLES_INVALIDATION_TRIGGER) == 0)
+			local = true;
+		else if (strcmp(trig->tgname, MASKED_ROLES_INVALIDATION_TRIGGER "_replica") == 0)
+			replicated = true;
 	}
-	return false;
+	return local && replicated;
 }
 
 static bool

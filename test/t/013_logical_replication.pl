@@ -113,6 +113,19 @@ $pub->wait_for_catchup('privacy_sub');
 my ($ret) = $bg->query('SELECT count(privacy.decrypt(ssn)) FROM staff');
 like($bg->{stderr}, qr/permission denied for privacy_ext key/,
 	'a revocation on the publisher is in force in an open subscriber session at its next statement');
+# The subscriber's backends keep whether a role is masked: the replicated
+# privacy.masked_roles row empties that (its replica row trigger).
+$bg->{stderr} = '';    # the refusal above
+is($bg->query_safe('SELECT pg_typeof(ssn) FROM staff WHERE id = 42'), 'privacy.encrypted_text',
+	'the subscriber session reads its own column unmasked');
+$pub->safe_psql('postgres', q{SELECT privacy.mask_role('lr_payroll')});
+$pub->wait_for_catchup('privacy_sub');
+# mask_role's grant on the masking view is DDL, which does not replicate:
+# the masked role's read, sent to masked.staff, is refused there.
+$bg->{stderr} = '';
+$bg->query('SELECT ssn FROM staff WHERE id = 42');
+like($bg->{stderr}, qr/permission denied for view staff/,
+	'a mask_role on the publisher is in force in an open subscriber session at its next statement');
 $bg->quit;
 
 # The extension's own tables are published: its DDL bookkeeping and rule
