@@ -78,6 +78,7 @@ OBJS        = src/module.o \
               src/citus/sync_apply.o \
               src/citus/shard_map.o \
               src/citus/shard_view.o \
+              src/citus/shard_policies.o \
               src/citus/purpose_marker.o \
               $(CORE_OBJS)
 

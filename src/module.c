@@ -18,6 +18,7 @@
 #include "masking/transparent.h"
 #include "citus/shard_view.h"
 #include "citus/purpose_marker.h"
+#include "citus/shard_policies.h"
 #include "log_redact.h"
 #include "purpose_scope.h"
 #include "roles/role_names.h"
@@ -148,6 +149,7 @@ _PG_init(void)
 	/* After the guard: its hook runs first, so a query it accepts is checked by the guard already. */
 	px_install_shard_view();
 	px_install_purpose_marker();
+	px_install_shard_policies();
 	px_install_literal_binding();
 	px_install_role_names();
 	px_install_audit_hooks();

@@ -37,6 +37,20 @@ SELECT privacy.grant_consent('s' || g, 'billing') FROM generate_series(4, 8) g;
 });
 
 
+# Citus writes the policies to the shards without AS RESTRICTIVE: the
+# consent policies stay restrictive there (src/citus/shard_policies.c), or
+# each shard would OR them with privacy_consent_allow_select (every row).
+for my $w ($cluster->workers)
+{
+	is($w->safe_psql('postgres', q{SELECT count(*) > 1, bool_or(polpermissive) FROM pg_policy
+	                              WHERE polname = 'privacy_consent_select'}),
+		't|f', 'the consent policy is restrictive on every shard of ' . $w->name);
+	my $shard = $w->safe_psql('postgres', q{SET citus.show_shards_for_app_name_prefixes = '*';
+		SELECT c.oid::regclass FROM pg_class c WHERE c.relname LIKE 'cust\_%' AND c.relkind = 'r' LIMIT 1});
+	is($w->safe_psql('postgres', "SET ROLE analyst; SELECT count(*) FROM $shard"), '0',
+		'a shard read on ' . $w->name . ' with no purpose declared shows no row');
+}
+
 # What a statement returns for the analyst through the coordinator.
 sub as_analyst { return $coord->safe_psql('postgres', $_[0], extra_params => [ '-U', 'analyst' ]); }
 

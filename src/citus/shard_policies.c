@@ -1,0 +1,132 @@
+/*
+ * citus/shard_policies.c
+ *		The consent policies stay restrictive on the shards of a Citus
+ *		table, and on the workers' copies of the table.
+ *
+ * Citus writes a distributed table's row security policies to its shards
+ * and to the other nodes' metadata from the catalog, as CREATE POLICY name
+ * ON table FOR command TO roles USING (...), and leaves out AS RESTRICTIVE
+ * (Citus 12.1 and 13, CreatePolicyCommandForPolicy), whenever it makes a
+ * shard: at create_distributed_table, when a policy is created on the
+ * table, when a shard is moved, split or copied to a new node.  The consent
+ * policies of a protected table (sql/parts/1.1/97_consent_policies.sql) are
+ * restrictive, beside a permissive privacy_consent_allow_<command> that
+ * allows every row: made permissive, the two are ORed and a shard shows
+ * every row, consent or not, purpose or not.
+ *
+ * So on a node where Citus is loaded, a permissive CREATE POLICY that is
+ * one of the extension's consent policies -- named privacy_consent_select,
+ * _update or _delete, USING privacy.has_consent(...) -- is made
+ * restrictive before it runs, whichever node sent it.  A database whose
+ * extension is still 1.0 is left alone: there the consent policies are
+ * permissive, with no policy allowing every row beside them.
+ */
+#include "postgres.h"
+
+#include "catalog.h"
+#include "citus/shard_map.h"
+#include "citus/shard_policies.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+
+static ProcessUtility_hook_type prev_process_utility = NULL;
+
+/* The consent policies 1.1 creates restrictive (97_consent_policies.sql). */
+static const char *const restrictive_consent_policies[] = {
+	"privacy_consent_select",
+	"privacy_consent_update",
+	"privacy_consent_delete",
+};
+
+/* Whether qual is a call of privacy.has_consent (or an unqualified has_consent). */
+static bool
+calls_has_consent(Node *qual)
+{
+	FuncCall   *call;
+	List	   *name;
+
+	if (qual == NULL || !IsA(qual, FuncCall))
+		return false;
+	call = (FuncCall *) qual;
+	name = call->funcname;
+	if (strcmp(strVal(llast(name)), "has_consent") != 0)
+		return false;
+	return list_length(name) == 1 ||
+		(list_length(name) == 2 && strcmp(strVal(linitial(name)), PX_SCHEMA) == 0);
+}
+
+static bool
+is_consent_policy(CreatePolicyStmt *stmt)
+{
+	size_t		i;
+
+	for (i = 0; i < lengthof(restrictive_consent_policies); i++)
+		if (strcmp(stmt->policy_name, restrictive_consent_policies[i]) == 0)
+			return calls_has_consent(stmt->qual);
+	return false;
+}
+
+/* The installed extension's version is 1.0 (or it is not installed). */
+static bool
+extension_is_1_0(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		is_1_0 = true;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("privacy_ext"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		version = heap_getattr(tup, Anum_pg_extension_extversion,
+										   RelationGetDescr(rel), &isnull);
+
+		is_1_0 = isnull || strcmp(TextDatumGetCString(version), "1.0") == 0;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return is_1_0;
+}
+
+static void
+shard_policies_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+							   ProcessUtilityContext context, ParamListInfo params,
+							   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+
+	if (IsA(parsetree, CreatePolicyStmt) && ((CreatePolicyStmt *) parsetree)->permissive &&
+		is_consent_policy((CreatePolicyStmt *) parsetree) && px_citus_loaded() &&
+		!extension_is_1_0())
+	{
+		/* The tree may be a cached plan's: change a copy. */
+		pstmt = copyObject(pstmt);
+		((CreatePolicyStmt *) pstmt->utilityStmt)->permissive = false;
+		readOnlyTree = false;
+	}
+	if (prev_process_utility)
+		prev_process_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+void
+px_install_shard_policies(void)
+{
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = shard_policies_process_utility;
+}
