@@ -17,9 +17,12 @@
  * So on a node where Citus is loaded, a permissive CREATE POLICY that is
  * one of the extension's consent policies -- named privacy_consent_select,
  * _update or _delete, USING privacy.has_consent(...) -- is made
- * restrictive before it runs, whichever node sent it.  A database whose
- * extension is still 1.0 is left alone: there the consent policies are
- * permissive, with no policy allowing every row beside them.
+ * restrictive before it runs, whichever node sent it, whatever the
+ * version of the extension in the database: during ALTER EXTENSION UPDATE
+ * the coordinator's new policies can reach workers still at 1.0 (1.0, which
+ * has no Citus support, made them permissive with no policy allowing every
+ * row beside them: restrictive there, a shard shows no row, never every
+ * row).
  */
 #include "postgres.h"
 
@@ -27,16 +30,8 @@
 #include "citus/shard_map.h"
 #include "citus/shard_policies.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
-#include "catalog/pg_extension.h"
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/rel.h"
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
@@ -75,33 +70,6 @@ is_consent_policy(CreatePolicyStmt *stmt)
 	return false;
 }
 
-/* The installed extension's version is 1.0 (or it is not installed). */
-static bool
-extension_is_1_0(void)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		is_1_0 = true;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("privacy_ext"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		version = heap_getattr(tup, Anum_pg_extension_extversion,
-										   RelationGetDescr(rel), &isnull);
-
-		is_1_0 = isnull || strcmp(TextDatumGetCString(version), "1.0") == 0;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return is_1_0;
-}
-
 static void
 shard_policies_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 							   ProcessUtilityContext context, ParamListInfo params,
@@ -110,8 +78,7 @@ shard_policies_process_utility(PlannedStmt *pstmt, const char *queryString, bool
 	Node	   *parsetree = pstmt->utilityStmt;
 
 	if (IsA(parsetree, CreatePolicyStmt) && ((CreatePolicyStmt *) parsetree)->permissive &&
-		is_consent_policy((CreatePolicyStmt *) parsetree) && px_citus_loaded() &&
-		!extension_is_1_0())
+		is_consent_policy((CreatePolicyStmt *) parsetree) && px_citus_loaded())
 	{
 		/* The tree may be a cached plan's: change a copy. */
 		pstmt = copyObject(pstmt);
