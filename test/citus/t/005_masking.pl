@@ -58,6 +58,16 @@ support_ok('SELECT id, name, email FROM masked.emp ORDER BY id', $masked_rows,
 support_ok('SELECT id, name, email FROM emp ORDER BY id', $masked_rows,
 	'transparent masking: the masked role reads the distributed table by name');
 support_ok('SELECT count(*) FROM emp', '8', 'an aggregate over the masked table');
+# The coordinator's combine query (grouping, ordering, a subquery) sees the
+# workers' masked values only.
+support_ok('SELECT email, count(*) FROM emp GROUP BY email ORDER BY 1', 'u***@e***.com|8',
+	'GROUP BY a masked column: the workers group masked values');
+support_ok('SELECT min(email), max(name), count(DISTINCT email) FROM emp', 'u***@e***.com|REDACTED|1',
+	'min, max and count(DISTINCT) combine masked values');
+support_ok("SELECT count(*) FROM emp WHERE email = 'user3\@example.com' OR email LIKE 'user%'", '0',
+	'a predicate with a clear value finds nothing');
+support_ok('SELECT count(*) FROM emp WHERE email IN (SELECT email FROM emp WHERE id = 1)', '8',
+	'a subquery compares masked values');
 support_ok('SELECT id, email FROM emp WHERE id = 3', '3|u***@e***.com', 'a lookup by id');
 support_ok("COPY (SELECT id, email FROM emp ORDER BY id) TO STDOUT WITH (FORMAT csv)",
 	join("\n", map { "$_,u***\@e***.com" } 1 .. 8), 'COPY (SELECT ...) TO: masked values');
