@@ -71,6 +71,21 @@ is($standby->safe_psql('postgres', 'SELECT privacy.envelope_key_version(ssn) || 
 my ($ret, $out, $err) = $standby->psql('postgres', q{INSERT INTO staff VALUES (9, 'x', 'y')});
 like($err, qr/read-only transaction/, 'standby refuses writes as usual');
 
+# A standby backend keeps whether a role is masked: the primary's mask_role,
+# replayed, empties that (the invalidation its commit record carries).
+$primary->safe_psql('postgres', q{CREATE ROLE staffer LOGIN; GRANT SELECT ON staff TO staffer});
+$primary->wait_for_catchup($standby);
+my $sb = $standby->background_psql('postgres', on_error_stop => 0);
+$sb->query_safe('SET ROLE staffer');
+is($sb->query_safe('SELECT pg_typeof(ssn) FROM staff WHERE id = 1'), 'privacy.encrypted_text',
+	'a standby session reads the table unmasked');
+$primary->safe_psql('postgres', q{SELECT privacy.mask_role('staffer')});
+$primary->wait_for_catchup($standby);
+is($sb->query_safe('SELECT ssn FROM staff WHERE id = 1'), '***-**-6789',
+	'the primary\'s mask_role is in force in the open standby session at its next statement');
+$sb->quit;
+$primary->safe_psql('postgres', q{DROP OWNED BY staffer; DROP ROLE staffer});
+
 # A wrong root key after a restart: a clear error, never garbage; the data is
 # intact once the right key is back.
 my $wrong = $primary->basedir . '/wrong.key';
