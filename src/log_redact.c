@@ -169,6 +169,8 @@ static char *redacted_statement = NULL;
 static const char *redacted_from = NULL;	/* compared, never read */
 static char *redacted_original = NULL;	/* a copy of it, to read */
 
+static const char *current_statement_text(void);
+
 /* Scratch memory of one report, reset on the next. */
 static MemoryContext redact_cxt = NULL;
 
@@ -755,6 +757,15 @@ append_code_point(StringInfo out, pg_wchar c)
 	}
 }
 
+/* Whether what buf holds so far ends with suffix. */
+static bool
+string_ends_with(const StringInfoData *buf, const char *suffix)
+{
+	int			len = strlen(suffix);
+
+	return buf->len >= len && memcmp(buf->data + buf->len - len, suffix, len) == 0;
+}
+
 /*
  * A JSON or YAML plan of auto_explain: the SQL text is inside JSON string
  * literals (YAML's are written the same way), with its double quotes
@@ -774,11 +785,16 @@ redact_structured_plan(const char *plan)
 	initStringInfo(&str);
 	while (*p)
 	{
+		bool		query_text;
+
 		if (*p != '"')
 		{
 			appendStringInfoChar(&out, *p++);
 			continue;
 		}
+		/* the value of "Query Text" (JSON) or Query Text (YAML) is SQL */
+		query_text = string_ends_with(&out, "\"Query Text\": ") ||
+			string_ends_with(&out, "Query Text: ");
 		resetStringInfo(&str);
 		p++;
 		while (*p && *p != '"')
@@ -830,8 +846,40 @@ redact_structured_plan(const char *plan)
 			p++;
 		else					/* cut short: nothing of it is kept */
 			resetStringInfo(&str);
-		escape_json(&out, px_redact_sql_literals(str.data, false));
+		escape_json(&out, px_redact_sql_literals(str.data, query_text));
 	}
+	return out.data;
+}
+
+/*
+ * A text plan of auto_explain: "Query Text: <SQL>\n" and the plan.  The SQL
+ * is a statement's text, where a number is a constant as it is on a
+ * STATEMENT line (123456789::text written into an encrypted column): its
+ * numbers are replaced too; in the plan below it numbers are mostly costs
+ * and are kept.  The SQL may span lines, so where it ends is known only
+ * when it is the client's statement (as PostgreSQL set debug_query_string,
+ * before a report may have pointed that at a redacted copy); otherwise (a
+ * nested statement, an EXECUTE of a prepared statement) numbers are
+ * replaced in the whole plan, costs among them.
+ */
+static char *
+redact_text_plan(const char *plan)
+{
+	static const char prefix[] = "Query Text: ";
+	const char *statement = current_statement_text();
+	StringInfoData out;
+	size_t		len;
+
+	if (strncmp(plan, prefix, sizeof(prefix) - 1) != 0 || statement == NULL)
+		return px_redact_sql_literals(plan, true);
+	len = strlen(statement);
+	if (strncmp(plan + sizeof(prefix) - 1, statement, len) != 0 ||
+		plan[sizeof(prefix) - 1 + len] != '\n')
+		return px_redact_sql_literals(plan, true);
+	initStringInfo(&out);
+	appendStringInfoString(&out, prefix);
+	appendStringInfoString(&out, px_redact_sql_literals(statement, true));
+	appendStringInfoString(&out, px_redact_sql_literals(plan + sizeof(prefix) - 1 + len, false));
 	return out.data;
 }
 
@@ -965,6 +1013,8 @@ redact_statement_log(ErrorData *edata)
 		/* a plan (numbers kept) may be JSON or YAML */
 		else if (!numbers && plan_is_structured(from))
 			text = redact_structured_plan(from);
+		else if (!numbers)
+			text = redact_text_plan(from);
 		else
 			text = px_redact_sql_literals(from, numbers);
 

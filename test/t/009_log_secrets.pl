@@ -369,11 +369,29 @@ for my $format ('json', 'yaml')
 		INSERT INTO people (id, ssn) VALUES ($plan_id, 'SECRET-47-XYZ');
 		SELECT id FROM people WHERE privacy.decrypt(ssn) = 'SECRET-48-XYZ' AND E'\\x53ECRET-49-XYZ"' <> "note";});
 	$log = slurp_file($node->logfile, $offset);
-	like($log, qr/"?Query Text"?: "INSERT INTO people \(id, ssn\) VALUES \($plan_id, '\*\*\*'\)/,
-		"auto_explain $format: the plan's query text is logged without its string constants");
+	like($log, qr/"?Query Text"?: "INSERT INTO people \(id, ssn\) VALUES \(\*\*\*, '\*\*\*'\)/,
+		"auto_explain $format: the plan's query text is logged without its constants");
 	like($log, qr/"?Filter"?: "\(\('\*\*\*'::text <> people\.note\) AND \(privacy\.decrypt\(people\.ssn\) = '\*\*\*'::text\)\)"/,
 		"auto_explain $format: the plan's conditions are logged without their string constants");
 	unlike($log, qr/SECRET-\d+-XYZ/, "auto_explain $format: no plaintext in the plans");
+}
+
+# The query text of a plan is a statement's text: its numbers are
+# constants, as on a STATEMENT line (a number cast into an encrypted
+# column is a plaintext); the plan's own numbers (costs) are kept.
+for my $format ('text', 'json', 'yaml')
+{
+	$offset = -s $node->logfile;
+	$node->psql('postgres', qq{SET auto_explain.log_format = $format;
+		INSERT INTO people (id, ssn) VALUES (60, 471147114711::text);
+		SELECT id FROM people WHERE privacy.decrypt(ssn) = 471147114712::text;
+		DELETE FROM people WHERE id = 60;});
+	$log = slurp_file($node->logfile, $offset);
+	like($log, qr/"?Query Text"?: "?INSERT INTO people \(id, ssn\) VALUES \(\*\*\*, \*\*\*::text\)/,
+		"auto_explain $format: numbers in the plan's query text are replaced");
+	like($log, qr/(cost=\d+\.\d+\.\.\d+\.\d+|"?Total Cost"?: \d+\.\d+)/,
+		"auto_explain $format: the plan's costs are kept");
+	unlike($log, qr/47114711471[12]/, "auto_explain $format: no numeric plaintext in the plans");
 }
 $node->psql('postgres', 'SELECT 1');
 
