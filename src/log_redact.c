@@ -450,34 +450,12 @@ mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsig
 	}
 }
 
-char *
-px_redact_sql_literals(const char *sql, bool numbers)
+/* The text with each marked run replaced by its placeholder. */
+static char *
+replace_marked(const char *sql, int len, unsigned char *mark)
 {
-	size_t		full_len = strlen(sql);
-	int			len;
-	unsigned char *mark;
 	StringInfoData out;
 	int			i = 0;
-
-	/*
-	 * The placeholders can make the text longer than it was; text that could
-	 * outgrow a palloc chunk is replaced whole (an error here would be an
-	 * error while reporting one).
-	 */
-	if (full_len > MaxAllocSize / 4)
-		return pstrdup("'***'");
-	len = (int) full_len;
-	mark = palloc0(len + 1);
-
-	/*
-	 * Lexed twice, with and without backslash escapes in plain strings, and
-	 * what either reading sees as a constant is replaced: the setting in
-	 * force when the text was parsed may not be the one in force now (a SET
-	 * earlier in the same query string), and one of the two readings is the
-	 * parser's.
-	 */
-	mark_constants(sql, len, false, numbers, mark, NULL);
-	mark_constants(sql, len, true, numbers, mark, NULL);
 
 	initStringInfo(&out);
 	while (i < len)
@@ -499,8 +477,140 @@ px_redact_sql_literals(const char *sql, bool numbers)
 			appendBinaryStringInfo(&out, sql + start, i - start);
 		}
 	}
-	pfree(mark);
 	return out.data;
+}
+
+/*
+ * The constants of sql marked (numbers too if asked), or NULL for a text
+ * too long to be redacted piece by piece.
+ */
+static unsigned char *
+mark_all_constants(const char *sql, bool numbers, int *len)
+{
+	size_t		full_len = strlen(sql);
+	unsigned char *mark;
+
+	/*
+	 * The placeholders can make the text longer than it was; text that could
+	 * outgrow a palloc chunk is replaced whole (an error here would be an
+	 * error while reporting one).
+	 */
+	if (full_len > MaxAllocSize / 4)
+		return NULL;
+	*len = (int) full_len;
+	mark = palloc0(*len + 1);
+
+	/*
+	 * Lexed twice, with and without backslash escapes in plain strings, and
+	 * what either reading sees as a constant is replaced: the setting in
+	 * force when the text was parsed may not be the one in force now (a SET
+	 * earlier in the same query string), and one of the two readings is the
+	 * parser's.
+	 */
+	mark_constants(sql, *len, false, numbers, mark, NULL);
+	mark_constants(sql, *len, true, numbers, mark, NULL);
+	return mark;
+}
+
+char *
+px_redact_sql_literals(const char *sql, bool numbers)
+{
+	int			len;
+	unsigned char *mark = mark_all_constants(sql, numbers, &len);
+	char	   *result;
+
+	if (mark == NULL)
+		return pstrdup("'***'");
+	result = replace_marked(sql, len, mark);
+	pfree(mark);
+	return result;
+}
+
+/*
+ * Whether a line of a text EXPLAIN plan (after its indentation and "->  ")
+ * holds only figures of the plan: a node's line ("Seq Scan on t
+ * (cost=0.00..1.01 rows=1 width=4)"), which names but holds no expression,
+ * or one whose label is of a statistic ("Rows Removed by Filter: 3").  Any
+ * other labelled line may show an expression ("Filter: (x = 1234)",
+ * "Output:", "Index Cond:", "Sort Key:", a foreign table's "Remote SQL:"),
+ * whose numbers are the statement's constants.
+ */
+static bool
+plan_line_is_figures(const char *line, int len)
+{
+	static const char *const labels[] = {
+		"Planning Time", "Execution Time", "Planning", "Buffers", "I/O Timings",
+		"WAL", "Rows Removed by Filter", "Rows Removed by Join Filter",
+		"Rows Removed by Index Recheck", "Rows Removed by Conflict Filter",
+		"Heap Fetches", "Heap Blocks", "Sort Method", "Workers Planned",
+		"Workers Launched", "Buckets", "Batches", "Planned Partitions", "Hits",
+		"Subplans Removed", "Tuples Inserted", "Conflicting Tuples",
+		"Full-sort Groups", "Pre-sorted Groups", "JIT", "Functions", "Options",
+		"Timing", "Query Identifier", "Worker", "Trigger"
+	};
+	int			i = 0;
+	int			label_end;
+
+	while (i < len && line[i] == ' ')
+		i++;
+	if (len - i >= 4 && strncmp(line + i, "->  ", 4) == 0)
+		i += 4;
+	for (label_end = i; label_end + 1 < len; label_end++)
+		if (line[label_end] == ':' && line[label_end + 1] == ' ')
+			break;
+	/* a node's line: no label (a quoted name holding ": " reads as one) */
+	if (label_end + 1 >= len && !(len > 0 && line[len - 1] == ':'))
+		return true;
+	if (label_end + 1 >= len)
+		label_end = len - 1;
+	for (int l = 0; l < (int) lengthof(labels); l++)
+	{
+		int			llen = strlen(labels[l]);
+
+		if (label_end - i == llen && strncmp(line + i, labels[l], llen) == 0)
+			return true;
+		/* "Worker 0:", "Trigger t on t:" */
+		if ((strcmp(labels[l], "Worker") == 0 || strcmp(labels[l], "Trigger") == 0) &&
+			label_end - i > llen && strncmp(line + i, labels[l], llen) == 0 && line[i + llen] == ' ')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The plan of a text EXPLAIN: string constants replaced, and numbers on
+ * every line that may show an expression; numbers on the lines of costs,
+ * times and other figures are kept.  A line that starts inside a string
+ * constant (one with a line break) belongs to the line the constant
+ * started on.
+ */
+static char *
+redact_text_plan_body(const char *plan)
+{
+	int			len;
+	unsigned char *mark = mark_all_constants(plan, true, &len);
+	bool		figures = false;
+	int			pos = 0;
+	char	   *result;
+
+	if (mark == NULL)
+		return pstrdup("'***'");
+	while (pos < len)
+	{
+		const char *nl = memchr(plan + pos, '\n', len - pos);
+		int			end = nl ? (int) (nl - plan) : len;
+
+		if (pos == 0 || !(mark[pos - 1] & MARK_STRING))
+			figures = plan_line_is_figures(plan + pos, end - pos);
+		if (figures)
+			for (int i = pos; i < end; i++)
+				if (mark[i] == MARK_NUMBER)
+					mark[i] = 0;
+		pos = end + 1;
+	}
+	result = replace_marked(plan, len, mark);
+	pfree(mark);
+	return result;
 }
 
 /* ---------------------------------------------------------------------
@@ -757,22 +867,15 @@ append_code_point(StringInfo out, pg_wchar c)
 	}
 }
 
-/* Whether what buf holds so far ends with suffix. */
-static bool
-string_ends_with(const StringInfoData *buf, const char *suffix)
-{
-	int			len = strlen(suffix);
-
-	return buf->len >= len && memcmp(buf->data + buf->len - len, suffix, len) == 0;
-}
-
 /*
  * A JSON or YAML plan of auto_explain: the SQL text is inside JSON string
  * literals (YAML's are written the same way), with its double quotes
  * escaped, so the SQL lexer would read each as a quoted name and keep its
- * contents.  Each string is decoded, its string constants replaced (numbers
- * are kept, as in a text plan) and written back as a JSON string; what is
- * outside them (keys of YAML, numbers, punctuation) is kept.
+ * contents.  Each string is decoded, its string and numeric constants
+ * replaced (the query text and expressions are strings: "Filter": "(x =
+ * 1234)") and written back as a JSON string; what is outside them (keys of
+ * YAML, numbers, which are the plan's costs and other figures,
+ * punctuation) is kept.
  */
 static char *
 redact_structured_plan(const char *plan)
@@ -785,16 +888,11 @@ redact_structured_plan(const char *plan)
 	initStringInfo(&str);
 	while (*p)
 	{
-		bool		query_text;
-
 		if (*p != '"')
 		{
 			appendStringInfoChar(&out, *p++);
 			continue;
 		}
-		/* the value of "Query Text" (JSON) or Query Text (YAML) is SQL */
-		query_text = string_ends_with(&out, "\"Query Text\": ") ||
-			string_ends_with(&out, "Query Text: ");
 		resetStringInfo(&str);
 		p++;
 		while (*p && *p != '"')
@@ -846,7 +944,7 @@ redact_structured_plan(const char *plan)
 			p++;
 		else					/* cut short: nothing of it is kept */
 			resetStringInfo(&str);
-		escape_json(&out, px_redact_sql_literals(str.data, query_text));
+		escape_json(&out, px_redact_sql_literals(str.data, true));
 	}
 	return out.data;
 }
@@ -855,8 +953,8 @@ redact_structured_plan(const char *plan)
  * A text plan of auto_explain: "Query Text: <SQL>\n" and the plan.  The SQL
  * is a statement's text, where a number is a constant as it is on a
  * STATEMENT line (123456789::text written into an encrypted column): its
- * numbers are replaced too; in the plan below it numbers are mostly costs
- * and are kept.  The SQL may span lines, so where it ends is known only
+ * numbers are replaced too; in the plan below it, on the lines that may
+ * show an expression (redact_text_plan_body).  The SQL may span lines, so where it ends is known only
  * when it is the client's statement (as PostgreSQL set debug_query_string,
  * before a report may have pointed that at a redacted copy); otherwise (a
  * nested statement, an EXECUTE of a prepared statement) numbers are
@@ -879,7 +977,7 @@ redact_text_plan(const char *plan)
 	initStringInfo(&out);
 	appendStringInfoString(&out, prefix);
 	appendStringInfoString(&out, px_redact_sql_literals(statement, true));
-	appendStringInfoString(&out, px_redact_sql_literals(plan + sizeof(prefix) - 1 + len, false));
+	appendStringInfoString(&out, redact_text_plan_body(plan + sizeof(prefix) - 1 + len));
 	return out.data;
 }
 
@@ -966,18 +1064,19 @@ hide_foreign_values(ErrorData *edata)
 static bool
 plan_of_nested_statement(const char *plan)
 {
+	const char *statement = current_statement_text();
 	StringInfoData want;
 	bool		found;
 
-	if (debug_query_string == NULL)
+	if (statement == NULL)
 		return true;
 	initStringInfo(&want);
-	appendStringInfo(&want, "Query Text: %s\n", debug_query_string);
+	appendStringInfo(&want, "Query Text: %s\n", statement);
 	found = strncmp(plan, want.data, want.len) == 0;
 	if (!found)
 	{
 		resetStringInfo(&want);
-		escape_json(&want, debug_query_string);
+		escape_json(&want, statement);
 		found = strstr(plan, psprintf("\"Query Text\": %s", want.data)) != NULL ||
 			strstr(plan, psprintf("Query Text: %s", want.data)) != NULL;
 	}

@@ -378,20 +378,26 @@ for my $format ('json', 'yaml')
 
 # The query text of a plan is a statement's text: its numbers are
 # constants, as on a STATEMENT line (a number cast into an encrypted
-# column is a plaintext); the plan's own numbers (costs) are kept.
+# column is a plaintext), and so are the numbers of the plan's
+# expressions (a PIN compared with a decrypted value); the plan's own
+# figures (costs, rows) are kept.
 for my $format ('text', 'json', 'yaml')
 {
 	$offset = -s $node->logfile;
 	$node->psql('postgres', qq{SET auto_explain.log_format = $format;
 		INSERT INTO people (id, ssn) VALUES (60, 471147114711::text);
 		SELECT id FROM people WHERE privacy.decrypt(ssn) = 471147114712::text;
+		SELECT id FROM people WHERE id::numeric <> 471147114713 AND length(privacy.decrypt(ssn)) <> 4711471
+		    ORDER BY id + 4711472;
 		DELETE FROM people WHERE id = 60;});
 	$log = slurp_file($node->logfile, $offset);
 	like($log, qr/"?Query Text"?: "?INSERT INTO people \(id, ssn\) VALUES \(\*\*\*, \*\*\*::text\)/,
 		"auto_explain $format: numbers in the plan's query text are replaced");
+	like($log, qr/"?Filter"?: "?\(\(\(people\.id\)::numeric <> '\*\*\*'::numeric\) AND \(length\(privacy\.decrypt\(people\.ssn\)\) <> \*\*\*\)\)/,
+		"auto_explain $format: numbers in the plan's expressions are replaced");
 	like($log, qr/(cost=\d+\.\d+\.\.\d+\.\d+|"?Total Cost"?: \d+\.\d+)/,
 		"auto_explain $format: the plan's costs are kept");
-	unlike($log, qr/47114711471[12]/, "auto_explain $format: no numeric plaintext in the plans");
+	unlike($log, qr/4711471/, "auto_explain $format: no numeric plaintext in the plans");
 }
 $node->psql('postgres', 'SELECT 1');
 
