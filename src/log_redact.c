@@ -83,6 +83,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
@@ -102,6 +103,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 #include "utils/varlena.h"
 
@@ -110,6 +112,7 @@
 #include "audit/relay.h"
 #include "catalog.h"
 #include "errors.h"
+#include "masking/transparent.h"
 #include "statement.h"
 
 bool		px_log_took_plaintext = false;
@@ -128,6 +131,15 @@ static void take_worker_marks(void);
  * may be any column's if the row is misaligned.
  */
 static bool copying_into_encrypted = false;
+
+/*
+ * The statement wrote a table that has a masking view (or a partition of
+ * one): a constraint violation's detail quotes the row written ("Key
+ * (email)=(...) already exists", "Failing row contains (...)"), bound
+ * parameters included, which masking the statement's constants does not
+ * reach.
+ */
+static bool writing_masked_table = false;
 
 /*
  * The statement reads a foreign table the current user may not read
@@ -1710,6 +1722,20 @@ px_emit_log(ErrorData *edata)
 		if (changed)
 			needs_substitute = true;
 	}
+	/*
+	 * A constraint violation in a statement that wrote a masked table: its
+	 * detail quotes the row, clear values of masked columns among them
+	 * (also when they came as bound parameters, which are not constants of
+	 * the statement): the log gets no detail.
+	 */
+	if (!statement_log && !ours && values_hidden == NULL && writing_masked_table &&
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
+		text.detail != NULL)
+	{
+		text.detail = values_hidden_detail("logged", "the statement wrote a table with a masking view, "
+										   "whose values the detail quotes");
+		needs_substitute = true;
+	}
 	if (values_hidden)
 	{
 		text.message = message_format_only(edata, "logged");
@@ -2069,6 +2095,7 @@ clear_marks(void)
 	px_log_took_plaintext = false;
 	px_log_gave_plaintext = false;
 	copying_into_encrypted = false;
+	writing_masked_table = false;
 	reading_foreign_unreadable = false;
 }
 
@@ -2156,6 +2183,36 @@ copy_into_encrypted(const CopyStmt *stmt)
 }
 
 /*
+ * Whether a table has a masking view, or is a partition of one that has:
+ * its rows hold values some roles read only masked.
+ */
+static bool
+table_is_masked(Oid relid)
+{
+	ListCell   *lc;
+	List	   *ancestors;
+
+	if (OidIsValid(px_masking_view_of(relid)))
+		return true;
+	if (!get_rel_relispartition(relid))
+		return false;
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+		if (OidIsValid(px_masking_view_of(lfirst_oid(lc))))
+			return true;
+	return false;
+}
+
+/* Notes a write into a masked table (see writing_masked_table). */
+static void
+note_write(Oid relid)
+{
+	if (!writing_masked_table && OidIsValid(relid) && ActiveSnapshotSet() &&
+		table_is_masked(relid))
+		writing_masked_table = true;
+}
+
+/*
  * How many utility statements are running (nested ones count: a CALL in a
  * procedure).  A procedure's or DO block's COMMIT and ROLLBACK end
  * transactions inside a running CALL or DO, whose PL/pgSQL variables still
@@ -2179,6 +2236,8 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 		px_note_plaintext_in();
 		if (copy_into_encrypted((CopyStmt *) pstmt->utilityStmt))
 			copying_into_encrypted = true;
+		if (((CopyStmt *) pstmt->utilityStmt)->relation)
+			note_write(RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true));
 	}
 
 	if (marks_slots == NULL && may_build_index_in_parallel(pstmt->utilityStmt))
@@ -2232,6 +2291,10 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
 			Oid			rowtype;
 
+			if (rte->rtekind == RTE_RELATION && !writing_masked_table &&
+				(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE)) &&
+				(rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE))
+				note_write(rte->relid);
 			if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
 				continue;
 			if (!reading_foreign_unreadable &&

@@ -36,6 +36,12 @@ $node->safe_psql('postgres', q{
 	SELECT privacy.protect_table('customers', 'customer_id');
 	CREATE TYPE pair AS (a int, s privacy.encrypted_text('lk'));
 	CREATE TABLE bundles (id int, arr privacy.encrypted_text('lk')[], p pair);
+	-- a masked table (plain columns): its constraint violations quote rows
+	CREATE TABLE contacts (id int PRIMARY KEY, email text UNIQUE, age int CHECK (age > 0));
+	INSERT INTO contacts VALUES (1, 'SECRET-105-XYZ', 30);
+	SELECT privacy.set_mask('contacts', 'id', 'none');
+	SELECT privacy.set_mask('contacts', 'email', 'email');
+	SELECT privacy.create_masking_view('contacts');
 	CREATE TABLE locks (id int PRIMARY KEY, v text);
 	INSERT INTO locks VALUES (1, 'a'), (2, 'b');
 	CREATE FUNCTION dec_int(e privacy.encrypted_text) RETURNS int LANGUAGE plpgsql
@@ -217,6 +223,10 @@ my @pgbench_battery = (
 	[ 'INSERT INTO people (id, ssn) VALUES (1, :v);', 'v=SECRET-36-XYZ' ],
 	[ 'INSERT INTO people (id, ssn) VALUES (31, :v::privacy.encrypted_text(\'nosuchkey\'));', 'v=SECRET-37-XYZ' ],
 	[ 'SELECT privacy.decrypt(ssn)::int FROM people WHERE id = :v;', 'v=1' ],
+	# a masked table's constraint violations, the value a parameter: the
+	# detail (Key (email)=(...), Failing row contains (...)) is not logged
+	[ 'INSERT INTO contacts VALUES (2, :v, 5);', 'v=SECRET-105-XYZ' ],
+	[ 'INSERT INTO contacts VALUES (3, :v, -5);', 'v=SECRET-68-XYZ' ],
 );
 
 sub run_battery
@@ -291,6 +301,8 @@ sub check_log
 		"$label: a literal quoted back by PostgreSQL's message is masked");
 	ok((grep { /ERROR:  privacy_ext key "\*\*\*" does not exist$/ } @lines),
 		"$label: a literal quoted back by the extension's error is masked");
+	ok((grep { /DETAIL:  The values of this message are not logged: the statement wrote a table with a masking view/ } @lines),
+		"$label: a masked table's constraint violation is logged without its detail");
 	ok((grep { /WARNING:  %s$/ } @lines),
 		"$label: a warning quoting a decrypted value is logged without it");
 	ok((grep { /^\s*Process \d+: UPDATE locks SET v = '\*\*\*'$/ } @lines),
