@@ -135,7 +135,8 @@ static bool copying_into_encrypted = false;
 /*
  * The statement wrote a table that has a masking view (or a partition of
  * one): a constraint violation's detail quotes the row written ("Key
- * (email)=(...) already exists", "Failing row contains (...)"), bound
+ * (email)=(...) already exists", "Failing row contains (...)"), or the
+ * key of a row deleted that another table still references, bound
  * parameters included, which masking the statement's constants does not
  * reach.
  */
@@ -2292,7 +2293,7 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 			Oid			rowtype;
 
 			if (rte->rtekind == RTE_RELATION && !writing_masked_table &&
-				(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE)) &&
+				(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) &&
 				(rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE))
 				note_write(rte->relid);
 			if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)

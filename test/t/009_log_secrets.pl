@@ -42,6 +42,8 @@ $node->safe_psql('postgres', q{
 	SELECT privacy.set_mask('contacts', 'id', 'none');
 	SELECT privacy.set_mask('contacts', 'email', 'email');
 	SELECT privacy.create_masking_view('contacts');
+	CREATE TABLE contact_refs (email text REFERENCES contacts (email));
+	INSERT INTO contact_refs VALUES ('SECRET-105-XYZ');
 	CREATE TABLE locks (id int PRIMARY KEY, v text);
 	INSERT INTO locks VALUES (1, 'a'), (2, 'b');
 	CREATE FUNCTION dec_int(e privacy.encrypted_text) RETURNS int LANGUAGE plpgsql
@@ -227,6 +229,7 @@ my @pgbench_battery = (
 	# detail (Key (email)=(...), Failing row contains (...)) is not logged
 	[ 'INSERT INTO contacts VALUES (2, :v, 5);', 'v=SECRET-105-XYZ' ],
 	[ 'INSERT INTO contacts VALUES (3, :v, -5);', 'v=SECRET-68-XYZ' ],
+	[ 'DELETE FROM contacts WHERE email = :v;', 'v=SECRET-105-XYZ' ],
 );
 
 sub run_battery
