@@ -143,6 +143,13 @@ static bool copying_into_encrypted = false;
 static bool writing_masked_table = false;
 
 /*
+ * A COPY FROM into a table with a masking view: a bad row's message quotes
+ * its input ("invalid input syntax for type integer: "<an e-mail address
+ * one column off>""), which is no constant of the statement.
+ */
+static bool copying_into_masked = false;
+
+/*
  * The statement reads a foreign table the current user may not read
  * itself (through a masking view, whose owner reads it): a foreign-data
  * wrapper's report can quote the data it read (file_fdw: "COPY t, line 2:
@@ -1700,6 +1707,8 @@ px_emit_log(ErrorData *edata)
 		values_hidden = "the statement decrypted protected data";
 	else if (!ours && copying_into_encrypted)
 		values_hidden = "the statement copied rows into a table with encrypted columns";
+	else if (!ours && copying_into_masked)
+		values_hidden = "the statement copied rows into a table with a masking view";
 	else if (!ours && parallel)
 		values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
 	else if (px_log_statement_literals == PX_LITERALS_HIDDEN && (!ours || edata->elevel >= ERROR))
@@ -2097,6 +2106,7 @@ clear_marks(void)
 	px_log_gave_plaintext = false;
 	copying_into_encrypted = false;
 	writing_masked_table = false;
+	copying_into_masked = false;
 	reading_foreign_unreadable = false;
 }
 
@@ -2238,7 +2248,11 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 		if (copy_into_encrypted((CopyStmt *) pstmt->utilityStmt))
 			copying_into_encrypted = true;
 		if (((CopyStmt *) pstmt->utilityStmt)->relation)
+		{
 			note_write(RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true));
+			if (writing_masked_table)
+				copying_into_masked = true;
+		}
 	}
 
 	if (marks_slots == NULL && may_build_index_in_parallel(pstmt->utilityStmt))

@@ -137,6 +137,8 @@ my @battery = (
 	qq{COPY bundles (id, arr) FROM stdin;\n60\t{SECRET-50-XYZ,"SECRET-51-XYZ}\n\\.\n},
 	qq{COPY bundles (id, p) FROM stdin;\n61\t(1,SECRET-52-XYZ\n\\.\n},
 	qq{COPY bundles FROM stdin;\nSECRET-53-XYZ\t{}\t(1,x)\n\\.\n},
+	# into a masked table: a value one column off is quoted by its message
+	qq{COPY contacts FROM stdin;\n7\t30\tSECRET-69-XYZ\n\\.\n},
 	# decrypted values in PostgreSQL's messages
 	q{SELECT privacy.decrypt(ssn)::int FROM people WHERE id = 1;},
 	q{SELECT privacy.decrypt(ssn)::date FROM people WHERE id = 1;},
