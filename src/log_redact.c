@@ -149,6 +149,9 @@ static bool writing_masked_table = false;
  */
 static bool copying_into_masked = false;
 
+/* The statement read a table with a masking view in clear. */
+static bool reading_masked_clear = false;
+
 /*
  * The statement reads a foreign table the current user may not read
  * itself (through a masking view, whose owner reads it): a foreign-data
@@ -1704,7 +1707,9 @@ px_emit_log(ErrorData *edata)
 	if (statement_log)
 		;						/* statement text, already redacted */
 	else if (!ours && px_log_gave_plaintext)
-		values_hidden = "the statement decrypted protected data";
+		values_hidden = reading_masked_clear ?
+			"the statement read a table with a masking view in clear, or decrypted protected data" :
+			"the statement decrypted protected data";
 	else if (!ours && copying_into_encrypted)
 		values_hidden = "the statement copied rows into a table with encrypted columns";
 	else if (!ours && copying_into_masked)
@@ -2107,6 +2112,7 @@ clear_marks(void)
 	copying_into_encrypted = false;
 	writing_masked_table = false;
 	copying_into_masked = false;
+	reading_masked_clear = false;
 	reading_foreign_unreadable = false;
 }
 
@@ -2306,6 +2312,22 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
 			Oid			rowtype;
 
+			/*
+			 * A masked table read in clear (by a role that is not masked,
+			 * or by a masking view as its owner): PostgreSQL's messages
+			 * about its values quote them ("invalid input syntax for type
+			 * integer: "<a masked column's value>""), as they would a
+			 * decrypted value; the statement gave plaintext out.
+			 */
+			if (rte->rtekind == RTE_RELATION && !px_log_gave_plaintext &&
+				!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && (rte->requiredPerms & ACL_SELECT) &&
+				(rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE ||
+				 rte->relkind == RELKIND_MATVIEW) &&
+				ActiveSnapshotSet() && table_is_masked(rte->relid))
+			{
+				px_note_plaintext_out();
+				reading_masked_clear = true;
+			}
 			if (rte->rtekind == RTE_RELATION && !writing_masked_table &&
 				(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) &&
 				(rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE))

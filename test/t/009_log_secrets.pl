@@ -137,6 +137,9 @@ my @battery = (
 	qq{COPY bundles (id, arr) FROM stdin;\n60\t{SECRET-50-XYZ,"SECRET-51-XYZ}\n\\.\n},
 	qq{COPY bundles (id, p) FROM stdin;\n61\t(1,SECRET-52-XYZ\n\\.\n},
 	qq{COPY bundles FROM stdin;\nSECRET-53-XYZ\t{}\t(1,x)\n\\.\n},
+	# a masked table read in clear: a message quoting one of its values
+	q{SELECT email::int FROM contacts;},
+	q{SELECT c.id FROM contacts c JOIN people p ON p.id = c.id WHERE c.email::int > 0;},
 	# into a masked table: a value one column off is quoted by its message
 	qq{COPY contacts FROM stdin;\n7\t30\tSECRET-69-XYZ\n\\.\n},
 	# decrypted values in PostgreSQL's messages
