@@ -83,6 +83,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
@@ -102,6 +103,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/portal.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 #include "utils/varlena.h"
 
@@ -110,6 +112,7 @@
 #include "audit/relay.h"
 #include "catalog.h"
 #include "errors.h"
+#include "masking/transparent.h"
 #include "statement.h"
 
 bool		px_log_took_plaintext = false;
@@ -128,6 +131,26 @@ static void take_worker_marks(void);
  * may be any column's if the row is misaligned.
  */
 static bool copying_into_encrypted = false;
+
+/*
+ * The statement wrote a table that has a masking view (or a partition of
+ * one): a constraint violation's detail quotes the row written ("Key
+ * (email)=(...) already exists", "Failing row contains (...)"), or the
+ * key of a row deleted that another table still references, bound
+ * parameters included, which masking the statement's constants does not
+ * reach.
+ */
+static bool writing_masked_table = false;
+
+/*
+ * A COPY FROM into a table with a masking view: a bad row's message quotes
+ * its input ("invalid input syntax for type integer: "<an e-mail address
+ * one column off>""), which is no constant of the statement.
+ */
+static bool copying_into_masked = false;
+
+/* The statement read a table with a masking view in clear. */
+static bool reading_masked_clear = false;
 
 /*
  * The statement reads a foreign table the current user may not read
@@ -168,6 +191,8 @@ static ExecutorStart_hook_type prev_executor_start = NULL;
 static char *redacted_statement = NULL;
 static const char *redacted_from = NULL;	/* compared, never read */
 static char *redacted_original = NULL;	/* a copy of it, to read */
+
+static const char *current_statement_text(void);
 
 /* Scratch memory of one report, reset on the next. */
 static MemoryContext redact_cxt = NULL;
@@ -448,34 +473,12 @@ mark_constants(const char *s, int len, bool plain_backslash, bool numbers, unsig
 	}
 }
 
-char *
-px_redact_sql_literals(const char *sql, bool numbers)
+/* The text with each marked run replaced by its placeholder. */
+static char *
+replace_marked(const char *sql, int len, unsigned char *mark)
 {
-	size_t		full_len = strlen(sql);
-	int			len;
-	unsigned char *mark;
 	StringInfoData out;
 	int			i = 0;
-
-	/*
-	 * The placeholders can make the text longer than it was; text that could
-	 * outgrow a palloc chunk is replaced whole (an error here would be an
-	 * error while reporting one).
-	 */
-	if (full_len > MaxAllocSize / 4)
-		return pstrdup("'***'");
-	len = (int) full_len;
-	mark = palloc0(len + 1);
-
-	/*
-	 * Lexed twice, with and without backslash escapes in plain strings, and
-	 * what either reading sees as a constant is replaced: the setting in
-	 * force when the text was parsed may not be the one in force now (a SET
-	 * earlier in the same query string), and one of the two readings is the
-	 * parser's.
-	 */
-	mark_constants(sql, len, false, numbers, mark, NULL);
-	mark_constants(sql, len, true, numbers, mark, NULL);
 
 	initStringInfo(&out);
 	while (i < len)
@@ -497,8 +500,140 @@ px_redact_sql_literals(const char *sql, bool numbers)
 			appendBinaryStringInfo(&out, sql + start, i - start);
 		}
 	}
-	pfree(mark);
 	return out.data;
+}
+
+/*
+ * The constants of sql marked (numbers too if asked), or NULL for a text
+ * too long to be redacted piece by piece.
+ */
+static unsigned char *
+mark_all_constants(const char *sql, bool numbers, int *len)
+{
+	size_t		full_len = strlen(sql);
+	unsigned char *mark;
+
+	/*
+	 * The placeholders can make the text longer than it was; text that could
+	 * outgrow a palloc chunk is replaced whole (an error here would be an
+	 * error while reporting one).
+	 */
+	if (full_len > MaxAllocSize / 4)
+		return NULL;
+	*len = (int) full_len;
+	mark = palloc0(*len + 1);
+
+	/*
+	 * Lexed twice, with and without backslash escapes in plain strings, and
+	 * what either reading sees as a constant is replaced: the setting in
+	 * force when the text was parsed may not be the one in force now (a SET
+	 * earlier in the same query string), and one of the two readings is the
+	 * parser's.
+	 */
+	mark_constants(sql, *len, false, numbers, mark, NULL);
+	mark_constants(sql, *len, true, numbers, mark, NULL);
+	return mark;
+}
+
+char *
+px_redact_sql_literals(const char *sql, bool numbers)
+{
+	int			len;
+	unsigned char *mark = mark_all_constants(sql, numbers, &len);
+	char	   *result;
+
+	if (mark == NULL)
+		return pstrdup("'***'");
+	result = replace_marked(sql, len, mark);
+	pfree(mark);
+	return result;
+}
+
+/*
+ * Whether a line of a text EXPLAIN plan (after its indentation and "->  ")
+ * holds only figures of the plan: a node's line ("Seq Scan on t
+ * (cost=0.00..1.01 rows=1 width=4)"), which names but holds no expression,
+ * or one whose label is of a statistic ("Rows Removed by Filter: 3").  Any
+ * other labelled line may show an expression ("Filter: (x = 1234)",
+ * "Output:", "Index Cond:", "Sort Key:", a foreign table's "Remote SQL:"),
+ * whose numbers are the statement's constants.
+ */
+static bool
+plan_line_is_figures(const char *line, int len)
+{
+	static const char *const labels[] = {
+		"Planning Time", "Execution Time", "Planning", "Buffers", "I/O Timings",
+		"WAL", "Rows Removed by Filter", "Rows Removed by Join Filter",
+		"Rows Removed by Index Recheck", "Rows Removed by Conflict Filter",
+		"Heap Fetches", "Heap Blocks", "Sort Method", "Workers Planned",
+		"Workers Launched", "Buckets", "Batches", "Planned Partitions", "Hits",
+		"Subplans Removed", "Tuples Inserted", "Conflicting Tuples",
+		"Full-sort Groups", "Pre-sorted Groups", "JIT", "Functions", "Options",
+		"Timing", "Query Identifier", "Worker", "Trigger"
+	};
+	int			i = 0;
+	int			label_end;
+
+	while (i < len && line[i] == ' ')
+		i++;
+	if (len - i >= 4 && strncmp(line + i, "->  ", 4) == 0)
+		i += 4;
+	for (label_end = i; label_end + 1 < len; label_end++)
+		if (line[label_end] == ':' && line[label_end + 1] == ' ')
+			break;
+	/* a node's line: no label (a quoted name holding ": " reads as one) */
+	if (label_end + 1 >= len && !(len > 0 && line[len - 1] == ':'))
+		return true;
+	if (label_end + 1 >= len)
+		label_end = len - 1;
+	for (int l = 0; l < (int) lengthof(labels); l++)
+	{
+		int			llen = strlen(labels[l]);
+
+		if (label_end - i == llen && strncmp(line + i, labels[l], llen) == 0)
+			return true;
+		/* "Worker 0:", "Trigger t on t:" */
+		if ((strcmp(labels[l], "Worker") == 0 || strcmp(labels[l], "Trigger") == 0) &&
+			label_end - i > llen && strncmp(line + i, labels[l], llen) == 0 && line[i + llen] == ' ')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The plan of a text EXPLAIN: string constants replaced, and numbers on
+ * every line that may show an expression; numbers on the lines of costs,
+ * times and other figures are kept.  A line that starts inside a string
+ * constant (one with a line break) belongs to the line the constant
+ * started on.
+ */
+static char *
+redact_text_plan_body(const char *plan)
+{
+	int			len;
+	unsigned char *mark = mark_all_constants(plan, true, &len);
+	bool		figures = false;
+	int			pos = 0;
+	char	   *result;
+
+	if (mark == NULL)
+		return pstrdup("'***'");
+	while (pos < len)
+	{
+		const char *nl = memchr(plan + pos, '\n', len - pos);
+		int			end = nl ? (int) (nl - plan) : len;
+
+		if (pos == 0 || !(mark[pos - 1] & MARK_STRING))
+			figures = plan_line_is_figures(plan + pos, end - pos);
+		if (figures)
+			for (int i = pos; i < end; i++)
+				if (mark[i] == MARK_NUMBER)
+					mark[i] = 0;
+		pos = end + 1;
+	}
+	result = replace_marked(plan, len, mark);
+	pfree(mark);
+	return result;
 }
 
 /* ---------------------------------------------------------------------
@@ -759,9 +894,11 @@ append_code_point(StringInfo out, pg_wchar c)
  * A JSON or YAML plan of auto_explain: the SQL text is inside JSON string
  * literals (YAML's are written the same way), with its double quotes
  * escaped, so the SQL lexer would read each as a quoted name and keep its
- * contents.  Each string is decoded, its string constants replaced (numbers
- * are kept, as in a text plan) and written back as a JSON string; what is
- * outside them (keys of YAML, numbers, punctuation) is kept.
+ * contents.  Each string is decoded, its string and numeric constants
+ * replaced (the query text and expressions are strings: "Filter": "(x =
+ * 1234)") and written back as a JSON string; what is outside them (keys of
+ * YAML, numbers, which are the plan's costs and other figures,
+ * punctuation) is kept.
  */
 static char *
 redact_structured_plan(const char *plan)
@@ -830,8 +967,40 @@ redact_structured_plan(const char *plan)
 			p++;
 		else					/* cut short: nothing of it is kept */
 			resetStringInfo(&str);
-		escape_json(&out, px_redact_sql_literals(str.data, false));
+		escape_json(&out, px_redact_sql_literals(str.data, true));
 	}
+	return out.data;
+}
+
+/*
+ * A text plan of auto_explain: "Query Text: <SQL>\n" and the plan.  The SQL
+ * is a statement's text, where a number is a constant as it is on a
+ * STATEMENT line (123456789::text written into an encrypted column): its
+ * numbers are replaced too; in the plan below it, on the lines that may
+ * show an expression (redact_text_plan_body).  The SQL may span lines, so where it ends is known only
+ * when it is the client's statement (as PostgreSQL set debug_query_string,
+ * before a report may have pointed that at a redacted copy); otherwise (a
+ * nested statement, an EXECUTE of a prepared statement) numbers are
+ * replaced in the whole plan, costs among them.
+ */
+static char *
+redact_text_plan(const char *plan)
+{
+	static const char prefix[] = "Query Text: ";
+	const char *statement = current_statement_text();
+	StringInfoData out;
+	size_t		len;
+
+	if (strncmp(plan, prefix, sizeof(prefix) - 1) != 0 || statement == NULL)
+		return px_redact_sql_literals(plan, true);
+	len = strlen(statement);
+	if (strncmp(plan + sizeof(prefix) - 1, statement, len) != 0 ||
+		plan[sizeof(prefix) - 1 + len] != '\n')
+		return px_redact_sql_literals(plan, true);
+	initStringInfo(&out);
+	appendStringInfoString(&out, prefix);
+	appendStringInfoString(&out, px_redact_sql_literals(statement, true));
+	appendStringInfoString(&out, redact_text_plan_body(plan + sizeof(prefix) - 1 + len));
 	return out.data;
 }
 
@@ -918,18 +1087,19 @@ hide_foreign_values(ErrorData *edata)
 static bool
 plan_of_nested_statement(const char *plan)
 {
+	const char *statement = current_statement_text();
 	StringInfoData want;
 	bool		found;
 
-	if (debug_query_string == NULL)
+	if (statement == NULL)
 		return true;
 	initStringInfo(&want);
-	appendStringInfo(&want, "Query Text: %s\n", debug_query_string);
+	appendStringInfo(&want, "Query Text: %s\n", statement);
 	found = strncmp(plan, want.data, want.len) == 0;
 	if (!found)
 	{
 		resetStringInfo(&want);
-		escape_json(&want, debug_query_string);
+		escape_json(&want, statement);
 		found = strstr(plan, psprintf("\"Query Text\": %s", want.data)) != NULL ||
 			strstr(plan, psprintf("Query Text: %s", want.data)) != NULL;
 	}
@@ -965,6 +1135,8 @@ redact_statement_log(ErrorData *edata)
 		/* a plan (numbers kept) may be JSON or YAML */
 		else if (!numbers && plan_is_structured(from))
 			text = redact_structured_plan(from);
+		else if (!numbers)
+			text = redact_text_plan(from);
 		else
 			text = px_redact_sql_literals(from, numbers);
 
@@ -1535,9 +1707,13 @@ px_emit_log(ErrorData *edata)
 	if (statement_log)
 		;						/* statement text, already redacted */
 	else if (!ours && px_log_gave_plaintext)
-		values_hidden = "the statement decrypted protected data";
+		values_hidden = reading_masked_clear ?
+			"the statement read a table with a masking view in clear, or decrypted protected data" :
+			"the statement decrypted protected data";
 	else if (!ours && copying_into_encrypted)
 		values_hidden = "the statement copied rows into a table with encrypted columns";
+	else if (!ours && copying_into_masked)
+		values_hidden = "the statement copied rows into a table with a masking view";
 	else if (!ours && parallel)
 		values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
 	else if (px_log_statement_literals == PX_LITERALS_HIDDEN && (!ours || edata->elevel >= ERROR))
@@ -1560,6 +1736,20 @@ px_emit_log(ErrorData *edata)
 		text.context = mask_pieces(text.context, pieces, &changed);
 		if (changed)
 			needs_substitute = true;
+	}
+	/*
+	 * A constraint violation in a statement that wrote a masked table: its
+	 * detail quotes the row, clear values of masked columns among them
+	 * (also when they came as bound parameters, which are not constants of
+	 * the statement): the log gets no detail.
+	 */
+	if (!statement_log && !ours && values_hidden == NULL && writing_masked_table &&
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
+		text.detail != NULL)
+	{
+		text.detail = values_hidden_detail("logged", "the statement wrote a table with a masking view, "
+										   "whose values the detail quotes");
+		needs_substitute = true;
 	}
 	if (values_hidden)
 	{
@@ -1920,6 +2110,9 @@ clear_marks(void)
 	px_log_took_plaintext = false;
 	px_log_gave_plaintext = false;
 	copying_into_encrypted = false;
+	writing_masked_table = false;
+	copying_into_masked = false;
+	reading_masked_clear = false;
 	reading_foreign_unreadable = false;
 }
 
@@ -2007,6 +2200,36 @@ copy_into_encrypted(const CopyStmt *stmt)
 }
 
 /*
+ * Whether a table has a masking view, or is a partition of one that has:
+ * its rows hold values some roles read only masked.
+ */
+static bool
+table_is_masked(Oid relid)
+{
+	ListCell   *lc;
+	List	   *ancestors;
+
+	if (OidIsValid(px_masking_view_of(relid)))
+		return true;
+	if (!get_rel_relispartition(relid))
+		return false;
+	ancestors = get_partition_ancestors(relid);
+	foreach(lc, ancestors)
+		if (OidIsValid(px_masking_view_of(lfirst_oid(lc))))
+			return true;
+	return false;
+}
+
+/* Notes a write into a masked table (see writing_masked_table). */
+static void
+note_write(Oid relid)
+{
+	if (!writing_masked_table && OidIsValid(relid) && ActiveSnapshotSet() &&
+		table_is_masked(relid))
+		writing_masked_table = true;
+}
+
+/*
  * How many utility statements are running (nested ones count: a CALL in a
  * procedure).  A procedure's or DO block's COMMIT and ROLLBACK end
  * transactions inside a running CALL or DO, whose PL/pgSQL variables still
@@ -2030,6 +2253,12 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 		px_note_plaintext_in();
 		if (copy_into_encrypted((CopyStmt *) pstmt->utilityStmt))
 			copying_into_encrypted = true;
+		if (((CopyStmt *) pstmt->utilityStmt)->relation)
+		{
+			note_write(RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true));
+			if (writing_masked_table)
+				copying_into_masked = true;
+		}
 	}
 
 	if (marks_slots == NULL && may_build_index_in_parallel(pstmt->utilityStmt))
@@ -2083,6 +2312,26 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 			RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
 			Oid			rowtype;
 
+			/*
+			 * A masked table read in clear (by a role that is not masked,
+			 * or by a masking view as its owner): PostgreSQL's messages
+			 * about its values quote them ("invalid input syntax for type
+			 * integer: "<a masked column's value>""), as they would a
+			 * decrypted value; the statement gave plaintext out.
+			 */
+			if (rte->rtekind == RTE_RELATION && !px_log_gave_plaintext &&
+				!(eflags & EXEC_FLAG_EXPLAIN_ONLY) && (rte->requiredPerms & ACL_SELECT) &&
+				(rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE ||
+				 rte->relkind == RELKIND_MATVIEW) &&
+				ActiveSnapshotSet() && table_is_masked(rte->relid))
+			{
+				px_note_plaintext_out();
+				reading_masked_clear = true;
+			}
+			if (rte->rtekind == RTE_RELATION && !writing_masked_table &&
+				(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) &&
+				(rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE))
+				note_write(rte->relid);
 			if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_FOREIGN_TABLE)
 				continue;
 			if (!reading_foreign_unreadable &&

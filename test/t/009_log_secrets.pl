@@ -36,6 +36,14 @@ $node->safe_psql('postgres', q{
 	SELECT privacy.protect_table('customers', 'customer_id');
 	CREATE TYPE pair AS (a int, s privacy.encrypted_text('lk'));
 	CREATE TABLE bundles (id int, arr privacy.encrypted_text('lk')[], p pair);
+	-- a masked table (plain columns): its constraint violations quote rows
+	CREATE TABLE contacts (id int PRIMARY KEY, email text UNIQUE, age int CHECK (age > 0));
+	INSERT INTO contacts VALUES (1, 'SECRET-105-XYZ', 30);
+	SELECT privacy.set_mask('contacts', 'id', 'none');
+	SELECT privacy.set_mask('contacts', 'email', 'email');
+	SELECT privacy.create_masking_view('contacts');
+	CREATE TABLE contact_refs (email text REFERENCES contacts (email));
+	INSERT INTO contact_refs VALUES ('SECRET-105-XYZ');
 	CREATE TABLE locks (id int PRIMARY KEY, v text);
 	INSERT INTO locks VALUES (1, 'a'), (2, 'b');
 	CREATE FUNCTION dec_int(e privacy.encrypted_text) RETURNS int LANGUAGE plpgsql
@@ -129,6 +137,11 @@ my @battery = (
 	qq{COPY bundles (id, arr) FROM stdin;\n60\t{SECRET-50-XYZ,"SECRET-51-XYZ}\n\\.\n},
 	qq{COPY bundles (id, p) FROM stdin;\n61\t(1,SECRET-52-XYZ\n\\.\n},
 	qq{COPY bundles FROM stdin;\nSECRET-53-XYZ\t{}\t(1,x)\n\\.\n},
+	# a masked table read in clear: a message quoting one of its values
+	q{SELECT email::int FROM contacts;},
+	q{SELECT c.id FROM contacts c JOIN people p ON p.id = c.id WHERE c.email::int > 0;},
+	# into a masked table: a value one column off is quoted by its message
+	qq{COPY contacts FROM stdin;\n7\t30\tSECRET-69-XYZ\n\\.\n},
 	# decrypted values in PostgreSQL's messages
 	q{SELECT privacy.decrypt(ssn)::int FROM people WHERE id = 1;},
 	q{SELECT privacy.decrypt(ssn)::date FROM people WHERE id = 1;},
@@ -217,6 +230,11 @@ my @pgbench_battery = (
 	[ 'INSERT INTO people (id, ssn) VALUES (1, :v);', 'v=SECRET-36-XYZ' ],
 	[ 'INSERT INTO people (id, ssn) VALUES (31, :v::privacy.encrypted_text(\'nosuchkey\'));', 'v=SECRET-37-XYZ' ],
 	[ 'SELECT privacy.decrypt(ssn)::int FROM people WHERE id = :v;', 'v=1' ],
+	# a masked table's constraint violations, the value a parameter: the
+	# detail (Key (email)=(...), Failing row contains (...)) is not logged
+	[ 'INSERT INTO contacts VALUES (2, :v, 5);', 'v=SECRET-105-XYZ' ],
+	[ 'INSERT INTO contacts VALUES (3, :v, -5);', 'v=SECRET-68-XYZ' ],
+	[ 'DELETE FROM contacts WHERE email = :v;', 'v=SECRET-105-XYZ' ],
 );
 
 sub run_battery
@@ -291,6 +309,8 @@ sub check_log
 		"$label: a literal quoted back by PostgreSQL's message is masked");
 	ok((grep { /ERROR:  privacy_ext key "\*\*\*" does not exist$/ } @lines),
 		"$label: a literal quoted back by the extension's error is masked");
+	ok((grep { /DETAIL:  The values of this message are not logged: the statement wrote a table with a masking view/ } @lines),
+		"$label: a masked table's constraint violation is logged without its detail");
 	ok((grep { /WARNING:  %s$/ } @lines),
 		"$label: a warning quoting a decrypted value is logged without it");
 	ok((grep { /^\s*Process \d+: UPDATE locks SET v = '\*\*\*'$/ } @lines),
@@ -369,11 +389,35 @@ for my $format ('json', 'yaml')
 		INSERT INTO people (id, ssn) VALUES ($plan_id, 'SECRET-47-XYZ');
 		SELECT id FROM people WHERE privacy.decrypt(ssn) = 'SECRET-48-XYZ' AND E'\\x53ECRET-49-XYZ"' <> "note";});
 	$log = slurp_file($node->logfile, $offset);
-	like($log, qr/"?Query Text"?: "INSERT INTO people \(id, ssn\) VALUES \($plan_id, '\*\*\*'\)/,
-		"auto_explain $format: the plan's query text is logged without its string constants");
+	like($log, qr/"?Query Text"?: "INSERT INTO people \(id, ssn\) VALUES \(\*\*\*, '\*\*\*'\)/,
+		"auto_explain $format: the plan's query text is logged without its constants");
 	like($log, qr/"?Filter"?: "\(\('\*\*\*'::text <> people\.note\) AND \(privacy\.decrypt\(people\.ssn\) = '\*\*\*'::text\)\)"/,
 		"auto_explain $format: the plan's conditions are logged without their string constants");
 	unlike($log, qr/SECRET-\d+-XYZ/, "auto_explain $format: no plaintext in the plans");
+}
+
+# The query text of a plan is a statement's text: its numbers are
+# constants, as on a STATEMENT line (a number cast into an encrypted
+# column is a plaintext), and so are the numbers of the plan's
+# expressions (a PIN compared with a decrypted value); the plan's own
+# figures (costs, rows) are kept.
+for my $format ('text', 'json', 'yaml')
+{
+	$offset = -s $node->logfile;
+	$node->psql('postgres', qq{SET auto_explain.log_format = $format;
+		INSERT INTO people (id, ssn) VALUES (60, 471147114711::text);
+		SELECT id FROM people WHERE privacy.decrypt(ssn) = 471147114712::text;
+		SELECT id FROM people WHERE id::numeric <> 471147114713 AND length(privacy.decrypt(ssn)) <> 4711471
+		    ORDER BY id + 4711472;
+		DELETE FROM people WHERE id = 60;});
+	$log = slurp_file($node->logfile, $offset);
+	like($log, qr/"?Query Text"?: "?INSERT INTO people \(id, ssn\) VALUES \(\*\*\*, \*\*\*::text\)/,
+		"auto_explain $format: numbers in the plan's query text are replaced");
+	like($log, qr/"?Filter"?: "?\(\(\(people\.id\)::numeric <> '\*\*\*'::numeric\) AND \(length\(privacy\.decrypt\(people\.ssn\)\) <> \*\*\*\)\)/,
+		"auto_explain $format: numbers in the plan's expressions are replaced");
+	like($log, qr/(cost=\d+\.\d+\.\.\d+\.\d+|"?Total Cost"?: \d+\.\d+)/,
+		"auto_explain $format: the plan's costs are kept");
+	unlike($log, qr/4711471/, "auto_explain $format: no numeric plaintext in the plans");
 }
 $node->psql('postgres', 'SELECT 1');
 
