@@ -99,7 +99,9 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/snapmgr.h"
@@ -128,6 +130,148 @@ static Snapshot
 lookup_snapshot(void)
 {
 	return ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+}
+
+/*
+ * Two registries are read for every statement: privacy.masked_roles
+ * (whether a role is masked) and privacy.masking_views (whether a table
+ * has a masking view).  Each backend keeps what it read of them while the
+ * registry's invalidation triggers are enabled (<name>, a statement
+ * trigger for local changes, and <name>_replica, a row trigger for a
+ * logical replication apply worker's; sql/parts/1.1/
+ * 99_registry_invalidation.sql): any change to the table sends a relcache
+ * invalidation when it commits, which empties what was kept.  Answers are
+ * read with a fresh snapshot, never a transaction's older one: a change
+ * this snapshot does not see commits after it was taken, and sends its
+ * invalidation later still.  Without the triggers (a database still at
+ * 1.0, or one of them disabled) and in parallel mode nothing is kept.
+ */
+static bool
+registry_invalidates(Relation rel, const char *trigger)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+	char		replica[NAMEDATALEN];
+	bool		local = false;
+	bool		replicated = false;
+	int			i;
+
+	if (trigdesc == NULL)
+		return false;
+	snprintf(replica, sizeof(replica), "%s_replica", trigger);
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *trig = &trigdesc->triggers[i];
+
+		if (trig->tgenabled == TRIGGER_DISABLED)
+			continue;
+		if (strcmp(trig->tgname, trigger) == 0)
+			local = true;
+		else if (strcmp(trig->tgname, replica) == 0)
+			replicated = true;
+	}
+	return local && replicated;
+}
+
+#define MASKING_VIEWS_INVALIDATION_TRIGGER "masking_views_cache_invalidation"
+/* A longer name (none the extension writes) is read every time. */
+#define REGISTERED_VIEW_NAME_MAX (2 * NAMEDATALEN + 8)
+
+typedef struct RegisteredView
+{
+	Oid			relid;			/* hash key */
+	bool		found;			/* the registry has a row for it */
+	char		view_name[REGISTERED_VIEW_NAME_MAX];
+} RegisteredView;
+
+static HTAB *registered_views = NULL;
+static Oid	registered_views_registry = InvalidOid;
+static bool registered_views_listening = false;
+
+static void
+registered_views_reset(void)
+{
+	if (registered_views != NULL)
+	{
+		hash_destroy(registered_views);
+		registered_views = NULL;
+	}
+}
+
+static void
+masking_views_relation_changed(Oid relid)
+{
+	if (!OidIsValid(relid) || relid == registered_views_registry)
+		registered_views_reset();
+}
+
+/*
+ * The view name privacy.masking_views (relid registry) holds for a table,
+ * or NULL.  The caller checks that it names a masking view of the table.
+ */
+static const char *
+registered_view_name(Oid registry, Oid relid)
+{
+	bool		cacheable = !IsInParallelMode();
+	RegisteredView *entry;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *view_name = NULL;
+
+	if (cacheable)
+	{
+		if (!registered_views_listening)
+		{
+			px_catalog_on_relation_change(masking_views_relation_changed);
+			registered_views_listening = true;
+		}
+		if (registry != registered_views_registry)
+		{
+			registered_views_reset();
+			registered_views_registry = registry;
+		}
+		if (registered_views != NULL &&
+			(entry = hash_search(registered_views, &relid, HASH_FIND, NULL)) != NULL)
+			return entry->found ? pstrdup(entry->view_name) : NULL;
+	}
+	rel = table_open(registry, AccessShareLock);
+	ScanKeyInit(&key, Anum_masking_views_relid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InvalidOid, false,
+							  cacheable ? px_catalog_snapshot() : lookup_snapshot(), 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		name = heap_getattr(tup, Anum_masking_views_view_name,
+										RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			view_name = TextDatumGetCString(name);
+	}
+	systable_endscan(scan);
+	/* the table open may have emptied the cache: it is looked up again */
+	if (cacheable && registry == registered_views_registry &&
+		registry_invalidates(rel, MASKING_VIEWS_INVALIDATION_TRIGGER) &&
+		(view_name == NULL || strlen(view_name) < REGISTERED_VIEW_NAME_MAX))
+	{
+		if (registered_views == NULL)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(Oid);
+			ctl.entrysize = sizeof(RegisteredView);
+			ctl.hcxt = CacheMemoryContext;
+			registered_views = hash_create("privacy_ext masking views", 64, &ctl,
+										   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		entry = hash_search(registered_views, &relid, HASH_ENTER, NULL);
+		entry->found = view_name != NULL;
+		if (view_name != NULL)
+			strlcpy(entry->view_name, view_name, REGISTERED_VIEW_NAME_MAX);
+	}
+	table_close(rel, AccessShareLock);
+	return view_name;
 }
 
 /*
@@ -199,31 +343,13 @@ px_masking_view_of(Oid relid)
 	Oid			relnsp = get_rel_namespace(relid);
 	Oid			masked_nsp = get_namespace_oid("masked", true);
 	Oid			registry = px_privacy_relid("masking_views");
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	char	   *view_name = NULL;
+	const char *view_name;
 	Oid			view;
 
 	if (!OidIsValid(relnsp) || !OidIsValid(masked_nsp) || !OidIsValid(registry) ||
 		relnsp == PG_CATALOG_NAMESPACE || relnsp == masked_nsp || relnsp == px_schema_oid())
 		return InvalidOid;
-	rel = table_open(registry, AccessShareLock);
-	ScanKeyInit(&key, Anum_masking_views_relid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InvalidOid, false, lookup_snapshot(), 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		bool		isnull;
-		Datum		name = heap_getattr(tup, Anum_masking_views_view_name,
-										RelationGetDescr(rel), &isnull);
-
-		if (!isnull)
-			view_name = TextDatumGetCString(name);
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
+	view_name = registered_view_name(registry, relid);
 	if (view_name == NULL)
 		return InvalidOid;
 	{
@@ -299,15 +425,8 @@ masking_view_covering(FindContext *ctx, Oid relid)
 
 /*
  * Whether a role is masked (privacy.masked_roles), asked for every relation
- * of every statement.  Read from the table, that is a table open and a scan
- * per statement; answers are kept per backend while the table's
- * invalidation triggers (masked_roles_cache_invalidation and its _replica
- * row trigger, 1.1) are enabled: any change to the table sends a relcache invalidation when it commits,
- * and renaming or dropping a role a role-cache one, and either empties the
- * cache.  Answers are read with a fresh snapshot, never a transaction's
- * older one: a change committed before the invalidation is taken is seen.
- * Without the triggers (a database still at 1.0, or one of them disabled)
- * and in parallel mode nothing is kept.
+ * of every statement: kept per backend as the registries are (above), and
+ * emptied by renaming or dropping a role too (the registry names roles).
  */
 #define MASKED_ROLE_CACHE_SIZE 16
 #define MASKED_ROLES_INVALIDATION_TRIGGER "masked_roles_cache_invalidation"
@@ -336,35 +455,6 @@ masked_roles_relation_changed(Oid relid)
 {
 	if (!OidIsValid(relid) || relid == masked_role_cache_registry)
 		masked_role_cache_reset();
-}
-
-/*
- * Whether both invalidation triggers are enabled: the statement trigger
- * for local changes, the row trigger for a logical replication apply
- * worker's.
- */
-static bool
-masked_roles_invalidates(Relation rel)
-{
-	TriggerDesc *trigdesc = rel->trigdesc;
-	bool		local = false;
-	bool		replicated = false;
-	int			i;
-
-	if (trigdesc == NULL)
-		return false;
-	for (i = 0; i < trigdesc->numtriggers; i++)
-	{
-		Trigger    *trig = &trigdesc->triggers[i];
-
-		if (trig->tgenabled == TRIGGER_DISABLED)
-			continue;
-		if (strcmp(trig->tgname, MASKED_ROLES_INVALIDATION_TRIGGER) == 0)
-			local = true;
-		else if (strcmp(trig->tgname, MASKED_ROLES_INVALIDATION_TRIGGER "_replica") == 0)
-			replicated = true;
-	}
-	return local && replicated;
 }
 
 static bool
@@ -415,7 +505,8 @@ role_is_masked(Oid roleid)
 	 * A change this snapshot does not see commits after it was taken, and
 	 * sends its invalidation later still, emptying the cache again.
 	 */
-	if (cacheable && masked_roles_invalidates(rel) && registry == masked_role_cache_registry)
+	if (cacheable && registry_invalidates(rel, MASKED_ROLES_INVALIDATION_TRIGGER) &&
+		registry == masked_role_cache_registry)
 	{
 		masked_role_cache[masked_role_cache_next].roleid = roleid;
 		masked_role_cache[masked_role_cache_next].masked = masked;
