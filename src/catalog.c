@@ -1,8 +1,9 @@
 /*
  * catalog.c
  *		Finding the extension's tables and telling its encrypted types, the
- *		snapshot the tables' backend caches read with, and one relcache and one role callback dispatching to the
- *		caches that listen (catalog.h).
+ *		snapshot the tables' backend caches read with, one relcache and one
+ *		role callback dispatching to the caches that listen, and whether a
+ *		table has the consent policy (catalog.h).
  */
 #include "errors.h"
 #include "catalog.h"
@@ -13,10 +14,13 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "rewrite/rowsecurity.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -242,4 +246,31 @@ px_catalog_on_role_change(PxRolesChanged fn)
 		role_callback_set = true;
 	}
 	role_listeners[n_role_listeners++] = fn;
+}
+
+bool
+px_relation_consent_protected(Oid relid)
+{
+	Relation	rel = RelationIdGetRelation(relid);
+	bool		found = false;
+
+	if (!RelationIsValid(rel))
+		return false;
+	if (rel->rd_rel->relrowsecurity && rel->rd_rsdesc != NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, rel->rd_rsdesc->policies)
+		{
+			RowSecurityPolicy *policy = (RowSecurityPolicy *) lfirst(lc);
+
+			if (strcmp(policy->policy_name, PX_CONSENT_SELECT_POLICY) == 0)
+			{
+				found = true;
+				break;
+			}
+		}
+	}
+	RelationClose(rel);
+	return found;
 }

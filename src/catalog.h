@@ -115,6 +115,19 @@
 #define Anum_protected_tables_subject_column 2
 #define Anum_protected_tables_on_erase		3
 
+/*
+ * The row security policy protect_table() gives a protected table for
+ * SELECT (1.0 permissive, 1.1 restrictive: 97_consent_policies.sql); its
+ * _update and _delete siblings are named alike.
+ */
+#define PX_CONSENT_SELECT_POLICY			"privacy_consent_select"
+
+/*
+ * Whether the table has the consent policy protect_table() gave it (read
+ * from the relcache: no registry scan).  The caller holds a lock on it.
+ */
+extern bool px_relation_consent_protected(Oid relid);
+
 /* privacy.audit_log */
 #define Anum_audit_log_event_id				1
 #define Anum_audit_log_at					2

@@ -133,21 +133,22 @@ static void take_worker_marks(void);
 static bool copying_into_encrypted = false;
 
 /*
- * The statement wrote a table that has a masking view (or a partition of
- * one): a constraint violation's detail quotes the row written ("Key
+ * The statement wrote a table that has a masking view or the consent
+ * policy of protect_table() (or a partition of one): its rows hold
+ * personal data, and a constraint violation's detail quotes the row written ("Key
  * (email)=(...) already exists", "Failing row contains (...)"), or the
  * key of a row deleted that another table still references, bound
  * parameters included, which masking the statement's constants does not
  * reach.
  */
-static bool writing_masked_table = false;
+static bool writing_personal_table = false;
 
 /*
- * A COPY FROM into a table with a masking view: a bad row's message quotes
+ * A COPY FROM into such a table (writing_personal_table): a bad row's message quotes
  * its input ("invalid input syntax for type integer: "<an e-mail address
  * one column off>""), which is no constant of the statement.
  */
-static bool copying_into_masked = false;
+static bool copying_into_personal = false;
 
 /* The statement read a table with a masking view in clear. */
 static bool reading_masked_clear = false;
@@ -1712,8 +1713,8 @@ px_emit_log(ErrorData *edata)
 			"the statement decrypted protected data";
 	else if (!ours && copying_into_encrypted)
 		values_hidden = "the statement copied rows into a table with encrypted columns";
-	else if (!ours && copying_into_masked)
-		values_hidden = "the statement copied rows into a table with a masking view";
+	else if (!ours && copying_into_personal)
+		values_hidden = "the statement copied rows into a masked or consent-protected table";
 	else if (!ours && parallel)
 		values_hidden = "the statement ran a parallel plan, whose workers may have decrypted protected data";
 	else if (px_log_statement_literals == PX_LITERALS_HIDDEN && (!ours || edata->elevel >= ERROR))
@@ -1743,12 +1744,12 @@ px_emit_log(ErrorData *edata)
 	 * (also when they came as bound parameters, which are not constants of
 	 * the statement): the log gets no detail.
 	 */
-	if (!statement_log && !ours && values_hidden == NULL && writing_masked_table &&
+	if (!statement_log && !ours && values_hidden == NULL && writing_personal_table &&
 		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
 		text.detail != NULL)
 	{
-		text.detail = values_hidden_detail("logged", "the statement wrote a table with a masking view, "
-										   "whose values the detail quotes");
+		text.detail = values_hidden_detail("logged", "the statement wrote a masked or consent-protected "
+										   "table, whose values the detail quotes");
 		needs_substitute = true;
 	}
 	if (values_hidden)
@@ -2110,8 +2111,8 @@ clear_marks(void)
 	px_log_took_plaintext = false;
 	px_log_gave_plaintext = false;
 	copying_into_encrypted = false;
-	writing_masked_table = false;
-	copying_into_masked = false;
+	writing_personal_table = false;
+	copying_into_personal = false;
 	reading_masked_clear = false;
 	reading_foreign_unreadable = false;
 }
@@ -2199,34 +2200,53 @@ copy_into_encrypted(const CopyStmt *stmt)
 	return OidIsValid(rowtype) && type_holds_encrypted(rowtype, 0);
 }
 
+/* Whether a table has a masking view: its rows hold values some roles read only masked. */
+static bool
+has_masking_view(Oid relid)
+{
+	return OidIsValid(px_masking_view_of(relid));
+}
+
 /*
- * Whether a table has a masking view, or is a partition of one that has:
- * its rows hold values some roles read only masked.
+ * Whether the table, or a partitioned table it is a partition of, passes
+ * test.
  */
 static bool
-table_is_masked(Oid relid)
+table_or_ancestor(Oid relid, bool (*test) (Oid relid))
 {
 	ListCell   *lc;
 	List	   *ancestors;
 
-	if (OidIsValid(px_masking_view_of(relid)))
+	if (test(relid))
 		return true;
 	if (!get_rel_relispartition(relid))
 		return false;
 	ancestors = get_partition_ancestors(relid);
 	foreach(lc, ancestors)
-		if (OidIsValid(px_masking_view_of(lfirst_oid(lc))))
+		if (test(lfirst_oid(lc)))
 			return true;
 	return false;
 }
 
-/* Notes a write into a masked table (see writing_masked_table). */
+/* Whether a table (or a partitioned table above it) has a masking view. */
+static bool
+table_is_masked(Oid relid)
+{
+	return table_or_ancestor(relid, has_masking_view);
+}
+
+/*
+ * Notes a write into a masked or a consent-protected table (see
+ * writing_personal_table).  The consent policy is read from the relcache:
+ * the writer is its owner or bypasses row security as often as not, and
+ * the rows it writes are personal data all the same.
+ */
 static void
 note_write(Oid relid)
 {
-	if (!writing_masked_table && OidIsValid(relid) && ActiveSnapshotSet() &&
-		table_is_masked(relid))
-		writing_masked_table = true;
+	if (!writing_personal_table && OidIsValid(relid) && ActiveSnapshotSet() &&
+		(table_is_masked(relid) || table_or_ancestor(relid, px_relation_consent_protected)))
+		writing_personal_table = true;
 }
 
 /*
@@ -2255,9 +2275,11 @@ log_redact_process_utility(PlannedStmt *pstmt, const char *queryString, bool rea
 			copying_into_encrypted = true;
 		if (((CopyStmt *) pstmt->utilityStmt)->relation)
 		{
-			note_write(RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation, NoLock, true));
-			if (writing_masked_table)
-				copying_into_masked = true;
+			/* the lock COPY FROM takes itself, before the relcache is read */
+			note_write(RangeVarGetRelid(((CopyStmt *) pstmt->utilityStmt)->relation,
+										RowExclusiveLock, true));
+			if (writing_personal_table)
+				copying_into_personal = true;
 		}
 	}
 
@@ -2328,7 +2350,7 @@ log_redact_executor_start(QueryDesc *queryDesc, int eflags)
 				px_note_plaintext_out();
 				reading_masked_clear = true;
 			}
-			if (rte->rtekind == RTE_RELATION && !writing_masked_table &&
+			if (rte->rtekind == RTE_RELATION && !writing_personal_table &&
 				(rte->requiredPerms & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) &&
 				(rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE))
 				note_write(rte->relid);
