@@ -37,7 +37,7 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 
 /* The consent policies 1.1 creates restrictive (97_consent_policies.sql). */
 static const char *const restrictive_consent_policies[] = {
-	"privacy_consent_select",
+	PX_CONSENT_SELECT_POLICY,
 	"privacy_consent_update",
 	"privacy_consent_delete",
 };
