@@ -177,6 +177,23 @@ SELECT privacy.set_mask('mr_g', c, 'generalize(1.5)') FROM unnest(ARRAY['i4', 'i
 SELECT * FROM masked.mr_g ORDER BY id;
 SELECT privacy.set_mask('mr_g', 'i4', 'generalize(2.5)');
 SELECT id, i4 FROM masked.mr_g ORDER BY id;
+-- a step of at most 1 would show every integer unchanged: refused, the
+-- rule in force stays; a float or numeric column takes it
+SELECT privacy.set_mask('mr_g', 'i4', 'generalize(1)');
+SELECT privacy.set_mask('mr_g', 'i8', 'generalize(0.5)');
+SELECT privacy.set_mask('mr_g', 'i2', 'generalize(1e-300)');
+SELECT column_name, rule FROM privacy.mask_rules WHERE relid = 'mr_g'::regclass ORDER BY 1;
+SELECT id, i4, i8, i2 FROM masked.mr_g ORDER BY id;
+SELECT privacy.check_mask_rule('generalize(0.5)', 'float8'), privacy.check_mask_rule('generalize(1)', 'numeric');
+-- a numeric column's generalize(0.5) that becomes an integer column: NULL, not the values
+CREATE TABLE mr_g3 (id int, n numeric);
+INSERT INTO mr_g3 VALUES (1, 17.25);
+SELECT privacy.set_mask('mr_g3', 'id', 'none'), privacy.set_mask('mr_g3', 'n', 'generalize(0.5)');
+SELECT privacy.create_masking_view('mr_g3');
+SELECT * FROM masked.mr_g3;
+ALTER TABLE mr_g3 ALTER COLUMN n TYPE int USING n::int;
+SELECT id, n IS NULL AS n_null FROM masked.mr_g3;
+DROP TABLE mr_g3 CASCADE;
 -- noise() on smallint and real: a value near the original, in range
 -- (it was NULL in the view, the rule accepted when declared)
 CREATE TABLE mr_noise (id int, s smallint, r real);

@@ -197,6 +197,17 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("masking rule \"%s\" needs %s, not %s", rule_text, needs,
 						format_type_be(coltype))));
+	/*
+	 * An integer floored to a multiple of a step of at most 1 is itself: the
+	 * rule would show every value in clear while the inventory says masked.
+	 */
+	if (rule.kind == PX_RULE_GENERALIZE_STEP && tc == TC_INTEGER && !(rule.number > 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("masking rule \"%s\" would show every %s value unchanged",
+						rule_text, format_type_be(coltype)),
+				 errdetail("An integer floored to a multiple of a step of at most 1 is the integer itself."),
+				 errhint("Give a step greater than 1, or the rule none to show the column in clear.")));
 	if (rule.kind == PX_RULE_HASH)
 		require_hash_key(rule.text);
 	if (rule.kind == PX_RULE_JSONB)
@@ -752,6 +763,14 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 				PG_RETURN_DATUM(OidInputFunctionCall(input, (char *) rule->text, ioparam, -1));
 			}
 		case PX_RULE_GENERALIZE_STEP:
+			/*
+			 * A step of at most 1 leaves an integer as it is: refused when
+			 * declared (check_mask_rule), shown as NULL when the column
+			 * became an integer later (ALTER ... TYPE) or the rule was
+			 * stored by 1.0, like any rule that does not fit its column.
+			 */
+			if (tc == TC_INTEGER && !(rule->number > 1.0))
+				PG_RETURN_NULL();
 			if (tc == TC_INTEGER)
 			{
 				int64		x = type == INT2OID ? DatumGetInt16(v) :
