@@ -759,6 +759,14 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 				Oid			input;
 				Oid			ioparam;
 
+				/*
+				 * Declared only for text, numbers, dates and timestamps
+				 * (check_mask_rule): a column retyped to another type since
+				 * shows NULL, as for any rule that no longer fits it, rather
+				 * than whatever its input function makes of the constant.
+				 */
+				if (tc == TC_OTHER)
+					PG_RETURN_NULL();
 				getTypeInputInfo(type, &input, &ioparam);
 				PG_RETURN_DATUM(OidInputFunctionCall(input, (char *) rule->text, ioparam, -1));
 			}
