@@ -300,3 +300,44 @@ SELECT id, v, w, e::text FROM sm_dom ORDER BY id;
 DELETE FROM privacy.mask_rules WHERE relid = 'sm_dom'::regclass;
 DROP TABLE sm_dom;
 DROP DOMAIN sm_noz2, sm_noz, sm_enc;
+
+-- The owner's code runs with the owner's rights, under search_path
+-- pg_catalog, pg_temp: a caller without those rights may not have
+-- temporary tables or types then, since unqualified names in that code
+-- find them first.  Here the owner's trigger writes "sm_hist": the
+-- caller's temporary sm_hist, with a trigger of its own, would have been
+-- written, and its trigger run, as the superuser owner.
+CREATE TABLE sm_hist (id int, email text);
+CREATE TABLE sm_src (id int, email text);
+INSERT INTO sm_src VALUES (1, 'ann@example.com');
+CREATE FUNCTION sm_keep_history() RETURNS trigger LANGUAGE plpgsql
+    AS $$BEGIN INSERT INTO sm_hist VALUES (OLD.id, OLD.email); RETURN NEW; END$$;
+CREATE TRIGGER sm_keep BEFORE UPDATE ON sm_src FOR EACH ROW EXECUTE FUNCTION sm_keep_history();
+SELECT privacy.set_mask('sm_src', 'id', 'none'), privacy.set_mask('sm_src', 'email', 'email');
+CREATE ROLE regress_sm_tmpadmin;
+GRANT privacy_admin TO regress_sm_tmpadmin;
+SET ROLE regress_sm_tmpadmin;
+CREATE TEMP TABLE sm_hist (id int, email text);
+CREATE FUNCTION pg_temp.sm_who() RETURNS trigger LANGUAGE plpgsql
+    AS $$BEGIN RAISE NOTICE 'temporary trigger ran as %', current_user; RETURN NEW; END$$;
+CREATE TRIGGER sm_who BEFORE INSERT ON pg_temp.sm_hist FOR EACH ROW EXECUTE FUNCTION pg_temp.sm_who();
+SELECT privacy.anonymize_table('sm_src');
+SELECT count(*) AS temp_rows FROM pg_temp.sm_hist;
+-- a temporary type alone is refused too; none left, the owner's code runs
+-- (and finds no sm_hist of its own on that search_path)
+DROP TABLE pg_temp.sm_hist;
+CREATE TYPE pg_temp.sm_t AS (a int);
+SELECT privacy.anonymize_table('sm_src');
+DISCARD TEMP;
+SELECT privacy.anonymize_table('sm_src');
+RESET ROLE;
+-- the owner itself, and a superuser, are not refused
+CREATE TEMP TABLE sm_mine (x int);
+SELECT privacy.anonymize_table('sm_src');
+DISCARD TEMP;
+SELECT * FROM sm_src;
+SELECT * FROM sm_hist;
+DELETE FROM privacy.mask_rules WHERE relid = 'sm_src'::regclass;
+DROP TABLE sm_src, sm_hist;
+DROP FUNCTION sm_keep_history();
+DROP ROLE regress_sm_tmpadmin;

@@ -6,13 +6,20 @@
 #include "errors.h"
 #include "admin.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
 bool
@@ -72,6 +79,65 @@ px_become_owner(Oid owner, PxSavedUser *saved)
 	saved->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/* Whether catalog (pg_class or pg_type) has a row in namespace nspid. */
+static bool
+namespace_has_rows(Oid catalog, AttrNumber nsp_attnum, Oid nspid)
+{
+	Relation	rel = table_open(catalog, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		found;
+
+	ScanKeyInit(&key, nsp_attnum, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(nspid));
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * The session's temporary tables and types are found by unqualified names
+ * before any other schema's whatever search_path says (pg_temp can be put
+ * last, never left out).  The owner's code a request runs -- its triggers,
+ * policies, defaults, rules -- names its own tables unqualified as often as
+ * not: a temporary table of the caller's named like one of them would be
+ * read and written by that code with the owner's rights, and the caller's
+ * triggers on it would fire as the owner.  So a caller without the owner's
+ * privileges may not have temporary tables or types while the owner's code
+ * runs.
+ */
+static void
+require_no_temporary_objects(Oid relid, Oid owner)
+{
+	Oid			temp_nsp;
+	Oid			temp_toast_nsp;
+
+	if (superuser() || has_privs_of_role(GetUserId(), owner))
+		return;
+	GetTempNamespaceState(&temp_nsp, &temp_toast_nsp);
+	if (!OidIsValid(temp_nsp))
+		return;
+	if (namespace_has_rows(RelationRelationId, Anum_pg_class_relnamespace, temp_nsp) ||
+		namespace_has_rows(TypeRelationId, Anum_pg_type_typnamespace, temp_nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot run the code of the owner of %s in a session with temporary tables or types",
+						quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												   get_rel_name(relid))),
+				 errdetail("The owner's triggers, policies and defaults run with the owner's rights, and an unqualified name in them finds the session's temporary objects first."),
+				 errhint("Drop them (DISCARD TEMP), or run it in another session.")));
+}
+
+void
+px_become_table_owner(Oid relid, PxSavedUser *saved)
+{
+	Oid			owner = px_relation_owner(relid, false);
+
+	require_no_temporary_objects(relid, owner);
+	px_become_owner(owner, saved);
 }
 
 /* Also on the way out of an error (PG_FINALLY): a caller may go on after it. */

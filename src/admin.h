@@ -49,6 +49,15 @@ typedef struct PxSavedUser
 } PxSavedUser;
 
 extern void px_become_owner(Oid owner, PxSavedUser *saved);
+
+/*
+ * px_become_owner for running a user table's owner's code (its triggers,
+ * policies, defaults: static masking, data-subject requests, detection's
+ * samples): refused (55000) to a caller without the owner's privileges
+ * while the session has temporary tables or types, which unqualified names
+ * in that code would find first.
+ */
+extern void px_become_table_owner(Oid relid, PxSavedUser *saved);
 extern void px_restore_user(const PxSavedUser *saved);
 /* The extension's owner; the caller is connected to SPI. */
 extern Oid	px_extension_owner(void);

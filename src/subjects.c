@@ -470,7 +470,7 @@ execute_as_owner(Oid relid, const char *sql, Oid paramtype, Datum param, bool re
 	PxSavedUser saved;
 	volatile int rc;
 
-	px_become_owner(px_relation_owner(relid, false), &saved);
+	px_become_table_owner(relid, &saved);
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(sql, 1, &paramtype, &param, NULL, read_only, 0);

@@ -405,7 +405,7 @@ px_citus_anonymize_subject(Oid relid, PxCitusKind kind, const char *dist_column,
 	PxSavedUser saved;
 	volatile int64 n = 0;
 
-	px_become_owner(px_relation_owner(relid, false), &saved);
+	px_become_table_owner(relid, &saved);
 	PG_TRY();
 	{
 		List	   *cols = stored_columns(relid, masked_columns);

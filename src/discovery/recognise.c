@@ -373,7 +373,6 @@ px_detect_sample(PG_FUNCTION_ARGS)
 	HeapTuple	tp;
 	Form_pg_class relform;
 	char		relkind;
-	Oid			owner;
 	Oid			nspid;
 	char	   *relname;
 	Datum	   *elems;
@@ -408,7 +407,6 @@ px_detect_sample(PG_FUNCTION_ARGS)
 				 errmsg("relation with OID %u does not exist", relid)));
 	relform = (Form_pg_class) GETSTRUCT(tp);
 	relkind = relform->relkind;
-	owner = relform->relowner;
 	nspid = relform->relnamespace;
 	ReleaseSysCache(tp);
 	relname = quote_qualified_identifier(get_namespace_name(nspid), get_rel_name(relid));
@@ -516,7 +514,7 @@ px_detect_sample(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	px_become_owner(owner, &saved);
+	px_become_table_owner(relid, &saved);
 	PG_TRY();
 	{
 		rc = SPI_execute_with_args(query.data, 2, argtypes, args, NULL, true, 1);

@@ -256,7 +256,7 @@ rewrite_as_owner(Oid relid, Oid rules_relid, List *columns)
 	MemoryContext cxt = CurrentMemoryContext;
 	volatile int64 rows = 0;
 
-	px_become_owner(px_relation_owner(relid, false), &saved);
+	px_become_table_owner(relid, &saved);
 	PG_TRY();
 	{
 		rows = rewrite_rows(relid, rules_relid, columns);
