@@ -514,6 +514,9 @@ count_every_row(Oid relid, bool only, const char *where, Oid paramtype, Datum pa
 	bool		isnull;
 	char	   *dist_column;
 
+	/* ONLY a table that is not partitioned counts that table alone */
+	if (only && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		rels = list_make1_oid(relid);
 	foreach(lc, rels)
 		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
 			return -1;

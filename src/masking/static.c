@@ -43,8 +43,11 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteDefine.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -220,6 +223,13 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 	rel = table_open(relid, NoLock);	/* locked by the caller */
 	nblocks = RelationGetNumberOfBlocks(rel);
 	table_close(rel, NoLock);
+	/*
+	 * The run's own rows are those its UPDATEs write, from the next command
+	 * on: the rows the calling statement wrote before (an INSERT in a WITH
+	 * of the same statement) carry the current command's id, and are
+	 * rewritten like any other.
+	 */
+	CommandCounterIncrement();
 	args[2] = TransactionIdGetDatum(GetCurrentTransactionId());
 	args[3] = Int64GetDatum((int64) GetCurrentCommandId(false));
 	for (block = 0; block < nblocks; block += ANONYMIZE_BATCH_BLOCKS)
@@ -282,7 +292,46 @@ rewrite_as_owner(Oid relid, Oid rules_relid, List *columns)
 	return rows;
 }
 
-/* The leaf partitions of a partitioned table, or the table itself. */
+/*
+ * A table whose UPDATE a rule of its own replaces (DO INSTEAD, DO INSTEAD
+ * NOTHING) would not be rewritten at all, the count of the replacing
+ * statement's rows taken for the table's.
+ */
+static void
+refuse_instead_rules(Oid relid)
+{
+	Relation	rel = table_open(relid, NoLock);	/* locked by the caller */
+	int			i;
+
+	for (i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
+	{
+		RewriteRule *rule = rel->rd_rules->rules[i];
+
+		bool		fires;
+
+		/* whether it fires, as the rewriter decides (rewriteHandler.c, matchLocks) */
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+			fires = rule->enabled == RULE_FIRES_ON_REPLICA || rule->enabled == RULE_FIRES_ALWAYS;
+		else
+			fires = rule->enabled == RULE_FIRES_ON_ORIGIN || rule->enabled == RULE_FIRES_ALWAYS;
+		if (rule->event == CMD_UPDATE && rule->isInstead && fires)
+		{
+			table_close(rel, NoLock);
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot anonymize %s: a DO INSTEAD rule replaces its UPDATE",
+							qualified_name(relid)),
+					 errhint("Drop or disable the rule (ALTER TABLE ... DISABLE RULE) for the run; nothing was changed.")));
+		}
+	}
+	table_close(rel, NoLock);
+}
+
+/*
+ * The leaf partitions of a partitioned table, or the table itself.  A
+ * foreign partition's rows are on its server, which a rewrite here does
+ * not reach: refused rather than left in clear.
+ */
 static List *
 tables_to_rewrite(Oid relid)
 {
@@ -292,8 +341,20 @@ tables_to_rewrite(Oid relid)
 	if (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 		return list_make1_oid(relid);
 	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_RELATION)
-			leaves = lappend_oid(leaves, lfirst_oid(lc));
+	{
+		Oid			leaf = lfirst_oid(lc);
+		char		kind = get_rel_relkind(leaf);
+
+		if (kind == RELKIND_FOREIGN_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot anonymize %s: its partition %s is a foreign table",
+							qualified_name(relid), qualified_name(leaf)),
+					 errdetail("A foreign partition's rows are on its server, which a rewrite here does not reach."),
+					 errhint("Anonymize the rows on the foreign server, detach the partition for the run, or use a masking view; nothing was changed.")));
+		if (kind == RELKIND_RELATION)
+			leaves = lappend_oid(leaves, leaf);
+	}
 	return leaves;
 }
 
@@ -339,6 +400,18 @@ anonymize_one(Oid relid, List **done)
 						qualified_name(relid)),
 				 errdetail("Its rows are in its shards, which a rewrite on the coordinator does not reach."),
 				 errhint("Anonymize a local copy of the table (before create_distributed_table or create_reference_table), or use a masking view.")));
+	/*
+	 * Under REPEATABLE READ or SERIALIZABLE the transaction's snapshot,
+	 * taken before the lock below, hides rows committed since: they would
+	 * stay in clear, uncounted.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("cannot anonymize %s in a REPEATABLE READ or SERIALIZABLE transaction",
+						qualified_name(relid)),
+				 errdetail("The transaction's snapshot does not see rows committed after it was taken, which would keep their values."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
 	/* Checked first, locked then: readers go on; writers (and other runs) wait for the commit. */
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	if (get_rel_relkind(relid) == '\0')
@@ -364,6 +437,7 @@ anonymize_one(Oid relid, List **done)
 
 		if (target != relid)
 			LockRelationOid(target, ShareRowExclusiveLock);
+		refuse_instead_rules(target);
 		total = px_count_all_rows(target);
 		rewritten = rewrite_as_owner(target, relid, result.columns);
 		/*
@@ -441,6 +515,13 @@ anonymize_tables(List *relids)
 	ListCell   *lc;
 
 	px_request_begin(&rc, PX_REQUEST_ANONYMIZE);
+	/*
+	 * The rules stay as they are until the run commits: each batch reads
+	 * them anew, so a set_mask or drop_mask committed meanwhile would mask
+	 * the later batches by other rules (a 'none' leaving them in clear).
+	 * Rule changes wait for the run; the run waits for those in progress.
+	 */
+	LockRelationOid(px_privacy_relid("mask_rules"), ShareLock);
 	PG_TRY();
 	{
 		List	   *done = NIL;
