@@ -405,3 +405,61 @@ DELETE FROM privacy.protected_tables WHERE relid = 'dsr_domained'::regclass;
 DELETE FROM privacy.mask_rules WHERE relid = 'dsr_domained'::regclass;
 DROP TABLE dsr_domained;
 DROP DOMAIN dsr_nostar;
+
+-- A registered table its owner turned into a view: the count of every row
+-- (run as the bootstrap superuser) would have run the view's function as
+-- the superuser.  Refused, and the function never runs as anyone else.
+CREATE ROLE regress_dsr_alice;
+CREATE ROLE regress_dsr_padm IN ROLE privacy_admin;
+GRANT CREATE ON SCHEMA public TO regress_dsr_alice;
+CREATE TABLE dsr_turned (sid text, v text);
+ALTER TABLE dsr_turned OWNER TO regress_dsr_alice;
+SELECT privacy.protect_table('dsr_turned', subject_column => 'sid');
+SET ROLE regress_dsr_alice;
+ALTER TABLE dsr_turned DISABLE ROW LEVEL SECURITY;
+DO $$DECLARE p text; BEGIN
+    FOR p IN SELECT policyname FROM pg_policies WHERE tablename = 'dsr_turned'
+    LOOP EXECUTE format('DROP POLICY %I ON dsr_turned', p); END LOOP; END$$;
+CREATE FUNCTION dsr_who() RETURNS text LANGUAGE plpgsql
+    AS $$BEGIN RAISE NOTICE 'view function ran as %', current_user; RETURN 'a1'; END$$;
+CREATE RULE "_RETURN" AS ON SELECT TO dsr_turned DO INSTEAD SELECT dsr_who() AS sid, 'v'::text AS v;
+RESET ROLE;
+SET ROLE regress_dsr_padm;
+SELECT privacy.export_subject('a1') IS NOT NULL AS exported;
+SELECT privacy.erase_subject('a1');
+RESET ROLE;
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_turned'::regclass;
+DROP VIEW dsr_turned;
+DROP FUNCTION dsr_who();
+
+-- An anonymizing erasure whose subject-column rule keeps the subject
+-- (generalize(10) of 10) erases nothing of it: refused.  In REPEATABLE
+-- READ, an erasure is refused; a DO INSTEAD rule gets a clear refusal; a
+-- BEFORE trigger skipping rows is named as a cause.
+CREATE TABLE dsr_keep (id int PRIMARY KEY, note text);
+INSERT INTO dsr_keep VALUES (10, 'ten'), (12, 'twelve');
+SELECT privacy.protect_table('dsr_keep', subject_column => 'id', on_erase => 'anonymize');
+SELECT privacy.set_mask('dsr_keep', 'id', 'generalize(10)'), privacy.set_mask('dsr_keep', 'note', 'redact');
+SELECT privacy.erase_subject('10');
+SELECT * FROM dsr_keep ORDER BY id;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT privacy.erase_subject('12');
+ROLLBACK;
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_keep'::regclass;
+DELETE FROM privacy.mask_rules WHERE relid = 'dsr_keep'::regclass;
+DROP TABLE dsr_keep;
+CREATE TABLE dsr_rule (sid text, v text);
+INSERT INTO dsr_rule VALUES ('s1', 'a');
+SELECT privacy.protect_table('dsr_rule', subject_column => 'sid');
+CREATE RULE dsr_nothing AS ON DELETE TO dsr_rule DO INSTEAD NOTHING;
+SELECT privacy.erase_subject('s1');
+DROP RULE dsr_nothing ON dsr_rule;
+CREATE FUNCTION dsr_skip() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+CREATE TRIGGER dsr_skip BEFORE DELETE ON dsr_rule FOR EACH ROW EXECUTE FUNCTION dsr_skip();
+SELECT privacy.erase_subject('s1');
+SELECT * FROM dsr_rule;
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_rule'::regclass;
+DROP TABLE dsr_rule;
+DROP FUNCTION dsr_skip();
+REVOKE CREATE ON SCHEMA public FROM regress_dsr_alice;
+DROP ROLE regress_dsr_alice, regress_dsr_padm;

@@ -518,8 +518,23 @@ count_every_row(Oid relid, bool only, const char *where, Oid paramtype, Datum pa
 	if (only && get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
 		rels = list_make1_oid(relid);
 	foreach(lc, rels)
-		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+	{
+		char		kind = get_rel_relkind(lfirst_oid(lc));
+
+		if (kind == RELKIND_FOREIGN_TABLE)
 			return -1;
+		/*
+		 * The count runs as the bootstrap superuser because a table's
+		 * count runs none of its owner's code.  A registered table its
+		 * owner turned into a view since (CREATE RULE "_RETURN") would run
+		 * the view's query, the owner's functions, as the superuser.
+		 */
+		if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("protected table %s is not a table any more", qualified_name(lfirst_oid(lc))),
+					 errhint("Remove it from privacy.protected_tables, or protect a table; nothing was changed.")));
+	}
 	if (px_citus_table_kind(relid, &dist_column) != PX_CITUS_NONE)
 		return -1;
 	initStringInfo(&query);
@@ -556,10 +571,10 @@ require_every_row_reached(Oid relid, int64 total, uint64 reached)
 		return;
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("row-level security of %s hides " INT64_FORMAT " of the subject's rows from the request",
-					qualified_name(relid), total - (int64) reached),
-			 errdetail("Data-subject requests read and change protected tables as their owner, under the table's policies."),
-			 errhint("Make the table's other policies let its owner (role \"%s\") see every row, then repeat the request; nothing was changed.",
+			 errmsg("the request reached " INT64_FORMAT " of the subject's " INT64_FORMAT " rows of %s",
+					(int64) reached, total, qualified_name(relid)),
+			 errdetail("Data-subject requests read and change protected tables as their owner, under the table's policies and triggers: a policy hides the rows from the owner, or a BEFORE trigger of the table skipped them."),
+			 errhint("Make the table's other policies let its owner (role \"%s\") see every row, or disable the trigger, then repeat the request; nothing was changed.",
 					 GetUserNameFromId(px_relation_owner(relid, false), false))));
 }
 
@@ -1521,10 +1536,24 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	{
 		request_rewritten = rewritten_subject(t, paramtype, param);
 		request_rewritten_len = strlen(request_rewritten);
+		/* a rule that gives the subject column the subject itself erases nothing of it */
+		if (total != 0 && request_subject != NULL && strcmp(request_rewritten, request_subject) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot anonymize the subject's rows of %s: the rule of its subject column \"%s\" keeps the subject",
+							qualified_name(t->relid), t->subject_column),
+					 errdetail("The anonymized rows would still name the subject."),
+					 errhint("Give the subject column a rule that names nobody (redact, null, hash), or protect the table with on_erase => 'delete'; nothing was changed.")));
 		refuse_rewritten_subject_taken(t);
 	}
 	rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
 	request_rewritten = NULL;
+	if (rc_spi == SPI_OK_REWRITTEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot erase the subject's rows of %s: a DO INSTEAD rule replaces its %s",
+						qualified_name(t->relid), t->anonymize ? "UPDATE" : "DELETE"),
+				 errhint("Drop or disable the rule (ALTER TABLE ... DISABLE RULE) for the request; nothing was changed.")));
 	if (rc_spi != SPI_OK_UPDATE && rc_spi != SPI_OK_DELETE)
 		elog(ERROR, "could not erase from %s", qualified_name(t->relid));
 	require_every_row_reached(t->relid, total, SPI_processed);
@@ -1722,6 +1751,17 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	StringInfoData cascaded;
 
 	require_request_rights("erase");
+	/*
+	 * A transaction snapshot does not see the subject's rows committed
+	 * after it was taken, nor consents granted since: they would survive,
+	 * with the erasure reported done.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("cannot erase a subject in a REPEATABLE READ or SERIALIZABLE transaction"),
+				 errdetail("The transaction's snapshot does not see rows and consents committed after it was taken, which would survive the erasure."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
 	initStringInfo(&cascaded);	/* here: it outlives the request's SPI memory */
 	begin_document(&summary, subject);
 	appendStringInfoString(&summary, ", \"tables\": {");
