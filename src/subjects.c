@@ -1470,25 +1470,37 @@ rewritten_subject(ProtectedTable *t, Oid paramtype, Datum param)
 }
 
 /*
- * An anonymized subject column must name nobody: a rule that turns the
- * erased subject into another subject's id (generalize(10) makes 12 a 10,
- * partial() makes 'c12' a 'c1') would hand the rows to that subject, shown
- * under its consents and exported as its own.  Refused when the value is
- * a subject of the consent registry, now or in its history (the value is
- * not quoted: it is an id).  The table's own rows cannot tell: the rows
- * of earlier erasures carry the same value (REDACTED) by design.  A rule
- * that keeps the subject is require_subject_gone()'s to judge.
+ * An anonymized subject column must name nobody.  A rule that gives back
+ * the subject itself (generalize(10) of 10) would leave its rows naming it:
+ * refused when the table has rows of the subject (total, -1 when not
+ * counted).  A rule that turns the erased subject into another subject's
+ * id (generalize(10) makes 12 a 10, partial() makes 'c12' a 'c1') would
+ * hand the rows to that subject, shown under its consents and exported as
+ * its own: refused when the value is a subject of the consent registry,
+ * now or in its history (the value is not quoted: it is an id).  The
+ * table's own rows cannot tell: the rows of earlier erasures carry the
+ * same value (REDACTED) by design.
  */
 static void
-refuse_rewritten_subject_taken(ProtectedTable *t)
+refuse_rewritten_subject_taken(ProtectedTable *t, int64 total)
 {
 	Datum		value = CStringGetTextDatum(request_rewritten);
 	Oid			texttype = TEXTOID;
 	bool		isnull;
 
-	if (request_rewritten[0] == '\0' ||
-		(request_subject != NULL && strcmp(request_rewritten, request_subject) == 0))
+	if (request_rewritten[0] == '\0')
 		return;
+	if (request_subject != NULL && strcmp(request_rewritten, request_subject) == 0)
+	{
+		if (total == 0)
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot anonymize the subject's rows of %s: the rule of its subject column \"%s\" keeps the subject",
+						qualified_name(t->relid), t->subject_column),
+				 errdetail("The anonymized rows would still name the subject."),
+				 errhint("Give the subject column a rule that names nobody (redact, null, hash), or protect the table with on_erase => 'delete'; nothing was changed.")));
+	}
 	if (SPI_execute_with_args("SELECT EXISTS (SELECT 1 FROM privacy.consent_state c WHERE c.subject = $1)"
 							  " OR EXISTS (SELECT 1 FROM privacy.consent_events e WHERE e.subject = $1)",
 							  1, &texttype, &value, NULL, true, 1) != SPI_OK_SELECT)
@@ -1536,15 +1548,7 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 	{
 		request_rewritten = rewritten_subject(t, paramtype, param);
 		request_rewritten_len = strlen(request_rewritten);
-		/* a rule that gives the subject column the subject itself erases nothing of it */
-		if (total != 0 && request_subject != NULL && strcmp(request_rewritten, request_subject) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("cannot anonymize the subject's rows of %s: the rule of its subject column \"%s\" keeps the subject",
-							qualified_name(t->relid), t->subject_column),
-					 errdetail("The anonymized rows would still name the subject."),
-					 errhint("Give the subject column a rule that names nobody (redact, null, hash), or protect the table with on_erase => 'delete'; nothing was changed.")));
-		refuse_rewritten_subject_taken(t);
+		refuse_rewritten_subject_taken(t, total);
 	}
 	rc_spi = execute_as_owner(t->relid, query.data, paramtype, param, false);
 	request_rewritten = NULL;
@@ -1571,7 +1575,9 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
  * erasure fired (an audit trigger of a table erased later, say) can write
  * them back into a table already done; the erasure then fails, with
  * nothing changed, rather than report them erased.  An anonymized table
- * whose rule gives the subject column the subject itself is left out.
+ * whose rule gives the subject column the subject itself is left out: an
+ * erasure that found rows of the subject there was refused already
+ * (refuse_rewritten_subject_taken).
  */
 static void
 require_subject_gone(List *tables, const char *subject)
