@@ -461,5 +461,56 @@ SELECT * FROM dsr_rule;
 DELETE FROM privacy.protected_tables WHERE relid = 'dsr_rule'::regclass;
 DROP TABLE dsr_rule;
 DROP FUNCTION dsr_skip();
+-- An anonymizing erasure of an inheritance parent rewrites each child
+-- ONLY, by the child's own rules, its inherited columns by the parent's
+-- where the child declares none (the child's own columns stayed in clear
+-- when the parent's UPDATE rewrote the parent's columns alone).  A child's
+-- rule overrides its parent's; a child whose subject column says 'none'
+-- fails the erasure.  Under a deleting parent, a grandchild of a child
+-- registered to be anonymized is anonymized, not deleted by the parent's
+-- DELETE; a sub-partitioned partition registered itself is exported once.
+CREATE TABLE dsr_ip (id int, s text, email text);
+CREATE TABLE dsr_ic (phone text, badge text) INHERITS (dsr_ip);
+CREATE TABLE dsr_ig (pin text) INHERITS (dsr_ic);
+SELECT privacy.protect_table('dsr_ip', 's', on_erase => 'anonymize');
+SELECT privacy.set_mask('dsr_ip', 's', 'redact'), privacy.set_mask('dsr_ip', 'email', 'redact');
+SELECT privacy.set_mask('dsr_ic', 'phone', 'partial(0,''*'',2)'), privacy.set_mask('dsr_ic', 'email', 'null');
+SELECT privacy.set_mask('dsr_ig', 'pin', 'null');
+INSERT INTO dsr_ip VALUES (1, 'ih', 'p@x.org');
+INSERT INTO dsr_ic VALUES (2, 'ih', 'c@x.org', '555-1234', 'B2'), (3, 'other', 'o@x.org', '555-9999', 'B3');
+INSERT INTO dsr_ig VALUES (4, 'ih', 'g@x.org', '555-4321', 'B4', '0000');
+SELECT privacy.erase_subject('ih')->'tables';
+SELECT tableoid::regclass, * FROM dsr_ip ORDER BY id;
+SELECT id, phone, badge FROM dsr_ic ORDER BY id;
+SELECT id, pin FROM dsr_ig;
+INSERT INTO dsr_ig VALUES (5, 'ih2', 'g2@x.org', '555-0000', 'B5', '1111');
+SELECT privacy.set_mask('dsr_ig', 's', 'none');
+SELECT privacy.erase_subject('ih2');
+SELECT s, pin FROM dsr_ig WHERE id = 5;
+DELETE FROM privacy.protected_tables WHERE relid = 'dsr_ip'::regclass;
+DELETE FROM privacy.mask_rules WHERE relid IN ('dsr_ip'::regclass, 'dsr_ic'::regclass, 'dsr_ig'::regclass);
+-- deleting parent, anonymizing child, unregistered grandchild
+SELECT privacy.protect_table('dsr_ip', 's');
+SELECT privacy.protect_table('dsr_ic', 's', on_erase => 'anonymize');
+SELECT privacy.set_mask('dsr_ic', 's', 'redact'), privacy.set_mask('dsr_ig', 'pin', 'null');
+INSERT INTO dsr_ip VALUES (6, 'ih3', 'p3@x.org');
+INSERT INTO dsr_ig VALUES (7, 'ih3', 'g3@x.org', '555-3333', 'B7', '3333');
+SELECT privacy.erase_subject('ih3')->'tables';
+SELECT tableoid::regclass, id, s, pin FROM dsr_ig WHERE id = 7;
+SELECT count(*) AS parent_rows_left FROM ONLY dsr_ip WHERE id = 6;
+DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_ip'::regclass, 'dsr_ic'::regclass);
+DELETE FROM privacy.mask_rules WHERE relid IN ('dsr_ic'::regclass, 'dsr_ig'::regclass);
+DROP TABLE dsr_ip CASCADE;
+CREATE TABLE dsr_sp (id int, s text) PARTITION BY LIST (id);
+CREATE TABLE dsr_sp1 PARTITION OF dsr_sp FOR VALUES IN (1, 2) PARTITION BY LIST (id);
+CREATE TABLE dsr_sp1a PARTITION OF dsr_sp1 FOR VALUES IN (1);
+CREATE TABLE dsr_sp2 PARTITION OF dsr_sp FOR VALUES IN (3);
+INSERT INTO dsr_sp VALUES (1, 'sp'), (3, 'sp');
+SELECT privacy.protect_table('dsr_sp', 's');
+SELECT privacy.protect_table('dsr_sp1', 's');
+SELECT privacy.export_subject('sp')->'tables';
+SELECT privacy.erase_subject('sp')->'tables';
+DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_sp'::regclass, 'dsr_sp1'::regclass);
+DROP TABLE dsr_sp;
 REVOKE CREATE ON SCHEMA public FROM regress_dsr_alice;
 DROP ROLE regress_dsr_alice, regress_dsr_padm;

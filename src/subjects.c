@@ -78,7 +78,29 @@ typedef struct ProtectedTable
 	char	   *subject_column;
 	bool		anonymize;
 	bool		done;
+
+	/*
+	 * An inheritance child listed after its parent (expand_children): the
+	 * parent's entry, whose rules its inherited columns follow where the
+	 * child declares none.  NULL for a registered table.
+	 */
+	struct ProtectedTable *inherited_from;
+
+	/*
+	 * Its statements read and change the table ONLY, its inheritance
+	 * children being entries of their own: an anonymizing erasure rewrites
+	 * each child by the child's rules (a statement on the parent would set
+	 * only the parent's columns, leaving the child's own ones in clear).
+	 */
+	bool		only;
 } ProtectedTable;
+
+/* A column an anonymizing erasure rewrites, and the table whose rule it follows. */
+typedef struct AnonymizedColumn
+{
+	char	   *name;
+	Oid			rules_relid;
+} AnonymizedColumn;
 
 /* The request running in this backend, if any (see subjects.h). */
 PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
@@ -1090,13 +1112,18 @@ consent_rows_json(const char *relation, const char *order_by, Datum subject)
 /*
  * A table's descendants registered themselves are requested under their
  * own registration (subject column, on_erase), once: the parent's
- * statement leaves their rows out.  (A partitioned table is read with its
- * partitions; a parent with inheritance children is erased with them.)
+ * statement leaves their rows out, and those of their own descendants
+ * (a sub-partitioned partition's rows are in its leaves; an inheritance
+ * grandchild's go with the child registered).  (A partitioned table is
+ * read with its partitions; a parent with inheritance children is erased
+ * with them.)  tables may also list children expanded by expand_children:
+ * they too have a statement of their own.
  */
 static void
 exclude_registered_descendants(StringInfo where, Oid relid, List *tables)
 {
 	List	   *family = find_all_inheritors(relid, NoLock, NULL);
+	List	   *excluded = NIL;
 	ListCell   *lc;
 	ListCell   *lt;
 	bool		any = false;
@@ -1105,16 +1132,21 @@ exclude_registered_descendants(StringInfo where, Oid relid, List *tables)
 	{
 		Oid			member = lfirst_oid(lc);
 
-		if (member == relid)
+		if (member == relid || list_member_oid(excluded, member))
 			continue;
 		foreach(lt, tables)
 		{
 			if (((ProtectedTable *) lfirst(lt))->relid != member)
 				continue;
-			appendStringInfo(where, "%s%u", any ? "," : " AND t.tableoid OPERATOR(pg_catalog.<>) ALL ('{", member);
-			any = true;
+			excluded = list_concat_unique_oid(excluded, find_all_inheritors(member, NoLock, NULL));
 			break;
 		}
+	}
+	foreach(lc, excluded)
+	{
+		appendStringInfo(where, "%s%u", any ? "," : " AND t.tableoid OPERATOR(pg_catalog.<>) ALL ('{",
+						 lfirst_oid(lc));
+		any = true;
 	}
 	if (any)
 		appendStringInfoString(where, "}'::pg_catalog.oid[])");
@@ -1169,10 +1201,13 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject, List *table
  * column.  Each is read with ONLY, so a child's rows appear once, under its
  * own name and with its own columns; a child protected itself keeps its
  * own registration.  Partitions need no entry: their rows, which have the
- * partitioned table's columns, are read through it.
+ * partitioned table's columns, are read through it.  An erasure expands
+ * the anonymizing tables only (anonymizing_only), whose children are
+ * rewritten by their own rules; a DELETE reaches a parent's children as
+ * they are.
  */
 static List *
-expand_children(List *tables)
+expand_children(List *tables, bool anonymizing_only)
 {
 	List	   *result = NIL;
 	List	   *seen = NIL;
@@ -1185,6 +1220,12 @@ expand_children(List *tables)
 	{
 		List	   *level = list_make1(lfirst(lc));
 
+		if (anonymizing_only && !((ProtectedTable *) lfirst(lc))->anonymize)
+		{
+			result = lappend(result, lfirst(lc));
+			continue;
+		}
+
 		for (i = 0; i < list_length(level); i++)
 		{
 			ProtectedTable *t = (ProtectedTable *) list_nth(level, i);
@@ -1192,6 +1233,7 @@ expand_children(List *tables)
 			Datum		relid = ObjectIdGetDatum(t->relid);
 			uint64		j;
 
+			t->only = get_rel_relkind(t->relid) != RELKIND_PARTITIONED_TABLE;
 			result = lappend(result, t);
 			if (SPI_execute_with_args("SELECT i.inhrelid FROM pg_catalog.pg_inherits i"
 									  " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid"
@@ -1215,6 +1257,7 @@ expand_children(List *tables)
 				c->relid = child;
 				c->subject_column = t->subject_column;
 				c->anonymize = t->anonymize;
+				c->inherited_from = t;
 				level = lappend(level, c);
 			}
 		}
@@ -1248,7 +1291,7 @@ px_export_subject(PG_FUNCTION_ARGS)
 	px_request_begin(&rc, PX_REQUEST_EXPORT);
 	PG_TRY();
 	{
-		List	   *tables = expand_children(load_protected_tables());
+		List	   *tables = expand_children(load_protected_tables(), false);
 		ListCell   *lc;
 
 		foreach(lc, tables)
@@ -1349,33 +1392,68 @@ erase_order(List *tables)
 }
 
 /*
+ * The default rules (role_name NULL) declared on relid, as (column, rule)
+ * rows in SPI_tuptable, 'none' included.
+ */
+static void
+read_default_rules(Oid relid)
+{
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(relid);
+
+	if (SPI_execute_with_args("SELECT column_name::pg_catalog.text, rule FROM privacy.mask_rules"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  " AND role_name IS NULL ORDER BY attnum",
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read privacy.mask_rules");
+}
+
+/*
  * The columns with a default rule (other than 'none'), rewritten by an
- * anonymizing erasure; the subject column must be one of them.
+ * anonymizing erasure; the subject column must be one of them.  An
+ * inheritance child's column follows the child's own rule, or, where the
+ * child declares none, its parent's (the nearest ancestor's that does):
+ * the parent's columns are rewritten in the child's rows as in the
+ * parent's, and the child's own columns by its own rules.
  */
 static List *
 anonymized_columns(ProtectedTable *t)
 {
-	Oid			argtype = OIDOID;
-	Datum		relid = ObjectIdGetDatum(t->relid);
 	bool		subject_masked = false;
+	List	   *decided = NIL;
 	List	   *cols = NIL;
-	uint64		i;
+	ProtectedTable *from;
 
-	if (SPI_execute_with_args("SELECT column_name::pg_catalog.text FROM privacy.mask_rules"
-							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-							  " AND role_name IS NULL AND rule OPERATOR(pg_catalog.<>) 'none'"
-							  " ORDER BY attnum",
-							  1, &argtype, &relid, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read privacy.mask_rules");
-	for (i = 0; i < SPI_processed; i++)
+	for (from = t; from != NULL; from = from->inherited_from)
 	{
-		char	   *col = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		uint64		i;
 
-		if (get_attnum(t->relid, col) == InvalidAttrNumber)
-			continue;
-		if (strcmp(col, t->subject_column) == 0)
-			subject_masked = true;
-		cols = lappend(cols, col);
+		read_default_rules(from->relid);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			char	   *col = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			char	   *rule = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+			ListCell   *lc;
+			bool		seen = false;
+			AnonymizedColumn *c;
+
+			if (get_attnum(t->relid, col) == InvalidAttrNumber)
+				continue;
+			foreach(lc, decided)
+				if (strcmp((char *) lfirst(lc), col) == 0)
+					seen = true;
+			if (seen)
+				continue;		/* a nearer table's rule decides it */
+			decided = lappend(decided, col);
+			if (strcmp(rule, "none") == 0)
+				continue;
+			if (strcmp(col, t->subject_column) == 0)
+				subject_masked = true;
+			c = palloc(sizeof(AnonymizedColumn));
+			c->name = col;
+			c->rules_relid = from->relid;
+			cols = lappend(cols, c);
+		}
 	}
 	if (!subject_masked)
 		ereport(ERROR,
@@ -1387,20 +1465,38 @@ anonymized_columns(ProtectedTable *t)
 	return cols;
 }
 
+/* The table whose default rule t's subject column follows (see anonymized_columns). */
+static Oid
+subject_rules_relid(ProtectedTable *t)
+{
+	ListCell   *lc;
+
+	foreach(lc, anonymized_columns(t))
+	{
+		AnonymizedColumn *c = (AnonymizedColumn *) lfirst(lc);
+
+		if (strcmp(c->name, t->subject_column) == 0)
+			return c->rules_relid;
+	}
+	return t->relid;			/* not reached: anonymized_columns refuses */
+}
+
 /* UPDATE ... SET each column with a default rule to its masked value. */
 static char *
 anonymize_assignments(ProtectedTable *t, List *cols)
 {
 	StringInfoData set;
 	ListCell   *lc;
-	char	   *table_literal = quote_literal_cstr(qualified_name(t->relid));
 
 	initStringInfo(&set);
 	foreach(lc, cols)
 	{
+		AnonymizedColumn *c = (AnonymizedColumn *) lfirst(lc);
+
 		if (set.len > 0)
 			appendStringInfoString(&set, ", ");
-		px_append_anonymized_assignment(&set, t->relid, (const char *) lfirst(lc), table_literal);
+		px_append_anonymized_assignment(&set, t->relid, c->name,
+										quote_literal_cstr(qualified_name(c->rules_relid)));
 	}
 	return set.data;
 }
@@ -1457,7 +1553,7 @@ rewritten_subject(ProtectedTable *t, Oid paramtype, Datum param)
 	Oid			coltype = get_atttype(t->relid, get_attnum(t->relid, t->subject_column));
 	char	   *query = psprintf("SELECT privacy.anonymize_value($1::%s, %s, %s)::pg_catalog.text",
 								 format_type_be_qualified(coltype),
-								 quote_literal_cstr(qualified_name(t->relid)),
+								 quote_literal_cstr(qualified_name(subject_rules_relid(t))),
 								 quote_literal_cstr(t->subject_column));
 	bool		isnull;
 	Datum		d;
@@ -1535,15 +1631,23 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 		PxCitusKind kind = px_citus_table_kind(t->relid, &dist_column);
 
 		if (kind == PX_CITUS_HASH || kind == PX_CITUS_REFERENCE)
+		{
+			/* a Citus table has no inheritance children: its own rules, by name */
+			List	   *names = NIL;
+			ListCell   *lc;
+
+			foreach(lc, cols)
+				names = lappend(names, ((AnonymizedColumn *) lfirst(lc))->name);
 			return (uint64) px_citus_anonymize_subject(t->relid, kind, dist_column,
-													   t->subject_column, paramtype, param, cols);
-		appendStringInfo(&query, "UPDATE %s t SET %s WHERE %s", qualified_name(t->relid),
-						 anonymize_assignments(t, cols), where);
+													   t->subject_column, paramtype, param, names);
+		}
+		appendStringInfo(&query, "UPDATE %s%s t SET %s WHERE %s", t->only ? "ONLY " : "",
+						 qualified_name(t->relid), anonymize_assignments(t, cols), where);
 	}
 	else
 		appendStringInfo(&query, "DELETE FROM %s t WHERE %s", qualified_name(t->relid), where);
 	/* after the request's earlier changes: a parent's erasure may have reached this table's rows */
-	total = count_every_row(t->relid, false, where, paramtype, param, true);
+	total = count_every_row(t->relid, t->only, where, paramtype, param, true);
 	if (t->anonymize)
 	{
 		request_rewritten = rewritten_subject(t, paramtype, param);
@@ -1598,7 +1702,7 @@ require_subject_gone(List *tables, const char *subject)
 		exclude_registered_descendants(&where, t->relid, tables);
 		if (t->anonymize && strcmp(rewritten_subject(t, paramtype, param), subject) == 0)
 			continue;
-		left = count_every_row(t->relid, false, where.data, paramtype, param, true);
+		left = count_every_row(t->relid, t->only, where.data, paramtype, param, true);
 		if (left > 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -1775,7 +1879,7 @@ px_erase_subject(PG_FUNCTION_ARGS)
 	px_request_begin(&rc, PX_REQUEST_ERASE);
 	PG_TRY();
 	{
-		List	   *tables = erase_order(load_protected_tables());
+		List	   *tables = erase_order(expand_children(load_protected_tables(), true));
 		ListCell   *lc;
 		bool		first = true;
 
