@@ -80,13 +80,6 @@ typedef struct ProtectedTable
 	bool		done;
 
 	/*
-	 * An inheritance child listed after its parent (expand_children): the
-	 * parent's entry, whose rules its inherited columns follow where the
-	 * child declares none.  NULL for a registered table.
-	 */
-	struct ProtectedTable *inherited_from;
-
-	/*
 	 * Its statements read and change the table ONLY, its inheritance
 	 * children being entries of their own: an anonymizing erasure rewrites
 	 * each child by the child's rules (a statement on the parent would set
@@ -95,12 +88,6 @@ typedef struct ProtectedTable
 	bool		only;
 } ProtectedTable;
 
-/* A column an anonymizing erasure rewrites, and the table whose rule it follows. */
-typedef struct AnonymizedColumn
-{
-	char	   *name;
-	Oid			rules_relid;
-} AnonymizedColumn;
 
 /* The request running in this backend, if any (see subjects.h). */
 PxRequestKind px_request_in_progress = PX_REQUEST_NONE;
@@ -1257,7 +1244,6 @@ expand_children(List *tables, bool anonymizing_only)
 				c->relid = child;
 				c->subject_column = t->subject_column;
 				c->anonymize = t->anonymize;
-				c->inherited_from = t;
 				level = lappend(level, c);
 			}
 		}
@@ -1392,76 +1378,70 @@ erase_order(List *tables)
 }
 
 /*
- * The default rules (role_name NULL) declared on relid, as (column, rule)
- * rows in SPI_tuptable, 'none' included.
- */
-static void
-read_default_rules(Oid relid)
-{
-	Oid			argtype = OIDOID;
-	Datum		arg = ObjectIdGetDatum(relid);
-
-	if (SPI_execute_with_args("SELECT column_name::pg_catalog.text, rule FROM privacy.mask_rules"
-							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-							  " AND role_name IS NULL ORDER BY attnum",
-							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read privacy.mask_rules");
-}
-
-/*
  * The columns with a default rule (other than 'none'), rewritten by an
- * anonymizing erasure; the subject column must be one of them.  An
- * inheritance child's column follows the child's own rule, or, where the
- * child declares none, its parent's (the nearest ancestor's that does):
- * the parent's columns are rewritten in the child's rows as in the
- * parent's, and the child's own columns by its own rules.
+ * anonymizing erasure (px_anonymized_columns: an inheritance child's
+ * inherited column follows its parent's rule where the child declares
+ * none); the subject column must be one of them.
  */
 static List *
 anonymized_columns(ProtectedTable *t)
 {
-	bool		subject_masked = false;
-	List	   *decided = NIL;
+	List	   *cols = px_anonymized_columns(t->relid);
+	ListCell   *lc;
+
+	foreach(lc, cols)
+		if (strcmp(((PxAnonymizedColumn *) lfirst(lc))->name, t->subject_column) == 0)
+			return cols;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("protected table %s is anonymized on erasure, but its subject column \"%s\" has no default masking rule",
+					qualified_name(t->relid), t->subject_column),
+			 errdetail("Its rows would still name the subject."),
+			 errhint("Give the column a rule with privacy.set_mask(), or protect the table with on_erase => 'delete'.")));
+	return NIL;					/* keep the compiler quiet */
+}
+
+List *
+px_anonymized_columns(Oid relid)
+{
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(relid);
 	List	   *cols = NIL;
-	ProtectedTable *from;
+	uint64		i;
 
-	for (from = t; from != NULL; from = from->inherited_from)
+	/*
+	 * up: relid and its ancestors, nearest first (then in pg_inherits'
+	 * order, for a child of several parents); each column's nearest
+	 * declaration decides, 'none' included.
+	 */
+	if (SPI_execute_with_args("WITH RECURSIVE up(relid, depth, path) AS ("
+							  " SELECT $1, 0, '{}'::pg_catalog.int4[]"
+							  " UNION ALL SELECT i.inhparent, up.depth OPERATOR(pg_catalog.+) 1,"
+							  " up.path OPERATOR(pg_catalog.||) i.inhseqno"
+							  " FROM pg_catalog.pg_inherits i, up WHERE i.inhrelid OPERATOR(pg_catalog.=) up.relid),"
+							  " decided AS (SELECT DISTINCT ON (a.attnum) a.attnum, a.attname::pg_catalog.text AS name,"
+							  " r.rule, up.relid"
+							  " FROM up JOIN privacy.mask_rules r ON r.relid::pg_catalog.oid OPERATOR(pg_catalog.=) up.relid"
+							  " AND r.role_name IS NULL"
+							  " JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) $1"
+							  " AND a.attname OPERATOR(pg_catalog.=) r.column_name"
+							  " AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+							  " AND a.attgenerated OPERATOR(pg_catalog.=) ''"
+							  " ORDER BY a.attnum, up.depth, up.path)"
+							  " SELECT name, relid FROM decided WHERE rule OPERATOR(pg_catalog.<>) 'none'"
+							  " ORDER BY attnum",
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read privacy.mask_rules");
+	for (i = 0; i < SPI_processed; i++)
 	{
-		uint64		i;
+		PxAnonymizedColumn *c = palloc(sizeof(PxAnonymizedColumn));
+		bool		isnull;
 
-		read_default_rules(from->relid);
-		for (i = 0; i < SPI_processed; i++)
-		{
-			char	   *col = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-			char	   *rule = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-			ListCell   *lc;
-			bool		seen = false;
-			AnonymizedColumn *c;
-
-			if (get_attnum(t->relid, col) == InvalidAttrNumber)
-				continue;
-			foreach(lc, decided)
-				if (strcmp((char *) lfirst(lc), col) == 0)
-					seen = true;
-			if (seen)
-				continue;		/* a nearer table's rule decides it */
-			decided = lappend(decided, col);
-			if (strcmp(rule, "none") == 0)
-				continue;
-			if (strcmp(col, t->subject_column) == 0)
-				subject_masked = true;
-			c = palloc(sizeof(AnonymizedColumn));
-			c->name = col;
-			c->rules_relid = from->relid;
-			cols = lappend(cols, c);
-		}
+		c->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		c->rules_relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														SPI_tuptable->tupdesc, 2, &isnull));
+		cols = lappend(cols, c);
 	}
-	if (!subject_masked)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("protected table %s is anonymized on erasure, but its subject column \"%s\" has no default masking rule",
-						qualified_name(t->relid), t->subject_column),
-				 errdetail("Its rows would still name the subject."),
-				 errhint("Give the column a rule with privacy.set_mask(), or protect the table with on_erase => 'delete'.")));
 	return cols;
 }
 
@@ -1473,7 +1453,7 @@ subject_rules_relid(ProtectedTable *t)
 
 	foreach(lc, anonymized_columns(t))
 	{
-		AnonymizedColumn *c = (AnonymizedColumn *) lfirst(lc);
+		PxAnonymizedColumn *c = (PxAnonymizedColumn *) lfirst(lc);
 
 		if (strcmp(c->name, t->subject_column) == 0)
 			return c->rules_relid;
@@ -1491,7 +1471,7 @@ anonymize_assignments(ProtectedTable *t, List *cols)
 	initStringInfo(&set);
 	foreach(lc, cols)
 	{
-		AnonymizedColumn *c = (AnonymizedColumn *) lfirst(lc);
+		PxAnonymizedColumn *c = (PxAnonymizedColumn *) lfirst(lc);
 
 		if (set.len > 0)
 			appendStringInfoString(&set, ", ");
@@ -1637,7 +1617,7 @@ erase_table(ProtectedTable *t, const char *where, Oid paramtype, Datum param)
 			ListCell   *lc;
 
 			foreach(lc, cols)
-				names = lappend(names, ((AnonymizedColumn *) lfirst(lc))->name);
+				names = lappend(names, ((PxAnonymizedColumn *) lfirst(lc))->name);
 			return (uint64) px_citus_anonymize_subject(t->relid, kind, dist_column,
 													   t->subject_column, paramtype, param, names);
 		}

@@ -9,6 +9,7 @@
 
 #include "postgres.h"
 #include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
 
 typedef enum PxRequestKind
 {
@@ -54,6 +55,26 @@ extern void px_request_rewriting(Oid relid);
 
 /* Every row of a table, counted as the bootstrap superuser (no policy in the way). */
 extern int64 px_count_all_rows(Oid relid);
+
+/*
+ * A column that an anonymizing rewrite (erase_subject's, anonymize_table's)
+ * sets to its masked value, and the relation whose default rule it follows:
+ * the table itself or, for a column it inherits and declares no default
+ * rule for, its nearest inheritance ancestor that does (partitions
+ * included: a partition's column follows its partitioned table's rule).
+ */
+typedef struct PxAnonymizedColumn
+{
+	char	   *name;
+	Oid			rules_relid;
+} PxAnonymizedColumn;
+
+/*
+ * relid's columns with a default rule other than 'none' (the nearest
+ * declaration decides, 'none' included), in column order; generated
+ * columns are left out (they follow the others).  Reads through SPI.
+ */
+extern List *px_anonymized_columns(Oid relid);
 
 /*
  * Appends "col = <its masked value>" to an UPDATE's SET list, rules_sql

@@ -66,7 +66,7 @@
 typedef struct AnonymizeResult
 {
 	int64		rows;
-	List	   *columns;		/* names rewritten (char *) */
+	List	   *columns;		/* PxAnonymizedColumn rewritten */
 } AnonymizeResult;
 
 static void
@@ -90,33 +90,6 @@ qualified_name(Oid relid)
 {
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
-}
-
-/*
- * The columns of rules_relid with a default rule other than 'none', in
- * column order (read through SPI inside the run, under the pinned path).
- */
-static List *
-ruled_columns(Oid rules_relid)
-{
-	Oid			argtype = OIDOID;
-	Datum		relid = ObjectIdGetDatum(rules_relid);
-	List	   *columns = NIL;
-	uint64		i;
-
-	if (SPI_execute_with_args("SELECT r.column_name::pg_catalog.text FROM privacy.mask_rules r"
-							  " JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) r.relid"
-							  " AND a.attname OPERATOR(pg_catalog.=) r.column_name"
-							  " WHERE r.relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-							  " AND r.role_name IS NULL AND r.rule OPERATOR(pg_catalog.<>) 'none'"
-							  " AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-							  " AND a.attgenerated OPERATOR(pg_catalog.=) ''"
-							  " ORDER BY a.attnum",
-							  1, &argtype, &relid, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read privacy.mask_rules");
-	for (i = 0; i < SPI_processed; i++)
-		columns = lappend(columns, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
-	return columns;
 }
 
 /* NOTICE naming (names only) the columns a run leaves as they were. */
@@ -147,7 +120,7 @@ notice_unchanged_columns(Oid relid, List *rewritten)
 		if (!att->attisdropped && att->attgenerated == '\0')
 		{
 			foreach(lc, rewritten)
-				if (strcmp((char *) lfirst(lc), NameStr(att->attname)) == 0)
+				if (strcmp(((PxAnonymizedColumn *) lfirst(lc))->name, NameStr(att->attname)) == 0)
 					found = true;
 			if (!found)
 				appendStringInfo(&names, "%s%s", names.len > 0 ? ", " : "",
@@ -174,9 +147,10 @@ block_tid(BlockNumber block)
 
 /*
  * Rewrites every row of one table (ONLY: its own rows, not its children's)
- * by the default rules of rules_relid (the table, or the partitioned table
- * it is a partition of).  Runs as the table's owner.  Returns the rows the
- * UPDATEs changed (rows a BEFORE trigger skipped are not counted).
+ * by the default rules columns name (px_anonymized_columns() of the table,
+ * or of the partitioned table it is a partition of).  Runs as the table's
+ * owner.  Returns the rows the UPDATEs changed (rows a BEFORE trigger
+ * skipped are not counted).
  *
  * Batches are ranges of the table's blocks as they were when the run
  * started (a TID range scan each); a new row version the run writes may
@@ -186,13 +160,11 @@ block_tid(BlockNumber block)
  * any others.  No other session writes meanwhile (the lock).
  */
 static int64
-rewrite_rows(Oid relid, Oid rules_relid, List *columns)
+rewrite_rows(Oid relid, List *columns)
 {
 	StringInfoData update;
 	ListCell   *lc;
 	char	   *name = qualified_name(relid);
-	char	   *rules_sql = psprintf("%s::pg_catalog.regclass",
-									 quote_literal_cstr(qualified_name(rules_relid)));
 	Oid			argtypes[4] = {TIDOID, TIDOID, XIDOID, INT8OID};
 	Datum		args[4];
 	SPIPlanPtr	plan;
@@ -205,11 +177,13 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
 	appendStringInfo(&update, "UPDATE ONLY %s t SET ", name);
 	foreach(lc, columns)
 	{
-		const char *col = (const char *) lfirst(lc);
+		PxAnonymizedColumn *col = (PxAnonymizedColumn *) lfirst(lc);
 
 		if (lc != list_head(columns))
 			appendStringInfoString(&update, ", ");
-		px_append_anonymized_assignment(&update, relid, col, rules_sql);
+		px_append_anonymized_assignment(&update, relid, col->name,
+										psprintf("%s::pg_catalog.regclass",
+												 quote_literal_cstr(qualified_name(col->rules_relid))));
 	}
 	appendStringInfoString(&update,
 						   " WHERE t.ctid OPERATOR(pg_catalog.>=) $1 AND t.ctid OPERATOR(pg_catalog.<) $2"
@@ -260,7 +234,7 @@ rewrite_rows(Oid relid, Oid rules_relid, List *columns)
  * replaced.
  */
 static int64
-rewrite_as_owner(Oid relid, Oid rules_relid, List *columns)
+rewrite_as_owner(Oid relid, List *columns)
 {
 	PxSavedUser saved;
 	MemoryContext cxt = CurrentMemoryContext;
@@ -269,7 +243,7 @@ rewrite_as_owner(Oid relid, Oid rules_relid, List *columns)
 	px_become_table_owner(relid, &saved);
 	PG_TRY();
 	{
-		rows = rewrite_rows(relid, rules_relid, columns);
+		rows = rewrite_rows(relid, columns);
 	}
 	PG_CATCH();
 	{
@@ -359,6 +333,45 @@ tables_to_rewrite(Oid relid)
 }
 
 /*
+ * relid and, for a table with inheritance children, each child at every
+ * level: rows of the table as its readers see them, each rewritten ONLY,
+ * by its own rules (an inherited column by the parent's where the child
+ * declares none: px_anonymized_columns).  A foreign child with rules has
+ * its rows on its server, which a rewrite here does not reach: refused
+ * rather than left in clear.  (A partitioned table's partitions are
+ * rewritten by anonymize_one, by the partitioned table's rules.)
+ */
+static List *
+tables_and_children(Oid relid)
+{
+	List	   *members = list_make1_oid(relid);
+	ListCell   *lc;
+
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		return members;
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		Oid			child = lfirst_oid(lc);
+
+		if (child == relid)
+			continue;
+		if (get_rel_relkind(child) == RELKIND_FOREIGN_TABLE)
+		{
+			if (px_anonymized_columns(child) != NIL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot anonymize %s: its inheritance child %s is a foreign table",
+								qualified_name(relid), qualified_name(child)),
+						 errdetail("A foreign table's rows are on its server, which a rewrite here does not reach."),
+						 errhint("Anonymize the rows on the foreign server, or detach the child for the run (ALTER TABLE ... NO INHERIT); nothing was changed.")));
+			continue;
+		}
+		members = lappend_oid(members, child);
+	}
+	return members;
+}
+
+/*
  * One table's run, inside a request: locks, checks, rewrites each of its
  * relations (a partitioned table's leaves) as their owners.  *done collects
  * the relations rewritten, for anonymize_database() not to rewrite a
@@ -419,7 +432,7 @@ anonymize_one(Oid relid, List **done)
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
 
-	result.columns = ruled_columns(relid);
+	result.columns = px_anonymized_columns(relid);
 	notice_unchanged_columns(relid, result.columns);
 	if (result.columns == NIL)
 		return result;
@@ -439,7 +452,7 @@ anonymize_one(Oid relid, List **done)
 			LockRelationOid(target, ShareRowExclusiveLock);
 		refuse_instead_rules(target);
 		total = px_count_all_rows(target);
-		rewritten = rewrite_as_owner(target, relid, result.columns);
+		rewritten = rewrite_as_owner(target, result.columns);
 		/*
 		 * The rewrite runs as the owner, under the table's row-level
 		 * security: a policy of its own (a tenant policy, forced) hides rows
@@ -473,7 +486,7 @@ audit_detail(List *columns)
 	{
 		if (lc != list_head(columns))
 			appendStringInfoString(&buf, ", ");
-		escape_json(&buf, (const char *) lfirst(lc));
+		escape_json(&buf, ((PxAnonymizedColumn *) lfirst(lc))->name);
 	}
 	appendStringInfoString(&buf, "]}");
 	return buf.data;
@@ -533,15 +546,24 @@ anonymize_tables(List *relids)
 			AnonymizeResult r;
 			MemoryContext old;
 
+			ListCell   *cl;
+
 			if (list_member_oid(done, relid))
-				continue;		/* a partition, rewritten through its parent */
-			r = anonymize_one(relid, &done);
-			if (r.columns == NIL)
-				continue;
-			old = MemoryContextSwitchTo(keep);
-			runs = lappend(runs, run_record(relid, &r, keep));
-			MemoryContextSwitchTo(old);
-			total += r.rows;
+				continue;		/* a partition or a child, rewritten through its parent */
+			foreach(cl, tables_and_children(relid))
+			{
+				Oid			member = lfirst_oid(cl);
+
+				if (list_member_oid(done, member))
+					continue;
+				r = anonymize_one(member, &done);
+				if (r.columns == NIL)
+					continue;
+				old = MemoryContextSwitchTo(keep);
+				runs = lappend(runs, run_record(member, &r, keep));
+				MemoryContextSwitchTo(old);
+				total += r.rows;
+			}
 		}
 	}
 	PG_FINALLY();
