@@ -11,6 +11,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
@@ -40,6 +41,15 @@ Oid
 px_schema_oid(void)
 {
 	return get_namespace_oid(PX_SCHEMA, true);
+}
+
+bool
+px_system_or_extension_relation(Oid relid)
+{
+	Oid			nsp = get_rel_namespace(relid);
+
+	return relid < FirstNormalObjectId || nsp == px_schema_oid() ||
+		IsCatalogNamespace(nsp) || IsToastNamespace(nsp);
 }
 
 Oid

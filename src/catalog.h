@@ -196,6 +196,13 @@ extern const char *px_value_shape_name(PxValueShape shape);
 /* The schema's OID, or InvalidOid when the extension is not installed. */
 extern Oid	px_schema_oid(void);
 
+/*
+ * Whether relid belongs to the system (made by initdb: the catalogs,
+ * information_schema, TOAST tables) or to privacy_ext's own schema: no
+ * registry may make privacy_ext read or rewrite it as its owner.
+ */
+extern bool px_system_or_extension_relation(Oid relid);
+
 /* A table of the schema by name, or InvalidOid when there is none. */
 extern Oid	px_privacy_relid(const char *name);
 

@@ -652,6 +652,19 @@ load_protected_tables(void)
 
 		if (get_rel_name(relid) == NULL)
 			continue;			/* dropped since */
+
+		/*
+		 * protect_table refuses them, but privacy_admin may write the
+		 * registry itself: a catalog (pg_proc, pg_authid) or the
+		 * extension's own audit log, read and rewritten as its owner, the
+		 * bootstrap superuser, would be a superuser's power.
+		 */
+		if (px_system_or_extension_relation(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("protected table %s belongs to the system or to privacy_ext", qualified_name(relid)),
+					 errdetail("privacy.protected_tables names it, but data-subject requests read and change only users' tables."),
+					 errhint("Remove it from privacy.protected_tables; nothing was read or changed.")));
 		t = palloc0(sizeof(ProtectedTable));
 		t->relid = relid;
 		t->subject_column = SPI_getvalue(tup, desc, 2);
@@ -682,6 +695,21 @@ subject_condition(ProtectedTable *t, const char *subject, StringInfo where,
 						t->subject_column, qualified_name(t->relid)),
 				 errhint("Register the table again with privacy.protect_table().")));
 	type = get_atttype(t->relid, attnum);
+
+	/*
+	 * The types protect_table accepts, checked again here: the column may
+	 * have been retyped since, or the registry written by hand, and the
+	 * subject is read below with the type's input function as the caller
+	 * (a domain's CHECK, the owner's code, would run with the caller's
+	 * rights).
+	 */
+	if (type != TEXTOID && type != VARCHAROID && type != INT8OID && type != INT4OID &&
+		type != UUIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("subject column \"%s\" of protected table %s has type %s",
+						t->subject_column, qualified_name(t->relid), format_type_be(type)),
+				 errhint("Subjects are text, varchar, bigint, integer or uuid: change the column back, or register the table again with privacy.protect_table(); nothing was read or changed.")));
 	if (type == VARCHAROID)
 		type = TEXTOID;
 	if (!subject_fits(subject, type))
@@ -880,22 +908,40 @@ append_opened_value(StringInfo doc, bytea *env, px_value_type type, void **open_
 	px_wipe(VARDATA(plain), n);
 }
 
+/* The protected table whose rows export_table renders (append_plain_value). */
+static Oid	export_rendering_relid = InvalidOid;
+
 /*
  * A value that holds nothing encrypted, as to_jsonb renders it (a plain
  * field of a composite type beside an encrypted one, say).  to_jsonb reads
- * its argument's type from the call expression, so it is given one.
+ * its argument's type from the call expression, so it is given one.  It
+ * runs as the table's owner, as the export's query does: to_jsonb calls a
+ * type's cast to json, which the owner may have made (a cast of its enum,
+ * its own function), and which as the caller would run with the caller's
+ * rights.
  */
 static void
 append_plain_value(StringInfo doc, Datum v, Oid typid)
 {
 	FmgrInfo	flinfo;
-	Jsonb	   *j;
+	Jsonb	   *volatile j = NULL;
+	PxSavedUser saved;
 
 	fmgr_info(F_TO_JSONB, &flinfo);
 	flinfo.fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
 										   list_make1(makeNullConst(typid, -1, InvalidOid)),
 										   InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	j = DatumGetJsonbP(FunctionCall1(&flinfo, v));
+	Assert(OidIsValid(export_rendering_relid));
+	px_become_table_owner(export_rendering_relid, &saved);
+	PG_TRY();
+	{
+		j = DatumGetJsonbP(FunctionCall1(&flinfo, v));
+	}
+	PG_FINALLY();
+	{
+		px_restore_user(&saved);
+	}
+	PG_END_TRY();
 	appendStringInfoString(doc, JsonbToCString(NULL, &j->root, VARSIZE(j)));
 }
 
@@ -1171,6 +1217,7 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject, List *table
 		SPI_tuptable = rows;
 	}
 	appendStringInfoChar(doc, '[');
+	export_rendering_relid = t->relid;
 	for (i = 0; i < n; i++)
 	{
 		if (i > 0)
@@ -1178,6 +1225,7 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject, List *table
 		append_export_row(doc, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, enc_columns,
 						  &open_cache);
 	}
+	export_rendering_relid = InvalidOid;
 	appendStringInfoChar(doc, ']');
 	return n;
 }

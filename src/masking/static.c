@@ -395,7 +395,7 @@ anonymize_one(Oid relid, List **done)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot anonymize %s: only tables and partitioned tables are rewritten",
 						qualified_name(relid))));
-	if (get_rel_namespace(relid) == px_schema_oid() || IsCatalogRelationOid(relid))
+	if (px_system_or_extension_relation(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot anonymize %s: it belongs to the system or to privacy_ext",
