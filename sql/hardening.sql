@@ -202,3 +202,19 @@ SELECT privacy.unmask_role('hd_mk_reader');
 SELECT privacy.revoke_key('hd_k', 'hd_mk_reader');
 SELECT privacy.revoke_key('hd_other', 'hd_mk_reader');
 DROP ROLE hd_mk_reader;
+
+-- Extended statistics over an encrypted column are refused: ANALYZE would
+-- store the decrypted values (an expression's) in pg_statistic_ext_data,
+-- shown to every reader through the planner's estimates.  Statistics on
+-- the other columns are fine.
+CREATE TABLE hd_stats (id int, zip text, ssn privacy.encrypted_text('hd_k'),
+                       email privacy.encrypted_text_det('hd_k'));
+CREATE STATISTICS hd_s1 ON (privacy.decrypt(ssn)) FROM hd_stats;
+\echo :LAST_ERROR_SQLSTATE
+CREATE STATISTICS hd_s2 ON (ssn::text) FROM hd_stats;
+\echo :LAST_ERROR_SQLSTATE
+CREATE STATISTICS hd_s3 (mcv) ON id, email FROM hd_stats;
+\echo :LAST_ERROR_SQLSTATE
+CREATE STATISTICS hd_s4 ON id, zip FROM hd_stats;
+SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'hd_stats'::regclass;
+DROP TABLE hd_stats;

@@ -1707,7 +1707,13 @@ px_emit_log(ErrorData *edata)
 	text.context = edata->context;
 	if (statement_log)
 		;						/* statement text, already redacted */
-	else if (!ours && px_log_gave_plaintext)
+	/*
+	 * Our own errors and warnings too: they quote their arguments (a key
+	 * name, a purpose), which in such a statement may be a decrypted value
+	 * (privacy.encrypt(x, privacy.decrypt(c)) names the plaintext as the
+	 * key).  Not our LOG lines: the audit trail names what it records.
+	 */
+	else if ((!ours || edata->elevel >= WARNING) && px_log_gave_plaintext)
 		values_hidden = reading_masked_clear ?
 			"the statement read a table with a masking view in clear, or decrypted protected data" :
 			"the statement decrypted protected data";

@@ -156,6 +156,10 @@ my @battery = (
 	q{SELECT privacy.export_subject('c1')::text::int;},
 	q{INSERT INTO people (id, note) SELECT 25 + id, privacy.decrypt(ssn) FROM people WHERE id = 1
 	  UNION ALL SELECT 27, privacy.decrypt(ssn) FROM people WHERE id = 1;},
+	# decrypted values in privacy_ext's own messages, which quote a name
+	q{SELECT privacy.encrypt('x', privacy.decrypt(ssn)) FROM people WHERE id = 1;},
+	q{SELECT privacy.has_consent('s1', privacy.decrypt(ssn)) FROM people WHERE id = 1;},
+	q{SELECT set_config('privacy.purpose', privacy.decrypt(ssn), false) FROM people WHERE id = 1;},
 	# decrypted in a parallel worker, the error rethrown by the leader
 	q{SET force_parallel_mode = on; SELECT privacy.decrypt(ssn)::int FROM people;},
 	q{SET force_parallel_mode = regress; SELECT privacy.decrypt(ssn)::date FROM people;},
