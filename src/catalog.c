@@ -10,6 +10,7 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
@@ -201,6 +202,38 @@ px_catalog_snapshot(void)
 	if (IsInParallelMode())
 		return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 	return GetLatestSnapshot();
+}
+
+/*
+ * A parallel query cannot take a new snapshot, so under REPEATABLE READ or
+ * SERIALIZABLE it reads the registries with the transaction's, and a grant
+ * revoked since its start still showed: the leader and its workers kept
+ * decrypting for as long as the transaction lasted.  The row's deleter
+ * tells: a committed transaction other than this one deleted or updated it
+ * (a row only locked does not count).  Failing, rather than reading on,
+ * keeps "the next statement" true there; a new transaction reads the
+ * latest state.  (A row added since is not seen: that is the old state,
+ * which denies.)
+ */
+void
+px_require_current_row(HeapTuple tup, const char *what)
+{
+	HeapTupleHeader htup = tup->t_data;
+	TransactionId xmax;
+
+	if (!IsInParallelMode() || !IsolationUsesXactSnapshot())
+		return;
+	if ((htup->t_infomask & HEAP_XMAX_INVALID) || HEAP_XMAX_IS_LOCKED_ONLY(htup->t_infomask))
+		return;
+	xmax = HeapTupleHeaderGetUpdateXid(htup);
+	if (!TransactionIdIsValid(xmax) || TransactionIdIsCurrentTransactionId(xmax) ||
+		!TransactionIdDidCommit(xmax))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+			 errmsg("could not read %s: it changed after this transaction's snapshot was taken", what),
+			 errdetail("A parallel query reads with the transaction's snapshot, which no longer shows the state committed since."),
+			 errhint("Run the query in a new transaction, or without a parallel plan (max_parallel_workers_per_gather = 0).")));
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
@@ -205,6 +206,15 @@ extern bool px_system_or_extension_relation(Oid relid);
 
 /* A table of the schema by name, or InvalidOid when there is none. */
 extern Oid	px_privacy_relid(const char *name);
+
+/*
+ * For a row read with px_catalog_snapshot(): fails (40001) when the row was
+ * read with the transaction's snapshot, in a parallel query under
+ * REPEATABLE READ or SERIALIZABLE, and a transaction that committed since
+ * has deleted or updated it (a revoked grant, a key's changed state).
+ * what names the state in the message.
+ */
+extern void px_require_current_row(HeapTuple tup, const char *what);
 
 /*
  * Opens a table of the schema; an ERROR saying the extension is not

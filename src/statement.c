@@ -6,10 +6,11 @@
 
 #include "access/xact.h"
 #include "executor/executor.h"
+#include "fmgr.h"
 #include "miscadmin.h"
+#include "plpgsql.h"
 #include "tcop/utility.h"
 #include "utils/inval.h"
-#include "miscadmin.h"
 #include "utils/timestamp.h"
 
 #include "purpose_scope.h"
@@ -85,6 +86,77 @@ forget_abandoned_frames(void)
 #endif
 }
 
+/*
+ * Each statement of a PL/pgSQL function is a boundary too, also one that
+ * never reaches the executor: PL/pgSQL evaluates a simple expression
+ * (x := privacy.decrypt(e), IF, RETURN, RAISE) by itself, so a loop of such
+ * statements kept decrypting with a key destroyed or a grant revoked since
+ * it started.  PL/pgSQL's instrumentation plugin hears of every statement.
+ * One plugin is PL/pgSQL's to call: one installed before this library is
+ * called on from here, with the fields PL/pgSQL fills in passed on; one
+ * installed later (a debugger) replaces this one, and PL/pgSQL statements
+ * are then boundaries only where they run the executor.
+ */
+static PLpgSQL_plugin statement_plpgsql_plugin;
+static PLpgSQL_plugin *prev_plpgsql_plugin = NULL;
+
+static void
+plpgsql_func_setup(PLpgSQL_execstate *estate, PLpgSQL_function *func)
+{
+	if (prev_plpgsql_plugin == NULL)
+		return;
+	prev_plpgsql_plugin->error_callback = statement_plpgsql_plugin.error_callback;
+	prev_plpgsql_plugin->assign_expr = statement_plpgsql_plugin.assign_expr;
+	prev_plpgsql_plugin->assign_value = statement_plpgsql_plugin.assign_value;
+	prev_plpgsql_plugin->eval_datum = statement_plpgsql_plugin.eval_datum;
+	prev_plpgsql_plugin->cast_value = statement_plpgsql_plugin.cast_value;
+	if (prev_plpgsql_plugin->func_setup)
+		prev_plpgsql_plugin->func_setup(estate, func);
+}
+
+static void
+plpgsql_func_beg(PLpgSQL_execstate *estate, PLpgSQL_function *func)
+{
+	if (prev_plpgsql_plugin && prev_plpgsql_plugin->func_beg)
+		prev_plpgsql_plugin->func_beg(estate, func);
+}
+
+static void
+plpgsql_func_end(PLpgSQL_execstate *estate, PLpgSQL_function *func)
+{
+	if (prev_plpgsql_plugin && prev_plpgsql_plugin->func_end)
+		prev_plpgsql_plugin->func_end(estate, func);
+}
+
+static void
+plpgsql_stmt_beg(PLpgSQL_execstate *estate, PLpgSQL_stmt *stmt)
+{
+	px_statement_epoch++;
+	if (prev_plpgsql_plugin && prev_plpgsql_plugin->stmt_beg)
+		prev_plpgsql_plugin->stmt_beg(estate, stmt);
+}
+
+static void
+plpgsql_stmt_end(PLpgSQL_execstate *estate, PLpgSQL_stmt *stmt)
+{
+	if (prev_plpgsql_plugin && prev_plpgsql_plugin->stmt_end)
+		prev_plpgsql_plugin->stmt_end(estate, stmt);
+}
+
+static void
+install_plpgsql_plugin(void)
+{
+	PLpgSQL_plugin **plugin_ptr = (PLpgSQL_plugin **) find_rendezvous_variable("PLpgSQL_plugin");
+
+	prev_plpgsql_plugin = *plugin_ptr;
+	statement_plpgsql_plugin.func_setup = plpgsql_func_setup;
+	statement_plpgsql_plugin.func_beg = plpgsql_func_beg;
+	statement_plpgsql_plugin.func_end = plpgsql_func_end;
+	statement_plpgsql_plugin.stmt_beg = plpgsql_stmt_beg;
+	statement_plpgsql_plugin.stmt_end = plpgsql_stmt_end;
+	*plugin_ptr = &statement_plpgsql_plugin;
+}
+
 static void
 statement_xact_callback(XactEvent event, void *arg)
 {
@@ -111,6 +183,7 @@ px_install_statement_hooks(void)
 	ProcessUtility_hook = statement_process_utility;
 	RegisterXactCallback(statement_xact_callback, NULL);
 	RegisterSubXactCallback(statement_subxact_callback, NULL);
+	install_plpgsql_plugin();
 }
 
 void

@@ -342,6 +342,17 @@ key_snapshot(void)
 	return px_catalog_snapshot();
 }
 
+/* systable_getnext() of a key table's scan with key_snapshot(): see px_require_current_row. */
+static HeapTuple
+key_getnext(SysScanDesc scan)
+{
+	HeapTuple	tup = systable_getnext(scan);
+
+	if (HeapTupleIsValid(tup))
+		px_require_current_row(tup, "privacy_ext's key state");
+	return tup;
+}
+
 static bool read_wrapped_key(uint32 key_id, uint32 key_version,
 							 uint8_t wrapped[PX_WRAPPED_KEY_LEN],
 							 uint8_t check[PX_KEY_CHECK_LEN], bool *destroyed);
@@ -369,7 +380,7 @@ key_row(uint32 key_id)
 	ScanKeyInit(&skey, Anum_data_keys_key_id, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum((int32) key_id));
 	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (HeapTupleIsValid(tup = key_getnext(scan)))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
 		bool		isnull;
@@ -461,7 +472,7 @@ read_wrapped_key(uint32 key_id, uint32 key_version, uint8_t wrapped[PX_WRAPPED_K
 	ScanKeyInit(&skey[1], Anum_key_versions_version, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum((int32) key_version));
 	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 2, skey);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	if (HeapTupleIsValid(tup = key_getnext(scan)))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
 		bool		wrapped_null;
@@ -749,7 +760,7 @@ versions_under(const uint8_t previous[PX_KEY_CHECK_LEN], const uint8_t current[P
 		return;
 	rel = px_open_key_table(PX_TABLE_VERSIONS, AccessShareLock);
 	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 0, NULL);
-	while (!*under_previous && HeapTupleIsValid(tup = systable_getnext(scan)))
+	while (!*under_previous && HeapTupleIsValid(tup = key_getnext(scan)))
 	{
 		bool		isnull;
 		Datum		d = heap_getattr(tup, Anum_key_versions_root_check, RelationGetDescr(rel), &isnull);
@@ -783,7 +794,7 @@ px_root_derivation_key(uint8_t prk[PX_KEY_LEN], PxDerivationSource *source)
 		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 0, NULL);
 		HeapTuple	tup;
 
-		if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		if (HeapTupleIsValid(tup = key_getnext(scan)))
 		{
 			TupleDesc	desc = RelationGetDescr(rel);
 			bool		wnull;
@@ -940,7 +951,7 @@ px_key_has_versions(uint32 key_id)
 	ScanKeyInit(&skey, Anum_key_versions_key_id, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum((int32) key_id));
 	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
-	found = HeapTupleIsValid(systable_getnext(scan));
+	found = HeapTupleIsValid(key_getnext(scan));
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
@@ -1039,7 +1050,7 @@ px_may_decrypt(uint32 key_id)
 	ScanKeyInit(&skey, Anum_key_grants_key_id, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum((int32) key_id));
 	scan = systable_beginscan(rel, InvalidOid, false, key_snapshot(), 1, &skey);
-	while (!allowed && HeapTupleIsValid(tup = systable_getnext(scan)))
+	while (!allowed && HeapTupleIsValid(tup = key_getnext(scan)))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
 		bool		isnull;
