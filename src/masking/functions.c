@@ -456,7 +456,16 @@ px_redact_placeholder(Oid type, bool *isnull)
 	*isnull = (literal == NULL);
 	if (literal == NULL)
 		return (Datum) 0;
-	getTypeInputInfo(type, &input, &ioparam);
+
+	/*
+	 * The base type's input: a domain's would run its CHECK, code of the
+	 * domain's owner, with the rights of whoever reads the masking view (a
+	 * superuser too), where reading the column runs none; and a CHECK the
+	 * placeholder fails would fail every read.  A rewrite that stores the
+	 * value (anonymize_table, erase_subject) checks the domain when it
+	 * assigns it, as the table's owner.
+	 */
+	getTypeInputInfo(base, &input, &ioparam);
 	return OidInputFunctionCall(input, (char *) literal, ioparam, -1);
 }
 

@@ -174,11 +174,16 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 				needs = "a text, numeric, date or timestamp column";
 			else if (tc != TC_TEXT)
 			{
-				/* The constant must be a value of the column's type. */
+				/*
+				 * The constant must be a value of the column's type: of its
+				 * base type, for a domain, whose CHECK (code of the domain's
+				 * owner) would run with the rights of whoever declares the
+				 * rule, as it would at every read (mask_by_rule).
+				 */
 				Oid			input;
 				Oid			ioparam;
 
-				getTypeInputInfo(coltype, &input, &ioparam);
+				getTypeInputInfo(getBaseType(coltype), &input, &ioparam);
 				(void) OidInputFunctionCall(input, rule.text, ioparam, -1);
 			}
 			break;
@@ -767,7 +772,8 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 				 */
 				if (tc == TC_OTHER)
 					PG_RETURN_NULL();
-				getTypeInputInfo(type, &input, &ioparam);
+				/* the base type's input, as px_redact_placeholder() says why */
+				getTypeInputInfo(getBaseType(type), &input, &ioparam);
 				PG_RETURN_DATUM(OidInputFunctionCall(input, (char *) rule->text, ioparam, -1));
 			}
 		case PX_RULE_GENERALIZE_STEP:
