@@ -57,7 +57,7 @@ BEGIN
     FOR v IN SELECT m.relid, privacy.masking_view_of(m.relid) AS view FROM privacy.masking_views m LOOP
         CONTINUE WHEN v.view IS NULL OR
             (privacy.masking_view_consent_filter(v.relid) IS NOT NULL) = privacy.masking_view_filtered(v.view);
-        PERFORM privacy.masking_view_rebuild(v.relid);
+        PERFORM privacy.masking_view_rebuild_outside_extension(v.relid);
     END LOOP;
 END
 $$;
