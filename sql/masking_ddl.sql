@@ -240,6 +240,10 @@ CREATE ROLE masking_ddl_clerk2;
 CREATE ROLE masking_ddl_creator CREATEROLE;
 CREATE ROLE masking_ddl_fellow IN ROLE privacy_admin;
 CREATE ROLE masking_ddl_super SUPERUSER;
+CREATE ROLE masking_ddl_etl IN ROLE pg_execute_server_program;
+CREATE ROLE masking_ddl_bypass BYPASSRLS;
+CREATE TABLE masking_ddl_fx (id int);
+GRANT SELECT ON masking_ddl_fx TO masking_ddl_admin;
 SET ROLE masking_ddl_admin;
 SELECT privacy.mask_role('masking_ddl_clerk');        -- masked.masking_ddl_p* are a superuser's
 \echo :LAST_ERROR_SQLSTATE
@@ -265,6 +269,23 @@ SELECT privacy.mask_role('masking_ddl_fellow');
 SELECT privacy.mask_role('masking_ddl_admin');
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.mask_role('masking_ddl_super');
+\echo :LAST_ERROR_SQLSTATE
+-- roles whose rights reach beyond the tables: a superuser masks those
+SELECT privacy.mask_role('masking_ddl_etl');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.mask_role('masking_ddl_bypass');
+\echo :LAST_ERROR_SQLSTATE
+-- Schema masked holds masking views only: a view of an administrator's
+-- own there (in front of a masked role's names) is refused.
+CREATE VIEW masked.masking_ddl_jobs AS SELECT 1 AS id;
+\echo :LAST_ERROR_SQLSTATE
+CREATE VIEW masked.masking_ddl_jobs AS SELECT * FROM masking_ddl_t2
+ WHERE pg_catalog.query_to_xml('SELECT 1', true, true, '') IS NOT NULL;
+\echo :LAST_ERROR_SQLSTATE
+ALTER VIEW masked.masking_ddl_t2 RENAME TO masking_ddl_jobs;
+\echo :LAST_ERROR_SQLSTATE
+CREATE VIEW masked.masking_ddl_fx AS SELECT * FROM masking_ddl_fx
+ WHERE pg_catalog.query_to_xml('SELECT 1', true, true, '') IS NOT NULL;
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.mask_role('masking_ddl_nosuchrole');
 \echo :LAST_ERROR_SQLSTATE
@@ -369,4 +390,6 @@ DROP SCHEMA masking_ddl_reader_s CASCADE;
 DROP OWNED BY masking_ddl_owner, masking_ddl_admin, masking_ddl_reader, masking_ddl_auditor,
     masking_ddl_other, masking_ddl_clerk, masking_ddl_clerk2, masking_ddl_creator, masking_ddl_fellow, masking_ddl_super;
 DROP ROLE masking_ddl_owner, masking_ddl_admin, masking_ddl_reader, masking_ddl_auditor,
-    masking_ddl_other, masking_ddl_clerk, masking_ddl_clerk2, masking_ddl_creator, masking_ddl_fellow, masking_ddl_super;
+    masking_ddl_other, masking_ddl_clerk, masking_ddl_clerk2, masking_ddl_creator, masking_ddl_fellow, masking_ddl_super,
+    masking_ddl_etl, masking_ddl_bypass;
+DROP TABLE masking_ddl_fx;
