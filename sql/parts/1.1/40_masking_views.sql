@@ -63,9 +63,11 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
        AND privacy.view_reads_table(c.oid, tbl)
 $$;
 
--- The consent predicate of a protected table (or of a partition of one),
--- the same call its privacy_consent_select policy makes; NULL for a table
--- that is not protected.  A subject column that cannot be found any more
+-- The consent predicate of a protected table (or of a partition or
+-- inheritance child of one, at any level: the nearest protected table
+-- among the table and its ancestors gives the subject column), the same
+-- call its privacy_consent_select policy makes; NULL for a table that is
+-- not protected.  A subject column that cannot be found any more
 -- gives 'false': the view then shows no rows rather than all of them.
 CREATE FUNCTION privacy.masking_view_consent_filter(tbl regclass) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -73,10 +75,13 @@ DECLARE
     subject name;
     att record;
 BEGIN
+    WITH RECURSIVE up(relid, depth) AS (
+        SELECT tbl::oid, 0
+        UNION ALL
+        SELECT i.inhparent, u.depth + 1 FROM pg_catalog.pg_inherits i JOIN up u ON i.inhrelid = u.relid
+    )
     SELECT p.subject_column INTO subject
-      FROM (SELECT tbl::oid, 0::bigint
-            UNION ALL SELECT * FROM pg_catalog.pg_partition_ancestors(tbl) WITH ORDINALITY) a(relid, depth)
-      JOIN privacy.protected_tables p ON p.relid = a.relid
+      FROM up a JOIN privacy.protected_tables p ON p.relid = a.relid
      ORDER BY a.depth LIMIT 1;
     IF NOT FOUND THEN
         RETURN NULL;
@@ -471,22 +476,29 @@ CREATE TRIGGER masking_views_follow_truncate AFTER TRUNCATE ON privacy.protected
 -- just recorded as masked (or unmask_role is about to forget), and only if
 -- the role is not one whose name resolution an administrator must not
 -- steer (masked comes first, and administrators may create objects in it):
--- not a superuser, not a role with CREATEROLE, not a member of
--- privacy_admin.
+-- not a superuser, not a role with CREATEROLE or BYPASSRLS, not a member
+-- of privacy_admin nor of the roles whose rights reach beyond the
+-- database's tables (pg_execute_server_program, pg_read_server_files,
+-- pg_write_server_files, pg_read_all_data, pg_write_all_data).
 ------------------------------------------------------------------------
 CREATE FUNCTION privacy.set_masked_search_path(role name, masked boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r record;
 BEGIN
-    SELECT a.oid, a.rolsuper, a.rolcreaterole INTO r FROM pg_authid a WHERE a.rolname = role;
+    SELECT a.oid, a.rolsuper, a.rolcreaterole, a.rolbypassrls INTO r FROM pg_authid a WHERE a.rolname = role;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
     END IF;
-    IF r.rolsuper OR r.rolcreaterole OR pg_has_role(r.oid, 'privacy_admin', 'MEMBER') THEN
+    IF r.rolsuper OR r.rolcreaterole OR r.rolbypassrls OR pg_has_role(r.oid, 'privacy_admin', 'MEMBER')
+       OR EXISTS (SELECT 1 FROM unnest(ARRAY['pg_execute_server_program', 'pg_read_server_files',
+                                             'pg_write_server_files', 'pg_read_all_data',
+                                             'pg_write_all_data']) p(name)
+                   WHERE pg_has_role(r.oid, p.name, 'MEMBER')) THEN
         RAISE EXCEPTION 'permission denied to set the search_path of role "%"', role
             USING ERRCODE = '42501',
-                  HINT = 'Only a superuser masks a role with CREATEROLE or a member of privacy_admin.';
+                  DETAIL = 'Schema masked, where administrators create views, comes first on that path: its names would run with the rights of the role, which reach beyond what masking shows it.',
+                  HINT = 'Only a superuser masks a superuser-like role: one with CREATEROLE or BYPASSRLS, a member of privacy_admin, or of pg_execute_server_program, pg_read_server_files, pg_write_server_files, pg_read_all_data or pg_write_all_data.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM privacy.masked_roles m WHERE m.role_name = role) THEN
         RAISE EXCEPTION 'role "%" is not masked', role USING ERRCODE = '42501';

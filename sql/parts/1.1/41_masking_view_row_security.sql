@@ -10,11 +10,19 @@
 -- reader's own read of the table (src/masking/row_security.c).  The consent
 -- policy is left out: the view's consent filter is its own (40_).
 --
--- A policy whose expression reads other relations is evaluated in a SQL
--- function, masked.row_policies_<table oid>(row), with the reader's
--- rights, as PostgreSQL evaluates a policy: written into the view, its
--- subqueries would read with the view owner's.  The views follow CREATE,
--- ALTER and DROP POLICY and ALTER TABLE ... ROW LEVEL SECURITY.
+-- The policies are evaluated in a SQL function, masked.row_policies_<table
+-- oid>(row), with the reader's rights, as PostgreSQL evaluates a policy:
+-- written into the view, a policy's subqueries would read with the view
+-- owner's rights, and its IMMUTABLE and STABLE functions with constant
+-- arguments were evaluated when the planner folded or estimated the
+-- view's WHERE, as the reader, before row_security_applies() could say
+-- the policy does not apply to it (an owner's function ran as a superuser
+-- reading the view).  The planner neither inlines the function (it has a
+-- SET clause) nor calls it (its argument is the row).  It is made as
+-- privacy_ext's owner, its body taken from pg_policy alone: schema masked
+-- holds only masking views for other roles (46_, 99_masked_schema_...).
+-- The views follow CREATE, ALTER and DROP POLICY and ALTER TABLE ... ROW
+-- LEVEL SECURITY.
 
 CREATE FUNCTION privacy.row_security_applies(tbl regclass) RETURNS boolean
     AS 'MODULE_PATHNAME', 'px_row_security_applies'
@@ -28,17 +36,15 @@ COMMENT ON FUNCTION privacy.policy_applies_to_reader(regclass, name) IS
     'Whether the table''s policy of this name is for the current user (PUBLIC or a role it has the privileges of).';
 
 -- The table's SELECT policies as a predicate over its row, NULL when they
--- let every reader see every row.  Builds the function for policies that
--- read other relations (so not STABLE).
+-- let every reader see every row.  Builds the function (so not STABLE).
 CREATE FUNCTION privacy.masking_view_policy_filter(tbl regclass) RETURNS text
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     relname name;
     p record;
     permissive text[] := '{}';
     restrictive text[] := '{}';
     allows_every_row boolean := false;
-    reads_relations boolean := false;
     term text;
     combined text;
     fn text := format('masked.%I', 'row_policies_' || tbl::oid);
@@ -48,8 +54,7 @@ BEGIN
         RETURN NULL;
     END IF;
     FOR p IN SELECT po.polname, po.polpermissive, po.polroles,
-                    pg_get_expr(po.polqual, po.polrelid) AS qual,
-                    po.polqual::text LIKE '%{SUBLINK %' AS sublink
+                    pg_get_expr(po.polqual, po.polrelid) AS qual
                FROM pg_policy po
               WHERE po.polrelid = tbl AND po.polcmd IN ('r', '*') AND po.polqual IS NOT NULL
                 AND po.polname <> 'privacy_consent_select'
@@ -67,7 +72,6 @@ BEGIN
             term := format('(NOT privacy.policy_applies_to_reader(%L::pg_catalog.regclass, %L::pg_catalog.name) OR (%s))',
                            tbl, p.polname, p.qual);
         END IF;
-        reads_relations := reads_relations OR p.sublink;
         IF p.polpermissive THEN
             permissive := permissive || term;
         ELSE
@@ -80,7 +84,15 @@ BEGIN
              WHEN cardinality(permissive) = 0 THEN ARRAY['false']
              ELSE ARRAY['(' || array_to_string(permissive, ' OR ') || ')'] END || restrictive,
         ' AND ');
-    IF reads_relations THEN
+    -- Every policy goes through the function (not only those reading
+    -- other relations): written into the view, its IMMUTABLE and STABLE
+    -- functions with constant arguments were evaluated when the planner
+    -- folded or estimated the view's WHERE, as the reader, before
+    -- row_security_applies() could say the policy does not apply to it (a
+    -- superuser).  The planner neither inlines the function (it has a SET
+    -- clause) nor calls it (its argument is the row), so the policy's
+    -- code runs only when the function is called, after that test.
+    IF combined NOT IN ('', 'false') THEN
         -- Its own search_path: the condition was deparsed under this one
         -- (names outside pg_catalog qualified), and a reader's search_path
         -- must not make its operators and functions resolve to the reader's.
@@ -103,7 +115,7 @@ REVOKE ALL ON FUNCTION privacy.masking_view_policy_filter(regclass) FROM PUBLIC;
 -- brings one named after the table's former OID) that no view calls any more
 -- (dropped before, the view would still have depended on it).
 CREATE FUNCTION privacy.masking_view_drop_unused_policies(tbl regclass) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     f regprocedure;
 BEGIN

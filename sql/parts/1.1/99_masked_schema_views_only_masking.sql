@@ -11,13 +11,15 @@
 --     schema masked must be a masking view: it reads one relation, named
 --     as the view or registered with it, and calls only privacy_ext's
 --     functions (apply_mask, the consent and policy tests, the policy
---     function privacy_ext's owner makes) and built-in operators and types;
---   * set_masked_search_path (what mask_role by a privacy_admin who is not
---     a superuser runs) refuses, beside superusers, CREATEROLE roles and
---     administrators, the roles whose rights reach beyond the database's
---     tables: BYPASSRLS roles and members of pg_execute_server_program,
---     pg_read_server_files, pg_write_server_files, pg_read_all_data and
---     pg_write_all_data.  A superuser masks those.
+--     function privacy_ext's owner makes): no built-in function or
+--     operator, cast to a domain, subquery or aggregate;
+--   * set_masked_search_path (40_masking_views.sql: what mask_role by a
+--     privacy_admin who is not a superuser runs) refuses, beside
+--     superusers, CREATEROLE roles and administrators, the roles whose
+--     rights reach beyond the database's tables: BYPASSRLS roles and
+--     members of pg_execute_server_program, pg_read_server_files,
+--     pg_write_server_files, pg_read_all_data and pg_write_all_data.  A
+--     superuser masks those.
 ------------------------------------------------------------------------
 
 -- Why a view of schema masked is not a masking view, or NULL when it is.
@@ -90,33 +92,3 @@ REVOKE ALL ON FUNCTION privacy.masked_views_are_masking_views() FROM PUBLIC;
 CREATE EVENT TRIGGER privacy_masked_views_are_masking_views ON ddl_command_end
     WHEN TAG IN ('CREATE VIEW', 'ALTER VIEW')
     EXECUTE FUNCTION privacy.masked_views_are_masking_views();
-
-CREATE OR REPLACE FUNCTION privacy.set_masked_search_path(role name, masked boolean) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    r record;
-BEGIN
-    SELECT a.oid, a.rolsuper, a.rolcreaterole, a.rolbypassrls INTO r FROM pg_authid a WHERE a.rolname = role;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
-    END IF;
-    IF r.rolsuper OR r.rolcreaterole OR r.rolbypassrls OR pg_has_role(r.oid, 'privacy_admin', 'MEMBER')
-       OR EXISTS (SELECT 1 FROM unnest(ARRAY['pg_execute_server_program', 'pg_read_server_files',
-                                             'pg_write_server_files', 'pg_read_all_data',
-                                             'pg_write_all_data']) p(name)
-                   WHERE pg_has_role(r.oid, p.name, 'MEMBER')) THEN
-        RAISE EXCEPTION 'permission denied to set the search_path of role "%"', role
-            USING ERRCODE = '42501',
-                  DETAIL = 'Schema masked, where administrators create views, comes first on that path: its names would run with the rights of the role, which reach beyond what masking shows it.',
-                  HINT = 'Only a superuser masks a superuser-like role: one with CREATEROLE or BYPASSRLS, a member of privacy_admin, or of pg_execute_server_program, pg_read_server_files, pg_write_server_files, pg_read_all_data or pg_write_all_data.';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM privacy.masked_roles m WHERE m.role_name = role) THEN
-        RAISE EXCEPTION 'role "%" is not masked', role USING ERRCODE = '42501';
-    END IF;
-    IF masked THEN
-        EXECUTE format('ALTER ROLE %I SET search_path = masked, "$user", public', role);
-    ELSE
-        EXECUTE format('ALTER ROLE %I RESET search_path', role);
-    END IF;
-END
-$$;
