@@ -208,6 +208,10 @@ CREATE FOREIGN TABLE cd.visits_old PARTITION OF cd.visits FOR VALUES FROM ('2000
 \echo :LAST_ERROR_SQLSTATE
 CREATE FOREIGN TABLE cd.people_ft () INHERITS (cd.people) SERVER cd_files OPTIONS (filename '/dev/null');
 \echo :LAST_ERROR_SQLSTATE
+CREATE FOREIGN TABLE cd.people_ft2 (person_id text) SERVER cd_files OPTIONS (filename '/dev/null');
+ALTER FOREIGN TABLE cd.people_ft2 INHERIT cd.people;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS foreign_children FROM pg_inherits WHERE inhrelid = 'cd.people_ft2'::regclass;
 CREATE FOREIGN TABLE cd.archive (subject text, at date) SERVER cd_files OPTIONS (filename '/dev/null');
 ALTER TABLE cd.visits ATTACH PARTITION cd.archive FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
 \echo :LAST_ERROR_SQLSTATE
@@ -302,6 +306,16 @@ INSERT INTO cd.mi_ac VALUES ('cds-1', 'x'), ('cds-2', 'y');
 SELECT * FROM cd.seen('cd.mi_ac');
 SELECT * FROM cd.seen('cd.mi_pc');
 SELECT * FROM cd.seen('cd.mi_pa');
+
+-- Re-protecting a parent by another column than the other parent of a
+-- shared child is refused too.
+CREATE TABLE cd.mi_q1 (a text, b text);
+CREATE TABLE cd.mi_q2 (a text, b text);
+SELECT privacy.protect_table('cd.mi_q1', 'a'), privacy.protect_table('cd.mi_q2', 'a');
+CREATE TABLE cd.mi_qc () INHERITS (cd.mi_q1, cd.mi_q2);
+SELECT privacy.protect_table('cd.mi_q2', 'b');
+\echo :LAST_ERROR_SQLSTATE
+SELECT subject_column FROM privacy.protected_tables WHERE relid = 'cd.mi_q2'::regclass;
 
 -- 11. The masking view of an inheritance child of a protected table
 -- filters by consent (it had no filter: read as its owner, it showed every

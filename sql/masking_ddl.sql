@@ -244,6 +244,9 @@ CREATE ROLE masking_ddl_etl IN ROLE pg_execute_server_program;
 CREATE ROLE masking_ddl_bypass BYPASSRLS;
 CREATE TABLE masking_ddl_fx (id int);
 GRANT SELECT ON masking_ddl_fx TO masking_ddl_admin;
+CREATE ROLE masking_ddl_dbas SUPERUSER NOLOGIN;
+CREATE ROLE masking_ddl_dba IN ROLE masking_ddl_dbas;
+CREATE SCHEMA masking_ddl_adm AUTHORIZATION masking_ddl_admin;
 SET ROLE masking_ddl_admin;
 SELECT privacy.mask_role('masking_ddl_clerk');        -- masked.masking_ddl_p* are a superuser's
 \echo :LAST_ERROR_SQLSTATE
@@ -286,6 +289,26 @@ ALTER VIEW masked.masking_ddl_t2 RENAME TO masking_ddl_jobs;
 \echo :LAST_ERROR_SQLSTATE
 CREATE VIEW masked.masking_ddl_fx AS SELECT * FROM masking_ddl_fx
  WHERE pg_catalog.query_to_xml('SELECT 1', true, true, '') IS NOT NULL;
+\echo :LAST_ERROR_SQLSTATE
+-- ... nor through an object on a masking view: a rule replacing its query,
+-- an INSTEAD OF trigger, a column default; nor a view moved in; nor a view
+-- of the administrator's own view
+CREATE FUNCTION masking_ddl_adm.evil() RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OR REPLACE RULE "_RETURN" AS ON SELECT TO masked.masking_ddl_t2 DO INSTEAD
+  SELECT * FROM masking_ddl_t2 WHERE masking_ddl_adm.evil();
+\echo :LAST_ERROR_SQLSTATE
+CREATE FUNCTION masking_ddl_adm.trg() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER masking_ddl_trg INSTEAD OF INSERT ON masked.masking_ddl_t2
+  FOR EACH ROW EXECUTE FUNCTION masking_ddl_adm.trg();
+\echo :LAST_ERROR_SQLSTATE
+CREATE VIEW masking_ddl_adm.masking_ddl_moved AS SELECT 1 AS id WHERE masking_ddl_adm.evil();
+ALTER TABLE masking_ddl_adm.masking_ddl_moved SET SCHEMA masked;
+\echo :LAST_ERROR_SQLSTATE
+CREATE VIEW masked.masking_ddl_moved AS SELECT id FROM masking_ddl_adm.masking_ddl_moved;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) AS unchanged FROM pg_trigger WHERE tgrelid = 'masked.masking_ddl_t2'::regclass;
+-- a member of a superuser role
+SELECT privacy.mask_role('masking_ddl_dba');
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.mask_role('masking_ddl_nosuchrole');
 \echo :LAST_ERROR_SQLSTATE
@@ -391,5 +414,5 @@ DROP OWNED BY masking_ddl_owner, masking_ddl_admin, masking_ddl_reader, masking_
     masking_ddl_other, masking_ddl_clerk, masking_ddl_clerk2, masking_ddl_creator, masking_ddl_fellow, masking_ddl_super;
 DROP ROLE masking_ddl_owner, masking_ddl_admin, masking_ddl_reader, masking_ddl_auditor,
     masking_ddl_other, masking_ddl_clerk, masking_ddl_clerk2, masking_ddl_creator, masking_ddl_fellow, masking_ddl_super,
-    masking_ddl_etl, masking_ddl_bypass;
+    masking_ddl_etl, masking_ddl_bypass, masking_ddl_dba, masking_ddl_dbas;
 DROP TABLE masking_ddl_fx;

@@ -211,6 +211,18 @@ INSERT INTO sm_child VALUES ('child2@example.com');
 SELECT privacy.set_mask('sm_child', 'v', 'none');
 SELECT privacy.anonymize_table('sm_child');
 SELECT v FROM ONLY sm_child WHERE v LIKE 'child2%';
+-- a child of two parents: a parent's rule that masks wins over the other
+-- parent's 'none' at the same depth (the child's rows are the rewritten
+-- parent's rows too)
+CREATE TABLE sm_p1 (id int, email text);
+CREATE TABLE sm_p2 (id int, email text);
+SELECT privacy.set_mask('sm_p1', 'email', 'none'), privacy.set_mask('sm_p2', 'email', 'redact');
+CREATE TABLE sm_c12 () INHERITS (sm_p1, sm_p2);
+INSERT INTO sm_c12 VALUES (2, 'child@example.com');
+SELECT privacy.anonymize_table('sm_p2');
+SELECT tableoid::regclass, * FROM sm_p2 ORDER BY id;
+DELETE FROM privacy.mask_rules WHERE relid IN ('sm_p1'::regclass, 'sm_p2'::regclass);
+DROP TABLE sm_p1, sm_p2 CASCADE;
 -- rows written earlier in the run's own transaction are rewritten too
 BEGIN;
 INSERT INTO sm_parent VALUES ('same-xact@example.com');

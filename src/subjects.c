@@ -1458,9 +1458,12 @@ px_anonymized_columns(Oid relid)
 	uint64		i;
 
 	/*
-	 * up: relid and its ancestors, nearest first (then in pg_inherits'
-	 * order, for a child of several parents); each column's nearest
-	 * declaration decides, 'none' included.
+	 * up: relid and its ancestors, nearest first; each column's nearest
+	 * declaration decides, 'none' included.  Of a child's several parents
+	 * (at one depth) declaring rules for a column, a rule that masks wins
+	 * over 'none', then pg_inherits' order: the child's rows are rows of
+	 * each parent, and a rewrite of one must not leave them in clear
+	 * because another shows the column.
 	 */
 	if (SPI_execute_with_args("WITH RECURSIVE up(relid, depth, path) AS ("
 							  " SELECT $1, 0, '{}'::pg_catalog.int4[]"
@@ -1475,7 +1478,7 @@ px_anonymized_columns(Oid relid)
 							  " AND a.attname OPERATOR(pg_catalog.=) r.column_name"
 							  " AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
 							  " AND a.attgenerated OPERATOR(pg_catalog.=) ''"
-							  " ORDER BY a.attnum, up.depth, up.path)"
+							  " ORDER BY a.attnum, up.depth, r.rule OPERATOR(pg_catalog.=) 'none', up.path)"
 							  " SELECT name, relid FROM decided WHERE rule OPERATOR(pg_catalog.<>) 'none'"
 							  " ORDER BY attnum",
 							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT)

@@ -490,15 +490,17 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
     END IF;
-    IF r.rolsuper OR r.rolcreaterole OR r.rolbypassrls OR pg_has_role(r.oid, 'privacy_admin', 'MEMBER')
-       OR EXISTS (SELECT 1 FROM unnest(ARRAY['pg_execute_server_program', 'pg_read_server_files',
-                                             'pg_write_server_files', 'pg_read_all_data',
-                                             'pg_write_all_data']) p(name)
-                   WHERE pg_has_role(r.oid, p.name, 'MEMBER')) THEN
+    -- The role itself or any role it is a member of (SET ROLE reaches it).
+    IF pg_has_role(r.oid, 'privacy_admin', 'MEMBER')
+       OR EXISTS (SELECT 1 FROM pg_authid g
+                   WHERE (g.rolsuper OR g.rolcreaterole OR g.rolbypassrls
+                          OR g.rolname IN ('pg_execute_server_program', 'pg_read_server_files',
+                                           'pg_write_server_files', 'pg_read_all_data', 'pg_write_all_data'))
+                     AND pg_has_role(r.oid, g.oid, 'MEMBER')) THEN
         RAISE EXCEPTION 'permission denied to set the search_path of role "%"', role
             USING ERRCODE = '42501',
                   DETAIL = 'Schema masked, where administrators create views, comes first on that path: its names would run with the rights of the role, which reach beyond what masking shows it.',
-                  HINT = 'Only a superuser masks a superuser-like role: one with CREATEROLE or BYPASSRLS, a member of privacy_admin, or of pg_execute_server_program, pg_read_server_files, pg_write_server_files, pg_read_all_data or pg_write_all_data.';
+                  HINT = 'Only a superuser masks a superuser-like role: one with SUPERUSER, CREATEROLE or BYPASSRLS, or a member of such a role, of privacy_admin, or of pg_execute_server_program, pg_read_server_files, pg_write_server_files, pg_read_all_data or pg_write_all_data.';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM privacy.masked_roles m WHERE m.role_name = role) THEN
         RAISE EXCEPTION 'role "%" is not masked', role USING ERRCODE = '42501';

@@ -105,21 +105,28 @@ END
 $$;
 REVOKE ALL ON FUNCTION privacy.protected_trees_follow_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER privacy_protected_trees_follow_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE')
     EXECUTE FUNCTION privacy.protected_trees_follow_ddl();
 
 -- A registration made (protect_table, or the registry written by hand):
 -- every table under it.  A registration changed in place is checked for
--- the unprotected parents of the tables under it alone: protect_table
--- moves a tree to a new subject column one registration at a time, and a
+-- the unprotected parents of the tables under it other than itself (a
 -- table registered under an unprotected parent by 1.0 may be protected
--- again (the inventory reports it).
+-- again: the inventory reports it), and, when no registration is above
+-- it, for subject columns too: protect_table moves a tree to a new subject
+-- column one registration at a time, the ones under it first, so the
+-- tree is whole again when the top's own registration changes.
 CREATE FUNCTION privacy.consent_tree_follow_registration() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    tree oid[] := (SELECT array_agg(t::oid) FROM privacy.inheritance_tree(NEW.relid) t);
 BEGIN
-    PERFORM privacy.refuse_consent_tree_gaps(
-        (SELECT array_agg(t::oid) FROM privacy.inheritance_tree(NEW.relid) t),
-        TG_OP = 'UPDATE', NEW.relid);
+    PERFORM privacy.refuse_consent_tree_gaps(tree, TG_OP = 'UPDATE', NEW.relid);
+    IF TG_OP = 'UPDATE' AND NOT EXISTS (SELECT 1 FROM privacy.inheritance_ancestors(NEW.relid) a
+                                          JOIN privacy.protected_tables q ON q.relid = a) THEN
+        PERFORM privacy.refuse_consent_tree_gaps(
+            (SELECT array_agg(t) FROM unnest(tree) t WHERE t <> NEW.relid::oid));
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -22,6 +22,35 @@
 --     superuser masks those.
 ------------------------------------------------------------------------
 
+-- The first call in a stored expression tree (nodeToString text) of code
+-- other than privacy_ext's own functions (and its owner's policy
+-- functions in schema masked) or, with leakproof_ok, of built-in leakproof
+-- functions (comparisons): NULL when there is none.  Node kinds that run
+-- code of their own (a cast to a domain runs its CHECK, a cast through
+-- text its type's input; a subquery runs whatever it reads) count as
+-- calls.  pg_depend cannot tell: built-in functions are pinned, and
+-- query_to_xml alone runs any query as the reader.
+CREATE FUNCTION privacy.first_foreign_call(tree text, leakproof_ok boolean) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE
+        WHEN tree ~ '\{(COERCETODOMAIN|COERCEVIAIO|ARRAYCOERCEEXPR|SUBLINK|TABLEFUNC|XMLEXPR|ROWCOMPARE|AGGREF|WINDOWFUNC) '
+            THEN 'an expression that runs code of its own (a subquery, a cast, an aggregate)'
+        ELSE (SELECT coalesce(c.fn::regprocedure::text, c.fn::text)
+                FROM (SELECT m[1]::oid AS fn
+                        FROM regexp_matches(tree, ':(?:funcid|opfuncid|aggfnoid|winfnoid|hashfuncid|negfuncid) ([0-9]+)', 'g') m) c
+               WHERE NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.oid = c.fn
+                                    AND (p.pronamespace = 'privacy'::regnamespace
+                                         OR (leakproof_ok AND p.proleakproof AND p.oid < 16384)
+                                         OR (p.pronamespace = 'masked'::regnamespace
+                                             AND p.proname LIKE 'row\_policies\_%'
+                                             AND p.proowner = (SELECT e.extowner FROM pg_extension e
+                                                                WHERE e.extname = 'privacy_ext'))))
+               ORDER BY 1 LIMIT 1)
+        END
+$$;
+REVOKE ALL ON FUNCTION privacy.first_foreign_call(text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.first_foreign_call(text, boolean) TO privacy_admin;
+
 -- Why a view of schema masked is not a masking view, or NULL when it is.
 -- Its relations come from pg_depend; the code it runs from its stored
 -- query (built-in functions are pinned: pg_depend does not list them, and
@@ -35,9 +64,12 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
         SELECT DISTINCT d.refobjid FROM pg_depend d, rule
          WHERE d.classid = 'pg_rewrite'::regclass AND d.objid = rule.oid AND d.deptype = 'n'
            AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> v),
-    calls AS (
-        SELECT m[1]::oid AS fn FROM rule,
-               regexp_matches(rule.action, ':(?:funcid|opfuncid|aggfnoid|winfnoid|hashfuncid|negfuncid) ([0-9]+)', 'g') m)
+    own AS (
+        -- the relation read, when its code is its reader's creator's:
+        -- a view of the creator's own, or a table of its own with policies
+        SELECT t.oid, t.relkind FROM rels, pg_class t
+         WHERE t.oid = rels.refobjid AND pg_has_role(current_user, t.relowner, 'USAGE')
+           AND NOT (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user))
     SELECT CASE
         WHEN NOT EXISTS (SELECT 1 FROM rule) THEN 'it has no query'
         WHEN (SELECT count(*) FROM rels) <> 1 THEN 'it does not read exactly one relation'
@@ -47,18 +79,14 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
                                  OR EXISTS (SELECT 1 FROM privacy.masking_views m
                                              WHERE m.relid = t.oid AND m.view_name = v::regclass::text)))
             THEN 'it is not named after the relation it reads'
-        WHEN (SELECT rule.action ~ '\{(COERCETODOMAIN|COERCEVIAIO|ARRAYCOERCEEXPR|SUBLINK|TABLEFUNC|XMLEXPR|ROWCOMPARE|AGGREF|WINDOWFUNC) '
-                FROM rule)
-            THEN 'it evaluates more than a masking view does'
-        ELSE (SELECT 'it calls ' || coalesce(c.fn::regprocedure::text, c.fn::text)
-                FROM calls c
-               WHERE NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.oid = c.fn
-                                    AND (p.pronamespace = 'privacy'::regnamespace
-                                         OR (p.pronamespace = 'masked'::regnamespace
-                                             AND p.proname LIKE 'row\_policies\_%'
-                                             AND p.proowner = (SELECT e.extowner FROM pg_extension e
-                                                                WHERE e.extname = 'privacy_ext'))))
-               ORDER BY 1 LIMIT 1)
+        WHEN EXISTS (SELECT 1 FROM own WHERE own.relkind = 'v')
+            THEN 'it reads a view of its creator''s own'
+        WHEN EXISTS (SELECT 1 FROM own JOIN pg_policy po ON po.polrelid = own.oid
+                      WHERE po.polname <> ALL (privacy.consent_policy_names())
+                        AND privacy.first_foreign_call(coalesce(po.polqual::text, '') || ' '
+                                                       || coalesce(po.polwithcheck::text, ''), true) IS NOT NULL)
+            THEN 'a policy of its creator''s own table calls more than comparisons'
+        ELSE (SELECT 'it calls ' || privacy.first_foreign_call(rule.action, false) FROM rule)
         END
 $$;
 REVOKE ALL ON FUNCTION privacy.not_a_masking_view(oid) FROM PUBLIC;
@@ -70,25 +98,46 @@ GRANT EXECUTE ON FUNCTION privacy.not_a_masking_view(oid) TO privacy_admin;
 CREATE FUNCTION privacy.masked_views_are_masking_views() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    cmd record;
+    r record;
     why text;
 BEGIN
-    IF (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) THEN
+    IF (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user) THEN
         RETURN;
     END IF;
-    FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() c
-                WHERE c.schema_name = 'masked' AND c.object_type = 'view'
-                  AND c.classid = 'pg_class'::regclass LOOP
-        why := privacy.not_a_masking_view(cmd.objid);
+    -- Every relation of schema masked the command created or changed,
+    -- itself or through an object on it: a view (CREATE/ALTER VIEW, ALTER
+    -- TABLE ... SET SCHEMA or RENAME), its rules (CREATE RULE "_RETURN"
+    -- replaces its query), triggers (INSTEAD OF) and column defaults.
+    FOR r IN SELECT DISTINCT k.oid AS rel, k.relkind,
+                    format('%I.%I', n.nspname, k.relname) AS name
+               FROM pg_event_trigger_ddl_commands() c
+               JOIN LATERAL (SELECT CASE c.classid
+                        WHEN 'pg_class'::regclass THEN
+                            coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.objid), c.objid)
+                        WHEN 'pg_rewrite'::regclass THEN (SELECT w.ev_class FROM pg_rewrite w WHERE w.oid = c.objid)
+                        WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = c.objid)
+                        WHEN 'pg_attrdef'::regclass THEN (SELECT d.adrelid FROM pg_attrdef d WHERE d.oid = c.objid)
+                        WHEN 'pg_policy'::regclass THEN (SELECT o.polrelid FROM pg_policy o WHERE o.oid = c.objid)
+                        ELSE NULL END AS rel) t ON true
+               JOIN pg_class k ON k.oid = t.rel
+               JOIN pg_namespace n ON n.oid = k.relnamespace
+              WHERE n.nspname = 'masked'
+    LOOP
+        why := CASE
+            WHEN r.relkind <> 'v' THEN 'it is not a view'
+            WHEN EXISTS (SELECT 1 FROM pg_rewrite w WHERE w.ev_class = r.rel AND w.rulename <> '_RETURN')
+                THEN 'it has a rule'
+            WHEN EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = r.rel) THEN 'it has a trigger'
+            WHEN EXISTS (SELECT 1 FROM pg_attrdef d WHERE d.adrelid = r.rel) THEN 'a column has a default'
+            ELSE privacy.not_a_masking_view(r.rel) END;
         IF why IS NOT NULL THEN
-            RAISE EXCEPTION 'schema masked holds only masking views: % is not one (%)', cmd.object_identity, why
+            RAISE EXCEPTION 'schema masked holds only masking views: % is not one (%)', r.name, why
                 USING ERRCODE = '42501',
-                      HINT = 'Masked roles resolve names in schema masked first; create masking views with privacy.create_masking_view(), other views elsewhere.';
+                      HINT = 'Masked roles resolve names in schema masked first; create masking views with privacy.create_masking_view(), other objects elsewhere.';
         END IF;
     END LOOP;
 END
 $$;
 REVOKE ALL ON FUNCTION privacy.masked_views_are_masking_views() FROM PUBLIC;
 CREATE EVENT TRIGGER privacy_masked_views_are_masking_views ON ddl_command_end
-    WHEN TAG IN ('CREATE VIEW', 'ALTER VIEW')
     EXECUTE FUNCTION privacy.masked_views_are_masking_views();

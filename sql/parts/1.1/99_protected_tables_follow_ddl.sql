@@ -168,7 +168,7 @@ END
 $$;
 REVOKE ALL ON FUNCTION privacy.protected_tables_follow_ddl() FROM PUBLIC;
 CREATE EVENT TRIGGER privacy_protected_tables_follow_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER TYPE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER TYPE')
     EXECUTE FUNCTION privacy.protected_tables_follow_ddl();
 
 CREATE FUNCTION privacy.protected_tables_before_drop() RETURNS event_trigger
