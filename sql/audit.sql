@@ -195,3 +195,15 @@ SELECT count(*) AS events FROM privacy.consent_events WHERE subject = 'subj-copy
 DELETE FROM privacy.purpose_grants WHERE purpose = 'audit_marketing';
 DROP OWNED BY regress_px_auditor, regress_px_audit_reader, regress_px_audit_support;
 DROP ROLE regress_px_auditor, regress_px_audit_reader, regress_px_audit_support;
+
+-- reencrypt is one event: the table, the values resealed, the column and
+-- the version they went to.
+SET privacy.audit = 'table';
+SELECT privacy.create_key('audit_reenc') > 0 AS created;
+CREATE TABLE audit_reenc (id int, "Secret col" privacy.encrypted_text('audit_reenc'));
+INSERT INTO audit_reenc SELECT g, 'v' || g FROM generate_series(1, 3) g;
+SELECT privacy.rotate_key('audit_reenc') AS version;
+SELECT privacy.reencrypt('audit_reenc', 'Secret col') AS resealed;
+SELECT action, object, count, detail FROM privacy.audit_log WHERE action = 'key_reencrypt';
+RESET privacy.audit;
+DROP TABLE audit_reenc;

@@ -9,6 +9,7 @@
 #include "keys/key_store.h"
 #include "admin.h"
 #include "catalog.h"
+#include "audit/events.h"
 #include "citus/dist_shards.h"
 #include "citus/dist_rewrite.h"
 
@@ -16,11 +17,14 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 /*
@@ -33,7 +37,9 @@
  */
 #define COLUMNS_UNDER_KEY(filter) \
 	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(a.attname)," \
-	"       a.atttypid, a.atttypmod, c.relkind OPERATOR(pg_catalog.=) 'c'" \
+	"       a.atttypid, a.atttypmod, c.relkind OPERATOR(pg_catalog.=) 'c', c.oid," \
+	"       c.relpersistence OPERATOR(pg_catalog.=) 't'" \
+	"       AND c.relnamespace OPERATOR(pg_catalog.<>) pg_catalog.pg_my_temp_schema()" \
 	"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid" \
 	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped" \
 	"   AND c.relkind IN ('r', 'm', 'c')" \
@@ -161,7 +167,44 @@ scan_columns(UsageScan *state, bool find_first)
 		elog(ERROR, "could not list encrypted columns");
 	columns = SPI_tuptable;
 	ncolumns = SPI_processed;
-	for (i = 0; i < ncolumns; i++)
+
+	/*
+	 * Dropping a version: no writer may add a value under it while the
+	 * tables are scanned (a restored dump, an envelope an application kept,
+	 * COPY of exported envelopes: the version still exists until the drop
+	 * commits), or the drop would report it unused and wipe the key of a
+	 * value just committed.  Each table with a column under the key is
+	 * locked in SHARE mode until the drop commits (writers wait; a value
+	 * under the version written after it fails as an unknown version), and
+	 * the scan reads with a snapshot taken once every lock is held.
+	 */
+	if (find_first)
+	{
+		for (i = 0; i < ncolumns; i++)
+		{
+			HeapTuple	row = columns->vals[i];
+			ColumnUnderKey under = {(int32) state->key_id, false, PX_SHAPE_VALUE, 0};
+
+			px_walk_encrypted_type(DatumGetObjectId(SPI_getbinval(row, columns->tupdesc, 3, &isnull)),
+								   DatumGetInt32(SPI_getbinval(row, columns->tupdesc, 4, &isnull)),
+								   DatumGetBool(SPI_getbinval(row, columns->tupdesc, 5, &isnull)) ?
+								   PX_SHAPE_COMPOSITE : PX_SHAPE_VALUE,
+								   note_leaf, &under);
+			if (!under.found || DatumGetBool(SPI_getbinval(row, columns->tupdesc, 5, &isnull)))
+				continue;
+			if (DatumGetBool(SPI_getbinval(row, columns->tupdesc, 7, &isnull)))
+			{
+				/* another session's temporary table: no session can read it */
+				state->first_use = psprintf("%s.%s (a temporary table of another session, which cannot be read)",
+											SPI_getvalue(row, columns->tupdesc, 1),
+											SPI_getvalue(row, columns->tupdesc, 2));
+				break;
+			}
+			LockRelationOid(DatumGetObjectId(SPI_getbinval(row, columns->tupdesc, 6, &isnull)), ShareLock);
+		}
+		PushActiveSnapshot(GetLatestSnapshot());
+	}
+	for (i = 0; state->first_use == NULL && i < ncolumns; i++)
 	{
 		HeapTuple	row = columns->vals[i];
 		char	   *rel;
@@ -238,6 +281,8 @@ scan_columns(UsageScan *state, bool find_first)
 											   CurrentMemoryContext);
 		}
 	}
+	if (find_first)
+		PopActiveSnapshot();
 	px_restore_user(&saved);
 	if (state->first_use != NULL)
 		state->first_use = MemoryContextStrdup(TopTransactionContext, state->first_use);
@@ -311,6 +356,25 @@ px_key_versions_in_use(PG_FUNCTION_ARGS)
  * columns are always under their key's version 1: nothing to do.
  * Returns the number of rows rewritten.
  */
+/*
+ * One audit event per run (object: the table, count: the values resealed,
+ * detail: the column and the version they went to): the run opened every
+ * value under an older version, with no grant of the key needed.
+ */
+static void
+audit_reencrypt(Oid relid, const char *colname, int32 version, int64 changed)
+{
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"column\": ");
+	escape_json(&detail, colname);
+	appendStringInfo(&detail, ", \"version\": %d}", version);
+	px_audit_event("key_reencrypt",
+				   DatumGetCString(DirectFunctionCall1(regclassout, ObjectIdGetDatum(relid))),
+				   changed, detail.data);
+}
+
 PG_FUNCTION_INFO_V1(px_reencrypt);
 Datum
 px_reencrypt(PG_FUNCTION_ARGS)
@@ -441,6 +505,7 @@ px_reencrypt(PG_FUNCTION_ARGS)
 	{
 		changed = px_citus_reencrypt_reference(relid, colname, vtype, active, batch_rows);
 		SPI_finish();
+		audit_reencrypt(relid, colname, active, changed);
 		PG_RETURN_INT64(changed);
 	}
 	if (citus_kind == PX_CITUS_HASH)
@@ -495,5 +560,6 @@ px_reencrypt(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not re-encrypt %s", rel);
 	changed += SPI_processed;
 	SPI_finish();
+	audit_reencrypt(relid, colname, active, changed);
 	PG_RETURN_INT64(changed);
 }
