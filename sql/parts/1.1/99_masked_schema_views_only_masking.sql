@@ -12,7 +12,9 @@
 --     as the view or registered with it, and calls only privacy_ext's
 --     functions (apply_mask, the consent and policy tests, the policy
 --     function privacy_ext's owner makes): no built-in function or
---     operator, cast to a domain, subquery or aggregate;
+--     operator, cast to a domain, subquery or aggregate; and the relation
+--     is not the creator's own (nor a role's whose privileges it has),
+--     whose triggers, defaults and policies it could change afterwards;
 --   * set_masked_search_path (40_masking_views.sql: what mask_role by a
 --     privacy_admin who is not a superuser runs) refuses, beside
 --     superusers, CREATEROLE roles and administrators, the roles whose
@@ -24,13 +26,12 @@
 
 -- The first call in a stored expression tree (nodeToString text) of code
 -- other than privacy_ext's own functions (and its owner's policy
--- functions in schema masked) or, with leakproof_ok, of built-in leakproof
--- functions (comparisons): NULL when there is none.  Node kinds that run
+-- functions in schema masked): NULL when there is none.  Node kinds that run
 -- code of their own (a cast to a domain runs its CHECK, a cast through
 -- text its type's input; a subquery runs whatever it reads) count as
 -- calls.  pg_depend cannot tell: built-in functions are pinned, and
 -- query_to_xml alone runs any query as the reader.
-CREATE FUNCTION privacy.first_foreign_call(tree text, leakproof_ok boolean) RETURNS text
+CREATE FUNCTION privacy.first_foreign_call(tree text) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE
         WHEN tree ~ '\{(COERCETODOMAIN|COERCEVIAIO|ARRAYCOERCEEXPR|SUBLINK|TABLEFUNC|XMLEXPR|ROWCOMPARE|AGGREF|WINDOWFUNC) '
@@ -40,7 +41,6 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
                         FROM regexp_matches(tree, ':(?:funcid|opfuncid|aggfnoid|winfnoid|hashfuncid|negfuncid) ([0-9]+)', 'g') m) c
                WHERE NOT EXISTS (SELECT 1 FROM pg_proc p WHERE p.oid = c.fn
                                     AND (p.pronamespace = 'privacy'::regnamespace
-                                         OR (leakproof_ok AND p.proleakproof AND p.oid < 16384)
                                          OR (p.pronamespace = 'masked'::regnamespace
                                              AND p.proname LIKE 'row\_policies\_%'
                                              AND p.proowner = (SELECT e.extowner FROM pg_extension e
@@ -48,8 +48,8 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
                ORDER BY 1 LIMIT 1)
         END
 $$;
-REVOKE ALL ON FUNCTION privacy.first_foreign_call(text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION privacy.first_foreign_call(text, boolean) TO privacy_admin;
+REVOKE ALL ON FUNCTION privacy.first_foreign_call(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.first_foreign_call(text) TO privacy_admin;
 
 -- Why a view of schema masked is not a masking view, or NULL when it is.
 -- Its relations come from pg_depend; the code it runs from its stored
@@ -65,8 +65,11 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
          WHERE d.classid = 'pg_rewrite'::regclass AND d.objid = rule.oid AND d.deptype = 'n'
            AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> v),
     own AS (
-        -- the relation read, when its code is its reader's creator's:
-        -- a view of the creator's own, or a table of its own with policies
+        -- the relation read, when it is its creator's (or a role's whose
+        -- privileges the creator has): its code (a view's query, its
+        -- triggers, defaults and policies, added before or after the view)
+        -- would run as the masking view's readers, a superuser's masked
+        -- roles among them, and its rows stand in for theirs
         SELECT t.oid, t.relkind FROM rels, pg_class t
          WHERE t.oid = rels.refobjid AND pg_has_role(current_user, t.relowner, 'USAGE')
            AND NOT (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user))
@@ -79,14 +82,9 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
                                  OR EXISTS (SELECT 1 FROM privacy.masking_views m
                                              WHERE m.relid = t.oid AND m.view_name = v::regclass::text)))
             THEN 'it is not named after the relation it reads'
-        WHEN EXISTS (SELECT 1 FROM own WHERE own.relkind = 'v')
-            THEN 'it reads a view of its creator''s own'
-        WHEN EXISTS (SELECT 1 FROM own JOIN pg_policy po ON po.polrelid = own.oid
-                      WHERE po.polname <> ALL (privacy.consent_policy_names())
-                        AND privacy.first_foreign_call(coalesce(po.polqual::text, '') || ' '
-                                                       || coalesce(po.polwithcheck::text, ''), true) IS NOT NULL)
-            THEN 'a policy of its creator''s own table calls more than comparisons'
-        ELSE (SELECT 'it calls ' || privacy.first_foreign_call(rule.action, false) FROM rule)
+        WHEN EXISTS (SELECT 1 FROM own)
+            THEN 'it reads a relation of its creator''s own'
+        ELSE (SELECT 'it calls ' || privacy.first_foreign_call(rule.action) FROM rule)
         END
 $$;
 REVOKE ALL ON FUNCTION privacy.not_a_masking_view(oid) FROM PUBLIC;
