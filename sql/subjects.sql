@@ -512,6 +512,23 @@ SELECT privacy.export_subject('sp')->'tables';
 SELECT privacy.erase_subject('sp')->'tables';
 DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_sp'::regclass, 'dsr_sp1'::regclass);
 DROP TABLE dsr_sp;
+-- A child of a deleting and an anonymizing parent (one subject column) is
+-- deleted: anonymized first, it escaped the DELETE and kept the deleting
+-- parent's columns.
+CREATE TABLE dsr_acc (cust text, iban text);
+CREATE TABLE dsr_mkt (cust text, segment text);
+SELECT privacy.set_mask('dsr_mkt', 'cust', 'redact'), privacy.set_mask('dsr_mkt', 'segment', 'redact');
+SELECT privacy.protect_table('dsr_acc', 'cust', on_erase => 'delete');
+SELECT privacy.protect_table('dsr_mkt', 'cust', on_erase => 'anonymize');
+CREATE TABLE dsr_premium (extra text) INHERITS (dsr_mkt, dsr_acc);
+INSERT INTO dsr_premium VALUES ('ann', 'gold', 'DE89370400440532013000', 'x');
+INSERT INTO dsr_mkt VALUES ('ann', 'silver');
+SELECT privacy.erase_subject('ann')->'tables';
+SELECT tableoid::regclass, * FROM dsr_mkt;
+SELECT count(*) AS premium_rows FROM dsr_premium;
+DELETE FROM privacy.protected_tables WHERE relid IN ('dsr_acc'::regclass, 'dsr_mkt'::regclass);
+DELETE FROM privacy.mask_rules WHERE relid = 'dsr_mkt'::regclass;
+DROP TABLE dsr_acc, dsr_mkt CASCADE;
 -- The registry written by hand: privacy_admin may write
 -- privacy.protected_tables, but a catalog or privacy_ext's own table named
 -- there is refused (the request read and rewrote it as its owner, the

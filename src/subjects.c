@@ -1241,9 +1241,56 @@ export_table(StringInfo doc, ProtectedTable *t, const char *subject, List *table
  * rewritten by their own rules; a DELETE reaches a parent's children as
  * they are.
  */
+/*
+ * The relations a deleting registration's DELETE reaches: its table's
+ * partitions and children at every level, but for the subtrees of the
+ * tables registered themselves (exclude_registered_descendants).  A child
+ * that a deleting parent reaches and an anonymizing one expands (multiple
+ * inheritance) is deleted: left out of the anonymizing expansion, it would
+ * be anonymized first and so escape the DELETE, keeping the deleting
+ * parent's columns (an IBAN) as they were.
+ */
+static List *
+deletion_reach(List *tables)
+{
+	List	   *reach = NIL;
+	ListCell   *lc;
+	ListCell   *lt;
+
+	foreach(lc, tables)
+	{
+		ProtectedTable *d = (ProtectedTable *) lfirst(lc);
+		List	   *family;
+		List	   *excluded = NIL;
+		ListCell   *lf;
+
+		if (d->anonymize)
+			continue;
+		family = find_all_inheritors(d->relid, NoLock, NULL);
+		foreach(lf, family)
+		{
+			Oid			member = lfirst_oid(lf);
+
+			if (member == d->relid || list_member_oid(excluded, member))
+				continue;
+			foreach(lt, tables)
+				if (((ProtectedTable *) lfirst(lt))->relid == member)
+				{
+					excluded = list_concat_unique_oid(excluded, find_all_inheritors(member, NoLock, NULL));
+					break;
+				}
+		}
+		foreach(lf, family)
+			if (!list_member_oid(excluded, lfirst_oid(lf)))
+				reach = list_append_unique_oid(reach, lfirst_oid(lf));
+	}
+	return reach;
+}
+
 static List *
 expand_children(List *tables, bool anonymizing_only)
 {
+	List	   *deleted = anonymizing_only ? deletion_reach(tables) : NIL;
 	List	   *result = NIL;
 	List	   *seen = NIL;
 	ListCell   *lc;
@@ -1285,7 +1332,7 @@ expand_children(List *tables, bool anonymizing_only)
 																   SPI_tuptable->tupdesc, 1, &isnull));
 				ProtectedTable *c;
 
-				if (list_member_oid(seen, child))
+				if (list_member_oid(seen, child) || list_member_oid(deleted, child))
 					continue;
 				seen = lappend_oid(seen, child);
 				c = palloc0(sizeof(ProtectedTable));

@@ -52,6 +52,10 @@ $node->safe_psql('src', q{
 	INSERT INTO readers SELECT 'r' || g, 'mail-' || g FROM generate_series(1, 30) g;
 	GRANT SELECT ON readers TO pr_crm;
 	SELECT privacy.protect_table('readers', 'reader_id');
+	-- a masking view of a protected table: rebuilt during the restore
+	SELECT privacy.set_mask('readers', 'reader_id', 'none');
+	SELECT privacy.create_masking_view('readers');
+	SELECT privacy.grant_purpose('pr_support', 'news.weekly');
 	-- a function declaring a purpose: restored before the purposes' rows
 	CREATE FUNCTION weekly_readers() RETURNS bigint LANGUAGE sql
 	    SET privacy.purpose = 'news.weekly' AS 'SELECT count(*) FROM public.readers';
@@ -71,6 +75,7 @@ my @checks = (
 	[ 'unmasked for payroll rule', '', q{SELECT string_agg(role_name || '=' || rule, ',' ORDER BY role_name) FROM privacy.mask_rules} ],
 	[ 'consent filter', 'pr_crm', q{SET privacy.purpose = 'news.weekly'; SELECT count(*) || ':' || md5(string_agg(reader_id, ',' ORDER BY reader_id)) FROM readers} ],
 	[ 'no purpose', 'pr_crm', q{SELECT count(*) FROM readers} ],
+	[ 'masked consent view', 'pr_support', q{SET privacy.purpose = 'news.weekly'; SELECT count(*) FROM masked.readers} ],
 	[ 'history', '', q{SELECT count(*) || ':' || count(*) FILTER (WHERE action = 'withdraw') FROM privacy.consent_events} ],
 	[ 'audit rows', '', q{SELECT count(*) > 0 FROM privacy.audit_log WHERE action = 'decrypt'} ],
 	[ 'inventory', '', q{SELECT count(*) FROM privacy.classifications} ],

@@ -190,11 +190,17 @@ BEGIN
             PERFORM privacy.masking_view_follows_policies(v.relid);
         END LOOP;
     ELSE
+        -- A consent policy too when the view was built while the table had
+        -- row-level security on and no permissive policy yet (its filter
+        -- then says false): a parallel pg_restore enables row-level
+        -- security before it creates the allow policies.
         FOR v IN SELECT DISTINCT m.relid
                    FROM pg_event_trigger_ddl_commands() c
                    JOIN pg_policy po ON c.classid = 'pg_policy'::regclass AND po.oid = c.objid
-                                      AND po.polname <> ALL (privacy.consent_policy_names())
                    JOIN privacy.masking_views m ON m.relid = po.polrelid
+                  WHERE po.polname <> ALL (privacy.consent_policy_names())
+                     OR (po.polpermissive AND pg_catalog.pg_get_viewdef(privacy.masking_view_of(m.relid))
+                                              LIKE '%row_security_applies(%) OR false)%')
         LOOP
             PERFORM privacy.masking_view_follows_policies(v.relid);
         END LOOP;
