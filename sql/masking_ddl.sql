@@ -310,6 +310,17 @@ SELECT count(*) AS unchanged FROM pg_trigger WHERE tgrelid = 'masked.masking_ddl
 -- a member of a superuser role
 SELECT privacy.mask_role('masking_ddl_dba');
 \echo :LAST_ERROR_SQLSTATE
+-- a relation of a role reached by SET ROLE only (NOINHERIT) is its own too
+RESET ROLE;
+CREATE ROLE masking_ddl_xo;
+CREATE ROLE masking_ddl_mid NOINHERIT IN ROLE masking_ddl_xo;
+GRANT masking_ddl_mid TO masking_ddl_admin;
+CREATE TABLE masking_ddl_xt (id int);
+ALTER TABLE masking_ddl_xt OWNER TO masking_ddl_xo;
+GRANT SELECT ON masking_ddl_xt TO masking_ddl_admin;
+SET ROLE masking_ddl_admin;
+SELECT privacy.create_masking_view('masking_ddl_xt');
+\echo :LAST_ERROR_SQLSTATE
 SELECT privacy.mask_role('masking_ddl_nosuchrole');
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.mask_role(NULL);
@@ -415,4 +426,5 @@ DROP OWNED BY masking_ddl_owner, masking_ddl_admin, masking_ddl_reader, masking_
 DROP ROLE masking_ddl_owner, masking_ddl_admin, masking_ddl_reader, masking_ddl_auditor,
     masking_ddl_other, masking_ddl_clerk, masking_ddl_clerk2, masking_ddl_creator, masking_ddl_fellow, masking_ddl_super,
     masking_ddl_etl, masking_ddl_bypass, masking_ddl_dba, masking_ddl_dbas;
-DROP TABLE masking_ddl_fx;
+DROP TABLE masking_ddl_fx, masking_ddl_xt;
+DROP ROLE masking_ddl_mid, masking_ddl_xo;

@@ -259,6 +259,20 @@ DELETE FROM privacy.masking_views WHERE relid = 'mrs_fold'::regclass;
 DELETE FROM privacy.mask_rules WHERE relid = 'mrs_fold'::regclass;
 DROP TABLE mrs_fold CASCADE;
 DROP FUNCTION mrs_fold_check();
+-- A policy reading a temporary table: refused (deparsed, its name would
+-- find each reader's own temporary table).
+SET ROLE mrs_owner;
+CREATE TABLE mrs_tmp (id int, who name);
+ALTER TABLE mrs_tmp ENABLE ROW LEVEL SECURITY;
+CREATE TEMP TABLE mrs_vip (r name);
+CREATE POLICY mrs_tmp_p ON mrs_tmp USING (EXISTS (SELECT 1 FROM mrs_vip WHERE mrs_vip.r = current_user));
+RESET ROLE;
+SELECT privacy.set_mask('mrs_tmp', 'id', 'none');
+SELECT privacy.create_masking_view('mrs_tmp');
+\echo :LAST_ERROR_SQLSTATE
+DELETE FROM privacy.mask_rules WHERE relid = 'mrs_tmp'::regclass;
+DROP TABLE mrs_tmp;
+DROP TABLE mrs_vip;
 REVOKE CREATE ON SCHEMA public FROM mrs_owner;
 
 -- Bad input to the helpers.

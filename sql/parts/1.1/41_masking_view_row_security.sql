@@ -54,12 +54,24 @@ BEGIN
         RETURN NULL;
     END IF;
     FOR p IN SELECT po.polname, po.polpermissive, po.polroles,
-                    pg_get_expr(po.polqual, po.polrelid) AS qual
+                    pg_get_expr(po.polqual, po.polrelid) AS qual,
+                    (SELECT k.oid::regclass FROM pg_depend d JOIN pg_class k ON k.oid = d.refobjid
+                      WHERE d.classid = 'pg_policy'::regclass AND d.objid = po.oid
+                        AND d.refclassid = 'pg_class'::regclass AND k.relpersistence = 't'
+                      LIMIT 1) AS temporary
                FROM pg_policy po
               WHERE po.polrelid = tbl AND po.polcmd IN ('r', '*') AND po.polqual IS NOT NULL
                 AND po.polname <> 'privacy_consent_select'
               ORDER BY po.polname
     LOOP
+        -- Deparsed, a temporary table's name is unqualified, and each
+        -- reader's session would find its own temporary table by it.
+        IF p.temporary IS NOT NULL THEN
+            RAISE EXCEPTION 'cannot build the masking view of %: its policy % reads temporary table %',
+                            tbl, p.polname, p.temporary
+                USING ERRCODE = 'feature_not_supported',
+                      HINT = 'Make the policy read a permanent table.';
+        END IF;
         IF 0::oid = ANY (p.polroles) THEN
             term := format('(%s)', p.qual);
             allows_every_row := allows_every_row OR (p.polpermissive AND p.qual = 'true');

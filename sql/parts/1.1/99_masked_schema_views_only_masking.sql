@@ -71,7 +71,7 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
         -- would run as the masking view's readers, a superuser's masked
         -- roles among them, and its rows stand in for theirs
         SELECT t.oid, t.relkind FROM rels, pg_class t
-         WHERE t.oid = rels.refobjid AND pg_has_role(current_user, t.relowner, 'USAGE')
+         WHERE t.oid = rels.refobjid AND pg_has_role(current_user, t.relowner, 'MEMBER')
            AND NOT (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user))
     SELECT CASE
         WHEN NOT EXISTS (SELECT 1 FROM rule) THEN 'it has no query'
