@@ -20,3 +20,20 @@ REVOKE ALL ON FUNCTION privacy.ddl_command_unlinked_parent(pg_ddl_command) FROM 
 CREATE FUNCTION privacy.ddl_command_renamed_column(command pg_ddl_command) RETURNS name
     AS 'MODULE_PATHNAME', 'px_ddl_command_renamed_column' LANGUAGE C STRICT STABLE PARALLEL SAFE;
 REVOKE ALL ON FUNCTION privacy.ddl_command_renamed_column(pg_ddl_command) FROM PUBLIC;
+
+-- The relation an object a DDL command created or changed belongs to: the
+-- relation itself (an index: its table), or the table of a trigger, rule,
+-- policy, constraint or column default; NULL for other objects.  For the
+-- guards that judge a command by the relation it touches (46_, 99_masked_).
+CREATE FUNCTION privacy.ddl_object_relation(classid oid, objid oid) RETURNS oid
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE classid
+        WHEN 'pg_class'::regclass THEN
+            coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = objid), objid)
+        WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = objid)
+        WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = objid)
+        WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = objid)
+        WHEN 'pg_constraint'::regclass THEN (SELECT c.conrelid FROM pg_constraint c WHERE c.oid = objid)
+        WHEN 'pg_attrdef'::regclass THEN (SELECT d.adrelid FROM pg_attrdef d WHERE d.oid = objid)
+        END
+$$;

@@ -45,14 +45,7 @@ BEGIN
         RETURN;
     END IF;
     FOR cmd IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
-        target := CASE cmd.classid
-            WHEN 'pg_class'::regclass THEN
-                coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = cmd.objid), cmd.objid)
-            WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = cmd.objid)
-            WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = cmd.objid)
-            WHEN 'pg_policy'::regclass THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = cmd.objid)
-            WHEN 'pg_constraint'::regclass THEN (SELECT c.conrelid FROM pg_constraint c WHERE c.oid = cmd.objid)
-            ELSE NULL END;
+        target := privacy.ddl_object_relation(cmd.classid, cmd.objid);
         CONTINUE WHEN target IS NULL;
         IF privacy.masked_relation(target) THEN
             RAISE EXCEPTION 'permission denied to change masked table %', target::regclass

@@ -109,14 +109,7 @@ BEGIN
     FOR r IN SELECT DISTINCT k.oid AS rel, k.relkind,
                     format('%I.%I', n.nspname, k.relname) AS name
                FROM pg_event_trigger_ddl_commands() c
-               JOIN LATERAL (SELECT CASE c.classid
-                        WHEN 'pg_class'::regclass THEN
-                            coalesce((SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.objid), c.objid)
-                        WHEN 'pg_rewrite'::regclass THEN (SELECT w.ev_class FROM pg_rewrite w WHERE w.oid = c.objid)
-                        WHEN 'pg_trigger'::regclass THEN (SELECT t.tgrelid FROM pg_trigger t WHERE t.oid = c.objid)
-                        WHEN 'pg_attrdef'::regclass THEN (SELECT d.adrelid FROM pg_attrdef d WHERE d.oid = c.objid)
-                        WHEN 'pg_policy'::regclass THEN (SELECT o.polrelid FROM pg_policy o WHERE o.oid = c.objid)
-                        ELSE NULL END AS rel) t ON true
+               JOIN LATERAL (SELECT privacy.ddl_object_relation(c.classid, c.objid) AS rel) t ON true
                JOIN pg_class k ON k.oid = t.rel
                JOIN pg_namespace n ON n.oid = k.relnamespace
               WHERE n.nspname = 'masked'
