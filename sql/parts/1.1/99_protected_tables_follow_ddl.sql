@@ -102,22 +102,9 @@ BEGIN
         RETURN;
     END IF;
 
-    -- A protected table under a parent that no protection covers.
-    FOR r IN SELECT p.relid::regclass AS protected, a AS parent
-               FROM privacy.protected_tables p, privacy.inheritance_ancestors(p.relid) a
-              WHERE p.relid = ANY (family)
-                AND NOT EXISTS (SELECT 1 FROM privacy.protected_tables q WHERE q.relid = a)
-                AND NOT EXISTS (SELECT 1 FROM privacy.inheritance_ancestors(a) g
-                                  JOIN privacy.protected_tables q ON q.relid = g)
-              LIMIT 1
-    LOOP
-        RAISE EXCEPTION 'consent-protected table % cannot be a partition or child of %', r.protected, r.parent
-            USING ERRCODE = 'invalid_object_definition',
-                  DETAIL = format('%s is not protected: reading it would show the rows of %s unfiltered by consent.',
-                                  r.parent, r.protected),
-                  HINT = format('Protect %s first (privacy.protect_table): its partitions and children are protected with it.',
-                                r.parent);
-    END LOOP;
+    -- A protected table under a parent that no protection covers, as a
+    -- first or a second parent: privacy.protected_trees_follow_ddl()
+    -- (99_consent_tree_second_parents.sql) refuses it, after this trigger.
 
     -- A protected table put under a parent protected by another subject
     -- column: one tree, one column (privacy.subject_column_conflicts).
