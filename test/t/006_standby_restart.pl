@@ -86,6 +86,40 @@ is($sb->query_safe('SELECT ssn FROM staff WHERE id = 1'), '***-**-6789',
 $sb->quit;
 $primary->safe_psql('postgres', q{DROP OWNED BY staffer; DROP ROLE staffer});
 
+# A standby session that decrypted stops at its next statement once the
+# primary's revoke_key or destroy_key is replayed: the key caches follow the
+# invalidations the commit records carry, not anything kept in the
+# primary's memory.
+$primary->safe_psql('postgres', q{
+	SELECT privacy.create_key('ledger');
+	CREATE TABLE ledger (id int, note privacy.encrypted_text('ledger'));
+	INSERT INTO ledger VALUES (1, 'ledger-secret');
+	CREATE ROLE auditor LOGIN; GRANT SELECT ON ledger TO auditor;
+	SELECT privacy.grant_key('ledger', 'auditor');
+});
+$primary->wait_for_catchup($standby);
+$sb = $standby->background_psql('postgres', on_error_stop => 0);
+$sb->query_safe('SET ROLE auditor');
+is($sb->query_safe('SELECT privacy.decrypt(note) FROM ledger'), 'ledger-secret',
+	'a granted role decrypts on the standby');
+$primary->safe_psql('postgres', q{SELECT privacy.revoke_key('ledger', 'auditor')});
+$primary->wait_for_catchup($standby);
+my ($sb_out) = $sb->query('SELECT privacy.decrypt(note) FROM ledger');
+is($sb_out, '', 'the primary\'s revoke_key: no plaintext in the open standby session');
+like($sb->{stderr}, qr/permission denied for privacy_ext key "ledger"/,
+	'the primary\'s revoke_key: the open standby session gets the grant error');
+$sb->quit;
+$sb = $standby->background_psql('postgres', on_error_stop => 0);
+is($sb->query_safe('SELECT privacy.decrypt(note) FROM ledger'), 'ledger-secret',
+	'a superuser session on the standby decrypts (key material cached)');
+$primary->safe_psql('postgres', q{SELECT privacy.destroy_key('ledger', confirm => 'destroy ledger')});
+$primary->wait_for_catchup($standby);
+($sb_out) = $sb->query('SELECT privacy.decrypt(note) FROM ledger');
+is($sb_out, '', 'the primary\'s destroy_key: no plaintext in the open standby session');
+like($sb->{stderr}, qr/has been destroyed/, 'the primary\'s destroy_key: the standby session gets PXK02\'s error');
+$sb->quit;
+$primary->safe_psql('postgres', q{DROP TABLE ledger; DROP ROLE auditor});
+
 # A wrong root key after a restart: a clear error, never garbage; the data is
 # intact once the right key is back.
 my $wrong = $primary->basedir . '/wrong.key';
