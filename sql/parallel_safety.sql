@@ -14,6 +14,7 @@ RESET client_min_messages;
 --    without a reason shows as *** NO REASON ***.
 CREATE TEMP TABLE parallel_reasons (fn text PRIMARY KEY, reason text NOT NULL);
 INSERT INTO parallel_reasons VALUES
+  ('privacy.min_group_size(regclass,name[])', 'runs a query of its own, as the caller, inside a window where other roles'' code runs as its owner: the leader''s state'),
   ('privacy.consent_cache_info()', 'reports the sets this backend keeps: the leader''s memory'),
   ('privacy.has_consent(text,text)', 'explicit purpose: the leader publishes decisions for the declared purpose only'),
   ('privacy.has_consent(bigint,text)', 'explicit purpose: the leader publishes decisions for the declared purpose only'),

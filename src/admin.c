@@ -5,6 +5,7 @@
  */
 #include "errors.h"
 #include "admin.h"
+#include "foreign_calls.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -79,6 +80,7 @@ px_become_owner(Oid owner, PxSavedUser *saved)
 	saved->guc_level = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
+	saved->foreign_calls_level = superuser_arg(owner) ? px_foreign_calls_as_owner_begin() : -1;
 }
 
 /* Whether catalog (pg_class or pg_type) has a row in namespace nspid. */
@@ -144,6 +146,8 @@ px_become_table_owner(Oid relid, PxSavedUser *saved)
 void
 px_restore_user(const PxSavedUser *saved)
 {
+	if (saved->foreign_calls_level >= 0)
+		px_foreign_calls_as_owner_end(saved->foreign_calls_level);
 	AtEOXact_GUC(true, saved->guc_level);
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
 }

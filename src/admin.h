@@ -46,8 +46,14 @@ typedef struct PxSavedUser
 	Oid			userid;
 	int			sec_context;
 	int			guc_level;
+	int			foreign_calls_level;	/* px_foreign_calls_as_owner_begin()'s, or -1 */
 } PxSavedUser;
 
+/*
+ * Becoming a superuser (the extension's owner, the bootstrap superuser)
+ * also opens a foreign_calls.h window: what PostgreSQL runs of other
+ * roles' code over the tables read meanwhile runs as its owner.
+ */
 extern void px_become_owner(Oid owner, PxSavedUser *saved);
 
 /*

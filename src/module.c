@@ -23,6 +23,7 @@
 #include "purpose_scope.h"
 #include "roles/role_names.h"
 #include "statement.h"
+#include "foreign_calls.h"
 
 #include <limits.h>
 
@@ -143,6 +144,7 @@ _PG_init(void)
 	px_install_consent_parallel_run(process_shared_preload_libraries_in_progress);
 	px_install_consent_planner_stats();
 	px_install_statement_hooks();
+	px_install_foreign_calls();
 	/* Before the guard: its hook runs this one first, then checks the result. */
 	px_install_transparent_masking();
 	px_install_mask_guard();

@@ -536,16 +536,21 @@ GRANT EXECUTE ON FUNCTION privacy.acts_as_owner(regclass), privacy.holds_grants(
 
 -- Each masked table with its partitions and inheritance children (at every
 -- level), which hold its rows and have no masking view of their own; root:
--- the masked table itself.  mask_role's loops walk it.
+-- the masked table itself.  mask_role's loops walk it.  Only a registry
+-- row naming a view of schema masked that reads the table counts
+-- (masking_view_of): mask_role grants the view and revokes the table, as
+-- a superuser too, so a row written by hand naming any other relation
+-- must not make it grant that relation.
 CREATE FUNCTION privacy.masked_relations(OUT relid regclass, OUT root boolean, OUT view regclass)
 RETURNS SETOF record LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT d.relid::pg_catalog.regclass, d.relid = m.relid::pg_catalog.oid, pg_catalog.to_regclass(m.view_name)
+    SELECT d.relid::pg_catalog.regclass, d.relid = m.relid::pg_catalog.oid, mv.view
       FROM privacy.masking_views m
+      CROSS JOIN LATERAL (SELECT privacy.masking_view_of(m.relid) AS view) mv
       CROSS JOIN LATERAL (WITH RECURSIVE tree(relid) AS (
                SELECT m.relid::pg_catalog.oid
                UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid)
            SELECT tree.relid FROM tree) d
-     WHERE pg_catalog.to_regclass(m.view_name) IS NOT NULL
+     WHERE mv.view IS NOT NULL
      ORDER BY m.view_name, d.relid
 $$;
 REVOKE ALL ON FUNCTION privacy.masked_relations() FROM PUBLIC;
@@ -644,8 +649,8 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM privacy.masked_roles m WHERE m.role_name = role) THEN
         RAISE EXCEPTION 'role "%" does not exist', role USING ERRCODE = '42704';
     END IF;
-    FOR v IN SELECT to_regclass(m.view_name) AS view FROM privacy.masking_views m
-              WHERE to_regclass(m.view_name) IS NOT NULL ORDER BY m.view_name LOOP
+    FOR v IN SELECT privacy.masking_view_of(m.relid) AS view FROM privacy.masking_views m
+              WHERE privacy.masking_view_of(m.relid) IS NOT NULL ORDER BY m.view_name LOOP
         IF privacy.holds_grants(v.view, role) AND NOT privacy.acts_as_owner(v.view) THEN
             RAISE EXCEPTION 'permission denied to unmask role "%": cannot revoke its privileges on %', role, v.view
                 USING ERRCODE = '42501',
@@ -660,8 +665,8 @@ BEGIN
                       HINT = 'Run unmask_role as a superuser, or as a member of the role that owns the table.';
         END IF;
     END LOOP;
-    FOR v IN SELECT to_regclass(m.view_name) AS view FROM privacy.masking_views m
-              WHERE to_regclass(m.view_name) IS NOT NULL LOOP
+    FOR v IN SELECT privacy.masking_view_of(m.relid) AS view FROM privacy.masking_views m
+              WHERE privacy.masking_view_of(m.relid) IS NOT NULL LOOP
         IF privacy.holds_grants(v.view, role) THEN
             EXECUTE format('REVOKE ALL ON %s FROM %I', v.view, role);
         END IF;

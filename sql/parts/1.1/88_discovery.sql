@@ -266,6 +266,13 @@ BEGIN
 END
 $$;
 
+-- The count behind k_anonymity (src/discovery/group_size.c): the smallest
+-- group's size, 0 for no rows, counted as the caller, with code of other
+-- roles PostgreSQL runs meanwhile (a partial index predicate the planner
+-- folds) run as its owner when the caller is a superuser.
+CREATE FUNCTION privacy.min_group_size(relation regclass, columns name[]) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'px_min_group_size' LANGUAGE C STRICT VOLATILE;
+
 -- k-anonymity: the size of the smallest group of rows sharing the same
 -- values of the quasi-identifiers (NULL is a value like any other), 0 for
 -- no rows.  Runs as the caller, on the rows and values the caller sees:
@@ -316,6 +323,12 @@ BEGIN
         END IF;
         -- Grouping needs the type's equality operator, looked up as GROUP BY
         -- looks it up, on a NULL of the type: nothing of the relation's runs.
+        -- A domain groups by its base type's operator; a NULL of the domain
+        -- itself would run its CHECK constraints, code of the domain's
+        -- owner, with the caller's rights.
+        WHILE (SELECT t.typtype FROM pg_type t WHERE t.oid = qtype) = 'd' LOOP
+            SELECT t.typbasetype INTO qtype FROM pg_type t WHERE t.oid = qtype;
+        END LOOP;
         BEGIN
             EXECUTE format('SELECT 1 FROM (SELECT NULL::%s AS c) x GROUP BY c', qtype);
         EXCEPTION WHEN undefined_function THEN
@@ -329,10 +342,7 @@ BEGIN
         RAISE EXCEPTION 'materialized view % has not been populated', relation USING ERRCODE = '55000',
             HINT = 'Refresh it with REFRESH MATERIALIZED VIEW: k-anonymity counts its rows.';
     END IF;
-    EXECUTE format('SELECT COALESCE(pg_catalog.min(g.n), 0) '
-                   'FROM (SELECT pg_catalog.count(*) AS n FROM %s GROUP BY %s) g', relation, group_by)
-       INTO k;
-    RETURN k;
+    RETURN privacy.min_group_size(relation, quasi_identifiers::name[]);
 END
 $$;
 
@@ -514,12 +524,16 @@ WITH enc AS MATERIALIZED (
     -- k-anonymity of each table declaring quasi-identifiers, and of its
     -- masking view, computed once per table, as the reader sees them
     -- (NULL where the reader may not read them).
+    -- Only a table's (a registered relation turned into a view since,
+    -- CREATE RULE "_RETURN", is not read) and only its verified masking
+    -- view (masking_view_of: a view of schema masked reading the table),
+    -- whatever the registry rows say.
     SELECT q.relid, q.columns,
-           privacy.k_anonymity_if_readable(q.relid, q.columns) AS k,
-           privacy.k_anonymity_if_readable(pg_catalog.to_regclass(v.view_name), q.columns) AS masked_k
+           CASE WHEN qc.relkind IN ('r', 'p') THEN privacy.k_anonymity_if_readable(q.relid, q.columns) END AS k,
+           CASE WHEN qc.relkind IN ('r', 'p')
+                THEN privacy.k_anonymity_if_readable(privacy.masking_view_of(q.relid), q.columns) END AS masked_k
       FROM privacy.quasi_identifiers q
       JOIN pg_catalog.pg_class qc ON qc.oid = q.relid
-      LEFT JOIN privacy.masking_views v ON v.relid = q.relid
 ), facts AS (
     SELECT cols.*,
            k.level, k.category,
