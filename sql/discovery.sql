@@ -289,6 +289,67 @@ SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confi
 SELECT length(privacy.report('markdown')) > 0 AS reported;
 RESET ROLE;
 SELECT name, granted_to FROM privacy.keys WHERE name = 'regress_disc_vault';
+-- A table that cannot be sampled gives a WARNING naming the table and the
+-- SQLSTATE, and its columns are judged by name, whatever its owner's
+-- policy raises: query_canceled and assert_failure too (which plpgsql's
+-- WHEN OTHERS does not catch), quoting a sampled value, or mimicking
+-- PostgreSQL's own cancellation message.  adopt_findings() and the report
+-- run on.  A real cancellation (statement_timeout here) still stops them.
+SET ROLE regress_disc_owner;
+CREATE FUNCTION disc_app.cancels(e text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'sampled value: %', e USING ERRCODE = 'query_canceled'; END
+$$;
+CREATE FUNCTION disc_app.mimics(e text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = 'query_canceled'; END
+$$;
+CREATE FUNCTION disc_app.asserts(e text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN ASSERT e IS NULL, 'sampled value: ' || e; RETURN true; END
+$$;
+CREATE FUNCTION disc_app.sleeps(e text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(1); RETURN true; END
+$$;
+CREATE TABLE disc_app.t_cancels (id int, email text);
+CREATE TABLE disc_app.t_mimics (id int, email text);
+CREATE TABLE disc_app.t_asserts (id int, email text);
+INSERT INTO disc_app.t_cancels VALUES (1, 'zed@example.net');
+INSERT INTO disc_app.t_mimics VALUES (1, 'zed@example.net');
+INSERT INTO disc_app.t_asserts VALUES (1, 'zed@example.net');
+ALTER TABLE disc_app.t_cancels ENABLE ROW LEVEL SECURITY;
+ALTER TABLE disc_app.t_cancels FORCE ROW LEVEL SECURITY;
+ALTER TABLE disc_app.t_mimics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE disc_app.t_mimics FORCE ROW LEVEL SECURITY;
+ALTER TABLE disc_app.t_asserts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE disc_app.t_asserts FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON disc_app.t_cancels USING (disc_app.cancels(email));
+CREATE POLICY p ON disc_app.t_mimics USING (disc_app.mimics(email));
+CREATE POLICY p ON disc_app.t_asserts USING (disc_app.asserts(email));
+GRANT SELECT ON disc_app.t_cancels, disc_app.t_mimics, disc_app.t_asserts TO regress_disc_admin;
+RESET ROLE;
+SET ROLE regress_disc_admin;
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name::text LIKE 'disc_app.t\_%' ORDER BY 1, 2;
+BEGIN;
+SELECT privacy.adopt_findings() > 0 AS adopted;
+ROLLBACK;
+SELECT length(privacy.report('markdown')) > 0 AS reported;
+RESET ROLE;
+DROP TABLE disc_app.t_cancels, disc_app.t_mimics, disc_app.t_asserts;
+SET ROLE regress_disc_owner;
+CREATE TABLE disc_app.t_sleeps (id int, contact text);
+INSERT INTO disc_app.t_sleeps VALUES (1, 'zed@example.net');
+ALTER TABLE disc_app.t_sleeps ENABLE ROW LEVEL SECURITY;
+ALTER TABLE disc_app.t_sleeps FORCE ROW LEVEL SECURITY;
+CREATE POLICY p ON disc_app.t_sleeps USING (disc_app.sleeps(contact));
+GRANT SELECT ON disc_app.t_sleeps TO regress_disc_admin;
+RESET ROLE;
+SET ROLE regress_disc_admin;
+\set VERBOSITY terse
+SET statement_timeout = '200ms';
+SELECT count(*) FROM privacy.detect_personal_data();
+RESET statement_timeout;
+\set VERBOSITY default
+RESET ROLE;
+DROP TABLE disc_app.t_sleeps;
 -- privacy.detect_sample itself, which reads as the owner, checks its caller.
 GRANT USAGE ON SCHEMA disc_app TO regress_disc_nobody;
 SET ROLE regress_disc_nobody;

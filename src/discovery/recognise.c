@@ -38,6 +38,7 @@
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -345,12 +346,95 @@ px_detect_column_score(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Whether an error is an interruption of the statement rather than
+ * something the sampled read did: ProcessInterrupts() raises those (a
+ * cancel request, statement_timeout, lock_timeout, a conflict with
+ * recovery).  The owner's code can raise any SQLSTATE with any message,
+ * query_canceled and PostgreSQL's own cancellation texts included (and
+ * the texts are translated under lc_messages), but not from that function
+ * of the server's.
+ */
+static bool
+is_interruption(const ErrorData *edata)
+{
+	return edata->funcname != NULL && strcmp(edata->funcname, "ProcessInterrupts") == 0 &&
+		edata->filename != NULL && strcmp(edata->filename, "postgres.c") == 0;
+}
+
+/*
+ * Runs the sample query (as the table's owner already) in a subtransaction
+ * of its own and returns its one value, NULL in *isnull when no column had
+ * a value -- or when the read failed: the error is then dropped, with a
+ * WARNING naming the table and the SQLSTATE only, since the owner's
+ * policies and casts can put a sampled value in any part of an error.  A
+ * plpgsql handler (WHEN OTHERS) leaves query_canceled and assert_failure
+ * uncaught, so a policy raising those failed the whole detection, and
+ * privacy.report(), with its message.  An interruption (is_interruption)
+ * is re-thrown: a cancel or a timeout must still stop the detection.
+ */
+static Datum
+sample_as_owner(const char *query, Oid *argtypes, Datum *args, const char *relname, bool *isnull)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile Datum result = (Datum) 0;
+	volatile bool result_isnull = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			rc;
+		bool		null;
+		Datum		value;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute_with_args(query, 2, argtypes, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not sample %s", relname);
+		value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
+		/* into oldcontext, the context SPI_connect was called in */
+		if (!null)
+			value = SPI_datumTransfer(value, false, -1);
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		result = value;
+		result_isnull = null;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (is_interruption(edata))
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errmsg("could not sample table %s, judging its columns by name only (SQLSTATE %s)",
+						relname, unpack_sql_state(edata->sqlerrcode))));
+		FreeErrorData(edata);
+		result_isnull = true;
+	}
+	PG_END_TRY();
+	*isnull = result_isnull;
+	return result;
+}
+
+/*
  * privacy.detect_sample(relation regclass, columns smallint[],
  *     sample_rows integer, percent float8) RETURNS jsonb: the counts of one
  * table's sample, {"<attnum>": [values sampled, [values matching each bit
  * of px_detect_value]]} for each of the columns (of types sample_kind()
  * reads) with a value in a TABLESAMPLE SYSTEM (percent) sample of at most
- * sample_rows rows; NULL when none has.
+ * sample_rows rows; NULL when none has, or when the read failed (a
+ * WARNING with the table and the SQLSTATE, see sample_as_owner).
  *
  * The caller must administer privacy_ext and may read the columns; the
  * sample is then read as the table's owner in a security-restricted
@@ -385,8 +469,7 @@ px_detect_sample(PG_FUNCTION_ARGS)
 	Oid			argtypes[2] = {FLOAT8OID, INT8OID};
 	Datum		args[2];
 	PxSavedUser saved;
-	volatile int rc;
-	Datum		result;
+	volatile Datum result;
 	bool		isnull;
 
 	px_require_privacy_admin();
@@ -512,24 +595,16 @@ px_detect_sample(PG_FUNCTION_ARGS)
 	args[0] = Float8GetDatum(percent);
 	args[1] = Int64GetDatum(sample_rows);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	px_become_table_owner(relid, &saved);
 	PG_TRY();
 	{
-		rc = SPI_execute_with_args(query.data, 2, argtypes, args, NULL, true, 1);
+		result = sample_as_owner(query.data, argtypes, args, relname, &isnull);
 	}
 	PG_FINALLY();
 	{
 		px_restore_user(&saved);
 	}
 	PG_END_TRY();
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not sample %s", relname);
-	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		result = SPI_datumTransfer(result, false, -1);
-	SPI_finish();
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);

@@ -142,7 +142,11 @@ BEGIN
             BEGIN
                 counts := privacy.detect_sample(rel.oid, attnums, sample_rows, pct);
             EXCEPTION WHEN OTHERS THEN
-                -- the SQLSTATE only: a message could quote a value
+                -- the SQLSTATE only: a message could quote a value.  An
+                -- error of the sampled read itself (the owner's policies
+                -- and casts, which can raise query_canceled or
+                -- assert_failure, uncaught here) detect_sample turns into
+                -- this WARNING itself; what comes here is its own checks'.
                 RAISE WARNING 'could not sample table %, judging its columns by name only (SQLSTATE %)',
                     rel.relid, SQLSTATE;
                 counts := '{}';
