@@ -167,6 +167,31 @@ SELECT privacy.detect_value_categories(repeat('ann@example.com ', 100000)) AS hu
        privacy.detect_value_categories('ünïcödé 😀') AS multibyte,
        privacy.detect_jsonb_categories('{"k": ["x", {"m": "4111 1111 1111 1111"}], "e": "a@b.example"}') AS nested_jsonb,
        privacy.detect_jsonb_categories('[1, true, null]') IS NULL AS jsonb_without_strings;
+-- One valid value a cast would fail on does not lose its table: json read
+-- as json (\u0000, a number past numeric's range, surrogate pairs, escaped
+-- quotes and backslashes; keys are not values), dates written without a
+-- cast to timestamp (date '300000-01-01'), a timestamptz at the end of the
+-- range read where its local time is past it.
+SELECT privacy.detect_json_categories('{"k": ["x", {"m": "4111 1111 1111 1111"}], "e": "a@b.example"}') AS nested_json,
+       privacy.detect_json_categories('{"a@b.example": 1, "n": 1e1000000}') IS NULL AS keys_are_not_values,
+       privacy.detect_json_categories('"a\u0040b.example"') AS escaped,
+       privacy.detect_json_categories('["\u0000", " "]') IS NULL AS nul_and_blank_uncounted,
+       privacy.detect_json_categories('{"a\"b\\": "\\u0000", "s": "\ud83d\ude00"}') AS other_strings,
+       privacy.detect_date_categories(date '1980-05-05') = privacy.detect_value_categories('1980-05-05') AS date_as_text,
+       privacy.detect_date_categories(date '300000-01-01') AS beyond_timestamps,
+       privacy.detect_date_categories('infinity') IS NULL AS infinite_uncounted;
+CREATE TABLE disc.events (id int, payload json, contact text, seen date, born date, born_at timestamptz);
+INSERT INTO disc.events
+SELECT i, json_build_object('mail', 'u' || i || '@example.org'), 'u' || i || '@example.org', date '2020-01-01',
+       date '1960-01-01' + i * 100, timestamptz '1960-01-01 12:00+00' + i * interval '100 days'
+  FROM generate_series(1, 50) i;
+INSERT INTO disc.events VALUES (51, '{"note": "\u0000", "n": 1e1000000}', 'x@example.org', date '300000-01-01',
+                                date '300000-01-01', timestamptz '294276-12-31 23:00+00');
+SET TimeZone = 'Pacific/Kiritimati';
+SELECT table_name, column_name, category, round(confidence::numeric, 2) AS confidence
+  FROM privacy.detect_personal_data() WHERE table_name = 'disc.events'::regclass ORDER BY column_name;
+RESET TimeZone;
+DROP TABLE disc.events;
 -- One row sampled per table still judges (names carry the rest).
 SELECT count(*) > 10 AS found_some FROM privacy.detect_personal_data(1) WHERE table_name::text LIKE 'disc.%';
 

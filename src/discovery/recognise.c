@@ -30,11 +30,13 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -53,8 +55,8 @@ typedef enum SampleKind
 {
 	SAMPLE_NONE = 0,			/* not sampled; not judged by name either */
 	SAMPLE_TEXT,				/* value::text */
-	SAMPLE_JSONB,				/* value::jsonb, its string values */
-	SAMPLE_DATE,				/* to_char(value, 'YYYY-MM-DD') */
+	SAMPLE_JSONB,				/* a json or jsonb value's string values */
+	SAMPLE_DATE,				/* the value as YYYY-MM-DD */
 	SAMPLE_NUMBER,				/* value::text, judged as a number's digits */
 	SAMPLE_INET					/* value::text */
 } SampleKind;
@@ -224,6 +226,194 @@ px_detect_jsonb_categories(PG_FUNCTION_ARGS)
 			bits |= px_detect_value(v.val.string.val, v.val.string.len, year);
 		}
 	}
+	if (strings == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32((int32) bits);
+}
+
+/*
+ * privacy.detect_date_categories(value date) RETURNS int: the categories of
+ * the date written YYYY-MM-DD (a date of birth), NULL for an infinite one.
+ * Written here, not by to_char(value::timestamp): a valid date past the
+ * timestamp range (date '300000-01-01') failed that cast, and with it the
+ * sample of its whole table.
+ */
+PG_FUNCTION_INFO_V1(px_detect_date_categories);
+Datum
+px_detect_date_categories(PG_FUNCTION_ARGS)
+{
+	DateADT		date = PG_GETARG_DATEADT(0);
+	int			year;
+	int			month;
+	int			day;
+	char		buf[64];
+	int			len;
+
+	if (DATE_NOT_FINITE(date))
+		PG_RETURN_NULL();
+	j2date(date + POSTGRES_EPOCH_JDATE, &year, &month, &day);
+	/* no one's birth, and to_char has no five-digit YYYY to match */
+	if (year > 9999)
+		PG_RETURN_INT32(0);
+	/* as to_char's YYYY writes a year BC: 1 BC is year 0 here */
+	if (year <= 0)
+		year = 1 - year;
+	len = snprintf(buf, sizeof(buf), "%04d-%02d-%02d", year, month, day);
+	PG_RETURN_INT32((int32) px_detect_value(buf, (size_t) len, current_year()));
+}
+
+/* One \uXXXX escape's four hex digits, -1 when they are not. */
+static int
+json_hex4(const char *s, size_t len)
+{
+	int			v = 0;
+	size_t		i;
+
+	if (len < 4)
+		return -1;
+	for (i = 0; i < 4; i++)
+	{
+		char		c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * privacy.detect_json_categories(value json) RETURNS int: what
+ * detect_jsonb_categories answers for the value as jsonb, read from the
+ * json text itself.  The cast to jsonb fails on values json accepts
+ * (\u0000, a number beyond numeric's range, an escape the server encoding
+ * has no character for), and one such value failed the sample of its whole
+ * table.  json_in has checked the syntax, so a string is a value unless a
+ * ':' follows it (a key); escapes are decoded, \u0000 dropped and what the
+ * server encoding cannot hold written '?', which no category matches.
+ */
+PG_FUNCTION_INFO_V1(px_detect_json_categories);
+Datum
+px_detect_json_categories(PG_FUNCTION_ARGS)
+{
+	text	   *json = PG_GETARG_TEXT_PP(0);
+	const char *s = VARDATA_ANY(json);
+	size_t		len = VARSIZE_ANY_EXHDR(json);
+	bool		utf8 = GetDatabaseEncoding() == PG_UTF8;
+	StringInfoData str;
+	unsigned	bits = 0;
+	int			strings = 0;
+	int			year = current_year();
+	size_t		i = 0;
+
+	initStringInfo(&str);
+	while (i < len && strings < MAX_JSONB_STRINGS)
+	{
+		bool		too_long = false;
+		size_t		j;
+
+		if (s[i] != '"')
+		{
+			i++;
+			continue;
+		}
+		resetStringInfo(&str);
+		for (i++; i < len && s[i] != '"'; i++)
+		{
+			char		c = s[i];
+
+			if (str.len > MAX_VALUE_BYTES)
+				too_long = true;
+			if (c != '\\')
+			{
+				if (!too_long)
+					appendStringInfoChar(&str, c);
+				continue;
+			}
+			if (++i >= len)
+				break;
+			switch (s[i])
+			{
+				case 'b':
+					c = '\b';
+					break;
+				case 'f':
+					c = '\f';
+					break;
+				case 'n':
+					c = '\n';
+					break;
+				case 'r':
+					c = '\r';
+					break;
+				case 't':
+					c = '\t';
+					break;
+				case 'u':
+					{
+						int			cp = json_hex4(s + i + 1, len - i - 1);
+						unsigned char utf8buf[8];
+
+						if (cp < 0)
+						{
+							c = '?';
+							break;
+						}
+						i += 4;
+						if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 < len && s[i + 1] == '\\' && s[i + 2] == 'u')
+						{
+							int			lo = json_hex4(s + i + 3, len - i - 3);
+
+							if (lo >= 0xDC00 && lo <= 0xDFFF)
+							{
+								cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+								i += 6;
+							}
+						}
+						if (cp == 0)
+							continue;
+						if (cp < 0x80)
+							c = (char) cp;
+						else if (utf8 && !(cp >= 0xD800 && cp <= 0xDFFF))
+						{
+							unicode_to_utf8((pg_wchar) cp, utf8buf);
+							if (!too_long)
+								appendBinaryStringInfo(&str, (char *) utf8buf,
+													   pg_utf_mblen(utf8buf));
+							continue;
+						}
+						else
+							c = '?';
+					}
+					break;
+				default:
+					/* \" \\ \/ */
+					c = s[i];
+					break;
+			}
+			if (!too_long)
+				appendStringInfoChar(&str, c);
+		}
+		i++;					/* past the closing quote */
+		if (str.len > MAX_VALUE_BYTES)
+			too_long = true;
+		for (j = i; j < len && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r'); j++)
+			;
+		if (j < len && s[j] == ':')
+			continue;			/* an object key */
+		if (blank(str.data, str.len))
+			continue;
+		strings++;
+		if (!too_long)
+			bits |= px_detect_value(str.data, str.len, year);
+	}
+	pfree(str.data);
 	if (strings == 0)
 		PG_RETURN_NULL();
 	PG_RETURN_INT32((int32) bits);
@@ -521,6 +711,7 @@ px_detect_sample(PG_FUNCTION_ARGS)
 		const char *col;
 		unsigned	categories;
 		SampleKind	kind;
+		Oid			base;
 		int			j;
 
 		if (nulls[i])
@@ -541,6 +732,7 @@ px_detect_sample(PG_FUNCTION_ARGS)
 		att = (Form_pg_attribute) GETSTRUCT(tp);
 		col = quote_identifier(pstrdup(NameStr(att->attname)));
 		kind = sample_kind(att->atttypid, &categories);
+		base = getBaseType(att->atttypid);
 		ReleaseSysCache(tp);
 		if (kind == SAMPLE_NONE)
 			ereport(ERROR,
@@ -556,13 +748,24 @@ px_detect_sample(PG_FUNCTION_ARGS)
 		appendStringInfo(&value_list, "%s(%d::pg_catalog.int2, ", i > 0 ? ", " : "", attnum);
 		switch (kind)
 		{
+			/*
+			 * No cast that an ordinary value can fail (json to jsonb, a date
+			 * to timestamp, a timestamptz to timestamp at the range's ends):
+			 * one such value failed the whole table's sample.
+			 */
 			case SAMPLE_JSONB:
-				appendStringInfo(&value_list, "privacy.detect_jsonb_categories(s.%s::pg_catalog.jsonb))", col);
+				if (base == JSONOID)
+					appendStringInfo(&value_list, "privacy.detect_json_categories(s.%s::pg_catalog.json))", col);
+				else
+					appendStringInfo(&value_list, "privacy.detect_jsonb_categories(s.%s::pg_catalog.jsonb))", col);
 				break;
 			case SAMPLE_DATE:
-				appendStringInfo(&value_list,
-								 "privacy.detect_value_categories(pg_catalog.to_char(s.%s::pg_catalog.timestamp, 'YYYY-MM-DD')))",
-								 col);
+				if (base == DATEOID)
+					appendStringInfo(&value_list, "privacy.detect_date_categories(s.%s::pg_catalog.date))", col);
+				else
+					appendStringInfo(&value_list,
+									 "privacy.detect_value_categories(pg_catalog.to_char(s.%s::%s, 'YYYY-MM-DD')))",
+									 col, base == TIMESTAMPTZOID ? "pg_catalog.timestamptz" : "pg_catalog.timestamp");
 				break;
 			case SAMPLE_NUMBER:
 				appendStringInfo(&value_list, "privacy.detect_number_categories(s.%s::pg_catalog.text))", col);

@@ -15,6 +15,12 @@ CREATE FUNCTION privacy.detect_number_categories(value text) RETURNS integer
     AS 'MODULE_PATHNAME', 'px_detect_number_categories' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION privacy.detect_jsonb_categories(value jsonb) RETURNS integer
     AS 'MODULE_PATHNAME', 'px_detect_jsonb_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+-- json read as json text, dates written in C: no cast that one valid
+-- value can fail (json's \u0000 to jsonb, a date past timestamp's range).
+CREATE FUNCTION privacy.detect_json_categories(value json) RETURNS integer
+    AS 'MODULE_PATHNAME', 'px_detect_json_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION privacy.detect_date_categories(value date) RETURNS integer
+    AS 'MODULE_PATHNAME', 'px_detect_date_categories' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION privacy.detect_sampling(column_type regtype) RETURNS text
     AS 'MODULE_PATHNAME', 'px_detect_sampling' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 -- One table's sample counts, read as the table's owner in a
