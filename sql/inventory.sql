@@ -73,6 +73,26 @@ SELECT privacy.grant_purpose('regress_px_analyst', 'inv_research');
 SELECT privacy.grant_purpose('regress_px_app', 'inv_care');
 SELECT purpose, legal_basis, table_name, data_categories, consent_checked, roles
   FROM privacy.processing_record WHERE table_name::text LIKE 'inv.%' ORDER BY purpose, table_name::text;
+-- A role that reads a personal column through a column privilege alone
+-- processes it as much as one with SELECT on the table (the inventory lists
+-- it reading the column in clear); one that may read only columns of no
+-- personal data does not read the table's personal data.
+CREATE ROLE regress_px_crm;
+CREATE ROLE regress_px_counter;
+CREATE TABLE inv.crm (id int, email text, plan text);
+SELECT privacy.classify('inv.crm', 'email', 'personal', category => 'contact');
+SELECT privacy.grant_purpose('regress_px_crm', 'inv_unused');
+SELECT privacy.grant_purpose('regress_px_counter', 'inv_unused');
+GRANT SELECT (id, email) ON inv.crm TO regress_px_crm;
+GRANT SELECT (id, plan) ON inv.crm TO regress_px_counter;
+SELECT purpose, legal_basis, table_name, data_categories, consent_checked, roles
+  FROM privacy.processing_record WHERE table_name = 'inv.crm'::regclass;
+SELECT column_name, findings FROM privacy.inventory WHERE schema_name = 'inv' AND table_name = 'crm' ORDER BY column_name;
+DROP TABLE inv.crm;
+DELETE FROM privacy.classifications WHERE relid NOT IN (SELECT oid FROM pg_class);
+SELECT privacy.revoke_purpose('regress_px_crm', 'inv_unused');
+SELECT privacy.revoke_purpose('regress_px_counter', 'inv_unused');
+DROP ROLE regress_px_crm, regress_px_counter;
 
 -- A partitioned table: every partition is protected, read directly too;
 -- a partition added later is protected as it is created, and one whose

@@ -235,3 +235,38 @@ SELECT NULL::name, NULL::name, NULL::name, NULL::text, NULL::text, NULL::text, N
           FROM privacy.log_setting_findings() WITH ORDINALITY AS l(finding, ord)) s
  WHERE s.findings IS NOT NULL;
 GRANT SELECT ON privacy.inventory TO privacy_admin;
+
+-- The record of processing: a role reads a table of personal data when it
+-- may select a personal or sensitive column of it, or any column of a
+-- consent-protected table (whose rows are data subjects'), whether by a
+-- privilege on the table or on those columns alone.  1.0 tested the
+-- table's SELECT only, so a role granted SELECT (id, email) was left out
+-- of the record though the inventory listed it reading email in clear.
+CREATE OR REPLACE VIEW privacy.processing_record AS
+WITH personal_tables AS (
+    SELECT p.relid FROM privacy.protected_tables p
+    UNION
+    SELECT k.relid FROM privacy.classifications k WHERE k.level IN ('personal', 'sensitive')
+)
+SELECT pu.name AS purpose,
+       pu.legal_basis,
+       pu.parent AS parent_purpose,
+       t.relid::pg_catalog.regclass AS table_name,
+       (SELECT pg_catalog.array_agg(DISTINCT k.category ORDER BY k.category)
+          FROM privacy.classifications k
+         WHERE k.relid = t.relid AND k.category IS NOT NULL) AS data_categories,
+       EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = t.relid) AS consent_checked,
+       pg_catalog.array_agg(DISTINCT g.role_name ORDER BY g.role_name) AS roles
+  FROM privacy.purposes pu
+  JOIN privacy.purpose_grants g ON g.purpose = pu.name
+  JOIN pg_catalog.pg_roles r ON r.rolname = g.role_name
+  JOIN personal_tables t
+    ON (EXISTS (SELECT 1 FROM privacy.protected_tables p WHERE p.relid = t.relid)
+        AND pg_catalog.has_any_column_privilege(r.oid, t.relid, 'SELECT'))
+    OR EXISTS (SELECT 1 FROM privacy.classifications k
+                 JOIN pg_catalog.pg_attribute a
+                   ON a.attrelid = k.relid AND a.attname = k.column_name
+                  AND a.attnum > 0 AND NOT a.attisdropped
+                WHERE k.relid = t.relid AND k.level IN ('personal', 'sensitive')
+                  AND pg_catalog.has_column_privilege(r.oid, t.relid, a.attnum, 'SELECT'))
+ GROUP BY pu.name, pu.legal_basis, pu.parent, t.relid;
