@@ -141,6 +141,30 @@ SELECT strpos(d, 'No audit event at all was recorded in this window') > 0 AS emp
   FROM privacy.incident_report('regress_px_inc_other', '2000-01-01', '2000-01-02', 'markdown') d;
 SELECT length(privacy.incident_report(repeat('r', 10000), :'window_start', :'window_end')) > 0 AS huge_role_name;
 
+-- A key the role can use through membership with INHERIT (as decryption
+-- decides) is still granted to it; once the membership is gone, it is not.
+CREATE ROLE regress_px_inc_readers;
+CREATE ROLE regress_px_inc_member IN ROLE regress_px_inc_readers;
+SELECT privacy.grant_key('hr', 'regress_px_inc_readers');
+GRANT SELECT ON "pay</td><script>x</script>" TO regress_px_inc_member;
+SELECT clock_timestamp() AS member_start \gset
+SET ROLE regress_px_inc_member;
+SELECT count(privacy.decrypt(iban)) AS member_decrypted FROM "pay</td><script>x</script>";
+RESET ROLE;
+SELECT clock_timestamp() AS member_end \gset
+SELECT l.line AS member_keys
+  FROM regexp_split_to_table(privacy.incident_report('regress_px_inc_member', :'member_start', :'member_end',
+                                                     'markdown'), E'\n') l(line)
+ WHERE l.line LIKE '| hr |%';
+REVOKE regress_px_inc_readers FROM regress_px_inc_member;
+SELECT l.line AS member_keys_after_revoke
+  FROM regexp_split_to_table(privacy.incident_report('regress_px_inc_member', :'member_start', :'member_end',
+                                                     'markdown'), E'\n') l(line)
+ WHERE l.line LIKE '| hr |%';
+SELECT privacy.revoke_key('hr', 'regress_px_inc_readers');
+REVOKE ALL ON "pay</td><script>x</script>" FROM regress_px_inc_member;
+DROP ROLE regress_px_inc_member, regress_px_inc_readers;
+
 -- Bad input.
 \set SHOW_CONTEXT never
 SELECT privacy.incident_report(NULL, now() - interval '1 day');

@@ -575,9 +575,23 @@ BEGIN
     SELECT coalesce(jsonb_agg(jsonb_build_array(x.key_name, x.values_read, x.cols,
                CASE WHEN k.key_id IS NULL THEN 'no such key now'
                     WHEN k.destroyed_at IS NOT NULL THEN 'destroyed' ELSE 'active' END,
-               CASE WHEN EXISTS (SELECT 1 FROM privacy.key_grants g
-                                  WHERE g.key_id = k.key_id AND g.grantee_name = role_name)
-                    THEN 'yes' ELSE 'no' END)
+               -- Whether the role can still decrypt with the key, as
+               -- decryption decides it (src/keys/key_store.c): a superuser,
+               -- or a grant to a role whose privileges it has, itself or
+               -- through membership with INHERIT (a grant whose role was
+               -- dropped and its name reused does not count).
+               CASE WHEN k.key_id IS NULL OR ro.oid IS NULL THEN 'no'
+                    WHEN EXISTS (SELECT 1 FROM privacy.key_grants g
+                                   JOIN pg_roles gr ON gr.oid = g.grantee AND gr.rolname = g.grantee_name
+                                  WHERE g.key_id = k.key_id AND gr.oid = ro.oid)
+                    THEN 'yes'
+                    WHEN ro.rolsuper THEN 'yes, as a superuser'
+                    ELSE coalesce((SELECT 'yes, through membership in '
+                                          || string_agg(quote_ident(gr.rolname), ', ' ORDER BY gr.rolname)
+                                     FROM privacy.key_grants g
+                                     JOIN pg_roles gr ON gr.oid = g.grantee AND gr.rolname = g.grantee_name
+                                    WHERE g.key_id = k.key_id AND pg_has_role(ro.oid, gr.oid, 'USAGE')
+                                   HAVING count(*) > 0), 'no') END)
              ORDER BY x.key_name), '[]')
       INTO r
       FROM (SELECT e.key_name, sum(e.count) AS values_read,
@@ -585,7 +599,8 @@ BEGIN
               FROM privacy.report_incident_events(role_name, from_time, to_time) e
              WHERE e.action IN ('decrypt', 'unmask', 'masked_read') AND e.key_name IS NOT NULL
              GROUP BY e.key_name) x
-      LEFT JOIN privacy.data_keys k ON k.name = x.key_name;
+      LEFT JOIN privacy.data_keys k ON k.name = x.key_name
+      LEFT JOIN pg_roles ro ON ro.rolname = role_name;
     body := body || privacy.report_heading(fmt, 2, 'Keys involved')
                  || privacy.report_table(fmt, 'keys',
                         ARRAY['Key', 'Values opened with it', 'Columns', 'Key now', 'Still granted to the role'], r);
