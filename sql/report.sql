@@ -17,7 +17,9 @@ SELECT f AS format, v AS value, privacy.report_escape(v, f) AS escaped
   FROM unnest(ARRAY['html', 'markdown']) f,
        unnest(ARRAY['</td><script>alert(1)</script>', 'a "b" ''c'' & d',
                     'pipe | back\slash `tick` *star* _under_ [link](x) ~del~',
-                    E'line1\nline2\r\nline3\rline4', 'Zoë 名前 🙂', '', NULL]) WITH ORDINALITY v(v, o)
+                    E'line1\nline2\r\nline3\rline4', 'Zoë 名前 🙂', '', NULL,
+                    -- bare URLs, which GitHub-flavoured Markdown would make links of
+                    'see http://evil.example/x, HTTPS://y.example and WWW.z.example']) WITH ORDINALITY v(v, o)
  ORDER BY f, o;
 SELECT privacy.report_escape('x', 'HTML') AS any_case;
 \set SHOW_CONTEXT never

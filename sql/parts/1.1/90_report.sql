@@ -35,8 +35,16 @@ SELECT CASE privacy.report_format(format)
         replace(replace(replace(replace(replace(coalesce(value, ''),
             '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')
     ELSE
-        regexp_replace(regexp_replace(coalesce(value, ''), '([\\`*_\[\]<>|&~])', '\\\1', 'g'),
-                       '\r\n|\r|\n', '<br>', 'g')
+        -- GitHub-flavoured renderers make links of bare URLs (http://,
+        -- https://, ftp://, www.): a table or role name could put one in
+        -- the DPO's document.  A backslash before the ':' of '://' and the
+        -- '.' after 'www' (backslash escapes of punctuation, which render
+        -- as the character) breaks the autolink and keeps the text.
+        regexp_replace(regexp_replace(
+            regexp_replace(regexp_replace(coalesce(value, ''), '([\\`*_\[\]<>|&~])', '\\\1', 'g'),
+                           '\r\n|\r|\n', '<br>', 'g'),
+            ':(?=//)', '\\:', 'g'),
+            '(www)\.', '\1\\.', 'gi')
 END
 $$;
 
