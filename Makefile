@@ -52,6 +52,7 @@ OBJS        = src/module.o \
               src/masking/jsonb_rule.o \
               src/consent/registry.o \
               src/consent/policy.o \
+              src/consent/reading_roles.o \
               src/consent/subject_set.o \
               src/consent/subject_order.o \
               src/consent/watch.o \
@@ -89,7 +90,7 @@ PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-ini
 SHLIB_LINK  = -lcrypto
 
 # pg_regress suites, run by test/run_tests.sh against its throwaway cluster.
-REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views masking_nulls masking_versions role_switch_rows consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking root_rotation discovery k_anonymity report incident_report parallel_safety consent_ordered consent_cross_slots consent_composition masking_reach masking_row_security purpose_scope consent_ddl column_renames masking_plan_only consent_estimates masking_bpchar privileged_reads
+REGRESS      = keys encrypted_types permissions bad_input deterministic key_lifecycle masking_functions masking_views masking_nulls masking_versions role_switch_rows consent audit subjects inventory adversarial key_freshness consent_proof log_redaction masking_consent masking_ddl request_scope audit_accuracy mask_rule_memory client_types hardening single_seal masking_default transparent_masking masking_fake masking_jsonb static_masking root_rotation discovery k_anonymity report incident_report parallel_safety consent_ordered consent_cross_slots consent_composition masking_reach masking_row_security purpose_scope consent_ddl column_renames masking_plan_only consent_estimates masking_bpchar privileged_reads consent_reading_roles
 REGRESS_OPTS = --outputdir=test/regress_out
 
 # Isolation tests (concurrency), also run by `make installcheck`.

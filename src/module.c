@@ -24,6 +24,7 @@
 #include "roles/role_names.h"
 #include "statement.h"
 #include "foreign_calls.h"
+#include "consent/reading_roles.h"
 
 #include <limits.h>
 
@@ -143,6 +144,7 @@ _PG_init(void)
 	/* Before the statement hooks: its run is then inside a new statement epoch. */
 	px_install_consent_parallel_run(process_shared_preload_libraries_in_progress);
 	px_install_consent_planner_stats();
+	px_install_consent_reading_roles();
 	px_install_statement_hooks();
 	px_install_foreign_calls();
 	/* Before the guard: its hook runs this one first, then checks the result. */

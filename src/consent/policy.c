@@ -22,6 +22,7 @@
 #include "consent/watch.h"
 #include "consent/parallel.h"
 #include "consent/policy.h"
+#include "consent/reading_roles.h"
 #include "audit/counts.h"
 #include "subjects.h"
 #include "catalog.h"
@@ -605,8 +606,10 @@ resolve_chain(ConsentCache *cc, int p)
  * membership is in force from the next statement on, at any depth.
  */
 static pg_noinline ConsentCache *
-consent_revalidate(ConsentCache **site, MemoryContext site_cxt, const char *purpose)
+consent_revalidate(ConsentCache **site, MemoryContext site_cxt, const char *purpose,
+				   List *reading_roles)
 {
+	ListCell   *lc;
 	ConsentCache *cc = *site;
 	uint64		epoch = px_statement_epoch;
 	Oid			userid = GetUserId();
@@ -647,6 +650,21 @@ consent_revalidate(ConsentCache **site, MemoryContext site_cxt, const char *purp
 				 errmsg("role \"%s\" may not process data for purpose \"%s\"",
 						GetUserNameFromId(userid, false), purpose),
 				 errhint("A key administrator can allow it with privacy.grant_purpose().")));
+	/* The role whose privileges read the table, when not the current user. */
+	foreach(lc, reading_roles)
+	{
+		Oid			reading_role = lfirst_oid(lc);
+
+		if (px_may_use_purpose_as(cc->purpose_index, reading_role))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\" may not process data for purpose \"%s\"",
+						GetUserNameFromId(reading_role, false), purpose),
+				 errdetail("The protected table is read with the privileges of role \"%s\": it owns the view the table is read through, or opened the cursor.",
+						   GetUserNameFromId(reading_role, false)),
+				 errhint("A key administrator can allow it with privacy.grant_purpose(), or make the view security_invoker.")));
+	}
 	cc->checked_user = userid;
 	cc->cross = cc->needs_consent ? cross_slot(purpose) : -1;
 	cc->now = px_statement_now();
@@ -667,7 +685,7 @@ consent_cache(FunctionCallInfo fcinfo, const char *purpose)
 		strcmp(cc->purpose, purpose) == 0 && cc->checked_user == GetUserId())
 		return cc;
 	return consent_revalidate((ConsentCache **) &fcinfo->flinfo->fn_extra,
-							  fcinfo->flinfo->fn_mcxt, purpose);
+							  fcinfo->flinfo->fn_mcxt, purpose, px_consent_reading_roles(fcinfo));
 }
 
 /*
@@ -829,6 +847,22 @@ worker_has_consent(const char *subject, size_t len, const char *purpose)
 /* ---------------------------------------------------------------------
  * The leader of a parallel statement: decide once, for its workers
  * --------------------------------------------------------------------- */
+
+/*
+ * Whether every role reading a row-secured table of the leader's query in
+ * place of the current user (a view's owner) may use purpose p: the
+ * workers get one verdict for the whole statement.
+ */
+static bool
+reading_roles_may_use(int p)
+{
+	ListCell   *lc;
+
+	foreach(lc, px_consent_reading_roles_of_query())
+		if (!px_may_use_purpose_as(p, lfirst_oid(lc)))
+			return false;
+	return true;
+}
 static ConsentCache *publish_cc = NULL;
 
 PxWorkerConsent
@@ -866,11 +900,11 @@ px_consent_prepare_workers(void)
 	p = px_find_purpose(purpose);
 	if (p < 0)
 		d.verdict = PX_PURPOSE_UNKNOWN;
-	else if (!px_may_use_purpose(p))
+	else if (!px_may_use_purpose(p) || !reading_roles_may_use(p))
 		d.verdict = PX_PURPOSE_NOT_GRANTED;
 	else
 	{
-		ConsentCache *cc = consent_revalidate(&publish_cc, TopMemoryContext, purpose);
+		ConsentCache *cc = consent_revalidate(&publish_cc, TopMemoryContext, purpose, NIL);
 		CrossSet   *cs;
 
 		d.verdict = PX_PURPOSE_USABLE;

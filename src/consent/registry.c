@@ -315,9 +315,8 @@ px_load_registry(void)
 
 /* May the current user process data for purpose p (or is it superuser)? */
 static bool
-may_use_purpose_uncached(int p)
+may_use_purpose_uncached(int p, Oid userid)
 {
-	Oid			userid = GetUserId();
 	int			i;
 
 	if (superuser_arg(userid))
@@ -335,6 +334,15 @@ may_use_purpose_uncached(int p)
 	return false;
 }
 
+/* px_may_use_purpose() for another role (not cached: a rare check). */
+bool
+px_may_use_purpose_as(int p, Oid userid)
+{
+	if (userid == GetUserId())
+		return px_may_use_purpose(p);
+	return may_use_purpose_uncached(p, userid);
+}
+
 bool
 px_may_use_purpose(int p)
 {
@@ -350,7 +358,7 @@ px_may_use_purpose(int p)
 		may_use_user = userid;
 	}
 	if (may_use_answer[p] < 0)
-		may_use_answer[p] = may_use_purpose_uncached(p) ? 1 : 0;
+		may_use_answer[p] = may_use_purpose_uncached(p, userid) ? 1 : 0;
 	return may_use_answer[p] == 1;
 }
 

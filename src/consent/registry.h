@@ -48,6 +48,7 @@ extern uint64 px_registry_generation;
 extern void px_load_registry(void);
 extern int	px_find_purpose(const char *name);
 extern bool px_may_use_purpose(int p);
+extern bool px_may_use_purpose_as(int p, Oid userid);
 extern bool px_check_purpose(char **newval, void **extra, GucSource source);
 
 #endif							/* PX_CONSENT_REGISTRY_H */

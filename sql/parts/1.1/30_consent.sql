@@ -22,7 +22,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM privacy.purposes p WHERE p.name = p_purpose) THEN
         RAISE EXCEPTION 'processing purpose "%" does not exist', p_purpose USING ERRCODE = '42704';
     END IF;
-    IF p_expires_at IS NOT NULL AND p_expires_at <= now() THEN
+    IF p_expires_at IS NOT NULL AND p_expires_at <= pg_catalog.statement_timestamp() THEN
         RAISE EXCEPTION 'consent cannot expire in the past' USING ERRCODE = '22023';
     END IF;
     IF v_version IS NULL THEN

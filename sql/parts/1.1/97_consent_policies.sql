@@ -121,6 +121,15 @@ BEGIN
     IF tbl IS NULL OR subject_column IS NULL THEN
         RAISE EXCEPTION 'protect_table needs a table and a subject column' USING ERRCODE = '22004';
     END IF;
+    -- Only a table has row-level security: a view, a materialized view, a
+    -- sequence, an index or a composite type would be registered with no
+    -- policy, and show every row (a foreign table is refused below with
+    -- its own message).
+    IF (SELECT c.relkind FROM pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p', 'f') THEN
+        RAISE EXCEPTION 'cannot protect %: it is not a table', tbl USING ERRCODE = '42809',
+            DETAIL = 'Row level security applies to tables only: the relation''s rows would be shown unfiltered by consent.',
+            HINT = 'Protect the tables the view reads; a view over them should be security_invoker.';
+    END IF;
     SELECT a.atttypid::regtype INTO coltype FROM pg_attribute a
      WHERE a.attrelid = tbl AND a.attname = subject_column AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
