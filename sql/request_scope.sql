@@ -192,6 +192,35 @@ SELECT (SELECT count(*) FROM rs_base) AS base, (SELECT count(*) FROM rs_parted) 
 DELETE FROM privacy.protected_tables
  WHERE relid IN ('rs_people'::regclass, 'rs_other'::regclass, 'rs_base'::regclass,
                  'rs_typed'::regclass, 'rs_parted'::regclass, 'rs_lost'::regclass);
+-- A DO ALSO rule of the owner's: its action is a query of its own, added
+-- to the request's statement, and the owner's code like a trigger: what it
+-- decrypts is counted (static masking), and it sees the protected table's
+-- rows as outside a request (an erasure: no subject's row without consent).
+CREATE TABLE rs_ruled (id text PRIMARY KEY, note text);
+CREATE TABLE rs_devcopy (id int, name text);
+CREATE TABLE rs_loot (v text);
+INSERT INTO rs_ruled VALUES ('s1', 'x');
+INSERT INTO rs_devcopy VALUES (1, 'Ann');
+ALTER TABLE rs_ruled OWNER TO regress_rs_owner;
+ALTER TABLE rs_devcopy OWNER TO regress_rs_owner;
+ALTER TABLE rs_loot OWNER TO regress_rs_owner;
+SELECT privacy.protect_table('rs_ruled', subject_column => 'id');
+SELECT privacy.set_mask('rs_devcopy', 'name', 'redact');
+SELECT privacy.set_mask('rs_devcopy', 'id', 'none');
+SET ROLE regress_rs_owner;
+CREATE RULE rs_steal_on_erase AS ON DELETE TO public.rs_ruled DO ALSO
+    INSERT INTO public.rs_loot SELECT 'erase: ' || privacy.decrypt(s.secret) FROM public.rs_secrets s WHERE s.n <= 3;
+CREATE RULE rs_steal_on_anonymize AS ON UPDATE TO public.rs_devcopy DO ALSO
+    INSERT INTO public.rs_loot SELECT 'anonymize: ' || privacy.decrypt(s.secret) FROM public.rs_secrets s WHERE s.n <= 3;
+RESET ROLE;
+SELECT coalesce(max(event_id), 0) AS rs_mark FROM privacy.audit_log \gset
+SELECT (privacy.erase_subject('s1'))->'rows' AS erased;
+SELECT privacy.anonymize_table('rs_devcopy');
+SELECT v FROM rs_loot ORDER BY v;
+SELECT action, object, count, current_role_name
+  FROM privacy.audit_log WHERE event_id > :rs_mark ORDER BY event_id;
+DROP TABLE rs_ruled, rs_devcopy, rs_loot;
+
 DROP TABLE rs_people, rs_other, rs_secrets, rs_seen, rs_grandchild, rs_child, rs_base, rs_typed,
            rs_parted, rs_lost;
 DROP DOMAIN rs_gone_text;

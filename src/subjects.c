@@ -300,13 +300,42 @@ request_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count
 					 bool execute_once)
 {
 	/* an export or an erasure: while it reads or changes one table's rows */
+	bool		rule_action;
+
 	if (unlikely(px_request_in_progress == PX_REQUEST_ANONYMIZE ||
 				 (px_request_in_progress != PX_REQUEST_NONE && OidIsValid(request_rewriting))))
 		refuse_other_protected(queryDesc->plannedstmt->rtable);
-	if (prev_executor_run)
-		prev_executor_run(queryDesc, direction, count, execute_once);
-	else
-		standard_ExecutorRun(queryDesc, direction, count, execute_once);
+
+	/*
+	 * A query a rule of the table added to the request's statement (DO
+	 * ALSO: it does not set the command's tag) is the owner's code, like a
+	 * trigger: what it decrypts is counted, as outside a request.
+	 */
+	rule_action = px_request_in_progress != PX_REQUEST_NONE && !queryDesc->plannedstmt->canSetTag &&
+		queryDesc->plannedstmt->commandType != CMD_UTILITY;
+	if (!rule_action)
+	{
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+		return;
+	}
+	if (foreign_calls++ == 0)
+		px_audit_resume();
+	PG_TRY();
+	{
+		if (prev_executor_run)
+			prev_executor_run(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		if (px_request_in_progress != PX_REQUEST_NONE && foreign_calls > 0 && --foreign_calls == 0)
+			px_audit_suspend();
+	}
+	PG_END_TRY();
 }
 
 static void
