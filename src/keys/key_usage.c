@@ -39,10 +39,11 @@
 	"SELECT c.oid::pg_catalog.regclass::pg_catalog.text, pg_catalog.quote_ident(a.attname)," \
 	"       a.atttypid, a.atttypmod, c.relkind OPERATOR(pg_catalog.=) 'c', c.oid," \
 	"       c.relpersistence OPERATOR(pg_catalog.=) 't'" \
-	"       AND c.relnamespace OPERATOR(pg_catalog.<>) pg_catalog.pg_my_temp_schema()" \
+	"       AND c.relnamespace OPERATOR(pg_catalog.<>) pg_catalog.pg_my_temp_schema()," \
+	"       c.relkind OPERATOR(pg_catalog.=) 'f'" \
 	"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid" \
 	" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped" \
-	"   AND c.relkind IN ('r', 'm', 'c')" \
+	"   AND c.relkind IN ('r', 'm', 'c', 'f')" \
 	"   AND (c.relkind OPERATOR(pg_catalog.<>) 'm' OR c.relispopulated)" \
 	filter \
 	" ORDER BY 1, 2"
@@ -238,6 +239,21 @@ scan_columns(UsageScan *state, bool find_first)
 		{
 			appendStringInfo(&from, ", LATERAL pg_catalog.unnest(%s) e%d(v)", value, d);
 			value = psprintf("e%d.v", d);
+		}
+
+		/*
+		 * A foreign table's values are another server's or a file's: not
+		 * read (its wrapper's code would run here), so taken as in use, and
+		 * left out of the versions listed.
+		 */
+		if (DatumGetBool(SPI_getbinval(row, columns->tupdesc, 8, &isnull)))
+		{
+			if (find_first)
+			{
+				state->first_use = psprintf("%s.%s (a foreign table, which cannot be checked)", rel, col);
+				break;
+			}
+			continue;
 		}
 
 		/* A composite type's field: its values are not followed; taken as in use. */
