@@ -181,27 +181,56 @@ scan_columns(UsageScan *state, bool find_first)
 	 */
 	if (find_first)
 	{
-		for (i = 0; i < ncolumns; i++)
-		{
-			HeapTuple	row = columns->vals[i];
-			ColumnUnderKey under = {(int32) state->key_id, false, PX_SHAPE_VALUE, 0};
+		List	   *locked = NIL;
+		bool		relisted = false;
 
-			px_walk_encrypted_type(DatumGetObjectId(SPI_getbinval(row, columns->tupdesc, 3, &isnull)),
-								   DatumGetInt32(SPI_getbinval(row, columns->tupdesc, 4, &isnull)),
-								   DatumGetBool(SPI_getbinval(row, columns->tupdesc, 5, &isnull)) ?
-								   PX_SHAPE_COMPOSITE : PX_SHAPE_VALUE,
-								   note_leaf, &under);
-			if (!under.found || DatumGetBool(SPI_getbinval(row, columns->tupdesc, 5, &isnull)))
-				continue;
-			if (DatumGetBool(SPI_getbinval(row, columns->tupdesc, 7, &isnull)))
+		/*
+		 * A table made (or a dump restored into one) while the drop waited
+		 * for a lock was not in the list: after the locks, the columns are
+		 * listed again under a snapshot taken then, until a listing finds
+		 * no table left to lock.
+		 */
+		for (;;)
+		{
+			int			new_locks = 0;
+
+			for (i = 0; i < ncolumns; i++)
 			{
-				/* another session's temporary table: no session can read it */
-				state->first_use = psprintf("%s.%s (a temporary table of another session, which cannot be read)",
-											SPI_getvalue(row, columns->tupdesc, 1),
-											SPI_getvalue(row, columns->tupdesc, 2));
-				break;
+				HeapTuple	row = columns->vals[i];
+				ColumnUnderKey under = {(int32) state->key_id, false, PX_SHAPE_VALUE, 0};
+				Oid			relid;
+
+				px_walk_encrypted_type(DatumGetObjectId(SPI_getbinval(row, columns->tupdesc, 3, &isnull)),
+									   DatumGetInt32(SPI_getbinval(row, columns->tupdesc, 4, &isnull)),
+									   DatumGetBool(SPI_getbinval(row, columns->tupdesc, 5, &isnull)) ?
+									   PX_SHAPE_COMPOSITE : PX_SHAPE_VALUE,
+									   note_leaf, &under);
+				if (!under.found || DatumGetBool(SPI_getbinval(row, columns->tupdesc, 5, &isnull)))
+					continue;
+				if (DatumGetBool(SPI_getbinval(row, columns->tupdesc, 7, &isnull)))
+				{
+					/* another session's temporary table: no session can read it */
+					state->first_use = psprintf("%s.%s (a temporary table of another session, which cannot be read)",
+												SPI_getvalue(row, columns->tupdesc, 1),
+												SPI_getvalue(row, columns->tupdesc, 2));
+					break;
+				}
+				relid = DatumGetObjectId(SPI_getbinval(row, columns->tupdesc, 6, &isnull));
+				if (list_member_oid(locked, relid))
+					continue;
+				LockRelationOid(relid, ShareLock);
+				locked = lappend_oid(locked, relid);
+				new_locks++;
 			}
-			LockRelationOid(DatumGetObjectId(SPI_getbinval(row, columns->tupdesc, 6, &isnull)), ShareLock);
+			if (state->first_use != NULL || (new_locks == 0 && relisted))
+				break;
+			PushActiveSnapshot(GetLatestSnapshot());
+			if (SPI_execute(COLUMNS_UNDER_KEY(""), true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not list encrypted columns");
+			PopActiveSnapshot();
+			columns = SPI_tuptable;
+			ncolumns = SPI_processed;
+			relisted = true;
 		}
 		PushActiveSnapshot(GetLatestSnapshot());
 	}
