@@ -207,3 +207,26 @@ SELECT privacy.reencrypt('audit_reenc', 'Secret col') AS resealed;
 SELECT action, object, count, detail FROM privacy.audit_log WHERE action = 'key_reencrypt';
 RESET privacy.audit;
 DROP TABLE audit_reenc;
+
+-- The object of a count holds the whole quoted names, however long: cut at
+-- a byte, a name ending in multibyte characters left invalid UTF-8 in
+-- privacy.audit_log.object (every text function over it failed, and so did
+-- the restore of a dump, losing the whole table).
+SET privacy.audit = 'table';
+SELECT coalesce(max(event_id), 0) AS mark FROM privacy.audit_log \gset
+SELECT format('CREATE TABLE public.%I (%I privacy.encrypted_text(''audit_reenc''))',
+              repeat('"', 63), 'a' || repeat('é', 31)) \gexec
+SELECT format('INSERT INTO public.%I VALUES (''v'')', repeat('"', 63)) \gexec
+SELECT format('SELECT count(privacy.decrypt(%I)) FROM public.%I', 'a' || repeat('é', 31), repeat('"', 63)) \gexec
+-- Each name the longest it can be quoted (128 bytes), and two dots.
+SELECT format('CREATE SCHEMA %I', repeat('"', 63)) \gexec
+SELECT format('CREATE TABLE %1$I.%1$I (%1$I privacy.encrypted_text(''audit_reenc''))', repeat('"', 63)) \gexec
+SELECT format('INSERT INTO %1$I.%1$I VALUES (''v'')', repeat('"', 63)) \gexec
+SELECT format('SELECT count(privacy.decrypt(%1$I)) FROM %1$I.%1$I', repeat('"', 63)) \gexec
+RESET privacy.audit;
+SELECT action, length(object) AS chars, octet_length(object) AS bytes,
+       object IN (format('public.%I.%I', repeat('"', 63), 'a' || repeat('é', 31)),
+                  format('%1$I.%1$I.%1$I', repeat('"', 63))) AS whole, count, detail
+  FROM privacy.audit_log WHERE event_id > :mark ORDER BY event_id;
+SELECT format('DROP TABLE public.%I', repeat('"', 63)) \gexec
+SELECT format('DROP SCHEMA %I CASCADE', repeat('"', 63)) \gexec

@@ -19,6 +19,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/proc.h"
@@ -63,6 +64,16 @@ typedef struct CountKey
 } CountKey;
 
 /*
+ * The longest name quote_identifier() can make of a name: every byte a
+ * double quote, each doubled, and the two quotes around it.  The object of
+ * a count is three of them and two dots, and its buffer holds them all: cut
+ * at a byte, a name ending in a multibyte character stored invalid text in
+ * privacy.audit_log, which every text function over the column then
+ * refused, and which a restore of a dump refused with the whole table.
+ */
+#define QUOTED_NAME_MAX (2 * (NAMEDATALEN - 1) + 2)
+
+/*
  * Names are resolved when the counter is created, inside a healthy
  * transaction: an aborting transaction may no longer read the catalogs,
  * but its counts must still reach the log.
@@ -75,7 +86,7 @@ typedef struct CountEntry
 	int64		relayed;		/* how much of count was sent up already */
 	char		schema[NAMEDATALEN];	/* the table's, unquoted: for the relay */
 	char		table[NAMEDATALEN];
-	char		object[3 * NAMEDATALEN + 8];
+	char		object[3 * QUOTED_NAME_MAX + 3];	/* "schema"."table"."column" */
 	char		key_name[NAMEDATALEN];
 	char		session_user_name[NAMEDATALEN];
 	char		current_role_name[NAMEDATALEN];
@@ -109,10 +120,31 @@ static ExecutorRun_hook_type prev_executor_run = NULL;
 static ExecutorEnd_hook_type prev_executor_end = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
 
+/*
+ * src into dst (size bytes), cut if it must be at a character boundary of
+ * the database encoding, never inside a character: what is copied here is
+ * written to privacy.audit_log as text.  Catalog names always fit; a
+ * purpose need not (privacy.purpose is checked against the registry only
+ * inside a transaction, so a value from postgresql.conf is not).
+ */
+static void
+copy_clipped(char *dst, size_t size, const char *src)
+{
+	int			len;
+
+	if (src == NULL)
+		src = "";
+	len = strlen(src);
+	if ((size_t) len >= size)
+		len = pg_mbcliplen(src, len, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static void
 copy_name(char *dst, const char *src)
 {
-	strlcpy(dst, src ? src : "", NAMEDATALEN);
+	copy_clipped(dst, NAMEDATALEN, src);
 }
 
 /* ---------------------------------------------------------------------
@@ -509,9 +541,9 @@ count_entry(PxAuditAction action, Oid relid, const char *column, uint32 key_id,
 		copy_name(entry->schema, nspname);
 		copy_name(entry->table, relname);
 		if (relname != NULL)
-			snprintf(entry->object, sizeof(entry->object), "%s.%s",
-					 quote_qualified_identifier(nspname, relname),
-					 quote_identifier(column));
+			copy_clipped(entry->object, sizeof(entry->object),
+						 psprintf("%s.%s", quote_qualified_identifier(nspname, relname),
+								  quote_identifier(column)));
 		copy_name(entry->key_name, key_id ? px_key_name(key_id) : NULL);
 		copy_name(entry->session_user_name, GetUserNameFromId(GetSessionUserId(), true));
 		copy_name(entry->current_role_name, GetUserNameFromId(userid, true));

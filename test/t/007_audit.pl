@@ -161,6 +161,24 @@ $lines = audit_lines($standby, $offset);
 like($lines, qr/"action":"decrypt",.*"object":"public\.staff\.ssn","count":2/, 'standby decrypt event in its log');
 like($lines, qr/"action":"masked_read",.*"current_role":"support"/, 'standby masked read event in its log');
 
+# A purpose longer than the 63 bytes a count keeps (declared before the
+# extension existed in the database, so nothing checked it) is cut at a
+# character boundary: cut at a byte, it left invalid UTF-8 in the table.
+$primary->safe_psql('postgres', 'CREATE DATABASE long_purpose');
+$primary->safe_psql('long_purpose', q{
+	SELECT set_config('privacy.purpose', repeat(chr(233), 40), false);
+	CREATE EXTENSION privacy_ext;
+	SET privacy.audit = 'table';
+	SELECT privacy.create_key('lp');
+	CREATE TABLE t (v privacy.encrypted_text('lp'));
+	INSERT INTO t VALUES ('x');
+	SELECT count(privacy.decrypt(v)) FROM t;
+});
+is($primary->safe_psql('long_purpose', q{SELECT string_agg(action || ' ' || length(purpose) || ' ' ||
+	octet_length(purpose) || ' ' || (purpose = left(repeat(chr(233), 40), length(purpose))), ',' ORDER BY event_id)
+	FROM privacy.audit_log}),
+	'key_create 40 80 true,decrypt 31 62 true', 'a long purpose is cut at a character boundary in a count');
+
 # No plaintext in any audit line of either node.
 my $all = audit_lines($primary, 0) . "\n" . audit_lines($standby, 0);
 unlike($all, qr/123-45|987-65|\*\*\*-\*\*/, 'no value in any audit line');
