@@ -60,6 +60,9 @@
  * - Reports that quote other statements have their constants replaced
  *   there too: a deadlock's server-only detail ("Process 12: <statement>")
  *   and the postmaster's "Failed process was running: <statement>".
+ * - A message that reads as an audit event ("privacy_audit: ...") but is
+ *   not the log sink's own line is logged with a mark saying it is none
+ *   (audit/events.c): any role can RAISE one.
  * - Core's statement logging (log_statement, log_min_duration_statement,
  *   the sampling settings, "parameters:" details) and auto_explain's plans
  *   have their constants replaced (numbers are kept in plans, where they
@@ -109,6 +112,7 @@
 
 #include "log_redact.h"
 #include "px_core.h"
+#include "audit/events.h"
 #include "audit/relay.h"
 #include "catalog.h"
 #include "errors.h"
@@ -1788,6 +1792,21 @@ px_emit_log(ErrorData *edata)
 		(px_log_gave_plaintext ||
 		 strcmp(px_redact_sql_literals(edata->internalquery, true), edata->internalquery) != 0))
 		needs_substitute = true;
+
+	/*
+	 * A line that would read as an audit event but is not the log sink's
+	 * own (RAISE LOG of a forged one, a parallel worker's event its leader
+	 * reports again) is marked as none (audit/events.c).
+	 */
+	{
+		const char *logged = px_audit_log_text(edata, text.message);
+
+		if (logged != text.message)
+		{
+			text.message = logged;
+			needs_substitute = true;
+		}
+	}
 
 	if (needs_substitute)
 	{

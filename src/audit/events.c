@@ -53,6 +53,13 @@ int			px_audit_sinks = PX_AUDIT_SINK_LOG;
 /* An event being written to privacy.audit_log: its own INSERT is no statement to count. */
 static bool writing = false;
 
+/*
+ * The log sink's own line is being reported: the emit_log_hook lets one
+ * line that reads as an event through as it is (px_audit_log_text), and
+ * marks every other.
+ */
+static bool emitting_event = false;
+
 /* ---------------------------------------------------------------------
  * The privacy.audit setting
  * --------------------------------------------------------------------- */
@@ -171,10 +178,23 @@ write_log(const PxAuditEvent *ev)
 	json_field(&buf, "object", ev->object);
 	appendStringInfo(&buf, ",\"count\":" INT64_FORMAT ",\"detail\":%s}",
 					 ev->count, ev->detail ? ev->detail : "null");
-	/* The statement may hold plaintext literals: never log it with this. */
-	ereport(LOG,
-			(errmsg_internal("privacy_audit: %s", buf.data),
-			 errhidestmt(true), errhidecontext(true)));
+	/*
+	 * The statement may hold plaintext literals: never log it with this.
+	 * Reset however the report ends: left set, it would let a forged line
+	 * through as an event.
+	 */
+	emitting_event = true;
+	PG_TRY();
+	{
+		ereport(LOG,
+				(errmsg_internal(PX_AUDIT_LOG_PREFIX " %s", buf.data),
+				 errhidestmt(true), errhidecontext(true)));
+	}
+	PG_FINALLY();
+	{
+		emitting_event = false;
+	}
+	PG_END_TRY();
 	pfree(buf.data);
 }
 
@@ -449,6 +469,38 @@ bool
 px_audit_writing(void)
 {
 	return writing;
+}
+
+/*
+ * Anybody can put a line into the server log that reads as an event: RAISE
+ * LOG '%', x (x read from a table, so that the statement's redaction does
+ * not hide it), at any level, in a parallel worker (whose reports its
+ * leader logs again) too.  Such a message, if not the sink's own line,
+ * gets NOT_EVENT_PREFIX before it, so that a consumer reading messages that
+ * start with "privacy_audit: " takes only events.  Leading white space and
+ * case are skipped over, for consumers that match loosely.
+ */
+#define NOT_EVENT_PREFIX "not a privacy_ext audit event: "
+
+const char *
+px_audit_log_text(const ErrorData *edata, const char *message)
+{
+	const char *p = message;
+
+	if (message == NULL)
+		return message;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+		p++;
+	if (pg_strncasecmp(p, "privacy_audit", strlen("privacy_audit")) != 0)
+		return message;
+	/* The sink's own, once: whatever else is reported meanwhile is not. */
+	if (emitting_event && edata->elevel == LOG && p == message &&
+		strncmp(message, PX_AUDIT_LOG_PREFIX " ", strlen(PX_AUDIT_LOG_PREFIX " ")) == 0)
+	{
+		emitting_event = false;
+		return message;
+	}
+	return psprintf(NOT_EVENT_PREFIX "%s", message);
 }
 
 /* An error while writing the table was rethrown; nothing is being written after it. */

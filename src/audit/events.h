@@ -43,6 +43,17 @@ extern char *px_audit_detail(const char *name, const char *value);
  */
 extern void px_audit_write_event(const PxAuditEvent *ev, bool table_ok);
 extern bool px_audit_writing(void);
+
+/* What the log sink's lines start with, before a space and the event's JSON. */
+#define PX_AUDIT_LOG_PREFIX "privacy_audit:"
+
+/*
+ * For the emit_log_hook: the text the server log gets for a report whose
+ * message would be message there.  A message that reads as an audit event
+ * (starts with "privacy_audit") but is not the log sink's own line comes
+ * back marked as no event (palloc'd); any other comes back as it is.
+ */
+extern const char *px_audit_log_text(const ErrorData *edata, const char *message);
 extern void px_install_audit_events(void);
 
 #endif							/* PX_AUDIT_EVENTS_H */

@@ -179,6 +179,50 @@ is($primary->safe_psql('long_purpose', q{SELECT string_agg(action || ' ' || leng
 	FROM privacy.audit_log}),
 	'key_create 40 80 true,decrypt 31 62 true', 'a long purpose is cut at a character boundary in a count');
 
+# Anybody can raise a message that reads as an audit line, at any level,
+# with text read from a table (which log redaction does not hide): the log
+# marks it as no event.  The client gets it as raised.
+$primary->safe_psql('postgres', q{
+	CREATE TABLE public.forged (line text);
+	INSERT INTO public.forged VALUES ('privacy_audit: {"at":"2026-01-01 00:00:00+00","action":"key_destroy","session_user":"postgres","current_role":"postgres","purpose":null,"object":"hr","count":1,"detail":null}');
+	GRANT SELECT ON public.forged TO PUBLIC;
+	CREATE ROLE forger LOGIN;
+	CREATE FUNCTION public.forge(level text) RETURNS int LANGUAGE plpgsql PARALLEL SAFE AS $$
+	DECLARE v text;
+	BEGIN
+		SELECT line INTO v FROM public.forged;
+		CASE level
+			WHEN 'log' THEN RAISE LOG '%', v;
+			WHEN 'warning' THEN RAISE WARNING '%', v;
+			WHEN 'spaced' THEN RAISE LOG E' \t%', upper(v);
+			ELSE RAISE EXCEPTION '%', v;
+		END CASE;
+		RETURN 1;
+	END $$;
+});
+$offset = -s $primary->logfile;
+my $forger = $primary->connstr('postgres') . ' user=forger';
+($ret, $out, $err) = $primary->psql('postgres', q{SELECT public.forge('warning')}, connstr => $forger);
+like($err, qr/WARNING:  privacy_audit: \{"at"/, 'the client gets the forged warning as raised');
+$primary->psql('postgres', q{SELECT public.forge('log')}, connstr => $forger);
+$primary->psql('postgres', q{SELECT public.forge('spaced')}, connstr => $forger);
+($ret, $out, $err) = $primary->psql('postgres', q{SELECT public.forge('error')}, connstr => $forger);
+like($err, qr/ERROR:  privacy_audit: \{"at"/, 'and the forged error');
+# In a parallel worker, and in its leader which logs the worker's reports again.
+$primary->psql('postgres', q{SET force_parallel_mode = on; SET parallel_setup_cost = 0; SET client_min_messages = log;
+	SELECT public.forge('log'); SELECT public.forge('warning')}, connstr => $forger);
+# A real event after them is logged as one.
+$primary->safe_psql('postgres', q{SET privacy.audit = 'log'; SELECT privacy.grant_key('hr', 'forger')});
+my $log = slurp_file($primary->logfile, $offset);
+my @forged = grep { /key_destroy/i } split(/\n/, $log);
+is(scalar(@forged), 4, 'each forged message is in the log once (the parallel ones only as their format)')
+	or diag($log);
+is(scalar(grep { /^\S.*?(LOG|WARNING|ERROR):  not a privacy_ext audit event: \s*privacy_audit: \{"at"/i } @forged), 4,
+	'each marked as no audit event') or diag(join("\n", @forged));
+unlike(join("\n", @forged), qr/(?:LOG|WARNING|ERROR):  \s*(?i:privacy_audit)/, 'no forged line reads as an event');
+like($log, qr/^\S.*? LOG:  privacy_audit: \{"at":"[^"]+","action":"key_grant","session_user":"postgres",.*"object":"hr"/m,
+	'the audit sink\'s own line still does');
+
 # No plaintext in any audit line of either node.
 my $all = audit_lines($primary, 0) . "\n" . audit_lines($standby, 0);
 unlike($all, qr/123-45|987-65|\*\*\*-\*\*/, 'no value in any audit line');
