@@ -218,3 +218,19 @@ CREATE STATISTICS hd_s3 (mcv) ON id, email FROM hd_stats;
 CREATE STATISTICS hd_s4 ON id, zip FROM hd_stats;
 SELECT stxname FROM pg_statistic_ext WHERE stxrelid = 'hd_stats'::regclass;
 DROP TABLE hd_stats;
+-- Statistics made on a column before it is encrypted: the ALTER that
+-- encrypts it is refused (ALTER COLUMN TYPE rebuilds the statistics), also
+-- through a partitioned parent, until they are dropped.
+CREATE TABLE hd_q (id int, ssn text);
+CREATE STATISTICS hd_q_ssn ON ((ssn)::varchar) FROM hd_q;
+ALTER TABLE hd_q ALTER COLUMN ssn TYPE privacy.encrypted_text('hd_k');
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE hd_qp (id int, ssn text) PARTITION BY RANGE (id);
+CREATE TABLE hd_qp1 PARTITION OF hd_qp FOR VALUES FROM (0) TO (10);
+CREATE STATISTICS hd_qp1_ssn ON id, ((ssn)::varchar) FROM hd_qp1;
+ALTER TABLE hd_qp ALTER COLUMN ssn TYPE privacy.encrypted_text('hd_k');
+\echo :LAST_ERROR_SQLSTATE
+DROP STATISTICS hd_q_ssn;
+ALTER TABLE hd_q ALTER COLUMN ssn TYPE privacy.encrypted_text('hd_k');
+SELECT column_name FROM privacy.encrypted_columns WHERE relid = 'hd_q'::regclass;
+DROP TABLE hd_q, hd_qp;
