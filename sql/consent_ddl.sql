@@ -69,6 +69,20 @@ ALTER TABLE cd.people_apac INHERIT cd.people;
 SELECT * FROM cd.seen('cd.people_apac');                 -- 0, 0
 SELECT * FROM cd.seen('cd.people');                      -- 0, 2
 SELECT * FROM cd.findings;
+-- A child made by CREATE SCHEMA ... CREATE TABLE (the command's tag is
+-- CREATE SCHEMA) is protected too, and one under a second, unprotected
+-- parent is refused.
+CREATE TABLE cd.people_plain (sid text, name text);
+CREATE SCHEMA cd_sch CREATE TABLE people_sch () INHERITS (cd.people);
+INSERT INTO cd_sch.people_sch VALUES ('cds-1', 'Fay'), ('cds-4', 'Gus');
+GRANT USAGE ON SCHEMA cd_sch TO regress_cd_app;
+GRANT SELECT ON cd_sch.people_sch TO regress_cd_app;
+SELECT * FROM cd.seen('cd_sch.people_sch');              -- 0, 1
+CREATE SCHEMA cd_sch2 CREATE TABLE people_two () INHERITS (cd.people, cd.people_plain);
+\echo :LAST_ERROR_SQLSTATE
+SELECT to_regnamespace('cd_sch2') IS NULL AS refused;
+DROP SCHEMA cd_sch CASCADE;
+DROP TABLE cd.people_plain;
 
 -- 3. A protected table put under a parent that is not protected is
 -- refused: the parent would show its rows unfiltered.

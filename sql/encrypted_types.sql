@@ -80,6 +80,9 @@ SELECT privacy.decrypt('bound'::privacy.encrypted_text('hr'));
 -- A column without a key modifier gets privacy.default_key, pinned at DDL time.
 CREATE TABLE nodefault (v privacy.encrypted_text);
 \echo :LAST_ERROR_SQLSTATE
+-- So is one made by CREATE SCHEMA ... CREATE TABLE (tag CREATE SCHEMA).
+CREATE SCHEMA nodefault_s CREATE TABLE staff (id int, ssn privacy.encrypted_text);
+\echo :LAST_ERROR_SQLSTATE
 SET privacy.default_key = 'pay';
 CREATE TABLE withdefault (id int, v privacy.encrypted_text, b privacy.encrypted_bytea);
 \d withdefault
@@ -87,6 +90,9 @@ ALTER TABLE withdefault ADD COLUMN w privacy.encrypted_text;
 INSERT INTO withdefault VALUES (1, 'defaulted', 'abc', 'w');
 CREATE TABLE ctas AS SELECT id, v FROM withdefault;
 CREATE TABLE ctas2 AS SELECT 'literal'::privacy.encrypted_text AS v;
+CREATE SCHEMA withdefault_s CREATE TABLE staff (id int, ssn privacy.encrypted_text);
+\d withdefault_s.staff
+DROP SCHEMA withdefault_s CASCADE;
 RESET privacy.default_key;
 SET privacy.default_key = 'hr';   -- changing the setting does not change existing columns
 INSERT INTO withdefault VALUES (2, 'still pay');

@@ -125,9 +125,12 @@ BEGIN
     END LOOP;
 END
 $$;
+-- CREATE SCHEMA ... CREATE TABLE / CREATE VIEW: the command's tag is
+-- CREATE SCHEMA, and pg_event_trigger_ddl_commands() reports each element
+-- with its own tag, so the function sees them as if run alone.
 DROP EVENT TRIGGER privacy_pin_column_keys;
 CREATE EVENT TRIGGER privacy_pin_column_keys ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE',
                  'CREATE MATERIALIZED VIEW', 'CREATE FOREIGN TABLE', 'CREATE DOMAIN', 'CREATE TYPE',
-                 'ALTER DOMAIN', 'ALTER TYPE')
+                 'ALTER DOMAIN', 'ALTER TYPE', 'CREATE SCHEMA')
     EXECUTE FUNCTION privacy.pin_column_keys();

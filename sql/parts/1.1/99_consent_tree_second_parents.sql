@@ -104,8 +104,10 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION privacy.protected_trees_follow_ddl() FROM PUBLIC;
+-- CREATE SCHEMA too: its CREATE TABLE elements (INHERITS, PARTITION OF)
+-- run under that tag, and are reported with their own.
 CREATE EVENT TRIGGER privacy_protected_trees_follow_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE SCHEMA')
     EXECUTE FUNCTION privacy.protected_trees_follow_ddl();
 
 -- A registration made (protect_table, or the registry written by hand):

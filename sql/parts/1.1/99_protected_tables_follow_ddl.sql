@@ -154,8 +154,10 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION privacy.protected_tables_follow_ddl() FROM PUBLIC;
+-- CREATE SCHEMA too: its CREATE TABLE elements (INHERITS, PARTITION OF)
+-- run under that tag, and are reported with their own.
 CREATE EVENT TRIGGER privacy_protected_tables_follow_ddl ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'ALTER TYPE')
+    WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE', 'ALTER FOREIGN TABLE', 'CREATE SCHEMA', 'ALTER TYPE')
     EXECUTE FUNCTION privacy.protected_tables_follow_ddl();
 
 CREATE FUNCTION privacy.protected_tables_before_drop() RETURNS event_trigger
