@@ -83,6 +83,29 @@ CREATE TABLE nodefault (v privacy.encrypted_text);
 -- So is one made by CREATE SCHEMA ... CREATE TABLE (tag CREATE SCHEMA).
 CREATE SCHEMA nodefault_s CREATE TABLE staff (id int, ssn privacy.encrypted_text);
 \echo :LAST_ERROR_SQLSTATE
+-- A column of a view's (or any relation's) row type with an unkeyed
+-- encrypted field would store unbound values: refused, as are the columns
+-- of a row type that CREATE OR REPLACE VIEW gives such a field.
+CREATE VIEW person_shape AS SELECT NULL::privacy.encrypted_text AS ssn;
+CREATE TABLE people (id int, p person_shape);
+\echo :LAST_ERROR_SQLSTATE
+CREATE TABLE people (id int, p person_shape[]);
+CREATE TYPE person_pair AS (a person_shape);
+CREATE TABLE people (id int);
+ALTER TABLE people ADD COLUMN p person_shape;
+CREATE TABLE people_as AS SELECT NULL::person_shape AS p;
+CREATE VIEW grown_shape AS SELECT 1 AS id;
+CREATE TABLE people_grown (p grown_shape);
+CREATE OR REPLACE VIEW grown_shape AS SELECT 1 AS id, NULL::privacy.encrypted_text AS ssn;
+\echo :LAST_ERROR_SQLSTATE
+CREATE OR REPLACE VIEW grown_shape AS SELECT 1 AS id, NULL::privacy.encrypted_text('hr') AS ssn;
+SELECT relid, column_name, key_id = (SELECT id FROM privacy.keys WHERE name = 'hr') AS under_hr
+  FROM privacy.encrypted_columns WHERE relid = 'people_grown'::regclass;
+DROP TABLE people, people_grown;
+DROP VIEW person_shape, grown_shape;
+-- A range over an encrypted type is refused: no key's scans follow its bounds.
+CREATE TYPE det_range AS RANGE (subtype = privacy.encrypted_text_det);
+\echo :LAST_ERROR_SQLSTATE
 SET privacy.default_key = 'pay';
 CREATE TABLE withdefault (id int, v privacy.encrypted_text, b privacy.encrypted_bytea);
 \d withdefault

@@ -123,6 +123,69 @@ BEGIN
                        col.rel, col.attname, col.typname, pinned,
                        CASE WHEN col.is_array THEN '[]' ELSE '' END);
     END LOOP;
+    -- A column (or composite attribute) whose type reaches an encrypted
+    -- type that names no key other than as itself or its arrays (pinned
+    -- above): through the fields of a relation's row type (a view's: a
+    -- view stores nothing, so its columns are not pinned) or a domain over
+    -- one.  Its values would be stored as typed, unbound (transit), which
+    -- any key holder reads after a cast to their own key.  Also the
+    -- columns of the row type of a view the command made or replaced:
+    -- CREATE OR REPLACE VIEW adds columns to a row type tables may store.
+    -- Runs after the pinning, which may key the fields it would report.
+    FOR col IN
+        WITH rels AS (
+            SELECT k.oid, k.reltype
+              FROM pg_event_trigger_ddl_commands() cmd
+              JOIN pg_class k ON k.oid = CASE WHEN cmd.classid = 'pg_type'::regclass
+                                              THEN (SELECT t.typrelid FROM pg_type t WHERE t.oid = cmd.objid)
+                                              WHEN cmd.classid = 'pg_class'::regclass THEN cmd.objid END
+        ), cols AS (
+            SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod
+              FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid
+             WHERE a.attnum > 0 AND NOT a.attisdropped
+            UNION
+            SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod
+              FROM rels r
+              JOIN pg_type rt ON rt.oid = r.reltype
+              JOIN pg_attribute a ON a.atttypid IN (rt.oid, rt.typarray)
+             WHERE a.attnum > 0 AND NOT a.attisdropped
+        )
+        SELECT DISTINCT c.attrelid::regclass AS rel, k.relkind, c.attname,
+               format_type(c.atttypid, c.atttypmod) AS typname
+          FROM cols c
+          JOIN pg_class k ON k.oid = c.attrelid AND k.relkind IN ('r', 'p', 'm', 'f', 'c')
+          JOIN pg_type e ON e.oid = c.atttypid
+         WHERE coalesce(nullif(e.typelem, 0), c.atttypid) NOT IN ('privacy.encrypted_text'::regtype,
+                                                                 'privacy.encrypted_bytea'::regtype,
+                                                                 'privacy.encrypted_text_det'::regtype)
+           AND EXISTS (SELECT 1 FROM privacy.type_encryption(c.atttypid, c.atttypmod) w WHERE w.key_id < 0)
+         ORDER BY 1, 3
+         LIMIT 1
+    LOOP
+        RAISE EXCEPTION '% % of % needs an encryption key',
+                        CASE WHEN col.relkind = 'c' THEN 'attribute' ELSE 'column' END, col.attname,
+                        CASE WHEN col.relkind = 'c' THEN format('type %s', col.rel) ELSE col.rel::text END
+            USING ERRCODE = 'PXK01',
+                  DETAIL = format('Its type %s holds an encrypted field that names no key: its values would be stored unbound, readable under any key.',
+                                  col.typname),
+                  HINT = 'Declare the encrypted fields of the type with their key (for a view''s row type, cast the column to privacy.encrypted_text(''keyname'') in its defining query).';
+    END LOOP;
+    -- A range over an encrypted type: its bounds are stored encrypted
+    -- inside the range, where no key's scans (privacy.encrypted_columns,
+    -- drop_key_version, destroy_key) follow them, and with no key of their
+    -- own (a range's subtype carries no typmod).
+    FOR col IN
+        SELECT r.rngtypid::regtype AS typ, r.rngsubtype::regtype AS sub
+          FROM pg_event_trigger_ddl_commands() cmd
+          JOIN pg_range r ON r.rngtypid = cmd.objid
+         WHERE cmd.classid = 'pg_type'::regclass
+           AND EXISTS (SELECT 1 FROM privacy.type_encryption(r.rngsubtype, -1))
+         LIMIT 1
+    LOOP
+        RAISE EXCEPTION 'range type % cannot be over encrypted type %', col.typ, col.sub
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Store the bounds in two encrypted columns.';
+    END LOOP;
 END
 $$;
 -- CREATE SCHEMA ... CREATE TABLE / CREATE VIEW: the command's tag is
@@ -132,5 +195,5 @@ DROP EVENT TRIGGER privacy_pin_column_keys;
 CREATE EVENT TRIGGER privacy_pin_column_keys ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'CREATE TABLE AS', 'SELECT INTO', 'ALTER TABLE',
                  'CREATE MATERIALIZED VIEW', 'CREATE FOREIGN TABLE', 'CREATE DOMAIN', 'CREATE TYPE',
-                 'ALTER DOMAIN', 'ALTER TYPE', 'CREATE SCHEMA')
+                 'ALTER DOMAIN', 'ALTER TYPE', 'CREATE VIEW', 'CREATE SCHEMA')
     EXECUTE FUNCTION privacy.pin_column_keys();
