@@ -278,6 +278,9 @@ typedef struct MaskCache
 	uint32		key_id;			/* ... the key of the value in it */
 	int32		column_typmod;	/* ... the key the named column requires, or -1 */
 	Oid			argtype;		/* the column's type, and its class */
+	Oid			basetype;		/* ... its base type, for a domain: what the
+								 * rules dispatch on (a datum of a domain is
+								 * one of its base type) */
 	TypeClass	tc;
 	bool		bpchar;			/* character(n): its trailing blanks are
 								 * padding, not part of the value */
@@ -479,6 +482,7 @@ mask_cache(FunctionCallInfo fcinfo, bool anonymize)
 		mc->column_arg = column;
 		mc->column_arg_stable = get_fn_expr_arg_stable(fcinfo->flinfo, 2);
 		mc->argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+		mc->basetype = getBaseType(mc->argtype);
 		mc->tc = type_class(mc->argtype);
 		mc->bpchar = (getBaseType(mc->argtype) == BPCHAROID);
 		mc->is_name = (getBaseType(mc->argtype) == NAMEOID);
@@ -740,7 +744,12 @@ require_clear_keys(MaskCache *mc, Datum v)
 static pg_noinline Datum
 mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 {
-	Oid			type = mc->argtype;
+	/*
+	 * The base type, never the domain's own OID: a domain over smallint
+	 * compared as "not INT2OID" was generalized as an int8 and wrapped, and
+	 * noise or generalize on a domain over float8 or date showed NULL.
+	 */
+	Oid			type = mc->basetype;
 	TypeClass	tc = mc->tc;
 	Datum		v = PG_GETARG_DATUM(0);
 	bool		isnull = false;
