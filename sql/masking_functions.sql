@@ -129,3 +129,12 @@ SELECT privacy.mask_hash('x', 'pseudo_gone') IS NULL AS destroyed_null;
 -- mask_redact of times, money and oid.
 SELECT privacy.mask_redact(time '12:34'), privacy.mask_redact(timetz '12:34+02'),
        privacy.mask_redact(42::money), privacy.mask_redact(7::oid);
+-- A masked text longer than a text may be is refused up front (54000,
+-- sizes only), not by an "invalid memory alloc request size" (XX000): in
+-- mask_partial with a long padding (the partial and email rules and
+-- mask_email check their result's length alike; mask_credit_card never
+-- lengthens).
+SELECT length(privacy.mask_partial(repeat('a', 600000000), 290000000, repeat('*', 500000000), 290000000));
+-- a long value and a long padding whose result fits are masked (only the
+-- result's bytes are allocated, not the value's and the padding's)
+SELECT length(privacy.mask_partial(repeat('a', 600000000), 1, repeat('*', 500000000), 1)) AS fits;

@@ -165,8 +165,9 @@ SET ROLE regress_mr_owner;
 RESET ROLE;
 SET client_min_messages = warning;
 
--- 4. generalize(step) on integers: steps beyond int64 and fractional steps
--- floor to multiples of the step; none shows the values unchanged.
+-- 4. generalize(step) on integers: steps beyond int64 floor to multiples
+-- of the step; fractional steps (1.5, 2.5) are refused, as they leave some
+-- values unchanged; none shows the values unchanged.
 CREATE TABLE mr_g (id int, i4 int, i8 bigint, i2 smallint);
 INSERT INTO mr_g VALUES (1, 51235, 9876543210, 1234), (2, -7, 7, -7);
 SELECT privacy.set_mask('mr_g', 'id', 'none');
@@ -185,6 +186,29 @@ SELECT privacy.set_mask('mr_g', 'i2', 'generalize(1e-300)');
 SELECT column_name, rule FROM privacy.mask_rules WHERE relid = 'mr_g'::regclass ORDER BY 1;
 SELECT id, i4, i8, i2 FROM masked.mr_g ORDER BY id;
 SELECT privacy.check_mask_rule('generalize(0.5)', 'float8'), privacy.check_mask_rule('generalize(1)', 'numeric');
+-- a fractional step is refused too (1.0001 shows value - 1 or the value,
+-- 1.5 every multiple of 3 unchanged); an integer step of 2 masks
+SELECT privacy.check_mask_rule('generalize(1.0001)', 'int4');
+SELECT privacy.check_mask_rule('generalize(2.5)', 'int8');
+SELECT privacy.check_mask_rule('generalize(2)', 'int2');
+-- JSON numbers may be fractional: generalize(1) inside jsonb() takes them
+-- as numeric does
+SELECT privacy.check_mask_rule('jsonb(''$.age'' generalize(1))', 'jsonb');
+-- noise below float8's precision changes no value: refused, inside jsonb() too
+SELECT privacy.check_mask_rule('noise(1e-300)', 'float8');
+SELECT privacy.check_mask_rule('noise(1e-17)', 'numeric');
+SELECT privacy.check_mask_rule('jsonb(''$.n'' noise(1e-300))', 'jsonb');
+SELECT privacy.check_mask_rule('noise(1e-15)', 'float8');
+-- noise on a numeric beyond float8's range: NULL, never the value in clear
+CREATE TABLE mr_nz (id int, n numeric, j jsonb);
+INSERT INTO mr_nz VALUES (1, 1e400, '{"n": 1e400, "m": 5}'), (2, 1000, '{"n": 1000}');
+SELECT privacy.set_mask('mr_nz', 'id', 'none'), privacy.set_mask('mr_nz', 'n', 'noise(0.1)'),
+       privacy.set_mask('mr_nz', 'j', 'jsonb(''$.n'' noise(0.1))');
+SELECT privacy.create_masking_view('mr_nz');
+SELECT id, n IS NULL AS n_null, n BETWEEN 900 AND 1100 AS n_near,
+       CASE WHEN id = 1 THEN j -> 'n' END AS jn, j -> 'm' AS jm FROM masked.mr_nz ORDER BY id;
+SELECT id, (j ->> 'n')::numeric BETWEEN 900 AND 1100 AS jn_near FROM masked.mr_nz WHERE id = 2;
+DROP TABLE mr_nz CASCADE;
 -- a numeric column's generalize(0.5) that becomes an integer column: NULL, not the values
 CREATE TABLE mr_g3 (id int, n numeric);
 INSERT INTO mr_g3 VALUES (1, 17.25);

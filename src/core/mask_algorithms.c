@@ -143,6 +143,20 @@ px_mask_partial(const char *in, size_t len, int prefix, const char *pad,
 	return n;
 }
 
+size_t
+px_mask_partial_len(const char *in, size_t len, int prefix, size_t pad_len, int suffix)
+{
+	size_t		keep_front = prefix > 0 ? (size_t) prefix : 0;
+	size_t		keep_back = suffix > 0 ? (size_t) suffix : 0;
+	size_t		front_end = offset_of_char(in, len, keep_front);
+	size_t		back_start = offset_of_last_chars(in, len, keep_back);
+
+	/* as px_mask_partial() decides, plus its '*' for a result equal to the value */
+	if (front_end < back_start)
+		return front_end + pad_len + (len - back_start) + 1;
+	return pad_len + 1;
+}
+
 /*
  * The bytes of s's first character: any stray continuation bytes before
  * it, its lead byte and its continuation bytes (offset_of_char(s, len, 1)).

@@ -26,6 +26,14 @@ extern size_t px_mask_partial(const char *in, size_t len, int prefix,
 							  const char *pad, size_t pad_len, int suffix, char *out);
 
 /*
+ * The most bytes px_mask_partial() writes for these arguments (its result's
+ * length, or one more): what a caller allocates when the padding may be
+ * long, so that the capacity above is not reserved for nothing.
+ */
+extern size_t px_mask_partial_len(const char *in, size_t len, int prefix,
+								  size_t pad_len, int suffix);
+
+/*
  * a***@e***.com: first character of the local part and of the domain, the
  * top-level domain kept; the last '@' separates local part and domain.
  * Without '@', the first character and "***".  Capacity: len + 8.

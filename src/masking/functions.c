@@ -3,7 +3,8 @@
  *		SQL-callable masking functions over the backend-free core
  *		(src/core/mask_algorithms.c).  None raises an error for any value: NULL in
  *		gives NULL out, and a parameter that a rule declaration would reject
- *		(a negative count, a step <= 0, an unknown unit) gives NULL.
+ *		(a negative count, a step <= 0, an unknown unit) gives NULL.  The
+ *		one error: a masked text longer than a text may be (54000).
  */
 #include "errors.h"
 #include "keys/key_store.h"
@@ -40,9 +41,15 @@ px_mask_partial_fn(PG_FUNCTION_ARGS)
 	int32		suffix = PG_GETARG_INT32(3);
 	size_t		len = VARSIZE_ANY_EXHDR(in);
 	size_t		pad_len = VARSIZE_ANY_EXHDR(pad);
-	char	   *out = palloc(len + pad_len + 1);
+	/* only the result's bytes, not the value's and the padding's: a long value keeps little */
+	size_t		max_len = px_mask_partial_len(VARDATA_ANY(in), len, prefix, pad_len, suffix);
+	char	   *out;
 
+	/* A long padding can make the result longer than any text may be. */
+	px_check_masked_len(max_len - 1);
+	out = MemoryContextAllocHuge(CurrentMemoryContext, max_len);
 	len = px_mask_partial(VARDATA_ANY(in), len, prefix, VARDATA_ANY(pad), pad_len, suffix, out);
+	px_check_masked_len(len);
 	PG_RETURN_TEXT_P(text_from(out, len));
 }
 
@@ -52,9 +59,11 @@ px_mask_email_fn(PG_FUNCTION_ARGS)
 {
 	text	   *in = PG_GETARG_TEXT_PP(0);
 	size_t		len = VARSIZE_ANY_EXHDR(in);
-	char	   *out = palloc(len + 8);
+	/* the capacity may pass palloc's limit; the result, usually short, may not */
+	char	   *out = MemoryContextAllocHuge(CurrentMemoryContext, len + 8);
 
 	len = px_mask_email(VARDATA_ANY(in), len, out);
+	px_check_masked_len(len);
 	PG_RETURN_TEXT_P(text_from(out, len));
 }
 
@@ -64,6 +73,7 @@ px_mask_credit_card_fn(PG_FUNCTION_ARGS)
 {
 	text	   *in = PG_GETARG_TEXT_PP(0);
 	size_t		len = VARSIZE_ANY_EXHDR(in);
+	/* never longer than the value: nothing to check */
 	char	   *out = palloc(len + 1);
 
 	len = px_mask_credit_card(VARDATA_ANY(in), len, out);
@@ -396,22 +406,39 @@ px_noise_float8(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(noisy_finite(v, r));
 }
 
+/*
+ * A numeric's noise, or NULL when there is none to add: beyond float8's
+ * range (1e400) the noise could not be computed, and the value itself
+ * would be the value in clear.  The noise rule (masking/rules.c, jsonb
+ * rules) shows NULL then, as mask_noise() does.
+ */
+Numeric
+px_noise_numeric_value(Numeric v, double r)
+{
+	double		d;
+
+	if (numeric_is_nan(v) || numeric_is_inf(v))
+		return v;
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v)));
+	if (isinf(d))
+		return NULL;
+	return DatumGetNumeric(DirectFunctionCall1(float8_numeric, Float8GetDatum(noisy_finite(d, r))));
+}
+
 PG_FUNCTION_INFO_V1(px_noise_numeric);
 Datum
 px_noise_numeric(PG_FUNCTION_ARGS)
 {
 	Numeric		v = PG_GETARG_NUMERIC(0);
 	double		r = PG_GETARG_FLOAT8(1);
-	double		d;
+	Numeric		result;
 
 	if (!ratio_ok(r))
 		PG_RETURN_NULL();
-	if (numeric_is_nan(v) || numeric_is_inf(v))
-		PG_RETURN_NUMERIC(v);
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v)));
-	if (isinf(d))
-		PG_RETURN_NUMERIC(v);
-	return DirectFunctionCall1(float8_numeric, Float8GetDatum(noisy_finite(d, r)));
+	result = px_noise_numeric_value(v, r);
+	if (result == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_NUMERIC(result);
 }
 
 /* ---- redact ------------------------------------------------------------ */

@@ -112,12 +112,18 @@ mask_node(Walk *w, JsonbValue *v)
 															Float8GetDatum(rule->number))));
 			return;
 		case PX_RULE_NOISE:
-			if (v->type != jbvNumeric)
-				set_null(v);
-			else
-				v->val.numeric = DatumGetNumeric(
-					DirectFunctionCall2(px_noise_numeric, NumericGetDatum(v->val.numeric),
-										Float8GetDatum(rule->number)));
+			if (v->type == jbvNumeric)
+			{
+				/* a number beyond float8's range takes no noise: null, not the number */
+				Numeric		x = px_noise_numeric_value(v->val.numeric, rule->number);
+
+				if (x != NULL)
+				{
+					v->val.numeric = x;
+					return;
+				}
+			}
+			set_null(v);
 			return;
 		default:
 			break;

@@ -94,6 +94,36 @@ type_class(Oid type)
 	return TC_OTHER;
 }
 
+/*
+ * An integer floored to a multiple of a step below 2 or not an integer is
+ * itself or nearly so: 1 is the identity, 1.5 makes every multiple of 3 its
+ * own value and the others value - 1, 1.0001 shows almost every value.  Only
+ * an integer step of at least 2 makes buckets an integer column can show.
+ */
+static inline bool
+int_step_masks(double step)
+{
+	return step >= 2.0 && step == floor(step);
+}
+
+/*
+ * Below float8's precision (2^-52) a ratio cannot move a float8 by even its
+ * last bit, nor a numeric (noised as a float8), nor any integer: the rule
+ * would show the values in clear while the inventory says masked.
+ */
+#define MIN_NOISE_RATIO DBL_EPSILON
+
+static void
+require_noise_ratio(const char *rule_text, const px_mask_rule *rule)
+{
+	if (rule->kind == PX_RULE_NOISE && rule->number < MIN_NOISE_RATIO)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("masking rule \"%s\" would show every value unchanged", rule_text),
+				 errdetail("A ratio below 2.2e-16 changes no value beyond float8's precision."),
+				 errhint("Give a ratio of at least 2.2e-16, or the rule none to show the column in clear.")));
+}
+
 static void
 parse_or_error(const char *rule_text, px_mask_rule *rule)
 {
@@ -203,16 +233,18 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 				 errmsg("masking rule \"%s\" needs %s, not %s", rule_text, needs,
 						format_type_be(coltype))));
 	/*
-	 * An integer floored to a multiple of a step of at most 1 is itself: the
-	 * rule would show every value in clear while the inventory says masked.
+	 * An integer floored to a multiple of a step below 2, or of a fractional
+	 * step, is itself or nearly so (int_step_masks()): the rule would show
+	 * the values in clear while the inventory says masked.
 	 */
-	if (rule.kind == PX_RULE_GENERALIZE_STEP && tc == TC_INTEGER && !(rule.number > 1.0))
+	if (rule.kind == PX_RULE_GENERALIZE_STEP && tc == TC_INTEGER && !int_step_masks(rule.number))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("masking rule \"%s\" would show every %s value unchanged",
+				 errmsg("masking rule \"%s\" would show every %s value unchanged or nearly so",
 						rule_text, format_type_be(coltype)),
-				 errdetail("An integer floored to a multiple of a step of at most 1 is the integer itself."),
-				 errhint("Give a step greater than 1, or the rule none to show the column in clear.")));
+				 errdetail("On an integer column the step must be an integer of at least 2."),
+				 errhint("Give an integer step of at least 2, or the rule none to show the column in clear.")));
+	require_noise_ratio(rule_text, &rule);
 	if (rule.kind == PX_RULE_HASH)
 		require_hash_key(rule.text);
 	if (rule.kind == PX_RULE_JSONB)
@@ -223,8 +255,11 @@ px_check_mask_rule(PG_FUNCTION_ARGS)
 		int			i;
 
 		for (i = 0; px_jsonb_part_rule(&rule, i, &inner, &path, &path_len); i++)
+		{
 			if (inner.kind == PX_RULE_HASH)
 				require_hash_key(inner.text);
+			require_noise_ratio(rule_text, &inner);
+		}
 	}
 	/* The length the formatter wrote, never strlen(): the stored rule is exactly it. */
 	canonical_len = px_rule_format(&rule, canonical);
@@ -543,12 +578,21 @@ count_read(FunctionCallInfo fcinfo, MaskCache *mc, const uint8_t *env, size_t en
 static inline text *
 new_text(size_t max_len)
 {
+	/*
+	 * A capacity beyond palloc's limit (a value near 1 GB) is no error yet:
+	 * the result is often much shorter (email, partial); finish_text()
+	 * refuses one that is not.  The encrypted per-row path never gets here
+	 * with such a size (its values fit MASK_SCRATCH_MAX).
+	 */
+	if (unlikely(max_len > MaxAllocSize - VARHDRSZ))
+		return (text *) MemoryContextAllocHuge(CurrentMemoryContext, VARHDRSZ + max_len);
 	return (text *) palloc(VARHDRSZ + max_len);
 }
 
 static inline text *
 finish_text(text *t, size_t len)
 {
+	px_check_masked_len(len);
 	SET_VARSIZE(t, VARHDRSZ + len);
 	return t;
 }
@@ -588,7 +632,8 @@ mask_text(MaskCache *mc, const px_mask_rule *rule, const char *s, size_t len)
 			out = new_text(len + 8);
 			return finish_text(out, px_mask_email(s, len, VARDATA(out)));
 		case PX_RULE_CREDIT_CARD:
-			out = new_text(len + 1);
+			/* never longer than the value: a value of the largest size fits */
+			out = new_text(len);
 			return finish_text(out, px_mask_credit_card(s, len, VARDATA(out)));
 		case PX_RULE_HASH:
 			return hash_text(mc, rule, s, len);
@@ -787,12 +832,13 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 			}
 		case PX_RULE_GENERALIZE_STEP:
 			/*
-			 * A step of at most 1 leaves an integer as it is: refused when
+			 * A step below 2 or fractional leaves an integer as it is or
+			 * nearly so (int_step_masks()): refused when
 			 * declared (check_mask_rule), shown as NULL when the column
 			 * became an integer later (ALTER ... TYPE) or the rule was
 			 * stored by 1.0, like any rule that does not fit its column.
 			 */
-			if (tc == TC_INTEGER && !(rule->number > 1.0))
+			if (tc == TC_INTEGER && !int_step_masks(rule->number))
 				PG_RETURN_NULL();
 			if (tc == TC_INTEGER)
 			{
@@ -860,7 +906,13 @@ mask_by_rule(FunctionCallInfo fcinfo, MaskCache *mc, const px_mask_rule *rule)
 			if (type == FLOAT8OID)
 				return DirectFunctionCall2(px_noise_float8, v, Float8GetDatum(rule->number));
 			if (tc == TC_NUMERIC)
-				return DirectFunctionCall2(px_noise_numeric, v, Float8GetDatum(rule->number));
+			{
+				Numeric		x = px_noise_numeric_value(DatumGetNumeric(v), rule->number);
+
+				if (x == NULL)
+					PG_RETURN_NULL();
+				PG_RETURN_NUMERIC(x);
+			}
 			PG_RETURN_NULL();
 		default:
 			if (tc == TC_TEXT)
@@ -944,6 +996,7 @@ fast_max_len(const MaskCache *mc, size_t len)
 		case FAST_PARTIAL:
 			return len + mc->chosen->text_len + 1;
 		case FAST_CREDIT_CARD:
+			return len;			/* never longer than the value */
 		default:
 			return len + 1;
 	}
