@@ -135,6 +135,3 @@ SELECT privacy.mask_redact(time '12:34'), privacy.mask_redact(timetz '12:34+02')
 -- mask_email check their result's length alike; mask_credit_card never
 -- lengthens).
 SELECT length(privacy.mask_partial(repeat('a', 600000000), 290000000, repeat('*', 500000000), 290000000));
--- a long value and a long padding whose result fits are masked (only the
--- result's bytes are allocated, not the value's and the padding's)
-SELECT length(privacy.mask_partial(repeat('a', 600000000), 1, repeat('*', 500000000), 1)) AS fits;
