@@ -105,6 +105,28 @@ COMMIT;
 SHOW privacy.purpose;
 SELECT count(*) FROM ps_docs;
 
+-- destroy_key overwrites the key material only after every privacy_ext
+-- check that can still fail the commit: the session-wide purpose below is
+-- refused at the commit, which rolls the destruction back, so the material
+-- must still be there and the key must still decrypt.
+\c -reuse-previous=on "user=postgres options=''"
+SELECT privacy.create_key('ps_keep') > 0 AS created;
+CREATE TABLE ps_kept (v privacy.encrypted_text('ps_keep'));
+INSERT INTO ps_kept VALUES ('kept-value');
+DO $$
+BEGIN
+    PERFORM set_config('privacy.purpose', 'ps_alpha', false);
+    PERFORM privacy.destroy_key('ps_keep');
+END $$;
+\echo :LAST_ERROR_SQLSTATE
+SELECT destroyed_at IS NULL AS not_destroyed FROM privacy.data_keys WHERE name = 'ps_keep';
+SELECT bool_and(ltrim(encode(v.wrapped_key, 'hex'), '0') <> '') AS material_intact
+  FROM privacy.data_key_versions v JOIN privacy.data_keys k USING (key_id)
+ WHERE k.name = 'ps_keep';
+\c -reuse-previous=on "user=postgres options=''"
+SELECT privacy.decrypt(v) FROM ps_kept;
+DROP TABLE ps_kept;
+
 -- With the scope "session" a role's purpose is the session's, and RESET
 -- gives it back as before.
 \c -reuse-previous=on "user=postgres options=''"

@@ -3,6 +3,7 @@
  *		Module entry point: PG_MODULE_MAGIC and the privacy.* settings.
  */
 #include "errors.h"
+#include "keys/key_admin.h"
 #include "keys/root_key.h"
 #include "consent/registry.h"
 #include "consent/watch.h"
@@ -42,6 +43,9 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* First: its callback must run after every other one (key_admin.c). */
+	px_install_key_wipes();
+
 	DefineCustomStringVariable("privacy.root_key_command",
 							   "Command whose standard output is the 256-bit root key as 64 hex digits.",
 							   "Run once at server start when privacy_ext is in shared_preload_libraries, "

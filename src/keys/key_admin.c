@@ -451,7 +451,6 @@ wipe_xact_callback(XactEvent event, void *arg)
 static void
 queue_wipe(uint32 key_id, uint32 version, const char *name)
 {
-	static bool registered = false;
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	PendingWipe *w = palloc(sizeof(PendingWipe));
 
@@ -460,11 +459,27 @@ queue_wipe(uint32 key_id, uint32 version, const char *name)
 	w->name = pstrdup(name);
 	pending_wipes = lappend(pending_wipes, w);
 	MemoryContextSwitchTo(old);
-	if (!registered)
-	{
-		RegisterXactCallback(wipe_xact_callback, NULL);
-		registered = true;
-	}
+}
+
+/*
+ * The overwrite cannot be undone, so it must be the last privacy_ext step
+ * of the commit that can fail: a pre-commit check failing after it (a
+ * session-wide privacy.purpose under privacy.purpose_scope = 'transaction',
+ * an unbound encrypted literal) would roll back destroyed_at, the audit row
+ * and the removal of the grants over material already gone.  Transaction
+ * callbacks run newest first (CallXactCallbacks), so registering this one
+ * before any other (see _PG_init) makes it run after all of them; callbacks
+ * registered later, including lazily on first use, run before it too.
+ */
+void
+px_install_key_wipes(void)
+{
+	static bool registered = false;
+
+	if (registered)
+		return;
+	RegisterXactCallback(wipe_xact_callback, NULL);
+	registered = true;
 }
 
 /*

@@ -18,4 +18,12 @@ extern void px_check_key_name(const char *name);
  */
 extern void px_wipe_wrapped_keys(uint32 key_id, uint32 version);
 
+/*
+ * Registers the commit-time overwrite of destroyed key material.  Called
+ * first thing in _PG_init: PostgreSQL calls transaction callbacks newest
+ * first, so every other privacy_ext pre-commit check, registered after it,
+ * runs (and can still fail the commit) before any material is overwritten.
+ */
+extern void px_install_key_wipes(void);
+
 #endif							/* PX_KEY_ADMIN_H */
