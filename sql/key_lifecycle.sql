@@ -45,6 +45,20 @@ SELECT privacy.reencrypt('vault', 'nosuchcolumn');
 SELECT privacy.reencrypt('nosuchtable', 'secret');
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.reencrypt('vault', 'secret', 0);
+-- A DO INSTEAD rule replacing the table's UPDATE: refused with a hint
+-- (the UPDATE would not rewrite the values); disabled, the run goes ahead.
+SELECT privacy.create_key('rrkey') > 0 AS created;
+CREATE TABLE rr (id int, ssn privacy.encrypted_text('rrkey'));
+INSERT INTO rr VALUES (1, 'rr-1');
+SELECT privacy.rotate_key('rrkey') > 0 AS rotated;
+CREATE RULE rr_upd AS ON UPDATE TO rr DO INSTEAD NOTHING;
+SELECT privacy.reencrypt('rr', 'ssn');
+\echo :LAST_ERROR_SQLSTATE
+ALTER TABLE rr DISABLE RULE rr_upd;
+SELECT privacy.reencrypt('rr', 'ssn') AS rr_rows;
+SELECT privacy.decrypt(ssn), privacy.envelope_key_version(ssn) FROM rr;
+DROP TABLE rr;
+SELECT privacy.destroy_key('rrkey');
 
 -- Only key administrators may re-encrypt or destroy.
 CREATE ROLE regress_px_outsider;
