@@ -137,6 +137,21 @@ INSERT INTO ss_r VALUES (600);
 CREATE FUNCTION ss_atomic(i int) RETURNS void LANGUAGE sql
   BEGIN ATOMIC INSERT INTO ss_t (id, v) VALUES (i, 'from an atomic body'); END;
 SELECT ss_atomic(601);
+-- A LANGUAGE sql function with a string body: the planner's attempt to
+-- inline it analyses the body without binding its literals (clauses.c),
+-- which left them pending and made the commit fail; its execution binds
+-- them, and the values land under the column's key.
+CREATE FUNCTION ss_sqlfn(i int) RETURNS void LANGUAGE sql
+  AS $$ INSERT INTO ss_t (id, v) VALUES (i, 'from a sql function') $$;
+SELECT ss_sqlfn(602);
+CREATE FUNCTION ss_sqlfn_upd(i int) RETURNS void LANGUAGE sql
+  AS $$ UPDATE ss_t SET v = 'updated by a sql function' WHERE id = i $$;
+SELECT ss_sqlfn_upd(602);
+CREATE FUNCTION ss_sqlfn_set(i int) RETURNS SETOF int LANGUAGE sql
+  AS $$ INSERT INTO ss_t (id, v) VALUES (i, 'from a set-returning sql function') RETURNING id $$;
+SELECT * FROM ss_sqlfn_set(603);
+SELECT id, privacy.decrypt(v), privacy.envelope_key_id(v) = (SELECT key_id FROM privacy.data_keys WHERE name = 'ss') AS under_column_key
+  FROM ss_t WHERE id BETWEEN 601 AND 603 ORDER BY id;
 CREATE DOMAIN ss_dom AS privacy.encrypted_text('ss');
 CREATE TABLE ss_d (id int, v ss_dom);
 INSERT INTO ss_d VALUES (1, 'through a domain');

@@ -57,6 +57,7 @@
 #include "nodes/nodeFuncs.h"
 #include "parser/analyze.h"
 #include "parser/parse_func.h"
+#include "optimizer/planner.h"
 #include "parser/parse_param.h"
 #include "utils/syscache.h"
 #include "catalog/pg_type.h"
@@ -84,6 +85,7 @@ static HTAB *fresh_literals = NULL;
 
 static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 static ProcessUtility_hook_type prev_process_utility = NULL;
+static planner_hook_type prev_planner = NULL;
 
 typedef struct BindContext
 {
@@ -454,6 +456,36 @@ literal_process_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 	PG_END_TRY();
 }
 
+/*
+ * The planner analyses the body of a LANGUAGE sql function when it tries
+ * to inline it (clauses.c, inline_function and
+ * inline_set_returning_function), with transformTopLevelStmt and without
+ * post_parse_analyze_hook.  An INSERT or UPDATE literal in the body becomes
+ * pending there and is never bound: the body is not inlined (only a plain
+ * SELECT is), but its pending value made the commit fail.  The function's
+ * own execution analyses the body again (functions.c, through the hook)
+ * and binds its literals there.  So whatever the planning made and left
+ * pending is in no tree that will run: forget it.  Values a nested analysis
+ * that did reach the hook made during the planning are bound or released
+ * by that hook already, and those made before the planning started (an
+ * enclosing analysis still under way) are older than the mark.
+ */
+static PlannedStmt *
+literal_planner(Query *parse, const char *query_string, int cursorOptions,
+				ParamListInfo boundParams)
+{
+	uint64		mark = px_literal_mark();
+	PlannedStmt *result;
+
+	if (prev_planner)
+		result = prev_planner(parse, query_string, cursorOptions, boundParams);
+	else
+		result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	if (px_literal_pending_count() > 0)
+		px_literal_release_since(mark);
+	return result;
+}
+
 void
 px_install_literal_binding(void)
 {
@@ -473,6 +505,8 @@ px_install_literal_binding(void)
 	post_parse_analyze_hook = literal_post_parse_analyze;
 	prev_process_utility = ProcessUtility_hook;
 	ProcessUtility_hook = literal_process_utility;
+	prev_planner = planner_hook;
+	planner_hook = literal_planner;
 }
 
 /* A call site of bound_literal(): its argument checked, and the re-seal's cache. */

@@ -44,6 +44,7 @@ typedef struct PendingLiteral
 	px_value_type type;
 	SubTransactionId subxact;
 	const void *analysis;		/* the top-level ParseState that made it */
+	uint64		serial;			/* order of making (px_literal_mark) */
 	uint8		token[PENDING_TOKEN_LEN];
 	char	   *plaintext;
 	size_t		len;
@@ -54,6 +55,7 @@ static PendingLiteral *pending = NULL;
 static int	npending_slots = 0;
 static int	npending_live = 0;
 static int	unhooked_utility_depth = 0;
+static uint64 pending_serial = 0;
 
 /* The analysis px_literal_can_wait() last said yes for (its top ParseState). */
 static const void *waiting_analysis = NULL;
@@ -261,6 +263,7 @@ px_literal_make_pending(px_value_type type, const char *pt, size_t len)
 	slot->type = type;
 	slot->subxact = GetCurrentSubTransactionId();
 	slot->analysis = waiting_analysis;
+	slot->serial = ++pending_serial;
 	if (!pg_strong_random(slot->token, PENDING_TOKEN_LEN))
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -333,5 +336,21 @@ px_literal_release_analysis(const void *analysis)
 
 	for (i = 0; i < npending_slots; i++)
 		if (pending[i].in_use && pending[i].analysis == analysis)
+			release_slot(&pending[i]);
+}
+
+uint64
+px_literal_mark(void)
+{
+	return pending_serial;
+}
+
+void
+px_literal_release_since(uint64 mark)
+{
+	int			i;
+
+	for (i = 0; i < npending_slots && npending_live > 0; i++)
+		if (pending[i].in_use && pending[i].serial > mark)
 			release_slot(&pending[i]);
 }

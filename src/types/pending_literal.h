@@ -59,6 +59,15 @@ extern int	px_literal_pending_count(void);
  */
 extern void px_literal_release_analysis(const void *analysis);
 
+/*
+ * A mark of the pending values made so far, and the release (and wipe) of
+ * those made since a mark and still pending: what an analysis that never
+ * reaches post_parse_analyze_hook left behind (see literal_binding.c's
+ * planner hook).
+ */
+extern uint64 px_literal_mark(void);
+extern void px_literal_release_since(uint64 mark);
+
 /* Utility statements whose analyses never reach post_parse_analyze_hook. */
 extern void px_literal_enter_unhooked_utility(void);
 extern void px_literal_leave_unhooked_utility(void);
