@@ -304,3 +304,24 @@ SELECT versions, versions_in_use FROM privacy.keys WHERE name = 'life5';
 DROP TABLE life5_1, life5_2, life5_3, life5_4, life5_5;
 DROP DOMAIN life5_dd, life5_da, life5_bdd;
 DROP DOMAIN life5_d, life5_bd;
+
+-- Key material never reaches pg_statistic, where pg_stats would show it
+-- and destroy_key's overwrite would not reach it: ANALYZE skips the columns.
+SELECT attrelid::regclass, attname, attstattarget FROM pg_attribute
+ WHERE attrelid IN ('privacy.data_key_versions'::regclass, 'privacy.root_derivation_key'::regclass)
+   AND attname IN ('wrapped_key', 'root_key_check') ORDER BY 1, 2;
+SELECT privacy.create_key('statkey') > 0 AS created;
+ANALYZE privacy.data_key_versions;
+ANALYZE privacy.root_derivation_key;
+SELECT count(*) AS key_material_stats FROM pg_stats
+ WHERE schemaname = 'privacy' AND tablename IN ('data_key_versions', 'root_derivation_key')
+   AND attname IN ('wrapped_key', 'root_key_check');
+-- A target set back by hand: destroy_key deletes what ANALYZE stored.
+ALTER TABLE privacy.data_key_versions ALTER COLUMN wrapped_key SET STATISTICS -1;
+ANALYZE privacy.data_key_versions;
+SELECT count(*) > 0 AS stats_present FROM pg_stats
+ WHERE schemaname = 'privacy' AND tablename = 'data_key_versions' AND attname = 'wrapped_key';
+SELECT privacy.destroy_key('statkey');
+SELECT count(*) AS key_material_stats FROM pg_stats
+ WHERE schemaname = 'privacy' AND tablename = 'data_key_versions' AND attname = 'wrapped_key';
+ALTER TABLE privacy.data_key_versions ALTER COLUMN wrapped_key SET STATISTICS 0;

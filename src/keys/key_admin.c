@@ -26,6 +26,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/heap.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -319,6 +320,15 @@ px_wipe_wrapped_keys(uint32 key_id, uint32 version)
 		heap_freetuple(copy);
 	}
 	systable_endscan(scan);
+
+	/*
+	 * ANALYZE's samples of the material (histogram_bounds, most_common_vals)
+	 * would outlive the overwrite and show through pg_stats.  The columns'
+	 * statistics target is 0 (sql/parts/1.1/99_key_material_no_statistics.sql),
+	 * so there are none unless someone set one back: delete them anyway.
+	 */
+	RemoveStatistics(RelationGetRelid(rel), Anum_key_versions_wrapped_key);
+	RemoveStatistics(RelationGetRelid(rel), Anum_key_versions_root_check);
 	table_close(rel, RowExclusiveLock);
 	CommandCounterIncrement();
 }
