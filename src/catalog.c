@@ -15,7 +15,10 @@
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteDefine.h"
 #include "rewrite/rowsecurity.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -316,4 +319,25 @@ px_relation_consent_protected(Oid relid)
 	}
 	RelationClose(rel);
 	return found;
+}
+
+bool
+px_rule_replaces_update(Relation rel)
+{
+	int			i;
+
+	for (i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
+	{
+		RewriteRule *rule = rel->rd_rules->rules[i];
+		bool		fires;
+
+		/* as rewriteHandler.c's matchLocks decides */
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+			fires = rule->enabled == RULE_FIRES_ON_REPLICA || rule->enabled == RULE_FIRES_ALWAYS;
+		else
+			fires = rule->enabled == RULE_FIRES_ON_ORIGIN || rule->enabled == RULE_FIRES_ALWAYS;
+		if (rule->event == CMD_UPDATE && rule->isInstead && fires)
+			return true;
+	}
+	return false;
 }

@@ -204,6 +204,15 @@ extern Oid	px_schema_oid(void);
  */
 extern bool px_system_or_extension_relation(Oid relid);
 
+/*
+ * Whether a rule of rel that fires now (as the rewriter decides:
+ * session_replication_role and the rule's enabling) replaces its UPDATE
+ * (DO INSTEAD, DO INSTEAD NOTHING): an UPDATE the extension issues to
+ * rewrite the table's values (reencrypt, static masking) would then
+ * rewrite nothing, its count taken for the table's.
+ */
+extern bool px_rule_replaces_update(Relation rel);
+
 /* A table of the schema by name, or InvalidOid when there is none. */
 extern Oid	px_privacy_relid(const char *name);
 

@@ -436,28 +436,16 @@ static void
 refuse_instead_rules(Oid relid)
 {
 	Relation	rel = table_open(relid, RowExclusiveLock);	/* the UPDATE's lock */
-	int			i;
 
-	for (i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
+	if (px_rule_replaces_update(rel))
 	{
-		RewriteRule *rule = rel->rd_rules->rules[i];
-		bool		fires;
+		char	   *name = pstrdup(RelationGetRelationName(rel));
 
-		/* whether it fires, as the rewriter decides (rewriteHandler.c, matchLocks) */
-		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
-			fires = rule->enabled == RULE_FIRES_ON_REPLICA || rule->enabled == RULE_FIRES_ALWAYS;
-		else
-			fires = rule->enabled == RULE_FIRES_ON_ORIGIN || rule->enabled == RULE_FIRES_ALWAYS;
-		if (rule->event == CMD_UPDATE && rule->isInstead && fires)
-		{
-			char	   *name = pstrdup(RelationGetRelationName(rel));
-
-			table_close(rel, NoLock);
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot re-encrypt \"%s\": a DO INSTEAD rule replaces its UPDATE", name),
-					 errhint("Drop or disable the rule (ALTER TABLE ... DISABLE RULE) for the run; nothing was changed.")));
-		}
+		table_close(rel, NoLock);
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot re-encrypt \"%s\": a DO INSTEAD rule replaces its UPDATE", name),
+				 errhint("Drop or disable the rule (ALTER TABLE ... DISABLE RULE) for the run; nothing was changed.")));
 	}
 	table_close(rel, NoLock);
 }

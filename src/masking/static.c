@@ -275,30 +275,15 @@ static void
 refuse_instead_rules(Oid relid)
 {
 	Relation	rel = table_open(relid, NoLock);	/* locked by the caller */
-	int			i;
+	bool		replaced = px_rule_replaces_update(rel);
 
-	for (i = 0; rel->rd_rules != NULL && i < rel->rd_rules->numLocks; i++)
-	{
-		RewriteRule *rule = rel->rd_rules->rules[i];
-
-		bool		fires;
-
-		/* whether it fires, as the rewriter decides (rewriteHandler.c, matchLocks) */
-		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
-			fires = rule->enabled == RULE_FIRES_ON_REPLICA || rule->enabled == RULE_FIRES_ALWAYS;
-		else
-			fires = rule->enabled == RULE_FIRES_ON_ORIGIN || rule->enabled == RULE_FIRES_ALWAYS;
-		if (rule->event == CMD_UPDATE && rule->isInstead && fires)
-		{
-			table_close(rel, NoLock);
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot anonymize %s: a DO INSTEAD rule replaces its UPDATE",
-							qualified_name(relid)),
-					 errhint("Drop or disable the rule (ALTER TABLE ... DISABLE RULE) for the run; nothing was changed.")));
-		}
-	}
 	table_close(rel, NoLock);
+	if (replaced)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot anonymize %s: a DO INSTEAD rule replaces its UPDATE",
+						qualified_name(relid)),
+				 errhint("Drop or disable the rule (ALTER TABLE ... DISABLE RULE) for the run; nothing was changed.")));
 }
 
 /*
