@@ -519,6 +519,7 @@ encrypted_out(FunctionCallInfo fcinfo)
 {
 	bytea	   *env = PG_GETARG_BYTEA_PP(0);
 	size_t		len = VARSIZE_ANY_EXHDR(env);
+	size_t		armor_len = px_armor_len(len);
 	char	   *out;
 
 	/*
@@ -526,15 +527,15 @@ encrypted_out(FunctionCallInfo fcinfo)
 	 * 805 MB encrypts and decrypts, but has no text form under the 1 GB
 	 * allocation limit.  Say so instead of failing in palloc (XX000).
 	 */
-	if (px_armor_len(len) + 1 > MaxAllocSize)
+	if (armor_len + 1 > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("encrypted value too large for its text form"),
 				 errdetail("Its envelope is %zu bytes; the armored text would exceed 1 GB.", len),
 				 errhint("Decrypt it, or read it with binary COPY.")));
-	out = palloc(px_armor_len(len) + 1);
+	out = palloc(armor_len + 1);
 	px_armor_encode((const uint8_t *) VARDATA_ANY(env), len, out);
-	out[px_armor_len(len)] = '\0';
+	out[armor_len] = '\0';
 	PG_RETURN_CSTRING(out);
 }
 
